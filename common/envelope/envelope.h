@@ -59,6 +59,11 @@ struct Timestamp {
 // JSON-valued fields hold canonical JSON text: compact, raw UTF-8, numbers as
 // the Python model writes them (the `model_dump_json` style). Integers of any
 // size are kept exactly because the text is never turned into doubles.
+// Non-finite floats (NaN, Infinity, 1e400, which the Python model keeps as
+// floats) are held as the tokens `NaN` / `Infinity` / `-Infinity` so that
+// the stream form can write them as Python does; the mesh JSON encoder
+// writes them as null. Read and edit these fields with common/envelope/
+// json_text.h, which accepts those tokens (see the comment there).
 struct EventEnvelope {
   std::string event;
   int64_t version = 1;
