@@ -1,0 +1,70 @@
+#include "common/mesh/heartbeat.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/envelope/json_text.h"
+#include "rapidjson/document.h"
+#include "rapidjson/error/en.h"
+
+namespace teleclaude::mesh {
+
+namespace {
+constexpr std::string_view kKeyPrefix = "computer:";
+constexpr std::string_view kKeySuffix = ":heartbeat";
+}  // namespace
+
+std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
+  std::string canonical = absl::StrCat("{\"computer_name\":", json::Quote(heartbeat.computer_name),
+                                       ",\"last_seen\":", json::Quote(heartbeat.last_seen));
+  if (heartbeat.cluster.has_value() && !heartbeat.cluster->empty()) {
+    absl::StrAppend(&canonical, ",\"cluster\":", json::Quote(*heartbeat.cluster));
+  }
+  canonical.push_back('}');
+  // TeleClaude writes heartbeats with json.dumps defaults.
+  return json::ToPythonJson(canonical);
+}
+
+absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag>(text.data(),
+                                                                                  text.size());
+  if (doc.HasParseError()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("heartbeat: not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()),
+                     " at offset ", doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) return absl::InvalidArgumentError("heartbeat: expected a JSON object");
+  Heartbeat hb;
+  auto name = doc.FindMember("computer_name");
+  if (name == doc.MemberEnd() || !name->value.IsString() || name->value.GetStringLength() == 0) {
+    return absl::InvalidArgumentError("heartbeat: computer_name missing or not a non-empty string");
+  }
+  hb.computer_name.assign(name->value.GetString(), name->value.GetStringLength());
+  auto seen = doc.FindMember("last_seen");
+  if (seen == doc.MemberEnd() || !seen->value.IsString()) {
+    return absl::InvalidArgumentError("heartbeat: last_seen missing or not a string");
+  }
+  hb.last_seen.assign(seen->value.GetString(), seen->value.GetStringLength());
+  auto cluster = doc.FindMember("cluster");
+  if (cluster != doc.MemberEnd() && !cluster->value.IsNull()) {
+    if (!cluster->value.IsString()) {
+      return absl::InvalidArgumentError("heartbeat: cluster is not a string");
+    }
+    if (cluster->value.GetStringLength() > 0) {
+      hb.cluster.emplace(cluster->value.GetString(), cluster->value.GetStringLength());
+    }
+  }
+  return hb;
+}
+
+std::string HeartbeatKey(std::string_view computer_name) {
+  return absl::StrCat(kKeyPrefix, computer_name, kKeySuffix);
+}
+
+std::optional<std::string> ComputerNameFromHeartbeatKey(std::string_view key) {
+  if (!absl::StartsWith(key, kKeyPrefix) || !absl::EndsWith(key, kKeySuffix)) return std::nullopt;
+  if (key.size() < kKeyPrefix.size() + kKeySuffix.size()) return std::nullopt;
+  return std::string(key.substr(kKeyPrefix.size(), key.size() - kKeyPrefix.size() - kKeySuffix.size()));
+}
+
+}  // namespace teleclaude::mesh
