@@ -85,6 +85,10 @@ class GrpcServer {
   std::once_flag shutdown_once_;
 };
 
+// Sends gRPC core's own log lines to glog (once per process; idempotent).
+// GrpcServer::Start and MakeChannel call it.
+void RouteGrpcLogsToGlog();
+
 }  // namespace teleclaude::mesh
 
 #endif  // TELECLAUDE_MESH_COMMON_SERVICE_GRPC_SERVER_H_

@@ -52,6 +52,7 @@ class ShutdownSignal {
   absl::Notification requested_;
   mutable absl::Mutex mu_;
   int signo_ ABSL_GUARDED_BY(mu_) = 0;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;  // requested_ notified/ing
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread waiter_;
 };

@@ -1,0 +1,105 @@
+#include "common/service/shutdown_signal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/service/channel.h"
+#include "gtest/gtest.h"
+#include "tests/common/service/grpc_probe.h"
+#include "tests/common/service/spawn.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+// A process-directed signal must be blocked in every thread but
+// ShutdownSignal's waiter. Block it before main() runs, so every thread (gRPC's
+// included, whatever the test order) inherits the mask.
+const bool kSignalsBlocked = [] {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0;
+}();
+
+TEST(ShutdownSignalTest, SignalsBlockedBeforeTests) { EXPECT_TRUE(kSignalsBlocked); }
+
+TEST(ShutdownSignalTest, SigtermRunsCallbackAndNotifies) {
+  std::atomic<int> seen{0};
+  ShutdownSignal signal([&](int signo) { seen = signo; });
+  EXPECT_FALSE(signal.Requested());
+  ASSERT_EQ(kill(getpid(), SIGTERM), 0);
+  ASSERT_TRUE(signal.WaitFor(absl::Seconds(5)));
+  EXPECT_TRUE(signal.Requested());
+  EXPECT_EQ(signal.signal_number(), SIGTERM);
+  EXPECT_EQ(seen.load(), SIGTERM);
+}
+
+TEST(ShutdownSignalTest, SigintAlsoRequestsShutdown) {
+  ShutdownSignal signal;
+  ASSERT_EQ(kill(getpid(), SIGINT), 0);
+  signal.Wait();
+  EXPECT_EQ(signal.signal_number(), SIGINT);
+}
+
+TEST(ShutdownSignalTest, RequestWithoutSignal) {
+  bool called = false;
+  ShutdownSignal signal([&](int) { called = true; });
+  EXPECT_FALSE(signal.WaitFor(absl::Milliseconds(10)));
+  signal.Request();
+  signal.Request();  // idempotent
+  EXPECT_TRUE(signal.WaitFor(absl::Milliseconds(10)));
+  EXPECT_EQ(signal.signal_number(), 0);
+  EXPECT_FALSE(called);
+}
+
+TEST(ShutdownSignalTest, SecondSignalIsAbsorbed) {
+  ShutdownSignal signal;
+  ASSERT_EQ(kill(getpid(), SIGTERM), 0);
+  signal.Wait();
+  ASSERT_EQ(kill(getpid(), SIGTERM), 0);  // process survives
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(signal.signal_number(), SIGTERM);
+}
+
+TEST(ShutdownSignalTest, DestroyWithoutSignal) {
+  { ShutdownSignal signal; }
+  { ShutdownSignal again; }
+  SUCCEED();
+}
+
+// A real service process: serves, gets SIGTERM, drains, exits 0.
+void RunProbe(int signo) {
+  testing::SpawnedChild child({TM_SHUTDOWN_PROBE});
+  ASSERT_GT(child.pid(), 0);
+  std::optional<std::string> line = child.ReadLine(absl::Seconds(10));
+  ASSERT_TRUE(line.has_value()) << child.err();
+  ASSERT_TRUE(absl::StartsWith(*line, "ready ")) << *line;
+  std::string target = absl::StrCat("127.0.0.1:", line->substr(6));
+  auto health = testing::HealthCheck(MakeChannel(target), "");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, testing::HealthStatus::kServing);
+  ASSERT_EQ(kill(child.pid(), signo), 0);
+  ASSERT_TRUE(child.Wait(absl::Seconds(10)));
+  EXPECT_EQ(child.term_signal(), 0);
+  EXPECT_EQ(child.exit_code(), 0) << child.err();
+  EXPECT_EQ(child.out(), absl::StrCat(*line, "\ndrained ", signo, "\n"));
+}
+
+TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigterm) {
+  RunProbe(SIGTERM);
+}
+
+TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigint) {
+  RunProbe(SIGINT);
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
