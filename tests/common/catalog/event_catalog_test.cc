@@ -34,8 +34,8 @@ std::string LifecycleLine(const std::optional<NotificationLifecycle>& lc) {
 }
 
 std::string SchemaLine(const EventSchema& s) {
-  return absl::StrCat(s.event_type, " | ", LevelName(s.default_level), " | ",
-                      VisibilityName(s.default_visibility), " | ", s.domain,
+  return absl::StrCat(s.event_type, " | ", std::string(LevelName(s.default_level)), " | ",
+                      std::string(VisibilityName(s.default_visibility)), " | ", s.domain,
                       " | idem=[", absl::StrJoin(s.idempotency_fields, ","),
                       "] | ", LifecycleLine(s.lifecycle), " | ",
                       s.actionable ? "actionable" : "-", " | ", s.description);
