@@ -10,8 +10,7 @@ namespace teleclaude::mesh {
 
 absl::Status EventCatalog::Register(EventSchema schema) {
   if (schema.event_type.empty()) {
-    return absl::InvalidArgumentError(
-        "event_type: empty; every schema needs an event type");
+    return absl::InvalidArgumentError("event_type: empty; every schema needs an event type");
   }
   auto [it, inserted] = schemas_.try_emplace(schema.event_type);
   if (!inserted) {
@@ -34,8 +33,8 @@ std::vector<const EventSchema*> EventCatalog::ListAll() const {
   return all;
 }
 
-std::optional<std::string> EventCatalog::BuildIdempotencyKey(
-    std::string_view event_type, std::string_view payload_json) const {
+std::optional<std::string> EventCatalog::BuildIdempotencyKey(std::string_view event_type,
+                                                             std::string_view payload_json) const {
   const EventSchema* schema = Find(event_type);
   if (schema == nullptr || schema->idempotency_fields.empty()) {
     return std::nullopt;

@@ -54,8 +54,8 @@ class EventCatalog {
   // `payload_json` is the envelope's payload JSON object text.
   // Returns nullopt when the type is not catalogued or has no idempotency
   // fields. A payload that is not a JSON object counts as an empty object.
-  std::optional<std::string> BuildIdempotencyKey(
-      std::string_view event_type, std::string_view payload_json) const;
+  std::optional<std::string> BuildIdempotencyKey(std::string_view event_type,
+                                                 std::string_view payload_json) const;
 
  private:
   // std::map: node-based (stable pointers) and iterates sorted by type.

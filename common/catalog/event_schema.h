@@ -32,8 +32,7 @@ struct NotificationLifecycle {
   std::vector<std::string> meaningful_fields;
   std::vector<std::string> silent_fields;
 
-  friend bool operator==(const NotificationLifecycle&,
-                         const NotificationLifecycle&) = default;
+  friend bool operator==(const NotificationLifecycle&, const NotificationLifecycle&) = default;
 };
 
 // One catalogued event type. Value type; thread-compatible.

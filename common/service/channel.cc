@@ -9,8 +9,7 @@
 
 namespace teleclaude::mesh {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr,
-                                           const ChannelOptions& options) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr, const ChannelOptions& options) {
   RouteGrpcLogsToGlog();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
@@ -25,26 +24,23 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr,
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
-  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
   int code = static_cast<int>(status.error_code());
-  absl::StatusCode absl_code = code >= 0 && code <= 16
-                                   ? static_cast<absl::StatusCode>(code)
-                                   : absl::StatusCode::kUnknown;
+  absl::StatusCode absl_code =
+      code >= 0 && code <= 16 ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown;
   return absl::Status(absl_code, absl::StrCat(absl::string_view(what.data(), what.size()), ": ",
-                                 status.error_message()));
+                                              status.error_message()));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   int code = static_cast<int>(status.code());
-  grpc::StatusCode grpc_code = code >= 0 && code <= 16
-                                   ? static_cast<grpc::StatusCode>(code)
-                                   : grpc::StatusCode::UNKNOWN;
+  grpc::StatusCode grpc_code =
+      code >= 0 && code <= 16 ? static_cast<grpc::StatusCode>(code) : grpc::StatusCode::UNKNOWN;
   return grpc::Status(grpc_code, std::string(status.message().data(), status.message().size()));
 }
 

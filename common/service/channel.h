@@ -3,12 +3,12 @@
 #ifndef TELECLAUDE_MESH_COMMON_SERVICE_CHANNEL_H_
 #define TELECLAUDE_MESH_COMMON_SERVICE_CHANNEL_H_
 
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 

@@ -1,13 +1,5 @@
 #include "common/service/grpc_server.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <utility>
-
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -16,6 +8,13 @@
 #include <grpcpp/impl/server_initializer.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -51,9 +50,7 @@ class ServiceListOption : public grpc::ServerBuilderOption {
  public:
   explicit ServiceListOption(std::vector<std::string>* out) : out_(out) {}
   void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
-      override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
     plugins->push_back(std::make_unique<ServiceListPlugin>(out_));
   }
 
@@ -84,8 +81,7 @@ int ProbeBindErrno(std::string_view addr) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* res = nullptr;
-  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints,
-                  &res) != 0) {
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res) != 0) {
     return EADDRNOTAVAIL;
   }
   int err = 0;
@@ -121,8 +117,7 @@ void GrpcLogToGlog(gpr_log_func_args* args) {
   }
   google::LogSeverity severity = google::GLOG_INFO;
   if (args->severity == GPR_LOG_SEVERITY_ERROR) severity = google::GLOG_ERROR;
-  google::LogMessage(args->file, args->line, severity).stream()
-      << "grpc: " << args->message;
+  google::LogMessage(args->file, args->line, severity).stream() << "grpc: " << args->message;
 }
 
 }  // namespace
@@ -132,9 +127,9 @@ void RouteGrpcLogsToGlog() {
   std::call_once(once, [] { gpr_set_log_function(&GrpcLogToGlog); });
 }
 
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    std::string addr, std::vector<grpc::Service*> services,
-    GrpcServerOptions options) {
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::string addr,
+                                                              std::vector<grpc::Service*> services,
+                                                              GrpcServerOptions options) {
   // Registers the reflection plugin explicitly: its static initializer in
   // libgrpc++_reflection is dropped when nothing references the library.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -147,8 +142,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Accept the keepalive pings MakeChannel() clients send while idle.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -168,16 +162,14 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     if (server != nullptr) server->Shutdown();
     int err = ProbeBindErrno(addr);
     if (err == EADDRINUSE) {
-      return absl::UnavailableError(
-          absl::StrCat(options.flag_name, " ", addr,
-                       ": address already in use; another ", options.program,
-                       " may be running"));
+      return absl::UnavailableError(absl::StrCat(options.flag_name, " ", addr,
+                                                 ": address already in use; another ",
+                                                 options.program, " may be running"));
     }
     return absl::UnavailableError(absl::StrCat(
         options.flag_name, " ", addr, ": cannot listen",
         err != 0 ? absl::StrCat(": ", std::strerror(err))
-                 : absl::StrCat(": ", grpc_log.substr(0, grpc_log.find('\n'))
-                                          .substr(0, 200)),
+                 : absl::StrCat(": ", grpc_log.substr(0, grpc_log.find('\n')).substr(0, 200)),
         "; use a local host:port this user may bind"));
   }
   if (!grpc_log.empty()) {
@@ -189,8 +181,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   return result;
 }
 
-GrpcServer::GrpcServer(std::string address, int port,
-                       std::unique_ptr<grpc::Server> server,
+GrpcServer::GrpcServer(std::string address, int port, std::unique_ptr<grpc::Server> server,
                        std::vector<std::string> service_names)
     : address_(std::move(address)),
       port_(port),
@@ -228,8 +219,7 @@ void GrpcServer::Wait() { server_->Wait(); }
 
 std::string GrpcServer::target() const {
   std::string host, port;
-  if (!SplitHostPort(address_, &host, &port) || host.empty() ||
-      host == "0.0.0.0") {
+  if (!SplitHostPort(address_, &host, &port) || host.empty() || host == "0.0.0.0") {
     host = "127.0.0.1";
   } else if (host == "::") {
     host = "::1";

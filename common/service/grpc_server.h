@@ -4,14 +4,14 @@
 #ifndef TELECLAUDE_MESH_COMMON_SERVICE_GRPC_SERVER_H_
 #define TELECLAUDE_MESH_COMMON_SERVICE_GRPC_SERVER_H_
 
+#include <grpcpp/impl/codegen/service_type.h>
+#include <grpcpp/server.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <grpcpp/server.h>
-#include <grpcpp/impl/codegen/service_type.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,9 +43,9 @@ class GrpcServer {
   //     <program> may be running" when the port is taken;
   //   INVALID_ARGUMENT / UNAVAILABLE "<flag_name> <addr>: cannot listen: ..."
   //     for anything else that stops the bind.
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      std::string addr, std::vector<grpc::Service*> services,
-      GrpcServerOptions options = {});
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(std::string addr,
+                                                           std::vector<grpc::Service*> services,
+                                                           GrpcServerOptions options = {});
 
   ~GrpcServer();  // Shutdown(now) if not yet shut down, then Wait().
   GrpcServer(const GrpcServer&) = delete;
@@ -70,9 +70,7 @@ class GrpcServer {
   // "127.0.0.1:<port()>" style target for clients (host of address()).
   std::string target() const;
   // Fully-qualified names of the services passed to Start().
-  const std::vector<std::string>& service_names() const {
-    return service_names_;
-  }
+  const std::vector<std::string>& service_names() const { return service_names_; }
 
  private:
   GrpcServer(std::string address, int port, std::unique_ptr<grpc::Server> server,

@@ -57,8 +57,7 @@ void ShutdownSignal::Run() {
       }
     }
     if (!first) {
-      LOG(WARNING) << "got " << strsignal(signo)
-                   << " while already shutting down; still draining";
+      LOG(WARNING) << "got " << strsignal(signo) << " while already shutting down; still draining";
       continue;
     }
     LOG(INFO) << "got " << strsignal(signo) << "; shutting down";

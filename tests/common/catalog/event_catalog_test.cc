@@ -36,9 +36,9 @@ std::string LifecycleLine(const std::optional<NotificationLifecycle>& lc) {
 std::string SchemaLine(const EventSchema& s) {
   return absl::StrCat(s.event_type, " | ", std::string(LevelName(s.default_level)), " | ",
                       std::string(VisibilityName(s.default_visibility)), " | ", s.domain,
-                      " | idem=[", absl::StrJoin(s.idempotency_fields, ","),
-                      "] | ", LifecycleLine(s.lifecycle), " | ",
-                      s.actionable ? "actionable" : "-", " | ", s.description);
+                      " | idem=[", absl::StrJoin(s.idempotency_fields, ","), "] | ",
+                      LifecycleLine(s.lifecycle), " | ", s.actionable ? "actionable" : "-", " | ",
+                      s.description);
 }
 
 EventSchema Schema(std::string type, std::vector<std::string> idem = {}) {
@@ -75,8 +75,7 @@ TEST(EventCatalogTest, RejectsDuplicateRegistration) {
 
 TEST(EventCatalogTest, RejectsEmptyType) {
   EventCatalog catalog;
-  EXPECT_EQ(catalog.Register(Schema("")).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog.Register(Schema("")).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(EventCatalogTest, ListsAllSortedByType) {
@@ -101,11 +100,10 @@ TEST(EventCatalogTest, DefaultCatalogHasDesignTableRows) {
   EventCatalog catalog = BuildDefaultCatalog();
   // DESIGN §5, row by row, plus the installer's own types.
   const char* kTypes[] = {
-      "cartridge.published",         "cartridge.install_pending",
-      "cartridge.install_notified",  "cartridge.installed",
-      "cartridge.invoked",           "cartridge.promotion_suggested",
-      "mesh.event.rejected",         "cartridge.install_failed",
-      "cartridge.suspended",         "cartridge.rejected",
+      "cartridge.published", "cartridge.install_pending", "cartridge.install_notified",
+      "cartridge.installed", "cartridge.invoked",         "cartridge.promotion_suggested",
+      "mesh.event.rejected", "cartridge.install_failed",  "cartridge.suspended",
+      "cartridge.rejected",
   };
   std::string printed;
   for (const char* type : kTypes) {
@@ -168,8 +166,7 @@ TEST(EventCatalogTest, DefaultCatalogMatchesPythonCatalog) {
 
 TEST(EventCatalogTest, DefaultCatalogCoversEveryLifecycleKind) {
   EventCatalog catalog = BuildDefaultCatalog();
-  bool creates = false, upsert = false, update_only = false, resolves = false,
-       none = false;
+  bool creates = false, upsert = false, update_only = false, resolves = false, none = false;
   for (const EventSchema* s : catalog.ListAll()) {
     if (!s->lifecycle) {
       none = true;
@@ -177,16 +174,14 @@ TEST(EventCatalogTest, DefaultCatalogCoversEveryLifecycleKind) {
     }
     const NotificationLifecycle& lc = *s->lifecycle;
     creates |= lc.creates && !lc.updates;
-    upsert |= lc.creates && lc.updates && lc.group_key.has_value() &&
-              !lc.meaningful_fields.empty();
+    upsert |= lc.creates && lc.updates && lc.group_key.has_value() && !lc.meaningful_fields.empty();
     update_only |= !lc.creates && lc.updates && lc.group_key.has_value();
     resolves |= lc.resolves && lc.group_key.has_value();
   }
   EXPECT_TRUE(creates && upsert && update_only && resolves && none);
   // The system.* ones named by DESIGN §5.
   EXPECT_THAT(catalog.Find("system.entity.degraded"), NotNull());
-  EXPECT_THAT(catalog.Find("deployment.completed")->lifecycle->group_key,
-              Optional(Eq("slug")));
+  EXPECT_THAT(catalog.Find("deployment.completed")->lifecycle->group_key, Optional(Eq("slug")));
 }
 
 class IdempotencyKeyTest : public ::testing::Test {
@@ -211,10 +206,9 @@ TEST_F(IdempotencyKeyTest, MissingFieldIsEmptyAndColonsAreKept) {
 }
 
 TEST_F(IdempotencyKeyTest, NestedValuesUsePythonStr) {
-  EXPECT_THAT(
-      Key(R"({"author":{"k":[1,"two",null,true,false,1.5]},"event_type":[],"version":{}})"),
-      Optional(Eq("cartridge.published:{'k': [1, 'two', None, True, False, "
-                  "1.5]}:[]:{}")));
+  EXPECT_THAT(Key(R"({"author":{"k":[1,"two",null,true,false,1.5]},"event_type":[],"version":{}})"),
+              Optional(Eq("cartridge.published:{'k': [1, 'two', None, True, False, "
+                          "1.5]}:[]:{}")));
 }
 
 TEST_F(IdempotencyKeyTest, StringsVerbatimNullAsNoneBigIntsExact) {
@@ -225,17 +219,14 @@ TEST_F(IdempotencyKeyTest, StringsVerbatimNullAsNoneBigIntsExact) {
 }
 
 TEST_F(IdempotencyKeyTest, NoneForUnknownTypeOrNoFields) {
-  EXPECT_EQ(catalog_.BuildIdempotencyKey("no.such.type", R"({"a":1})"),
-            std::nullopt);
-  EXPECT_EQ(catalog_.BuildIdempotencyKey("cartridge.invoked",
-                                         R"({"cartridge_name":"x"})"),
+  EXPECT_EQ(catalog_.BuildIdempotencyKey("no.such.type", R"({"a":1})"), std::nullopt);
+  EXPECT_EQ(catalog_.BuildIdempotencyKey("cartridge.invoked", R"({"cartridge_name":"x"})"),
             std::nullopt);
 }
 
 TEST_F(IdempotencyKeyTest, InstallerEventsDeduplicateOnNameAndHash) {
-  EXPECT_THAT(catalog_.BuildIdempotencyKey(
-                  "cartridge.install_pending",
-                  R"({"name":"tagger","sha256":"ab12","reason":"x"})"),
+  EXPECT_THAT(catalog_.BuildIdempotencyKey("cartridge.install_pending",
+                                           R"({"name":"tagger","sha256":"ab12","reason":"x"})"),
               Optional(Eq("cartridge.install_pending:tagger:ab12")));
   EXPECT_THAT(catalog_.BuildIdempotencyKey("cartridge.promotion_suggested",
                                            R"({"cartridge_name":"tagger",

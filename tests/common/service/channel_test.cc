@@ -44,13 +44,12 @@ TEST(ChannelTest, CallToAbsentServerIsUnavailable) {
     ASSERT_TRUE(server.ok());
     port = (*server)->port();
   }
-  auto stub =
-      v1::Pipeline::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
+  auto stub = v1::Pipeline::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::StatsResponse response;
-  absl::Status status = FromGrpcStatus(
-      stub->Stats(&context, v1::StatsRequest(), &response), "Pipeline.Stats");
+  absl::Status status =
+      FromGrpcStatus(stub->Stats(&context, v1::StatsRequest(), &response), "Pipeline.Stats");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_TRUE(absl::StartsWith(status.message(), "Pipeline.Stats: "));
 }

@@ -1,13 +1,13 @@
 #include "tests/common/service/grpc_probe.h"
 
-#include <algorithm>
-#include <string>
-
 #include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
+
+#include <algorithm>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -45,19 +45,18 @@ std::string FromBuffer(const grpc::ByteBuffer& buffer) {
 
 }  // namespace
 
-absl::StatusOr<HealthStatus> HealthCheck(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
-    absl::Duration timeout) {
+absl::StatusOr<HealthStatus> HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
+                                         const std::string& service, absl::Duration timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  grpc::ByteBuffer request = ToBuffer(
-      service.empty() ? std::string() : LengthDelimited(1, service));
+  grpc::ByteBuffer request =
+      ToBuffer(service.empty() ? std::string() : LengthDelimited(1, service));
   grpc::ByteBuffer response;
   grpc::Status status;
   absl::Notification done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 &request, &response, [&](grpc::Status s) {
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
                    status = std::move(s);
                    done.Notify();
                  });
@@ -77,15 +76,14 @@ absl::StatusOr<HealthStatus> HealthCheck(
   return static_cast<HealthStatus>(value);
 }
 
-absl::StatusOr<std::vector<std::string>> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout) {
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      absl::Duration timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   // Every step is one tag; steps run strictly one after another.
   auto step = [&](auto&& start) -> bool {
     start(reinterpret_cast<void*>(1));

@@ -4,11 +4,11 @@
 #ifndef TELECLAUDE_MESH_TESTS_COMMON_SERVICE_GRPC_PROBE_H_
 #define TELECLAUDE_MESH_TESTS_COMMON_SERVICE_GRPC_PROBE_H_
 
+#include <grpcpp/channel.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/channel.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -20,15 +20,14 @@ enum class HealthStatus { kUnknown = 0, kServing = 1, kNotServing = 2 };
 
 // grpc.health.v1.Health/Check for `service` ("" = the whole server).
 // Errors: the call's status (NOT_FOUND for a service health does not know).
-absl::StatusOr<HealthStatus> HealthCheck(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
-    absl::Duration timeout = absl::Seconds(5));
+absl::StatusOr<HealthStatus> HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
+                                         const std::string& service,
+                                         absl::Duration timeout = absl::Seconds(5));
 
 // grpc.reflection.v1alpha.ServerReflection list_services: every service the
 // server exposes, sorted.
-absl::StatusOr<std::vector<std::string>> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel,
-    absl::Duration timeout = absl::Seconds(5));
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      absl::Duration timeout = absl::Seconds(5));
 
 }  // namespace teleclaude::mesh::testing
 

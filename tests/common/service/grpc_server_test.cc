@@ -1,13 +1,12 @@
 #include "common/service/grpc_server.h"
 
+#include <grpcpp/client_context.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/service/channel.h"
@@ -32,8 +31,7 @@ constexpr char kInstaller[] = "teleclaude.mesh.v1.Installer";
 class GrpcServerTest : public ::testing::Test {
  protected:
   std::unique_ptr<GrpcServer> StartServer(GrpcServerOptions options = {}) {
-    auto server =
-        GrpcServer::Start("127.0.0.1:0", {&pipeline_, &installer_}, options);
+    auto server = GrpcServer::Start("127.0.0.1:0", {&pipeline_, &installer_}, options);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;
   }
@@ -52,8 +50,7 @@ TEST_F(GrpcServerTest, ServesHealthForServerAndEachService) {
   EXPECT_EQ(*HealthCheck(channel, ""), HealthStatus::kServing);
   EXPECT_EQ(*HealthCheck(channel, kPipeline), HealthStatus::kServing);
   EXPECT_EQ(*HealthCheck(channel, kInstaller), HealthStatus::kServing);
-  EXPECT_EQ(HealthCheck(channel, "no.such.Service").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(HealthCheck(channel, "no.such.Service").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(GrpcServerTest, SetServingChangesHealth) {
@@ -85,9 +82,8 @@ TEST_F(GrpcServerTest, ReflectionListsEveryService) {
   auto services = ListServices(MakeChannel(server->target()));
   ASSERT_TRUE(services.ok()) << services.status();
   EXPECT_THAT(*services,
-              ElementsAre("grpc.health.v1.Health",
-                          "grpc.reflection.v1alpha.ServerReflection", kInstaller,
-                          kPipeline));
+              ElementsAre("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+                          kInstaller, kPipeline));
 }
 
 TEST_F(GrpcServerTest, RegisteredServiceAnswersCalls) {
@@ -117,8 +113,7 @@ TEST_F(GrpcServerTest, PortTakenByAnotherServerIsAClearError) {
                          ": address already in use; another telec-egress may "
                          "be running"));
   // The first server is unaffected.
-  EXPECT_EQ(*HealthCheck(MakeChannel(first->target()), ""),
-            HealthStatus::kServing);
+  EXPECT_EQ(*HealthCheck(MakeChannel(first->target()), ""), HealthStatus::kServing);
 }
 
 TEST_F(GrpcServerTest, PortTakenByPlainSocketIsAClearError) {
@@ -150,8 +145,7 @@ TEST_F(GrpcServerTest, UnusableAddressIsAClearError) {
   // 192.0.2.1 (TEST-NET-1) is not an address of this machine.
   auto server = GrpcServer::Start("192.0.2.1:50052", {&pipeline_}, options);
   ASSERT_FALSE(server.ok());
-  EXPECT_THAT(server.status().message(),
-              HasSubstr("ingress_addr 192.0.2.1:50052: cannot listen"));
+  EXPECT_THAT(server.status().message(), HasSubstr("ingress_addr 192.0.2.1:50052: cannot listen"));
 }
 
 TEST_F(GrpcServerTest, ShutdownStopsServingAndIsIdempotent) {
@@ -162,8 +156,7 @@ TEST_F(GrpcServerTest, ShutdownStopsServingAndIsIdempotent) {
   server->Shutdown(absl::Milliseconds(100));
   server->Shutdown(absl::Milliseconds(100));
   server->Wait();
-  auto after = HealthCheck(MakeChannel(server->target()), "",
-                           absl::Milliseconds(500));
+  auto after = HealthCheck(MakeChannel(server->target()), "", absl::Milliseconds(500));
   EXPECT_FALSE(after.ok());
 }
 

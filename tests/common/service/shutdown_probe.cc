@@ -13,8 +13,7 @@ int main() {
   teleclaude::mesh::v1::Pipeline::Service pipeline;
   auto server = teleclaude::mesh::GrpcServer::Start("127.0.0.1:0", {&pipeline});
   if (!server.ok()) {
-    std::fprintf(stderr, "shutdown_probe: %s\n",
-                 std::string(server.status().message()).c_str());
+    std::fprintf(stderr, "shutdown_probe: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
   std::printf("ready %d\n", (*server)->port());

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/service/channel.h"
 #include "gtest/gtest.h"
@@ -93,13 +93,9 @@ void RunProbe(int signo) {
   EXPECT_EQ(child.out(), absl::StrCat(*line, "\ndrained ", signo, "\n"));
 }
 
-TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigterm) {
-  RunProbe(SIGTERM);
-}
+TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigterm) { RunProbe(SIGTERM); }
 
-TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigint) {
-  RunProbe(SIGINT);
-}
+TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigint) { RunProbe(SIGINT); }
 
 }  // namespace
 }  // namespace teleclaude::mesh

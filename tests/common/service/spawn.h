@@ -40,7 +40,10 @@ class SpawnedChild {
       if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     for (const auto& [k, v] : env) {
-      if (v) vars[k] = *v; else vars.erase(k);
+      if (v)
+        vars[k] = *v;
+      else
+        vars.erase(k);
     }
     std::vector<std::string> env_strings;
     for (const auto& [k, v] : vars) env_strings.push_back(k + "=" + v);
@@ -65,8 +68,7 @@ class SpawnedChild {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     pid_t pid = -1;
-    if (posix_spawn(&pid, args[0], &actions, &attr, args.data(),
-                    envp.data()) == 0) {
+    if (posix_spawn(&pid, args[0], &actions, &attr, args.data(), envp.data()) == 0) {
       pid_ = pid;
     }
     posix_spawn_file_actions_destroy(&actions);
@@ -138,8 +140,7 @@ class SpawnedChild {
     if (err_fd_ >= 0) fds[n++] = {err_fd_, POLLIN, 0};
     if (n == 0) return false;
     int ms = static_cast<int>(
-        absl::ToInt64Milliseconds(std::max(deadline - absl::Now(),
-                                           absl::ZeroDuration())));
+        absl::ToInt64Milliseconds(std::max(deadline - absl::Now(), absl::ZeroDuration())));
     int r = poll(fds, n, ms);
     if (r <= 0) return false;
     bool progress = false;
