@@ -1,0 +1,1128 @@
+// Canonical JSON text: see json_text.h and doc/wire.md.
+#include "common/envelope/json_text.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "common/envelope/internal/cat.h"
+#include "common/envelope/internal/canonical_writer.h"
+#include "rapidjson/error/en.h"
+
+namespace teleclaude::mesh::json {
+namespace internal {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// 0 = copy as is; otherwise the character after the backslash ('u' = \u00XX).
+constexpr std::array<char, 256> MakeEscapeTable() {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['\b'] = 'b';
+  t['\f'] = 'f';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}
+constexpr std::array<char, 256> kEscape = MakeEscapeTable();
+
+}  // namespace
+
+bool HasEncodedSurrogate(const char* s, size_t n) {
+  const char* end = s + n;
+  while (true) {
+    const void* p = std::memchr(s, '\xED', static_cast<size_t>(end - s));
+    if (p == nullptr) return false;
+    const char* q = static_cast<const char*>(p);
+    if (q + 1 < end && static_cast<unsigned char>(q[1]) >= 0xA0) return true;
+    s = q + 1;
+  }
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+static unsigned HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 0;
+}
+
+// Unescapes the JSON string literal starting at text[i] == '"'; sets i just
+// past the closing quote.
+std::string UnescapeAt(std::string_view text, size_t& i) {
+  std::string out;
+  ++i;
+  size_t run = i;
+  while (i < text.size() && text[i] != '"') {
+    if (text[i] != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(text, run, i - run);
+    if (i + 1 >= text.size()) break;
+    char e = text[i + 1];
+    i += 2;
+    switch (e) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        if (i + 4 > text.size()) break;
+        uint32_t cp = 0;
+        for (int k = 0; k < 4; ++k) cp = (cp << 4) | HexValue(text[i + k]);
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= text.size() &&
+            text[i] == '\\' && text[i + 1] == 'u') {
+          uint32_t lo = 0;
+          for (int k = 0; k < 4; ++k) lo = (lo << 4) | HexValue(text[i + 2 + k]);
+          if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+          }
+        }
+        AppendUtf8(cp, &out);
+        break;
+      }
+      default: out.push_back(e); break;
+    }
+    run = i;
+  }
+  out.append(text, run, i - run);
+  if (i < text.size()) ++i;  // closing quote
+  return out;
+}
+
+// Index just past the value starting at text[i] (canonical/compact text).
+static size_t SkipString(std::string_view text, size_t i) {
+  ++i;
+  while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+  return std::min(i + 1, text.size());
+}
+
+size_t SkipValue(std::string_view text, size_t i) {
+  if (i >= text.size()) return i;
+  char c = text[i];
+  if (c == '"') return SkipString(text, i);
+  if (c == '{' || c == '[') {
+    int depth = 0;
+    while (i < text.size()) {
+      char d = text[i];
+      if (d == '"') {
+        i = SkipString(text, i);
+        continue;
+      }
+      ++i;
+      if (d == '{' || d == '[') {
+        ++depth;
+      } else if (d == '}' || d == ']') {
+        if (--depth == 0) return i;
+      }
+    }
+    return i;
+  }
+  while (i < text.size() && text[i] != ',' && text[i] != '}' &&
+         text[i] != ']') {
+    ++i;
+  }
+  return i;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (int k = 1; k < len; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+NumberKind ClassifyNumber(std::string_view raw) {
+  if (raw.empty()) return NumberKind::kInvalid;
+  bool is_float = false;
+  for (char c : raw) {
+    switch (c) {
+      case '.':
+      case 'e':
+      case 'E':
+        is_float = true;
+        break;
+      case 'N':
+      case 'I':
+      case 'a':
+      case 'n':
+      case 'f':
+      case 'i':
+      case 't':
+      case 'y':
+        if (raw == "NaN") return NumberKind::kNaN;
+        if (raw == "Infinity") return NumberKind::kPosInf;
+        if (raw == "-Infinity") return NumberKind::kNegInf;
+        return NumberKind::kInvalid;
+      default:
+        break;
+    }
+  }
+  return is_float ? NumberKind::kFloat : NumberKind::kInteger;
+}
+
+double ParseDouble(std::string_view raw) {
+  double value = 0;
+  const char* begin = raw.data();
+  const char* end = raw.data() + raw.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec == std::errc()) return value;
+  if (ec == std::errc::result_out_of_range) {
+    // Overflow or underflow: decide from the decimal exponent of the text.
+    bool negative = raw.front() == '-';
+    size_t i = negative ? 1 : 0;
+    long long int_digits = 0;  // significant digits before the point
+    bool seen_nonzero = false;
+    long long leading_frac_zeros = 0;
+    bool in_frac = false;
+    long long exp = 0;
+    for (; i < raw.size(); ++i) {
+      char c = raw[i];
+      if (c == '.') {
+        in_frac = true;
+      } else if (c == 'e' || c == 'E') {
+        std::string_view e = raw.substr(i + 1);
+        bool neg_exp = false;
+        if (!e.empty() && (e.front() == '+' || e.front() == '-')) {
+          neg_exp = e.front() == '-';
+          e.remove_prefix(1);
+        }
+        for (char d : e) {
+          if (exp < 1000000000LL) exp = exp * 10 + (d - '0');
+        }
+        if (neg_exp) exp = -exp;
+        break;
+      } else if (!in_frac) {
+        if (c != '0' || seen_nonzero) {
+          seen_nonzero = true;
+          ++int_digits;
+        }
+      } else if (!seen_nonzero) {
+        if (c == '0') {
+          ++leading_frac_zeros;
+        } else {
+          seen_nonzero = true;
+        }
+      }
+    }
+    long long magnitude = int_digits > 0 ? int_digits + exp
+                                         : exp - leading_frac_zeros;
+    double r = magnitude > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+    return negative ? -r : r;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+namespace {
+
+// Shortest round-trip digits of a finite, non-zero |value|: value =
+// 0.d1d2..dn * 10^(exp10 + 1), i.e. d1.d2..dn * 10^exp10.
+struct Decimal {
+  char digits[32];
+  int n = 0;
+  int exp10 = 0;
+};
+
+Decimal ToDecimal(double value) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), std::fabs(value),
+                           std::chars_format::scientific);
+  Decimal d;
+  const char* p = buf;
+  for (; p < res.ptr && *p != 'e'; ++p) {
+    if (*p != '.') d.digits[d.n++] = *p;
+  }
+  int exp = 0;
+  bool neg = false;
+  ++p;  // 'e'
+  if (p < res.ptr && (*p == '+' || *p == '-')) {
+    neg = *p == '-';
+    ++p;
+  }
+  for (; p < res.ptr; ++p) exp = exp * 10 + (*p - '0');
+  d.exp10 = neg ? -exp : exp;
+  // Drop trailing zeros (to_chars never writes them, but be safe).
+  while (d.n > 1 && d.digits[d.n - 1] == '0') --d.n;
+  return d;
+}
+
+// Lays out digits: plain when lo <= exp10 < 16, exponent form otherwise.
+void AppendFinite(double value, int lo, bool pad_exponent, std::string* out) {
+  if (std::signbit(value)) out->push_back('-');
+  if (value == 0) {
+    out->append("0.0");
+    return;
+  }
+  Decimal d = ToDecimal(value);
+  if (d.exp10 >= lo && d.exp10 < 16) {
+    if (d.exp10 >= 0) {
+      int int_len = d.exp10 + 1;
+      if (d.n <= int_len) {
+        out->append(d.digits, d.n);
+        out->append(static_cast<size_t>(int_len - d.n), '0');
+        out->append(".0");
+      } else {
+        out->append(d.digits, int_len);
+        out->push_back('.');
+        out->append(d.digits + int_len, d.n - int_len);
+      }
+    } else {
+      out->append("0.");
+      out->append(static_cast<size_t>(-d.exp10 - 1), '0');
+      out->append(d.digits, d.n);
+    }
+    return;
+  }
+  out->push_back(d.digits[0]);
+  if (d.n > 1) {
+    out->push_back('.');
+    out->append(d.digits + 1, d.n - 1);
+  }
+  out->push_back('e');
+  int e = d.exp10;
+  out->push_back(e < 0 ? '-' : '+');
+  if (e < 0) e = -e;
+  if (pad_exponent && e < 10) out->push_back('0');
+  char buf[8];
+  auto res = std::to_chars(buf, buf + sizeof(buf), e);
+  out->append(buf, res.ptr);
+}
+
+void AppendNonFinite(double value, std::string* out) {
+  if (std::isnan(value)) {
+    out->append("NaN");
+  } else {
+    out->append(value < 0 ? "-Infinity" : "Infinity");
+  }
+}
+
+}  // namespace
+
+void AppendDoubleMesh(double value, std::string* out) {
+  if (!std::isfinite(value)) return AppendNonFinite(value, out);
+  AppendFinite(value, -5, /*pad_exponent=*/false, out);
+}
+
+void AppendDoublePython(double value, std::string* out) {
+  if (!std::isfinite(value)) return AppendNonFinite(value, out);
+  AppendFinite(value, -4, /*pad_exponent=*/true, out);
+}
+
+bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite,
+                           std::string* out, std::string* error) {
+  switch (ClassifyNumber(raw)) {
+    case NumberKind::kInteger:
+      if (raw == "-0") {
+        out->push_back('0');
+      } else {
+        out->append(raw);
+      }
+      return true;
+    case NumberKind::kFloat: {
+      double v = ParseDouble(raw);
+      if (!std::isfinite(v) && non_finite == NonFinite::kNull) {
+        out->append("null");
+      } else {
+        AppendDoubleMesh(v, out);
+      }
+      return true;
+    }
+    case NumberKind::kNaN:
+    case NumberKind::kPosInf:
+    case NumberKind::kNegInf:
+      if (non_finite == NonFinite::kNull) {
+        out->append("null");
+      } else {
+        out->append(raw);
+      }
+      return true;
+    case NumberKind::kInvalid:
+      break;
+  }
+  *error = Cat("invalid number '", raw.substr(0, 40),
+                        "' (only NaN, Infinity and -Infinity are allowed "
+                        "besides JSON numbers)");
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// CanonicalWriter
+
+bool CanonicalWriter::Unexpected() {
+  error_ = "internal error: unexpected number event";
+  return false;
+}
+
+void CanonicalWriter::BeforeValue() {
+  if (depth_ == 0) return;
+  Frame& f = frames_[depth_ - 1];
+  if (f.is_object) return;  // the key wrote the separator
+  if (!f.first) out_->push_back(',');
+  f.first = false;
+}
+
+bool CanonicalWriter::Null() {
+  BeforeValue();
+  out_->append("null");
+  return true;
+}
+
+bool CanonicalWriter::Bool(bool b) {
+  BeforeValue();
+  out_->append(b ? "true" : "false");
+  return true;
+}
+
+bool CanonicalWriter::RawNumber(const char* str, rapidjson::SizeType length,
+                                bool) {
+  BeforeValue();
+  return AppendCanonicalNumber(std::string_view(str, length), non_finite_,
+                               out_, &error_);
+}
+
+bool CanonicalWriter::String(const char* str, rapidjson::SizeType length,
+                             bool) {
+  if (HasEncodedSurrogate(str, length)) {
+    error_ = "lone UTF-16 surrogate escape in a string";
+    return false;
+  }
+  BeforeValue();
+  AppendQuoted(std::string_view(str, length), out_);
+  return true;
+}
+
+bool CanonicalWriter::Enter(bool is_object) {
+  if (depth_ >= max_depth_) {
+    error_ = Cat("nesting deeper than ", kMaxDepth, " levels");
+    return false;
+  }
+  BeforeValue();
+  if (static_cast<size_t>(depth_) == frames_.size()) frames_.emplace_back();
+  Frame& f = frames_[depth_++];
+  f.is_object = is_object;
+  f.first = true;
+  f.has_duplicates = false;
+  f.start = out_->size();
+  f.members.clear();
+  f.key_set.reset();
+  out_->push_back(is_object ? '{' : '[');
+  return true;
+}
+
+bool CanonicalWriter::StartObject() { return Enter(true); }
+bool CanonicalWriter::StartArray() { return Enter(false); }
+
+bool CanonicalWriter::Key(const char* str, rapidjson::SizeType length, bool) {
+  if (HasEncodedSurrogate(str, length)) {
+    error_ = "lone UTF-16 surrogate escape in a string";
+    return false;
+  }
+  Frame& f = frames_[depth_ - 1];
+  if (!f.members.empty()) f.members.back().end = out_->size();
+  if (!f.first) out_->push_back(',');
+  f.first = false;
+  size_t begin = out_->size();
+  AppendQuoted(std::string_view(str, length), out_);
+  size_t key_end = out_->size();
+  out_->push_back(':');
+  std::string_view key(out_->data() + begin, key_end - begin);
+  if (!f.has_duplicates) {
+    if (f.key_set != nullptr) {
+      if (!f.key_set->emplace(key).second) f.has_duplicates = true;
+    } else {
+      for (const Member& m : f.members) {
+        if (m.key_end - m.begin == key.size() &&
+            std::memcmp(out_->data() + m.begin, key.data(), key.size()) ==
+                0) {
+          f.has_duplicates = true;
+          break;
+        }
+      }
+      if (!f.has_duplicates && f.members.size() >= 16) {
+        f.key_set = std::make_unique<std::unordered_set<std::string>>();
+        for (const Member& m : f.members) {
+          f.key_set->emplace(out_->data() + m.begin, m.key_end - m.begin);
+        }
+        f.key_set->emplace(key);
+      }
+    }
+  }
+  f.members.push_back(Member{begin, key_end, 0});
+  return true;
+}
+
+void CanonicalWriter::CollapseDuplicates(Frame& f) {
+  // Python dict semantics: a key keeps the position of its first occurrence
+  // and takes the value of its last.
+  const std::string& src = *out_;
+  auto key_of = [&](const Member& m) {
+    return std::string_view(src.data() + m.begin, m.key_end - m.begin);
+  };
+  std::unordered_map<std::string_view, size_t> last;
+  last.reserve(f.members.size());
+  for (size_t i = 0; i < f.members.size(); ++i) last[key_of(f.members[i])] = i;
+  std::string rebuilt;
+  rebuilt.reserve(src.size() - f.start + 1);
+  rebuilt.push_back('{');
+  bool first = true;
+  for (const Member& m : f.members) {
+    auto it = last.find(key_of(m));
+    if (it->second == static_cast<size_t>(-1)) continue;  // already written
+    const Member& v = f.members[it->second];
+    if (!first) rebuilt.push_back(',');
+    first = false;
+    rebuilt.append(key_of(m));
+    rebuilt.append(src, v.key_end, v.end - v.key_end);  // ':' + value
+    it->second = static_cast<size_t>(-1);
+  }
+  out_->resize(f.start);
+  out_->append(rebuilt);
+}
+
+bool CanonicalWriter::EndObject(rapidjson::SizeType) {
+  Frame& f = frames_[depth_ - 1];
+  if (!f.members.empty()) f.members.back().end = out_->size();
+  if (f.has_duplicates) CollapseDuplicates(f);
+  out_->push_back('}');
+  --depth_;
+  return true;
+}
+
+bool CanonicalWriter::EndArray(rapidjson::SizeType) {
+  out_->push_back(']');
+  --depth_;
+  return true;
+}
+
+std::string PatchBigNumbers(std::string_view text,
+                            std::vector<NumberPatch>* patches) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '"') {
+      size_t start = i++;
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      i = std::min(i + 1, text.size());
+      out.append(text, start, i - start);
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    size_t exp_at = std::string_view::npos;
+    while (i < text.size()) {
+      char d = text[i];
+      if (d == 'e' || d == 'E') {
+        exp_at = i;
+      } else if (!(d == '-' || d == '+' || d == '.' || (d >= '0' && d <= '9'))) {
+        break;
+      }
+      ++i;
+    }
+    std::string_view token = text.substr(start, i - start);
+    bool big = token.size() > 300;
+    if (!big && exp_at != std::string_view::npos) {
+      size_t digits = 0;
+      for (size_t k = exp_at + 1; k < i; ++k) {
+        if (text[k] >= '0' && text[k] <= '9' && (digits > 0 || text[k] != '0')) {
+          ++digits;
+        }
+      }
+      big = digits >= 3;
+    }
+    if (big) {
+      out.append("Inf");
+      patches->push_back(NumberPatch{out.size(), std::string(token)});
+    } else {
+      out.append(token);
+    }
+  }
+  return out;
+}
+
+absl::Status ParseError(std::string_view what, int code, size_t offset,
+                        const std::string* handler_error) {
+  std::string reason;
+  if (code == rapidjson::kParseErrorTermination && handler_error != nullptr &&
+      !handler_error->empty()) {
+    reason = *handler_error;
+  } else {
+    reason = rapidjson::GetParseError_En(
+        static_cast<rapidjson::ParseErrorCode>(code));
+    if (!reason.empty() && reason.back() == '.') reason.pop_back();
+  }
+  return absl::InvalidArgumentError(Cat(
+      what, ": not valid JSON: ", reason, " at offset ", offset));
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// Public functions.
+
+using internal::kEscape;
+using internal::Cat;
+using internal::ToStd;
+using internal::kHex;
+using internal::AppendUtf8;
+using internal::SkipValue;
+using internal::UnescapeAt;
+
+void AppendQuoted(std::string_view s, std::string* out) {
+  out->reserve(out->size() + s.size() + 2);
+  out->push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;
+  for (; p < end; ++p) {
+    char e = kEscape[static_cast<unsigned char>(*p)];
+    if (e == 0) continue;
+    out->append(run, p);
+    out->push_back('\\');
+    out->push_back(e);
+    if (e == 'u') {
+      unsigned char c = static_cast<unsigned char>(*p);
+      out->append("00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 15]);
+    }
+    run = p + 1;
+  }
+  out->append(run, end);
+  out->push_back('"');
+}
+
+std::string Quote(std::string_view utf8) {
+  std::string out;
+  AppendQuoted(utf8, &out);
+  return out;
+}
+
+namespace {
+
+void AppendU16(unsigned v, std::string* out) {
+  out->append("\\u");
+  out->push_back(kHex[(v >> 12) & 15]);
+  out->push_back(kHex[(v >> 8) & 15]);
+  out->push_back(kHex[(v >> 4) & 15]);
+  out->push_back(kHex[v & 15]);
+}
+
+// Decodes one UTF-8 sequence at s[i] (valid UTF-8 assumed; a broken byte is
+// returned as itself). Advances i.
+uint32_t DecodeUtf8(std::string_view s, size_t& i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  if (c < 0xC0 || i + len > s.size()) {
+    ++i;
+    return c;
+  }
+  uint32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k < len; ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  }
+  i += len;
+  return cp;
+}
+
+
+bool IsNumberStart(char c) {
+  return c == '-' || (c >= '0' && c <= '9') || c == 'N' || c == 'I';
+}
+
+// Scans a number/NaN/Infinity token starting at text[i].
+size_t NumberEnd(std::string_view text, size_t i) {
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == ',' || c == '}' || c == ']' || c == ':' || c == ' ') break;
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+void AppendPythonQuoted(std::string_view s, std::string* out) {
+  out->reserve(out->size() + s.size() + 2);
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      size_t run = i;
+      while (i < s.size()) {
+        unsigned char d = static_cast<unsigned char>(s[i]);
+        if (d < 0x20 || d >= 0x7F || d == '"' || d == '\\') break;
+        ++i;
+      }
+      out->append(s, run, i - run);
+      continue;
+    }
+    if (c < 0x80) {
+      char e = kEscape[c];
+      if (e != 0 && e != 'u') {
+        out->push_back('\\');
+        out->push_back(e);
+      } else {
+        AppendU16(c, out);
+      }
+      ++i;
+      continue;
+    }
+    uint32_t cp = DecodeUtf8(s, i);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      AppendU16(0xD800 + (cp >> 10), out);
+      AppendU16(0xDC00 + (cp & 0x3FF), out);
+    } else {
+      AppendU16(cp, out);
+    }
+  }
+  out->push_back('"');
+}
+
+std::string FormatDoubleMesh(double value) {
+  std::string out;
+  internal::AppendDoubleMesh(value, &out);
+  return out;
+}
+
+std::string FormatDoublePython(double value) {
+  std::string out;
+  internal::AppendDoublePython(value, &out);
+  return out;
+}
+
+absl::StatusOr<std::string> Canonicalize(std::string_view any_json,
+                                         NonFinite non_finite) {
+  std::string out;
+  out.reserve(any_json.size());
+  internal::CanonicalWriter writer(non_finite);
+  writer.Reset(&out);
+  absl::Status st = internal::ParseJson(
+      any_json, writer, "(root)", &writer.error(), [&] {
+        out.clear();
+        writer.Reset(&out);
+      });
+  if (!st.ok()) {
+    // Drop the "(root): " prefix: callers add their own context.
+    return absl::InvalidArgumentError(st.message().substr(8));
+  }
+  return out;
+}
+
+namespace internal {
+std::string_view KindOfCanonical(std::string_view text) {
+  if (text.empty()) return "nothing";
+  switch (text.front()) {
+    case '{': return "object";
+    case '[': return "array";
+    case '"': return "string";
+    case 'n': return "null";
+    case 't':
+    case 'f': return "boolean";
+    default: return "number";
+  }
+}
+}  // namespace internal
+using internal::KindOfCanonical;
+
+absl::StatusOr<std::string> CanonicalizeObject(std::string_view any_json,
+                                               std::string_view field_name,
+                                               NonFinite non_finite) {
+  absl::StatusOr<std::string> c = Canonicalize(any_json, non_finite);
+  if (!c.ok()) {
+    return absl::InvalidArgumentError(
+        Cat(field_name, ": ", ToStd(c.status().message())));
+  }
+  if (c->empty() || c->front() != '{') {
+    return absl::InvalidArgumentError(Cat(
+        field_name, ": expected a JSON object, got ", KindOfCanonical(*c)));
+  }
+  return c;
+}
+
+void AppendMeshJson(std::string_view text, std::string* out) {
+  if (text.find_first_of("NI") == std::string_view::npos) {
+    out->append(text);
+    return;
+  }
+  size_t i = 0;
+  size_t run = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '"') {
+      ++i;
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      ++i;
+    } else if (c == 'N' || c == 'I' ||
+               (c == '-' && i + 1 < text.size() && text[i + 1] == 'I')) {
+      size_t end = NumberEnd(text, i);
+      out->append(text, run, i - run);
+      out->append("null");
+      i = end;
+      run = i;
+    } else {
+      ++i;
+    }
+  }
+  out->append(text, run, std::min(i, text.size()) - run);
+}
+
+void AppendPythonJson(std::string_view text, std::string* out) {
+  out->reserve(out->size() + text.size() + text.size() / 8);
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    switch (c) {
+      case '"': {
+        std::string s = UnescapeAt(text, i);
+        AppendPythonQuoted(s, out);
+        break;
+      }
+      case ',':
+        out->append(", ");
+        ++i;
+        break;
+      case ':':
+        out->append(": ");
+        ++i;
+        break;
+      case '{':
+      case '}':
+      case '[':
+      case ']':
+        out->push_back(c);
+        ++i;
+        break;
+      case 't':
+        out->append("true");
+        i += 4;
+        break;
+      case 'f':
+        out->append("false");
+        i += 5;
+        break;
+      case 'n':
+        out->append("null");
+        i += 4;
+        break;
+      default: {
+        if (!IsNumberStart(c)) {  // stray whitespace etc.: not canonical
+          ++i;
+          break;
+        }
+        size_t end = NumberEnd(text, i);
+        std::string_view num = text.substr(i, end - i);
+        switch (internal::ClassifyNumber(num)) {
+          case internal::NumberKind::kFloat:
+            internal::AppendDoublePython(internal::ParseDouble(num), out);
+            break;
+          default:
+            out->append(num);
+            break;
+        }
+        i = end;
+        break;
+      }
+    }
+  }
+}
+
+std::string ToPythonJson(std::string_view canonical) {
+  std::string out;
+  AppendPythonJson(canonical, &out);
+  return out;
+}
+
+
+std::optional<std::string> GetMember(std::string_view object_json,
+                                     std::string_view key) {
+  absl::StatusOr<std::string> c = Canonicalize(object_json, NonFinite::kKeep);
+  if (!c.ok()) return std::nullopt;
+  std::optional<std::string> found;
+  internal::ForEachMember(*c, [&](const std::string& k, std::string_view v) {
+    if (k == key) found = std::string(v);
+  });
+  return found;
+}
+
+std::optional<std::string> GetMemberString(std::string_view object_json,
+                                           std::string_view key) {
+  std::optional<std::string> v = GetMember(object_json, key);
+  if (!v.has_value() || v->empty() || v->front() != '"') return std::nullopt;
+  size_t i = 0;
+  return UnescapeAt(*v, i);
+}
+
+absl::StatusOr<std::string> SetMember(std::string_view object_json,
+                                      std::string_view key,
+                                      std::string_view value_json) {
+  absl::StatusOr<std::string> obj =
+      CanonicalizeObject(object_json, "object", NonFinite::kKeep);
+  if (!obj.ok()) return obj.status();
+  absl::StatusOr<std::string> value =
+      Canonicalize(value_json, NonFinite::kKeep);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(
+        Cat("value: ", value.status().message()));
+  }
+  std::string out;
+  out.reserve(obj->size() + key.size() + value->size() + 4);
+  out.push_back('{');
+  bool replaced = false;
+  bool first = true;
+  internal::ForEachMember(*obj, [&](const std::string& k, std::string_view v) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendQuoted(k, &out);
+    out.push_back(':');
+    if (k == key) {
+      out.append(*value);
+      replaced = true;
+    } else {
+      out.append(v);
+    }
+  });
+  if (!replaced) {
+    if (!first) out.push_back(',');
+    AppendQuoted(key, &out);
+    out.push_back(':');
+    out.append(*value);
+  }
+  out.push_back('}');
+  return out;
+}
+
+namespace {
+
+bool IsPrintableForRepr(uint32_t cp) {
+  // Approximation of str.isprintable(): control characters, the C1 block,
+  // line/paragraph separators, soft hyphen and unassigned private ranges are
+  // escaped; everything else is printed as is.
+  if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return false;
+  if (cp == 0xAD || cp == 0x2028 || cp == 0x2029) return false;
+  if (cp >= 0x200B && cp <= 0x200F) return false;
+  if (cp >= 0x202A && cp <= 0x202E) return false;
+  if (cp >= 0x2060 && cp <= 0x2064) return false;
+  if (cp == 0xFEFF) return false;
+  if (cp >= 0xE000 && cp <= 0xF8FF) return false;
+  if (cp >= 0xFFF9 && cp <= 0xFFFB) return false;
+  if (cp == 0xFFFE || cp == 0xFFFF) return false;
+  return true;
+}
+
+void AppendPythonRepr(std::string_view s, std::string* out) {
+  bool has_single = s.find('\'') != std::string_view::npos;
+  bool has_double = s.find('"') != std::string_view::npos;
+  char quote = (has_single && !has_double) ? '"' : '\'';
+  out->push_back(quote);
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      if (c == '\\') {
+        out->append("\\\\");
+      } else if (c == static_cast<unsigned char>(quote)) {
+        out->push_back('\\');
+        out->push_back(static_cast<char>(c));
+      } else if (c == '\n') {
+        out->append("\\n");
+      } else if (c == '\r') {
+        out->append("\\r");
+      } else if (c == '\t') {
+        out->append("\\t");
+      } else if (c < 0x20 || c == 0x7F) {
+        out->append("\\x");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+      } else {
+        out->push_back(static_cast<char>(c));
+      }
+      continue;
+    }
+    size_t start = i;
+    uint32_t cp = DecodeUtf8(s, i);
+    if (IsPrintableForRepr(cp)) {
+      out->append(s, start, i - start);
+    } else if (cp < 0x100) {
+      out->append("\\x");
+      out->push_back(kHex[cp >> 4]);
+      out->push_back(kHex[cp & 15]);
+    } else if (cp < 0x10000) {
+      out->append("\\u");
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        out->push_back(kHex[(cp >> shift) & 15]);
+      }
+    } else {
+      out->append("\\U");
+      for (int shift = 28; shift >= 0; shift -= 4) {
+        out->push_back(kHex[(cp >> shift) & 15]);
+      }
+    }
+  }
+  out->push_back(quote);
+}
+
+void AppendPythonNumberStr(std::string_view num, std::string* out) {
+  switch (internal::ClassifyNumber(num)) {
+    case internal::NumberKind::kFloat: {
+      double v = internal::ParseDouble(num);
+      if (std::isnan(v)) {
+        out->append("nan");
+      } else if (std::isinf(v)) {
+        out->append(v < 0 ? "-inf" : "inf");
+      } else {
+        internal::AppendDoublePython(v, out);
+      }
+      break;
+    }
+    case internal::NumberKind::kNaN: out->append("nan"); break;
+    case internal::NumberKind::kPosInf: out->append("inf"); break;
+    case internal::NumberKind::kNegInf: out->append("-inf"); break;
+    default: out->append(num); break;
+  }
+}
+
+// Python repr of the canonical value at text[i]; advances i.
+void AppendReprAt(std::string_view text, size_t& i, std::string* out) {
+  if (i >= text.size()) return;
+  char c = text[i];
+  switch (c) {
+    case '"': {
+      std::string s = UnescapeAt(text, i);
+      AppendPythonRepr(s, out);
+      return;
+    }
+    case '{':
+    case '[': {
+      char close = c == '{' ? '}' : ']';
+      out->push_back(c);
+      ++i;
+      bool first = true;
+      while (i < text.size() && text[i] != close) {
+        if (!first) out->append(", ");
+        first = false;
+        AppendReprAt(text, i, out);
+        if (c == '{' && i < text.size() && text[i] == ':') {
+          out->append(": ");
+          ++i;
+          AppendReprAt(text, i, out);
+        }
+        if (i < text.size() && text[i] == ',') ++i;
+      }
+      out->push_back(close);
+      if (i < text.size()) ++i;
+      return;
+    }
+    case 't':
+      out->append("True");
+      i += 4;
+      return;
+    case 'f':
+      out->append("False");
+      i += 5;
+      return;
+    case 'n':
+      out->append("None");
+      i += 4;
+      return;
+    default: {
+      size_t end = NumberEnd(text, i);
+      if (end == i) end = i + 1;  // not canonical: make progress
+      AppendPythonNumberStr(text.substr(i, end - i), out);
+      i = end;
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string PythonStr(std::string_view canonical_value) {
+  absl::StatusOr<std::string> c =
+      Canonicalize(canonical_value, NonFinite::kKeep);
+  if (!c.ok()) return std::string(canonical_value);
+  std::string out;
+  if (!c->empty() && c->front() == '"') {
+    size_t i = 0;
+    return UnescapeAt(*c, i);
+  }
+  size_t i = 0;
+  AppendReprAt(*c, i, &out);
+  return out;
+}
+
+}  // namespace teleclaude::mesh::json

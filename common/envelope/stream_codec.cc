@@ -1,0 +1,294 @@
+// Local stream entry codec: see stream_codec.h and doc/wire.md
+// ("Stream entry").
+#include "common/envelope/stream_codec.h"
+
+#include <charconv>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "common/envelope/internal/cat.h"
+#include "common/base/status_macros.h"
+#include "common/envelope/envelope_fields.h"
+#include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/json_text.h"
+#include "common/envelope/timestamp_codec.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+using envelope_internal::FieldError;
+using envelope_internal::Shorten;
+using json::NonFinite;
+namespace ji = json::internal;
+using ji::Cat;
+using ji::ToStd;
+
+constexpr std::string_view kDeclared[] = {
+    "event",       "version",    "source",  "timestamp", "idempotency_key",
+    "level",       "domain",     "entity",  "description", "visibility",
+    "payload",     "actions",    "terminal_when", "resolution_shape"};
+
+std::string PythonJsonText(std::string_view canonical) {
+  std::string out;
+  json::AppendPythonJson(canonical, &out);
+  return out;
+}
+
+// Python's int(str): surrounding whitespace, an optional sign, digits with
+// single underscores between them. Must fit in 64 bits here.
+bool PythonInt(std::string_view text, int64_t* out) {
+  std::string_view t = ToStd(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
+  bool negative = false;
+  if (!t.empty() && (t.front() == '+' || t.front() == '-')) {
+    negative = t.front() == '-';
+    t.remove_prefix(1);
+  }
+  if (t.empty() || t.front() == '_' || t.back() == '_') return false;
+  std::string digits;
+  digits.reserve(t.size() + 1);
+  if (negative) digits.push_back('-');
+  char prev = 0;
+  for (char c : t) {
+    if (c == '_') {
+      if (prev == '_') return false;
+    } else if (c >= '0' && c <= '9') {
+      digits.push_back(c);
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  auto [p, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), *out);
+  return ec == std::errc() && p == digits.data() + digits.size();
+}
+
+class FieldMap {
+ public:
+  explicit FieldMap(const StreamFields& fields) : fields_(fields) {}
+  // The last value of `name`, or nullptr.
+  const std::string* Get(std::string_view name) const {
+    const std::string* found = nullptr;
+    for (const auto& [k, v] : fields_) {
+      if (k == name) found = &v;
+    }
+    return found;
+  }
+
+ private:
+  const StreamFields& fields_;
+};
+
+absl::Status Utf8(std::string_view field, const std::string& value) {
+  if (ji::IsValidUtf8(value)) return absl::OkStatus();
+  return FieldError(field, "not valid UTF-8");
+}
+
+absl::StatusOr<std::string> RequiredText(const FieldMap& m,
+                                         std::string_view field) {
+  const std::string* v = m.Get(field);
+  if (v == nullptr) return FieldError(field, "field required");
+  TM_RETURN_IF_ERROR(Utf8(field, *v));
+  return *v;
+}
+
+absl::Status OptionalText(const FieldMap& m, std::string_view field,
+                          std::string* out) {
+  const std::string* v = m.Get(field);
+  if (v == nullptr) return absl::OkStatus();
+  TM_RETURN_IF_ERROR(Utf8(field, *v));
+  *out = *v;
+  return absl::OkStatus();
+}
+
+// "" -> null, as `d.get(field) or None`.
+absl::Status OrNone(const FieldMap& m, std::string_view field,
+                    std::optional<std::string>* out) {
+  const std::string* v = m.Get(field);
+  if (v == nullptr || v->empty()) return absl::OkStatus();
+  TM_RETURN_IF_ERROR(Utf8(field, *v));
+  *out = *v;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> CanonicalJson(std::string_view field,
+                                          const std::string& text) {
+  absl::StatusOr<std::string> c = json::Canonicalize(text, NonFinite::kKeep);
+  if (!c.ok()) return FieldError(field, ToStd(c.status().message()));
+  return c;
+}
+
+}  // namespace
+
+StreamFields EncodeEnvelopeStream(const EventEnvelope& e) {
+  StreamFields f;
+  f.reserve(15);
+  f.emplace_back("event", e.event);
+  f.emplace_back("version", std::to_string(e.version));
+  f.emplace_back("source", e.source);
+  f.emplace_back("timestamp", FormatTimestampStream(e.timestamp));
+  f.emplace_back("idempotency_key", e.idempotency_key.value_or(""));
+  f.emplace_back("level", std::to_string(static_cast<int>(e.level)));
+  f.emplace_back("domain", e.domain);
+  f.emplace_back("entity", e.entity.value_or(""));
+  f.emplace_back("description", e.description);
+  f.emplace_back("visibility", std::string(VisibilityName(e.visibility)));
+  f.emplace_back("payload", e.payload_json.empty()
+                                ? std::string("{}")
+                                : PythonJsonText(e.payload_json));
+  // Python writes "" for a missing or empty (falsy) dict.
+  auto falsy = [](const std::optional<std::string>& j) {
+    return !j.has_value() || j->empty() || *j == "{}" || *j == "null";
+  };
+  f.emplace_back("actions",
+                 falsy(e.actions_json) ? "" : PythonJsonText(*e.actions_json));
+  f.emplace_back("terminal_when", e.terminal_when.value_or(""));
+  f.emplace_back("resolution_shape",
+                 falsy(e.resolution_shape_json)
+                     ? ""
+                     : PythonJsonText(*e.resolution_shape_json));
+  if (!e.extras.empty()) {
+    std::string extra = "{";
+    bool first = true;
+    for (const auto& [key, value] : e.extras) {
+      if (!first) extra.append(", ");
+      first = false;
+      json::AppendPythonQuoted(key, &extra);
+      extra.append(": ");
+      if (value.empty()) {
+        extra.append("null");
+      } else {
+        json::AppendPythonJson(value, &extra);
+      }
+    }
+    extra.push_back('}');
+    f.emplace_back("_extra", std::move(extra));
+  }
+  return f;
+}
+
+absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
+  FieldMap m(fields);
+  EventEnvelope e;
+  TM_ASSIGN_OR_RETURN(e.event, RequiredText(m, "event"));
+
+  if (const std::string* v = m.Get("version"); v != nullptr) {
+    int64_t version = 0;
+    if (!PythonInt(*v, &version)) {
+      return FieldError("version",
+                        Cat("expected an integer (64 bits), got ",
+                                     Shorten(json::Quote(*v))));
+    }
+    e.version = version;
+  }
+
+  TM_ASSIGN_OR_RETURN(e.source, RequiredText(m, "source"));
+
+  {
+    TM_ASSIGN_OR_RETURN(std::string ts, RequiredText(m, "timestamp"));
+    absl::StatusOr<Timestamp> parsed = ParseTimestampIsoformat(ts);
+    if (!parsed.ok()) {
+      return FieldError("timestamp",
+                        Cat("not a valid ISO 8601 date-time (",
+                                     ToStd(parsed.status().message()), "), got ",
+                                     Shorten(json::Quote(ts))));
+    }
+    e.timestamp = *parsed;
+  }
+
+  TM_RETURN_IF_ERROR(OrNone(m, "idempotency_key", &e.idempotency_key));
+
+  {
+    const std::string* v = m.Get("level");
+    if (v == nullptr) return FieldError("level", "field required");
+    int64_t level = -1;
+    if (!PythonInt(*v, &level) || level < 0 || level > 3) {
+      return FieldError(
+          "level",
+          Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
+                       Shorten(json::Quote(*v))));
+    }
+    e.level = static_cast<Level>(level);
+  }
+
+  TM_RETURN_IF_ERROR(OptionalText(m, "domain", &e.domain));
+  TM_RETURN_IF_ERROR(OrNone(m, "entity", &e.entity));
+  TM_RETURN_IF_ERROR(OptionalText(m, "description", &e.description));
+
+  if (const std::string* v = m.Get("visibility"); v != nullptr) {
+    std::optional<Visibility> vis = ParseVisibility(*v);
+    if (!vis.has_value()) {
+      return FieldError("visibility",
+                        Cat("must be \"local\", \"cluster\" or "
+                                     "\"public\", got ",
+                                     Shorten(json::Quote(*v))));
+    }
+    e.visibility = *vis;
+  }
+
+  if (const std::string* v = m.Get("payload"); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string payload, CanonicalJson("payload", *v));
+    if (payload.front() != '{') {
+      return FieldError("payload",
+                        Cat("expected a JSON object, got ",
+                                     ji::KindOfCanonical(payload)));
+    }
+    e.payload_json = std::move(payload);
+  }
+
+  if (const std::string* v = m.Get("actions"); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string actions, CanonicalJson("actions", *v));
+    if (actions.front() != '{') {
+      return FieldError("actions",
+                        Cat("expected a JSON object, got ",
+                                     ji::KindOfCanonical(actions)));
+    }
+    TM_ASSIGN_OR_RETURN(e.actions_json,
+                        envelope_internal::NormalizeActions(actions));
+  }
+
+  TM_RETURN_IF_ERROR(OrNone(m, "terminal_when", &e.terminal_when));
+
+  if (const std::string* v = m.Get("resolution_shape");
+      v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string shape,
+                        CanonicalJson("resolution_shape", *v));
+    if (shape.front() == '{') {
+      TM_RETURN_IF_ERROR(
+          envelope_internal::CheckStringMap(shape, "resolution_shape"));
+      e.resolution_shape_json = std::move(shape);
+    } else if (shape != "null") {
+      return FieldError("resolution_shape",
+                        Cat("expected a JSON object or null, got ",
+                                     ji::KindOfCanonical(shape)));
+    }
+  }
+
+  if (const std::string* v = m.Get("_extra"); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string extra, CanonicalJson("_extra", *v));
+    if (extra.front() != '{') {
+      return FieldError("_extra",
+                        Cat("expected a JSON object, got ",
+                                     ji::KindOfCanonical(extra)));
+    }
+    absl::Status status;
+    ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
+      if (!status.ok()) return;
+      for (std::string_view declared : kDeclared) {
+        if (key == declared) {
+          status = FieldError(
+              "_extra", Cat("key \"", key,
+                                     "\" repeats a declared envelope field"));
+          return;
+        }
+      }
+      e.extras.emplace_back(key, std::string(val));
+    });
+    TM_RETURN_IF_ERROR(status);
+  }
+  return e;
+}
+
+}  // namespace teleclaude::mesh
