@@ -71,10 +71,10 @@ struct Config {
   std::string egress_addr;             // "host:port"
   std::string ingress_addr;
   std::string installer_addr;
-  std::filesystem::path data_dir;      // absolute, "~" expanded, exists 0700
+  std::filesystem::path data_dir;  // absolute, "~" expanded, exists 0700
   SovereigntyLevel cartridge_install = SovereigntyLevel::kL1;
-  int64_t promotion_threshold = 10;    // > 0
-  int64_t stream_maxlen = 10000;       // > 0
+  int64_t promotion_threshold = 10;  // > 0
+  int64_t stream_maxlen = 10000;     // > 0
   absl::Duration heartbeat_interval = absl::Seconds(30);
   absl::Duration heartbeat_ttl = absl::Seconds(60);  // > heartbeat_interval
   absl::Duration peer_refresh = absl::Milliseconds(1000);
@@ -84,7 +84,7 @@ struct Config {
   std::optional<std::string> guardian_addr;  // nullopt = built-in policy only
   int64_t max_message_bytes = 1048576;       // > 0
   int64_t max_cartridge_bytes = 262144;      // > 0
-  std::string log_level = "info";  // "debug" | "info" | "warning" | "error"
+  std::string log_level = "info";            // "debug" | "info" | "warning" | "error"
 
   // {data_dir}/events.db — egress's notification projection.
   std::filesystem::path events_db_path() const;
@@ -134,8 +134,7 @@ absl::Status ValidateHostPort(std::string_view field, std::string_view addr);
 // config; `positional` (if non-null) receives the remaining positional
 // arguments (argv[0] excluded). glog's own gflags are not accepted on the
 // command line. Call once, from main(), before creating threads.
-Config InitProcess(int argc, char** argv, std::string_view program,
-                   std::string_view usage,
+Config InitProcess(int argc, char** argv, std::string_view program, std::string_view usage,
                    std::vector<std::string>* positional = nullptr);
 
 // The project's version string ("teleclaude-mesh 0.1.0").
