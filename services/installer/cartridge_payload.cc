@@ -1,0 +1,294 @@
+#include "services/installer/cartridge_payload.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/envelope/json_text.h"
+#include "rapidjson/document.h"
+#include "rapidjson/error/en.h"
+#include "services/installer/sha256.h"
+#include "services/installer/sv.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+constexpr size_t kMaxVersionChars = 128;
+constexpr size_t kMaxAuthorChars = 256;
+constexpr size_t kMaxDescriptionChars = 4096;
+constexpr size_t kMaxDependencies = 64;
+
+absl::Status FieldError(std::string_view field, std::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(Sv(field), ": ", Sv(message)));
+}
+
+std::string_view TypeName(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "boolean";
+    case rapidjson::kObjectType:
+      return "object";
+    case rapidjson::kArrayType:
+      return "array";
+    case rapidjson::kStringType:
+      return "string";
+    case rapidjson::kNumberType:
+      return "number";
+  }
+  return "value";
+}
+
+// For messages: the value quoted and cut to a readable length.
+std::string Show(std::string_view s) {
+  constexpr size_t kMax = 80;
+  std::string cut(s.substr(0, kMax));
+  if (!IsValidUtf8(cut)) cut = absl::CHexEscape(cut);
+  std::string out = json::Quote(cut);
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
+// Reads member `field` as a string. Missing: `required` -> error, else "".
+absl::StatusOr<std::string> GetString(const rapidjson::Value& obj, const char* field,
+                                      bool required, bool non_empty) {
+  auto it = obj.FindMember(field);
+  if (it == obj.MemberEnd() || it->value.IsNull()) {
+    if (required) {
+      return FieldError(field, "field required; the publisher must set it");
+    }
+    return std::string();
+  }
+  if (!it->value.IsString()) {
+    return FieldError(field, absl::StrCat("expected a string, got ", Sv(TypeName(it->value))));
+  }
+  std::string value(it->value.GetString(), it->value.GetStringLength());
+  if (non_empty && value.empty()) {
+    return FieldError(field, "must not be empty; the publisher must set it");
+  }
+  return value;
+}
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!alpha(s[0])) return false;
+  for (char c : s) {
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+bool IsStrictBase64(std::string_view s) {
+  if (s.size() % 4 != 0) return false;
+  size_t pad = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '=') {
+      ++pad;
+      if (i < s.size() - 2) return false;
+      continue;
+    }
+    if (pad > 0) return false;
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/';
+    if (!ok) return false;
+  }
+  return pad <= 2;
+}
+
+}  // namespace
+
+bool IsValidCartridgeName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  auto lower_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_digit(name[0])) return false;
+  for (char c : name) {
+    if (!lower_digit(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const auto* end = p + data.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;  // continuation byte, overlong lead (c0/c1) or > f4
+    }
+    if (end - p < len) return false;
+    for (int i = 1; i < len; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    p += len;
+  }
+  return true;
+}
+
+absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payload_json,
+                                                         int64_t max_cartridge_bytes,
+                                                         std::string_view source_computer) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag>(
+      payload_json.data(), payload_json.size());
+  if (doc.HasParseError()) {
+    return FieldError("payload", absl::StrCat("not valid JSON: ",
+                                              rapidjson::GetParseError_En(doc.GetParseError()),
+                                              " at offset ", doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) {
+    return FieldError("payload", absl::StrCat("expected a JSON object, got ", Sv(TypeName(doc))));
+  }
+
+  CartridgeCandidate c;
+  c.source_computer = std::string(source_computer);
+
+  // Declared order of DESIGN §5, so the first problem reported is stable.
+  auto name = GetString(doc, "name", /*required=*/true, /*non_empty=*/true);
+  if (!name.ok()) return name.status();
+  if (!IsValidCartridgeName(*name)) {
+    return FieldError("name", absl::StrCat(Show(*name),
+                                           " is not a valid cartridge name; use 1-64 characters "
+                                           "of a-z, 0-9, '_' and '-', starting with a-z or 0-9 (",
+                                           Sv(kCartridgeNamePattern), ")"));
+  }
+  c.name = *std::move(name);
+
+  auto event_type = GetString(doc, "event_type", false, false);
+  if (!event_type.ok()) return event_type.status();
+  c.event_type = *std::move(event_type);
+
+  auto version = GetString(doc, "version", true, true);
+  if (!version.ok()) return version.status();
+  if (version->size() > kMaxVersionChars) {
+    return FieldError("version", absl::StrCat("longer than ", kMaxVersionChars, " characters"));
+  }
+  c.version = *std::move(version);
+
+  auto author = GetString(doc, "author", true, true);
+  if (!author.ok()) return author.status();
+  if (author->size() > kMaxAuthorChars) {
+    return FieldError("author", absl::StrCat("longer than ", kMaxAuthorChars, " characters"));
+  }
+  c.author = *std::move(author);
+
+  auto code = GetString(doc, "code", true, true);
+  if (!code.ok()) return code.status();
+  // Decoded size is at most 3/4 of the text: refuse clearly oversize code
+  // before decoding it.
+  const int64_t max_encoded = (max_cartridge_bytes + 2) / 3 * 4;
+  if (static_cast<int64_t>(code->size()) > max_encoded) {
+    return FieldError("code", absl::StrCat("the source is larger than the limit of ",
+                                           max_cartridge_bytes,
+                                           " bytes (--max_cartridge_bytes); publish a smaller "
+                                           "cartridge or raise the limit"));
+  }
+  if (!IsStrictBase64(*code)) {
+    return FieldError("code",
+                      "not valid base64 (standard alphabet A-Z a-z 0-9 + /, '=' padding, no "
+                      "whitespace); encode the UTF-8 source with base64");
+  }
+  std::string source;
+  if (!absl::Base64Unescape(*code, &source)) {
+    return FieldError("code", "not valid base64; encode the UTF-8 source with base64");
+  }
+  if (static_cast<int64_t>(source.size()) > max_cartridge_bytes) {
+    return FieldError("code", absl::StrCat("the source is ", source.size(),
+                                           " bytes, larger than the limit of ",
+                                           max_cartridge_bytes,
+                                           " bytes (--max_cartridge_bytes); publish a smaller "
+                                           "cartridge or raise the limit"));
+  }
+  if (source.empty()) {
+    return FieldError("code", "decodes to an empty source; publish the cartridge's code");
+  }
+  if (!IsValidUtf8(source)) {
+    return FieldError("code", "does not decode to valid UTF-8 text; cartridge source must be "
+                              "UTF-8");
+  }
+  c.sha256 = Sha256Hex(source);
+  c.source = std::move(source);
+
+  auto entry_point = GetString(doc, "entry_point", false, false);
+  if (!entry_point.ok()) return entry_point.status();
+  if (!entry_point->empty() && !IsIdentifier(*entry_point)) {
+    return FieldError("entry_point",
+                      absl::StrCat(Show(*entry_point),
+                                   " is not an identifier; use letters, digits and '_', at most "
+                                   "64, not starting with a digit"));
+  }
+  c.entry_point = *std::move(entry_point);
+
+  auto deps = doc.FindMember("dependencies");
+  if (deps != doc.MemberEnd() && !deps->value.IsNull()) {
+    if (!deps->value.IsArray()) {
+      return FieldError("dependencies",
+                        absl::StrCat("expected a list of strings, got ", Sv(TypeName(deps->value))));
+    }
+    if (deps->value.Size() > kMaxDependencies) {
+      return FieldError("dependencies", absl::StrCat("more than ", kMaxDependencies, " entries"));
+    }
+    for (rapidjson::SizeType i = 0; i < deps->value.Size(); ++i) {
+      const rapidjson::Value& d = deps->value[i];
+      if (!d.IsString()) {
+        return FieldError(absl::StrCat("dependencies[", i, "]"),
+                          absl::StrCat("expected a string, got ", Sv(TypeName(d))));
+      }
+      c.dependencies.emplace_back(d.GetString(), d.GetStringLength());
+    }
+  }
+
+  auto description = GetString(doc, "description", false, false);
+  if (!description.ok()) return description.status();
+  if (description->size() > kMaxDescriptionChars) {
+    return FieldError("description",
+                      absl::StrCat("longer than ", kMaxDescriptionChars, " characters"));
+  }
+  c.description = *std::move(description);
+
+  auto runtime = GetString(doc, "runtime", true, true);
+  if (!runtime.ok()) return runtime.status();
+  if (FindCartridgeRuntime(*runtime) == nullptr) {
+    return FieldError("runtime", absl::StrCat(Show(*runtime),
+                                              " is not a runtime this computer runs; supported: ",
+                                              SupportedRuntimeNames()));
+  }
+  c.runtime = *std::move(runtime);
+  return c;
+}
+
+std::string PayloadErrorField(const absl::Status& status) {
+  std::string_view message = StdSv(status.message());
+  size_t colon = message.find(": ");
+  if (colon == std::string_view::npos || colon == 0 ||
+      message.substr(0, colon).find(' ') != std::string_view::npos) {
+    return "payload";
+  }
+  return std::string(message.substr(0, colon));
+}
+
+}  // namespace teleclaude::mesh

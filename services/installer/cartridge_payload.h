@@ -1,0 +1,61 @@
+// Validation of a `cartridge.published` payload (DESIGN §5) into the
+// cartridge the installer's gate decides on. Nothing from the mesh is trusted:
+// the name is checked against ^[a-z0-9][a-z0-9_-]{0,63}$ before it may ever
+// name a file, the code must be base64 of valid UTF-8 within the size limit,
+// version and author must be non-empty and the runtime must be one of
+// kSupportedRuntimes. Pure functions; thread-safe.
+#ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_PAYLOAD_H_
+#define TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_PAYLOAD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/installer/cartridge_runtime.h"
+
+namespace teleclaude::mesh {
+
+// A validated cartridge. Value type; thread-compatible.
+struct CartridgeCandidate {
+  std::string name;         // matches kCartridgeNamePattern
+  std::string event_type;   // may be empty
+  std::string version;      // non-empty
+  std::string author;       // non-empty
+  std::string runtime;      // a name in kSupportedRuntimes
+  std::string entry_point;  // "" or a Lua-style identifier
+  std::vector<std::string> dependencies;
+  std::string description;
+  std::string source;           // decoded code: valid UTF-8, non-empty
+  std::string sha256;           // Sha256Hex(source)
+  std::string source_computer;  // who published it (may be empty)
+};
+
+inline constexpr std::string_view kCartridgeNamePattern = "^[a-z0-9][a-z0-9_-]{0,63}$";
+
+// Whether `name` matches kCartridgeNamePattern (so it is safe as a file name:
+// no "/", no "..", no leading "-" or ".").
+bool IsValidCartridgeName(std::string_view name);
+
+// Whether `data` is well-formed UTF-8 (no overlong forms, no surrogates,
+// nothing above U+10FFFF).
+bool IsValidUtf8(std::string_view data);
+
+// Validates the payload JSON object text of a cartridge.published event.
+// `source_computer` is recorded as given. On failure returns
+// INVALID_ARGUMENT whose message is "<field>: <what is wrong>; <fix>", the
+// field being the payload key ("name", "code", "version", "author",
+// "runtime", "entry_point", "dependencies", "event_type", "description") or
+// "payload" when the text is not an object; PayloadErrorField() extracts it.
+absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payload_json,
+                                                         int64_t max_cartridge_bytes,
+                                                         std::string_view source_computer);
+
+// The field named at the start of an error from ParseCartridgePayload
+// ("payload" when the message has no field prefix).
+std::string PayloadErrorField(const absl::Status& status);
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_PAYLOAD_H_
