@@ -398,8 +398,10 @@ absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view s) {
       if (!ParseIsoClock(rest, &oh, &om, &os, &ous) || om > 59 || os > 59) {
         return Bad("Invalid isoformat string");
       }
-      if (ous != 0) {
-        return Bad("UTC offsets with microseconds are not supported");
+      if (ous != 0 || os != 0) {
+        // Python allows them, but the mesh text (pydantic) cannot carry
+        // them: keep every accepted timestamp writable in both forms.
+        return Bad("UTC offsets with seconds are not supported");
       }
       int32_t total = oh * 3600 + om * 60 + os;
       if (total >= 86400) {

@@ -31,7 +31,8 @@ absl::StatusOr<Timestamp> ParseTimestamp(std::string_view text);
 // entry's `timestamp` field: `YYYY-MM-DD` or `YYYYMMDD`, optionally followed
 // by any single separator character and `HH[:MM[:SS[.fraction]]]` (or the
 // basic `HHMMSS` form), then an optional `Z` or `+HH[:MM[:SS]]` offset.
-// ISO week dates are not supported. Errors as ParseTimestamp.
+// ISO week dates and offsets with seconds (which the mesh text could not
+// carry) are not supported. Errors as ParseTimestamp.
 absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view text);
 
 // Unix seconds given as JSON number text (integer or float, e.g.
