@@ -1,7 +1,6 @@
 #include "common/mesh/heartbeat.h"
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "common/base/strings.h"
 #include "common/envelope/json_text.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -14,10 +13,10 @@ constexpr std::string_view kKeySuffix = ":heartbeat";
 }  // namespace
 
 std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
-  std::string canonical = absl::StrCat("{\"computer_name\":", json::Quote(heartbeat.computer_name),
+  std::string canonical = Cat("{\"computer_name\":", json::Quote(heartbeat.computer_name),
                                        ",\"last_seen\":", json::Quote(heartbeat.last_seen));
   if (heartbeat.cluster.has_value() && !heartbeat.cluster->empty()) {
-    absl::StrAppend(&canonical, ",\"cluster\":", json::Quote(*heartbeat.cluster));
+    CatTo(canonical, ",\"cluster\":", json::Quote(*heartbeat.cluster));
   }
   canonical.push_back('}');
   // TeleClaude writes heartbeats with json.dumps defaults.
@@ -30,7 +29,7 @@ absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
                                                                                   text.size());
   if (doc.HasParseError()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("heartbeat: not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()),
+        Cat("heartbeat: not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()),
                      " at offset ", doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) return absl::InvalidArgumentError("heartbeat: expected a JSON object");
@@ -58,11 +57,11 @@ absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
 }
 
 std::string HeartbeatKey(std::string_view computer_name) {
-  return absl::StrCat(kKeyPrefix, computer_name, kKeySuffix);
+  return Cat(kKeyPrefix, computer_name, kKeySuffix);
 }
 
 std::optional<std::string> ComputerNameFromHeartbeatKey(std::string_view key) {
-  if (!absl::StartsWith(key, kKeyPrefix) || !absl::EndsWith(key, kKeySuffix)) return std::nullopt;
+  if (!key.starts_with(kKeyPrefix) || !key.ends_with(kKeySuffix)) return std::nullopt;
   if (key.size() < kKeyPrefix.size() + kKeySuffix.size()) return std::nullopt;
   return std::string(key.substr(kKeyPrefix.size(), key.size() - kKeyPrefix.size() - kKeySuffix.size()));
 }

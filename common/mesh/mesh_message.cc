@@ -1,11 +1,11 @@
 #include "common/mesh/mesh_message.h"
 
-#include "absl/strings/str_cat.h"
+#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 
 std::string MeshStreamKey(std::string_view computer_name) {
-  return absl::StrCat("messages:", computer_name);
+  return Cat("messages:", computer_name);
 }
 
 std::vector<std::pair<std::string, std::string>> EncodeMeshMessage(std::string_view envelope_json,

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "common/base/strings.h"
 #include "common/config/config.h"
 #include "common/mesh/heartbeat.h"
 #include "glog/logging.h"

@@ -1,0 +1,419 @@
+#include "common/redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/base/strings.h"
+#include "common/base/status_macros.h"
+
+namespace teleclaude::mesh {
+
+namespace {
+
+timeval SocketTimeout(absl::Duration d) {
+  if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
+  return absl::ToTimeval(d);
+}
+
+RedisReply Convert(const redisReply* r) {
+  if (r == nullptr) return RedisReply::Nil();
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      return RedisReply::Integer(r->integer);
+    case REDIS_REPLY_STRING:
+      return RedisReply::String(std::string(r->str, r->len));
+    case REDIS_REPLY_STATUS:
+      return RedisReply::Status(std::string(r->str, r->len));
+    case REDIS_REPLY_ERROR:
+      return RedisReply::Error(std::string(r->str, r->len));
+    case REDIS_REPLY_ARRAY: {
+      std::vector<RedisReply> elements;
+      elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) elements.push_back(Convert(r->element[i]));
+      return RedisReply::Array(std::move(elements));
+    }
+    default:
+      return RedisReply::Nil();
+  }
+}
+
+// "XADD messages:b" — the command and its key, for error messages.
+std::string Describe(const std::vector<std::string>& argv) {
+  if (argv.empty()) return "(empty command)";
+  std::string out = argv[0];
+  if (argv.size() > 1 && argv[1].size() <= 80) CatTo(out, " ", argv[1]);
+  return out;
+}
+
+absl::Status ReplyError(const std::string& what, const RedisReply& reply) {
+  return absl::FailedPreconditionError(Cat(what, ": ", reply.str()));
+}
+
+}  // namespace
+
+RedisClient::RedisClient(RedisClientOptions options) : options_(std::move(options)) {}
+
+RedisClient::~RedisClient() { Disconnect(); }
+
+void RedisClient::Disconnect() {
+  if (ctx_ != nullptr) {
+    redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+absl::Status RedisClient::EnsureConnected() {
+  if (ctx_ != nullptr) return absl::OkStatus();
+  absl::Time now = absl::Now();
+  if (now < next_attempt_) {
+    return absl::UnavailableError(Cat("redis ", options_.endpoint.ToString(),
+                                               " unreachable (retrying in ",
+                                               absl::FormatDuration(next_attempt_ - now),
+                                               "): ", last_connect_error_.message()));
+  }
+  absl::Status s = Connect();
+  if (s.ok()) {
+    backoff_ = absl::ZeroDuration();
+    next_attempt_ = absl::InfinitePast();
+    return s;
+  }
+  backoff_ = backoff_ == absl::ZeroDuration()
+                 ? options_.reconnect_backoff_min
+                 : std::min(backoff_ * 2, options_.reconnect_backoff_max);
+  next_attempt_ = absl::Now() + backoff_;
+  last_connect_error_ = s;
+  return s;
+}
+
+absl::Status RedisClient::Connect() {
+  const RedisEndpoint& ep = options_.endpoint;
+  timeval tv = SocketTimeout(options_.connect_timeout);
+  redisContext* c = ep.unix_path.empty() ? redisConnectWithTimeout(ep.host.c_str(), ep.port, tv)
+                                         : redisConnectUnixWithTimeout(ep.unix_path.c_str(), tv);
+  if (c == nullptr) {
+    return absl::UnavailableError(
+        Cat("redis ", ep.ToString(), ": cannot allocate a connection"));
+  }
+  if (c->err != 0) {
+    absl::Status s = absl::UnavailableError(
+        Cat("redis ", ep.ToString(), ": cannot connect: ", c->errstr));
+    redisFree(c);
+    return s;
+  }
+  ctx_ = c;
+  absl::Status s = SetSocketTimeout(options_.command_timeout);
+  std::vector<std::vector<std::string>> setup;
+  if (!ep.password.empty()) {
+    if (ep.user.empty()) {
+      setup.push_back({"AUTH", ep.password});
+    } else {
+      setup.push_back({"AUTH", ep.user, ep.password});
+    }
+  }
+  if (ep.db != 0) setup.push_back({"SELECT", std::to_string(ep.db)});
+  if (!options_.client_name.empty()) {
+    setup.push_back({"CLIENT", "SETNAME", options_.client_name});
+  }
+  for (const auto& argv : setup) {
+    if (!s.ok()) break;
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
+    absl::StatusOr<RedisReply> reply = ReadReply(argv[0]);
+    if (!reply.ok()) {
+      s = reply.status();
+    } else if (reply->is_error()) {
+      std::string what = argv[0] == "AUTH" ? "AUTH (check the user and password in redis_url)"
+                                           : Describe(argv);
+      s = absl::UnavailableError(
+          Cat("redis ", ep.ToString(), ": ", what, ": ", reply->str()));
+    }
+  }
+  if (!s.ok()) Disconnect();
+  return s;
+}
+
+absl::Status RedisClient::SetSocketTimeout(absl::Duration timeout) {
+  if (ctx_ == nullptr) return absl::OkStatus();
+  if (redisSetTimeout(ctx_, SocketTimeout(timeout)) != REDIS_OK) {
+    return IoError("set socket timeout");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RedisClient::IoError(std::string_view what) {
+  std::string detail = ctx_ != nullptr && ctx_->err != 0 ? ctx_->errstr : "connection lost";
+  if (ctx_ != nullptr && (ctx_->err == REDIS_ERR_IO) &&
+      (detail.find("Resource temporarily unavailable") != std::string::npos ||
+       detail.find("timed out") != std::string::npos)) {
+    detail = "timed out";
+  }
+  absl::Status s = absl::UnavailableError(
+      Cat(what, ": ", detail, " (redis ", options_.endpoint.ToString(), ")"));
+  Disconnect();
+  return s;
+}
+
+absl::StatusOr<RedisReply> RedisClient::ReadReply(std::string_view what) {
+  void* raw = nullptr;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK) return IoError(what);
+  RedisReply reply = Convert(static_cast<redisReply*>(raw));
+  freeReplyObject(raw);
+  return reply;
+}
+
+absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
+  TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, Pipeline({argv}));
+  RedisReply& reply = replies.front();
+  if (reply.is_error()) return ReplyError(Describe(argv), reply);
+  return std::move(reply);
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  std::vector<RedisReply> replies;
+  if (commands.empty()) return replies;
+  TM_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  for (const auto& argv : commands) {
+    args.clear();
+    lens.clear();
+    for (const auto& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data()) !=
+        REDIS_OK) {
+      return IoError(Describe(argv));
+    }
+  }
+  replies.reserve(commands.size());
+  for (const auto& argv : commands) {
+    TM_ASSIGN_OR_RETURN(RedisReply reply, ReadReply(Describe(argv)));
+    replies.push_back(std::move(reply));
+  }
+  return replies;
+}
+
+absl::Status RedisClient::Ping() { return Command({"PING"}).status(); }
+
+std::vector<std::string> RedisClient::XAddArgv(
+    std::string_view key, const std::vector<std::pair<std::string, std::string>>& fields,
+    int64_t maxlen, std::string_view id) {
+  std::vector<std::string> argv;
+  argv.reserve(6 + 2 * fields.size());
+  argv.emplace_back("XADD");
+  argv.emplace_back(key);
+  if (maxlen > 0) {
+    argv.emplace_back("MAXLEN");
+    argv.emplace_back("~");
+    argv.emplace_back(std::to_string(maxlen));
+  }
+  argv.emplace_back(id);
+  for (const auto& [f, v] : fields) {
+    argv.push_back(f);
+    argv.push_back(v);
+  }
+  return argv;
+}
+
+absl::StatusOr<std::string> RedisClient::XAdd(
+    std::string_view key, const std::vector<std::pair<std::string, std::string>>& fields,
+    int64_t maxlen, std::string_view id) {
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command(XAddArgv(key, fields, maxlen, id)));
+  return reply.str();
+}
+
+absl::Status RedisClient::XGroupCreate(std::string_view key, std::string_view group,
+                                       std::string_view start_id, bool mkstream) {
+  std::vector<std::string> argv = {"XGROUP", "CREATE", std::string(key), std::string(group),
+                                   std::string(start_id)};
+  if (mkstream) argv.emplace_back("MKSTREAM");
+  absl::StatusOr<RedisReply> reply = Command(argv);
+  if (!reply.ok() && absl::IsFailedPrecondition(reply.status()) &&
+      ToStd(reply.status().message()).find("BUSYGROUP") != std::string_view::npos) {
+    return absl::OkStatus();
+  }
+  return reply.status();
+}
+
+std::vector<StreamEntry> RedisClient::ParseEntries(const RedisReply& reply) {
+  std::vector<StreamEntry> entries;
+  entries.reserve(reply.elements().size());
+  for (const RedisReply& e : reply.elements()) {
+    if (!e.is_array() || e.elements().empty()) continue;
+    StreamEntry entry;
+    entry.id = e.elements()[0].str();
+    if (e.elements().size() > 1) {
+      const auto& kv = e.elements()[1].elements();
+      entry.fields.reserve(kv.size() / 2);
+      for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+        entry.fields.emplace_back(kv[i].str(), kv[i + 1].str());
+      }
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
+    std::string_view group, std::string_view consumer, std::string_view key,
+    std::string_view start_id, int count, std::optional<absl::Duration> block) {
+  std::vector<std::string> argv = {"XREADGROUP", "GROUP", std::string(group),
+                                   std::string(consumer), "COUNT", std::to_string(count)};
+  if (block.has_value()) {
+    argv.emplace_back("BLOCK");
+    argv.emplace_back(std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(*block))));
+  }
+  argv.emplace_back("STREAMS");
+  argv.emplace_back(key);
+  argv.emplace_back(start_id);
+  if (block.has_value()) {
+    TM_RETURN_IF_ERROR(EnsureConnected());
+    TM_RETURN_IF_ERROR(SetSocketTimeout(options_.command_timeout + *block));
+  }
+  absl::StatusOr<RedisReply> reply = Command(argv);
+  if (block.has_value()) SetSocketTimeout(options_.command_timeout).IgnoreError();
+  if (!reply.ok()) {
+    return absl::Status(reply.status().code(),
+                        Cat(reply.status().message(), " (stream ", key, ")"));
+  }
+  std::vector<StreamEntry> entries;
+  if (reply->is_nil()) return entries;
+  // [[key, [[id, [f, v...]], ...]]]
+  for (const RedisReply& stream : reply->elements()) {
+    if (stream.elements().size() < 2) continue;
+    std::vector<StreamEntry> part = ParseEntries(stream.elements()[1]);
+    entries.insert(entries.end(), std::make_move_iterator(part.begin()),
+                   std::make_move_iterator(part.end()));
+  }
+  return entries;
+}
+
+absl::StatusOr<int64_t> RedisClient::XAck(std::string_view key, std::string_view group,
+                                          const std::vector<std::string>& ids) {
+  if (ids.empty()) return 0;
+  std::vector<std::string> argv = {"XACK", std::string(key), std::string(group)};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command(argv));
+  return reply.integer();
+}
+
+absl::StatusOr<XAutoClaimResult> RedisClient::XAutoClaim(std::string_view key,
+                                                         std::string_view group,
+                                                         std::string_view consumer,
+                                                         absl::Duration min_idle,
+                                                         std::string_view start_id, int count) {
+  TM_ASSIGN_OR_RETURN(
+      RedisReply reply,
+      Command({"XAUTOCLAIM", std::string(key), std::string(group), std::string(consumer),
+               std::to_string(absl::ToInt64Milliseconds(min_idle)), std::string(start_id),
+               "COUNT", std::to_string(count)}));
+  XAutoClaimResult result;
+  const auto& e = reply.elements();
+  if (!e.empty()) result.next_id = e[0].str();
+  if (e.size() > 1) result.entries = ParseEntries(e[1]);
+  if (e.size() > 2) {
+    for (const RedisReply& id : e[2].elements()) result.deleted_ids.push_back(id.str());
+  }
+  // Entries deleted from the stream come back as nil in Redis 6.2.
+  std::erase_if(result.entries, [](const StreamEntry& s) { return s.id.empty(); });
+  return result;
+}
+
+absl::StatusOr<GroupInfo> RedisClient::XInfoGroup(std::string_view key, std::string_view group) {
+  absl::StatusOr<RedisReply> reply = Command({"XINFO", "GROUPS", std::string(key)});
+  if (!reply.ok()) {
+    if (absl::IsFailedPrecondition(reply.status()) &&
+        ToStd(reply.status().message()).find("no such key") != std::string_view::npos) {
+      return absl::NotFoundError(Cat("stream ", key, " does not exist"));
+    }
+    return reply.status();
+  }
+  for (const RedisReply& g : reply->elements()) {
+    GroupInfo info;
+    std::string name;
+    const auto& kv = g.elements();
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      const std::string& k = kv[i].str();
+      const RedisReply& v = kv[i + 1];
+      if (k == "name") {
+        name = v.str();
+      } else if (k == "last-delivered-id") {
+        info.last_delivered_id = v.str();
+      } else if (k == "pending") {
+        info.pending = v.integer();
+      } else if (k == "lag" && v.is_integer()) {
+        info.lag = v.integer();
+      }
+    }
+    if (name == group) return info;
+  }
+  return absl::NotFoundError(Cat("stream ", key, " has no consumer group ", group));
+}
+
+absl::StatusOr<int64_t> RedisClient::XLen(std::string_view key) {
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command({"XLEN", std::string(key)}));
+  return reply.integer();
+}
+
+absl::Status RedisClient::SetEx(std::string_view key, std::string_view value, absl::Duration ttl) {
+  int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(ttl));
+  return Command({"SETEX", std::string(key), std::to_string(seconds), std::string(value)})
+      .status();
+}
+
+absl::StatusOr<std::optional<std::string>> RedisClient::Get(std::string_view key) {
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command({"GET", std::string(key)}));
+  if (reply.is_nil()) return std::optional<std::string>();
+  return std::optional<std::string>(reply.str());
+}
+
+absl::StatusOr<int64_t> RedisClient::Del(const std::vector<std::string>& keys) {
+  if (keys.empty()) return 0;
+  std::vector<std::string> argv = {"DEL"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command(argv));
+  return reply.integer();
+}
+
+absl::StatusOr<std::vector<std::string>> RedisClient::ScanKeys(std::string_view pattern,
+                                                               int count_hint) {
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  do {
+    TM_ASSIGN_OR_RETURN(RedisReply reply,
+                        Command({"SCAN", cursor, "MATCH", std::string(pattern), "COUNT",
+                                 std::to_string(count_hint)}));
+    if (reply.elements().size() < 2) {
+      return absl::InternalError(Cat("SCAN ", pattern, ": unexpected reply shape"));
+    }
+    cursor = reply.elements()[0].str();
+    for (const RedisReply& k : reply.elements()[1].elements()) seen.insert(k.str());
+  } while (cursor != "0");
+  return std::vector<std::string>(seen.begin(), seen.end());
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> RedisClient::MGet(
+    const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> values;
+  if (keys.empty()) return values;
+  std::vector<std::string> argv = {"MGET"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command(argv));
+  values.reserve(keys.size());
+  for (const RedisReply& v : reply.elements()) {
+    values.push_back(v.is_nil() ? std::nullopt : std::optional<std::string>(v.str()));
+  }
+  return values;
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,146 @@
+// A Redis client over hiredis (0.14, Debian 12): lazy connect, reconnect with
+// backoff, connect and command timeouts, pipelining, and the stream helpers
+// the mesh needs. Stream keys and consumer groups: doc/wire.md.
+#ifndef TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
+#define TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/redis/redis_reply.h"
+#include "common/redis/redis_url.h"
+
+struct redisContext;
+
+namespace teleclaude::mesh {
+
+struct RedisClientOptions {
+  RedisEndpoint endpoint;
+  absl::Duration connect_timeout = absl::Seconds(2);
+  absl::Duration command_timeout = absl::Seconds(5);
+  absl::Duration reconnect_backoff_min = absl::Milliseconds(50);
+  absl::Duration reconnect_backoff_max = absl::Seconds(2);
+  std::string client_name;  // CLIENT SETNAME when non-empty
+};
+
+// One stream entry. Fields keep their order (duplicates too).
+struct StreamEntry {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+struct XAutoClaimResult {
+  std::string next_id;  // "0-0" when the scan is complete
+  std::vector<StreamEntry> entries;
+  std::vector<std::string> deleted_ids;  // pending ids whose entries are gone
+};
+
+struct GroupInfo {
+  std::string last_delivered_id;
+  int64_t pending = 0;
+  std::optional<int64_t> lag;  // Redis 7+; nullopt when unknown
+};
+
+// NOT thread-safe: use one client per thread.
+//
+// The connection is made on the first call and re-made on the first call
+// after a failure; between failed attempts calls fail fast with UNAVAILABLE
+// for an exponentially growing backoff, so a caller looping on errors does
+// not spin. Errors:
+//   UNAVAILABLE         connection or I/O failure, timeout (the connection is
+//                       dropped; the next call reconnects) — message names
+//                       the command, the key and the endpoint;
+//   FAILED_PRECONDITION an error reply from Redis (message = the reply).
+class RedisClient {
+ public:
+  explicit RedisClient(RedisClientOptions options);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  const RedisEndpoint& endpoint() const { return options_.endpoint; }
+
+  // Connects now if not connected (AUTH, SELECT, CLIENT SETNAME included).
+  absl::Status EnsureConnected();
+  // Drops the connection (the next call reconnects without backoff).
+  void Disconnect();
+
+  // One command. An error reply becomes FAILED_PRECONDITION.
+  absl::StatusOr<RedisReply> Command(const std::vector<std::string>& argv);
+
+  // Many commands in one round trip. Per-command error replies stay in the
+  // returned vector; an I/O failure fails the whole call (some commands may
+  // have been applied: callers make their commands idempotent).
+  absl::StatusOr<std::vector<RedisReply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+
+  absl::Status Ping();
+
+  // --- streams -----------------------------------------------------------
+  // XADD key [MAXLEN ~ maxlen] id field value ... (maxlen 0 = no trimming).
+  absl::StatusOr<std::string> XAdd(std::string_view key,
+                                   const std::vector<std::pair<std::string, std::string>>& fields,
+                                   int64_t maxlen, std::string_view id = "*");
+  // The argv of that XADD, to pipeline many.
+  static std::vector<std::string> XAddArgv(
+      std::string_view key, const std::vector<std::pair<std::string, std::string>>& fields,
+      int64_t maxlen, std::string_view id = "*");
+  // XGROUP CREATE key group start_id [MKSTREAM]; an existing group is OK.
+  absl::Status XGroupCreate(std::string_view key, std::string_view group, std::string_view start_id,
+                            bool mkstream);
+  // XREADGROUP GROUP group consumer COUNT count [BLOCK ms] STREAMS key start_id.
+  // start_id ">" = new entries, "0" = this consumer's pending ones. A timed-out
+  // block returns no entries. Entries deleted while pending come back with no
+  // fields. The socket timeout is extended by `block` for this call.
+  absl::StatusOr<std::vector<StreamEntry>> XReadGroup(std::string_view group,
+                                                      std::string_view consumer,
+                                                      std::string_view key,
+                                                      std::string_view start_id, int count,
+                                                      std::optional<absl::Duration> block);
+  // XACK; returns how many were acknowledged.
+  absl::StatusOr<int64_t> XAck(std::string_view key, std::string_view group,
+                               const std::vector<std::string>& ids);
+  // XAUTOCLAIM key group consumer min_idle start COUNT count.
+  absl::StatusOr<XAutoClaimResult> XAutoClaim(std::string_view key, std::string_view group,
+                                               std::string_view consumer, absl::Duration min_idle,
+                                               std::string_view start_id, int count);
+  // The group's last-delivered id, pending count and lag (XINFO GROUPS).
+  // NOT_FOUND when the stream or the group does not exist.
+  absl::StatusOr<GroupInfo> XInfoGroup(std::string_view key, std::string_view group);
+  absl::StatusOr<int64_t> XLen(std::string_view key);
+
+  // --- keys ----------------------------------------------------------------
+  absl::Status SetEx(std::string_view key, std::string_view value, absl::Duration ttl);
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key);
+  absl::StatusOr<int64_t> Del(const std::vector<std::string>& keys);
+  // Every key matching `pattern` (a full SCAN loop; may contain duplicates
+  // removed here).
+  absl::StatusOr<std::vector<std::string>> ScanKeys(std::string_view pattern, int count_hint = 1000);
+  absl::StatusOr<std::vector<std::optional<std::string>>> MGet(const std::vector<std::string>& keys);
+
+  // Parses an XREAD-style entry list ([[id, [f, v, ...]], ...]).
+  static std::vector<StreamEntry> ParseEntries(const RedisReply& reply);
+
+ private:
+  absl::Status Connect();
+  absl::Status IoError(std::string_view what);
+  absl::StatusOr<RedisReply> ReadReply(std::string_view what);
+  absl::Status SetSocketTimeout(absl::Duration timeout);
+
+  const RedisClientOptions options_;
+  redisContext* ctx_ = nullptr;
+  absl::Time next_attempt_ = absl::InfinitePast();
+  absl::Duration backoff_ = absl::ZeroDuration();
+  absl::Status last_connect_error_;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
