@@ -336,7 +336,7 @@ absl::Status ValidateHostPort(std::string_view std_field, std::string_view std_a
   return absl::OkStatus();
 }
 
-absl::StatusOr<Config> ConfigFromFlags() {
+absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
   Config c;
   c.computer_name = absl::GetFlag(FLAGS_computer_name);
   if (c.computer_name.empty()) {
@@ -442,7 +442,9 @@ absl::StatusOr<Config> ConfigFromFlags() {
   TM_RETURN_IF_ERROR(CheckLogLevel(c.log_level));
 
   TM_ASSIGN_OR_RETURN(c.data_dir, ExpandDataDir(absl::GetFlag(FLAGS_data_dir)));
-  TM_RETURN_IF_ERROR(PrepareDataDir(c.data_dir));
+  if (purpose == ConfigFor::kService) {
+    TM_RETURN_IF_ERROR(PrepareDataDir(c.data_dir));
+  }
   return c;
 }
 

@@ -102,7 +102,16 @@ struct Config {
   static std::string heartbeat_key(std::string_view computer_name);
 };
 
-// Reads and validates every flag. On success the data dir and its
+// What the configuration is for. A service needs its data dir; a client
+// (telec) only talks gRPC to the services, so it must not fail on, or create,
+// a data dir it never uses.
+enum class ConfigFor {
+  kService,  // every check, data dir created and probed for writability
+  kClient,   // every check except the data dir's existence / writability
+             // (data_dir is still expanded to an absolute path)
+};
+
+// Reads and validates every flag. On success (kService) the data dir and its
 // cartridges/ and cartridges/incoming/ subdirectories exist (created 0700 when
 // missing) and are writable. On failure returns INVALID_ARGUMENT (or
 // FAILED_PRECONDITION for an unusable data dir) whose message is one line
@@ -110,7 +119,7 @@ struct Config {
 // e.g. `cartridge_install: "L4" is not a sovereignty level; use L1, L2 or L3`
 // or   `data_dir: /x is not writable: Permission denied`.
 // Reads flags only; safe to call again after absl::SetFlag (tests do).
-absl::StatusOr<Config> ConfigFromFlags();
+absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose = ConfigFor::kService);
 
 // Validates a computer or cluster name: non-empty, at most 64 characters, no
 // whitespace or control characters, none of `*`, `:`, `{`, `}`. `field` names
@@ -128,14 +137,15 @@ absl::Status ValidateHostPort(std::string_view field, std::string_view addr);
 //   3. parses with absl::ParseCommandLine (--flagfile, --help, --version);
 //   4. initialises glog (to stderr, `program` as its name, --log_level as
 //      the minimum level);
-//   5. validates with ConfigFromFlags().
+//   5. validates with ConfigFromFlags(purpose).
 // On any error prints exactly one line "<program>: <message>" to stderr and
 // exits with status 2 — nothing has been started yet. Returns the validated
 // config; `positional` (if non-null) receives the remaining positional
 // arguments (argv[0] excluded). glog's own gflags are not accepted on the
 // command line. Call once, from main(), before creating threads.
 Config InitProcess(int argc, char** argv, std::string_view program, std::string_view usage,
-                   std::vector<std::string>* positional = nullptr);
+                   std::vector<std::string>* positional = nullptr,
+                   ConfigFor purpose = ConfigFor::kService);
 
 // The project's version string ("teleclaude-mesh 0.1.0").
 std::string_view VersionString();

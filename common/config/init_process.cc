@@ -239,7 +239,7 @@ void InitLogging(absl::string_view program, absl::string_view level) {
 }  // namespace
 
 Config InitProcess(int argc, char** argv, std::string_view std_program, std::string_view std_usage,
-                   std::vector<std::string>* positional) {
+                   std::vector<std::string>* positional, ConfigFor purpose) {
   // abseil 20220623 on Debian has its own string_view type (not std's).
   const absl::string_view program(std_program.data(), std_program.size());
   const absl::string_view usage(std_usage.data(), std_usage.size());
@@ -266,7 +266,7 @@ Config InitProcess(int argc, char** argv, std::string_view std_program, std::str
                                "\": unexpected argument; this program takes "
                                "only --flags (see --help)"));
   }
-  absl::StatusOr<Config> config = ConfigFromFlags();
+  absl::StatusOr<Config> config = ConfigFromFlags(purpose);
   if (!config.ok()) Fail(program, config.status().message());
   InitLogging(program, config->log_level);
   if (positional != nullptr) {
