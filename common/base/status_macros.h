@@ -14,10 +14,10 @@
 
 // Evaluates `expr` (an absl::Status); returns it from the enclosing function
 // when it is not OK.
-#define TM_RETURN_IF_ERROR(expr)                            \
-  do {                                                      \
-    ::absl::Status tm_status_ = (expr);                     \
-    if (!tm_status_.ok()) return tm_status_;                \
+#define TM_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status tm_status_ = (expr);      \
+    if (!tm_status_.ok()) return tm_status_; \
   } while (false)
 
 // `TM_ASSIGN_OR_RETURN(auto x, Foo());` evaluates an absl::StatusOr<T>;
@@ -25,8 +25,8 @@
 #define TM_ASSIGN_OR_RETURN(lhs, rexpr) \
   TM_ASSIGN_OR_RETURN_IMPL_(TM_STATUS_CONCAT_(tm_statusor_, __LINE__), lhs, rexpr)
 
-#define TM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                              \
+#define TM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)    \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

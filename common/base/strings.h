@@ -26,8 +26,8 @@ inline void Append(std::string& out, const std::string& s) { out.append(s); }
 inline void Append(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 inline void Append(std::string& out, char c) { out.push_back(c); }
 template <typename T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, char> && !std::is_same_v<T, bool>)
-void Append(std::string& out, T v) {
+requires(std::is_integral_v<T> && !std::is_same_v<T, char> &&
+         !std::is_same_v<T, bool>) void Append(std::string& out, T v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
   out.append(buf, end);
@@ -51,7 +51,7 @@ void CatTo(std::string& out, const Args&... args) {
 
 // Parses a whole decimal integer (optional '-'); false on anything else.
 template <typename T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 bool ParseInt(std::string_view text, T* out) {
   if (text.empty()) return false;
   const char* begin = text.data();

@@ -14,7 +14,7 @@ constexpr std::string_view kKeySuffix = ":heartbeat";
 
 std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
   std::string canonical = Cat("{\"computer_name\":", json::Quote(heartbeat.computer_name),
-                                       ",\"last_seen\":", json::Quote(heartbeat.last_seen));
+                              ",\"last_seen\":", json::Quote(heartbeat.last_seen));
   if (heartbeat.cluster.has_value() && !heartbeat.cluster->empty()) {
     CatTo(canonical, ",\"cluster\":", json::Quote(*heartbeat.cluster));
   }
@@ -26,11 +26,11 @@ std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
 absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag>(text.data(),
-                                                                                  text.size());
+                                                                                text.size());
   if (doc.HasParseError()) {
     return absl::InvalidArgumentError(
         Cat("heartbeat: not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()),
-                     " at offset ", doc.GetErrorOffset()));
+            " at offset ", doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) return absl::InvalidArgumentError("heartbeat: expected a JSON object");
   Heartbeat hb;
@@ -63,7 +63,8 @@ std::string HeartbeatKey(std::string_view computer_name) {
 std::optional<std::string> ComputerNameFromHeartbeatKey(std::string_view key) {
   if (!key.starts_with(kKeyPrefix) || !key.ends_with(kKeySuffix)) return std::nullopt;
   if (key.size() < kKeyPrefix.size() + kKeySuffix.size()) return std::nullopt;
-  return std::string(key.substr(kKeyPrefix.size(), key.size() - kKeyPrefix.size() - kKeySuffix.size()));
+  return std::string(
+      key.substr(kKeyPrefix.size(), key.size() - kKeyPrefix.size() - kKeySuffix.size()));
 }
 
 }  // namespace teleclaude::mesh

@@ -94,8 +94,8 @@ absl::Status PeerCache::RefreshNow() {
       if (hb->cluster.has_value() && !ValidateName("heartbeat cluster", *hb->cluster).ok()) {
         hb->cluster.reset();  // an unusable cluster name never matches ours
       }
-      peers.push_back(PeerInfo{std::move(hb->computer_name), std::move(hb->cluster),
-                               std::move(hb->last_seen)});
+      peers.push_back(
+          PeerInfo{std::move(hb->computer_name), std::move(hb->cluster), std::move(hb->last_seen)});
     }
   }
   // Two keys could claim the same computer_name; keep one.

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <set>
 
-#include "common/base/strings.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 
@@ -69,10 +69,9 @@ absl::Status RedisClient::EnsureConnected() {
   if (ctx_ != nullptr) return absl::OkStatus();
   absl::Time now = absl::Now();
   if (now < next_attempt_) {
-    return absl::UnavailableError(Cat("redis ", options_.endpoint.ToString(),
-                                               " unreachable (retrying in ",
-                                               absl::FormatDuration(next_attempt_ - now),
-                                               "): ", last_connect_error_.message()));
+    return absl::UnavailableError(
+        Cat("redis ", options_.endpoint.ToString(), " unreachable (retrying in ",
+            absl::FormatDuration(next_attempt_ - now), "): ", last_connect_error_.message()));
   }
   absl::Status s = Connect();
   if (s.ok()) {
@@ -94,12 +93,11 @@ absl::Status RedisClient::Connect() {
   redisContext* c = ep.unix_path.empty() ? redisConnectWithTimeout(ep.host.c_str(), ep.port, tv)
                                          : redisConnectUnixWithTimeout(ep.unix_path.c_str(), tv);
   if (c == nullptr) {
-    return absl::UnavailableError(
-        Cat("redis ", ep.ToString(), ": cannot allocate a connection"));
+    return absl::UnavailableError(Cat("redis ", ep.ToString(), ": cannot allocate a connection"));
   }
   if (c->err != 0) {
-    absl::Status s = absl::UnavailableError(
-        Cat("redis ", ep.ToString(), ": cannot connect: ", c->errstr));
+    absl::Status s =
+        absl::UnavailableError(Cat("redis ", ep.ToString(), ": cannot connect: ", c->errstr));
     redisFree(c);
     return s;
   }
@@ -130,10 +128,9 @@ absl::Status RedisClient::Connect() {
     if (!reply.ok()) {
       s = reply.status();
     } else if (reply->is_error()) {
-      std::string what = argv[0] == "AUTH" ? "AUTH (check the user and password in redis_url)"
-                                           : Describe(argv);
-      s = absl::UnavailableError(
-          Cat("redis ", ep.ToString(), ": ", what, ": ", reply->str()));
+      std::string what =
+          argv[0] == "AUTH" ? "AUTH (check the user and password in redis_url)" : Describe(argv);
+      s = absl::UnavailableError(Cat("redis ", ep.ToString(), ": ", what, ": ", reply->str()));
     }
   }
   if (!s.ok()) Disconnect();
@@ -267,7 +264,7 @@ std::vector<StreamEntry> RedisClient::ParseEntries(const RedisReply& reply) {
 absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
     std::string_view group, std::string_view consumer, std::string_view key,
     std::string_view start_id, int count, std::optional<absl::Duration> block) {
-  std::vector<std::string> argv = {"XREADGROUP", "GROUP", std::string(group),
+  std::vector<std::string> argv = {"XREADGROUP",          "GROUP", std::string(group),
                                    std::string(consumer), "COUNT", std::to_string(count)};
   if (block.has_value()) {
     argv.emplace_back("BLOCK");
@@ -315,8 +312,8 @@ absl::StatusOr<XAutoClaimResult> RedisClient::XAutoClaim(std::string_view key,
   TM_ASSIGN_OR_RETURN(
       RedisReply reply,
       Command({"XAUTOCLAIM", std::string(key), std::string(group), std::string(consumer),
-               std::to_string(absl::ToInt64Milliseconds(min_idle)), std::string(start_id),
-               "COUNT", std::to_string(count)}));
+               std::to_string(absl::ToInt64Milliseconds(min_idle)), std::string(start_id), "COUNT",
+               std::to_string(count)}));
   XAutoClaimResult result;
   const auto& e = reply.elements();
   if (!e.empty()) result.next_id = e[0].str();
@@ -367,8 +364,7 @@ absl::StatusOr<int64_t> RedisClient::XLen(std::string_view key) {
 
 absl::Status RedisClient::SetEx(std::string_view key, std::string_view value, absl::Duration ttl) {
   int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(ttl));
-  return Command({"SETEX", std::string(key), std::to_string(seconds), std::string(value)})
-      .status();
+  return Command({"SETEX", std::string(key), std::to_string(seconds), std::string(value)}).status();
 }
 
 absl::StatusOr<std::optional<std::string>> RedisClient::Get(std::string_view key) {
@@ -390,9 +386,8 @@ absl::StatusOr<std::vector<std::string>> RedisClient::ScanKeys(std::string_view 
   std::set<std::string> seen;
   std::string cursor = "0";
   do {
-    TM_ASSIGN_OR_RETURN(RedisReply reply,
-                        Command({"SCAN", cursor, "MATCH", std::string(pattern), "COUNT",
-                                 std::to_string(count_hint)}));
+    TM_ASSIGN_OR_RETURN(RedisReply reply, Command({"SCAN", cursor, "MATCH", std::string(pattern),
+                                                   "COUNT", std::to_string(count_hint)}));
     if (reply.elements().size() < 2) {
       return absl::InternalError(Cat("SCAN ", pattern, ": unexpected reply shape"));
     }

@@ -109,8 +109,8 @@ class RedisClient {
                                const std::vector<std::string>& ids);
   // XAUTOCLAIM key group consumer min_idle start COUNT count.
   absl::StatusOr<XAutoClaimResult> XAutoClaim(std::string_view key, std::string_view group,
-                                               std::string_view consumer, absl::Duration min_idle,
-                                               std::string_view start_id, int count);
+                                              std::string_view consumer, absl::Duration min_idle,
+                                              std::string_view start_id, int count);
   // The group's last-delivered id, pending count and lag (XINFO GROUPS).
   // NOT_FOUND when the stream or the group does not exist.
   absl::StatusOr<GroupInfo> XInfoGroup(std::string_view key, std::string_view group);
@@ -122,8 +122,10 @@ class RedisClient {
   absl::StatusOr<int64_t> Del(const std::vector<std::string>& keys);
   // Every key matching `pattern` (a full SCAN loop; may contain duplicates
   // removed here).
-  absl::StatusOr<std::vector<std::string>> ScanKeys(std::string_view pattern, int count_hint = 1000);
-  absl::StatusOr<std::vector<std::optional<std::string>>> MGet(const std::vector<std::string>& keys);
+  absl::StatusOr<std::vector<std::string>> ScanKeys(std::string_view pattern,
+                                                    int count_hint = 1000);
+  absl::StatusOr<std::vector<std::optional<std::string>>> MGet(
+      const std::vector<std::string>& keys);
 
   // Parses an XREAD-style entry list ([[id, [f, v, ...]], ...]).
   static std::vector<StreamEntry> ParseEntries(const RedisReply& reply);

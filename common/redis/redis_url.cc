@@ -49,8 +49,7 @@ absl::StatusOr<int> ParseDb(std::string_view text) {
 
 std::string RedisEndpoint::ToString() const {
   if (!unix_path.empty()) return Cat("unix://", unix_path, "?db=", db);
-  return Cat("redis://", user.empty() ? "" : Cat(user, "@"), host, ":", port,
-                      "/", db);
+  return Cat("redis://", user.empty() ? "" : Cat(user, "@"), host, ":", port, "/", db);
 }
 
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url) {

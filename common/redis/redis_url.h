@@ -12,7 +12,7 @@ namespace teleclaude::mesh {
 
 // Where a Redis server is and how to log in. Value type.
 struct RedisEndpoint {
-  std::string host;       // TCP host; empty when unix_path is set
+  std::string host;  // TCP host; empty when unix_path is set
   int port = 6379;
   std::string unix_path;  // Unix socket path; empty for TCP
   std::string user;       // ACL user (Redis 6+); empty = default user

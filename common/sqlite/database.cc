@@ -1,0 +1,133 @@
+#include "common/sqlite/database.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/sqlite/transaction.h"
+
+namespace teleclaude::mesh {
+
+namespace {
+// The head of a statement, for error messages.
+std::string SqlHead(std::string_view sql) {
+  size_t start = sql.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return std::string();
+  sql.remove_prefix(start);
+  std::string head(sql.substr(0, 60));
+  for (char& c : head) {
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+  }
+  if (sql.size() > 60) head += "...";
+  return head;
+}
+}  // namespace
+
+Database::Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+Database::~Database() {
+  cache_.clear();  // finalize statements before closing
+  sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                         const DatabaseOptions& options) {
+  sqlite3* handle = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg =
+        Cat("sqlite ", path,
+            ": cannot open: ", handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    sqlite3_close_v2(handle);
+    return absl::UnavailableError(msg);
+  }
+  std::unique_ptr<Database> db(new Database(handle, path));
+  sqlite3_busy_timeout(handle, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+  sqlite3_extended_result_codes(handle, 1);
+  if (options.wal) TM_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA synchronous=", options.synchronous)));
+  TM_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+absl::Status Database::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  std::string msg =
+      Cat("sqlite ", path_, ": ", SqlHead(sql), ": ", err != nullptr ? err : sqlite3_errstr(rc));
+  sqlite3_free(err);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return absl::AlreadyExistsError(Cat("sqlite constraint: ", msg));
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  std::string context = Cat("sqlite ", path_, ": ", SqlHead(sql));
+  if (rc != SQLITE_OK) {
+    return absl::InternalError(Cat(context, ": cannot prepare: ", sqlite3_errmsg(db_)));
+  }
+  return Statement(db_, stmt, std::move(context));
+}
+
+absl::StatusOr<Statement*> Database::Cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  TM_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  auto owned = std::make_unique<Statement>(std::move(stmt));
+  Statement* raw = owned.get();
+  cache_.emplace(std::string(sql), std::move(owned));
+  return raw;
+}
+
+int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int64_t Database::Changes() const { return sqlite3_changes64(db_); }
+
+absl::StatusOr<int> Database::UserVersion() {
+  TM_ASSIGN_OR_RETURN(Statement stmt, Prepare("PRAGMA user_version"));
+  TM_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return absl::InternalError(Cat("sqlite ", path_, ": PRAGMA user_version: no row"));
+  return static_cast<int>(stmt.ColumnInt64(0));
+}
+
+absl::Status Database::Migrate(const std::vector<Migration>& migrations) {
+  TM_ASSIGN_OR_RETURN(int current, UserVersion());
+  int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > latest) {
+    return absl::FailedPreconditionError(
+        Cat("sqlite ", path_, ": schema version ", current, " is newer than this program knows (",
+            latest, "); it was written by a newer release — upgrade, or use another data_dir"));
+  }
+  int previous = 0;
+  for (const Migration& m : migrations) {
+    if (m.version <= previous) {
+      return absl::InternalError(
+          Cat("sqlite ", path_, ": migrations out of order at version ", m.version));
+    }
+    previous = m.version;
+    if (m.version <= current) continue;
+    TM_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(this));
+    absl::Status s = Exec(m.sql);
+    if (!s.ok()) {
+      return absl::Status(s.code(), Cat("migration to version ", m.version, ": ", s.message()));
+    }
+    TM_RETURN_IF_ERROR(Exec(Cat("PRAGMA user_version=", m.version)));
+    TM_RETURN_IF_ERROR(tx.Commit());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,79 @@
+// A SQLite connection with the settings every database of the project uses
+// (WAL, busy timeout, foreign keys), a statement cache and versioned
+// migrations. Schemas: doc/.
+#ifndef TELECLAUDE_MESH_COMMON_SQLITE_DATABASE_H_
+#define TELECLAUDE_MESH_COMMON_SQLITE_DATABASE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/sqlite/statement.h"
+
+struct sqlite3;
+
+namespace teleclaude::mesh {
+
+struct DatabaseOptions {
+  absl::Duration busy_timeout = absl::Seconds(5);
+  bool wal = true;
+  std::string synchronous = "NORMAL";  // with WAL: durable at checkpoint, never corrupt
+};
+
+// One schema step: applied once, in version order, inside its own transaction.
+struct Migration {
+  int version;
+  std::string sql;
+};
+
+// A connection. Thread-compatible: one thread at a time (the project keeps one
+// writer per database).
+class Database {
+ public:
+  // Opens (creating when missing) the database file; the parent directory must
+  // exist. Sets WAL, busy_timeout, synchronous and foreign_keys.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
+                                                        const DatabaseOptions& options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Runs one or more statements without results.
+  absl::Status Exec(std::string_view sql);
+  // A new prepared statement.
+  absl::StatusOr<Statement> Prepare(std::string_view sql);
+  // A prepared statement kept for the life of the connection (reset, bindings
+  // cleared) — for hot paths. The pointer stays valid until the Database dies.
+  absl::StatusOr<Statement*> Cached(std::string_view sql);
+
+  int64_t LastInsertRowId() const;
+  int64_t Changes() const;
+
+  // Applies every migration whose version is above PRAGMA user_version, in
+  // order, each in one transaction that also sets user_version. Refuses with
+  // FAILED_PRECONDITION a database whose user_version is newer than the last
+  // migration (written by a newer release).
+  absl::Status Migrate(const std::vector<Migration>& migrations);
+  absl::StatusOr<int> UserVersion();
+
+  sqlite3* handle() { return db_; }
+
+ private:
+  Database(sqlite3* db, std::string path);
+
+  sqlite3* db_;
+  const std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_COMMON_SQLITE_DATABASE_H_

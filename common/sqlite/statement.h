@@ -1,0 +1,72 @@
+// A prepared SQLite statement (RAII over sqlite3_stmt).
+#ifndef TELECLAUDE_MESH_COMMON_SQLITE_STATEMENT_H_
+#define TELECLAUDE_MESH_COMMON_SQLITE_STATEMENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace teleclaude::mesh {
+
+// Movable, not copyable. Thread-compatible: used by the thread that owns its
+// Database. Bind indexes start at 1, column indexes at 0 (SQLite's own).
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, sqlite3_stmt* stmt, std::string context);
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, std::string_view value);  // copied (SQLITE_TRANSIENT)
+  Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
+  Statement& Bind(int index, const std::string& value) {
+    return Bind(index, std::string_view(value));
+  }
+  Statement& Bind(int index, const std::optional<std::string>& value);  // nullopt = NULL
+  Statement& BindNull(int index);
+
+  // Steps once: true when a row is available, false when done. Errors carry
+  // the database path and the SQL (ALREADY_EXISTS for constraint failures,
+  // see IsConstraintViolation()).
+  absl::StatusOr<bool> Step();
+  // Steps to completion (for statements without rows), then resets.
+  absl::Status Run();
+  // Resets the statement and clears its bindings.
+  void Reset();
+
+  int64_t ColumnInt64(int col) const;
+  double ColumnDouble(int col) const;
+  std::string ColumnText(int col) const;
+  std::optional<std::string> ColumnOptionalText(int col) const;
+  bool ColumnIsNull(int col) const;
+
+ private:
+  absl::Status Error(int rc) const;
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string context_;  // "sqlite /path: <sql head>"
+  // The first bind error, reported by the next Step().
+  int bind_error_ = 0;
+};
+
+// True for the status Step()/Exec() return on a UNIQUE, PRIMARY KEY or
+// other constraint failure (ALREADY_EXISTS with an "sqlite" message).
+bool IsConstraintViolation(const absl::Status& status);
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_COMMON_SQLITE_STATEMENT_H_
