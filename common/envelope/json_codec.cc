@@ -89,10 +89,22 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "terminal_when", "resolution_shape"};
 
 int FieldIndex(std::string_view key) {
-  for (int i = 0; i < kFieldCount; ++i) {
-    if (kFieldNames[i] == key) return i;
+  if (key.size() < 5 || key.size() > 16) return -1;
+  int candidate = -1;
+  switch (key[0]) {
+    case 'e': candidate = key.size() == 5 ? kEvent : kEntity; break;
+    case 'v': candidate = key.size() == 7 ? kVersion : kVisibility; break;
+    case 's': candidate = kSource; break;
+    case 't': candidate = key.size() == 9 ? kTimestamp : kTerminalWhen; break;
+    case 'i': candidate = kIdempotencyKey; break;
+    case 'l': candidate = kLevel; break;
+    case 'd': candidate = key.size() == 6 ? kDomain : kDescription; break;
+    case 'p': candidate = kPayload; break;
+    case 'a': candidate = kActions; break;
+    case 'r': candidate = kResolutionShape; break;
+    default: return -1;
   }
-  return -1;
+  return kFieldNames[candidate] == key ? candidate : -1;
 }
 
 // The value as shown in an error message.
@@ -139,8 +151,8 @@ class EnvelopeHandler {
 
   bool String(const char* str, rapidjson::SizeType len, bool copy) {
     if (capture_) return Forward(writer_.String(str, len, copy));
-    if (ji::HasEncodedSurrogate(str, len)) {
-      error_ = "lone UTF-16 surrogate escape in a string";
+    if (!ji::IsValidUtf8(std::string_view(str, len))) {
+      error_ = ji::kBadString;
       return false;
     }
     return Scalar(Kind::kString, std::string_view(str, len));
@@ -172,8 +184,8 @@ class EnvelopeHandler {
 
   bool Key(const char* str, rapidjson::SizeType len, bool copy) {
     if (capture_) return Forward(writer_.Key(str, len, copy));
-    if (ji::HasEncodedSurrogate(str, len)) {
-      error_ = "lone UTF-16 surrogate escape in a string";
+    if (!ji::IsValidUtf8(std::string_view(str, len))) {
+      error_ = ji::kBadString;
       return false;
     }
     std::string_view key(str, len);
@@ -310,31 +322,31 @@ IntResult LaxInt(const Slot& s, int64_t* out) {
   }
 }
 
-absl::Status RequiredString(const Slot& s, std::string_view field,
+absl::Status RequiredString(Slot& s, std::string_view field,
                             std::string* out) {
   if (s.kind == Kind::kAbsent) return FieldError(field, "field required");
   if (s.kind != Kind::kString) {
     return FieldError(field,
                       Cat("expected a string, got ", KindName(s.kind)));
   }
-  *out = s.text;
+  *out = std::move(s.text);
   return absl::OkStatus();
 }
 
-absl::Status DefaultString(const Slot& s, std::string_view field,
+absl::Status DefaultString(Slot& s, std::string_view field,
                            std::string* out) {
   if (s.kind == Kind::kAbsent) return absl::OkStatus();
   return RequiredString(s, field, out);
 }
 
-absl::Status OptionalString(const Slot& s, std::string_view field,
+absl::Status OptionalString(Slot& s, std::string_view field,
                             std::optional<std::string>* out) {
   if (s.kind == Kind::kAbsent || s.kind == Kind::kNull) return absl::OkStatus();
   if (s.kind != Kind::kString) {
     return FieldError(field, Cat("expected a string or null, got ",
                                           KindName(s.kind)));
   }
-  *out = s.text;
+  *out = std::move(s.text);
   return absl::OkStatus();
 }
 
@@ -344,7 +356,7 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
                                              KindName(root_)));
   }
   EventEnvelope env;
-  const auto& f = declared_;
+  auto& f = declared_;
   TM_RETURN_IF_ERROR(RequiredString(f[kEvent], "event", &env.event));
 
   if (f[kVersion].kind != Kind::kAbsent) {

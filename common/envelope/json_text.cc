@@ -42,16 +42,6 @@ constexpr std::array<char, 256> kEscape = MakeEscapeTable();
 
 }  // namespace
 
-bool HasEncodedSurrogate(const char* s, size_t n) {
-  const char* end = s + n;
-  while (true) {
-    const void* p = std::memchr(s, '\xED', static_cast<size_t>(end - s));
-    if (p == nullptr) return false;
-    const char* q = static_cast<const char*>(p);
-    if (q + 1 < end && static_cast<unsigned char>(q[1]) >= 0xA0) return true;
-    s = q + 1;
-  }
-}
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -128,8 +118,18 @@ std::string UnescapeAt(std::string_view text, size_t& i) {
 // Index just past the value starting at text[i] (canonical/compact text).
 static size_t SkipString(std::string_view text, size_t i) {
   ++i;
-  while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
-  return std::min(i + 1, text.size());
+  while (i < text.size()) {
+    const void* q = std::memchr(text.data() + i, '"', text.size() - i);
+    if (q == nullptr) return text.size();
+    size_t quote = static_cast<const char*>(q) - text.data();
+    size_t backslashes = 0;
+    while (quote - backslashes > i && text[quote - backslashes - 1] == '\\') {
+      ++backslashes;
+    }
+    if (backslashes % 2 == 0) return quote + 1;
+    i = quote + 1;
+  }
+  return text.size();
 }
 
 size_t SkipValue(std::string_view text, size_t i) {
@@ -164,6 +164,14 @@ bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
+    // ASCII fast path, eight bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;
@@ -448,8 +456,8 @@ bool CanonicalWriter::RawNumber(const char* str, rapidjson::SizeType length,
 
 bool CanonicalWriter::String(const char* str, rapidjson::SizeType length,
                              bool) {
-  if (HasEncodedSurrogate(str, length)) {
-    error_ = "lone UTF-16 surrogate escape in a string";
+  if (!IsValidUtf8(std::string_view(str, length))) {
+    error_ = kBadString;
     return false;
   }
   BeforeValue();
@@ -479,8 +487,8 @@ bool CanonicalWriter::StartObject() { return Enter(true); }
 bool CanonicalWriter::StartArray() { return Enter(false); }
 
 bool CanonicalWriter::Key(const char* str, rapidjson::SizeType length, bool) {
-  if (HasEncodedSurrogate(str, length)) {
-    error_ = "lone UTF-16 surrogate escape in a string";
+  if (!IsValidUtf8(std::string_view(str, length))) {
+    error_ = kBadString;
     return false;
   }
   Frame& f = frames_[depth_ - 1];
@@ -558,6 +566,14 @@ bool CanonicalWriter::EndArray(rapidjson::SizeType) {
   out_->push_back(']');
   --depth_;
   return true;
+}
+
+char* InsituBuffer(std::string_view text) {
+  thread_local std::vector<char> buffer;
+  buffer.resize(text.size() + 32);
+  std::memcpy(buffer.data(), text.data(), text.size());
+  std::memset(buffer.data() + text.size(), 0, 32);
+  return buffer.data();
 }
 
 std::string PatchBigNumbers(std::string_view text,
@@ -639,12 +655,31 @@ using internal::AppendUtf8;
 using internal::SkipValue;
 using internal::UnescapeAt;
 
+namespace {
+// SWAR: true when one of the 8 bytes is < 0x20, '"' or '\\'.
+inline bool NeedsEscape8(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t lt20 = (x - kOnes * 0x20) & ~x;
+  uint64_t q = x ^ (kOnes * '"');
+  uint64_t b = x ^ (kOnes * '\\');
+  uint64_t zq = (q - kOnes) & ~q;
+  uint64_t zb = (b - kOnes) & ~b;
+  return ((lt20 | zq | zb) & kHigh) != 0;
+}
+}  // namespace
+
 void AppendQuoted(std::string_view s, std::string* out) {
-  out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
   const char* p = s.data();
   const char* end = p + s.size();
   const char* run = p;
+  while (p + 8 <= end) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (NeedsEscape8(word)) break;
+    p += 8;
+  }
   for (; p < end; ++p) {
     char e = kEscape[static_cast<unsigned char>(*p)];
     if (e == 0) continue;
@@ -714,7 +749,6 @@ size_t NumberEnd(std::string_view text, size_t i) {
 }  // namespace
 
 void AppendPythonQuoted(std::string_view s, std::string* out) {
-  out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
@@ -814,7 +848,9 @@ absl::StatusOr<std::string> CanonicalizeObject(std::string_view any_json,
 }
 
 void AppendMeshJson(std::string_view text, std::string* out) {
-  if (text.find_first_of("NI") == std::string_view::npos) {
+  // Two vectorized scans beat find_first_of (one memchr per byte).
+  if (std::memchr(text.data(), 'N', text.size()) == nullptr &&
+      std::memchr(text.data(), 'I', text.size()) == nullptr) {
     out->append(text);
     return;
   }
@@ -841,7 +877,11 @@ void AppendMeshJson(std::string_view text, std::string* out) {
 }
 
 void AppendPythonJson(std::string_view text, std::string* out) {
-  out->reserve(out->size() + text.size() + text.size() / 8);
+  // reserve() allocates exactly what is asked: only grow, geometrically.
+  if (out->capacity() < out->size() + text.size() + text.size() / 8) {
+    out->reserve(std::max(2 * out->capacity(),
+                          out->size() + text.size() + text.size() / 8));
+  }
   size_t i = 0;
   while (i < text.size()) {
     char c = text[i];

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,11 @@
 
 #include "absl/status/status.h"
 #include "common/envelope/json_text.h"
+
+// Vectorized string scanning in RapidJSON's reader (every x86-64 has SSE2).
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(RAPIDJSON_SSE42)
+#define RAPIDJSON_SSE2
+#endif
 #include "rapidjson/rapidjson.h"
 
 namespace teleclaude::mesh::json::internal {
@@ -44,9 +50,6 @@ void AppendDoublePython(double value, std::string* out);
 // nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
-// True when the UTF-8 text holds an encoded UTF-16 surrogate (which comes
-// from a lone `\uD800`-style escape and is not valid UTF-8).
-bool HasEncodedSurrogate(const char* s, size_t n);
 
 // SAX handler writing canonical text to an output string. One value per
 // Reset(). Thread-compatible.
@@ -174,7 +177,13 @@ namespace teleclaude::mesh::json::internal {
 
 inline constexpr unsigned kReaderFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
-    rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag;
+    rapidjson::kParseNanAndInfFlag;
+// UTF-8 is checked per string by the handlers (IsValidUtf8), which is much
+// faster than kParseValidateEncodingFlag and also catches the surrogates
+// that lone `\uD800` escapes would otherwise produce. Bytes >= 0x80 outside
+// strings are syntax errors anyway.
+inline constexpr char kBadString[] =
+    "string is not valid UTF-8 (or holds a lone UTF-16 surrogate escape)";
 
 // Forwards SAX events, turning the markers of PatchBigNumbers back into the
 // original number text (only at the recorded offsets).
@@ -218,13 +227,25 @@ class UnpatchHandler {
   size_t next_ = 0;
 };
 
+// A per-thread copy of the input for in-situ parsing (RapidJSON decodes
+// strings in place and scans them with SIMD), with zero padding so that
+// aligned 16-byte loads never leave the allocation.
+char* InsituBuffer(std::string_view text);
+
 template <typename Handler, typename Reset>
 absl::Status ParseJson(std::string_view text, Handler& handler,
                        std::string_view what, const std::string* handler_error,
                        Reset reset) {
   thread_local rapidjson::Reader reader;
-  rapidjson::MemoryStream stream(text.data(), text.size());
-  rapidjson::ParseResult result = reader.Parse<kReaderFlags>(stream, handler);
+  rapidjson::ParseResult result;
+  if (std::memchr(text.data(), '\0', text.size()) == nullptr) {
+    rapidjson::InsituStringStream stream(InsituBuffer(text));
+    result = reader.Parse<kReaderFlags | rapidjson::kParseInsituFlag>(stream,
+                                                                     handler);
+  } else {  // an embedded NUL would end an in-situ parse early
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    result = reader.Parse<kReaderFlags>(stream, handler);
+  }
   if (result) return absl::OkStatus();
   if (result.Code() == rapidjson::kParseErrorNumberTooBig) {
     std::vector<NumberPatch> patches;
