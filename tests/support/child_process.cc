@@ -1,0 +1,213 @@
+#include "tests/support/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/time/clock.h"
+#include "common/base/strings.h"
+
+extern char** environ;
+
+namespace teleclaude::mesh::testing {
+
+namespace {
+
+// Builds envp: the current environment with `extra` overriding.
+std::vector<std::string> BuildEnv(const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    std::string key = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& [k, v] : extra) overridden |= (k == key);
+    if (!overridden) env.push_back(entry);
+  }
+  for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// fork + exec with stdout/stderr redirected to fds; the child dies with us.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
+                            const std::vector<std::pair<std::string, std::string>>& extra_env,
+                            int stdin_fd, int out_fd, int err_fd) {
+  if (args.empty()) return absl::InvalidArgumentError("spawn: no program");
+  std::vector<std::string> argv_s = args;
+  std::vector<std::string> env_s = BuildEnv(extra_env);
+  std::vector<char*> argv = CStrings(argv_s);
+  std::vector<char*> envp = CStrings(env_s);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(Cat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    // Children start with default signal handling and nothing blocked.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (stdin_fd >= 0) dup2(stdin_fd, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    execvpe(argv[0], argv.data(), envp.data());
+    dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  return pid;
+}
+
+ExitInfo Decode(int status) {
+  ExitInfo info;
+  if (WIFEXITED(status)) {
+    info.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    info.signal = WTERMSIG(status);
+  }
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(ChildOptions options) {
+  std::string log = options.log_path;
+  if (log.empty()) {
+    char tmpl[] = "/tmp/tm-child-XXXXXX.log";
+    int fd = mkstemps(tmpl, 4);
+    if (fd < 0) return absl::InternalError("mkstemps failed");
+    close(fd);
+    log = tmpl;
+  }
+  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(Cat("open ", log, ": ", strerror(errno)));
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  absl::StatusOr<pid_t> pid = Spawn(options.args, options.env, devnull, fd, fd);
+  close(fd);
+  close(devnull);
+  if (!pid.ok()) return pid.status();
+  return std::unique_ptr<ChildProcess>(new ChildProcess(*pid, log));
+}
+
+ChildProcess::~ChildProcess() {
+  if (Running()) {
+    Kill();
+    Wait(absl::Seconds(10)).IgnoreError();
+  }
+}
+
+bool ChildProcess::Running() {
+  if (exit_.has_value()) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_ = Decode(status);
+    return false;
+  }
+  return r == 0;
+}
+
+void ChildProcess::Terminate() {
+  if (Running()) kill(pid_, SIGTERM);
+}
+
+void ChildProcess::Kill() {
+  if (Running()) kill(pid_, SIGKILL);
+}
+
+absl::StatusOr<ExitInfo> ChildProcess::Wait(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (!Running()) {
+      if (exit_.has_value()) return *exit_;
+      return absl::InternalError(Cat("pid ", pid_, " vanished"));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          Cat("pid ", pid_, " still running after ", absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+std::string ChildProcess::ReadLog() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env, absl::Duration timeout,
+    const std::string& stdin_text) {
+  char out_t[] = "/tmp/tm-cmd-out-XXXXXX";
+  char err_t[] = "/tmp/tm-cmd-err-XXXXXX";
+  char in_t[] = "/tmp/tm-cmd-in-XXXXXX";
+  int out_fd = mkstemp(out_t);
+  int err_fd = mkstemp(err_t);
+  int in_fd = mkstemp(in_t);
+  if (out_fd < 0 || err_fd < 0 || in_fd < 0) return absl::InternalError("mkstemp failed");
+  if (!stdin_text.empty()) {
+    if (write(in_fd, stdin_text.data(), stdin_text.size()) < 0) {
+      return absl::InternalError("write stdin file failed");
+    }
+    lseek(in_fd, 0, SEEK_SET);
+  }
+  absl::StatusOr<pid_t> pid = Spawn(args, env, in_fd, out_fd, err_fd);
+  close(out_fd);
+  close(err_fd);
+  close(in_fd);
+  auto slurp = [](const char* path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    unlink(path);
+    return ss.str();
+  };
+  if (!pid.ok()) {
+    slurp(out_t);
+    slurp(err_t);
+    slurp(in_t);
+    return pid.status();
+  }
+  absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  bool timed_out = false;
+  while (true) {
+    pid_t r = waitpid(*pid, &status, WNOHANG);
+    if (r == *pid) break;
+    if (absl::Now() >= deadline) {
+      kill(*pid, SIGKILL);
+      waitpid(*pid, &status, 0);
+      timed_out = true;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  CommandResult result;
+  result.out = slurp(out_t);
+  result.err = slurp(err_t);
+  slurp(in_t);
+  if (timed_out) {
+    return absl::DeadlineExceededError(Cat(args[0], " did not finish within ",
+                                           absl::FormatDuration(timeout), "; stdout: ", result.out,
+                                           " stderr: ", result.err));
+  }
+  ExitInfo info = Decode(status);
+  result.exit_code = info.exited() ? info.exit_code : -1;
+  return result;
+}
+
+}  // namespace teleclaude::mesh::testing

@@ -1,0 +1,73 @@
+// Child processes for integration and end-to-end tests: the real service
+// binaries, redis-server, telec. Children die with the test process
+// (PR_SET_PDEATHSIG) and are stopped only by their own PID.
+#ifndef TELECLAUDE_MESH_TESTS_SUPPORT_CHILD_PROCESS_H_
+#define TELECLAUDE_MESH_TESTS_SUPPORT_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace teleclaude::mesh::testing {
+
+struct ChildOptions {
+  std::vector<std::string> args;  // args[0] = the program (a path, or a name found on PATH)
+  std::vector<std::pair<std::string, std::string>> env;  // added to the test's environment
+  std::string log_path;  // stdout+stderr go here; empty = a file in /tmp
+};
+
+// How a child ended.
+struct ExitInfo {
+  int exit_code = -1;  // when it exited
+  int signal = 0;      // when a signal killed it
+  bool exited() const { return signal == 0; }
+};
+
+// Not thread-safe. The destructor SIGKILLs the child if it still runs.
+class ChildProcess {
+ public:
+  // Starts the child; INTERNAL when it cannot be spawned.
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(ChildOptions options);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+  bool Running();
+  void Terminate();  // SIGTERM
+  void Kill();       // SIGKILL
+  // Waits for the child to end; DEADLINE_EXCEEDED after `timeout`.
+  absl::StatusOr<ExitInfo> Wait(absl::Duration timeout);
+  // The log so far.
+  std::string ReadLog() const;
+
+ private:
+  ChildProcess(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
+  pid_t pid_;
+  std::string log_path_;
+  std::optional<ExitInfo> exit_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal or timed out
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion, capturing stdout and stderr separately;
+// DEADLINE_EXCEEDED (after killing it) when it runs longer than `timeout`.
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env = {},
+    absl::Duration timeout = absl::Seconds(30), const std::string& stdin_text = "");
+
+}  // namespace teleclaude::mesh::testing
+
+#endif  // TELECLAUDE_MESH_TESTS_SUPPORT_CHILD_PROCESS_H_
