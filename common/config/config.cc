@@ -18,11 +18,13 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 
 namespace {
 
@@ -80,9 +82,6 @@ ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warni
 
 namespace teleclaude::mesh {
 namespace {
-
-// abseil 20220623 on Debian has its own string_view type (not std's).
-absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem, absl::string_view fix) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem, "; ", fix));
@@ -261,16 +260,16 @@ std::filesystem::path Config::cartridges_dir() const { return data_dir / "cartri
 std::filesystem::path Config::incoming_dir() const { return data_dir / "cartridges" / "incoming"; }
 std::string Config::mesh_stream() const { return MeshStreamOf(computer_name); }
 std::string Config::MeshStreamOf(std::string_view name) {
-  return absl::StrCat("messages:", Absl(name));
+  return absl::StrCat("messages:", ToAbsl(name));
 }
 std::string Config::heartbeat_key(std::string_view std_name) {
-  absl::string_view name = Absl(std_name);
+  absl::string_view name = ToAbsl(std_name);
   return absl::StrCat("computer:", name, ":heartbeat");
 }
 
 absl::Status ValidateName(std::string_view std_field, std::string_view std_name) {
-  absl::string_view field = Absl(std_field);
-  absl::string_view name = Absl(std_name);
+  absl::string_view field = ToAbsl(std_field);
+  absl::string_view name = ToAbsl(std_name);
   constexpr size_t kMaxLen = 64;
   if (name.empty()) {
     return Invalid(field, "is empty", "give a name such as \"laptop\"");
@@ -298,8 +297,8 @@ absl::Status ValidateName(std::string_view std_field, std::string_view std_name)
 }
 
 absl::Status ValidateHostPort(std::string_view std_field, std::string_view std_addr) {
-  absl::string_view field = Absl(std_field);
-  absl::string_view addr = Absl(std_addr);
+  absl::string_view field = ToAbsl(std_field);
+  absl::string_view addr = ToAbsl(std_addr);
   auto bad = [&](absl::string_view problem) {
     return Invalid(field, absl::StrCat(Quoted(addr), " ", problem),
                    "use host:port, e.g. 127.0.0.1:50051");
@@ -354,6 +353,10 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
   c.redis_url = absl::GetFlag(FLAGS_redis_url);
   absl::StatusOr<RedisEndpoint> redis = ParseRedisUrl(c.redis_url);
   if (!redis.ok()) {
+    // ParseRedisUrl's message already has the "redis_url: problem; fix" form.
+    if (absl::StartsWith(redis.status().message(), "redis_url: ")) {
+      return absl::InvalidArgumentError(redis.status().message());
+    }
     return Invalid("redis_url", redis.status().message(),
                    "use redis://[user:pass@]host:port/db or unix:///path");
   }

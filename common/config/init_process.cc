@@ -33,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 #include "common/config/config.h"
 #include "glog/logging.h"
 
@@ -240,9 +241,8 @@ void InitLogging(absl::string_view program, absl::string_view level) {
 
 Config InitProcess(int argc, char** argv, std::string_view std_program, std::string_view std_usage,
                    std::vector<std::string>* positional, ConfigFor purpose) {
-  // abseil 20220623 on Debian has its own string_view type (not std's).
-  const absl::string_view program(std_program.data(), std_program.size());
-  const absl::string_view usage(std_usage.data(), std_usage.size());
+  const absl::string_view program = ToAbsl(std_program);
+  const absl::string_view usage = ToAbsl(std_usage);
   absl::SetProgramUsageMessage(usage);
   ArgParser parser;
   if (absl::Status env = parser.ApplyEnvironment(); !env.ok()) {

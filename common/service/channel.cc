@@ -5,6 +5,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/strings.h"
 #include "common/service/grpc_server.h"
 
 namespace teleclaude::mesh {
@@ -32,8 +33,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what) {
   int code = static_cast<int>(status.error_code());
   absl::StatusCode absl_code =
       code >= 0 && code <= 16 ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown;
-  return absl::Status(absl_code, absl::StrCat(absl::string_view(what.data(), what.size()), ": ",
-                                              status.error_message()));
+  return absl::Status(absl_code, absl::StrCat(ToAbsl(what), ": ", status.error_message()));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

@@ -287,9 +287,30 @@ TEST_F(ConfigTest, EachInvalidValueGivesOneClearLine) {
 TEST_F(ConfigTest, BadRedisUrlNamesTheFlag) {
   absl::SetFlag(&FLAGS_redis_url, "http://example.com");
   std::string error = Error();
-  EXPECT_TRUE(absl::StartsWith(error, "redis_url: ")) << error;
-  EXPECT_TRUE(absl::EndsWith(error, "; use redis://[user:pass@]host:port/db or unix:///path"))
-      << error;
+  EXPECT_EQ(error,
+            "redis_url: \"http://example.com\" does not start with redis:// or unix://; "
+            "expected redis://[user:password@]host:port/db or unix:///path");
+}
+
+TEST_F(ConfigTest, ParsesRedisEndpoint) {
+  absl::SetFlag(&FLAGS_redis_url, "redis://10.0.0.5:6380/2");
+  absl::StatusOr<Config> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->redis.host, "10.0.0.5");
+  EXPECT_EQ(c->redis.port, 6380);
+  EXPECT_EQ(c->redis.db, 2);
+}
+
+TEST_F(ConfigTest, ClientNeitherCreatesNorProbesDataDir) {
+  std::filesystem::path dir = tmp_.path() / "never-created";
+  absl::SetFlag(&FLAGS_data_dir, dir.string());
+  absl::StatusOr<Config> c = ConfigFromFlags(ConfigFor::kClient);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, dir);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  // Every other check still applies.
+  absl::SetFlag(&FLAGS_cartridge_install, "L4");
+  EXPECT_FALSE(ConfigFromFlags(ConfigFor::kClient).ok());
 }
 
 TEST_F(ConfigTest, DataDirUnderAFileIsNotWritable) {
