@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,12 @@ extern char** environ;
 namespace teleclaude::mesh::testing {
 
 namespace {
+
+// $TMPDIR or /tmp.
+std::string TempBase() {
+  const char* base = getenv("TMPDIR");
+  return base != nullptr && *base != '\0' ? base : "/tmp";
+}
 
 // Builds envp: the current environment with `extra` overriding.
 std::vector<std::string> BuildEnv(const std::vector<std::pair<std::string, std::string>>& extra) {
@@ -62,8 +69,16 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
     if (stdin_fd >= 0) dup2(stdin_fd, 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);
+    // Nothing else leaks into the child (a listening socket inherited by a
+    // redis-server would keep a test's port busy after its server stopped).
+    syscall(SYS_close_range, 3U, ~0U, 0U);
     execvpe(argv[0], argv.data(), envp.data());
-    dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+    // Only async-signal-safe calls between fork and exec/_exit.
+    const char* why = strerror(errno);
+    const char* parts[] = {"exec ", argv[0], ": ", why, "\n"};
+    for (const char* part : parts) {
+      if (write(2, part, strlen(part)) < 0) break;
+    }
     _exit(127);
   }
   return pid;
@@ -84,9 +99,9 @@ ExitInfo Decode(int status) {
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(ChildOptions options) {
   std::string log = options.log_path;
   if (log.empty()) {
-    char tmpl[] = "/tmp/tm-child-XXXXXX.log";
-    int fd = mkstemps(tmpl, 4);
-    if (fd < 0) return absl::InternalError("mkstemps failed");
+    std::string tmpl = TempBase() + "/tm-child-XXXXXX.log";
+    int fd = mkstemps(tmpl.data(), 4);
+    if (fd < 0) return absl::InternalError(Cat("mkstemps ", tmpl, ": ", strerror(errno)));
     close(fd);
     log = tmpl;
   }
@@ -152,13 +167,24 @@ absl::StatusOr<CommandResult> RunCommand(
     const std::vector<std::string>& args,
     const std::vector<std::pair<std::string, std::string>>& env, absl::Duration timeout,
     const std::string& stdin_text) {
-  char out_t[] = "/tmp/tm-cmd-out-XXXXXX";
-  char err_t[] = "/tmp/tm-cmd-err-XXXXXX";
-  char in_t[] = "/tmp/tm-cmd-in-XXXXXX";
+  std::string out_s = TempBase() + "/tm-cmd-out-XXXXXX";
+  std::string err_s = TempBase() + "/tm-cmd-err-XXXXXX";
+  std::string in_s = TempBase() + "/tm-cmd-in-XXXXXX";
+  char* out_t = out_s.data();
+  char* err_t = err_s.data();
+  char* in_t = in_s.data();
   int out_fd = mkstemp(out_t);
   int err_fd = mkstemp(err_t);
   int in_fd = mkstemp(in_t);
-  if (out_fd < 0 || err_fd < 0 || in_fd < 0) return absl::InternalError("mkstemp failed");
+  if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
+    for (auto [fd, path] : {std::pair{out_fd, out_t}, {err_fd, err_t}, {in_fd, in_t}}) {
+      if (fd >= 0) {
+        close(fd);
+        unlink(path);
+      }
+    }
+    return absl::InternalError(Cat("mkstemp in ", TempBase(), ": ", strerror(errno)));
+  }
   if (!stdin_text.empty()) {
     if (write(in_fd, stdin_text.data(), stdin_text.size()) < 0) {
       return absl::InternalError("write stdin file failed");
@@ -207,6 +233,7 @@ absl::StatusOr<CommandResult> RunCommand(
   }
   ExitInfo info = Decode(status);
   result.exit_code = info.exited() ? info.exit_code : -1;
+  result.signal = info.signal;
   return result;
 }
 

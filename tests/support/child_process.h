@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,7 +20,7 @@ namespace teleclaude::mesh::testing {
 struct ChildOptions {
   std::vector<std::string> args;  // args[0] = the program (a path, or a name found on PATH)
   std::vector<std::pair<std::string, std::string>> env;  // added to the test's environment
-  std::string log_path;  // stdout+stderr go here; empty = a file in /tmp
+  std::string log_path;  // stdout+stderr go here (appended); empty = a new file in $TMPDIR or /tmp
 };
 
 // How a child ended.
@@ -29,10 +30,15 @@ struct ExitInfo {
   bool exited() const { return signal == 0; }
 };
 
-// Not thread-safe. The destructor SIGKILLs the child if it still runs.
+// One spawned child (fork + exec). The child gets the test's environment plus
+// `env`, stdin from /dev/null, no other inherited file descriptors, and
+// SIGKILL when the test process dies. Not thread-safe. The destructor SIGKILLs
+// the child if it still runs (and reaps it).
 class ChildProcess {
  public:
-  // Starts the child; INTERNAL when it cannot be spawned.
+  // Starts the child; INVALID_ARGUMENT without args, INTERNAL when it cannot
+  // be forked. A program that cannot be exec'd exits with code 127 and says
+  // why in the log.
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(ChildOptions options);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
@@ -43,7 +49,8 @@ class ChildProcess {
   bool Running();
   void Terminate();  // SIGTERM
   void Kill();       // SIGKILL
-  // Waits for the child to end; DEADLINE_EXCEEDED after `timeout`.
+  // Waits for the child to end (polling, so it composes with Running());
+  // DEADLINE_EXCEEDED after `timeout` (the child keeps running).
   absl::StatusOr<ExitInfo> Wait(absl::Duration timeout);
   // The log so far.
   std::string ReadLog() const;
@@ -56,7 +63,8 @@ class ChildProcess {
 };
 
 struct CommandResult {
-  int exit_code = -1;  // -1 when killed by a signal or timed out
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that killed it, 0 when it exited
   std::string out;
   std::string err;
 };

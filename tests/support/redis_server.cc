@@ -1,6 +1,11 @@
 #include "tests/support/redis_server.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "common/base/strings.h"
 #include "glog/logging.h"
@@ -10,11 +15,23 @@
 namespace teleclaude::mesh::testing {
 
 namespace {
+// redis-server on PATH, else the Debian location.
 std::string FindRedisServer() {
-  for (const char* p : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"}) {
-    if (access(p, X_OK) == 0) return p;
+  const char* path = getenv("PATH");
+  std::string dirs = path != nullptr ? path : "";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/redis-server";
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    start = end + 1;
   }
-  LOG(FATAL) << "redis-server not found: run scripts/install-deps.sh";
+  if (access("/usr/bin/redis-server", X_OK) == 0) return "/usr/bin/redis-server";
+  LOG(FATAL) << "redis-server not found (searched PATH and /usr/bin): run scripts/install-deps.sh";
 }
 }  // namespace
 
@@ -22,30 +39,56 @@ RedisServer::RedisServer() : RedisServer(Options{}) {}
 
 RedisServer::RedisServer(Options options)
     : options_(std::move(options)), port_(FreeLoopbackPort()) {
-  StartServer();
+  StartOnFreshPort();
 }
 
 RedisServer::~RedisServer() { Stop(); }
 
-std::string RedisServer::url() const { return Cat("redis://127.0.0.1:", port_, "/0"); }
+std::string RedisServer::url() const {
+  std::string auth;
+  RedisEndpoint ep = endpoint();
+  if (!ep.password.empty()) {
+    auth = ":";
+    for (unsigned char c : ep.password) {
+      if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        auth.push_back(static_cast<char>(c));
+      } else {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        auth += {'%', kHex[c >> 4], kHex[c & 15]};
+      }
+    }
+    auth += "@";
+  }
+  return Cat("redis://", auth, "127.0.0.1:", port_, "/0");
+}
 
 RedisEndpoint RedisServer::endpoint() const {
   RedisEndpoint ep;
   ep.host = "127.0.0.1";
   ep.port = port_;
+  for (size_t i = 0; i + 1 < options_.extra_args.size(); ++i) {
+    if (options_.extra_args[i] == "--requirepass") ep.password = options_.extra_args[i + 1];
+  }
   return ep;
 }
 
+std::string RedisServer::ReadLog() const {
+  std::ifstream in(dir_.File("redis.log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::unique_ptr<RedisClient> RedisServer::Client() const {
+  return std::make_unique<RedisClient>(ClientOptions());
+}
+
+RedisClientOptions RedisServer::ClientOptions() const {
   RedisClientOptions options;
   options.endpoint = endpoint();
   options.reconnect_backoff_min = absl::Milliseconds(1);
   options.reconnect_backoff_max = absl::Milliseconds(50);
-  for (size_t i = 0; i + 1 < options_.extra_args.size(); ++i) {
-    if (options_.extra_args[i] == "--requirepass")
-      options.endpoint.password = options_.extra_args[i + 1];
-  }
-  return std::make_unique<RedisClient>(options);
+  return options;
 }
 
 void RedisServer::StartServer() {
@@ -68,17 +111,42 @@ void RedisServer::StartServer() {
   auto child = ChildProcess::Start({args, {}, dir_.File("redis.log")});
   CHECK(child.ok()) << child.status();
   process_ = std::move(*child);
+}
+
+bool RedisServer::AwaitReady() {
   auto client = Client();
-  bool up = WaitFor(
+  // Ours answers with its own PID: a stranger that grabbed the port between
+  // FreeLoopbackPort() and our bind() does not count.
+  const std::string pid_line = Cat("process_id:", process_->pid(), "\r\n");
+  bool ready = false;
+  WaitFor(
       [&] {
-        if (!process_->Running()) return false;
-        absl::StatusOr<RedisReply> r = client->Command({"PING"});
-        // A password-protected server answers NOAUTH only without the password.
-        return r.ok();
+        if (!process_->Running()) return true;  // exited: stop waiting
+        absl::StatusOr<RedisReply> r = client->Command({"INFO", "server"});
+        ready = r.ok() && r->str().find(pid_line) != std::string::npos;
+        return ready;
       },
       absl::Seconds(10), absl::Milliseconds(10));
-  CHECK(up) << "redis-server on port " << port_ << " did not answer PING within 10 s; log:\n"
-            << process_->ReadLog();
+  return ready;
+}
+
+void RedisServer::StartOnFreshPort() {
+  // Other test processes on the machine pick free ports too; if ours was
+  // taken before redis-server bound it, try another one.
+  for (int attempt = 1;; ++attempt) {
+    StartServer();
+    if (AwaitReady()) return;
+    bool exited = !process_->Running();
+    if (!exited || attempt == 5 ||
+        process_->ReadLog().find("Address already in use") == std::string::npos) {
+      break;
+    }
+    process_.reset();
+    port_ = FreeLoopbackPort();
+  }
+  LOG(FATAL) << "redis-server on 127.0.0.1:" << port_
+             << " did not answer within 10 s (running: " << process_->Running() << "); log:\n"
+             << ReadLog();
 }
 
 void RedisServer::Stop() {
@@ -99,6 +167,9 @@ void RedisServer::Kill() {
 void RedisServer::Restart() {
   Stop();
   StartServer();
+  CHECK(AwaitReady()) << "redis-server restarted on 127.0.0.1:" << port_
+                      << " did not answer within 10 s; log:\n"
+                      << ReadLog();
 }
 
 bool RedisServer::Running() { return process_ != nullptr && process_->Running(); }

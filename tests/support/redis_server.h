@@ -3,6 +3,7 @@
 #ifndef TELECLAUDE_MESH_TESTS_SUPPORT_REDIS_SERVER_H_
 #define TELECLAUDE_MESH_TESTS_SUPPORT_REDIS_SERVER_H_
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,14 +14,24 @@
 
 namespace teleclaude::mesh::testing {
 
-// Not thread-safe. CHECK-fails (with the fix in the message) when
-// redis-server is missing or does not answer within 10 s.
+// Runs `redis-server --port N --bind 127.0.0.1 --dir <temp dir> --save ""
+// --appendonly yes|no` plus Options::extra_args as a child process (it dies
+// with the test process). The constructor returns once the server answers
+// PING. Not thread-safe. CHECK-fails (with the fix in the message) when
+// redis-server is missing (PATH, /usr/bin) or does not answer within 10 s.
+//
+//   RedisServer redis;
+//   RedisClient client(redis.ClientOptions());   // or redis.Client()
+//   ... flags: --redis_url=redis.url()
 class RedisServer {
  public:
   struct Options {
-    // Keep data across Restart() (appendonly); otherwise a restart is empty.
+    // Keep data across Restart()/Kill() (--appendonly yes in the same dir);
+    // otherwise a restarted server is empty.
     bool persist = false;
-    std::vector<std::string> extra_args;  // e.g. {"--requirepass", "secret"}
+    // Appended to the command line, e.g. {"--requirepass", "secret"}. With
+    // --requirepass, endpoint()/Client() carry the password.
+    std::vector<std::string> extra_args;
   };
 
   RedisServer();
@@ -30,19 +41,33 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   int port() const { return port_; }
-  // "redis://127.0.0.1:PORT/0".
+  // "redis://127.0.0.1:PORT/0" ("redis://:PASSWORD@127.0.0.1:PORT/0" with
+  // --requirepass; the password percent-encoded).
   std::string url() const;
+  // 127.0.0.1:port, db 0, the --requirepass password if any.
   RedisEndpoint endpoint() const;
-  // A new client connected to this server.
+  // Client options for endpoint() with short reconnect backoff (1..50 ms) so
+  // tests recover quickly after Restart().
+  RedisClientOptions ClientOptions() const;
+  // A new (lazily connecting) client for this server.
   std::unique_ptr<RedisClient> Client() const;
 
-  void Stop();     // SIGTERM and wait
-  void Kill();     // SIGKILL and wait
-  void Restart();  // start again on the same port and dir
+  // The server's data directory (kept across restarts, removed at the end).
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  // redis-server's own log (all runs).
+  std::string ReadLog() const;
+
+  void Stop();     // SIGTERM, wait (SIGKILL after 10 s); no-op when stopped
+  void Kill();     // SIGKILL and wait; no-op when stopped
+  void Restart();  // Stop() if running, then start again on the same port and dir
   bool Running();
 
  private:
   void StartServer();
+  // True once our own process (by PID) answers INFO; false if it exited or
+  // did not answer within 10 s.
+  bool AwaitReady();
+  void StartOnFreshPort();
 
   Options options_;
   TempDir dir_;
