@@ -15,7 +15,7 @@
 #include "common/base/status_macros.h"
 #include "services/installer/cartridge_payload.h"
 #include "services/installer/cartridge_runtime.h"
-#include "services/installer/sv.h"
+#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 absl::Status IoError(const std::filesystem::path& path, std::string_view op, int err) {
-  return absl::InternalError(absl::StrCat(path.string(), ": ", Sv(op), ": ", ErrnoText(err)));
+  return absl::InternalError(absl::StrCat(path.string(), ": ", ToAbsl(op), ": ", ErrnoText(err)));
 }
 
 // RAII close of a file descriptor.
@@ -53,16 +53,16 @@ bool IsInside(const std::filesystem::path& child, const std::filesystem::path& p
 absl::StatusOr<std::string> FileName(std::string_view name, std::string_view runtime) {
   if (!IsValidCartridgeName(name)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("name: \"", Sv(name), "\" is not a valid cartridge name (",
-                     Sv(kCartridgeNamePattern), ")"));
+        absl::StrCat("name: \"", ToAbsl(name), "\" is not a valid cartridge name (",
+                     ToAbsl(kCartridgeNamePattern), ")"));
   }
   const CartridgeRuntime* rt = FindCartridgeRuntime(runtime);
   if (rt == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("runtime: \"", Sv(runtime),
+    return absl::InvalidArgumentError(absl::StrCat("runtime: \"", ToAbsl(runtime),
                                                    "\" is not supported; supported: ",
                                                    SupportedRuntimeNames()));
   }
-  return absl::StrCat(Sv(name), Sv(rt->extension));
+  return absl::StrCat(ToAbsl(name), ToAbsl(rt->extension));
 }
 
 absl::Status EnsureDir(const std::filesystem::path& dir) {
@@ -120,7 +120,7 @@ absl::StatusOr<int> CartridgeFiles::OpenDir(Place place) const {
 
 std::filesystem::path CartridgeFiles::PathOf(Place place, std::string_view name,
                                              std::string_view extension) const {
-  return DirOf(place) / absl::StrCat(Sv(name), Sv(extension));
+  return DirOf(place) / absl::StrCat(ToAbsl(name), ToAbsl(extension));
 }
 
 absl::Status CartridgeFiles::Write(Place place, std::string_view name, std::string_view runtime,

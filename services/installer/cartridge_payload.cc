@@ -9,7 +9,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "services/installer/sha256.h"
-#include "services/installer/sv.h"
+#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -20,7 +20,7 @@ constexpr size_t kMaxDescriptionChars = 4096;
 constexpr size_t kMaxDependencies = 64;
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(Sv(field), ": ", Sv(message)));
+  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), ": ", ToAbsl(message)));
 }
 
 std::string_view TypeName(const rapidjson::Value& v) {
@@ -63,7 +63,7 @@ absl::StatusOr<std::string> GetString(const rapidjson::Value& obj, const char* f
     return std::string();
   }
   if (!it->value.IsString()) {
-    return FieldError(field, absl::StrCat("expected a string, got ", Sv(TypeName(it->value))));
+    return FieldError(field, absl::StrCat("expected a string, got ", ToAbsl(TypeName(it->value))));
   }
   std::string value(it->value.GetString(), it->value.GetStringLength());
   if (non_empty && value.empty()) {
@@ -161,7 +161,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
                                               " at offset ", doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) {
-    return FieldError("payload", absl::StrCat("expected a JSON object, got ", Sv(TypeName(doc))));
+    return FieldError("payload", absl::StrCat("expected a JSON object, got ", ToAbsl(TypeName(doc))));
   }
 
   CartridgeCandidate c;
@@ -174,7 +174,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
     return FieldError("name", absl::StrCat(Show(*name),
                                            " is not a valid cartridge name; use 1-64 characters "
                                            "of a-z, 0-9, '_' and '-', starting with a-z or 0-9 (",
-                                           Sv(kCartridgeNamePattern), ")"));
+                                           ToAbsl(kCartridgeNamePattern), ")"));
   }
   c.name = *std::move(name);
 
@@ -247,7 +247,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   if (deps != doc.MemberEnd() && !deps->value.IsNull()) {
     if (!deps->value.IsArray()) {
       return FieldError("dependencies",
-                        absl::StrCat("expected a list of strings, got ", Sv(TypeName(deps->value))));
+                        absl::StrCat("expected a list of strings, got ", ToAbsl(TypeName(deps->value))));
     }
     if (deps->value.Size() > kMaxDependencies) {
       return FieldError("dependencies", absl::StrCat("more than ", kMaxDependencies, " entries"));
@@ -256,7 +256,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
       const rapidjson::Value& d = deps->value[i];
       if (!d.IsString()) {
         return FieldError(absl::StrCat("dependencies[", i, "]"),
-                          absl::StrCat("expected a string, got ", Sv(TypeName(d))));
+                          absl::StrCat("expected a string, got ", ToAbsl(TypeName(d))));
       }
       c.dependencies.emplace_back(d.GetString(), d.GetStringLength());
     }
@@ -282,7 +282,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
 }
 
 std::string PayloadErrorField(const absl::Status& status) {
-  std::string_view message = StdSv(status.message());
+  std::string_view message = ToStd(status.message());
   size_t colon = message.find(": ");
   if (colon == std::string_view::npos || colon == 0 ||
       message.substr(0, colon).find(' ') != std::string_view::npos) {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/installer/cartridge_runtime.h"
-#include "services/installer/sv.h"
+#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -117,7 +117,7 @@ std::optional<std::string> PolicyGuardian::ScanLuaSource(std::string_view s) {
       }
       if (!member) {
         for (const Forbidden& f : kForbiddenNames) {
-          if (name == f.name) return absl::StrCat("line ", line, ": uses `", Sv(name), "` (", Sv(f.why), ")");
+          if (name == f.name) return absl::StrCat("line ", line, ": uses `", ToAbsl(name), "` (", ToAbsl(f.why), ")");
         }
       }
       prev = std::string(name);

@@ -1,0 +1,1108 @@
+#include "services/installer/cartridge_installer.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "common/envelope/json_text.h"
+#include "common/envelope/timestamp_codec.h"
+#include "glog/logging.h"
+#include "common/base/strings.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+constexpr int kOutboxBatch = 100;
+// Handled push ids and applied batch ids are kept this long.
+constexpr absl::Duration kIdempotencyWindow = absl::Hours(24 * 7);
+constexpr absl::Duration kPruneEvery = absl::Hours(6);
+
+std::string NowText() { return FormatTimestampMesh(Timestamp::NowUtc()); }
+
+std::string TimeText(absl::Time t) {
+  Timestamp ts;
+  ts.civil = absl::ToCivilSecond(t, absl::UTCTimeZone());
+  ts.micros = static_cast<int32_t>(
+      absl::ToInt64Microseconds(t - absl::FromCivil(ts.civil, absl::UTCTimeZone())));
+  ts.utc_offset_seconds = 0;
+  return FormatTimestampMesh(ts);
+}
+
+std::string Short(std::string_view sha256) { return std::string(sha256.substr(0, 12)); }
+
+bool IsSystemCartridge(std::string_view name) {
+  return std::find(kSystemCartridges.begin(), kSystemCartridges.end(), name) !=
+         kSystemCartridges.end();
+}
+
+v1::CartridgeStatus ToProtoStatus(RegistryStatus s) {
+  switch (s) {
+    case RegistryStatus::kPending:
+      return v1::CARTRIDGE_STATUS_PENDING;
+    case RegistryStatus::kActive:
+      return v1::CARTRIDGE_STATUS_ACTIVE;
+    case RegistryStatus::kRejected:
+      return v1::CARTRIDGE_STATUS_REJECTED;
+    case RegistryStatus::kSuperseded:
+      return v1::CARTRIDGE_STATUS_SUPERSEDED;
+    case RegistryStatus::kSuspended:
+      return v1::CARTRIDGE_STATUS_SUSPENDED;
+    case RegistryStatus::kFailed:
+      return v1::CARTRIDGE_STATUS_FAILED;
+  }
+  return v1::CARTRIDGE_STATUS_UNSPECIFIED;
+}
+
+// Codes after which retrying the same egress call cannot help.
+bool IsPermanent(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kPermissionDenied:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Resolution(std::string_view decision, std::string_view decided_by) {
+  return Cat("{\"decision\":", json::Quote(decision),
+                      ",\"decided_by\":", json::Quote(decided_by), "}");
+}
+
+std::string NotFound(std::string_view name) {
+  return Cat("no cartridge named \"", name, "\"; see `telec cartridges list`");
+}
+
+// Rank for "the most relevant version" (lower is better).
+int Relevance(RegistryStatus s) {
+  switch (s) {
+    case RegistryStatus::kActive:
+      return 0;
+    case RegistryStatus::kPending:
+      return 1;
+    case RegistryStatus::kSuspended:
+      return 2;
+    case RegistryStatus::kFailed:
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+}  // namespace
+
+std::string_view InstallLevelName(InstallLevel level) {
+  switch (level) {
+    case InstallLevel::kL1:
+      return "L1";
+    case InstallLevel::kL2:
+      return "L2";
+    case InstallLevel::kL3:
+      return "L3";
+  }
+  return "L1";
+}
+
+struct CartridgeInstaller::GateDecision {
+  enum class Kind { kGate, kInvalid, kResolution, kLinkPending };
+  Kind kind = Kind::kGate;
+  std::string push_id;
+  int64_t notification_id = 0;
+  // kGate
+  CartridgeCandidate candidate;
+  std::optional<GuardianVerdict> verdict;  // L2: the guardian's answer
+  std::string guardian_error;              // L2: why it could not decide
+  // kInvalid
+  std::string raw_name, raw_author, raw_version, source_computer, field, error;
+  // kResolution / kLinkPending
+  std::string name, sha256, decision;
+};
+
+absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
+    InstallerOptions options, std::unique_ptr<Guardian> guardian) {
+  if (options.level == InstallLevel::kL2 && guardian == nullptr) {
+    return absl::InvalidArgumentError("cartridge_install: L2 needs a guardian");
+  }
+  if (options.promotion_threshold <= 0) {
+    return absl::InvalidArgumentError("promotion_threshold: must be positive");
+  }
+  TM_ASSIGN_OR_RETURN(CartridgeFiles files,
+                      CartridgeFiles::Open(options.data_dir, options.cartridges_dir,
+                                           options.incoming_dir));
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db, InstallerDb::Open(options.db_path));
+  auto pruned = db->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow));
+  if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
+  return std::unique_ptr<CartridgeInstaller>(new CartridgeInstaller(
+      std::move(options), std::move(guardian), std::move(db), std::move(files)));
+}
+
+CartridgeInstaller::CartridgeInstaller(InstallerOptions options,
+                                       std::unique_ptr<Guardian> guardian,
+                                       std::unique_ptr<InstallerDb> db, CartridgeFiles files)
+    : options_(std::move(options)),
+      guardian_(std::move(guardian)),
+      events_(options_.computer_name),
+      egress_(options_.egress_addr, options_.egress_timeout),
+      db_(std::move(db)),
+      files_(std::move(files)) {
+  sender_ = std::thread([this] { SendLoop(); });
+}
+
+CartridgeInstaller::~CartridgeInstaller() { Stop(); }
+
+void CartridgeInstaller::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (sender_.joinable()) sender_.join();
+  executor_.Stop();
+}
+
+// ---------------------------------------------------------------- the gate
+
+absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest& request) {
+  std::vector<GateDecision> decisions;
+  for (const v1::NotificationPush& push : request.pushes()) {
+    GateDecision d;
+    d.push_id = push.push_id();
+    d.notification_id = push.notification_id();
+    std::string payload = push.envelope().payload_json().empty()
+                              ? std::string("{}")
+                              : push.envelope().payload_json();
+    if (push.event_type() == "cartridge.published") {
+      if (!push.was_created() || push.resolved()) continue;
+      std::string source_computer = json::GetMemberString(payload, "_mesh_source")
+                                        .value_or(push.envelope().source());
+      absl::StatusOr<CartridgeCandidate> parsed =
+          ParseCartridgePayload(payload, options_.max_cartridge_bytes, source_computer);
+      if (parsed.ok()) {
+        d.kind = GateDecision::Kind::kGate;
+        d.candidate = *std::move(parsed);
+      } else {
+        d.kind = GateDecision::Kind::kInvalid;
+        d.raw_name = json::GetMemberString(payload, "name").value_or("");
+        d.raw_author = json::GetMemberString(payload, "author").value_or("");
+        d.raw_version = json::GetMemberString(payload, "version").value_or("");
+        d.source_computer = source_computer;
+        d.field = PayloadErrorField(parsed.status());
+        d.error = std::string(parsed.status().message());
+      }
+    } else if (push.event_type() == "cartridge.install_pending") {
+      d.name = json::GetMemberString(payload, "name").value_or("");
+      d.sha256 = json::GetMemberString(payload, "sha256").value_or("");
+      if (push.resolved()) {
+        d.kind = GateDecision::Kind::kResolution;
+        d.decision = json::GetMemberString(push.resolution_json().empty()
+                                               ? std::string("{}")
+                                               : push.resolution_json(),
+                                           "decision")
+                         .value_or("");
+      } else if (push.was_created()) {
+        d.kind = GateDecision::Kind::kLinkPending;
+      } else {
+        continue;
+      }
+    } else {
+      continue;
+    }
+    decisions.push_back(std::move(d));
+  }
+  if (decisions.empty()) return absl::OkStatus();
+
+  if (options_.level == InstallLevel::kL2) {
+    // Ask the guardian only about new pushes of cartridges not seen yet; the
+    // call may be remote, so it runs here and not on the worker.
+    TM_ASSIGN_OR_RETURN(std::vector<bool> ask, executor_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
+      std::vector<bool> out;
+      for (const GateDecision& d : decisions) {
+        if (d.kind != GateDecision::Kind::kGate) {
+          out.push_back(false);
+          continue;
+        }
+        if (!d.push_id.empty()) {
+          TM_ASSIGN_OR_RETURN(bool handled, db_->IsPushHandled(d.push_id));
+          if (handled) {
+            out.push_back(false);
+            continue;
+          }
+        }
+        TM_ASSIGN_OR_RETURN(auto existing, db_->Find(d.candidate.name, d.candidate.sha256));
+        out.push_back(!existing.has_value());
+      }
+      return out;
+    }));
+    for (size_t i = 0; i < decisions.size(); ++i) {
+      if (!ask[i]) continue;
+      absl::StatusOr<GuardianVerdict> verdict = guardian_->Evaluate(decisions[i].candidate);
+      if (verdict.ok()) {
+        decisions[i].verdict = *std::move(verdict);
+      } else {
+        LOG(WARNING) << "guardian " << guardian_->Name() << " could not evaluate cartridge "
+                     << decisions[i].candidate.name << ": " << verdict.status()
+                     << "; leaving it pending for a human";
+        decisions[i].guardian_error = std::string(verdict.status().message());
+      }
+    }
+  }
+  absl::Status status = executor_.Run([&] { return ApplyPushes(decisions); });
+  WakeSender();
+  return status;
+}
+
+absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& decisions) {
+  return db_->InTransaction([&]() -> absl::Status {
+    const std::string now = NowText();
+    for (const GateDecision& d : decisions) {
+      if (!d.push_id.empty()) {
+        TM_ASSIGN_OR_RETURN(bool handled, db_->IsPushHandled(d.push_id));
+        if (handled) {
+          VLOG(1) << "push " << d.push_id << " already handled";
+          continue;
+        }
+      }
+      switch (d.kind) {
+        case GateDecision::Kind::kGate:
+          TM_RETURN_IF_ERROR(ApplyGate(d));
+          break;
+        case GateDecision::Kind::kInvalid:
+          LOG(WARNING) << "refused cartridge.published (notification " << d.notification_id
+                       << " from " << d.source_computer << "): " << d.error;
+          TM_RETURN_IF_ERROR(EnqueueSubmit(
+              events_.InstallFailed(d.raw_name, d.raw_author, d.raw_version, d.source_computer,
+                                    d.notification_id, d.field, d.error),
+              "cartridge.install_failed", nullptr));
+          break;
+        case GateDecision::Kind::kResolution:
+          TM_RETURN_IF_ERROR(ApplyResolution(d));
+          break;
+        case GateDecision::Kind::kLinkPending: {
+          TM_ASSIGN_OR_RETURN(auto rec, db_->Find(d.name, d.sha256));
+          if (rec.has_value() && d.notification_id > 0) {
+            bool changed = false;
+            if (rec->pending_notification_id == 0) {
+              rec->pending_notification_id = d.notification_id;
+              changed = true;
+            }
+            auto& ids = rec->notification_ids;
+            if (std::find(ids.begin(), ids.end(), d.notification_id) == ids.end()) {
+              ids.push_back(d.notification_id);
+              changed = true;
+            }
+            if (changed) {
+              rec->updated_at = now;
+              TM_RETURN_IF_ERROR(db_->Update(*rec));
+            }
+          }
+          break;
+        }
+      }
+      if (!d.push_id.empty()) TM_RETURN_IF_ERROR(db_->MarkPushHandled(d.push_id, now));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
+  const CartridgeCandidate& c = d.candidate;
+  TM_ASSIGN_OR_RETURN(auto existing, db_->Find(c.name, c.sha256));
+  if (existing.has_value()) {
+    LOG(INFO) << "cartridge " << c.name << " " << c.version << " (sha256 " << Short(c.sha256)
+              << ") is already registered as " << RegistryStatusName(existing->status)
+              << "; nothing to install";
+    return absl::OkStatus();
+  }
+  const std::string now = NowText();
+  CartridgeRecord rec;
+  rec.cartridge = c;
+  rec.created_at = now;
+  rec.updated_at = now;
+  if (d.notification_id > 0) rec.notification_ids.push_back(d.notification_id);
+
+  bool install = options_.level == InstallLevel::kL3 ||
+                 (options_.level == InstallLevel::kL2 && d.verdict.has_value() &&
+                  d.verdict->approved);
+  std::string actor;
+  std::string reason;
+  if (options_.level == InstallLevel::kL3) {
+    actor = "L3";
+    reason = "sovereignty level L3 installs at once";
+  } else if (options_.level == InstallLevel::kL2) {
+    if (d.verdict.has_value()) {
+      actor = d.verdict->decided_by;
+      reason = d.verdict->approved ? d.verdict->reason
+                                   : Cat("guardian denied: ", d.verdict->reason);
+    } else {
+      actor = "guardian";
+      reason = Cat("guardian unavailable (", d.guardian_error,
+                            "); a human decides");
+    }
+  }
+
+  const CartridgeFiles::Place place =
+      install ? CartridgeFiles::Place::kActive : CartridgeFiles::Place::kIncoming;
+  absl::Status written = files_.Write(place, c.name, c.runtime, c.source);
+  if (!written.ok()) {
+    LOG(ERROR) << "cannot store cartridge " << c.name << ": " << written;
+    return EnqueueSubmit(events_.InstallFailed(c.name, c.author, c.version, c.source_computer,
+                                               d.notification_id, "files",
+                                               Cat("cannot store the source: ",
+                                                            written.message())),
+                         "cartridge.install_failed", nullptr);
+  }
+  // An older pending version of the same name gives way to this one.
+  TM_RETURN_IF_ERROR(SupersedePending(c.name, c));
+
+  if (install) {
+    return InstallActive(rec, actor, reason, options_.level == InstallLevel::kL2);
+  }
+  rec.status = RegistryStatus::kPending;
+  rec.reason = reason;
+  if (d.verdict.has_value()) {
+    rec.decided_by = actor;
+    rec.decided_at = now;
+  }
+  TM_ASSIGN_OR_RETURN(rec.id, db_->Insert(rec));
+  std::string actor_received = c.source_computer.empty() ? "mesh" : c.source_computer;
+  TM_RETURN_IF_ERROR(Audit(rec, "received", actor_received,
+                           Cat("pending at ", InstallLevelName(options_.level))));
+  if (options_.level == InstallLevel::kL2) {
+    TM_RETURN_IF_ERROR(Audit(rec, d.verdict.has_value() ? "guardian_denied" : "guardian_unavailable",
+                             actor, reason));
+  }
+  LOG(INFO) << "cartridge " << c.name << " " << c.version << " by " << c.author
+            << " is pending: " << (reason.empty() ? "L1, a human decides" : reason);
+  return EnqueueSubmit(events_.InstallPending(c, reason), "cartridge.install_pending", &c);
+}
+
+absl::Status CartridgeInstaller::SupersedePending(std::string_view name,
+                                                  const CartridgeCandidate& newer) {
+  TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(name));
+  for (CartridgeRecord& old : rows) {
+    if (old.status != RegistryStatus::kPending || old.cartridge.sha256 == newer.sha256) continue;
+    old.status = RegistryStatus::kSuperseded;
+    old.reason = Cat("replaced by version ", newer.version, " (sha256 ",
+                              Short(newer.sha256), ") before a decision");
+    old.updated_at = NowText();
+    TM_RETURN_IF_ERROR(db_->Update(old));
+    TM_RETURN_IF_ERROR(Audit(old, "superseded", "installer", old.reason));
+    TM_RETURN_IF_ERROR(EnqueueResolve(old, Resolution("superseded", "installer")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string_view actor,
+                                               std::string_view reason,
+                                               bool notify_informational) {
+  const CartridgeCandidate& c = rec.cartridge;
+  const std::string now = NowText();
+  const bool was_pending = rec.id != 0 && rec.status == RegistryStatus::kPending;
+  TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(c.name));
+  for (CartridgeRecord& other : rows) {
+    if (other.id == rec.id || other.status != RegistryStatus::kActive) continue;
+    other.status = RegistryStatus::kSuperseded;
+    other.activation_order = 0;
+    other.reason = Cat("superseded by version ", c.version, " (sha256 ", Short(c.sha256),
+                                ")");
+    other.updated_at = now;
+    TM_RETURN_IF_ERROR(db_->Update(other));
+    TM_RETURN_IF_ERROR(Audit(other, "superseded", actor, other.reason));
+  }
+  TM_ASSIGN_OR_RETURN(rec.activation_order, db_->NextActivationOrder());
+  rec.status = RegistryStatus::kActive;
+  rec.decided_by = std::string(actor);
+  rec.decided_at = now;
+  rec.reason = std::string(reason);
+  rec.updated_at = now;
+  if (rec.id == 0) {
+    TM_ASSIGN_OR_RETURN(rec.id, db_->Insert(rec));
+    std::string received_by = c.source_computer.empty() ? "mesh" : c.source_computer;
+    TM_RETURN_IF_ERROR(Audit(rec, "received", received_by,
+                             Cat("at ", InstallLevelName(options_.level))));
+  } else {
+    TM_RETURN_IF_ERROR(db_->Update(rec));
+  }
+  if (was_pending) {
+    absl::Status removed = files_.Remove(CartridgeFiles::Place::kIncoming, c.name, c.runtime);
+    if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+  }
+  TM_RETURN_IF_ERROR(Audit(rec, "activated", actor, reason));
+  LOG(INFO) << "cartridge " << c.name << " " << c.version << " is active (" << actor << ")";
+  TM_RETURN_IF_ERROR(
+      EnqueueSubmit(events_.Installed(c, actor), "cartridge.installed", &rec.cartridge));
+  if (notify_informational) {
+    TM_RETURN_IF_ERROR(EnqueueSubmit(events_.InstallNotified(c, actor, reason),
+                                     "cartridge.install_notified", &rec.cartridge));
+  }
+  return EnqueueReload();
+}
+
+absl::Status CartridgeInstaller::RejectRecord(CartridgeRecord& rec, std::string_view actor,
+                                              std::string_view reason,
+                                              bool resolve_notification) {
+  const CartridgeCandidate& c = rec.cartridge;
+  rec.status = RegistryStatus::kRejected;
+  rec.decided_by = std::string(actor);
+  rec.decided_at = NowText();
+  rec.reason = std::string(reason);
+  rec.updated_at = rec.decided_at;
+  TM_RETURN_IF_ERROR(db_->Update(rec));
+  absl::Status removed = files_.Remove(CartridgeFiles::Place::kIncoming, c.name, c.runtime);
+  if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+  TM_RETURN_IF_ERROR(Audit(rec, "rejected", actor, reason));
+  LOG(INFO) << "cartridge " << c.name << " " << c.version << " rejected (" << actor << ")";
+  if (resolve_notification) {
+    TM_RETURN_IF_ERROR(EnqueueResolve(rec, Resolution("reject", actor)));
+  }
+  return EnqueueSubmit(events_.Rejected(c, actor, reason), "cartridge.rejected", &rec.cartridge);
+}
+
+absl::Status CartridgeInstaller::ApplyResolution(const GateDecision& d) {
+  std::optional<CartridgeRecord> rec;
+  if (!d.name.empty() && !d.sha256.empty()) {
+    TM_ASSIGN_OR_RETURN(rec, db_->Find(d.name, d.sha256));
+  }
+  if (!rec.has_value() && d.notification_id > 0) {
+    TM_ASSIGN_OR_RETURN(rec, db_->FindByPendingNotification(d.notification_id));
+  }
+  if (!rec.has_value()) {
+    LOG(WARNING) << "install_pending notification " << d.notification_id
+                 << " resolved, but no such cartridge is registered; ignored";
+    return absl::OkStatus();
+  }
+  if (rec->status != RegistryStatus::kPending) {
+    VLOG(1) << "cartridge " << rec->cartridge.name << " is already "
+            << RegistryStatusName(rec->status) << "; resolution ignored";
+    return absl::OkStatus();
+  }
+  if (rec->pending_notification_id == 0) rec->pending_notification_id = d.notification_id;
+  const std::string actor = Cat("notification:", d.notification_id);
+  if (d.decision == "approve") {
+    absl::Status written = files_.Write(CartridgeFiles::Place::kActive, rec->cartridge.name,
+                                        rec->cartridge.runtime, rec->cartridge.source);
+    if (!written.ok()) {
+      LOG(ERROR) << "cannot activate cartridge " << rec->cartridge.name << ": " << written;
+      return Audit(*rec, "activation_failed", actor, ToStd(written.message()));
+    }
+    return InstallActive(*rec, actor, "approved by resolving the install_pending notification",
+                         false);
+  }
+  if (d.decision == "reject") {
+    return RejectRecord(*rec, actor, "rejected by resolving the install_pending notification",
+                        /*resolve_notification=*/false);
+  }
+  LOG(WARNING) << "install_pending notification " << d.notification_id
+               << " resolved without a decision of \"approve\" or \"reject\" (got \""
+               << d.decision << "\"); cartridge " << rec->cartridge.name << " stays pending";
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------- human decisions
+
+absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name,
+                                                           std::string_view decided_by) {
+  const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
+  const std::string key(name);
+  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
+    if (rows.empty()) {
+      if (IsSystemCartridge(key)) {
+        return absl::FailedPreconditionError(
+            Cat(key, " is a system cartridge; it is always active"));
+      }
+      return absl::NotFoundError(NotFound(key));
+    }
+    CartridgeRecord* target = nullptr;
+    for (RegistryStatus wanted : {RegistryStatus::kPending, RegistryStatus::kSuspended}) {
+      for (CartridgeRecord& r : rows) {
+        if (r.status == wanted) {
+          target = &r;
+          break;
+        }
+      }
+      if (target != nullptr) break;
+    }
+    if (target == nullptr) {
+      const CartridgeRecord& best = *std::min_element(
+          rows.begin(), rows.end(), [](const CartridgeRecord& a, const CartridgeRecord& b) {
+            return Relevance(a.status) < Relevance(b.status);
+          });
+      return absl::FailedPreconditionError(Cat(
+          "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
+          best.cartridge.version, "); only a pending or suspended cartridge can be activated"));
+    }
+    const bool was_pending = target->status == RegistryStatus::kPending;
+    TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
+                                    target->cartridge.runtime, target->cartridge.source));
+    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+      TM_RETURN_IF_ERROR(InstallActive(*target, actor,
+                                       was_pending ? "activated by a human"
+                                                   : "re-activated after suspension",
+                                       false));
+      if (was_pending) TM_RETURN_IF_ERROR(EnqueueResolve(*target, Resolution("approve", actor)));
+      return absl::OkStatus();
+    }));
+    return ToProto(*target, /*with_audit=*/false);
+  });
+  WakeSender();
+  return out;
+}
+
+absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
+                                                         std::string_view decided_by,
+                                                         std::string_view reason) {
+  const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
+  const std::string why = reason.empty() ? "rejected by a human" : std::string(reason);
+  const std::string key(name);
+  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
+    if (rows.empty()) {
+      if (IsSystemCartridge(key)) {
+        return absl::FailedPreconditionError(
+            Cat(key, " is a system cartridge; it cannot be rejected"));
+      }
+      return absl::NotFoundError(NotFound(key));
+    }
+    auto pending = std::find_if(rows.begin(), rows.end(), [](const CartridgeRecord& r) {
+      return r.status == RegistryStatus::kPending;
+    });
+    if (pending == rows.end()) {
+      const CartridgeRecord& best = *std::min_element(
+          rows.begin(), rows.end(), [](const CartridgeRecord& a, const CartridgeRecord& b) {
+            return Relevance(a.status) < Relevance(b.status);
+          });
+      return absl::FailedPreconditionError(Cat(
+          "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
+          best.cartridge.version, "); only a pending cartridge can be rejected"));
+    }
+    TM_RETURN_IF_ERROR(db_->InTransaction(
+        [&] { return RejectRecord(*pending, actor, why, /*resolve_notification=*/true); }));
+    return ToProto(*pending, /*with_audit=*/false);
+  });
+  WakeSender();
+  return out;
+}
+
+absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
+    const v1::ReportCartridgeFailureRequest& request) {
+  if (request.name().empty()) {
+    return absl::InvalidArgumentError("name: required; name the cartridge that failed");
+  }
+  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(request.name()));
+    if (rows.empty()) return absl::NotFoundError(NotFound(request.name()));
+    const RegistryStatus new_status =
+        request.suspended() ? RegistryStatus::kSuspended : RegistryStatus::kFailed;
+    CartridgeRecord* target = nullptr;
+    for (CartridgeRecord& r : rows) {
+      if (!request.sha256().empty() ? r.cartridge.sha256 == request.sha256()
+                                    : r.status == RegistryStatus::kActive) {
+        target = &r;
+        break;
+      }
+    }
+    if (target == nullptr && request.sha256().empty()) {
+      for (CartridgeRecord& r : rows) {  // a repeated report after the change
+        if (r.status == new_status) {
+          target = &r;
+          break;
+        }
+      }
+    }
+    if (target == nullptr) {
+      return absl::NotFoundError(
+          request.sha256().empty()
+              ? Cat("cartridge ", request.name(), " has no active version")
+              : Cat("cartridge ", request.name(), " has no version with sha256 ",
+                             request.sha256()));
+    }
+    if (target->status == new_status) return ToProto(*target, false);
+    if (target->status != RegistryStatus::kActive) {
+      return absl::FailedPreconditionError(
+          Cat("cartridge ", request.name(), " is ", RegistryStatusName(target->status),
+                       "; only an active cartridge can fail or be suspended"));
+    }
+    const std::string reason =
+        request.reason().empty() ? std::string("reported by egress") : request.reason();
+    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+      target->status = new_status;
+      target->activation_order = 0;
+      target->reason = reason;
+      target->decided_by = "egress";
+      target->decided_at = NowText();
+      target->updated_at = target->decided_at;
+      TM_RETURN_IF_ERROR(db_->Update(*target));
+      TM_RETURN_IF_ERROR(Audit(*target, RegistryStatusName(new_status), "egress", reason));
+      if (request.suspended()) {
+        TM_RETURN_IF_ERROR(EnqueueSubmit(events_.Suspended(target->cartridge, reason),
+                                         "cartridge.suspended", &target->cartridge));
+      }
+      return absl::OkStatus();
+    }));
+    absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
+                                         target->cartridge.runtime);
+    if (!removed.ok()) LOG(WARNING) << "cartridge " << request.name() << ": " << removed;
+    LOG(WARNING) << "cartridge " << request.name() << " " << RegistryStatusName(new_status)
+                 << ": " << reason;
+    return ToProto(*target, false);
+  });
+  WakeSender();
+  return out;
+}
+
+// ------------------------------------------------------------- queries
+
+absl::StatusOr<v1::Cartridge> CartridgeInstaller::ToProto(const CartridgeRecord& rec,
+                                                          bool with_audit) {
+  const CartridgeCandidate& c = rec.cartridge;
+  v1::Cartridge p;
+  p.set_name(c.name);
+  p.set_status(ToProtoStatus(rec.status));
+  p.set_version(c.version);
+  p.set_author(c.author);
+  p.set_event_type(c.event_type);
+  p.set_runtime(c.runtime);
+  p.set_entry_point(c.entry_point);
+  for (const std::string& dep : c.dependencies) p.add_dependencies(dep);
+  p.set_description(c.description);
+  p.set_sha256(c.sha256);
+  p.set_source_computer(c.source_computer);
+  p.set_decided_by(rec.decided_by);
+  p.set_decided_at(rec.decided_at);
+  p.set_reason(rec.reason);
+  for (int64_t id : rec.notification_ids) p.add_notification_ids(id);
+  p.set_created_at(rec.created_at);
+  p.set_source(c.source);
+  TM_ASSIGN_OR_RETURN(auto stat, db_->GetStat(c.name));
+  if (stat.has_value()) {
+    p.set_invocation_count(stat->invocation_count);
+    p.set_last_invoked_at(stat->last_invoked_at);
+  }
+  if (with_audit) {
+    TM_ASSIGN_OR_RETURN(std::vector<AuditEntry> audit, db_->ListAudit(c.name));
+    for (const AuditEntry& a : audit) {
+      v1::CartridgeAuditEntry* e = p.add_audit();
+      e->set_at(a.at);
+      e->set_sha256(a.sha256);
+      e->set_action(a.action);
+      e->set_actor(a.actor);
+      e->set_reason(a.reason);
+    }
+  }
+  return p;
+}
+
+absl::StatusOr<v1::ListCartridgesResponse> CartridgeInstaller::ListCartridges() {
+  return executor_.Run([&]() -> absl::StatusOr<v1::ListCartridgesResponse> {
+    v1::ListCartridgesResponse out;
+    for (std::string_view name : kSystemCartridges) {
+      v1::Cartridge* p = out.add_cartridges();
+      p->set_name(std::string(name));
+      p->set_status(v1::CARTRIDGE_STATUS_SYSTEM);
+      TM_ASSIGN_OR_RETURN(auto stat, db_->GetStat(name));
+      if (stat.has_value()) {
+        p->set_invocation_count(stat->invocation_count);
+        p->set_last_invoked_at(stat->last_invoked_at);
+      }
+    }
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->List(/*with_source=*/false));
+    std::map<std::string, bool> has_pending;
+    for (const CartridgeRecord& r : rows) {
+      TM_ASSIGN_OR_RETURN(*out.add_cartridges(), ToProto(r, false));
+      if (r.status == RegistryStatus::kPending) has_pending[r.cartridge.name] = true;
+    }
+    TM_ASSIGN_OR_RETURN(std::vector<std::string> files,
+                        files_.List(CartridgeFiles::Place::kIncoming));
+    for (const std::string& name : files) {
+      if (has_pending.count(name) > 0) continue;
+      v1::Cartridge* p = out.add_cartridges();
+      p->set_name(name);
+      p->set_unregistered_file(true);
+      p->set_reason("a file in cartridges/incoming/ that the registry does not know");
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<v1::Cartridge> CartridgeInstaller::GetCartridge(std::string_view name) {
+  const std::string key(name);
+  return executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
+    if (rows.empty()) {
+      if (IsSystemCartridge(key)) {
+        v1::Cartridge p;
+        p.set_name(key);
+        p.set_status(v1::CARTRIDGE_STATUS_SYSTEM);
+        TM_ASSIGN_OR_RETURN(auto stat, db_->GetStat(key));
+        if (stat.has_value()) {
+          p.set_invocation_count(stat->invocation_count);
+          p.set_last_invoked_at(stat->last_invoked_at);
+        }
+        return p;
+      }
+      return absl::NotFoundError(NotFound(key));
+    }
+    // rows are newest first; stable_sort keeps that within a rank.
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const CartridgeRecord& a, const CartridgeRecord& b) {
+                       return Relevance(a.status) < Relevance(b.status);
+                     });
+    return ToProto(rows.front(), /*with_audit=*/true);
+  });
+}
+
+absl::StatusOr<v1::ListActiveResponse> CartridgeInstaller::ListActive() {
+  return executor_.Run([&]() -> absl::StatusOr<v1::ListActiveResponse> {
+    v1::ListActiveResponse out;
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->ListActive());
+    for (const CartridgeRecord& r : rows) {
+      TM_ASSIGN_OR_RETURN(*out.add_cartridges(), ToProto(r, false));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
+  return executor_.Run([&]() -> absl::StatusOr<v1::GetStatsResponse> {
+    v1::GetStatsResponse out;
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeStatRow> stats, db_->ListStats());
+    for (const CartridgeStatRow& s : stats) {
+      v1::CartridgeStat* p = out.add_stats();
+      p->set_cartridge_name(s.cartridge_name);
+      p->set_invocation_count(s.invocation_count);
+      p->set_last_invoked_at(s.last_invoked_at);
+      p->set_promotion_suggested_at(s.promotion_suggested_at);
+    }
+    out.set_promotion_threshold(options_.promotion_threshold);
+    out.set_sovereignty_level(std::string(InstallLevelName(options_.level)));
+    TM_ASSIGN_OR_RETURN(int64_t pending, db_->CountWithStatus(RegistryStatus::kPending));
+    out.set_pending_count(pending);
+    TM_ASSIGN_OR_RETURN(int64_t unsent, db_->OutboxSize());
+    out.set_events_unsent(unsent);
+    return out;
+  });
+}
+
+// ------------------------------------------------------ stats, promotion
+
+absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocations(
+    const v1::RecordInvocationsRequest& request) {
+  if (request.batch_id().empty()) {
+    return absl::InvalidArgumentError(
+        "batch_id: required; give every batch a unique id so a re-sent batch applies once");
+  }
+  // Sum per cartridge first (a batch may name a cartridge more than once).
+  struct Sum {
+    int64_t count = 0;
+    std::optional<absl::Time> last;
+  };
+  std::map<std::string, Sum> sums;
+  const absl::Time now = absl::Now();
+  for (int i = 0; i < request.counts_size(); ++i) {
+    const v1::InvocationCount& c = request.counts(i);
+    if (c.cartridge_name().empty()) {
+      return absl::InvalidArgumentError(
+          Cat("counts[", i, "].cartridge_name: required"));
+    }
+    if (c.count() < 0) {
+      return absl::InvalidArgumentError(
+          Cat("counts[", i, "].count: ", c.count(), " is negative; counts are >= 0"));
+    }
+    absl::Time at = now;
+    if (!c.last_invoked_at().empty()) {
+      absl::StatusOr<Timestamp> ts = ParseTimestamp(c.last_invoked_at());
+      if (!ts.ok()) {
+        return absl::InvalidArgumentError(Cat("counts[", i, "].last_invoked_at: ",
+                                                       ts.status().message(),
+                                                       "; use ISO 8601"));
+      }
+      at = ts->ToTime();
+    }
+    Sum& s = sums[c.cartridge_name()];
+    s.count += c.count();
+    if (!s.last || at > *s.last) s.last = at;
+  }
+  absl::StatusOr<v1::RecordInvocationsResponse> out =
+      executor_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
+        v1::RecordInvocationsResponse response;
+        TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+          TM_ASSIGN_OR_RETURN(bool applied, db_->IsBatchApplied(request.batch_id()));
+          if (applied) {
+            response.set_already_applied(true);
+            return absl::OkStatus();
+          }
+          const std::string now_text = NowText();
+          for (const auto& [name, sum] : sums) {
+            TM_ASSIGN_OR_RETURN(auto existing, db_->GetStat(name));
+            CartridgeStatRow row = existing.value_or(CartridgeStatRow{name, 0, "", ""});
+            row.invocation_count += sum.count;
+            if (sum.last.has_value()) {
+              absl::StatusOr<Timestamp> old = ParseTimestamp(row.last_invoked_at);
+              if (row.last_invoked_at.empty() || !old.ok() || *sum.last > old->ToTime()) {
+                row.last_invoked_at = TimeText(*sum.last);
+              }
+            }
+            if (row.promotion_suggested_at.empty() && sum.count > 0 &&
+                row.invocation_count >= options_.promotion_threshold) {
+              row.promotion_suggested_at = now_text;
+              LOG(INFO) << "cartridge " << name << " reached " << row.invocation_count
+                        << " invocations (threshold " << options_.promotion_threshold
+                        << "): suggesting promotion";
+              TM_RETURN_IF_ERROR(EnqueueSubmit(
+                  events_.PromotionSuggested(name, row.invocation_count,
+                                             options_.promotion_threshold),
+                  "cartridge.promotion_suggested", nullptr));
+            }
+            TM_RETURN_IF_ERROR(db_->PutStat(row));
+          }
+          return db_->MarkBatchApplied(request.batch_id(), now_text);
+        }));
+        return response;
+      });
+  WakeSender();
+  return out;
+}
+
+// ------------------------------------------------------------- outbox
+
+absl::Status CartridgeInstaller::Audit(const CartridgeRecord& rec, std::string_view action,
+                                       std::string_view actor, std::string_view reason) {
+  AuditEntry e;
+  e.at = NowText();
+  e.name = rec.cartridge.name;
+  e.sha256 = rec.cartridge.sha256;
+  e.action = std::string(action);
+  e.actor = std::string(actor);
+  e.reason = std::string(reason);
+  return db_->AddAudit(e);
+}
+
+absl::Status CartridgeInstaller::EnqueueSubmit(std::string envelope_json,
+                                               std::string_view event_type,
+                                               const CartridgeCandidate* about) {
+  OutboxItem item;
+  item.kind = OutboxKind::kSubmit;
+  item.event_type = std::string(event_type);
+  item.envelope_json = std::move(envelope_json);
+  if (about != nullptr) {
+    item.cartridge_name = about->name;
+    item.cartridge_sha256 = about->sha256;
+  }
+  item.created_at = NowText();
+  return db_->Enqueue(item).status();
+}
+
+absl::Status CartridgeInstaller::EnqueueResolve(const CartridgeRecord& rec,
+                                                std::string_view resolution_json) {
+  OutboxItem item;
+  item.kind = OutboxKind::kResolve;
+  item.cartridge_name = rec.cartridge.name;
+  item.cartridge_sha256 = rec.cartridge.sha256;
+  item.notification_id = rec.pending_notification_id;
+  item.resolution_json = std::string(resolution_json);
+  item.created_at = NowText();
+  return db_->Enqueue(item).status();
+}
+
+absl::Status CartridgeInstaller::EnqueueReload() {
+  OutboxItem item;
+  item.kind = OutboxKind::kReload;
+  item.created_at = NowText();
+  return db_->Enqueue(item).status();
+}
+
+void CartridgeInstaller::WakeSender() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+bool CartridgeInstaller::WaitForOutboxEmpty(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    absl::StatusOr<int64_t> size = executor_.Run([&] { return db_->OutboxSize(); });
+    if (size.ok() && *size == 0) return true;
+    if (!size.ok() || absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+void CartridgeInstaller::SendLoop() {
+  absl::Duration backoff = options_.retry_initial;
+  absl::Time next_prune = absl::Now() + kPruneEvery;
+  int failures = 0;
+  for (;;) {
+    bool sent_any = false;
+    absl::Status status = SendOnce(&sent_any);
+    if (status.ok()) {
+      if (failures > 0) LOG(INFO) << "egress " << egress_.addr() << " reachable again";
+      failures = 0;
+      backoff = options_.retry_initial;
+    } else {
+      // One line per outage, then every 10th attempt.
+      if (failures % 10 == 0) {
+        LOG(WARNING) << "outbox: " << status << "; retrying in " << backoff
+                     << " (events stay queued)";
+      }
+      ++failures;
+    }
+    bool prune = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      if (!status.ok()) {
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+        backoff = std::min(backoff * 2, options_.retry_max);
+      } else if (!sent_any) {
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
+        mu_.AwaitWithDeadline(absl::Condition(&woken), next_prune);
+        wake_ = false;
+      }
+      if (stopping_) return;
+      prune = absl::Now() >= next_prune;
+    }
+    if (prune) {
+      next_prune = absl::Now() + kPruneEvery;
+      auto pruned = executor_.Run([&] {
+        return db_->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow));
+      });
+      if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
+    }
+  }
+}
+
+absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
+  {
+    absl::MutexLock lock(&mu_);
+    wake_ = false;
+  }
+  TM_ASSIGN_OR_RETURN(std::vector<OutboxItem> items,
+                      executor_.Run([&] { return db_->PeekOutbox(kOutboxBatch); }));
+  const std::string prefix = Cat("installer:", db_->instance_id(), ":");
+  size_t i = 0;
+  while (i < items.size()) {
+    const OutboxItem& first = items[i];
+    size_t j = i + 1;
+    while (j < items.size() && items[j].kind == first.kind && first.kind != OutboxKind::kResolve) {
+      ++j;
+    }
+    std::vector<int64_t> ids;
+    for (size_t k = i; k < j; ++k) ids.push_back(items[k].id);
+    absl::Status failure;
+    switch (first.kind) {
+      case OutboxKind::kSubmit: {
+        std::vector<EgressClient::Event> events;
+        for (size_t k = i; k < j; ++k) {
+          events.push_back({Cat(prefix, items[k].id), items[k].envelope_json});
+        }
+        absl::StatusOr<std::vector<EgressClient::Outcome>> outcomes = egress_.Submit(events);
+        if (!outcomes.ok() && !IsPermanent(outcomes.status())) {
+          failure = outcomes.status();
+          break;
+        }
+        if (!outcomes.ok()) {
+          LOG(ERROR) << "outbox: egress refused " << events.size()
+                     << " events permanently, dropping them: " << outcomes.status();
+        }
+        TM_RETURN_IF_ERROR(executor_.Run([&]() -> absl::Status {
+          return db_->InTransaction([&]() -> absl::Status {
+            if (outcomes.ok()) {
+              for (size_t k = i; k < j; ++k) {
+                const OutboxItem& item = items[k];
+                const EgressClient::Outcome& o = (*outcomes)[k - i];
+                if (o.status == v1::OUTCOME_INVALID) {
+                  LOG(ERROR) << "outbox: egress refused our " << item.event_type
+                             << " event: " << o.error;
+                }
+                if (item.cartridge_name.empty() || o.notification_id <= 0) continue;
+                TM_ASSIGN_OR_RETURN(auto rec,
+                                    db_->Find(item.cartridge_name, item.cartridge_sha256));
+                if (!rec.has_value()) continue;
+                auto& nids = rec->notification_ids;
+                if (std::find(nids.begin(), nids.end(), o.notification_id) == nids.end()) {
+                  nids.push_back(o.notification_id);
+                }
+                if (item.event_type == "cartridge.install_pending" &&
+                    rec->pending_notification_id == 0) {
+                  rec->pending_notification_id = o.notification_id;
+                }
+                TM_RETURN_IF_ERROR(db_->Update(*rec));
+              }
+            }
+            return db_->DeleteOutbox(ids);
+          });
+        }));
+        *sent_any = true;
+        break;
+      }
+      case OutboxKind::kResolve: {
+        int64_t id = first.notification_id;
+        if (id == 0 && !first.cartridge_name.empty()) {
+          TM_ASSIGN_OR_RETURN(auto rec, executor_.Run([&] {
+                                return db_->Find(first.cartridge_name, first.cartridge_sha256);
+                              }));
+          if (rec.has_value()) id = rec->pending_notification_id;
+        }
+        if (id == 0 && !first.cartridge_name.empty()) {
+          absl::StatusOr<std::optional<int64_t>> found = egress_.FindCartridgeNotification(
+              "cartridge.install_pending", first.cartridge_name, first.cartridge_sha256);
+          if (!found.ok() && !IsPermanent(found.status())) {
+            failure = found.status();
+            break;
+          }
+          if (found.ok() && found->has_value()) id = **found;
+        }
+        if (id == 0) {
+          LOG(WARNING) << "outbox: no install_pending notification of cartridge "
+                       << first.cartridge_name << " to resolve; skipped";
+        } else {
+          absl::Status resolved = egress_.Resolve(id, first.resolution_json);
+          if (!resolved.ok() && !IsPermanent(resolved)) {
+            failure = resolved;
+            break;
+          }
+          if (!resolved.ok()) {
+            LOG(WARNING) << "outbox: resolving notification " << id << ": " << resolved;
+          }
+        }
+        TM_RETURN_IF_ERROR(executor_.Run([&] { return db_->DeleteOutbox(ids); }));
+        *sent_any = true;
+        break;
+      }
+      case OutboxKind::kReload: {
+        absl::StatusOr<v1::ReloadCartridgesResponse> reloaded = egress_.Reload();
+        if (!reloaded.ok() && !IsPermanent(reloaded.status())) {
+          failure = reloaded.status();
+          break;
+        }
+        if (!reloaded.ok()) {
+          LOG(ERROR) << "outbox: egress cannot reload cartridges: " << reloaded.status();
+        } else {
+          for (const auto& [name, why] : reloaded->failed()) {
+            LOG(WARNING) << "egress could not load cartridge " << name << ": " << why;
+          }
+        }
+        TM_RETURN_IF_ERROR(executor_.Run([&] { return db_->DeleteOutbox(ids); }));
+        *sent_any = true;
+        break;
+      }
+    }
+    if (!failure.ok()) {
+      absl::Status marked = executor_.Run([&] {
+        return db_->MarkOutboxAttempt(ids, ToStd(failure.message()));
+      });
+      if (!marked.ok()) LOG(WARNING) << "outbox: " << marked;
+      return failure;
+    }
+    i = j;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,181 @@
+// The installer's core (DESIGN §1, §5; issue 5): the sovereignty gate, the
+// registry and files, human decisions, failure reports, invocation stats and
+// promotion, and the outbox through which everything it has to say reaches
+// egress.
+//
+// Threads: one worker (SerialExecutor) owns installer.db and the cartridge
+// files; every public method hands its work to it and waits. One sender
+// thread drains the outbox into egress (Submit / ResolveNotification /
+// ReloadCartridges), retrying with backoff while egress is down; items leave
+// the outbox only after egress confirmed them. Guardian evaluation (which may
+// be a remote call) runs on the calling thread, never on the worker.
+//
+// Thread-safe: every public method may be called from any thread.
+#ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_INSTALLER_H_
+#define TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_INSTALLER_H_
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/installer/cartridge_files.h"
+#include "services/installer/egress_client.h"
+#include "services/installer/guardian.h"
+#include "services/installer/installer_db.h"
+#include "services/installer/installer_events.h"
+#include "services/installer/serial_executor.h"
+#include "teleclaude/mesh/v1/installer.pb.h"
+
+namespace teleclaude::mesh {
+
+// DESIGN §1 sovereignty levels (the same values as --cartridge_install).
+enum class InstallLevel { kL1, kL2, kL3 };
+std::string_view InstallLevelName(InstallLevel level);
+
+// The pipeline's built-in cartridges, listed with status SYSTEM.
+inline constexpr std::array<std::string_view, 3> kSystemCartridges = {
+    "dedup", "notification-projector", "mesh-publisher"};
+
+struct InstallerOptions {
+  std::string computer_name;
+  InstallLevel level = InstallLevel::kL1;
+  int64_t promotion_threshold = 10;
+  int64_t max_cartridge_bytes = 262144;
+  std::filesystem::path data_dir;
+  std::filesystem::path cartridges_dir;
+  std::filesystem::path incoming_dir;
+  std::filesystem::path db_path;
+  std::string egress_addr;
+  // Deadline of each call to egress.
+  absl::Duration egress_timeout = absl::Seconds(5);
+  // Outbox retry backoff while egress is unreachable.
+  absl::Duration retry_initial = absl::Milliseconds(100);
+  absl::Duration retry_max = absl::Seconds(2);
+};
+
+class CartridgeInstaller {
+ public:
+  // Opens installer.db and the cartridge directories, starts the worker and
+  // the outbox sender (which sends whatever a previous run left behind).
+  // `guardian` is required for L2 (INVALID_ARGUMENT otherwise) and ignored
+  // for L1 / L3. Errors from InstallerDb::Open / CartridgeFiles::Open.
+  static absl::StatusOr<std::unique_ptr<CartridgeInstaller>> Create(
+      InstallerOptions options, std::unique_ptr<Guardian> guardian);
+  // Stop().
+  ~CartridgeInstaller();
+  CartridgeInstaller(const CartridgeInstaller&) = delete;
+  CartridgeInstaller& operator=(const CartridgeInstaller&) = delete;
+
+  // Stops the sender (an in-flight egress call finishes; unsent items stay in
+  // the outbox for the next run) and then the worker (queued work finishes).
+  // Later calls return UNAVAILABLE. Idempotent.
+  void Stop();
+
+  // Installer.OnNotification: acts on each push once (by push_id):
+  //   cartridge.published, was_created → the gate;
+  //   cartridge.install_pending, resolved → the decision in resolution_json
+  //     ({"decision":"approve"} / {"decision":"reject"}) for that version,
+  //     ignored when it was already decided;
+  //   cartridge.install_pending, created → remembers the notification id.
+  // Others are ignored. One transaction for the batch. An invalid payload
+  // writes nothing but a cartridge.install_failed event. Errors only when
+  // the database fails (egress then re-sends the batch).
+  absl::Status OnNotification(const v1::OnNotificationRequest& request);
+
+  // Installer.RecordInvocations: one transaction; a batch_id seen before is
+  // not applied again (already_applied). INVALID_ARGUMENT for an empty
+  // batch_id, an empty cartridge_name or a negative count.
+  absl::StatusOr<v1::RecordInvocationsResponse> RecordInvocations(
+      const v1::RecordInvocationsRequest& request);
+
+  // System cartridges, then every registry row (no source), then files in
+  // incoming/ without a pending row (unregistered_file).
+  absl::StatusOr<v1::ListCartridgesResponse> ListCartridges();
+
+  // The most relevant version of `name` (active, else pending, suspended,
+  // failed, else the newest) with source and audit. NOT_FOUND
+  // "no cartridge named X; see `telec cartridges list`".
+  absl::StatusOr<v1::Cartridge> GetCartridge(std::string_view name);
+
+  // Pending (else suspended) → active. NOT_FOUND as GetCartridge;
+  // FAILED_PRECONDITION "cartridge X is <status> ...; only a pending or
+  // suspended cartridge can be activated". Audited; emits
+  // cartridge.installed, resolves the install_pending notification, asks
+  // egress to reload.
+  absl::StatusOr<v1::Cartridge> Activate(std::string_view name, std::string_view decided_by);
+
+  // Pending → rejected, its incoming file deleted. Errors as Activate.
+  absl::StatusOr<v1::Cartridge> Reject(std::string_view name, std::string_view decided_by,
+                                       std::string_view reason);
+
+  absl::StatusOr<v1::GetStatsResponse> GetStats();
+  absl::StatusOr<v1::ListActiveResponse> ListActive();
+
+  // Active → failed (suspended=false) or suspended (true), with reason;
+  // suspended emits cartridge.suspended. The version is `sha256`, or the
+  // active one when empty. NOT_FOUND when there is no such cartridge;
+  // repeating a report is a no-op.
+  absl::StatusOr<v1::Cartridge> ReportCartridgeFailure(
+      const v1::ReportCartridgeFailureRequest& request);
+
+  // Blocks until the outbox is empty or `timeout` passed; true when empty.
+  bool WaitForOutboxEmpty(absl::Duration timeout);
+
+ private:
+  struct GateDecision;
+
+  CartridgeInstaller(InstallerOptions options, std::unique_ptr<Guardian> guardian,
+                     std::unique_ptr<InstallerDb> db, CartridgeFiles files);
+
+  // --- worker-only (run inside executor_ tasks) ---
+  absl::Status ApplyPushes(const std::vector<GateDecision>& decisions);
+  absl::Status ApplyGate(const GateDecision& d);
+  absl::Status ApplyResolution(const GateDecision& d);
+  absl::Status InstallActive(CartridgeRecord& record, std::string_view actor,
+                             std::string_view reason, bool notify_informational);
+  absl::Status SupersedePending(std::string_view name, const CartridgeCandidate& newer);
+  absl::Status RejectRecord(CartridgeRecord& record, std::string_view actor,
+                            std::string_view reason, bool resolve_notification);
+  absl::Status EnqueueSubmit(std::string envelope_json, std::string_view event_type,
+                             const CartridgeCandidate* about);
+  absl::Status EnqueueResolve(const CartridgeRecord& record, std::string_view resolution_json);
+  absl::Status EnqueueReload();
+  absl::Status Audit(const CartridgeRecord& record, std::string_view action,
+                     std::string_view actor, std::string_view reason);
+  absl::StatusOr<v1::Cartridge> ToProto(const CartridgeRecord& record, bool with_audit);
+
+  // --- sender thread ---
+  void SendLoop();
+  // One pass over the outbox; OK when everything read was handled (sent or
+  // dropped as permanently failed), UNAVAILABLE-ish when egress failed.
+  absl::Status SendOnce(bool* sent_any);
+  void WakeSender();
+
+  const InstallerOptions options_;
+  const std::unique_ptr<Guardian> guardian_;
+  const InstallerEvents events_;
+  EgressClient egress_;
+  // Owned by the worker thread (executor_) only.
+  std::unique_ptr<InstallerDb> db_;
+  CartridgeFiles files_;
+  SerialExecutor executor_;
+
+  absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sender_;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_INSTALLER_H_

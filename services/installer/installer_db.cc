@@ -1,0 +1,610 @@
+#include "services/installer/installer_db.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/envelope/json_text.h"
+#include "common/sqlite/transaction.h"
+#include "rapidjson/document.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+// doc/installer-db.md describes every table and column.
+const std::vector<Migration>& Migrations() {
+  static const auto* migrations = new std::vector<Migration>{
+      {1, R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE cartridges (
+  id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+  name                    TEXT NOT NULL,
+  sha256                  TEXT NOT NULL,
+  version                 TEXT NOT NULL,
+  author                  TEXT NOT NULL,
+  event_type              TEXT NOT NULL DEFAULT '',
+  runtime                 TEXT NOT NULL,
+  entry_point             TEXT NOT NULL DEFAULT '',
+  dependencies            TEXT NOT NULL DEFAULT '[]',
+  description             TEXT NOT NULL DEFAULT '',
+  source                  TEXT NOT NULL,
+  source_computer         TEXT NOT NULL DEFAULT '',
+  status                  TEXT NOT NULL CHECK (status IN
+                            ('pending','active','rejected','superseded','suspended','failed')),
+  decided_by              TEXT NOT NULL DEFAULT '',
+  decided_at              TEXT NOT NULL DEFAULT '',
+  reason                  TEXT NOT NULL DEFAULT '',
+  notification_ids        TEXT NOT NULL DEFAULT '[]',
+  pending_notification_id INTEGER NOT NULL DEFAULT 0,
+  activation_order        INTEGER NOT NULL DEFAULT 0,
+  created_at              TEXT NOT NULL,
+  updated_at              TEXT NOT NULL,
+  UNIQUE (name, sha256)
+);
+CREATE INDEX cartridges_by_status ON cartridges (status, activation_order);
+CREATE INDEX cartridges_by_pending_notification ON cartridges (pending_notification_id);
+CREATE TABLE cartridge_audit (
+  id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  at     TEXT NOT NULL,
+  name   TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor  TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX cartridge_audit_by_name ON cartridge_audit (name, id);
+CREATE TRIGGER cartridge_audit_append_only_update BEFORE UPDATE ON cartridge_audit
+  BEGIN SELECT RAISE(ABORT, 'cartridge_audit is append-only'); END;
+CREATE TRIGGER cartridge_audit_append_only_delete BEFORE DELETE ON cartridge_audit
+  BEGIN SELECT RAISE(ABORT, 'cartridge_audit is append-only'); END;
+CREATE TABLE cartridge_stats (
+  cartridge_name         TEXT PRIMARY KEY,
+  invocation_count       INTEGER NOT NULL DEFAULT 0,
+  last_invoked_at        TEXT,
+  promotion_suggested_at TEXT
+);
+CREATE TABLE applied_invocation_batches (
+  batch_id   TEXT PRIMARY KEY,
+  applied_at TEXT NOT NULL
+);
+CREATE INDEX applied_invocation_batches_by_time ON applied_invocation_batches (applied_at);
+CREATE TABLE handled_pushes (
+  push_id    TEXT PRIMARY KEY,
+  handled_at TEXT NOT NULL
+);
+CREATE INDEX handled_pushes_by_time ON handled_pushes (handled_at);
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind             TEXT NOT NULL CHECK (kind IN ('submit','resolve','reload')),
+  event_type       TEXT NOT NULL DEFAULT '',
+  envelope_json    TEXT NOT NULL DEFAULT '',
+  cartridge_name   TEXT NOT NULL DEFAULT '',
+  cartridge_sha256 TEXT NOT NULL DEFAULT '',
+  notification_id  INTEGER NOT NULL DEFAULT 0,
+  resolution_json  TEXT NOT NULL DEFAULT '',
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT NOT NULL DEFAULT '',
+  created_at       TEXT NOT NULL
+);
+)sql"},
+  };
+  return *migrations;
+}
+
+constexpr std::string_view kRecordColumns =
+    "id, name, sha256, version, author, event_type, runtime, entry_point, dependencies, "
+    "description, source_computer, status, decided_by, decided_at, reason, notification_ids, "
+    "pending_notification_id, activation_order, created_at, updated_at";
+
+std::string_view KindName(OutboxKind kind) {
+  switch (kind) {
+    case OutboxKind::kSubmit:
+      return "submit";
+    case OutboxKind::kResolve:
+      return "resolve";
+    case OutboxKind::kReload:
+      return "reload";
+  }
+  return "submit";
+}
+
+std::string StringListJson(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    json::AppendQuoted(values[i], &out);
+  }
+  return out + "]";
+}
+
+std::string IntListJson(const std::vector<int64_t>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    absl::StrAppend(&out, values[i]);
+  }
+  return out + "]";
+}
+
+std::vector<std::string> ParseStringList(const std::string& text) {
+  std::vector<std::string> out;
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  if (doc.HasParseError() || !doc.IsArray()) return out;
+  for (const auto& v : doc.GetArray()) {
+    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+  }
+  return out;
+}
+
+std::vector<int64_t> ParseIntList(const std::string& text) {
+  std::vector<int64_t> out;
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  if (doc.HasParseError() || !doc.IsArray()) return out;
+  for (const auto& v : doc.GetArray()) {
+    if (v.IsInt64()) out.push_back(v.GetInt64());
+  }
+  return out;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes; ++i) {
+    unsigned v = rd() & 0xff;
+    out.push_back(kHex[v >> 4]);
+    out.push_back(kHex[v & 0xf]);
+  }
+  return out;
+}
+
+CartridgeRecord ReadRecord(const Statement& st, bool with_source) {
+  CartridgeRecord r;
+  r.id = st.ColumnInt64(0);
+  r.cartridge.name = st.ColumnText(1);
+  r.cartridge.sha256 = st.ColumnText(2);
+  r.cartridge.version = st.ColumnText(3);
+  r.cartridge.author = st.ColumnText(4);
+  r.cartridge.event_type = st.ColumnText(5);
+  r.cartridge.runtime = st.ColumnText(6);
+  r.cartridge.entry_point = st.ColumnText(7);
+  r.cartridge.dependencies = ParseStringList(st.ColumnText(8));
+  r.cartridge.description = st.ColumnText(9);
+  r.cartridge.source_computer = st.ColumnText(10);
+  r.status = ParseRegistryStatus(st.ColumnText(11)).value_or(RegistryStatus::kFailed);
+  r.decided_by = st.ColumnText(12);
+  r.decided_at = st.ColumnText(13);
+  r.reason = st.ColumnText(14);
+  r.notification_ids = ParseIntList(st.ColumnText(15));
+  r.pending_notification_id = st.ColumnInt64(16);
+  r.activation_order = st.ColumnInt64(17);
+  r.created_at = st.ColumnText(18);
+  r.updated_at = st.ColumnText(19);
+  if (with_source) r.cartridge.source = st.ColumnText(20);
+  return r;
+}
+
+}  // namespace
+
+std::string_view RegistryStatusName(RegistryStatus status) {
+  switch (status) {
+    case RegistryStatus::kPending:
+      return "pending";
+    case RegistryStatus::kActive:
+      return "active";
+    case RegistryStatus::kRejected:
+      return "rejected";
+    case RegistryStatus::kSuperseded:
+      return "superseded";
+    case RegistryStatus::kSuspended:
+      return "suspended";
+    case RegistryStatus::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name) {
+  for (RegistryStatus s : {RegistryStatus::kPending, RegistryStatus::kActive,
+                           RegistryStatus::kRejected, RegistryStatus::kSuperseded,
+                           RegistryStatus::kSuspended, RegistryStatus::kFailed}) {
+    if (RegistryStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(
+    const std::filesystem::path& path) {
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path.string()));
+  TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
+  std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db)));
+  TM_ASSIGN_OR_RETURN(out->schema_version_, out->db_->UserVersion());
+  TM_RETURN_IF_ERROR(out->LoadInstanceId());
+  return out;
+}
+
+InstallerDb::~InstallerDb() = default;
+
+absl::Status InstallerDb::LoadInstanceId() {
+  TM_ASSIGN_OR_RETURN(Statement insert,
+                      db_->Prepare("INSERT OR IGNORE INTO meta (key, value) VALUES "
+                                   "('instance_id', ?1)"));
+  TM_RETURN_IF_ERROR(insert.Bind(1, RandomHex(8)).Run());
+  TM_ASSIGN_OR_RETURN(Statement select,
+                      db_->Prepare("SELECT value FROM meta WHERE key = 'instance_id'"));
+  TM_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::InternalError(Cat(db_->path(), ": meta.instance_id missing"));
+  instance_id_ = select.ColumnText(0);
+  return absl::OkStatus();
+}
+
+absl::Status InstallerDb::InTransaction(absl::FunctionRef<absl::Status()> body) {
+  TM_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
+  TM_RETURN_IF_ERROR(body());
+  return tx.Commit();
+}
+
+// --- pushes
+
+absl::StatusOr<bool> InstallerDb::IsPushHandled(std::string_view push_id) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT 1 FROM handled_pushes WHERE push_id = ?1"));
+  st->Bind(1, push_id);
+  TM_ASSIGN_OR_RETURN(bool row, st->Step());
+  st->Reset();
+  return row;
+}
+
+absl::Status InstallerDb::MarkPushHandled(std::string_view push_id, std::string_view at) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("INSERT OR IGNORE INTO handled_pushes (push_id, handled_at) "
+                                  "VALUES (?1, ?2)"));
+  return st->Bind(1, push_id).Bind(2, at).Run();
+}
+
+// --- registry
+
+absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::QueryRecords(
+    std::string_view where_and_order, bool with_source,
+    absl::FunctionRef<void(Statement&)> bind) {
+  std::string sql = Cat("SELECT ", kRecordColumns, with_source ? ", source" : "",
+                        " FROM cartridges ", where_and_order);
+  TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached(sql));
+  bind(*st);
+  std::vector<CartridgeRecord> out;
+  for (;;) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) {
+      st->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back(ReadRecord(*st, with_source));
+  }
+  st->Reset();
+  return out;
+}
+
+absl::StatusOr<std::optional<CartridgeRecord>> InstallerDb::Find(std::string_view name,
+                                                                 std::string_view sha256) {
+  TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                      QueryRecords("WHERE name = ?1 AND sha256 = ?2", true, [&](Statement& st) {
+                        st.Bind(1, name).Bind(2, sha256);
+                      }));
+  if (rows.empty()) return std::optional<CartridgeRecord>();
+  return std::optional<CartridgeRecord>(std::move(rows.front()));
+}
+
+absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::FindByName(std::string_view name) {
+  return QueryRecords("WHERE name = ?1 ORDER BY id DESC", true,
+                      [&](Statement& st) { st.Bind(1, name); });
+}
+
+absl::StatusOr<std::optional<CartridgeRecord>> InstallerDb::FindByPendingNotification(
+    int64_t notification_id) {
+  TM_ASSIGN_OR_RETURN(
+      std::vector<CartridgeRecord> rows,
+      QueryRecords("WHERE pending_notification_id = ?1 ORDER BY id DESC LIMIT 1", true,
+                   [&](Statement& st) { st.Bind(1, notification_id); }));
+  if (rows.empty()) return std::optional<CartridgeRecord>();
+  return std::optional<CartridgeRecord>(std::move(rows.front()));
+}
+
+absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::List(bool with_source) {
+  return QueryRecords("ORDER BY name, id", with_source, [](Statement&) {});
+}
+
+absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::ListActive() {
+  return QueryRecords("WHERE status = 'active' ORDER BY activation_order, id", true,
+                      [](Statement&) {});
+}
+
+absl::StatusOr<int64_t> InstallerDb::CountWithStatus(RegistryStatus status) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT COUNT(*) FROM cartridges WHERE status = ?1"));
+  st->Bind(1, RegistryStatusName(status));
+  TM_ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t n = row ? st->ColumnInt64(0) : 0;
+  st->Reset();
+  return n;
+}
+
+absl::StatusOr<int64_t> InstallerDb::Insert(const CartridgeRecord& r) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Cached("INSERT INTO cartridges (name, sha256, version, author, event_type, runtime, "
+                  "entry_point, dependencies, description, source, source_computer, status, "
+                  "decided_by, decided_at, reason, notification_ids, pending_notification_id, "
+                  "activation_order, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
+  const CartridgeCandidate& c = r.cartridge;
+  st->Bind(1, c.name)
+      .Bind(2, c.sha256)
+      .Bind(3, c.version)
+      .Bind(4, c.author)
+      .Bind(5, c.event_type)
+      .Bind(6, c.runtime)
+      .Bind(7, c.entry_point)
+      .Bind(8, StringListJson(c.dependencies))
+      .Bind(9, c.description)
+      .Bind(10, c.source)
+      .Bind(11, c.source_computer)
+      .Bind(12, RegistryStatusName(r.status))
+      .Bind(13, r.decided_by)
+      .Bind(14, r.decided_at)
+      .Bind(15, r.reason)
+      .Bind(16, IntListJson(r.notification_ids))
+      .Bind(17, r.pending_notification_id)
+      .Bind(18, r.activation_order)
+      .Bind(19, r.created_at)
+      .Bind(20, r.updated_at);
+  TM_RETURN_IF_ERROR(st->Run());
+  return db_->LastInsertRowId();
+}
+
+absl::Status InstallerDb::Update(const CartridgeRecord& r) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Cached("UPDATE cartridges SET status = ?2, decided_by = ?3, decided_at = ?4, "
+                  "reason = ?5, notification_ids = ?6, pending_notification_id = ?7, "
+                  "activation_order = ?8, updated_at = ?9 WHERE id = ?1"));
+  st->Bind(1, r.id)
+      .Bind(2, RegistryStatusName(r.status))
+      .Bind(3, r.decided_by)
+      .Bind(4, r.decided_at)
+      .Bind(5, r.reason)
+      .Bind(6, IntListJson(r.notification_ids))
+      .Bind(7, r.pending_notification_id)
+      .Bind(8, r.activation_order)
+      .Bind(9, r.updated_at);
+  TM_RETURN_IF_ERROR(st->Run());
+  if (db_->Changes() != 1) {
+    return absl::NotFoundError(Cat(db_->path(), ": no cartridges row with id ", r.id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> InstallerDb::NextActivationOrder() {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT COALESCE(MAX(activation_order), 0) + 1 FROM cartridges"));
+  TM_ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t n = row ? st->ColumnInt64(0) : 1;
+  st->Reset();
+  return n;
+}
+
+// --- audit
+
+absl::Status InstallerDb::AddAudit(const AuditEntry& e) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("INSERT INTO cartridge_audit (at, name, sha256, action, actor, "
+                                  "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  return st->Bind(1, e.at)
+      .Bind(2, e.name)
+      .Bind(3, e.sha256)
+      .Bind(4, e.action)
+      .Bind(5, e.actor)
+      .Bind(6, e.reason)
+      .Run();
+}
+
+absl::StatusOr<std::vector<AuditEntry>> InstallerDb::ListAudit(std::string_view name) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT id, at, name, sha256, action, actor, reason FROM "
+                                  "cartridge_audit WHERE ?1 = '' OR name = ?1 ORDER BY id"));
+  st->Bind(1, name);
+  std::vector<AuditEntry> out;
+  for (;;) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) {
+      st->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back({st->ColumnInt64(0), st->ColumnText(1), st->ColumnText(2), st->ColumnText(3),
+                   st->ColumnText(4), st->ColumnText(5), st->ColumnText(6)});
+  }
+  st->Reset();
+  return out;
+}
+
+// --- outbox
+
+absl::StatusOr<int64_t> InstallerDb::Enqueue(const OutboxItem& item) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Cached("INSERT INTO outbox (kind, event_type, envelope_json, cartridge_name, "
+                  "cartridge_sha256, notification_id, resolution_json, created_at) VALUES "
+                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  st->Bind(1, KindName(item.kind))
+      .Bind(2, item.event_type)
+      .Bind(3, item.envelope_json)
+      .Bind(4, item.cartridge_name)
+      .Bind(5, item.cartridge_sha256)
+      .Bind(6, item.notification_id)
+      .Bind(7, item.resolution_json)
+      .Bind(8, item.created_at);
+  TM_RETURN_IF_ERROR(st->Run());
+  return db_->LastInsertRowId();
+}
+
+absl::StatusOr<std::vector<OutboxItem>> InstallerDb::PeekOutbox(int limit) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Cached("SELECT id, kind, event_type, envelope_json, cartridge_name, cartridge_sha256, "
+                  "notification_id, resolution_json, attempts, last_error, created_at FROM "
+                  "outbox ORDER BY id LIMIT ?1"));
+  st->Bind(1, limit);
+  std::vector<OutboxItem> out;
+  for (;;) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) {
+      st->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    OutboxItem item;
+    item.id = st->ColumnInt64(0);
+    std::string kind = st->ColumnText(1);
+    item.kind = kind == "resolve"  ? OutboxKind::kResolve
+                : kind == "reload" ? OutboxKind::kReload
+                                   : OutboxKind::kSubmit;
+    item.event_type = st->ColumnText(2);
+    item.envelope_json = st->ColumnText(3);
+    item.cartridge_name = st->ColumnText(4);
+    item.cartridge_sha256 = st->ColumnText(5);
+    item.notification_id = st->ColumnInt64(6);
+    item.resolution_json = st->ColumnText(7);
+    item.attempts = st->ColumnInt64(8);
+    item.last_error = st->ColumnText(9);
+    item.created_at = st->ColumnText(10);
+    out.push_back(std::move(item));
+  }
+  st->Reset();
+  return out;
+}
+
+absl::Status InstallerDb::DeleteOutbox(const std::vector<int64_t>& ids) {
+  TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached("DELETE FROM outbox WHERE id = ?1"));
+  for (int64_t id : ids) TM_RETURN_IF_ERROR(st->Bind(1, id).Run());
+  return absl::OkStatus();
+}
+
+absl::Status InstallerDb::MarkOutboxAttempt(const std::vector<int64_t>& ids,
+                                            std::string_view error) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2 "
+                                  "WHERE id = ?1"));
+  for (int64_t id : ids) TM_RETURN_IF_ERROR(st->Bind(1, id).Bind(2, error).Run());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> InstallerDb::OutboxSize() {
+  TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached("SELECT COUNT(*) FROM outbox"));
+  TM_ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t n = row ? st->ColumnInt64(0) : 0;
+  st->Reset();
+  return n;
+}
+
+// --- stats
+
+absl::StatusOr<bool> InstallerDb::IsBatchApplied(std::string_view batch_id) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT 1 FROM applied_invocation_batches WHERE batch_id = ?1"));
+  st->Bind(1, batch_id);
+  TM_ASSIGN_OR_RETURN(bool row, st->Step());
+  st->Reset();
+  return row;
+}
+
+absl::Status InstallerDb::MarkBatchApplied(std::string_view batch_id, std::string_view at) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("INSERT INTO applied_invocation_batches (batch_id, applied_at) "
+                                  "VALUES (?1, ?2)"));
+  return st->Bind(1, batch_id).Bind(2, at).Run();
+}
+
+absl::StatusOr<std::optional<CartridgeStatRow>> InstallerDb::GetStat(std::string_view name) {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT cartridge_name, invocation_count, last_invoked_at, "
+                                  "promotion_suggested_at FROM cartridge_stats WHERE "
+                                  "cartridge_name = ?1"));
+  st->Bind(1, name);
+  TM_ASSIGN_OR_RETURN(bool row, st->Step());
+  std::optional<CartridgeStatRow> out;
+  if (row) {
+    out = CartridgeStatRow{st->ColumnText(0), st->ColumnInt64(1),
+                           st->ColumnOptionalText(2).value_or(""),
+                           st->ColumnOptionalText(3).value_or("")};
+  }
+  st->Reset();
+  return out;
+}
+
+absl::Status InstallerDb::PutStat(const CartridgeStatRow& row) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Cached("INSERT INTO cartridge_stats (cartridge_name, invocation_count, "
+                  "last_invoked_at, promotion_suggested_at) VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT (cartridge_name) DO UPDATE SET invocation_count = "
+                  "excluded.invocation_count, last_invoked_at = excluded.last_invoked_at, "
+                  "promotion_suggested_at = excluded.promotion_suggested_at"));
+  auto opt = [](const std::string& s) {
+    return s.empty() ? std::optional<std::string>() : std::optional<std::string>(s);
+  };
+  return st->Bind(1, row.cartridge_name)
+      .Bind(2, row.invocation_count)
+      .Bind(3, opt(row.last_invoked_at))
+      .Bind(4, opt(row.promotion_suggested_at))
+      .Run();
+}
+
+absl::StatusOr<std::vector<CartridgeStatRow>> InstallerDb::ListStats() {
+  TM_ASSIGN_OR_RETURN(Statement * st,
+                      db_->Cached("SELECT cartridge_name, invocation_count, last_invoked_at, "
+                                  "promotion_suggested_at FROM cartridge_stats ORDER BY "
+                                  "cartridge_name"));
+  std::vector<CartridgeStatRow> out;
+  for (;;) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) {
+      st->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back({st->ColumnText(0), st->ColumnInt64(1),
+                   st->ColumnOptionalText(2).value_or(""),
+                   st->ColumnOptionalText(3).value_or("")});
+  }
+  st->Reset();
+  return out;
+}
+
+absl::StatusOr<int64_t> InstallerDb::PruneIdempotencyRecords(std::string_view before) {
+  int64_t n = 0;
+  TM_RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
+    TM_ASSIGN_OR_RETURN(Statement st,
+                        db_->Prepare("DELETE FROM handled_pushes WHERE handled_at < ?1"));
+    TM_RETURN_IF_ERROR(st.Bind(1, before).Run());
+    n += db_->Changes();
+    TM_ASSIGN_OR_RETURN(Statement st2,
+                        db_->Prepare("DELETE FROM applied_invocation_batches WHERE "
+                                     "applied_at < ?1"));
+    TM_RETURN_IF_ERROR(st2.Bind(1, before).Run());
+    n += db_->Changes();
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+}  // namespace teleclaude::mesh

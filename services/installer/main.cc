@@ -1,0 +1,117 @@
+// telec-installer: the sovereignty gate, the cartridge registry and files,
+// invocation stats and promotion (DESIGN §1, §2, §5).
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
+#include "common/base/strings.h"
+#include "common/config/config.h"
+#include "common/service/grpc_server.h"
+#include "common/service/shutdown_signal.h"
+#include "glog/logging.h"
+#include "services/installer/cartridge_installer.h"
+#include "services/installer/grpc_guardian.h"
+#include "services/installer/guardian_chain.h"
+#include "services/installer/installer_service.h"
+#include "services/installer/policy_guardian.h"
+
+ABSL_FLAG(std::string, guardian_allowed_authors, "",
+          "L2 built-in guardian: comma-separated authors whose cartridges it may approve; "
+          "empty = any author");
+ABSL_FLAG(int64_t, guardian_timeout_ms, 10000,
+          "L2: how long to wait for the external guardian (--guardian_addr) before leaving "
+          "the cartridge pending for a human");
+
+namespace teleclaude::mesh {
+namespace {
+
+constexpr char kProgram[] = "telec-installer";
+
+[[noreturn]] void Fail(int code, std::string_view message) {
+  std::fprintf(stderr, "%s: %.*s\n", kProgram, static_cast<int>(message.size()),
+               message.data());
+  std::exit(code);
+}
+
+int Run(int argc, char** argv) {
+  Config config =
+      InitProcess(argc, argv, kProgram,
+                  "telec-installer [flags]: the sovereignty gate, cartridge registry and "
+                  "invocation stats of this computer");
+  if (absl::GetFlag(FLAGS_guardian_timeout_ms) <= 0) {
+    Fail(2, "guardian_timeout_ms: must be positive; use e.g. 10000");
+  }
+  ShutdownSignal signal;  // before any thread exists
+
+  InstallerOptions options;
+  options.computer_name = config.computer_name;
+  switch (config.cartridge_install) {
+    case SovereigntyLevel::kL1:
+      options.level = InstallLevel::kL1;
+      break;
+    case SovereigntyLevel::kL2:
+      options.level = InstallLevel::kL2;
+      break;
+    case SovereigntyLevel::kL3:
+      options.level = InstallLevel::kL3;
+      break;
+  }
+  options.promotion_threshold = config.promotion_threshold;
+  options.max_cartridge_bytes = config.max_cartridge_bytes;
+  options.data_dir = config.data_dir;
+  options.cartridges_dir = config.cartridges_dir();
+  options.incoming_dir = config.incoming_dir();
+  options.db_path = config.installer_db_path();
+  options.egress_addr = config.egress_addr;
+
+  std::unique_ptr<Guardian> guardian;
+  if (options.level == InstallLevel::kL2) {
+    PolicyGuardianOptions policy;
+    policy.max_cartridge_bytes = config.max_cartridge_bytes;
+    std::string authors = absl::GetFlag(FLAGS_guardian_allowed_authors);
+    if (!authors.empty()) {
+      policy.allowed_authors =
+          std::vector<std::string>(absl::StrSplit(authors, ',', absl::SkipWhitespace()));
+    }
+    std::vector<std::unique_ptr<Guardian>> chain;
+    chain.push_back(std::make_unique<PolicyGuardian>(std::move(policy)));
+    if (config.guardian_addr.has_value()) {
+      chain.push_back(std::make_unique<GrpcGuardian>(
+          *config.guardian_addr, absl::Milliseconds(absl::GetFlag(FLAGS_guardian_timeout_ms))));
+    }
+    guardian = std::make_unique<GuardianChain>(std::move(chain));
+  }
+
+  absl::StatusOr<std::unique_ptr<CartridgeInstaller>> installer =
+      CartridgeInstaller::Create(options, std::move(guardian));
+  if (!installer.ok()) Fail(1, ToStd(installer.status().message()));
+
+  InstallerService service(installer->get());
+  GrpcServerOptions server_options;
+  server_options.flag_name = "installer_addr";
+  server_options.program = kProgram;
+  server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server =
+      GrpcServer::Start(config.installer_addr, {&service}, server_options);
+  if (!server.ok()) Fail(1, ToStd(server.status().message()));
+  LOG(INFO) << kProgram << " serving on " << (*server)->target() << " (sovereignty "
+            << InstallLevelName(options.level) << ", promotion threshold "
+            << options.promotion_threshold << ", data dir " << config.data_dir.string()
+            << ", egress " << config.egress_addr << ")";
+
+  signal.Wait();
+  LOG(INFO) << kProgram << ": shutting down (signal " << signal.signal_number() << ")";
+  (*server)->Shutdown(absl::Seconds(5));
+  (*server)->Wait();
+  (*installer)->Stop();
+  LOG(INFO) << kProgram << ": stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
+
+int main(int argc, char** argv) { return teleclaude::mesh::Run(argc, argv); }
