@@ -5,6 +5,7 @@
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGE_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,15 @@ struct CartridgeContext {
   std::string source_computer;
   // How many cartridge emits led to this event (0 for an original event).
   int emit_depth = 0;
+  // The stable key of the input this event came from (doc/wire.md,
+  // "Processed inputs"), e.g. `local:{stream}:{entry id}` or
+  // `mesh:{message id}`; an emitted event gets its parent's key plus
+  // `#e{n}`. Identical when a crash makes the same input run again, so
+  // effects derived from it (mesh message ids) are stable.
+  std::string input_key;
+  // Set by the notification projector: the notification created, updated or
+  // resolved for this event (0 when none).
+  int64_t notification_id = 0;
   // Events a cartridge emits: the runner runs each through the whole
   // pipeline after the current event (subject to its per-call and depth
   // limits). A cartridge appends; it never reads others' entries.

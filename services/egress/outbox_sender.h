@@ -1,0 +1,91 @@
+// Delivers the rows of one kind of the persistent outbox (events.db `outbox`,
+// doc/events-db.md): mesh messages to peers' streams, or pushes to the
+// installer. A background thread reads rows through its own read-only use of
+// a connection (the pipeline worker stays the only writer), hands them in
+// order, in batches, to a send function, and reports the rows that are done
+// so that the worker deletes them. On failure the same rows are retried with
+// exponential backoff (logged rate-limited); nothing is dropped here.
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_OUTBOX_SENDER_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_OUTBOX_SENDER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/egress/events_db.h"
+
+namespace teleclaude::mesh {
+
+// Thread-safe.
+class OutboxSender {
+ public:
+  struct Options {
+    std::string name;  // for logs: "mesh" / "push"
+    std::string db_path;
+    OutboxKind kind = OutboxKind::kMesh;
+    int batch_limit = 1024;
+    absl::Duration backoff_min = absl::Milliseconds(50);
+    absl::Duration backoff_max = absl::Seconds(5);
+    // Re-read the outbox at least this often even without Wake().
+    absl::Duration poll = absl::Seconds(1);
+  };
+  // Sends `rows` (oldest first). Returns one status per row — OK: delivered;
+  // not OK: refused for good (the row is dropped, counted and logged) — or
+  // an error: nothing counts as delivered and the batch is retried.
+  // Called on the sender's thread only.
+  using SendFn =
+      std::function<absl::StatusOr<std::vector<absl::Status>>(const std::vector<OutboxRow>& rows)>;
+  // Rows that are done (delivered or refused): the owner deletes them.
+  using DoneFn = std::function<void(OutboxKind kind, std::vector<int64_t> ids)>;
+  // Rows whose send failed and will be retried (attempts + 1).
+  using FailedFn = std::function<void(std::vector<int64_t> ids)>;
+
+  OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed);
+  ~OutboxSender();  // Stop()
+  OutboxSender(const OutboxSender&) = delete;
+  OutboxSender& operator=(const OutboxSender&) = delete;
+
+  // Opens the read connection and starts the thread.
+  absl::Status Start();
+  // Stops the thread (a send in progress finishes). Idempotent.
+  void Stop();
+  // New rows were committed: read now.
+  void Wake();
+
+  int64_t delivered() const { return delivered_.load(); }
+  int64_t refused() const { return refused_.load(); }
+  int64_t failed_attempts() const { return failed_attempts_.load(); }
+  // True while the last send failed (until one succeeds).
+  bool failing() const { return failing_.load(); }
+
+ private:
+  void Run();
+  // Waits `d` or until Stop() (and Wake() when `wakeable`).
+  void Wait(absl::Duration d, bool wakeable);
+
+  const Options options_;
+  const SendFn send_;
+  const DoneFn done_;
+  const FailedFn failed_;
+  std::unique_ptr<Database> db_;  // the thread's own connection
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+  std::atomic<int64_t> delivered_{0};
+  std::atomic<int64_t> refused_{0};
+  std::atomic<int64_t> failed_attempts_{0};
+  std::atomic<bool> failing_{false};
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_OUTBOX_SENDER_H_

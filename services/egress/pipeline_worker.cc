@@ -1,0 +1,302 @@
+#include "services/egress/pipeline_worker.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "common/base/strings.h"
+#include "common/envelope/json_text.h"
+#include "common/envelope/proto_codec.h"
+#include "common/sqlite/transaction.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+std::shared_ptr<const v1::WatchedEvent> ToWatched(const RunResult& r, const std::string& at) {
+  auto w = std::make_shared<v1::WatchedEvent>();
+  EnvelopeToProto(r.envelope, w->mutable_envelope());
+  w->set_origin(r.origin == EventOrigin::kMesh ? v1::ORIGIN_MESH : v1::ORIGIN_LOCAL);
+  w->set_source_computer(r.source_computer);
+  w->set_status(r.status == RunResult::Status::kDropped ? v1::OUTCOME_DROPPED
+                                                        : v1::OUTCOME_PROCESSED);
+  w->set_dropped_by(r.dropped_by);
+  w->set_processed_at(at);
+  return w;
+}
+
+}  // namespace
+
+PipelineWorker::PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner,
+                               MeshPublisher* publisher, InvocationTracker* tracker,
+                               WatchHub* hub, Hooks hooks)
+    : options_(std::move(options)),
+      db_(db),
+      runner_(runner),
+      publisher_(publisher),
+      tracker_(tracker),
+      hub_(hub),
+      hooks_(std::move(hooks)) {}
+
+PipelineWorker::~PipelineWorker() { Stop(); }
+
+absl::Status PipelineWorker::Start() {
+  RecountOutbox();
+  next_prune_ = absl::Now();
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void PipelineWorker::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void PipelineWorker::Submit(std::vector<InputEvent> events, BatchDoneFn done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      batches_.push_back({std::move(events), std::move(done)});
+      return;
+    }
+  }
+  done(absl::UnavailableError("egress is shutting down"));
+}
+
+void PipelineWorker::Post(std::function<void(bool stopped)> task) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      tasks_.push_back(std::move(task));
+      return;
+    }
+  }
+  task(true);
+}
+
+void PipelineWorker::OutboxDone(OutboxKind kind, std::vector<int64_t> ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<int64_t>& list = kind == OutboxKind::kMesh ? done_mesh_ : done_push_;
+  list.insert(list.end(), ids.begin(), ids.end());
+}
+
+void PipelineWorker::OutboxAttempted(std::vector<int64_t> ids) {
+  absl::MutexLock lock(&mu_);
+  attempted_.insert(attempted_.end(), ids.begin(), ids.end());
+}
+
+PipelineWorker::Stats PipelineWorker::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void PipelineWorker::RecountOutbox() {
+  absl::StatusOr<int64_t> mesh = db_->CountOutbox(OutboxKind::kMesh);
+  absl::StatusOr<int64_t> push = db_->CountOutbox(OutboxKind::kPush);
+  absl::MutexLock lock(&mu_);
+  if (mesh.ok()) stats_.mesh_outbox_depth = *mesh;
+  if (push.ok()) stats_.push_outbox_depth = *push;
+}
+
+void PipelineWorker::Run() {
+  while (true) {
+    std::vector<PendingBatch> batches;
+    std::vector<std::function<void(bool)>> tasks;
+    std::vector<int64_t> done_mesh, done_push, attempted;
+    bool exit = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || !batches_.empty() || !tasks_.empty() || !done_mesh_.empty() ||
+               !done_push_.empty() || !attempted_.empty();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+      while (!tasks_.empty()) {
+        tasks.push_back(std::move(tasks_.front()));
+        tasks_.pop_front();
+      }
+      size_t events = 0;
+      while (!batches_.empty() &&
+             (batches.empty() || events < static_cast<size_t>(options_.max_batch_events))) {
+        events += batches_.front().events.size();
+        batches.push_back(std::move(batches_.front()));
+        batches_.pop_front();
+      }
+      done_mesh.swap(done_mesh_);
+      done_push.swap(done_push_);
+      attempted.swap(attempted_);
+      if (stop_ && batches_.empty() && tasks_.empty()) {
+        // Nothing more can be queued after this: late callers fail fast.
+        stopped_ = true;
+        exit = true;
+      }
+    }
+    for (auto& task : tasks) task(false);
+    if (!batches.empty() || !done_mesh.empty() || !done_push.empty() || !attempted.empty()) {
+      ProcessBatches(std::move(batches), std::move(done_mesh), std::move(done_push),
+                     std::move(attempted));
+    }
+    if (exit) return;
+    MaybePrune();
+  }
+}
+
+void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
+                                    std::vector<int64_t> done_mesh,
+                                    std::vector<int64_t> done_push,
+                                    std::vector<int64_t> attempted) {
+  std::vector<RunResult> results;      // for watchers
+  std::vector<Invocation> invocations;  // for the tracker
+  std::vector<std::vector<InputOutcome>> outcomes(batches.size());
+  int64_t processed = 0, duplicate = 0, dropped_rows = 0;
+  int64_t mesh_added = 0, push_added = 0;
+  int64_t mesh_deleted = 0, push_deleted = 0;
+  int64_t mesh_depth, push_depth;
+  {
+    absl::MutexLock lock(&mu_);
+    mesh_depth = stats_.mesh_outbox_depth;
+    push_depth = stats_.push_outbox_depth;
+  }
+
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
+    if (!txn.ok()) return txn.status();
+    if (!done_mesh.empty()) {
+      absl::StatusOr<int64_t> n = db_->DeleteOutbox(done_mesh);
+      if (!n.ok()) return n.status();
+      mesh_deleted = *n;
+    }
+    if (!done_push.empty()) {
+      absl::StatusOr<int64_t> n = db_->DeleteOutbox(done_push);
+      if (!n.ok()) return n.status();
+      push_deleted = *n;
+    }
+    if (!attempted.empty()) {
+      absl::Status s = db_->CountOutboxAttempt(attempted);
+      if (!s.ok()) return s;
+    }
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (size_t b = 0; b < batches.size(); ++b) {
+      outcomes[b].reserve(batches[b].events.size());
+      for (InputEvent& in : batches[b].events) {
+        InputOutcome out;
+        if (in.record_input) {
+          absl::StatusOr<bool> fresh = db_->MarkInputProcessed(in.input_key, now_ms);
+          if (!fresh.ok()) return fresh.status();
+          if (!*fresh) {
+            out.status = InputOutcome::Status::kDuplicate;
+            out.envelope = std::move(in.envelope);
+            outcomes[b].push_back(std::move(out));
+            ++duplicate;
+            continue;
+          }
+        }
+        size_t first = results.size();
+        runner_->Run(std::move(in.envelope), in.origin, std::move(in.source_computer),
+                     std::move(in.input_key), &results, &invocations);
+        const RunResult& r = results[first];
+        out.status = r.status == RunResult::Status::kDropped ? InputOutcome::Status::kDropped
+                                                             : InputOutcome::Status::kProcessed;
+        out.dropped_by = r.dropped_by;
+        out.notification_id = r.notification_id;
+        out.envelope = r.envelope;
+        outcomes[b].push_back(std::move(out));
+        ++processed;
+      }
+    }
+    mesh_added = publisher_ != nullptr ? publisher_->TakeRowsAdded() : 0;
+    push_added = hooks_.take_push_rows_added ? hooks_.take_push_rows_added() : 0;
+    // The bound of the mesh outbox: drop the oldest rows, counted.
+    int64_t depth = mesh_depth + mesh_added - mesh_deleted;
+    if (depth > options_.outbox_max) {
+      absl::StatusOr<int64_t> dropped =
+          db_->DropOldestOutbox(OutboxKind::kMesh, depth - options_.outbox_max);
+      if (!dropped.ok()) return dropped.status();
+      dropped_rows = *dropped;
+      LOG_EVERY_N(WARNING, 1) << "mesh outbox full (" << options_.outbox_max
+                              << " rows, --outbox_max): dropped the " << *dropped
+                              << " oldest undelivered mesh message(s)";
+    }
+    return txn->Commit();
+  }();
+
+  if (!status.ok()) {
+    // Nothing of this batch happened: callers retry (the stream reader does
+    // not XACK; RPC callers get the error).
+    LOG(ERROR) << "events.db batch of " << batches.size() << " input batch(es) failed: "
+               << status.message();
+    // The publisher's and push counters were taken above (or are reset now).
+    if (publisher_ != nullptr) publisher_->TakeRowsAdded();
+    if (hooks_.take_push_rows_added) hooks_.take_push_rows_added();
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.batch_failures;
+      // Re-queue the sender reports: those rows still exist.
+      done_mesh_.insert(done_mesh_.end(), done_mesh.begin(), done_mesh.end());
+      done_push_.insert(done_push_.end(), done_push.begin(), done_push.end());
+    }
+    RecountOutbox();
+    for (PendingBatch& b : batches) b.done(status);
+    return;
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.inputs_processed += processed;
+    stats_.inputs_duplicate += duplicate;
+    stats_.batches += 1;
+    stats_.mesh_outbox_depth = mesh_depth + mesh_added - mesh_deleted - dropped_rows;
+    stats_.push_outbox_depth = push_depth + push_added - push_deleted;
+    stats_.outbox_dropped += dropped_rows;
+  }
+  for (size_t b = 0; b < batches.size(); ++b) batches[b].done(std::move(outcomes[b]));
+  if (mesh_added > 0 && hooks_.wake_mesh_sender) hooks_.wake_mesh_sender();
+  if (push_added > 0 && hooks_.wake_push_sender) hooks_.wake_push_sender();
+  if (tracker_ != nullptr) tracker_->Add(invocations);
+
+  if (hub_ != nullptr && hub_->HasSubscribers() && !results.empty()) {
+    std::string at = EventsDb::NowIso();
+    std::vector<std::shared_ptr<const v1::WatchedEvent>> watched;
+    watched.reserve(results.size());
+    for (const RunResult& r : results) watched.push_back(ToWatched(r, at));
+    hub_->Publish(watched, /*meta=*/false);
+    if (hub_->HasMetaSubscribers() && !invocations.empty()) {
+      std::vector<std::shared_ptr<const v1::WatchedEvent>> meta;
+      meta.reserve(invocations.size());
+      for (const Invocation& inv : invocations) {
+        RunResult r;
+        r.envelope.event = "cartridge.invoked";
+        r.envelope.source = options_.computer_name;
+        r.envelope.level = Level::kInfrastructure;
+        r.envelope.domain = "system";
+        r.envelope.visibility = Visibility::kLocal;
+        r.envelope.payload_json = Cat("{\"cartridge_name\":", json::Quote(inv.cartridge_name),
+                                      ",\"event_type\":", json::Quote(inv.event_type), "}");
+        meta.push_back(ToWatched(r, at));
+      }
+      hub_->Publish(meta, /*meta=*/true);
+    }
+  }
+}
+
+void PipelineWorker::MaybePrune() {
+  absl::Time now = absl::Now();
+  if (now < next_prune_) return;
+  next_prune_ = now + options_.prune_interval;
+  int64_t before = absl::ToUnixMillis(now - options_.processed_inputs_ttl);
+  int64_t total = 0;
+  // Small transactions so that a large backlog does not stall the pipeline.
+  for (int round = 0; round < 20; ++round) {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
+    if (!txn.ok()) break;
+    absl::StatusOr<int64_t> n = db_->PruneProcessedInputs(before, 5000);
+    if (!n.ok() || !txn->Commit().ok()) break;
+    total += *n;
+    if (*n < 5000) break;
+  }
+  if (total > 0) LOG(INFO) << "pruned " << total << " processed input(s) older than the TTL";
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,143 @@
+// The pipeline worker: the one thread that owns events.db and runs the chain
+// (DESIGN §4, doc/events-db.md). Work arrives in a queue — batches from the
+// local stream reader and from Submit/Emit RPCs, tasks (RPCs that read or
+// change notifications), and outbox rows the senders finished. The worker
+// takes everything queued (up to max_batch_events) and processes it in ONE
+// transaction: processed-input check, the chain (dedup, projection, outbox
+// rows), outbox deletions and the outbox bound; then commits, then completes
+// the batches (RPC replies, stream XACKs), then wakes the senders, hands the
+// invocations to the tracker and feeds the watchers. An idle worker starts a
+// batch as soon as something arrives (no waiting for a full batch).
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_WORKER_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_WORKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/egress/events_db.h"
+#include "services/egress/invocation_tracker.h"
+#include "services/egress/mesh_publisher.h"
+#include "services/egress/pipeline_runner.h"
+#include "services/egress/watch_hub.h"
+
+namespace teleclaude::mesh {
+
+// One event to run.
+struct InputEvent {
+  EventEnvelope envelope;
+  EventOrigin origin = EventOrigin::kLocal;
+  std::string source_computer;
+  // Never empty. With record_input, a key seen before makes the event a
+  // duplicate (no second effect): `local:{stream}:{entry id}`,
+  // `mesh:{message id}`, `submit:{message id}` (doc/wire.md).
+  std::string input_key;
+  bool record_input = true;
+};
+
+struct InputOutcome {
+  enum class Status { kProcessed, kDropped, kDuplicate };
+  Status status = Status::kProcessed;
+  std::string dropped_by;
+  int64_t notification_id = 0;
+  EventEnvelope envelope;
+};
+
+// Called on the worker thread after the batch committed (outcomes in input
+// order) or failed (nothing of it committed). Must not block.
+using BatchDoneFn = std::function<void(absl::StatusOr<std::vector<InputOutcome>> outcomes)>;
+
+// Thread-safe (every public method may be called from any thread).
+class PipelineWorker {
+ public:
+  struct Options {
+    std::string computer_name;  // source of cartridge.invoked watch events
+    int max_batch_events = 1024;
+    // Mesh rows kept at most; beyond, the oldest are dropped and counted.
+    int64_t outbox_max = 100000;
+    absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
+    absl::Duration prune_interval = absl::Minutes(10);
+  };
+  // Hooks run on the worker thread after each commit.
+  struct Hooks {
+    std::function<void()> wake_mesh_sender;
+    std::function<void()> wake_push_sender;
+    // Push rows written during the batch (the push callback counts them).
+    std::function<int64_t()> take_push_rows_added;
+  };
+
+  // None owned; all must outlive the worker. `publisher` is the runner's
+  // mesh-publisher (for the outbox row count).
+  PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner, MeshPublisher* publisher,
+                 InvocationTracker* tracker, WatchHub* hub, Hooks hooks);
+  ~PipelineWorker();  // Stop()
+
+  // Counts the outbox and starts the thread.
+  absl::Status Start();
+  // Processes everything already queued, then ends the thread. Work
+  // submitted afterwards fails with UNAVAILABLE. Idempotent.
+  void Stop();
+
+  void Submit(std::vector<InputEvent> events, BatchDoneFn done);
+  // Runs `task` on the worker thread between batches (it may use the db, in
+  // its own transaction, and the runner). After Stop() the task runs with
+  // `stopped` = true on the caller's thread instead and must not touch the db.
+  void Post(std::function<void(bool stopped)> task);
+  // Sender reports (applied in the next transaction).
+  void OutboxDone(OutboxKind kind, std::vector<int64_t> ids);
+  void OutboxAttempted(std::vector<int64_t> ids);
+
+  struct Stats {
+    int64_t inputs_processed = 0;
+    int64_t inputs_duplicate = 0;
+    int64_t batches = 0;
+    int64_t batch_failures = 0;
+    int64_t mesh_outbox_depth = 0;
+    int64_t push_outbox_depth = 0;
+    int64_t outbox_dropped = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct PendingBatch {
+    std::vector<InputEvent> events;
+    BatchDoneFn done;
+  };
+  void Run();
+  void ProcessBatches(std::vector<PendingBatch> batches, std::vector<int64_t> done_mesh,
+                      std::vector<int64_t> done_push, std::vector<int64_t> attempted);
+  void MaybePrune();
+  void RecountOutbox();
+
+  const Options options_;
+  EventsDb* const db_;
+  PipelineRunner* const runner_;
+  MeshPublisher* const publisher_;
+  InvocationTracker* const tracker_;
+  WatchHub* const hub_;
+  const Hooks hooks_;
+
+  mutable absl::Mutex mu_;
+  std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void(bool)>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> done_mesh_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> done_push_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> attempted_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+  absl::Time next_prune_ = absl::InfinitePast();  // worker thread only
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_WORKER_H_
