@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "common/base/status_macros.h"
@@ -40,11 +41,33 @@ RedisReply Convert(const redisReply* r) {
   }
 }
 
-// "XADD messages:b" — the command and its key, for error messages.
+// "XADD messages:b", "XREADGROUP messages:b", "XGROUP CREATE messages:b" —
+// the command and the key it works on, for error messages.
 std::string Describe(const std::vector<std::string>& argv) {
   if (argv.empty()) return "(empty command)";
   std::string out = argv[0];
-  if (argv.size() > 1 && argv[1].size() <= 80) CatTo(out, " ", argv[1]);
+  auto add = [&out](const std::string& arg) {
+    if (arg.size() <= 80) CatTo(out, " ", arg);
+  };
+  std::string upper = argv[0];
+  for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  if (upper == "XREADGROUP" || upper == "XREAD") {
+    for (size_t i = 1; i + 1 < argv.size(); ++i) {
+      std::string a = argv[i];
+      for (char& c : a) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+      if (a == "STREAMS") {
+        add(argv[i + 1]);
+        break;
+      }
+    }
+  } else if (upper == "XGROUP" || upper == "XINFO" || upper == "CLIENT" || upper == "CONFIG") {
+    if (argv.size() > 1) add(argv[1]);
+    if (argv.size() > 2 && upper != "CLIENT" && upper != "CONFIG") add(argv[2]);
+  } else if (upper == "AUTH") {
+    // never the password
+  } else if (argv.size() > 1) {
+    add(argv[1]);
+  }
   return out;
 }
 
@@ -177,6 +200,12 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
   std::vector<RedisReply> replies;
   if (commands.empty()) return replies;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    // Redis answers nothing to an empty multibulk: the read would only time out.
+    if (commands[i].empty()) {
+      return absl::InvalidArgumentError(Cat("redis pipeline: command #", i, " is empty"));
+    }
+  }
   TM_RETURN_IF_ERROR(EnsureConnected());
   std::vector<const char*> args;
   std::vector<size_t> lens;
@@ -279,10 +308,7 @@ absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
   }
   absl::StatusOr<RedisReply> reply = Command(argv);
   if (block.has_value()) SetSocketTimeout(options_.command_timeout).IgnoreError();
-  if (!reply.ok()) {
-    return absl::Status(reply.status().code(),
-                        Cat(reply.status().message(), " (stream ", key, ")"));
-  }
+  if (!reply.ok()) return reply.status();
   std::vector<StreamEntry> entries;
   if (reply->is_nil()) return entries;
   // [[key, [[id, [f, v...]], ...]]]
@@ -409,6 +435,11 @@ absl::StatusOr<std::vector<std::optional<std::string>>> RedisClient::MGet(
     values.push_back(v.is_nil() ? std::nullopt : std::optional<std::string>(v.str()));
   }
   return values;
+}
+
+bool IsRedisNoGroupError(const absl::Status& status) {
+  return absl::IsFailedPrecondition(status) &&
+         ToStd(status.message()).find(": NOGROUP ") != std::string_view::npos;
 }
 
 }  // namespace teleclaude::mesh

@@ -54,10 +54,14 @@ struct GroupInfo {
 // after a failure; between failed attempts calls fail fast with UNAVAILABLE
 // for an exponentially growing backoff, so a caller looping on errors does
 // not spin. Errors:
-//   UNAVAILABLE         connection or I/O failure, timeout (the connection is
-//                       dropped; the next call reconnects) — message names
-//                       the command, the key and the endpoint;
-//   FAILED_PRECONDITION an error reply from Redis (message = the reply).
+//   UNAVAILABLE         connection or I/O failure, timeout, refused AUTH (the
+//                       connection is dropped; the next call reconnects) —
+//                       message names the command, the key and the endpoint
+//                       (never the password), e.g. "XREADGROUP messages:b:
+//                       Connection reset by peer (redis redis://h:6379/0)";
+//   FAILED_PRECONDITION an error reply from Redis: "<command> <key>: <reply>",
+//                       e.g. "INCR k: ERR value is not an integer ...";
+//   INVALID_ARGUMENT    an empty command.
 class RedisClient {
  public:
   explicit RedisClient(RedisClientOptions options);
@@ -98,7 +102,9 @@ class RedisClient {
   // XREADGROUP GROUP group consumer COUNT count [BLOCK ms] STREAMS key start_id.
   // start_id ">" = new entries, "0" = this consumer's pending ones. A timed-out
   // block returns no entries. Entries deleted while pending come back with no
-  // fields. The socket timeout is extended by `block` for this call.
+  // fields. The socket timeout is extended by `block` for this call. A block
+  // of zero blocks 1 ms (never forever). A missing group: see
+  // IsRedisNoGroupError().
   absl::StatusOr<std::vector<StreamEntry>> XReadGroup(std::string_view group,
                                                       std::string_view consumer,
                                                       std::string_view key,
@@ -142,6 +148,11 @@ class RedisClient {
   absl::Duration backoff_ = absl::ZeroDuration();
   absl::Status last_connect_error_;
 };
+
+// True for the error XREADGROUP / XACK / XAUTOCLAIM return when the stream
+// or its consumer group does not exist (e.g. Redis restarted without
+// persistence): callers re-create the group (XGroupCreate, mkstream) and retry.
+bool IsRedisNoGroupError(const absl::Status& status);
 
 }  // namespace teleclaude::mesh
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "common/base/status_macros.h"
@@ -34,6 +36,13 @@ Database::~Database() {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                          const DatabaseOptions& options) {
+  static constexpr std::string_view kSynchronous[] = {"OFF", "NORMAL", "FULL", "EXTRA"};
+  if (std::find(std::begin(kSynchronous), std::end(kSynchronous), options.synchronous) ==
+      std::end(kSynchronous)) {
+    return absl::InvalidArgumentError(Cat("sqlite ", path, ": synchronous \"",
+                                          options.synchronous,
+                                          "\" is not one of OFF, NORMAL, FULL, EXTRA"));
+  }
   sqlite3* handle = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &handle,
@@ -41,14 +50,26 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   if (rc != SQLITE_OK) {
     std::string msg =
         Cat("sqlite ", path,
-            ": cannot open: ", handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+            ": cannot open: ", handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc),
+            " (the directory must exist and be writable)");
     sqlite3_close_v2(handle);
     return absl::UnavailableError(msg);
   }
   std::unique_ptr<Database> db(new Database(handle, path));
   sqlite3_busy_timeout(handle, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
   sqlite3_extended_result_codes(handle, 1);
-  if (options.wal) TM_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  if (options.wal) {
+    TM_ASSIGN_OR_RETURN(Statement wal, db->Prepare("PRAGMA journal_mode=WAL"));
+    TM_ASSIGN_OR_RETURN(bool row, wal.Step());
+    std::string mode = row ? wal.ColumnText(0) : "";
+    // ":memory:" databases stay "memory"; a file that refuses WAL (some
+    // network filesystems) would lose the one-writer/many-readers model.
+    if (mode != "wal" && mode != "memory") {
+      return absl::FailedPreconditionError(
+          Cat("sqlite ", path, ": cannot enable WAL (journal_mode is \"", mode,
+              "\"); put the database on a local filesystem"));
+    }
+  }
   TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA synchronous=", options.synchronous)));
   TM_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
   return db;
@@ -59,15 +80,13 @@ absl::Status Database::Exec(std::string_view sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return absl::OkStatus();
+  // sqlite3_exec returns the primary code; the handle has the extended one.
+  int extended = sqlite3_extended_errcode(db_);
+  if ((extended & 0xff) == (rc & 0xff)) rc = extended;
   std::string msg =
       Cat("sqlite ", path_, ": ", SqlHead(sql), ": ", err != nullptr ? err : sqlite3_errstr(rc));
   sqlite3_free(err);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    return absl::AlreadyExistsError(Cat("sqlite constraint: ", msg));
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-    return absl::UnavailableError(msg);
-  }
-  return absl::InternalError(msg);
+  return SqliteStatus(rc, std::move(msg));
 }
 
 absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
@@ -75,7 +94,8 @@ absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   std::string context = Cat("sqlite ", path_, ": ", SqlHead(sql));
   if (rc != SQLITE_OK) {
-    return absl::InternalError(Cat(context, ": cannot prepare: ", sqlite3_errmsg(db_)));
+    return SqliteStatus(sqlite3_extended_errcode(db_),
+                        Cat(context, ": cannot prepare: ", sqlite3_errmsg(db_)));
   }
   return Statement(db_, stmt, std::move(context));
 }

@@ -37,7 +37,10 @@ struct Migration {
 class Database {
  public:
   // Opens (creating when missing) the database file; the parent directory must
-  // exist. Sets WAL, busy_timeout, synchronous and foreign_keys.
+  // exist (the caller creates it). Sets WAL, busy_timeout, synchronous and
+  // foreign_keys=ON. Errors: UNAVAILABLE when the file cannot be opened,
+  // FAILED_PRECONDITION when WAL cannot be enabled, INVALID_ARGUMENT for a bad
+  // `synchronous`. Error mapping of every other call: see statement.h.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
                                                         const DatabaseOptions& options = {});
   ~Database();
@@ -46,7 +49,7 @@ class Database {
 
   const std::string& path() const { return path_; }
 
-  // Runs one or more statements without results.
+  // Runs one or more statements (';'-separated), discarding rows.
   absl::Status Exec(std::string_view sql);
   // A new prepared statement.
   absl::StatusOr<Statement> Prepare(std::string_view sql);

@@ -4,13 +4,54 @@
 
 #include <utility>
 
+#include "absl/strings/cord.h"
+
 #include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 
 namespace {
-constexpr std::string_view kConstraintTag = "sqlite constraint: ";
+constexpr std::string_view kResultCodeUrl = "type.teleclaude.dev/sqlite.result_code";
 }  // namespace
+
+absl::Status SqliteStatus(int rc, std::string message) {
+  absl::StatusCode code = absl::StatusCode::kInternal;
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                 ? absl::StatusCode::kAlreadyExists
+                 : absl::StatusCode::kFailedPrecondition;
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+      code = absl::StatusCode::kUnavailable;
+      break;
+    default:
+      break;
+  }
+  absl::Status status(code, ToAbsl(message));
+  status.SetPayload(ToAbsl(kResultCodeUrl), absl::Cord(ToAbsl(std::to_string(rc))));
+  return status;
+}
+
+std::optional<int> SqliteResultCode(const absl::Status& status) {
+  auto payload = status.GetPayload(ToAbsl(kResultCodeUrl));
+  if (!payload.has_value()) return std::nullopt;
+  int rc = 0;
+  if (!ParseInt(std::string(*payload), &rc)) return std::nullopt;
+  return rc;
+}
+
+bool IsUniqueViolation(const absl::Status& status) {
+  std::optional<int> rc = SqliteResultCode(status);
+  return rc.has_value() && (*rc == SQLITE_CONSTRAINT_UNIQUE || *rc == SQLITE_CONSTRAINT_PRIMARYKEY);
+}
+
+bool IsConstraintViolation(const absl::Status& status) {
+  std::optional<int> rc = SqliteResultCode(status);
+  return rc.has_value() && (*rc & 0xff) == SQLITE_CONSTRAINT;
+}
 
 Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, std::string context)
     : db_(db), stmt_(stmt), context_(std::move(context)) {}
@@ -67,20 +108,15 @@ Statement& Statement::BindNull(int index) {
 }
 
 absl::Status Statement::Error(int rc) const {
-  std::string msg = Cat(context_, ": ", db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-  int primary = rc & 0xff;
-  if (primary == SQLITE_CONSTRAINT) {
-    return absl::AlreadyExistsError(Cat(kConstraintTag, msg));
-  }
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return absl::UnavailableError(msg);
-  return absl::InternalError(msg);
+  return SqliteStatus(rc,
+                      Cat(context_, ": ", db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
 }
 
 absl::StatusOr<bool> Statement::Step() {
   if (bind_error_ != 0) {
     int rc = bind_error_;
     bind_error_ = 0;
-    return absl::InternalError(Cat(context_, ": bind failed: ", sqlite3_errstr(rc)));
+    return SqliteStatus(rc, Cat(context_, ": bind failed: ", sqlite3_errstr(rc)));
   }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -121,10 +157,6 @@ std::optional<std::string> Statement::ColumnOptionalText(int col) const {
 
 bool Statement::ColumnIsNull(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
-}
-
-bool IsConstraintViolation(const absl::Status& status) {
-  return absl::IsAlreadyExists(status) && ToStd(status.message()).starts_with(kConstraintTag);
 }
 
 }  // namespace teleclaude::mesh

@@ -39,8 +39,9 @@ class Statement {
   Statement& BindNull(int index);
 
   // Steps once: true when a row is available, false when done. Errors carry
-  // the database path and the SQL (ALREADY_EXISTS for constraint failures,
-  // see IsConstraintViolation()).
+  // the database path and the SQL, and are mapped as described at
+  // SqliteStatus() below (ALREADY_EXISTS for UNIQUE/PRIMARY KEY failures).
+  // After an error the statement is reset (bindings kept).
   absl::StatusOr<bool> Step();
   // Steps to completion (for statements without rows), then resets.
   absl::Status Run();
@@ -63,8 +64,30 @@ class Statement {
   int bind_error_ = 0;
 };
 
-// True for the status Step()/Exec() return on a UNIQUE, PRIMARY KEY or
-// other constraint failure (ALREADY_EXISTS with an "sqlite" message).
+// --- errors ----------------------------------------------------------------
+// Every failing call of this library returns a status whose message reads
+// "sqlite <path>: <sql head>: <sqlite message>" and which carries SQLite's
+// extended result code as a payload (see SqliteResultCode()). Codes:
+//   ALREADY_EXISTS      UNIQUE or PRIMARY KEY constraint failed;
+//   FAILED_PRECONDITION another constraint (NOT NULL, CHECK, FOREIGN KEY...);
+//   UNAVAILABLE         SQLITE_BUSY / SQLITE_LOCKED after the busy timeout,
+//                       cannot open the file;
+//   INTERNAL            anything else (bad SQL, I/O error, misuse).
+
+// The status for SQLite result code `rc` (extended or primary) with
+// `message`. For the wrappers of this library.
+absl::Status SqliteStatus(int rc, std::string message);
+
+// SQLite's extended result code carried by `status` (e.g. 2067 =
+// SQLITE_CONSTRAINT_UNIQUE), nullopt when the status did not come from here.
+std::optional<int> SqliteResultCode(const absl::Status& status);
+
+// True for a UNIQUE or PRIMARY KEY constraint failure (ALREADY_EXISTS):
+// "this row is already there" — e.g. a duplicate delivery.
+bool IsUniqueViolation(const absl::Status& status);
+
+// True for any constraint failure (UNIQUE, PRIMARY KEY, NOT NULL, CHECK,
+// FOREIGN KEY, ...).
 bool IsConstraintViolation(const absl::Status& status);
 
 }  // namespace teleclaude::mesh
