@@ -1,0 +1,103 @@
+#include "services/ingress/ingress_process.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "glog/logging.h"
+#include "services/ingress/trust_chain.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+RedisClientOptions RedisOptions(const Config& config, std::string_view role) {
+  RedisClientOptions options;
+  options.endpoint = config.redis;
+  options.client_name = Cat("telec-ingress-", role);
+  return options;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Config& config) {
+  std::unique_ptr<IngressProcess> p(new IngressProcess());
+  const std::string db_path = (config.data_dir / "ingress.db").string();
+  TM_ASSIGN_OR_RETURN(p->quarantine_, QuarantineStore::Open(db_path));
+
+  p->peers_ = std::make_unique<PeerCache>(PeerCache::Options{
+      RedisOptions(config, "peers"), config.computer_name, config.cluster, config.peer_refresh});
+  p->peers_->Start();
+  PeerCache* peers = p->peers_.get();
+  p->trust_ = BuildTrustGate(
+      TrustGateOptions{config.trust_mode, config.trust_strictness, config.cluster,
+                       config.trusted_peers},
+      [peers] { return peers->Snapshot(); });
+
+  // Requests are cut at 4 MiB; responses echo the envelopes, so the channel
+  // allows a single event of max_message_bytes with room to spare.
+  const int64_t channel_max =
+      std::min<int64_t>(std::max<int64_t>(16 << 20, 4 * config.max_message_bytes), 1 << 30);
+  p->pipeline_ = std::make_unique<PipelineClient>(config.egress_addr, absl::Seconds(10),
+                                                  static_cast<int>(channel_max));
+
+  MeshConsumer::Options consumer_options;
+  consumer_options.redis = RedisOptions(config, "consumer");
+  consumer_options.computer_name = config.computer_name;
+  consumer_options.stream = config.mesh_stream();
+  consumer_options.max_message_bytes = config.max_message_bytes;
+  p->consumer_ = std::make_unique<MeshConsumer>(consumer_options, p->trust_.get(),
+                                                p->quarantine_.get(), p->pipeline_.get());
+  p->consumer_->Start();
+
+  MeshConsumer* consumer = p->consumer_.get();
+  p->heartbeat_ = std::make_unique<HeartbeatPublisher>(HeartbeatPublisher::Options{
+      RedisOptions(config, "heartbeat"), config.computer_name, config.cluster,
+      config.heartbeat_interval, config.heartbeat_ttl, [consumer] { return consumer->ready(); }});
+  p->heartbeat_->Start();
+
+  p->service_ = std::make_unique<IngressService>(
+      IngressService::Options{RedisOptions(config, "status"), config.computer_name, config.cluster,
+                              config.mesh_stream(), std::string(kIngressGroup),
+                              config.trust_mode},
+      p->consumer_.get(), p->quarantine_.get());
+  GrpcServerOptions server_options;
+  server_options.flag_name = "ingress_addr";
+  server_options.program = "telec-ingress";
+  server_options.max_message_bytes = static_cast<int>(channel_max);
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server =
+      GrpcServer::Start(config.ingress_addr, {p->service_.get()}, server_options);
+  if (!server.ok()) {
+    p->consumer_->Stop();
+    p->heartbeat_->Stop();
+    p->peers_->Stop();
+    p->shut_down_ = true;
+    return server.status();
+  }
+  p->server_ = *std::move(server);
+  LOG(INFO) << "telec-ingress " << config.computer_name << " listening on "
+            << config.ingress_addr << " (stream " << config.mesh_stream() << ", trust_mode "
+            << TrustModeName(config.trust_mode) << ", strictness "
+            << TrustStrictnessName(config.trust_strictness) << ", egress " << config.egress_addr
+            << ")";
+  return p;
+}
+
+IngressProcess::~IngressProcess() { Shutdown(); }
+
+void IngressProcess::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->SetServing(false);
+  consumer_->Stop();
+  heartbeat_->Stop();
+  peers_->Stop();
+  server_->Shutdown(absl::Seconds(2));
+  server_->Wait();
+  const IngressCounters counters = consumer_->Counters();
+  LOG(INFO) << "telec-ingress stopped: received " << counters.received << ", accepted "
+            << counters.accepted << ", quarantined " << counters.quarantined
+            << ", non-mesh ignored " << counters.non_mesh_ignored;
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,63 @@
+#include "services/ingress/ingress_service.h"
+
+#include <utility>
+
+#include "common/service/channel.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+
+IngressService::IngressService(Options options, const MeshConsumer* consumer,
+                               QuarantineStore* quarantine)
+    : options_(std::move(options)),
+      consumer_(consumer),
+      quarantine_(quarantine),
+      redis_(std::make_unique<RedisClient>(options_.redis)) {}
+
+grpc::Status IngressService::Status(grpc::ServerContext* /*context*/,
+                                    const v1::IngressStatusRequest* /*request*/,
+                                    v1::IngressStatusResponse* response) {
+  const IngressCounters counters = consumer_->Counters();
+  response->set_computer_name(options_.computer_name);
+  response->set_cluster(options_.cluster.value_or(""));
+  response->set_stream(options_.stream);
+  response->set_group(options_.group);
+  response->set_trust_mode(std::string(TrustModeName(options_.trust_mode)));
+  response->set_received(counters.received);
+  response->set_accepted(counters.accepted);
+  response->set_flagged(counters.flagged);
+  response->set_quarantined(counters.quarantined);
+  for (const auto& [reason, n] : counters.rejected_by_reason) {
+    (*response->mutable_rejected_by_reason())[reason] = n;
+  }
+  response->set_malformed(counters.malformed);
+  response->set_non_mesh_ignored(counters.non_mesh_ignored);
+  response->set_submit_retries(counters.submit_retries);
+
+  absl::StatusOr<GroupInfo> group;
+  {
+    absl::MutexLock lock(&redis_mu_);
+    group = redis_->XInfoGroup(options_.stream, options_.group);
+  }
+  if (group.ok()) {
+    response->set_last_delivered_id(group->last_delivered_id);
+    response->set_lag(group->lag.value_or(-1));
+  } else {
+    LOG_EVERY_T(WARNING, 60) << "Ingress.Status: " << group.status();
+    response->set_last_delivered_id(counters.last_entry_id);
+    response->set_lag(-1);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status IngressService::ListQuarantined(grpc::ServerContext* /*context*/,
+                                             const v1::ListQuarantinedRequest* request,
+                                             v1::ListQuarantinedResponse* response) {
+  absl::StatusOr<std::vector<v1::QuarantinedEvent>> events =
+      quarantine_->List(request->limit(), request->offset());
+  if (!events.ok()) return ToGrpcStatus(events.status());
+  for (v1::QuarantinedEvent& event : *events) *response->add_events() = std::move(event);
+  return grpc::Status::OK;
+}
+
+}  // namespace teleclaude::mesh

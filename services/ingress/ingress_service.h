@@ -1,0 +1,54 @@
+// The gRPC `teleclaude.mesh.v1.Ingress` service (proto/teleclaude/mesh/v1/
+// ingress.proto): Status and ListQuarantined.
+#ifndef TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_SERVICE_H_
+#define TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_SERVICE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/config/config.h"
+#include "common/redis/redis_client.h"
+#include "services/ingress/mesh_consumer.h"
+#include "services/ingress/quarantine_store.h"
+#include "teleclaude/mesh/v1/ingress.grpc.pb.h"
+
+namespace teleclaude::mesh {
+
+// Thread-safe (gRPC's sync threads call it). The consumer and the store are
+// not owned and must outlive the service.
+class IngressService final : public v1::Ingress::Service {
+ public:
+  struct Options {
+    RedisClientOptions redis;  // for XINFO GROUPS (its own connection)
+    std::string computer_name;
+    std::optional<std::string> cluster;
+    std::string stream;
+    std::string group;
+    TrustMode trust_mode = TrustMode::kCluster;
+  };
+
+  IngressService(Options options, const MeshConsumer* consumer, QuarantineStore* quarantine);
+
+  // Counters from the consumer; stream position from Redis. When Redis cannot
+  // be read the counters are still returned, last_delivered_id is the newest
+  // entry handled by this process and lag is -1.
+  grpc::Status Status(grpc::ServerContext* context, const v1::IngressStatusRequest* request,
+                      v1::IngressStatusResponse* response) override;
+  // Newest first; limit 0 = 50 (at most 1000).
+  grpc::Status ListQuarantined(grpc::ServerContext* context,
+                               const v1::ListQuarantinedRequest* request,
+                               v1::ListQuarantinedResponse* response) override;
+
+ private:
+  const Options options_;
+  const MeshConsumer* const consumer_;
+  QuarantineStore* const quarantine_;
+  absl::Mutex redis_mu_;
+  std::unique_ptr<RedisClient> redis_ ABSL_GUARDED_BY(redis_mu_);
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_SERVICE_H_

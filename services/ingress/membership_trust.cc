@@ -1,0 +1,80 @@
+#include "services/ingress/membership_trust.h"
+
+#include <utility>
+
+#include "common/base/strings.h"
+#include "absl/strings/str_join.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+
+MembershipTrust::MembershipTrust(Options options, SnapshotSource snapshots)
+    : options_(std::move(options)),
+      allow_(options_.trusted_peers.begin(), options_.trusted_peers.end()),
+      snapshots_(std::move(snapshots)) {
+  CHECK(snapshots_ != nullptr);
+}
+
+bool MembershipTrust::IsMember(std::string_view computer, const PeerSnapshot& snapshot) const {
+  switch (options_.mode) {
+    case TrustMode::kAllowlist:
+      return allow_.find(computer) != allow_.end();
+    case TrustMode::kMesh:
+      return snapshot.Find(computer) != nullptr;
+    case TrustMode::kCluster: {
+      if (!options_.self_cluster.has_value() || options_.self_cluster->empty()) return false;
+      const PeerInfo* peer = snapshot.Find(computer);
+      return peer != nullptr && peer->cluster.has_value() &&
+             *peer->cluster == *options_.self_cluster;
+    }
+  }
+  return false;
+}
+
+bool MembershipTrust::IsMember(std::string_view computer) const {
+  std::shared_ptr<const PeerSnapshot> snapshot = snapshots_();
+  return IsMember(computer, *snapshot);
+}
+
+std::string MembershipTrust::WhyNot(std::string_view computer,
+                                    const PeerSnapshot& snapshot) const {
+  switch (options_.mode) {
+    case TrustMode::kAllowlist:
+      return Cat(computer, " is not in --trusted_peers (",
+                          absl::StrJoin(options_.trusted_peers, ","),
+                          "); add it there to trust it (trust_mode=allowlist)");
+    case TrustMode::kMesh:
+      return Cat(computer,
+                          " has no live heartbeat; only live mesh peers are trusted "
+                          "(trust_mode=mesh)");
+    case TrustMode::kCluster: {
+      if (!options_.self_cluster.has_value() || options_.self_cluster->empty()) {
+        return Cat("this computer has no --cluster, so no sender is a cluster peer (",
+                            computer, " refused; trust_mode=cluster)");
+      }
+      const PeerInfo* peer = snapshot.Find(computer);
+      if (peer == nullptr) {
+        return Cat(computer, " has no live heartbeat (trust_mode=cluster, cluster ",
+                            *options_.self_cluster, ")");
+      }
+      return Cat(computer, " declares cluster ",
+                          peer->cluster.has_value() ? *peer->cluster : "(none)",
+                          ", not this computer's ", *options_.self_cluster,
+                          " (trust_mode=cluster)");
+    }
+  }
+  return "untrusted";
+}
+
+TrustDecision MembershipTrust::Evaluate(const EventEnvelope& /*envelope*/,
+                                        std::string_view source_computer) const {
+  std::shared_ptr<const PeerSnapshot> snapshot = snapshots_();
+  if (IsMember(source_computer, *snapshot)) return TrustDecision::Accept();
+  TrustDecision decision;
+  decision.outcome = TrustOutcome::kReject;
+  decision.reason = "untrusted";
+  decision.detail = WhyNot(source_computer, *snapshot);
+  return decision;
+}
+
+}  // namespace teleclaude::mesh

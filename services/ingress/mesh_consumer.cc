@@ -1,0 +1,373 @@
+#include "services/ingress/mesh_consumer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "common/base/strings.h"
+#include "common/envelope/json_text.h"
+#include "common/envelope/proto_codec.h"
+#include "glog/logging.h"
+#include "services/ingress/rejection_event.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+bool Confirmed(v1::OutcomeStatus status) {
+  switch (status) {
+    case v1::OUTCOME_PROCESSED:
+    case v1::OUTCOME_DROPPED:
+    case v1::OUTCOME_DUPLICATE:
+    case v1::OUTCOME_INVALID:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string FlagsJson(const std::vector<std::string>& flags) {
+  std::string out = "[";
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (i > 0) out += ",";
+    json::AppendQuoted(flags[i], &out);
+  }
+  return out + "]";
+}
+
+bool CountsAsMalformed(std::string_view reason) {
+  return reason == kReasonMalformed || reason == kReasonTooLarge;
+}
+
+}  // namespace
+
+MeshConsumer::MeshConsumer(Options options, const TrustEvaluator* trust,
+                           QuarantineStore* quarantine, PipelineClient* pipeline)
+    : options_(std::move(options)),
+      decoder_(MeshEntryDecoder::Options{options_.computer_name, options_.max_message_bytes}),
+      trust_(trust),
+      quarantine_(quarantine),
+      pipeline_(pipeline),
+      redis_(std::make_unique<RedisClient>(options_.redis)) {
+  CHECK(trust_ != nullptr);
+  CHECK(quarantine_ != nullptr);
+  CHECK(pipeline_ != nullptr);
+}
+
+MeshConsumer::~MeshConsumer() { Stop(); }
+
+void MeshConsumer::Start() {
+  if (started_.exchange(true)) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void MeshConsumer::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+IngressCounters MeshConsumer::Counters() const {
+  absl::MutexLock lock(&mu_);
+  return counters_;
+}
+
+bool MeshConsumer::Backoff(absl::Duration* backoff) {
+  if (stop_.WaitForNotificationWithTimeout(*backoff)) return false;
+  *backoff = std::min(*backoff * 2, options_.backoff_max);
+  return true;
+}
+
+void MeshConsumer::Run() {
+  absl::Duration backoff = options_.backoff_min;
+  // The group starts at the stream's current end: history is not replayed.
+  while (!stopping()) {
+    absl::Status created =
+        redis_->XGroupCreate(options_.stream, options_.group, "$", /*mkstream=*/true);
+    if (created.ok()) break;
+    LOG_EVERY_T(WARNING, 30) << "ingress: cannot create group " << options_.group << " on "
+                             << options_.stream << ": " << created << " (retrying)";
+    if (!Backoff(&backoff)) return;
+  }
+  if (stopping()) return;
+  ready_.store(true);
+  LOG(INFO) << "ingress: consuming " << options_.stream << " as " << options_.group << "/"
+            << options_.computer_name;
+
+  bool reading_pending = true;  // our own pending entries first (after a crash)
+  std::string pending_cursor = "0";
+  absl::Time next_claim = absl::InfinitePast();
+  backoff = options_.backoff_min;
+  while (!stopping()) {
+    if (!reading_pending && absl::Now() >= next_claim) {
+      ClaimIdle();
+      next_claim = absl::Now() + options_.claim_every;
+      continue;
+    }
+    absl::StatusOr<std::vector<StreamEntry>> entries =
+        reading_pending
+            ? redis_->XReadGroup(options_.group, options_.computer_name, options_.stream,
+                                 pending_cursor, options_.batch_size, std::nullopt)
+            : redis_->XReadGroup(options_.group, options_.computer_name, options_.stream, ">",
+                                 options_.batch_size, options_.block);
+    if (!entries.ok()) {
+      if (absl::StrContains(entries.status().message(), "NOGROUP")) {
+        // The stream or the group was deleted under us: create it again.
+        LOG(WARNING) << "ingress: " << entries.status() << "; creating the group again";
+        absl::Status created =
+            redis_->XGroupCreate(options_.stream, options_.group, "$", /*mkstream=*/true);
+        if (!created.ok()) LOG(WARNING) << "ingress: " << created;
+      } else {
+        LOG_EVERY_T(WARNING, 30) << "ingress: reading " << options_.stream << ": "
+                                 << entries.status() << " (retrying)";
+      }
+      if (!Backoff(&backoff)) return;
+      continue;
+    }
+    backoff = options_.backoff_min;
+    if (entries->empty()) {
+      if (reading_pending) {
+        reading_pending = false;
+        VLOG(1) << "ingress: pending entries done; reading new ones";
+      }
+      continue;
+    }
+    if (reading_pending) pending_cursor = entries->back().id;
+    ProcessBatch(*entries);
+  }
+}
+
+void MeshConsumer::ClaimIdle() {
+  std::string start = "0-0";
+  // A bounded number of pages per round; the rest waits for the next one.
+  for (int page = 0; page < 16 && !stopping(); ++page) {
+    absl::StatusOr<XAutoClaimResult> claimed =
+        redis_->XAutoClaim(options_.stream, options_.group, options_.computer_name,
+                           options_.claim_min_idle, start, options_.batch_size);
+    if (!claimed.ok()) {
+      LOG_EVERY_T(WARNING, 60) << "ingress: XAUTOCLAIM " << options_.stream << ": "
+                               << claimed.status();
+      return;
+    }
+    if (!claimed->entries.empty()) {
+      LOG(INFO) << "ingress: claimed " << claimed->entries.size()
+                << " idle entries of other consumers";
+      ProcessBatch(claimed->entries);
+    }
+    if (!claimed->deleted_ids.empty()) {
+      // Entries trimmed away while pending: nothing left to hand over.
+      absl::StatusOr<int64_t> acked =
+          redis_->XAck(options_.stream, options_.group, claimed->deleted_ids);
+      if (!acked.ok()) LOG(WARNING) << "ingress: XACK " << acked.status();
+    }
+    if (claimed->next_id == "0-0" || claimed->next_id.empty()) return;
+    start = claimed->next_id;
+  }
+}
+
+void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
+  std::vector<std::string> ack;              // entries whose effects are committed
+  std::vector<v1::SubmittedEvent> events;    // one Submit for the batch
+  std::vector<std::string> event_entry_ids;  // the entry each event stands for
+  std::vector<QuarantineRecord> quarantine;
+  std::vector<Rejection> quarantine_rejections;
+  IngressCounters delta;
+
+  auto add_rejection = [&](const Rejection& rejection, const std::string& entry_id) {
+    ++delta.rejected_by_reason[rejection.reason];
+    if (CountsAsMalformed(rejection.reason)) ++delta.malformed;
+    LOG_EVERY_T(WARNING, 5) << "ingress: rejected entry " << entry_id << " from "
+                            << rejection.source_computer.value_or("(unknown)") << ": "
+                            << rejection.reason << ": " << rejection.detail;
+    v1::SubmittedEvent& event = events.emplace_back();
+    EnvelopeToProto(BuildRejectionEvent(rejection, options_.computer_name, entry_id),
+                    event.mutable_envelope());
+    event.set_origin(v1::ORIGIN_LOCAL);
+    event.set_message_id(RejectionMessageId(entry_id));
+    event_entry_ids.push_back(entry_id);
+  };
+
+  for (const StreamEntry& entry : entries) {
+    DecodedEntry decoded = decoder_.Decode(entry);
+    switch (decoded.kind) {
+      case DecodedEntry::Kind::kNotMesh:
+        ++delta.non_mesh_ignored;
+        ack.push_back(entry.id);
+        break;
+      case DecodedEntry::Kind::kRejected:
+        ++delta.received;
+        add_rejection(decoded.rejection, entry.id);
+        break;
+      case DecodedEntry::Kind::kEvent: {
+        ++delta.received;
+        MeshEvent& mesh_event = decoded.event;
+        TrustDecision decision = trust_->Evaluate(mesh_event.envelope, mesh_event.source_computer);
+        if (decision.outcome == TrustOutcome::kFlag) {
+          absl::StatusOr<std::string> flagged = json::SetMember(
+              mesh_event.envelope.payload_json, "_trust_flags", FlagsJson(decision.flags));
+          if (!flagged.ok()) {  // cannot happen for a decoded payload; never crash on it
+            decision.outcome = TrustOutcome::kReject;
+            decision.reason = std::string(kReasonMalformed);
+            decision.detail = Cat("payload: ", ToStd(flagged.status().message()));
+          } else {
+            mesh_event.envelope.payload_json = *std::move(flagged);
+          }
+        }
+        Rejection rejection;
+        rejection.source_computer = mesh_event.source_computer;
+        rejection.event_type = mesh_event.envelope.event;
+        rejection.raw = mesh_event.raw;
+        switch (decision.outcome) {
+          case TrustOutcome::kAccept:
+          case TrustOutcome::kFlag: {
+            ++delta.accepted;
+            if (decision.outcome == TrustOutcome::kFlag) ++delta.flagged;
+            v1::SubmittedEvent& event = events.emplace_back();
+            EnvelopeToProto(mesh_event.envelope, event.mutable_envelope());
+            event.set_origin(v1::ORIGIN_MESH);
+            event.set_source_computer(mesh_event.source_computer);
+            event.set_message_id(mesh_event.message_id);
+            event_entry_ids.push_back(entry.id);
+            break;
+          }
+          case TrustOutcome::kQuarantine:
+            rejection.reason = std::string(kReasonQuarantined);
+            rejection.detail = Cat("trust flags ", FlagsJson(decision.flags));
+            quarantine_rejections.push_back(std::move(rejection));
+            quarantine.push_back(QuarantineRecord{entry.id, mesh_event.source_computer,
+                                                  std::move(mesh_event.envelope),
+                                                  std::move(decision.flags)});
+            break;
+          case TrustOutcome::kReject:
+            rejection.reason =
+                decision.reason.empty() ? std::string(kReasonUntrusted) : decision.reason;
+            rejection.detail = decision.detail;
+            if (!decision.flags.empty()) {
+              CatTo(rejection.detail, " (trust flags ", FlagsJson(decision.flags), ")");
+            }
+            add_rejection(rejection, entry.id);
+            break;
+        }
+        break;
+      }
+    }
+  }
+
+  // Quarantine first: its rows must be committed before the entries go.
+  if (!quarantine.empty()) {
+    absl::Duration backoff = options_.backoff_min;
+    while (true) {
+      absl::StatusOr<std::vector<int64_t>> ids = quarantine_->InsertBatch(quarantine);
+      if (ids.ok()) {
+        delta.quarantined += static_cast<int64_t>(quarantine.size());
+        for (size_t i = 0; i < quarantine.size(); ++i) {
+          Rejection& rejection = quarantine_rejections[i];
+          rejection.detail = Cat("held in quarantined_events as #", (*ids)[i], " (",
+                                 rejection.detail, "); not processed");
+          add_rejection(rejection, quarantine[i].stream_entry_id);
+        }
+        break;
+      }
+      LOG_EVERY_T(ERROR, 30) << "ingress: quarantine " << quarantine_->path() << ": "
+                             << ids.status() << " (retrying)";
+      if (!Backoff(&backoff)) return;  // stopping: the entries stay pending
+    }
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    counters_.received += delta.received;
+    counters_.accepted += delta.accepted;
+    counters_.flagged += delta.flagged;
+    counters_.quarantined += delta.quarantined;
+    counters_.malformed += delta.malformed;
+    counters_.non_mesh_ignored += delta.non_mesh_ignored;
+    for (const auto& [reason, n] : delta.rejected_by_reason) counters_.rejected_by_reason[reason] += n;
+  }
+
+  // Submit in as few calls as the size limit allows (normally one).
+  size_t begin = 0;
+  bool handed_back = false;
+  absl::Duration backoff = options_.backoff_min;
+  int64_t limit = options_.submit_max_bytes;
+  while (begin < events.size() && !handed_back) {
+    v1::SubmitRequest request;
+    int64_t bytes = 0;
+    size_t end = begin;
+    while (end < events.size()) {
+      int64_t size = static_cast<int64_t>(events[end].ByteSizeLong()) + 8;
+      if (end > begin && bytes + size > limit) break;
+      bytes += size;
+      *request.add_events() = events[end];
+      ++end;
+    }
+    absl::StatusOr<v1::SubmitResponse> response = pipeline_->Submit(request);
+    if (response.ok()) {
+      for (size_t i = 0; i < static_cast<size_t>(response->outcomes_size()); ++i) {
+        const v1::EventOutcome& outcome = response->outcomes(static_cast<int>(i));
+        if (Confirmed(outcome.status())) {
+          ack.push_back(event_entry_ids[begin + i]);
+        } else {
+          LOG(WARNING) << "ingress: unknown outcome " << outcome.status() << " for entry "
+                       << event_entry_ids[begin + i] << "; left pending";
+        }
+      }
+      begin = end;
+      backoff = options_.backoff_min;
+      limit = options_.submit_max_bytes;
+      continue;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      ++counters_.submit_retries;
+    }
+    if (response.status().code() == absl::StatusCode::kResourceExhausted) {
+      if (end - begin > 1) {
+        limit = std::max<int64_t>(1, bytes / 2);  // smaller calls
+        continue;
+      }
+      if (events[begin].origin() == v1::ORIGIN_MESH) {
+        // One event egress will never take: refuse it instead of retrying forever.
+        Rejection rejection;
+        rejection.source_computer = events[begin].source_computer();
+        rejection.event_type = events[begin].envelope().event();
+        rejection.reason = std::string(kReasonTooLarge);
+        rejection.detail = Cat("egress refused the event: ", ToStd(response.status().message()));
+        {
+          absl::MutexLock lock(&mu_);
+          --counters_.accepted;
+          ++counters_.rejected_by_reason[rejection.reason];
+          ++counters_.malformed;
+        }
+        const std::string entry_id = event_entry_ids[begin];
+        events[begin].Clear();
+        EnvelopeToProto(BuildRejectionEvent(rejection, options_.computer_name, entry_id),
+                        events[begin].mutable_envelope());
+        events[begin].set_origin(v1::ORIGIN_LOCAL);
+        events[begin].set_message_id(RejectionMessageId(entry_id));
+        continue;
+      }
+    }
+    LOG_EVERY_T(WARNING, 10) << "ingress: " << response.status() << " (" << (end - begin)
+                             << " events; retrying, nothing acknowledged)";
+    if (!Backoff(&backoff)) handed_back = true;
+  }
+
+  // Acknowledge what is committed; on Stop one attempt, otherwise until done.
+  if (!ack.empty()) {
+    absl::Duration ack_backoff = options_.backoff_min;
+    while (true) {
+      absl::StatusOr<int64_t> acked = redis_->XAck(options_.stream, options_.group, ack);
+      if (acked.ok()) break;
+      LOG_EVERY_T(WARNING, 30) << "ingress: XACK " << options_.stream << ": " << acked.status()
+                               << " (retrying)";
+      if (stopping() || !Backoff(&ack_backoff)) break;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (!handed_back) {
+    ++counters_.batches;
+    counters_.last_entry_id = entries.back().id;
+  }
+}
+
+}  // namespace teleclaude::mesh

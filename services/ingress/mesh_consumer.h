@@ -1,0 +1,118 @@
+// The mesh consumer (DESIGN §2, §3.3; doc/ingress.md "Stream and group"):
+// consumer group `mesh-ingress` on `messages:{me}`, decode, trust gate, one
+// Pipeline.Submit per batch, XACK only what egress confirmed.
+#ifndef TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_
+#define TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/redis/redis_client.h"
+#include "services/ingress/mesh_entry_decoder.h"
+#include "services/ingress/pipeline_client.h"
+#include "services/ingress/quarantine_store.h"
+#include "services/ingress/trust_evaluator.h"
+
+namespace teleclaude::mesh {
+
+inline constexpr std::string_view kIngressGroup = "mesh-ingress";
+
+// Counters since the process started (doc/ingress.md "Counters").
+struct IngressCounters {
+  int64_t received = 0;     // mesh_event entries read (a re-read entry counts again)
+  int64_t accepted = 0;     // handed to egress (flagged ones included)
+  int64_t flagged = 0;      // accepted with _trust_flags
+  int64_t quarantined = 0;  // stored in quarantined_events
+  std::map<std::string, int64_t> rejected_by_reason;  // mesh.event.rejected by reason
+  int64_t malformed = 0;         // refused for their form (malformed + too_large)
+  int64_t non_mesh_ignored = 0;  // other `type`s, acknowledged and left alone
+  int64_t submit_retries = 0;    // failed Submit attempts (egress down, ...)
+  int64_t batches = 0;           // batches fully handled
+  std::string last_entry_id;     // the newest entry handled
+};
+
+// Owns its thread and its Redis connection. Thread-safe: Start/Stop/
+// Counters may be called from any thread. The trust gate, the store and the
+// pipeline client are not owned and must outlive the consumer.
+class MeshConsumer {
+ public:
+  struct Options {
+    RedisClientOptions redis;
+    std::string computer_name;  // consumer name and reflection check
+    std::string stream;         // "messages:{computer_name}"
+    std::string group = std::string(kIngressGroup);
+    int batch_size = 256;
+    absl::Duration block = absl::Milliseconds(200);
+    // XAUTOCLAIM entries other consumers left pending longer than this,
+    // at start and then every `claim_every`.
+    absl::Duration claim_min_idle = absl::Seconds(60);
+    absl::Duration claim_every = absl::Seconds(30);
+    absl::Duration backoff_min = absl::Milliseconds(50);
+    absl::Duration backoff_max = absl::Seconds(2);
+    int64_t max_message_bytes = 1 << 20;
+    // Largest Submit request; a batch above it is sent in several calls.
+    int64_t submit_max_bytes = 4 << 20;
+  };
+
+  MeshConsumer(Options options, const TrustEvaluator* trust, QuarantineStore* quarantine,
+               PipelineClient* pipeline);
+  ~MeshConsumer();  // Stop()
+  MeshConsumer(const MeshConsumer&) = delete;
+  MeshConsumer& operator=(const MeshConsumer&) = delete;
+
+  // Starts the thread: creates the group at `$` (MKSTREAM) when missing —
+  // retrying while Redis is down — then reads this consumer's pending
+  // entries, then new ones.
+  void Start();
+  // Stops reading. A Submit in flight completes and its confirmed entries
+  // are acknowledged; a batch waiting to retry is handed back (its entries
+  // stay pending and are read again at the next start). Idempotent.
+  void Stop();
+
+  IngressCounters Counters() const;
+  // True once the group exists (created or found).
+  bool ready() const { return ready_.load(); }
+
+ private:
+  // One refused entry waiting for its mesh.event.rejected to be confirmed.
+  struct Pending;
+
+  void Run();
+  // Handles one batch; returns when every entry is acknowledged, or on Stop
+  // (the rest stays pending).
+  void ProcessBatch(const std::vector<StreamEntry>& entries);
+  // XAUTOCLAIM pages of idle entries, each handled as a batch.
+  void ClaimIdle();
+  // Waits `*backoff` (false when stopping), then doubles it up to the cap.
+  bool Backoff(absl::Duration* backoff);
+  bool stopping() const { return stop_.HasBeenNotified(); }
+
+  const Options options_;
+  const MeshEntryDecoder decoder_;
+  const TrustEvaluator* const trust_;
+  QuarantineStore* const quarantine_;
+  PipelineClient* const pipeline_;
+  std::unique_ptr<RedisClient> redis_;  // the consumer thread's only
+
+  absl::Notification stop_;
+  std::thread thread_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> ready_{false};
+
+  mutable absl::Mutex mu_;
+  IngressCounters counters_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_

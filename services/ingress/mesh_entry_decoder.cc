@@ -1,0 +1,188 @@
+#include "services/ingress/mesh_entry_decoder.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "common/base/strings.h"
+#include "common/config/config.h"
+#include "common/envelope/json_codec.h"
+#include "common/envelope/json_text.h"
+#include "common/mesh/mesh_message.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at bytes[i], 0 when invalid.
+size_t Utf8SequenceLength(std::string_view bytes, size_t i) {
+  auto at = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  const unsigned char c = at(i);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // no overlongs
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // no overlongs
+    if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > bytes.size()) return 0;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+std::string StatusText(const absl::Status& status) { return std::string(ToStd(status.message())); }
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    size_t n = Utf8SequenceLength(bytes, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string SanitizeUtf8Prefix(std::string_view bytes, size_t max_bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(std::min(bytes.size(), max_bytes));
+  for (size_t i = 0; i < bytes.size();) {
+    size_t n = Utf8SequenceLength(bytes, i);
+    std::string_view piece = n == 0 ? kReplacement : bytes.substr(i, n);
+    if (out.size() + piece.size() > max_bytes) break;
+    out.append(piece);
+    i += n == 0 ? 1 : n;
+  }
+  return out;
+}
+
+MeshEntryDecoder::MeshEntryDecoder(Options options) : options_(std::move(options)) {}
+
+DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
+  DecodedEntry out;
+  const MeshMessage message = ParseMeshMessage(entry.fields);
+  if (!message.type.has_value() || *message.type != kMeshEventType) {
+    out.kind = DecodedEntry::Kind::kNotMesh;
+    return out;
+  }
+
+  out.kind = DecodedEntry::Kind::kRejected;
+  Rejection& rejection = out.rejection;
+  if (message.source_computer.has_value()) {
+    rejection.source_computer = SanitizeUtf8Prefix(*message.source_computer, kRawLimit);
+  }
+  if (message.payload.has_value()) {
+    rejection.raw = SanitizeUtf8Prefix(*message.payload, kRawLimit);
+  } else {
+    // No payload: show what the entry did hold.
+    std::string fields;
+    for (const auto& [key, value] : entry.fields) {
+      if (fields.size() > kRawLimit) break;
+      CatTo(fields, fields.empty() ? "" : " ", key.substr(0, kRawLimit), "=",
+            value.substr(0, kRawLimit));
+    }
+    rejection.raw = SanitizeUtf8Prefix(fields, kRawLimit);
+  }
+
+  size_t total = 0;
+  for (const auto& [key, value] : entry.fields) total += key.size() + value.size();
+  if (total > static_cast<size_t>(options_.max_message_bytes)) {
+    rejection.reason = kReasonTooLarge;
+    rejection.detail = Cat("the message is ", total, " bytes, over --max_message_bytes=",
+                           options_.max_message_bytes, "; it was not parsed");
+    return out;
+  }
+  if (!message.payload.has_value()) {
+    rejection.reason = kReasonMalformed;
+    rejection.detail =
+        "payload: field missing; a mesh message needs type, payload (the envelope JSON) and "
+        "source_computer";
+    return out;
+  }
+  // The event type, when the payload is readable enough to tell (for the
+  // rejection's payload only; the codec below is what decides).
+  auto event_type = [&]() -> std::optional<std::string> {
+    if (!IsValidUtf8(*message.payload)) return std::nullopt;
+    std::optional<std::string> type = json::GetMemberString(*message.payload, "event");
+    if (type.has_value()) *type = SanitizeUtf8Prefix(*type, kRawLimit);
+    return type;
+  };
+  if (!message.source_computer.has_value()) {
+    rejection.reason = kReasonMalformed;
+    rejection.detail =
+        "source_computer: field missing; a mesh message must name its sender (the heartbeat "
+        "computer_name)";
+    rejection.event_type = event_type();
+    return out;
+  }
+  const std::string& source = *message.source_computer;
+  if (!IsValidUtf8(source)) {
+    rejection.reason = kReasonMalformed;
+    rejection.detail = "source_computer: not valid UTF-8; use the sender's heartbeat computer_name";
+    rejection.event_type = event_type();
+    return out;
+  }
+  if (absl::Status valid = ValidateName("source_computer", source); !valid.ok()) {
+    rejection.reason = kReasonMalformed;
+    rejection.detail = StatusText(valid);
+    rejection.event_type = event_type();
+    return out;
+  }
+  if (source == options_.self_name) {
+    rejection.reason = kReasonReflection;
+    rejection.detail = Cat("source_computer is this computer (", source,
+                           "): a computer never receives its own events from the mesh");
+    rejection.event_type = event_type();
+    return out;
+  }
+
+  absl::StatusOr<EventEnvelope> envelope = DecodeEnvelopeJson(*message.payload);
+  if (!envelope.ok()) {
+    rejection.reason = kReasonMalformed;
+    rejection.detail = Cat("payload: ", SanitizeUtf8Prefix(StatusText(envelope.status()), 1024));
+    rejection.event_type = event_type();
+    return out;
+  }
+  absl::StatusOr<std::string> stamped =
+      json::SetMember(envelope->payload_json, "_mesh_source", json::Quote(source));
+  if (!stamped.ok()) {
+    rejection.reason = kReasonMalformed;
+    rejection.detail = Cat("payload.payload: ", StatusText(stamped.status()));
+    rejection.event_type = envelope->event;
+    return out;
+  }
+  envelope->payload_json = *std::move(stamped);
+
+  out.kind = DecodedEntry::Kind::kEvent;
+  MeshEvent& event = out.event;
+  event.raw = std::move(rejection.raw);
+  out.rejection = Rejection();
+  event.source_computer = source;
+  event.envelope = *std::move(envelope);
+  // A peer's own id is used when it is scoped to that peer ("{source}:...");
+  // an unscoped one is scoped here, so one peer can never suppress another
+  // peer's events (or ingress' own "rejected:" ids) through egress' de-dup.
+  const std::string scope = Cat(source, ":");
+  if (message.message_id.has_value() && !message.message_id->empty() &&
+      message.message_id->size() <= kRawLimit && IsValidUtf8(*message.message_id)) {
+    event.message_id = message.message_id->rfind(scope, 0) == 0
+                           ? *message.message_id
+                           : Cat(scope, *message.message_id);
+  } else {
+    event.message_id = Cat(scope, entry.id);
+  }
+  return out;
+}
+
+}  // namespace teleclaude::mesh
