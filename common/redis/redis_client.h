@@ -73,7 +73,8 @@ class RedisClient {
 
   // Connects now if not connected (AUTH, SELECT, CLIENT SETNAME included).
   absl::Status EnsureConnected();
-  // Drops the connection (the next call reconnects without backoff).
+  // Drops the connection; the next call reconnects (once a running backoff
+  // after a failed attempt has passed).
   void Disconnect();
 
   // One command. An error reply becomes FAILED_PRECONDITION.

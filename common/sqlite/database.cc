@@ -124,6 +124,16 @@ absl::StatusOr<int> Database::UserVersion() {
 }
 
 absl::Status Database::Migrate(const std::vector<Migration>& migrations) {
+  // Check the whole list before touching the file.
+  int previous = 0;
+  for (const Migration& m : migrations) {
+    if (m.version <= previous) {
+      return absl::InternalError(Cat("sqlite ", path_, ": migrations out of order at version ",
+                                     m.version, " (after ", previous,
+                                     "); versions must start above 0 and increase"));
+    }
+    previous = m.version;
+  }
   TM_ASSIGN_OR_RETURN(int current, UserVersion());
   int latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
@@ -131,18 +141,16 @@ absl::Status Database::Migrate(const std::vector<Migration>& migrations) {
         Cat("sqlite ", path_, ": schema version ", current, " is newer than this program knows (",
             latest, "); it was written by a newer release — upgrade, or use another data_dir"));
   }
-  int previous = 0;
   for (const Migration& m : migrations) {
-    if (m.version <= previous) {
-      return absl::InternalError(
-          Cat("sqlite ", path_, ": migrations out of order at version ", m.version));
-    }
-    previous = m.version;
     if (m.version <= current) continue;
     TM_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(this));
     absl::Status s = Exec(m.sql);
     if (!s.ok()) {
-      return absl::Status(s.code(), Cat("migration to version ", m.version, ": ", s.message()));
+      absl::Status annotated(s.code(), Cat("migration to version ", m.version, ": ", s.message()));
+      s.ForEachPayload([&annotated](absl::string_view url, const absl::Cord& payload) {
+        annotated.SetPayload(url, payload);
+      });
+      return annotated;
     }
     TM_RETURN_IF_ERROR(Exec(Cat("PRAGMA user_version=", m.version)));
     TM_RETURN_IF_ERROR(tx.Commit());

@@ -1,13 +1,17 @@
 #include "common/redis/redis_client.h"
 
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh {
 namespace {
 
 using ::teleclaude::mesh::testing::RedisServer;
+using ::teleclaude::mesh::testing::TempDir;
 using ::teleclaude::mesh::testing::WaitFor;
 
 TEST(RedisUrlTest, ParsesEveryForm) {
@@ -230,6 +234,118 @@ TEST(RedisClientTest, KeysScanMGetSetExDel) {
   auto ttl = client->Command({"TTL", "other"});
   EXPECT_GT(ttl->integer(), 50);
   EXPECT_EQ(*client->Del({"other", "missing"}), 1);
+}
+
+TEST(RedisClientTest, PendingEntriesDeletedFromTheStream) {
+  RedisServer server;
+  auto client = server.Client();
+  ASSERT_TRUE(client->XGroupCreate("s", "g", "0", /*mkstream=*/true).ok());
+  auto a = client->XAdd("s", {{"k", "a"}}, 0);
+  auto b = client->XAdd("s", {{"k", "b"}}, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(client->XReadGroup("g", "crashed", "s", ">", 10, std::nullopt)->size(), 2u);
+  ASSERT_EQ(client->Command({"XDEL", "s", *a})->integer(), 1);
+
+  // The owner re-reading its pending entries sees the deleted one without fields.
+  auto pending = client->XReadGroup("g", "crashed", "s", "0", 10, std::nullopt);
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].id, *a);
+  EXPECT_TRUE((*pending)[0].fields.empty());
+  EXPECT_EQ((*pending)[1].fields, (std::vector<std::pair<std::string, std::string>>{{"k", "b"}}));
+
+  // XAUTOCLAIM reports it as deleted (Redis 7) and hands over the live one.
+  auto claimed = client->XAutoClaim("s", "g", "rescuer", absl::ZeroDuration(), "0-0", 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->entries.size(), 1u);
+  EXPECT_EQ(claimed->entries[0].id, *b);
+  EXPECT_EQ(claimed->deleted_ids, std::vector<std::string>{*a});
+  EXPECT_EQ(claimed->next_id, "0-0");
+}
+
+TEST(RedisClientTest, MissingGroupIsRecognisableAndNamesTheStream) {
+  RedisServer server;
+  auto client = server.Client();
+  ASSERT_TRUE(client->XAdd("messages:b", {{"k", "v"}}, 0).ok());
+  auto read = client->XReadGroup("nogroup", "c", "messages:b", ">", 10, std::nullopt);
+  EXPECT_TRUE(IsRedisNoGroupError(read.status())) << read.status();
+  EXPECT_NE(std::string(read.status().message()).find("XREADGROUP messages:b: NOGROUP"),
+            std::string::npos)
+      << read.status();
+  // After re-creating the group the same read works.
+  ASSERT_TRUE(client->XGroupCreate("messages:b", "nogroup", "0", false).ok());
+  auto again = client->XReadGroup("nogroup", "c", "messages:b", ">", 10, std::nullopt);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->size(), 1u);
+  EXPECT_FALSE(IsRedisNoGroupError(client->Command({"INCR", "messages:b"}).status()));
+}
+
+TEST(RedisClientTest, EmptyCommandIsRejectedBeforeSending) {
+  RedisServer server;
+  auto client = server.Client();
+  auto r = client->Pipeline({{"PING"}, {}});
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_TRUE(client->Ping().ok());
+}
+
+TEST(RedisClientTest, UnixSocketDatabaseAndClientName) {
+  TempDir dir;
+  std::string sock = dir.File("redis.sock");
+  RedisServer::Options o;
+  o.extra_args = {"--unixsocket", sock, "--unixsocketperm", "700"};
+  RedisServer server(o);
+  auto ep = ParseRedisUrl("unix://" + sock + "?db=3");
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  RedisClientOptions opts;
+  opts.endpoint = *ep;
+  opts.client_name = "egress-test";
+  RedisClient client(opts);
+  ASSERT_TRUE(client.SetEx("k", "in db 3", absl::Seconds(60)).ok());
+  EXPECT_EQ(client.Command({"CLIENT", "GETNAME"})->str(), "egress-test");
+  // Over TCP in db 0 the key is absent; in db 3 it is there.
+  auto tcp = server.Client();
+  EXPECT_FALSE(tcp->Get("k")->has_value());
+  ASSERT_TRUE(tcp->Command({"SELECT", "3"}).ok());
+  EXPECT_EQ(tcp->Get("k")->value_or(""), "in db 3");
+}
+
+TEST(RedisClientTest, FailsFastDuringBackoffNamingTheEndpoint) {
+  RedisServer server;
+  RedisClientOptions opts;
+  opts.endpoint = server.endpoint();
+  opts.reconnect_backoff_min = absl::Seconds(30);
+  opts.reconnect_backoff_max = absl::Seconds(30);
+  RedisClient client(opts);
+  server.Stop();
+  absl::Status first = client.Ping();  // a real (refused) attempt
+  EXPECT_TRUE(absl::IsUnavailable(first)) << first;
+  absl::Time start = absl::Now();
+  absl::Status second = client.Ping();  // inside the backoff: no attempt
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(50));
+  EXPECT_TRUE(absl::IsUnavailable(second)) << second;
+  EXPECT_NE(std::string(second.message()).find("retrying in"), std::string::npos) << second;
+  EXPECT_NE(std::string(second.message()).find(server.endpoint().ToString()), std::string::npos)
+      << second;
+  // The backoff still runs after the server is back; a fresh client connects at once.
+  server.Restart();
+  EXPECT_TRUE(absl::IsUnavailable(client.Ping()));
+  EXPECT_TRUE(server.Client()->Ping().ok());
+}
+
+TEST(RedisClientTest, ServerKilledMidPipelineIsUnavailableThenRecovers) {
+  RedisServer::Options o;
+  o.persist = true;
+  RedisServer server(o);
+  auto client = server.Client();
+  ASSERT_TRUE(client->XAdd("s", {{"k", "v"}}, 0).ok());
+  server.Kill();
+  std::vector<std::vector<std::string>> cmds(100, RedisClient::XAddArgv("s", {{"k", "v"}}, 0));
+  auto r = client->Pipeline(cmds);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_NE(std::string(r.status().message()).find("XADD s"), std::string::npos) << r.status();
+  server.Restart();
+  EXPECT_TRUE(WaitFor([&] { return client->Ping().ok(); }, absl::Seconds(5)));
+  EXPECT_EQ(*client->XLen("s"), 1) << "the appendonly file kept the entry";
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "common/sqlite/database.h"
 
+#include <sqlite3.h>
+
 #include <thread>
 
 #include "common/sqlite/transaction.h"
@@ -137,6 +139,120 @@ TEST(DatabaseTest, OpenFailsClearlyWhenTheDirectoryIsMissing) {
   auto db = Database::Open("/nonexistent-dir/x/a.db");
   EXPECT_TRUE(absl::IsUnavailable(db.status())) << db.status();
   EXPECT_NE(std::string(db.status().message()).find("/nonexistent-dir/x/a.db"), std::string::npos);
+}
+
+TEST(DatabaseTest, ErrorsNameTheFileTheStatementAndTheConstraintKind) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("events.db"));
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                         "CREATE TABLE notifications (id INTEGER PRIMARY KEY, key TEXT UNIQUE,"
+                         " body TEXT NOT NULL, parent INTEGER REFERENCES parent(id))")
+                  .ok());
+  ASSERT_TRUE((*db)->Exec("INSERT INTO notifications (id, key, body) VALUES (1, 'k', 'b')").ok());
+
+  auto dup = (*db)->Prepare("INSERT INTO notifications (key, body) VALUES (?1, ?2)");
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  dup->Bind(1, "k").Bind(2, "b");
+  absl::Status unique = dup->Run();
+  EXPECT_EQ(unique.code(), absl::StatusCode::kAlreadyExists) << unique;
+  EXPECT_TRUE(IsUniqueViolation(unique));
+  EXPECT_TRUE(IsConstraintViolation(unique));
+  EXPECT_EQ(SqliteResultCode(unique), SQLITE_CONSTRAINT_UNIQUE);
+  EXPECT_EQ(std::string(unique.message()),
+            "sqlite " + dir.File("events.db") +
+                ": INSERT INTO notifications (key, body) VALUES (?1, ?2): UNIQUE constraint "
+                "failed: notifications.key");
+
+  absl::Status pk = (*db)->Exec("INSERT INTO notifications (id, body) VALUES (1, 'x')");
+  EXPECT_TRUE(IsUniqueViolation(pk)) << pk;
+  EXPECT_EQ(SqliteResultCode(pk), SQLITE_CONSTRAINT_PRIMARYKEY);
+
+  absl::Status not_null = (*db)->Exec("INSERT INTO notifications (key) VALUES ('n')");
+  EXPECT_EQ(not_null.code(), absl::StatusCode::kFailedPrecondition) << not_null;
+  EXPECT_TRUE(IsConstraintViolation(not_null));
+  EXPECT_FALSE(IsUniqueViolation(not_null));
+
+  absl::Status fk = (*db)->Exec("INSERT INTO notifications (body, parent) VALUES ('b', 42)");
+  EXPECT_TRUE(IsConstraintViolation(fk)) << "foreign_keys is ON: " << fk;
+  EXPECT_EQ(SqliteResultCode(fk), SQLITE_CONSTRAINT_FOREIGNKEY);
+
+  auto bad = (*db)->Prepare("SELEKT 1");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(std::string(bad.status().message()).find("SELEKT 1: cannot prepare"),
+            std::string::npos)
+      << bad.status();
+  EXPECT_FALSE(IsConstraintViolation(bad.status()));
+  EXPECT_EQ(SqliteResultCode(absl::AlreadyExistsError("not from sqlite")), std::nullopt);
+}
+
+TEST(DatabaseTest, ColumnsRoundTripNullsDoublesAndBinaryText) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("a.db"));
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE v (i INTEGER, d REAL, t TEXT, o TEXT)").ok());
+  const std::string text("nul\0byte \xC3\xA9\xF0\x9F\x98\x80", 17);
+  auto ins = (*db)->Cached("INSERT INTO v VALUES (?, ?, ?, ?)");
+  ASSERT_TRUE(ins.ok());
+  (*ins)->Bind(1, int64_t{1} << 40).Bind(2, 2.5).Bind(3, text).Bind(4, std::optional<std::string>());
+  ASSERT_TRUE((*ins)->Run().ok());
+  EXPECT_EQ((*db)->Changes(), 1);
+  (*ins)->Bind(1, -7).Bind(2, 0.0).Bind(3, "").Bind(4, std::optional<std::string>("set"));
+  ASSERT_TRUE((*ins)->Run().ok());
+
+  auto sel = (*db)->Prepare("SELECT i, d, t, o FROM v ORDER BY rowid");
+  ASSERT_TRUE(sel.ok());
+  ASSERT_TRUE(*sel->Step());
+  EXPECT_EQ(sel->ColumnInt64(0), int64_t{1} << 40);
+  EXPECT_EQ(sel->ColumnDouble(1), 2.5);
+  EXPECT_EQ(sel->ColumnText(2), text);
+  EXPECT_TRUE(sel->ColumnIsNull(3));
+  EXPECT_EQ(sel->ColumnOptionalText(3), std::nullopt);
+  ASSERT_TRUE(*sel->Step());
+  EXPECT_EQ(sel->ColumnInt64(0), -7);
+  EXPECT_EQ(sel->ColumnText(2), "");
+  EXPECT_FALSE(sel->ColumnIsNull(2));
+  EXPECT_EQ(sel->ColumnOptionalText(3), "set");
+  EXPECT_FALSE(*sel->Step());
+  // Reset() runs the query again from the start.
+  sel->Reset();
+  ASSERT_TRUE(*sel->Step());
+  EXPECT_EQ(sel->ColumnInt64(0), int64_t{1} << 40);
+}
+
+TEST(DatabaseTest, SecondWriterGivesUpAfterTheBusyTimeout) {
+  TempDir dir;
+  auto writer = Database::Open(dir.File("a.db"));
+  ASSERT_TRUE((*writer)->Migrate(kMigrations).ok());
+  DatabaseOptions impatient;
+  impatient.busy_timeout = absl::Milliseconds(100);
+  auto other = Database::Open(dir.File("a.db"), impatient);
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto tx = Transaction::Begin(writer->get());
+  ASSERT_TRUE(tx.ok()) << tx.status();
+  absl::Time start = absl::Now();
+  auto blocked = Transaction::Begin(other->get());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(90));
+  EXPECT_TRUE(absl::IsUnavailable(blocked.status())) << blocked.status();
+  EXPECT_NE(std::string(blocked.status().message()).find("BEGIN IMMEDIATE"), std::string::npos)
+      << blocked.status();
+  ASSERT_TRUE(tx->Commit().ok());
+  EXPECT_TRUE(Transaction::Begin(other->get()).ok());
+}
+
+TEST(DatabaseTest, RejectsBadOptionsAndOutOfOrderMigrations) {
+  TempDir dir;
+  DatabaseOptions bad;
+  bad.synchronous = "NORMAL; DROP TABLE t";
+  auto db = Database::Open(dir.File("a.db"), bad);
+  EXPECT_TRUE(absl::IsInvalidArgument(db.status())) << db.status();
+  EXPECT_FALSE(std::filesystem::exists(dir.File("a.db"))) << "validated before opening";
+
+  auto ok = Database::Open(dir.File("a.db"));
+  ASSERT_TRUE(ok.ok());
+  absl::Status s = (*ok)->Migrate({kMigrations[1], kMigrations[0]});
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("out of order"), std::string::npos) << s;
 }
 
 }  // namespace
