@@ -1,0 +1,724 @@
+// mesh_bench (issue 9 §1-§6): the mesh measured against the machine's own
+// Redis Streams ceiling. Every sub-command starts its own redis-server on a
+// free loopback port and the real service binaries it needs (tests/support),
+// prints `name=value` figures on stdout (notes on stderr, prefixed `# `) and
+// stops everything it started. A figure that cannot be measured is printed
+// as `name=unavailable (reason)` — never a made-up number. Exit status is 0
+// unless the command line is wrong: benchmarks never fail on timing.
+//
+//   mesh_bench redis_hop       ceiling: pipelined XADD → XREADGROUP + XACK
+//   mesh_bench local_pipeline  pre-filled local stream → telec-egress
+//   mesh_bench mesh_hop        A's local stream → A egress → B ingress → B egress
+//   mesh_bench latency         paced events A → B, emit-to-processed time
+//   mesh_bench fanout          one egress, N heartbeat-only peers
+//
+// Peak RSS (VmHWM) of every service a command ran: rss_max_mb_<service>.
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/base/status_macros.h"
+#include "common/envelope/envelope.h"
+#include "common/envelope/json_codec.h"
+#include "common/envelope/stream_codec.h"
+#include "common/envelope/timestamp_codec.h"
+#include "common/mesh/heartbeat.h"
+#include "common/mesh/mesh_message.h"
+#include "common/redis/redis_client.h"
+#include "tests/bench/bench_computer.h"
+#include "tests/bench/bench_envelope.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/wait_for.h"
+
+ABSL_FLAG(int64_t, count, 100000, "events (messages) per measurement");
+ABSL_FLAG(int, batch, 128, "commands per pipelined XADD round trip (producers)");
+ABSL_FLAG(int, read_count, 128, "redis_hop: XREADGROUP COUNT");
+ABSL_FLAG(int, rate, 1000, "latency: events per second");
+ABSL_FLAG(int, seconds, 10, "latency: how long to send");
+ABSL_FLAG(int, peers, 50, "fanout: heartbeat-only peers");
+ABSL_FLAG(int64_t, stream_maxlen, 10000,
+          "fanout raw XADD: MAXLEN ~ of each peer stream (the services' --stream_maxlen "
+          "default)");
+ABSL_FLAG(std::string, build_dir, "",
+          "CMake build dir with services/<svc>/telec-<svc> (default: two levels above this "
+          "binary)");
+ABSL_FLAG(int, stall_s, 30, "give up a measurement after this many seconds without progress");
+ABSL_FLAG(int, peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
+
+namespace teleclaude::mesh::bench {
+namespace {
+namespace v1 = ::teleclaude::mesh::v1;
+using Clock = std::chrono::steady_clock;
+
+// ---- output ---------------------------------------------------------------
+
+void Figure(const std::string& name, const std::string& value) {
+  std::cout << name << "=" << value << std::endl;
+}
+void Figure(const std::string& name, double value, int decimals = 0) {
+  Figure(name, absl::StrFormat("%.*f", decimals, value));
+}
+void Unavailable(const std::vector<std::string>& names, const absl::Status& why) {
+  for (const std::string& n : names) {
+    Figure(n, absl::StrCat("unavailable (", why.message(), ")"));
+  }
+}
+void Note(const std::string& text) { std::cerr << "# " << text << std::endl; }
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string BuildDir() {
+  std::string dir = absl::GetFlag(FLAGS_build_dir);
+  if (!dir.empty()) return dir;
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return ".";
+  return self.parent_path().parent_path().parent_path().string();  // build/tests/bench/x
+}
+
+// Peak RSS of every service of `computers`, max per service.
+void PrintRss(const std::vector<BenchComputer*>& computers) {
+  std::map<std::string, double> max;
+  for (BenchComputer* c : computers) {
+    c->SampleRss();
+    for (auto& [svc, mb] : c->RssMaxMb()) max[svc] = std::max(max[svc], mb);
+  }
+  for (auto& [svc, mb] : max) Figure(absl::StrCat("rss_max_mb_", svc), mb, 1);
+}
+
+// ---- Redis helpers --------------------------------------------------------
+
+// Pipelined XADDs of `argvs`, `batch` commands per round trip.
+absl::Status PipelineAll(RedisClient* client, const std::vector<std::vector<std::string>>& argvs,
+                         int batch) {
+  std::vector<std::vector<std::string>> chunk;
+  for (size_t i = 0; i < argvs.size(); i += batch) {
+    size_t end = std::min(argvs.size(), i + static_cast<size_t>(batch));
+    chunk.assign(argvs.begin() + i, argvs.begin() + end);
+    auto replies = client->Pipeline(chunk);
+    if (!replies.ok()) return replies.status();
+    for (const RedisReply& r : *replies) {
+      if (r.is_error()) return absl::FailedPreconditionError(absl::StrCat("XADD: ", r.str()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The stream-entry form (§3.2) of events seq in [first, first+count): even
+// seq = kNotifyingType (unique idempotency value), odd = kUnknownType.
+std::vector<std::vector<std::string>> LocalStreamXAdds(const std::string& key, int64_t first,
+                                                       int64_t count, Visibility visibility,
+                                                       const std::string& source) {
+  std::vector<std::vector<std::string>> argvs;
+  argvs.reserve(count);
+  for (int64_t seq = first; seq < first + count; ++seq) {
+    argvs.push_back(RedisClient::XAddArgv(
+        key, EncodeEnvelopeStream(TypicalEnvelope(seq, seq % 2 == 0, visibility, source)),
+        /*maxlen=*/0));
+  }
+  return argvs;
+}
+
+struct GroupState {
+  std::string name;
+  int64_t pending = 0;
+  std::optional<int64_t> lag;
+  std::optional<int64_t> entries_read;
+};
+
+// XINFO GROUPS key, every group.
+absl::StatusOr<std::vector<GroupState>> Groups(RedisClient* client, const std::string& key) {
+  auto reply = client->Command({"XINFO", "GROUPS", key});
+  if (!reply.ok()) return reply.status();
+  std::vector<GroupState> groups;
+  for (const RedisReply& g : reply->elements()) {
+    GroupState state;
+    const auto& kv = g.elements();
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      const std::string& k = kv[i].str();
+      const RedisReply& v = kv[i + 1];
+      if (k == "name") state.name = v.str();
+      if (k == "pending") state.pending = v.integer();
+      if (k == "lag" && v.is_integer()) state.lag = v.integer();
+      if (k == "entries-read" && v.is_integer()) state.entries_read = v.integer();
+    }
+    groups.push_back(std::move(state));
+  }
+  return groups;
+}
+
+// ---- progress -------------------------------------------------------------
+
+struct Progress {
+  bool reached = false;
+  int64_t last = 0;
+  Clock::time_point at;  // when `target` was reached (or when we gave up)
+  std::string error;     // the last error of `probe`, if any
+};
+
+// Polls `probe` every `poll` until it returns >= target; gives up after
+// --stall_s seconds without an increase. `on_poll` runs every poll (RSS).
+Progress WaitForCount(const std::function<absl::StatusOr<int64_t>()>& probe, int64_t target,
+                      const std::function<void()>& on_poll,
+                      absl::Duration poll = absl::Milliseconds(5)) {
+  Progress p;
+  const auto stall = std::chrono::seconds(absl::GetFlag(FLAGS_stall_s));
+  auto last_change = Clock::now();
+  for (;;) {
+    auto value = probe();
+    auto now = Clock::now();
+    if (value.ok()) {
+      if (*value > p.last) last_change = now;
+      p.last = *value;
+      if (*value >= target) {
+        p.reached = true;
+        p.at = now;
+        return p;
+      }
+    } else {
+      p.error = std::string(value.status().message());
+    }
+    if (now - last_change > stall) {
+      p.at = now;
+      return p;
+    }
+    if (on_poll) on_poll();
+    absl::SleepFor(poll);
+  }
+}
+
+std::string StallReason(const Progress& p, int64_t target, const std::string& what) {
+  return absl::StrCat("stalled: ", what, " ", p.last, " of ", target, ", no progress for ",
+                      absl::GetFlag(FLAGS_stall_s), " s",
+                      p.error.empty() ? "" : absl::StrCat("; last error: ", p.error));
+}
+
+ComputerOptions Computer(const std::string& name, const std::string& cluster,
+                         const testing::RedisServer& redis, int services) {
+  ComputerOptions o;
+  o.name = name;
+  o.cluster = cluster;
+  o.redis_url = redis.url();
+  o.build_dir = BuildDir();
+  o.services = services;
+  o.extra_flags = {"--log_level=warning",
+                   absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_peer_refresh_ms))};
+  return o;
+}
+
+// Waits until `computer`'s egress lists every name of `want` as a peer.
+absl::Status AwaitPeers(BenchComputer* computer, const std::vector<std::string>& want,
+                        absl::Duration timeout = absl::Seconds(30)) {
+  absl::Time deadline = absl::Now() + timeout;
+  std::string last;
+  while (absl::Now() < deadline) {
+    auto peers = computer->Peers();
+    if (peers.ok()) {
+      size_t found = 0;
+      for (const std::string& w : want) {
+        if (std::find(peers->begin(), peers->end(), w) != peers->end()) ++found;
+      }
+      if (found == want.size()) return absl::OkStatus();
+      last = absl::StrCat(found, " of ", want.size(), " peers visible");
+    } else {
+      last = std::string(peers.status().message());
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat(computer->name(), " did not discover its peers within ",
+                   absl::FormatDuration(timeout), ": ", last));
+}
+
+// ---- §1 redis_hop -----------------------------------------------------------
+
+// Producer: pipelined XADD of the mesh message form (600-byte JSON payload) in
+// batches of --batch. Consumer (second connection, own thread): XREADGROUP
+// COUNT --read_count, the XACK of each batch pipelined with the next read.
+// Time: first XADD → last XACK.
+void RedisHop() {
+  const std::vector<std::string> figures = {"redis_hop_msgs_per_s"};
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  const int batch = absl::GetFlag(FLAGS_batch);
+  const int read_count = absl::GetFlag(FLAGS_read_count);
+  testing::RedisServer redis;
+  auto producer = redis.Client();
+  auto consumer = redis.Client();
+  const std::string key = "messages:bench-hop";
+  const std::string group = "bench-hop";
+  if (absl::Status st = consumer->XGroupCreate(key, group, "$", true); !st.ok()) {
+    return Unavailable(figures, st);
+  }
+  const std::string json = EncodeEnvelopeJson(TypicalEnvelope(0, true, Visibility::kPublic));
+  std::vector<std::vector<std::string>> argvs;
+  argvs.reserve(count);
+  for (int64_t i = 0; i < count; ++i) {
+    argvs.push_back(RedisClient::XAddArgv(
+        key, EncodeMeshMessage(json, "alpha", absl::StrCat("alpha-", i)), /*maxlen=*/0));
+  }
+
+  std::atomic<int64_t> acked{0};
+  absl::Status consumer_status;
+  Clock::time_point done;
+  std::thread reader([&] {
+    std::vector<std::string> ack_ids;
+    auto last_change = Clock::now();
+    while (acked.load() < count) {
+      std::vector<std::vector<std::string>> cmds;
+      if (!ack_ids.empty()) {
+        std::vector<std::string> ack = {"XACK", key, group};
+        ack.insert(ack.end(), ack_ids.begin(), ack_ids.end());
+        cmds.push_back(std::move(ack));
+      }
+      cmds.push_back({"XREADGROUP", "GROUP", group, "c1", "COUNT", absl::StrCat(read_count),
+                      "BLOCK", "1000", "STREAMS", key, ">"});
+      auto replies = consumer->Pipeline(cmds);
+      if (!replies.ok()) {
+        consumer_status = replies.status();
+        return;
+      }
+      if (!ack_ids.empty()) {
+        acked += (*replies)[0].integer();
+        ack_ids.clear();
+        last_change = Clock::now();
+      }
+      const RedisReply& read = replies->back();
+      if (read.is_error()) {
+        consumer_status = absl::FailedPreconditionError(read.str());
+        return;
+      }
+      if (read.is_array() && !read.elements().empty() &&
+          read.elements()[0].elements().size() == 2) {
+        for (const StreamEntry& e : RedisClient::ParseEntries(read.elements()[0].elements()[1])) {
+          ack_ids.push_back(e.id);
+        }
+      }
+      if (Clock::now() - last_change > std::chrono::seconds(absl::GetFlag(FLAGS_stall_s))) {
+        consumer_status = absl::DeadlineExceededError("consumer stalled");
+        return;
+      }
+    }
+    done = Clock::now();
+  });
+  auto start = Clock::now();
+  absl::Status produced = PipelineAll(producer.get(), argvs, batch);
+  auto produced_at = Clock::now();
+  reader.join();
+  if (!produced.ok()) return Unavailable(figures, produced);
+  if (!consumer_status.ok()) return Unavailable(figures, consumer_status);
+  Figure("redis_hop_msgs_per_s", count / Seconds(done - start));
+  Figure("redis_hop_xadd_msgs_per_s", count / Seconds(produced_at - start));
+}
+
+// ---- §2 local_pipeline ------------------------------------------------------
+
+// Pre-fills A's local stream with --count events (half kNotifyingType with
+// unique keys, half unknown; all local), then starts telec-egress and times
+// until its consumer group has read and acknowledged everything (lag 0,
+// pending 0). The egress is started once before the fill so that it creates
+// its consumer group (whatever its name) on the empty stream, then stopped:
+// the fill is a backlog that accumulated while it was down.
+void LocalPipeline() {
+  const std::vector<std::string> figures = {"local_pipeline_events_per_s"};
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  testing::RedisServer redis;
+  auto client = redis.Client();
+  BenchComputer a(Computer("bench-a", "bench", redis, kInstaller | kEgress));
+  if (absl::Status st = a.Start(); !st.ok()) return Unavailable(figures, st);
+  const std::string key = a.local_stream();
+  std::vector<GroupState> groups;
+  for (int i = 0; i < 500 && groups.empty(); ++i) {
+    auto g = Groups(client.get(), key);
+    if (g.ok()) groups = *g;
+    if (groups.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (groups.empty()) {
+    return Unavailable(figures, absl::FailedPreconditionError(absl::StrCat(
+                                    "telec-egress created no consumer group on ", key)));
+  }
+  a.StopService(kEgress);
+  absl::Status filled = PipelineAll(
+      client.get(), LocalStreamXAdds(key, 0, count, Visibility::kLocal, a.name()), 1000);
+  if (!filled.ok()) return Unavailable(figures, filled);
+
+  // Acknowledged entries = read - pending, from every group (the slowest).
+  auto acknowledged = [&]() -> absl::StatusOr<int64_t> {
+    auto gs = Groups(client.get(), key);
+    if (!gs.ok()) return gs.status();
+    int64_t min = count;
+    for (const GroupState& g : *gs) {
+      if (!g.lag.has_value()) return absl::UnavailableError("XINFO GROUPS: lag unknown");
+      min = std::min(min, count - *g.lag - g.pending);
+    }
+    return min;
+  };
+
+  auto spawn = Clock::now();
+  if (absl::Status st = a.StartService(kEgress); !st.ok()) return Unavailable(figures, st);
+  auto ready = Clock::now();
+  auto at_ready = acknowledged();
+  int64_t acked_at_ready = at_ready.ok() ? *at_ready : 0;
+  Progress p = WaitForCount(acknowledged, count, [&] { a.SampleRss(); });
+  if (!p.reached) {
+    Unavailable(figures, absl::DeadlineExceededError(
+                             StallReason(p, count, "entries acknowledged by telec-egress")));
+  } else {
+    Figure("local_pipeline_events_per_s", (count - acked_at_ready) / Seconds(p.at - ready));
+    Figure("local_pipeline_startup_ms", 1000 * Seconds(ready - spawn), 1);
+    Figure("local_pipeline_acked_before_ready", acked_at_ready);
+  }
+  // Checks outside the timing: what egress says it did, and the notifications.
+  if (auto stats = a.Stats(); stats.ok()) {
+    Figure("local_pipeline_inputs_processed", stats->inputs_processed());
+    Figure("local_pipeline_inputs_invalid", stats->inputs_invalid());
+  }
+  if (auto n = a.CountNotifications(kNotifyingType); n.ok()) {
+    Figure("local_pipeline_notifications", n->rows);
+    Figure("local_pipeline_notifications_expected", (count + 1) / 2);
+  } else {
+    Note(absl::StrCat("counting notifications: ", n.status().message()));
+  }
+  PrintRss({&a});
+}
+
+// ---- §3 mesh_hop / §4 latency: two computers --------------------------------
+
+// A and B in one cluster (B trusts A by the default --trust_mode=cluster),
+// every service running, each seeing the other as a peer.
+struct TwoComputers {
+  explicit TwoComputers(const testing::RedisServer& redis)
+      : a(Computer("bench-a", "bench", redis, kInstaller | kEgress | kIngress)),
+        b(Computer("bench-b", "bench", redis, kInstaller | kEgress | kIngress)) {}
+  absl::Status Start() {
+    TM_RETURN_IF_ERROR(b.Start());
+    TM_RETURN_IF_ERROR(a.Start());
+    TM_RETURN_IF_ERROR(AwaitPeers(&a, {b.name()}));
+    return AwaitPeers(&b, {a.name()});
+  }
+  BenchComputer a;
+  BenchComputer b;
+};
+
+void MeshHop() {
+  const std::vector<std::string> figures = {"mesh_events_per_s", "mesh_lost", "mesh_duplicated"};
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  testing::RedisServer redis;
+  auto client = redis.Client();
+  TwoComputers m(redis);
+  if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
+  auto base = m.b.Stats();
+  if (!base.ok()) return Unavailable(figures, base.status());
+  const int64_t b0 = base->inputs_processed();
+
+  auto argvs = LocalStreamXAdds(m.a.local_stream(), 0, count, Visibility::kPublic, m.a.name());
+  auto start = Clock::now();
+  absl::Status produced = PipelineAll(client.get(), argvs, absl::GetFlag(FLAGS_batch));
+  if (!produced.ok()) return Unavailable(figures, produced);
+  auto processed_on_b = [&]() -> absl::StatusOr<int64_t> {
+    auto s = m.b.Stats();
+    if (!s.ok()) return s.status();
+    return s->inputs_processed() - b0;
+  };
+  Progress p = WaitForCount(processed_on_b, count, [&] {
+    m.a.SampleRss();
+    m.b.SampleRss();
+  });
+  if (p.reached) {
+    Figure("mesh_events_per_s", count / Seconds(p.at - start));
+  } else {
+    Figure("mesh_events_per_s",
+           absl::StrCat("unavailable (", StallReason(p, count, "events processed on B"), ")"));
+  }
+  // Lost / duplicated, counted on B: its pipeline's input count and its
+  // notifications (one per notifying event, each with its own key).
+  absl::SleepFor(absl::Milliseconds(200));  // let late duplicates show
+  auto stats = m.b.Stats();
+  auto notes = m.b.CountNotifications(kNotifyingType);
+  if (!stats.ok() || !notes.ok()) {
+    Unavailable({"mesh_lost", "mesh_duplicated"}, stats.ok() ? notes.status() : stats.status());
+  } else {
+    const int64_t processed = stats->inputs_processed() - b0;
+    const int64_t expected_notes = (count + 1) / 2;
+    Figure("mesh_lost", std::max<int64_t>({0, count - processed,
+                                           expected_notes - notes->distinct_keys}));
+    Figure("mesh_duplicated", std::max<int64_t>(0, processed - count) +
+                                  (notes->rows - notes->distinct_keys));
+    Figure("mesh_b_inputs_processed", processed);
+    Figure("mesh_b_inputs_duplicate_suppressed", stats->inputs_duplicate());
+    Figure("mesh_b_notifications", notes->rows);
+    Figure("mesh_b_notifications_expected", expected_notes);
+  }
+  if (auto in = m.b.IngressStatus(); in.ok()) {
+    Figure("mesh_b_ingress_received", in->received());
+    Figure("mesh_b_ingress_accepted", in->accepted());
+  }
+  if (auto sa = m.a.Stats(); sa.ok()) Figure("mesh_a_outbox_dropped", sa->outbox_dropped());
+  PrintRss({&m.a, &m.b});
+}
+
+// payload.bench_sent_ns of an envelope's payload text (0 when absent).
+int64_t SentNs(const std::string& payload_json) {
+  static const std::string kKey = "\"bench_sent_ns\":";
+  size_t at = payload_json.find(kKey);
+  if (at == std::string::npos) return 0;
+  return std::strtoll(payload_json.c_str() + at + kKey.size(), nullptr, 10);
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// --rate events/s for --seconds from A (single XADDs to A's local stream, on
+// a fixed schedule) to B; each event carries its send time (steady clock
+// ns) in payload.bench_sent_ns; B's WatchEvents stream gives the time it was
+// processed there.
+void Latency() {
+  const std::vector<std::string> figures = {"mesh_latency_p50_us", "mesh_latency_p99_us"};
+  const int rate = absl::GetFlag(FLAGS_rate);
+  const int64_t total = static_cast<int64_t>(rate) * absl::GetFlag(FLAGS_seconds);
+  testing::RedisServer redis;
+  auto client = redis.Client();
+  TwoComputers m(redis);
+  if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
+
+  absl::Mutex mu;
+  std::vector<int64_t> latencies_ns;  // guarded by mu
+  std::atomic<int64_t> warm_seen{0}, watch_dropped{0};
+  grpc::ClientContext watch_ctx;
+  v1::WatchEventsRequest req;
+  auto reader = m.b.pipeline()->WatchEvents(&watch_ctx, req);
+  std::thread watcher([&] {
+    v1::WatchedEvent ev;
+    while (reader->Read(&ev)) {
+      int64_t now = NowNs();
+      watch_dropped += ev.dropped_before();
+      if (ev.origin() != v1::ORIGIN_MESH) continue;
+      int64_t sent = SentNs(ev.envelope().payload_json());
+      if (sent == 0) {
+        ++warm_seen;
+        continue;
+      }
+      absl::MutexLock lock(&mu);
+      latencies_ns.push_back(now - sent);
+    }
+  });
+  auto stop_watch = [&] {
+    watch_ctx.TryCancel();
+    watcher.join();
+  };
+  // Warm up until B sees A's events through the watch (the stream is open
+  // and the whole path works).
+  int64_t seq = 0;
+  bool warm = false;
+  for (int i = 0; i < 100 && !warm; ++i) {
+    EventEnvelope e = TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, m.a.name());
+    ++seq;
+    auto st = client->XAdd(m.a.local_stream(), EncodeEnvelopeStream(e), 0);
+    if (!st.ok()) {
+      stop_watch();
+      return Unavailable(figures, st.status());
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+    warm = warm_seen.load() > 0;
+  }
+  if (!warm) {
+    stop_watch();
+    return Unavailable(figures, absl::DeadlineExceededError(
+                                    "no event from A reached B's WatchEvents within 10 s"));
+  }
+  const auto interval = std::chrono::nanoseconds(1'000'000'000LL / rate);
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(t0 + i * interval);
+    int64_t sent = NowNs();
+    EventEnvelope e = TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, m.a.name(), sent);
+    ++seq;
+    auto st = client->XAdd(m.a.local_stream(), EncodeEnvelopeStream(e), 0);
+    if (!st.ok()) {
+      stop_watch();
+      return Unavailable(figures, st.status());
+    }
+    if (i % 1000 == 0) {
+      m.a.SampleRss();
+      m.b.SampleRss();
+    }
+  }
+  auto sent_for = Seconds(Clock::now() - t0);
+  testing::WaitFor(
+      [&] {
+        absl::MutexLock lock(&mu);
+        return static_cast<int64_t>(latencies_ns.size()) >= total;
+      },
+      absl::Seconds(10));
+  stop_watch();
+  std::vector<int64_t> l;
+  {
+    absl::MutexLock lock(&mu);
+    l = latencies_ns;
+  }
+  if (l.empty()) {
+    return Unavailable(figures, absl::DeadlineExceededError("no timed event reached B"));
+  }
+  std::sort(l.begin(), l.end());
+  auto pct = [&](double q) {
+    size_t i = std::min(l.size() - 1, static_cast<size_t>(q * (l.size() - 1) + 0.5));
+    return l[i] / 1000.0;
+  };
+  Figure("mesh_latency_p50_us", pct(0.50));
+  Figure("mesh_latency_p99_us", pct(0.99));
+  Figure("mesh_latency_max_us", l.back() / 1000.0);
+  Figure("mesh_latency_events", static_cast<double>(l.size()));
+  Figure("mesh_latency_events_sent", static_cast<double>(total));
+  Figure("mesh_latency_send_rate_per_s", total / sent_for);
+  Figure("mesh_latency_watch_dropped", static_cast<double>(watch_dropped.load()));
+  PrintRss({&m.a, &m.b});
+}
+
+// ---- §5 fanout ----------------------------------------------------------------
+
+// One computer (installer + egress) with --peers live peers that exist only
+// as heartbeat keys (SETEX'd here, no cluster: public peers); --count public
+// events through its local stream; deliveries = events × peers forwarded
+// (Stats.forwarded_per_peer). Then the raw pipelined XADD of the same mesh
+// messages to the same peer streams (MAXLEN ~ --stream_maxlen), for the ratio.
+void Fanout() {
+  const std::vector<std::string> figures = {"fanout_deliveries_per_s", "fanout_raw_xadd_per_s",
+                                            "fanout_ratio"};
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  const int peers = absl::GetFlag(FLAGS_peers);
+  const int batch = absl::GetFlag(FLAGS_batch);
+  testing::RedisServer redis;
+  auto client = redis.Client();
+  std::vector<std::string> names;
+  for (int i = 0; i < peers; ++i) names.push_back(absl::StrFormat("fake-%02d", i));
+  for (const std::string& n : names) {
+    Heartbeat hb{n, FormatTimestampStream(Timestamp::NowUtc()), std::nullopt};
+    if (absl::Status st = client->SetEx(HeartbeatKey(n), EncodeHeartbeat(hb), absl::Minutes(30));
+        !st.ok()) {
+      return Unavailable(figures, st);
+    }
+  }
+  BenchComputer a(Computer("bench-a", "", redis, kInstaller | kEgress));
+  absl::Status started = a.Start();
+  if (started.ok()) started = AwaitPeers(&a, names);
+  std::optional<double> deliveries_per_s;
+  if (!started.ok()) {
+    Unavailable({"fanout_deliveries_per_s"}, started);
+  } else {
+    const int64_t target = count * peers;
+    auto argvs = LocalStreamXAdds(a.local_stream(), 0, count, Visibility::kPublic, a.name());
+    auto start = Clock::now();
+    absl::Status produced = PipelineAll(client.get(), argvs, batch);
+    auto delivered = [&]() -> absl::StatusOr<int64_t> {
+      auto s = a.Stats();
+      if (!s.ok()) return s.status();
+      int64_t sum = 0;
+      for (const auto& [peer, n] : s->forwarded_per_peer()) {
+        if (std::find(names.begin(), names.end(), peer) != names.end()) sum += n;
+      }
+      return sum;
+    };
+    Progress p;
+    if (produced.ok()) p = WaitForCount(delivered, target, [&] { a.SampleRss(); });
+    if (!produced.ok()) {
+      Unavailable({"fanout_deliveries_per_s"}, produced);
+    } else if (!p.reached) {
+      Unavailable({"fanout_deliveries_per_s"},
+                  absl::DeadlineExceededError(StallReason(p, target, "deliveries")));
+    } else {
+      deliveries_per_s = target / Seconds(p.at - start);
+      Figure("fanout_deliveries_per_s", *deliveries_per_s);
+    }
+    if (auto s = a.Stats(); s.ok()) {
+      Figure("fanout_outbox_dropped", s->outbox_dropped());
+      Figure("fanout_inputs_processed", s->inputs_processed());
+    }
+    PrintRss({&a});
+    a.StopAll();
+  }
+
+  // The raw ceiling: the same messages, pipelined XADD, fresh streams.
+  std::vector<std::string> keys;
+  for (const std::string& n : names) keys.push_back(MeshStreamKey(n));
+  if (auto del = client->Del(keys); !del.ok()) return Unavailable({"fanout_raw_xadd_per_s"}, del.status());
+  std::vector<std::vector<std::string>> argvs;
+  argvs.reserve(count * peers);
+  const int64_t maxlen = absl::GetFlag(FLAGS_stream_maxlen);
+  for (int64_t seq = 0; seq < count; ++seq) {
+    std::string json =
+        EncodeEnvelopeJson(TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, "bench-a"));
+    std::string id = absl::StrCat("bench-a-", seq);
+    for (const std::string& k : keys) {
+      argvs.push_back(RedisClient::XAddArgv(k, EncodeMeshMessage(json, "bench-a", id), maxlen));
+    }
+  }
+  auto start = Clock::now();
+  absl::Status raw = PipelineAll(client.get(), argvs, batch);
+  auto end = Clock::now();
+  if (!raw.ok()) return Unavailable({"fanout_raw_xadd_per_s", "fanout_ratio"}, raw);
+  double raw_per_s = argvs.size() / Seconds(end - start);
+  Figure("fanout_raw_xadd_per_s", raw_per_s);
+  if (deliveries_per_s.has_value()) {
+    Figure("fanout_ratio", *deliveries_per_s / raw_per_s, 3);
+  } else {
+    Unavailable({"fanout_ratio"}, absl::UnavailableError("no fan-out figure"));
+  }
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "mesh_bench <redis_hop|local_pipeline|mesh_hop|latency|fanout> [--flags]: prints "
+      "name=value figures (issue 9)");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    std::fprintf(stderr, "usage: mesh_bench <redis_hop|local_pipeline|mesh_hop|latency|fanout>\n");
+    return 2;
+  }
+  using namespace teleclaude::mesh::bench;
+  const std::string cmd = args[1];
+  if (cmd == "redis_hop") {
+    RedisHop();
+  } else if (cmd == "local_pipeline") {
+    LocalPipeline();
+  } else if (cmd == "mesh_hop") {
+    MeshHop();
+  } else if (cmd == "latency") {
+    Latency();
+  } else if (cmd == "fanout") {
+    Fanout();
+  } else {
+    std::fprintf(stderr, "mesh_bench: unknown command \"%s\"\n", cmd.c_str());
+    return 2;
+  }
+  return 0;
+}
