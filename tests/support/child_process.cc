@@ -97,8 +97,10 @@ ExitInfo Decode(int status) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(ChildOptions options) {
+  if (options.args.empty()) return absl::InvalidArgumentError("ChildProcess: no program in args");
   std::string log = options.log_path;
-  if (log.empty()) {
+  const bool owns_log = log.empty();
+  if (owns_log) {
     std::string tmpl = TempBase() + "/tm-child-XXXXXX.log";
     int fd = mkstemps(tmpl.data(), 4);
     if (fd < 0) return absl::InternalError(Cat("mkstemps ", tmpl, ": ", strerror(errno)));
@@ -111,8 +113,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(ChildOptions o
   absl::StatusOr<pid_t> pid = Spawn(options.args, options.env, devnull, fd, fd);
   close(fd);
   close(devnull);
-  if (!pid.ok()) return pid.status();
-  return std::unique_ptr<ChildProcess>(new ChildProcess(*pid, log));
+  if (!pid.ok()) {
+    if (owns_log) unlink(log.c_str());
+    return pid.status();
+  }
+  return std::unique_ptr<ChildProcess>(new ChildProcess(*pid, log, owns_log));
 }
 
 ChildProcess::~ChildProcess() {
@@ -120,6 +125,7 @@ ChildProcess::~ChildProcess() {
     Kill();
     Wait(absl::Seconds(10)).IgnoreError();
   }
+  if (owns_log_) unlink(log_path_.c_str());
 }
 
 bool ChildProcess::Running() {

@@ -20,7 +20,9 @@ namespace teleclaude::mesh::testing {
 struct ChildOptions {
   std::vector<std::string> args;  // args[0] = the program (a path, or a name found on PATH)
   std::vector<std::pair<std::string, std::string>> env;  // added to the test's environment
-  std::string log_path;  // stdout+stderr go here (appended); empty = a new file in $TMPDIR or /tmp
+  // stdout+stderr go here (appended). Empty = a new file in $TMPDIR or /tmp,
+  // removed when the ChildProcess dies.
+  std::string log_path;
 };
 
 // How a child ended.
@@ -32,7 +34,9 @@ struct ExitInfo {
 
 // One spawned child (fork + exec). The child gets the test's environment plus
 // `env`, stdin from /dev/null, no other inherited file descriptors, and
-// SIGKILL when the test process dies. Not thread-safe. The destructor SIGKILLs
+// SIGKILL when the test process dies (PR_SET_PDEATHSIG: strictly, when the
+// thread that started it exits — start children from the test's main
+// thread or a thread that outlives them). Not thread-safe. The destructor SIGKILLs
 // the child if it still runs (and reaps it).
 class ChildProcess {
  public:
@@ -56,9 +60,11 @@ class ChildProcess {
   std::string ReadLog() const;
 
  private:
-  ChildProcess(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
+  ChildProcess(pid_t pid, std::string log_path, bool owns_log)
+      : pid_(pid), log_path_(std::move(log_path)), owns_log_(owns_log) {}
   pid_t pid_;
   std::string log_path_;
+  bool owns_log_;
   std::optional<ExitInfo> exit_;
 };
 
