@@ -6,9 +6,12 @@ namespace teleclaude::mesh {
 
 std::string_view VisibilityName(Visibility v) {
   switch (v) {
-    case Visibility::kLocal: return "local";
-    case Visibility::kCluster: return "cluster";
-    case Visibility::kPublic: return "public";
+    case Visibility::kLocal:
+      return "local";
+    case Visibility::kCluster:
+      return "cluster";
+    case Visibility::kPublic:
+      return "public";
   }
   return "local";
 }
@@ -22,10 +25,14 @@ std::optional<Visibility> ParseVisibility(std::string_view name) {
 
 std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kInfrastructure: return "INFRASTRUCTURE";
-    case Level::kOperational: return "OPERATIONAL";
-    case Level::kWorkflow: return "WORKFLOW";
-    case Level::kBusiness: return "BUSINESS";
+    case Level::kInfrastructure:
+      return "INFRASTRUCTURE";
+    case Level::kOperational:
+      return "OPERATIONAL";
+    case Level::kWorkflow:
+      return "WORKFLOW";
+    case Level::kBusiness:
+      return "BUSINESS";
   }
   return "INFRASTRUCTURE";
 }
@@ -35,16 +42,14 @@ Timestamp Timestamp::NowUtc() {
   Timestamp ts;
   ts.civil = absl::ToCivilSecond(now, absl::UTCTimeZone());
   absl::Time whole = absl::FromCivil(ts.civil, absl::UTCTimeZone());
-  ts.micros = static_cast<int32_t>(
-      absl::ToInt64Microseconds(now - whole));
+  ts.micros = static_cast<int32_t>(absl::ToInt64Microseconds(now - whole));
   ts.utc_offset_seconds = 0;
   return ts;
 }
 
 absl::Time Timestamp::ToTime() const {
   return absl::FromCivil(civil, absl::UTCTimeZone()) -
-         absl::Seconds(utc_offset_seconds.value_or(0)) +
-         absl::Microseconds(micros);
+         absl::Seconds(utc_offset_seconds.value_or(0)) + absl::Microseconds(micros);
 }
 
 }  // namespace teleclaude::mesh

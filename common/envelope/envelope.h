@@ -42,8 +42,8 @@ std::string_view LevelName(Level level);
 // UTC offset exactly as given (none for a naive time), so that re-encoding
 // writes back the same offset. Value type; thread-compatible.
 struct Timestamp {
-  absl::CivilSecond civil;  // wall-clock date and time at the offset
-  int32_t micros = 0;       // 0..999999
+  absl::CivilSecond civil;                    // wall-clock date and time at the offset
+  int32_t micros = 0;                         // 0..999999
   std::optional<int32_t> utc_offset_seconds;  // nullopt = naive
 
   // The current time in UTC (offset 0), microsecond precision.
@@ -75,8 +75,8 @@ struct EventEnvelope {
   std::optional<std::string> entity;
   std::string description;
   Visibility visibility = Visibility::kLocal;
-  std::string payload_json = "{}";               // always a JSON object
-  std::optional<std::string> actions_json;       // JSON object or null
+  std::string payload_json = "{}";          // always a JSON object
+  std::optional<std::string> actions_json;  // JSON object or null
   std::optional<std::string> terminal_when;
   std::optional<std::string> resolution_shape_json;  // JSON object or null
   // Undeclared top-level keys, in received order: key -> canonical JSON text.

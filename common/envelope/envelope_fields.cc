@@ -1,14 +1,14 @@
 #include "common/envelope/envelope_fields.h"
 
-#include "common/envelope/internal/cat.h"
 #include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/cat.h"
 #include "common/envelope/json_text.h"
 
 namespace teleclaude::mesh::envelope_internal {
 
+using json::internal::Cat;
 using json::internal::ForEachMember;
 using json::internal::KindOfCanonical;
-using json::internal::Cat;
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
   return absl::InvalidArgumentError(Cat(field, ": ", message));
@@ -20,14 +20,11 @@ std::string Shorten(std::string_view text) {
   return Cat(text.substr(0, kMax), "...");
 }
 
-absl::Status CheckStringMap(std::string_view canonical,
-                            std::string_view path) {
+absl::Status CheckStringMap(std::string_view canonical, std::string_view path) {
   absl::Status status;
   ForEachMember(canonical, [&](const std::string& key, std::string_view v) {
     if (!status.ok() || (!v.empty() && v.front() == '"')) return;
-    status = FieldError(Cat(path, ".", key),
-                        Cat("expected a string, got ",
-                                     KindOfCanonical(v)));
+    status = FieldError(Cat(path, ".", key), Cat("expected a string, got ", KindOfCanonical(v)));
   });
   return status;
 }
@@ -42,8 +39,7 @@ absl::StatusOr<std::string> NormalizeActions(std::string_view canonical) {
     if (!status.ok()) return;
     std::string path = Cat("actions.", name);
     if (v.empty() || v.front() != '{') {
-      status = FieldError(path, Cat("expected a JSON object, got ",
-                                             KindOfCanonical(v)));
+      status = FieldError(path, Cat("expected a JSON object, got ", KindOfCanonical(v)));
       return;
     }
     std::string_view description, produces, shape;
@@ -52,17 +48,16 @@ absl::StatusOr<std::string> NormalizeActions(std::string_view canonical) {
       if (key == "produces") produces = value;
       if (key == "outcome_shape") shape = value;
     });
-    for (auto [field, value] : {std::pair<std::string_view, std::string_view>{
-                                    "description", description},
-                                {"produces", produces}}) {
+    for (auto [field, value] :
+         {std::pair<std::string_view, std::string_view>{"description", description},
+          {"produces", produces}}) {
       if (value.empty()) {
         status = FieldError(Cat(path, ".", field), "field required");
         return;
       }
       if (value.front() != '"') {
-        status = FieldError(
-            Cat(path, ".", field),
-            Cat("expected a string, got ", KindOfCanonical(value)));
+        status = FieldError(Cat(path, ".", field),
+                            Cat("expected a string, got ", KindOfCanonical(value)));
         return;
       }
     }
@@ -70,8 +65,7 @@ absl::StatusOr<std::string> NormalizeActions(std::string_view canonical) {
     if (shape != "null") {
       if (shape.front() != '{') {
         status = FieldError(Cat(path, ".outcome_shape"),
-                            Cat("expected a JSON object or null, got ",
-                                         KindOfCanonical(shape)));
+                            Cat("expected a JSON object or null, got ", KindOfCanonical(shape)));
         return;
       }
       status = CheckStringMap(shape, Cat(path, ".outcome_shape"));

@@ -15,10 +15,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "common/envelope/internal/cat.h"
 #include "common/base/status_macros.h"
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/cat.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
 
@@ -45,14 +45,21 @@ enum class Kind : uint8_t {
 
 std::string_view KindName(Kind k) {
   switch (k) {
-    case Kind::kAbsent: return "nothing";
-    case Kind::kNull: return "null";
+    case Kind::kAbsent:
+      return "nothing";
+    case Kind::kNull:
+      return "null";
     case Kind::kTrue:
-    case Kind::kFalse: return "boolean";
-    case Kind::kNumber: return "number";
-    case Kind::kString: return "string";
-    case Kind::kObject: return "object";
-    case Kind::kArray: return "array";
+    case Kind::kFalse:
+      return "boolean";
+    case Kind::kNumber:
+      return "number";
+    case Kind::kString:
+      return "string";
+    case Kind::kObject:
+      return "object";
+    case Kind::kArray:
+      return "array";
   }
   return "value";
 }
@@ -83,26 +90,46 @@ enum Field : int {
 };
 
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "event",       "version",    "source",        "timestamp",
-    "idempotency_key", "level",  "domain",        "entity",
-    "description", "visibility", "payload",       "actions",
-    "terminal_when", "resolution_shape"};
+    "event",   "version", "source",        "timestamp",       "idempotency_key",
+    "level",   "domain",  "entity",        "description",     "visibility",
+    "payload", "actions", "terminal_when", "resolution_shape"};
 
 int FieldIndex(std::string_view key) {
   if (key.size() < 5 || key.size() > 16) return -1;
   int candidate = -1;
   switch (key[0]) {
-    case 'e': candidate = key.size() == 5 ? kEvent : kEntity; break;
-    case 'v': candidate = key.size() == 7 ? kVersion : kVisibility; break;
-    case 's': candidate = kSource; break;
-    case 't': candidate = key.size() == 9 ? kTimestamp : kTerminalWhen; break;
-    case 'i': candidate = kIdempotencyKey; break;
-    case 'l': candidate = kLevel; break;
-    case 'd': candidate = key.size() == 6 ? kDomain : kDescription; break;
-    case 'p': candidate = kPayload; break;
-    case 'a': candidate = kActions; break;
-    case 'r': candidate = kResolutionShape; break;
-    default: return -1;
+    case 'e':
+      candidate = key.size() == 5 ? kEvent : kEntity;
+      break;
+    case 'v':
+      candidate = key.size() == 7 ? kVersion : kVisibility;
+      break;
+    case 's':
+      candidate = kSource;
+      break;
+    case 't':
+      candidate = key.size() == 9 ? kTimestamp : kTerminalWhen;
+      break;
+    case 'i':
+      candidate = kIdempotencyKey;
+      break;
+    case 'l':
+      candidate = kLevel;
+      break;
+    case 'd':
+      candidate = key.size() == 6 ? kDomain : kDescription;
+      break;
+    case 'p':
+      candidate = kPayload;
+      break;
+    case 'a':
+      candidate = kActions;
+      break;
+    case 'r':
+      candidate = kResolutionShape;
+      break;
+    default:
+      return -1;
   }
   return kFieldNames[candidate] == key ? candidate : -1;
 }
@@ -110,14 +137,22 @@ int FieldIndex(std::string_view key) {
 // The value as shown in an error message.
 std::string Describe(const Slot& s) {
   switch (s.kind) {
-    case Kind::kString: return Shorten(json::Quote(s.text));
-    case Kind::kNumber: return Shorten(s.text);
-    case Kind::kNull: return "null";
-    case Kind::kTrue: return "true";
-    case Kind::kFalse: return "false";
-    case Kind::kObject: return "an object";
-    case Kind::kArray: return "an array";
-    case Kind::kAbsent: return "nothing";
+    case Kind::kString:
+      return Shorten(json::Quote(s.text));
+    case Kind::kNumber:
+      return Shorten(s.text);
+    case Kind::kNull:
+      return "null";
+    case Kind::kTrue:
+      return "true";
+    case Kind::kFalse:
+      return "false";
+    case Kind::kObject:
+      return "an object";
+    case Kind::kArray:
+      return "an array";
+    case Kind::kAbsent:
+      return "nothing";
   }
   return "?";
 }
@@ -178,9 +213,7 @@ class EnvelopeHandler {
     BeginCapture(Kind::kArray);
     return Forward(writer_.StartArray());
   }
-  bool EndArray(rapidjson::SizeType n) {
-    return EndCapture(writer_.EndArray(n));
-  }
+  bool EndArray(rapidjson::SizeType n) { return EndCapture(writer_.EndArray(n)); }
 
   bool Key(const char* str, rapidjson::SizeType len, bool copy) {
     if (capture_) return Forward(writer_.Key(str, len, copy));
@@ -285,8 +318,7 @@ IntResult LaxInt(const Slot& s, int64_t* out) {
     case Kind::kNumber: {
       ji::NumberKind k = ji::ClassifyNumber(s.text);
       if (k == ji::NumberKind::kInteger) {
-        auto [p, ec] = std::from_chars(s.text.data(),
-                                       s.text.data() + s.text.size(), *out);
+        auto [p, ec] = std::from_chars(s.text.data(), s.text.data() + s.text.size(), *out);
         return ec == std::errc() ? IntResult::kOk : IntResult::kOutOfRange;
       }
       if (k != ji::NumberKind::kFloat) return IntResult::kInvalid;
@@ -322,29 +354,24 @@ IntResult LaxInt(const Slot& s, int64_t* out) {
   }
 }
 
-absl::Status RequiredString(Slot& s, std::string_view field,
-                            std::string* out) {
+absl::Status RequiredString(Slot& s, std::string_view field, std::string* out) {
   if (s.kind == Kind::kAbsent) return FieldError(field, "field required");
   if (s.kind != Kind::kString) {
-    return FieldError(field,
-                      Cat("expected a string, got ", KindName(s.kind)));
+    return FieldError(field, Cat("expected a string, got ", KindName(s.kind)));
   }
   *out = std::move(s.text);
   return absl::OkStatus();
 }
 
-absl::Status DefaultString(Slot& s, std::string_view field,
-                           std::string* out) {
+absl::Status DefaultString(Slot& s, std::string_view field, std::string* out) {
   if (s.kind == Kind::kAbsent) return absl::OkStatus();
   return RequiredString(s, field, out);
 }
 
-absl::Status OptionalString(Slot& s, std::string_view field,
-                            std::optional<std::string>* out) {
+absl::Status OptionalString(Slot& s, std::string_view field, std::optional<std::string>* out) {
   if (s.kind == Kind::kAbsent || s.kind == Kind::kNull) return absl::OkStatus();
   if (s.kind != Kind::kString) {
-    return FieldError(field, Cat("expected a string or null, got ",
-                                          KindName(s.kind)));
+    return FieldError(field, Cat("expected a string or null, got ", KindName(s.kind)));
   }
   *out = std::move(s.text);
   return absl::OkStatus();
@@ -352,8 +379,7 @@ absl::Status OptionalString(Slot& s, std::string_view field,
 
 absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
   if (root_ != Kind::kObject) {
-    return FieldError("(root)", Cat("expected a JSON object, got ",
-                                             KindName(root_)));
+    return FieldError("(root)", Cat("expected a JSON object, got ", KindName(root_)));
   }
   EventEnvelope env;
   auto& f = declared_;
@@ -366,17 +392,14 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
         env.version = v;
         break;
       case IntResult::kFractional:
-        return FieldError("version",
-                          Cat("expected an integer, got a number with "
-                                       "a fractional part (",
-                                       Describe(f[kVersion]), ")"));
+        return FieldError("version", Cat("expected an integer, got a number with "
+                                         "a fractional part (",
+                                         Describe(f[kVersion]), ")"));
       case IntResult::kOutOfRange:
         return FieldError("version",
-                          Cat("integer out of range (64 bits), got ",
-                                       Describe(f[kVersion])));
+                          Cat("integer out of range (64 bits), got ", Describe(f[kVersion])));
       case IntResult::kInvalid:
-        return FieldError("version", Cat("expected an integer, got ",
-                                                  Describe(f[kVersion])));
+        return FieldError("version", Cat("expected an integer, got ", Describe(f[kVersion])));
     }
   }
 
@@ -384,25 +407,21 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
 
   const Slot& ts = f[kTimestamp];
   if (ts.kind == Kind::kString || ts.kind == Kind::kNumber) {
-    absl::StatusOr<Timestamp> parsed = ts.kind == Kind::kString
-                                           ? ParseTimestamp(ts.text)
-                                           : TimestampFromUnixText(ts.text);
+    absl::StatusOr<Timestamp> parsed =
+        ts.kind == Kind::kString ? ParseTimestamp(ts.text) : TimestampFromUnixText(ts.text);
     if (!parsed.ok()) {
       return FieldError("timestamp",
-                        Cat("not a valid date-time (",
-                                     ToStd(parsed.status().message()), "), got ",
-                                     Describe(ts)));
+                        Cat("not a valid date-time (", ToStd(parsed.status().message()), "), got ",
+                            Describe(ts)));
     }
     env.timestamp = *parsed;
   } else if (ts.kind != Kind::kAbsent) {
-    return FieldError("timestamp",
-                      Cat("expected an ISO 8601 date-time string or "
-                                   "Unix seconds, got ",
-                                   Describe(ts)));
+    return FieldError("timestamp", Cat("expected an ISO 8601 date-time string or "
+                                       "Unix seconds, got ",
+                                       Describe(ts)));
   }
 
-  TM_RETURN_IF_ERROR(OptionalString(f[kIdempotencyKey], "idempotency_key",
-                                    &env.idempotency_key));
+  TM_RETURN_IF_ERROR(OptionalString(f[kIdempotencyKey], "idempotency_key", &env.idempotency_key));
 
   if (f[kLevel].kind == Kind::kAbsent) {
     return FieldError("level", "field required");
@@ -410,18 +429,15 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
   {
     int64_t v = -1;
     if (LaxInt(f[kLevel], &v) != IntResult::kOk || v < 0 || v > 3) {
-      return FieldError(
-          "level",
-          Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
-                       Describe(f[kLevel])));
+      return FieldError("level", Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
+                                     Describe(f[kLevel])));
     }
     env.level = static_cast<Level>(v);
   }
 
   TM_RETURN_IF_ERROR(DefaultString(f[kDomain], "domain", &env.domain));
   TM_RETURN_IF_ERROR(OptionalString(f[kEntity], "entity", &env.entity));
-  TM_RETURN_IF_ERROR(
-      DefaultString(f[kDescription], "description", &env.description));
+  TM_RETURN_IF_ERROR(DefaultString(f[kDescription], "description", &env.description));
 
   if (f[kVisibility].kind != Kind::kAbsent) {
     std::optional<Visibility> v;
@@ -429,72 +445,75 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
       v = ParseVisibility(f[kVisibility].text);
     }
     if (!v.has_value()) {
-      return FieldError("visibility",
-                        Cat("must be \"local\", \"cluster\" or "
-                                     "\"public\", got ",
-                                     Describe(f[kVisibility])));
+      return FieldError("visibility", Cat("must be \"local\", \"cluster\" or "
+                                          "\"public\", got ",
+                                          Describe(f[kVisibility])));
     }
     env.visibility = *v;
   }
 
   if (f[kPayload].kind != Kind::kAbsent) {
     if (f[kPayload].kind != Kind::kObject) {
-      return FieldError("payload", Cat("expected a JSON object, got ",
-                                                KindName(f[kPayload].kind)));
+      return FieldError("payload", Cat("expected a JSON object, got ", KindName(f[kPayload].kind)));
     }
     env.payload_json = std::move(declared_[kPayload].text);
   }
 
   const Slot& actions = f[kActions];
   if (actions.kind == Kind::kObject) {
-    TM_ASSIGN_OR_RETURN(std::string normalized,
-                        envelope_internal::NormalizeActions(actions.text));
+    TM_ASSIGN_OR_RETURN(std::string normalized, envelope_internal::NormalizeActions(actions.text));
     env.actions_json = std::move(normalized);
   } else if (actions.kind != Kind::kAbsent && actions.kind != Kind::kNull) {
     return FieldError("actions",
-                      Cat("expected a JSON object or null, got ",
-                                   KindName(actions.kind)));
+                      Cat("expected a JSON object or null, got ", KindName(actions.kind)));
   }
 
-  TM_RETURN_IF_ERROR(
-      OptionalString(f[kTerminalWhen], "terminal_when", &env.terminal_when));
+  TM_RETURN_IF_ERROR(OptionalString(f[kTerminalWhen], "terminal_when", &env.terminal_when));
 
   const Slot& shape = f[kResolutionShape];
   if (shape.kind == Kind::kObject) {
-    TM_RETURN_IF_ERROR(
-        envelope_internal::CheckStringMap(shape.text, "resolution_shape"));
+    TM_RETURN_IF_ERROR(envelope_internal::CheckStringMap(shape.text, "resolution_shape"));
     env.resolution_shape_json = std::move(declared_[kResolutionShape].text);
   } else if (shape.kind != Kind::kAbsent && shape.kind != Kind::kNull) {
     return FieldError("resolution_shape",
-                      Cat("expected a JSON object or null, got ",
-                                   KindName(shape.kind)));
+                      Cat("expected a JSON object or null, got ", KindName(shape.kind)));
   }
 
   env.extras.reserve(extras_.size());
   for (auto& [key, slot] : extras_) {
     std::string value;
     switch (slot.kind) {
-      case Kind::kString: json::AppendQuoted(slot.text, &value); break;
+      case Kind::kString:
+        json::AppendQuoted(slot.text, &value);
+        break;
       case Kind::kNumber: {
         std::string ignored;
-        ji::AppendCanonicalNumber(slot.text, NonFinite::kKeep, &value,
-                                  &ignored);
+        ji::AppendCanonicalNumber(slot.text, NonFinite::kKeep, &value, &ignored);
         break;
       }
-      case Kind::kNull: value = "null"; break;
-      case Kind::kTrue: value = "true"; break;
-      case Kind::kFalse: value = "false"; break;
+      case Kind::kNull:
+        value = "null";
+        break;
+      case Kind::kTrue:
+        value = "true";
+        break;
+      case Kind::kFalse:
+        value = "false";
+        break;
       case Kind::kObject:
-      case Kind::kArray: value = std::move(slot.text); break;
-      case Kind::kAbsent: value = "null"; break;
+      case Kind::kArray:
+        value = std::move(slot.text);
+        break;
+      case Kind::kAbsent:
+        value = "null";
+        break;
     }
     env.extras.emplace_back(std::move(key), std::move(value));
   }
   return env;
 }
 
-void AppendOptionalQuoted(const std::optional<std::string>& s,
-                          std::string* out) {
+void AppendOptionalQuoted(const std::optional<std::string>& s, std::string* out) {
   if (s.has_value()) {
     json::AppendQuoted(*s, out);
   } else {

@@ -14,8 +14,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "common/envelope/internal/cat.h"
 #include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/cat.h"
 #include "rapidjson/error/en.h"
 
 namespace teleclaude::mesh::json {
@@ -41,7 +41,6 @@ constexpr std::array<char, 256> MakeEscapeTable() {
 constexpr std::array<char, 256> kEscape = MakeEscapeTable();
 
 }  // namespace
-
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -84,18 +83,28 @@ std::string UnescapeAt(std::string_view text, size_t& i) {
     char e = text[i + 1];
     i += 2;
     switch (e) {
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         if (i + 4 > text.size()) break;
         uint32_t cp = 0;
         for (int k = 0; k < 4; ++k) cp = (cp << 4) | HexValue(text[i + k]);
         i += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= text.size() &&
-            text[i] == '\\' && text[i + 1] == 'u') {
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= text.size() && text[i] == '\\' &&
+            text[i + 1] == 'u') {
           uint32_t lo = 0;
           for (int k = 0; k < 4; ++k) lo = (lo << 4) | HexValue(text[i + 2 + k]);
           if (lo >= 0xDC00 && lo <= 0xDFFF) {
@@ -106,7 +115,9 @@ std::string UnescapeAt(std::string_view text, size_t& i) {
         AppendUtf8(cp, &out);
         break;
       }
-      default: out.push_back(e); break;
+      default:
+        out.push_back(e);
+        break;
     }
     run = i;
   }
@@ -153,8 +164,7 @@ size_t SkipValue(std::string_view text, size_t i) {
     }
     return i;
   }
-  while (i < text.size() && text[i] != ',' && text[i] != '}' &&
-         text[i] != ']') {
+  while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']') {
     ++i;
   }
   return i;
@@ -197,8 +207,8 @@ bool IsValidUtf8(std::string_view s) {
       if ((d & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (d & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += len;
@@ -279,8 +289,7 @@ double ParseDouble(std::string_view raw) {
         }
       }
     }
-    long long magnitude = int_digits > 0 ? int_digits + exp
-                                         : exp - leading_frac_zeros;
+    long long magnitude = int_digits > 0 ? int_digits + exp : exp - leading_frac_zeros;
     double r = magnitude > 0 ? std::numeric_limits<double>::infinity() : 0.0;
     return negative ? -r : r;
   }
@@ -299,8 +308,7 @@ struct Decimal {
 
 Decimal ToDecimal(double value) {
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), std::fabs(value),
-                           std::chars_format::scientific);
+  auto res = std::to_chars(buf, buf + sizeof(buf), std::fabs(value), std::chars_format::scientific);
   Decimal d;
   const char* p = buf;
   for (; p < res.ptr && *p != 'e'; ++p) {
@@ -382,8 +390,8 @@ void AppendDoublePython(double value, std::string* out) {
   AppendFinite(value, -4, /*pad_exponent=*/true, out);
 }
 
-bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite,
-                           std::string* out, std::string* error) {
+bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::string* out,
+                           std::string* error) {
   switch (ClassifyNumber(raw)) {
     case NumberKind::kInteger:
       if (raw == "-0") {
@@ -414,8 +422,8 @@ bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite,
       break;
   }
   *error = Cat("invalid number '", raw.substr(0, 40),
-                        "' (only NaN, Infinity and -Infinity are allowed "
-                        "besides JSON numbers)");
+               "' (only NaN, Infinity and -Infinity are allowed "
+               "besides JSON numbers)");
   return false;
 }
 
@@ -447,15 +455,12 @@ bool CanonicalWriter::Bool(bool b) {
   return true;
 }
 
-bool CanonicalWriter::RawNumber(const char* str, rapidjson::SizeType length,
-                                bool) {
+bool CanonicalWriter::RawNumber(const char* str, rapidjson::SizeType length, bool) {
   BeforeValue();
-  return AppendCanonicalNumber(std::string_view(str, length), non_finite_,
-                               out_, &error_);
+  return AppendCanonicalNumber(std::string_view(str, length), non_finite_, out_, &error_);
 }
 
-bool CanonicalWriter::String(const char* str, rapidjson::SizeType length,
-                             bool) {
+bool CanonicalWriter::String(const char* str, rapidjson::SizeType length, bool) {
   if (!IsValidUtf8(std::string_view(str, length))) {
     error_ = kBadString;
     return false;
@@ -506,8 +511,7 @@ bool CanonicalWriter::Key(const char* str, rapidjson::SizeType length, bool) {
     } else {
       for (const Member& m : f.members) {
         if (m.key_end - m.begin == key.size() &&
-            std::memcmp(out_->data() + m.begin, key.data(), key.size()) ==
-                0) {
+            std::memcmp(out_->data() + m.begin, key.data(), key.size()) == 0) {
           f.has_duplicates = true;
           break;
         }
@@ -576,8 +580,7 @@ char* InsituBuffer(std::string_view text) {
   return buffer.data();
 }
 
-std::string PatchBigNumbers(std::string_view text,
-                            std::vector<NumberPatch>* patches) {
+std::string PatchBigNumbers(std::string_view text, std::vector<NumberPatch>* patches) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
@@ -634,12 +637,10 @@ absl::Status ParseError(std::string_view what, int code, size_t offset,
       !handler_error->empty()) {
     reason = *handler_error;
   } else {
-    reason = rapidjson::GetParseError_En(
-        static_cast<rapidjson::ParseErrorCode>(code));
+    reason = rapidjson::GetParseError_En(static_cast<rapidjson::ParseErrorCode>(code));
     if (!reason.empty() && reason.back() == '.') reason.pop_back();
   }
-  return absl::InvalidArgumentError(Cat(
-      what, ": not valid JSON: ", reason, " at offset ", offset));
+  return absl::InvalidArgumentError(Cat(what, ": not valid JSON: ", reason, " at offset ", offset));
 }
 
 }  // namespace internal
@@ -647,12 +648,12 @@ absl::Status ParseError(std::string_view what, int code, size_t offset,
 // ---------------------------------------------------------------------------
 // Public functions.
 
-using internal::kEscape;
-using internal::Cat;
-using internal::ToStd;
-using internal::kHex;
 using internal::AppendUtf8;
+using internal::Cat;
+using internal::kEscape;
+using internal::kHex;
 using internal::SkipValue;
+using internal::ToStd;
 using internal::UnescapeAt;
 
 namespace {
@@ -731,10 +732,7 @@ uint32_t DecodeUtf8(std::string_view s, size_t& i) {
   return cp;
 }
 
-
-bool IsNumberStart(char c) {
-  return c == '-' || (c >= '0' && c <= '9') || c == 'N' || c == 'I';
-}
+bool IsNumberStart(char c) { return c == '-' || (c >= '0' && c <= '9') || c == 'N' || c == 'I'; }
 
 // Scans a number/NaN/Infinity token starting at text[i].
 size_t NumberEnd(std::string_view text, size_t i) {
@@ -798,17 +796,15 @@ std::string FormatDoublePython(double value) {
   return out;
 }
 
-absl::StatusOr<std::string> Canonicalize(std::string_view any_json,
-                                         NonFinite non_finite) {
+absl::StatusOr<std::string> Canonicalize(std::string_view any_json, NonFinite non_finite) {
   std::string out;
   out.reserve(any_json.size());
   internal::CanonicalWriter writer(non_finite);
   writer.Reset(&out);
-  absl::Status st = internal::ParseJson(
-      any_json, writer, "(root)", &writer.error(), [&] {
-        out.clear();
-        writer.Reset(&out);
-      });
+  absl::Status st = internal::ParseJson(any_json, writer, "(root)", &writer.error(), [&] {
+    out.clear();
+    writer.Reset(&out);
+  });
   if (!st.ok()) {
     // Drop the "(root): " prefix: callers add their own context.
     return absl::InvalidArgumentError(st.message().substr(8));
@@ -820,29 +816,33 @@ namespace internal {
 std::string_view KindOfCanonical(std::string_view text) {
   if (text.empty()) return "nothing";
   switch (text.front()) {
-    case '{': return "object";
-    case '[': return "array";
-    case '"': return "string";
-    case 'n': return "null";
+    case '{':
+      return "object";
+    case '[':
+      return "array";
+    case '"':
+      return "string";
+    case 'n':
+      return "null";
     case 't':
-    case 'f': return "boolean";
-    default: return "number";
+    case 'f':
+      return "boolean";
+    default:
+      return "number";
   }
 }
 }  // namespace internal
 using internal::KindOfCanonical;
 
 absl::StatusOr<std::string> CanonicalizeObject(std::string_view any_json,
-                                               std::string_view field_name,
-                                               NonFinite non_finite) {
+                                               std::string_view field_name, NonFinite non_finite) {
   absl::StatusOr<std::string> c = Canonicalize(any_json, non_finite);
   if (!c.ok()) {
-    return absl::InvalidArgumentError(
-        Cat(field_name, ": ", ToStd(c.status().message())));
+    return absl::InvalidArgumentError(Cat(field_name, ": ", ToStd(c.status().message())));
   }
   if (c->empty() || c->front() != '{') {
-    return absl::InvalidArgumentError(Cat(
-        field_name, ": expected a JSON object, got ", KindOfCanonical(*c)));
+    return absl::InvalidArgumentError(
+        Cat(field_name, ": expected a JSON object, got ", KindOfCanonical(*c)));
   }
   return c;
 }
@@ -862,8 +862,7 @@ void AppendMeshJson(std::string_view text, std::string* out) {
       ++i;
       while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
       ++i;
-    } else if (c == 'N' || c == 'I' ||
-               (c == '-' && i + 1 < text.size() && text[i + 1] == 'I')) {
+    } else if (c == 'N' || c == 'I' || (c == '-' && i + 1 < text.size() && text[i + 1] == 'I')) {
       size_t end = NumberEnd(text, i);
       out->append(text, run, i - run);
       out->append("null");
@@ -879,8 +878,7 @@ void AppendMeshJson(std::string_view text, std::string* out) {
 void AppendPythonJson(std::string_view text, std::string* out) {
   // reserve() allocates exactly what is asked: only grow, geometrically.
   if (out->capacity() < out->size() + text.size() + text.size() / 8) {
-    out->reserve(std::max(2 * out->capacity(),
-                          out->size() + text.size() + text.size() / 8));
+    out->reserve(std::max(2 * out->capacity(), out->size() + text.size() + text.size() / 8));
   }
   size_t i = 0;
   while (i < text.size()) {
@@ -946,9 +944,7 @@ std::string ToPythonJson(std::string_view canonical) {
   return out;
 }
 
-
-std::optional<std::string> GetMember(std::string_view object_json,
-                                     std::string_view key) {
+std::optional<std::string> GetMember(std::string_view object_json, std::string_view key) {
   absl::StatusOr<std::string> c = Canonicalize(object_json, NonFinite::kKeep);
   if (!c.ok()) return std::nullopt;
   std::optional<std::string> found;
@@ -958,25 +954,20 @@ std::optional<std::string> GetMember(std::string_view object_json,
   return found;
 }
 
-std::optional<std::string> GetMemberString(std::string_view object_json,
-                                           std::string_view key) {
+std::optional<std::string> GetMemberString(std::string_view object_json, std::string_view key) {
   std::optional<std::string> v = GetMember(object_json, key);
   if (!v.has_value() || v->empty() || v->front() != '"') return std::nullopt;
   size_t i = 0;
   return UnescapeAt(*v, i);
 }
 
-absl::StatusOr<std::string> SetMember(std::string_view object_json,
-                                      std::string_view key,
+absl::StatusOr<std::string> SetMember(std::string_view object_json, std::string_view key,
                                       std::string_view value_json) {
-  absl::StatusOr<std::string> obj =
-      CanonicalizeObject(object_json, "object", NonFinite::kKeep);
+  absl::StatusOr<std::string> obj = CanonicalizeObject(object_json, "object", NonFinite::kKeep);
   if (!obj.ok()) return obj.status();
-  absl::StatusOr<std::string> value =
-      Canonicalize(value_json, NonFinite::kKeep);
+  absl::StatusOr<std::string> value = Canonicalize(value_json, NonFinite::kKeep);
   if (!value.ok()) {
-    return absl::InvalidArgumentError(
-        Cat("value: ", value.status().message()));
+    return absl::InvalidArgumentError(Cat("value: ", value.status().message()));
   }
   std::string out;
   out.reserve(obj->size() + key.size() + value->size() + 4);
@@ -1089,10 +1080,18 @@ void AppendPythonNumberStr(std::string_view num, std::string* out) {
       }
       break;
     }
-    case internal::NumberKind::kNaN: out->append("nan"); break;
-    case internal::NumberKind::kPosInf: out->append("inf"); break;
-    case internal::NumberKind::kNegInf: out->append("-inf"); break;
-    default: out->append(num); break;
+    case internal::NumberKind::kNaN:
+      out->append("nan");
+      break;
+    case internal::NumberKind::kPosInf:
+      out->append("inf");
+      break;
+    case internal::NumberKind::kNegInf:
+      out->append("-inf");
+      break;
+    default:
+      out->append(num);
+      break;
   }
 }
 
@@ -1152,8 +1151,7 @@ void AppendReprAt(std::string_view text, size_t& i, std::string* out) {
 }  // namespace
 
 std::string PythonStr(std::string_view canonical_value) {
-  absl::StatusOr<std::string> c =
-      Canonicalize(canonical_value, NonFinite::kKeep);
+  absl::StatusOr<std::string> c = Canonicalize(canonical_value, NonFinite::kKeep);
   if (!c.ok()) return std::string(canonical_value);
   std::string out;
   if (!c->empty() && c->front() == '"') {

@@ -51,9 +51,9 @@ absl::StatusOr<std::string> Canonicalize(std::string_view any_json,
 
 // As Canonicalize, but the value must be an object; errors start with
 // `field_name`, e.g. "payload: expected a JSON object, got array".
-absl::StatusOr<std::string> CanonicalizeObject(
-    std::string_view any_json, std::string_view field_name,
-    NonFinite non_finite = NonFinite::kNull);
+absl::StatusOr<std::string> CanonicalizeObject(std::string_view any_json,
+                                               std::string_view field_name,
+                                               NonFinite non_finite = NonFinite::kNull);
 
 // Canonical (or model) text -> strict mesh text: replaces `NaN`, `Infinity`
 // and `-Infinity` tokens (outside strings) with `null`; otherwise appends
@@ -77,20 +77,17 @@ void AppendPythonQuoted(std::string_view utf8, std::string* out);
 // Canonical text of the top-level member `key` of `object_json` (any JSON
 // text; the last of duplicate keys wins); nullopt when the text is not an
 // object or has no such member.
-std::optional<std::string> GetMember(std::string_view object_json,
-                                     std::string_view key);
+std::optional<std::string> GetMember(std::string_view object_json, std::string_view key);
 
 // The unescaped value of member `key` when it is a JSON string; nullopt
 // otherwise (absent, other type, not an object).
-std::optional<std::string> GetMemberString(std::string_view object_json,
-                                           std::string_view key);
+std::optional<std::string> GetMemberString(std::string_view object_json, std::string_view key);
 
 // Returns canonical text of `object_json` with member `key` set to
 // `value_json` (any JSON text): an existing member keeps its position (Python
 // dict semantics), a new one is appended. InvalidArgument when
 // `object_json` is not an object or `value_json` is not valid JSON.
-absl::StatusOr<std::string> SetMember(std::string_view object_json,
-                                      std::string_view key,
+absl::StatusOr<std::string> SetMember(std::string_view object_json, std::string_view key,
                                       std::string_view value_json);
 
 // What Python's `str()` gives for the JSON value in `canonical_value`:

@@ -4,10 +4,10 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "common/envelope/internal/cat.h"
 #include "common/base/status_macros.h"
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/cat.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
 
@@ -22,17 +22,16 @@ using ji::ToStd;
 namespace pb = teleclaude::mesh::v1;
 
 constexpr std::string_view kDeclared[] = {
-    "event",       "version",    "source",  "timestamp", "idempotency_key",
-    "level",       "domain",     "entity",  "description", "visibility",
-    "payload",     "actions",    "terminal_when", "resolution_shape"};
+    "event",   "version", "source",        "timestamp",       "idempotency_key",
+    "level",   "domain",  "entity",        "description",     "visibility",
+    "payload", "actions", "terminal_when", "resolution_shape"};
 
 absl::Status Utf8(std::string_view field, const std::string& value) {
   if (ji::IsValidUtf8(value)) return absl::OkStatus();
   return FieldError(field, "not valid UTF-8");
 }
 
-absl::StatusOr<std::string> Canonical(std::string_view field,
-                                      const std::string& text) {
+absl::StatusOr<std::string> Canonical(std::string_view field, const std::string& text) {
   absl::StatusOr<std::string> c = json::Canonicalize(text, NonFinite::kKeep);
   if (!c.ok()) return FieldError(field, ToStd(c.status().message()));
   return c;
@@ -51,8 +50,7 @@ void EnvelopeToProto(const EventEnvelope& e, pb::EventEnvelope* out) {
   out->set_domain(e.domain);
   if (e.entity) out->set_entity(*e.entity);
   out->set_description(e.description);
-  out->set_visibility(
-      static_cast<pb::EventVisibility>(static_cast<int>(e.visibility)));
+  out->set_visibility(static_cast<pb::EventVisibility>(static_cast<int>(e.visibility)));
   out->set_payload_json(e.payload_json);
   if (e.actions_json) out->set_actions_json(*e.actions_json);
   if (e.terminal_when) out->set_terminal_when(*e.terminal_when);
@@ -67,8 +65,7 @@ void EnvelopeToProto(const EventEnvelope& e, pb::EventEnvelope* out) {
       first = false;
       json::AppendQuoted(key, &extra);
       extra.push_back(':');
-      extra.append(value.empty() ? std::string_view("null")
-                                 : std::string_view(value));
+      extra.append(value.empty() ? std::string_view("null") : std::string_view(value));
     }
     extra.push_back('}');
     out->set_extra_json(std::move(extra));
@@ -88,10 +85,8 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
     absl::StatusOr<Timestamp> ts = ParseTimestamp(p.timestamp());
     if (!ts.ok()) {
       return FieldError("timestamp",
-                        Cat("not a valid date-time (",
-                                     ToStd(ts.status().message()), "), got \"",
-                                     envelope_internal::Shorten(p.timestamp()),
-                                     "\""));
+                        Cat("not a valid date-time (", ToStd(ts.status().message()), "), got \"",
+                            envelope_internal::Shorten(p.timestamp()), "\""));
     }
     e.timestamp = *ts;
   }
@@ -101,10 +96,8 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
   }
   int level = static_cast<int>(p.level());
   if (level < 0 || level > 3) {
-    return FieldError(
-        "level",
-        Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
-                     level));
+    return FieldError("level",
+                      Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ", level));
   }
   e.level = static_cast<Level>(level);
   TM_RETURN_IF_ERROR(Utf8("domain", p.domain()));
@@ -117,27 +110,22 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
   e.description = p.description();
   int visibility = static_cast<int>(p.visibility());
   if (visibility < 0 || visibility > 2) {
-    return FieldError("visibility",
-                      Cat("must be local (0), cluster (1) or public "
-                                   "(2), got ",
-                                   visibility));
+    return FieldError("visibility", Cat("must be local (0), cluster (1) or public "
+                                        "(2), got ",
+                                        visibility));
   }
   e.visibility = static_cast<Visibility>(visibility);
   if (!p.payload_json().empty()) {
     TM_ASSIGN_OR_RETURN(e.payload_json,
-                        json::CanonicalizeObject(p.payload_json(), "payload",
-                                                 NonFinite::kKeep));
+                        json::CanonicalizeObject(p.payload_json(), "payload", NonFinite::kKeep));
   }
   if (p.has_actions_json()) {
-    TM_ASSIGN_OR_RETURN(std::string actions,
-                        Canonical("actions", p.actions_json()));
+    TM_ASSIGN_OR_RETURN(std::string actions, Canonical("actions", p.actions_json()));
     if (actions.front() == '{') {
-      TM_ASSIGN_OR_RETURN(e.actions_json,
-                          envelope_internal::NormalizeActions(actions));
+      TM_ASSIGN_OR_RETURN(e.actions_json, envelope_internal::NormalizeActions(actions));
     } else if (actions != "null") {
       return FieldError("actions",
-                        Cat("expected a JSON object or null, got ",
-                                     ji::KindOfCanonical(actions)));
+                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(actions)));
     }
   }
   if (p.has_terminal_when()) {
@@ -148,27 +136,23 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
     TM_ASSIGN_OR_RETURN(std::string shape,
                         Canonical("resolution_shape", p.resolution_shape_json()));
     if (shape.front() == '{') {
-      TM_RETURN_IF_ERROR(
-          envelope_internal::CheckStringMap(shape, "resolution_shape"));
+      TM_RETURN_IF_ERROR(envelope_internal::CheckStringMap(shape, "resolution_shape"));
       e.resolution_shape_json = std::move(shape);
     } else if (shape != "null") {
       return FieldError("resolution_shape",
-                        Cat("expected a JSON object or null, got ",
-                                     ji::KindOfCanonical(shape)));
+                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(shape)));
     }
   }
   if (!p.extra_json().empty()) {
     TM_ASSIGN_OR_RETURN(std::string extra,
-                        json::CanonicalizeObject(p.extra_json(), "extra_json",
-                                                 NonFinite::kKeep));
+                        json::CanonicalizeObject(p.extra_json(), "extra_json", NonFinite::kKeep));
     absl::Status status;
     ji::ForEachMember(extra, [&](const std::string& key, std::string_view v) {
       if (!status.ok()) return;
       for (std::string_view declared : kDeclared) {
         if (key == declared) {
-          status = FieldError(
-              "extra_json", Cat("key \"", key,
-                                         "\" repeats a declared envelope field"));
+          status =
+              FieldError("extra_json", Cat("key \"", key, "\" repeats a declared envelope field"));
           return;
         }
       }

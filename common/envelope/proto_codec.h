@@ -14,8 +14,7 @@ namespace teleclaude::mesh {
 // Fills `out` (cleared first). timestamp = mesh-style text; JSON fields as
 // model text; extra_json = a JSON object of the extras in order ("" when
 // there are none). REQUIRES: out != nullptr.
-void EnvelopeToProto(const EventEnvelope& envelope,
-                     teleclaude::mesh::v1::EventEnvelope* out);
+void EnvelopeToProto(const EventEnvelope& envelope, teleclaude::mesh::v1::EventEnvelope* out);
 
 // Validates like DecodeEnvelopeJson: empty `event` or `source` rejected,
 // level/visibility must be known enum values, payload_json must be an object
@@ -23,8 +22,7 @@ void EnvelopeToProto(const EventEnvelope& envelope,
 // the model, timestamp text must parse ("" means now, UTC), extra_json must
 // be an object or empty and may not repeat declared field names. JSON text
 // is canonicalized. Errors are InvalidArgument starting with the field name.
-absl::StatusOr<EventEnvelope> EnvelopeFromProto(
-    const teleclaude::mesh::v1::EventEnvelope& proto);
+absl::StatusOr<EventEnvelope> EnvelopeFromProto(const teleclaude::mesh::v1::EventEnvelope& proto);
 
 }  // namespace teleclaude::mesh
 

@@ -8,10 +8,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "common/envelope/internal/cat.h"
 #include "common/base/status_macros.h"
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/cat.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
 
@@ -26,9 +26,9 @@ using ji::Cat;
 using ji::ToStd;
 
 constexpr std::string_view kDeclared[] = {
-    "event",       "version",    "source",  "timestamp", "idempotency_key",
-    "level",       "domain",     "entity",  "description", "visibility",
-    "payload",     "actions",    "terminal_when", "resolution_shape"};
+    "event",   "version", "source",        "timestamp",       "idempotency_key",
+    "level",   "domain",  "entity",        "description",     "visibility",
+    "payload", "actions", "terminal_when", "resolution_shape"};
 
 std::string PythonJsonText(std::string_view canonical) {
   std::string out;
@@ -39,7 +39,8 @@ std::string PythonJsonText(std::string_view canonical) {
 // Python's int(str): surrounding whitespace, an optional sign, digits with
 // single underscores between them. Must fit in 64 bits here.
 bool PythonInt(std::string_view text, int64_t* out) {
-  std::string_view t = ToStd(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
+  std::string_view t =
+      ToStd(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
   bool negative = false;
   if (!t.empty() && (t.front() == '+' || t.front() == '-')) {
     negative = t.front() == '-';
@@ -60,8 +61,7 @@ bool PythonInt(std::string_view text, int64_t* out) {
     }
     prev = c;
   }
-  auto [p, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), *out);
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
   return ec == std::errc() && p == digits.data() + digits.size();
 }
 
@@ -86,16 +86,14 @@ absl::Status Utf8(std::string_view field, const std::string& value) {
   return FieldError(field, "not valid UTF-8");
 }
 
-absl::StatusOr<std::string> RequiredText(const FieldMap& m,
-                                         std::string_view field) {
+absl::StatusOr<std::string> RequiredText(const FieldMap& m, std::string_view field) {
   const std::string* v = m.Get(field);
   if (v == nullptr) return FieldError(field, "field required");
   TM_RETURN_IF_ERROR(Utf8(field, *v));
   return *v;
 }
 
-absl::Status OptionalText(const FieldMap& m, std::string_view field,
-                          std::string* out) {
+absl::Status OptionalText(const FieldMap& m, std::string_view field, std::string* out) {
   const std::string* v = m.Get(field);
   if (v == nullptr) return absl::OkStatus();
   TM_RETURN_IF_ERROR(Utf8(field, *v));
@@ -104,8 +102,7 @@ absl::Status OptionalText(const FieldMap& m, std::string_view field,
 }
 
 // "" -> null, as `d.get(field) or None`.
-absl::Status OrNone(const FieldMap& m, std::string_view field,
-                    std::optional<std::string>* out) {
+absl::Status OrNone(const FieldMap& m, std::string_view field, std::optional<std::string>* out) {
   const std::string* v = m.Get(field);
   if (v == nullptr || v->empty()) return absl::OkStatus();
   TM_RETURN_IF_ERROR(Utf8(field, *v));
@@ -113,8 +110,7 @@ absl::Status OrNone(const FieldMap& m, std::string_view field,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> CanonicalJson(std::string_view field,
-                                          const std::string& text) {
+absl::StatusOr<std::string> CanonicalJson(std::string_view field, const std::string& text) {
   absl::StatusOr<std::string> c = json::Canonicalize(text, NonFinite::kKeep);
   if (!c.ok()) return FieldError(field, ToStd(c.status().message()));
   return c;
@@ -135,20 +131,16 @@ StreamFields EncodeEnvelopeStream(const EventEnvelope& e) {
   f.emplace_back("entity", e.entity.value_or(""));
   f.emplace_back("description", e.description);
   f.emplace_back("visibility", std::string(VisibilityName(e.visibility)));
-  f.emplace_back("payload", e.payload_json.empty()
-                                ? std::string("{}")
-                                : PythonJsonText(e.payload_json));
+  f.emplace_back("payload",
+                 e.payload_json.empty() ? std::string("{}") : PythonJsonText(e.payload_json));
   // Python writes "" for a missing or empty (falsy) dict.
   auto falsy = [](const std::optional<std::string>& j) {
     return !j.has_value() || j->empty() || *j == "{}" || *j == "null";
   };
-  f.emplace_back("actions",
-                 falsy(e.actions_json) ? "" : PythonJsonText(*e.actions_json));
+  f.emplace_back("actions", falsy(e.actions_json) ? "" : PythonJsonText(*e.actions_json));
   f.emplace_back("terminal_when", e.terminal_when.value_or(""));
   f.emplace_back("resolution_shape",
-                 falsy(e.resolution_shape_json)
-                     ? ""
-                     : PythonJsonText(*e.resolution_shape_json));
+                 falsy(e.resolution_shape_json) ? "" : PythonJsonText(*e.resolution_shape_json));
   if (!e.extras.empty()) {
     std::string extra = "{";
     bool first = true;
@@ -178,8 +170,7 @@ absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
     int64_t version = 0;
     if (!PythonInt(*v, &version)) {
       return FieldError("version",
-                        Cat("expected an integer (64 bits), got ",
-                                     Shorten(json::Quote(*v))));
+                        Cat("expected an integer (64 bits), got ", Shorten(json::Quote(*v))));
     }
     e.version = version;
   }
@@ -191,9 +182,8 @@ absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
     absl::StatusOr<Timestamp> parsed = ParseTimestampIsoformat(ts);
     if (!parsed.ok()) {
       return FieldError("timestamp",
-                        Cat("not a valid ISO 8601 date-time (",
-                                     ToStd(parsed.status().message()), "), got ",
-                                     Shorten(json::Quote(ts))));
+                        Cat("not a valid ISO 8601 date-time (", ToStd(parsed.status().message()),
+                            "), got ", Shorten(json::Quote(ts))));
     }
     e.timestamp = *parsed;
   }
@@ -205,10 +195,8 @@ absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
     if (v == nullptr) return FieldError("level", "field required");
     int64_t level = -1;
     if (!PythonInt(*v, &level) || level < 0 || level > 3) {
-      return FieldError(
-          "level",
-          Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
-                       Shorten(json::Quote(*v))));
+      return FieldError("level", Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
+                                     Shorten(json::Quote(*v))));
     }
     e.level = static_cast<Level>(level);
   }
@@ -220,10 +208,9 @@ absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
   if (const std::string* v = m.Get("visibility"); v != nullptr) {
     std::optional<Visibility> vis = ParseVisibility(*v);
     if (!vis.has_value()) {
-      return FieldError("visibility",
-                        Cat("must be \"local\", \"cluster\" or "
-                                     "\"public\", got ",
-                                     Shorten(json::Quote(*v))));
+      return FieldError("visibility", Cat("must be \"local\", \"cluster\" or "
+                                          "\"public\", got ",
+                                          Shorten(json::Quote(*v))));
     }
     e.visibility = *vis;
   }
@@ -232,8 +219,7 @@ absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
     TM_ASSIGN_OR_RETURN(std::string payload, CanonicalJson("payload", *v));
     if (payload.front() != '{') {
       return FieldError("payload",
-                        Cat("expected a JSON object, got ",
-                                     ji::KindOfCanonical(payload)));
+                        Cat("expected a JSON object, got ", ji::KindOfCanonical(payload)));
     }
     e.payload_json = std::move(payload);
   }
@@ -242,45 +228,35 @@ absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
     TM_ASSIGN_OR_RETURN(std::string actions, CanonicalJson("actions", *v));
     if (actions.front() != '{') {
       return FieldError("actions",
-                        Cat("expected a JSON object, got ",
-                                     ji::KindOfCanonical(actions)));
+                        Cat("expected a JSON object, got ", ji::KindOfCanonical(actions)));
     }
-    TM_ASSIGN_OR_RETURN(e.actions_json,
-                        envelope_internal::NormalizeActions(actions));
+    TM_ASSIGN_OR_RETURN(e.actions_json, envelope_internal::NormalizeActions(actions));
   }
 
   TM_RETURN_IF_ERROR(OrNone(m, "terminal_when", &e.terminal_when));
 
-  if (const std::string* v = m.Get("resolution_shape");
-      v != nullptr && !v->empty()) {
-    TM_ASSIGN_OR_RETURN(std::string shape,
-                        CanonicalJson("resolution_shape", *v));
+  if (const std::string* v = m.Get("resolution_shape"); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string shape, CanonicalJson("resolution_shape", *v));
     if (shape.front() == '{') {
-      TM_RETURN_IF_ERROR(
-          envelope_internal::CheckStringMap(shape, "resolution_shape"));
+      TM_RETURN_IF_ERROR(envelope_internal::CheckStringMap(shape, "resolution_shape"));
       e.resolution_shape_json = std::move(shape);
     } else if (shape != "null") {
       return FieldError("resolution_shape",
-                        Cat("expected a JSON object or null, got ",
-                                     ji::KindOfCanonical(shape)));
+                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(shape)));
     }
   }
 
   if (const std::string* v = m.Get("_extra"); v != nullptr && !v->empty()) {
     TM_ASSIGN_OR_RETURN(std::string extra, CanonicalJson("_extra", *v));
     if (extra.front() != '{') {
-      return FieldError("_extra",
-                        Cat("expected a JSON object, got ",
-                                     ji::KindOfCanonical(extra)));
+      return FieldError("_extra", Cat("expected a JSON object, got ", ji::KindOfCanonical(extra)));
     }
     absl::Status status;
     ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
       if (!status.ok()) return;
       for (std::string_view declared : kDeclared) {
         if (key == declared) {
-          status = FieldError(
-              "_extra", Cat("key \"", key,
-                                     "\" repeats a declared envelope field"));
+          status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));
           return;
         }
       }

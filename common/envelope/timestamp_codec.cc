@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "common/envelope/internal/cat.h"
 #include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/cat.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -20,9 +20,7 @@ absl::Status Bad(std::string_view reason) {
   return absl::InvalidArgumentError(std::string(reason));
 }
 
-bool Digit(std::string_view s, size_t i) {
-  return i < s.size() && s[i] >= '0' && s[i] <= '9';
-}
+bool Digit(std::string_view s, size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; }
 
 int DigitsAt(std::string_view s, size_t i, int n) {
   int v = 0;
@@ -38,8 +36,7 @@ bool AllDigits(std::string_view s, size_t i, int n) {
 }
 
 int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
@@ -125,8 +122,7 @@ void AppendBody(const Timestamp& ts, std::string* out) {
   }
   char buf[24];
   auto res = std::to_chars(buf, buf + sizeof(buf), year);
-  out->append(static_cast<size_t>(std::max<ptrdiff_t>(0, 4 - (res.ptr - buf))),
-              '0');
+  out->append(static_cast<size_t>(std::max<ptrdiff_t>(0, 4 - (res.ptr - buf))), '0');
   out->append(buf, res.ptr);
   out->push_back('-');
   Append2(ts.civil.month(), out);
@@ -165,8 +161,7 @@ void AppendOffset(int32_t offset, std::string* out) {
 // Python fromisoformat's time: HH, HH:MM, HH:MM:SS, HH:MM:SS.f+ or the
 // basic forms HHMM, HHMMSS, HHMMSS.f+ (fraction: any number of digits, cut to
 // six).
-bool ParseIsoClock(std::string_view t, int* h, int* m, int* sec,
-                   int32_t* us) {
+bool ParseIsoClock(std::string_view t, int* h, int* m, int* sec, int32_t* us) {
   if (!AllDigits(t, 0, 2)) return false;
   *h = DigitsAt(t, 0, 2);
   size_t k = 2;
@@ -216,8 +211,7 @@ absl::StatusOr<Timestamp> ParseTimestamp(std::string_view s) {
     int32_t micros = 0;
     std::optional<int32_t> offset;
     if (!AllDigits(s, i, 2)) {
-      error = Bad(s.size() < i + 2 ? "input is too short"
-                                   : "invalid character in hour");
+      error = Bad(s.size() < i + 2 ? "input is too short" : "invalid character in hour");
     } else if (i + 2 >= s.size() || s[i + 2] != ':') {
       error = Bad("invalid time separator, expected `:`");
     } else if (!AllDigits(s, i + 3, 2)) {
@@ -241,9 +235,12 @@ absl::StatusOr<Timestamp> ParseTimestamp(std::string_view s) {
         }
       }
       if (error.ok()) {
-        if (hh > 23) error = Bad("hour value is outside expected range of 0-23");
-        else if (mm > 59) error = Bad("minute value is outside expected range of 0-59");
-        else if (ss > 59) error = Bad("second value is outside expected range of 0-59");
+        if (hh > 23)
+          error = Bad("hour value is outside expected range of 0-23");
+        else if (mm > 59)
+          error = Bad("minute value is outside expected range of 0-59");
+        else if (ss > 59)
+          error = Bad("second value is outside expected range of 0-59");
       }
       if (error.ok() && i < s.size()) {
         char c = s[i];
@@ -272,11 +269,13 @@ absl::StatusOr<Timestamp> ParseTimestamp(std::string_view s) {
             if (error.ok()) {
               if (oh > 23) {
                 // speedate stops before an out-of-range offset.
-                error = Bad("unexpected extra characters at the end of the "
-                            "input (timezone offset must be under 24 hours)");
+                error =
+                    Bad("unexpected extra characters at the end of the "
+                        "input (timezone offset must be under 24 hours)");
               } else if (om > 59) {
-                error = Bad("timezone minute value is outside expected "
-                            "range of 0-59");
+                error =
+                    Bad("timezone minute value is outside expected "
+                        "range of 0-59");
               } else {
                 offset = sign * (oh * 3600 + om * 60);
                 i = j;
@@ -349,8 +348,7 @@ absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view s) {
   int y = 0, mo = 0, d = 0;
   size_t i = 0;
   if (s.size() >= 10 && s[4] == '-') {
-    if (!AllDigits(s, 0, 4) || s[7] != '-' || !AllDigits(s, 5, 2) ||
-        !AllDigits(s, 8, 2)) {
+    if (!AllDigits(s, 0, 4) || s[7] != '-' || !AllDigits(s, 5, 2) || !AllDigits(s, 8, 2)) {
       return Bad("Invalid isoformat string");
     }
     y = DigitsAt(s, 0, 4);
@@ -376,13 +374,11 @@ absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view s) {
   i += sep < 0x80 ? 1 : sep < 0xE0 ? 2 : sep < 0xF0 ? 3 : 4;
   // The time: HH[:MM[:SS[.f]]] or HH[MM[SS[.f]]], up to a zone designator.
   size_t zone = s.find_first_of("+-Z", i);
-  std::string_view time = s.substr(i, zone == std::string_view::npos
-                                          ? std::string_view::npos
-                                          : zone - i);
+  std::string_view time =
+      s.substr(i, zone == std::string_view::npos ? std::string_view::npos : zone - i);
   int hh = 0, mm = 0, ss = 0;
   int32_t micros = 0;
-  if (!ParseIsoClock(time, &hh, &mm, &ss, &micros) || hh > 23 || mm > 59 ||
-      ss > 59) {
+  if (!ParseIsoClock(time, &hh, &mm, &ss, &micros) || hh > 23 || mm > 59 || ss > 59) {
     return Bad("Invalid isoformat string");
   }
   std::optional<int32_t> offset;
@@ -405,8 +401,9 @@ absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view s) {
       }
       int32_t total = oh * 3600 + om * 60 + os;
       if (total >= 86400) {
-        return Bad("offset must be a timedelta strictly between "
-                   "-timedelta(hours=24) and timedelta(hours=24)");
+        return Bad(
+            "offset must be a timedelta strictly between "
+            "-timedelta(hours=24) and timedelta(hours=24)");
       }
       offset = c == '-' ? -total : total;
     }

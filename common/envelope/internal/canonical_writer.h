@@ -34,8 +34,8 @@ NumberKind ClassifyNumber(std::string_view raw);
 
 // Appends the canonical form of a raw number. Returns false (and sets
 // *error) for an invalid spelling.
-bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite,
-                           std::string* out, std::string* error);
+bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::string* out,
+                           std::string* error);
 
 // Parses raw float text (JSON syntax) to double; overflow gives +-inf and
 // underflow +-0.0, as Python's float() does.
@@ -49,7 +49,6 @@ void AppendDoublePython(double value, std::string* out);
 // True when `s` is well-formed UTF-8 (no overlong forms, no surrogates,
 // nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
-
 
 // SAX handler writing canonical text to an output string. One value per
 // Reset(). Thread-compatible.
@@ -119,9 +118,8 @@ class CanonicalWriter {
 // is only asked for their text, so such inputs are parsed a second time with
 // those numbers masked (see PatchBigNumbers).
 template <typename Handler, typename Reset>
-absl::Status ParseJson(std::string_view text, Handler& handler,
-                       std::string_view what, const std::string* handler_error,
-                       Reset reset);
+absl::Status ParseJson(std::string_view text, Handler& handler, std::string_view what,
+                       const std::string* handler_error, Reset reset);
 
 // A number token replaced by the marker `Inf` (which is otherwise invalid
 // input) for the second parse.
@@ -132,8 +130,7 @@ struct NumberPatch {
 
 // Copies `text`, replacing every number token outside strings that is long
 // (over 300 characters) or has an exponent of 300 or more by `Inf`.
-std::string PatchBigNumbers(std::string_view text,
-                            std::vector<NumberPatch>* patches);
+std::string PatchBigNumbers(std::string_view text, std::vector<NumberPatch>* patches);
 
 // Scanning canonical text (REQUIRES canonical/model text; not validated).
 // Unescapes the string literal at text[i] == '"'; sets i past its end.
@@ -175,9 +172,9 @@ absl::Status ParseError(std::string_view what, int code, size_t offset,
 
 namespace teleclaude::mesh::json::internal {
 
-inline constexpr unsigned kReaderFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
-    rapidjson::kParseNanAndInfFlag;
+inline constexpr unsigned kReaderFlags = rapidjson::kParseIterativeFlag |
+                                         rapidjson::kParseNumbersAsStringsFlag |
+                                         rapidjson::kParseNanAndInfFlag;
 // UTF-8 is checked per string by the handlers (IsValidUtf8), which is much
 // faster than kParseValidateEncodingFlag and also catches the surrogates
 // that lone `\uD800` escapes would otherwise produce. Bytes >= 0x80 outside
@@ -204,18 +201,13 @@ class UnpatchHandler {
     if (next_ < patches_.size() && n == 3 && std::string_view(s, n) == "Inf" &&
         stream_.Tell() == patches_[next_].marker_end) {
       const std::string& raw = patches_[next_++].raw;
-      return h_.RawNumber(raw.data(), static_cast<rapidjson::SizeType>(raw.size()),
-                          true);
+      return h_.RawNumber(raw.data(), static_cast<rapidjson::SizeType>(raw.size()), true);
     }
     return h_.RawNumber(s, n, copy);
   }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) {
-    return h_.String(s, n, copy);
-  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return h_.String(s, n, copy); }
   bool StartObject() { return h_.StartObject(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
-    return h_.Key(s, n, copy);
-  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return h_.Key(s, n, copy); }
   bool EndObject(rapidjson::SizeType n) { return h_.EndObject(n); }
   bool StartArray() { return h_.StartArray(); }
   bool EndArray(rapidjson::SizeType n) { return h_.EndArray(n); }
@@ -233,15 +225,13 @@ class UnpatchHandler {
 char* InsituBuffer(std::string_view text);
 
 template <typename Handler, typename Reset>
-absl::Status ParseJson(std::string_view text, Handler& handler,
-                       std::string_view what, const std::string* handler_error,
-                       Reset reset) {
+absl::Status ParseJson(std::string_view text, Handler& handler, std::string_view what,
+                       const std::string* handler_error, Reset reset) {
   thread_local rapidjson::Reader reader;
   rapidjson::ParseResult result;
   if (std::memchr(text.data(), '\0', text.size()) == nullptr) {
     rapidjson::InsituStringStream stream(InsituBuffer(text));
-    result = reader.Parse<kReaderFlags | rapidjson::kParseInsituFlag>(stream,
-                                                                     handler);
+    result = reader.Parse<kReaderFlags | rapidjson::kParseInsituFlag>(stream, handler);
   } else {  // an embedded NUL would end an in-situ parse early
     rapidjson::MemoryStream stream(text.data(), text.size());
     result = reader.Parse<kReaderFlags>(stream, handler);
@@ -256,8 +246,7 @@ absl::Status ParseJson(std::string_view text, Handler& handler,
     result = reader.Parse<kReaderFlags>(second, unpatch);
     if (result) return absl::OkStatus();
   }
-  return ParseError(what, static_cast<int>(result.Code()), result.Offset(),
-                    handler_error);
+  return ParseError(what, static_cast<int>(result.Code()), result.Offset(), handler_error);
 }
 
 }  // namespace teleclaude::mesh::json::internal

@@ -8,8 +8,7 @@
 namespace teleclaude::mesh {
 namespace {
 
-constexpr char kHead[] =
-    R"({"event":"e","source":"s","timestamp":"2025-03-01T12:00:00Z",)";
+constexpr char kHead[] = R"({"event":"e","source":"s","timestamp":"2025-03-01T12:00:00Z",)";
 
 std::string Error(std::string_view json) {
   auto r = DecodeEnvelopeJson(json);
@@ -33,12 +32,13 @@ TEST(JsonCodecTest, ErrorMessagesNameTheFieldAndTheFix) {
   EXPECT_EQ(Error(R"({"level":1})"), "event: field required");
   EXPECT_EQ(Error(std::string(kHead) + R"("level":1,"version":1.5})"),
             "version: expected an integer, got a number with a fractional part (1.5)");
-  EXPECT_EQ(Error(std::string(kHead) +
-                  R"("level":1,"actions":{"retry":{"description":"d"}}})"),
+  EXPECT_EQ(Error(std::string(kHead) + R"("level":1,"actions":{"retry":{"description":"d"}}})"),
             "actions.retry.produces: field required");
-  EXPECT_EQ(Error(std::string(kHead) +
-                  R"("level":1,"actions":{"r":{"description":"d","produces":"p","outcome_shape":{"n":1}}}})"),
-            "actions.r.outcome_shape.n: expected a string, got number");
+  EXPECT_EQ(
+      Error(
+          std::string(kHead) +
+          R"("level":1,"actions":{"r":{"description":"d","produces":"p","outcome_shape":{"n":1}}}})"),
+      "actions.r.outcome_shape.n: expected a string, got number");
   EXPECT_EQ(Error(std::string(kHead) + R"("level":1,"actions":{"r":"x"}})"),
             "actions.r: expected a JSON object, got string");
   EXPECT_EQ(Error(std::string(kHead) + R"("level":1,"resolution_shape":{"a":1}})"),
@@ -46,8 +46,7 @@ TEST(JsonCodecTest, ErrorMessagesNameTheFieldAndTheFix) {
   EXPECT_EQ(Error("[1]"), "(root): expected a JSON object, got array");
   EXPECT_THAT(Error(R"({"event":"e","source":"s"x)"),
               ::testing::StartsWith("(root): not valid JSON: "));
-  EXPECT_THAT(Error(R"({"event":"e","source":"s"x)"),
-              ::testing::EndsWith("at offset 25"));
+  EXPECT_THAT(Error(R"({"event":"e","source":"s"x)"), ::testing::EndsWith("at offset 25"));
   EXPECT_THAT(Error(std::string(kHead) + R"("level":1,"timestamp":"2025-02-30"})"),
               ::testing::StartsWith("timestamp: not a valid date-time ("));
 }
@@ -79,23 +78,23 @@ TEST(JsonCodecTest, LaxInputsAcceptedLikeThePythonModel) {
   auto r = DecodeEnvelopeJson(std::string(kHead) + R"("level":0,"version":"7"})");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->version, 7);
-  EXPECT_FALSE(DecodeEnvelopeJson(std::string(kHead) +
-                                  R"("level":0,"version":99999999999999999999})")
-                   .ok());
+  EXPECT_FALSE(
+      DecodeEnvelopeJson(std::string(kHead) + R"("level":0,"version":99999999999999999999})").ok());
 }
 
 TEST(JsonCodecTest, DuplicateKeysLastWinsExtrasKeepFirstPosition) {
   EXPECT_EQ(
-      RoundTrip(R"({"x":1,"event":"a","y":2,"event":"b","source":"s","level":0,"timestamp":"2025-03-01T12:00:00Z","x":3,"payload":{"k":1,"k":2}})"),
+      RoundTrip(
+          R"({"x":1,"event":"a","y":2,"event":"b","source":"s","level":0,"timestamp":"2025-03-01T12:00:00Z","x":3,"payload":{"k":1,"k":2}})"),
       R"({"event":"b","version":1,"source":"s","timestamp":"2025-03-01T12:00:00Z","idempotency_key":null,"level":0,"domain":"","entity":null,"description":"","visibility":"local","payload":{"k":2},"actions":null,"terminal_when":null,"resolution_shape":null,"x":3,"y":2})");
 }
 
 TEST(JsonCodecTest, ActionsAreRebuiltInDeclaredShape) {
-  auto r = DecodeEnvelopeJson(std::string(kHead) +
-                              R"("level":1,"actions":{"a":{"produces":"p","junk":1,"description":"d"}}})");
+  auto r = DecodeEnvelopeJson(
+      std::string(kHead) +
+      R"("level":1,"actions":{"a":{"produces":"p","junk":1,"description":"d"}}})");
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(*r->actions_json,
-            R"({"a":{"description":"d","produces":"p","outcome_shape":null}})");
+  EXPECT_EQ(*r->actions_json, R"({"a":{"description":"d","produces":"p","outcome_shape":null}})");
 }
 
 TEST(JsonCodecTest, MissingTimestampIsNowUtc) {
@@ -118,8 +117,8 @@ TEST(JsonCodecTest, NonFiniteKeptInModelWrittenAsNull) {
 }
 
 TEST(JsonCodecTest, HostileInputsAreRejectedCleanly) {
-  std::string deep = std::string(kHead) + R"("level":1,"payload":{"a":)" +
-                     std::string(5000, '[') + std::string(5000, ']') + "}}";
+  std::string deep = std::string(kHead) + R"("level":1,"payload":{"a":)" + std::string(5000, '[') +
+                     std::string(5000, ']') + "}}";
   EXPECT_THAT(Error(deep), ::testing::HasSubstr("nesting deeper than"));
   EXPECT_THAT(Error(""), ::testing::StartsWith("(root): not valid JSON"));
   EXPECT_THAT(Error(std::string("{\"event\":\"\xff\"}")),

@@ -37,8 +37,7 @@ TEST(JsonTextTest, FloatLayoutMeshStyle) {
   EXPECT_EQ(FormatDoubleMesh(123.456), "123.456");
   EXPECT_EQ(FormatDoubleMesh(0.30000000000000004), "0.30000000000000004");
   EXPECT_EQ(FormatDoubleMesh(std::numeric_limits<double>::quiet_NaN()), "NaN");
-  EXPECT_EQ(FormatDoubleMesh(-std::numeric_limits<double>::infinity()),
-            "-Infinity");
+  EXPECT_EQ(FormatDoubleMesh(-std::numeric_limits<double>::infinity()), "-Infinity");
 }
 
 TEST(JsonTextTest, FloatLayoutPythonStyle) {
@@ -62,8 +61,7 @@ TEST(JsonTextTest, CanonicalizeNumbers) {
   EXPECT_EQ(Canon("[-0, 0, -0.0, 123456789012345678901234567890]"),
             "[0,0,-0.0,123456789012345678901234567890]");
   EXPECT_EQ(Canon("[1e400, -1e400, -1e-400, 1e-400]"), "[null,null,-0.0,0.0]");
-  EXPECT_EQ(Canon("[1e400, NaN, -Infinity]", NonFinite::kKeep),
-            "[Infinity,NaN,-Infinity]");
+  EXPECT_EQ(Canon("[1e400, NaN, -Infinity]", NonFinite::kKeep), "[Infinity,NaN,-Infinity]");
   EXPECT_EQ(Canon("[NaN, Infinity]"), "[null,null]");
   EXPECT_FALSE(Canonicalize("[Inf]").ok());
   EXPECT_FALSE(Canonicalize("[-NaN]").ok());
@@ -72,11 +70,12 @@ TEST(JsonTextTest, CanonicalizeNumbers) {
 
 TEST(JsonTextTest, CanonicalizeStrings) {
   EXPECT_EQ(Canon(R"(["\u00e9\u65e5\ud83d\ude00\u0007\/", "a\u2028b\u007f"])"),
-            "[\"é日😀\\u0007/\",\"a\xE2\x80\xA8" "b\x7F\"]");
+            "[\"é日😀\\u0007/\",\"a\xE2\x80\xA8"
+            "b\x7F\"]");
   EXPECT_EQ(Canon(R"("\b\f\n\r\t\"\\\u001f")"), R"("\b\f\n\r\t\"\\\u001f")");
   EXPECT_FALSE(Canonicalize(R"(["\ud800"])").ok());
   EXPECT_FALSE(Canonicalize(R"(["\udc00"])").ok());
-  EXPECT_FALSE(Canonicalize("[\"\xC3\x28\"]").ok());  // invalid UTF-8
+  EXPECT_FALSE(Canonicalize("[\"\xC3\x28\"]").ok());      // invalid UTF-8
   EXPECT_FALSE(Canonicalize("[\"\xED\xA0\x80\"]").ok());  // raw surrogate
 }
 
@@ -95,10 +94,8 @@ TEST(JsonTextTest, DuplicateKeysCollapseLikeAPythonDict) {
 TEST(JsonTextTest, CanonicalizeErrorsNamePosition) {
   auto r = Canonicalize(R"({"a":1,})");
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(std::string(r.status().message()),
-              ::testing::HasSubstr("not valid JSON"));
-  EXPECT_THAT(std::string(r.status().message()),
-              ::testing::HasSubstr("at offset 7"));
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("not valid JSON"));
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("at offset 7"));
   auto o = CanonicalizeObject("[1]", "payload");
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.status().message(), "payload: expected a JSON object, got array");
@@ -150,8 +147,7 @@ TEST(JsonTextTest, GetAndSetMember) {
 TEST(JsonTextTest, PythonStr) {
   EXPECT_EQ(PythonStr(R"("plain é")"), "plain é");
   EXPECT_EQ(PythonStr("42"), "42");
-  EXPECT_EQ(PythonStr("123456789012345678901234567890"),
-            "123456789012345678901234567890");
+  EXPECT_EQ(PythonStr("123456789012345678901234567890"), "123456789012345678901234567890");
   EXPECT_EQ(PythonStr("1.0"), "1.0");
   EXPECT_EQ(PythonStr("1e-5"), "1e-05");
   EXPECT_EQ(PythonStr("true"), "True");
@@ -161,8 +157,7 @@ TEST(JsonTextTest, PythonStr) {
   EXPECT_EQ(PythonStr("-Infinity"), "-inf");
   EXPECT_EQ(PythonStr(R"({"a":1,"b":[true,null,"x'y",2.5],"c":{}})"),
             R"({'a': 1, 'b': [True, None, "x'y", 2.5], 'c': {}})");
-  EXPECT_EQ(PythonStr(R"(["it's \"q\"","tab\there","é"])"),
-            R"(['it\'s "q"', 'tab\there', 'é'])");
+  EXPECT_EQ(PythonStr(R"(["it's \"q\"","tab\there","é"])"), R"(['it\'s "q"', 'tab\there', 'é'])");
   EXPECT_EQ(PythonStr("[]"), "[]");
 }
 

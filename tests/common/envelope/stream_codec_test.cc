@@ -10,8 +10,8 @@ namespace teleclaude::mesh {
 namespace {
 
 StreamFields Base() {
-  return {{"event", "e"},   {"source", "s"},
-          {"timestamp", "2025-03-01T12:00:00+00:00"}, {"level", "1"}};
+  return {
+      {"event", "e"}, {"source", "s"}, {"timestamp", "2025-03-01T12:00:00+00:00"}, {"level", "1"}};
 }
 
 std::string Error(StreamFields f) {
@@ -22,8 +22,9 @@ std::string Error(StreamFields f) {
 TEST(StreamCodecTest, MinimalEntryUsesPythonDefaults) {
   auto r = DecodeEnvelopeStream(Base());
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(EncodeEnvelopeJson(*r),
-            R"({"event":"e","version":1,"source":"s","timestamp":"2025-03-01T12:00:00Z","idempotency_key":null,"level":1,"domain":"","entity":null,"description":"","visibility":"local","payload":{},"actions":null,"terminal_when":null,"resolution_shape":null})");
+  EXPECT_EQ(
+      EncodeEnvelopeJson(*r),
+      R"({"event":"e","version":1,"source":"s","timestamp":"2025-03-01T12:00:00Z","idempotency_key":null,"level":1,"domain":"","entity":null,"description":"","visibility":"local","payload":{},"actions":null,"terminal_when":null,"resolution_shape":null})");
 }
 
 TEST(StreamCodecTest, ErrorsNameTheField) {

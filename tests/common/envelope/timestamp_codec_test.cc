@@ -40,31 +40,26 @@ TEST(TimestampCodecTest, ParsesEverySpellingThePythonModelAccepts) {
 TEST(TimestampCodecTest, RejectsWhatThePythonModelRejects) {
   for (std::string_view bad :
        {"", "not-a-date", "2025-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
-        "2025-03-01T12:00:00+25:00", "2025-03-01T24:00:00Z",
-        "2025-03-01T12:00:00Zjunk", "0000-01-01T00:00:00Z", "2025-03-01X12:00",
-        "2025-03-01T12:00:00.Z"}) {
+        "2025-03-01T12:00:00+25:00", "2025-03-01T24:00:00Z", "2025-03-01T12:00:00Zjunk",
+        "0000-01-01T00:00:00Z", "2025-03-01X12:00", "2025-03-01T12:00:00.Z"}) {
     EXPECT_FALSE(ParseTimestamp(bad).ok()) << bad;
   }
-  EXPECT_EQ(Mesh("2025-13-01T00:00:00Z"),
-            "error: month value is outside expected range of 1-12");
+  EXPECT_EQ(Mesh("2025-13-01T00:00:00Z"), "error: month value is outside expected range of 1-12");
 }
 
 TEST(TimestampCodecTest, UnixSeconds) {
-  EXPECT_EQ(FormatTimestampMesh(*TimestampFromUnixText("1740832496")),
-            "2025-03-01T12:34:56Z");
+  EXPECT_EQ(FormatTimestampMesh(*TimestampFromUnixText("1740832496")), "2025-03-01T12:34:56Z");
   EXPECT_EQ(FormatTimestampMesh(*TimestampFromUnixText("1740832496.5")),
             "2025-03-01T12:34:56.500000Z");
   EXPECT_EQ(FormatTimestampMesh(*TimestampFromUnixText("1740832496500")),
             "2025-03-01T12:34:56.500000Z");  // milliseconds above 2e10
-  EXPECT_EQ(FormatTimestampMesh(*TimestampFromUnixText("0")),
-            "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestampMesh(*TimestampFromUnixText("0")), "1970-01-01T00:00:00Z");
   EXPECT_FALSE(TimestampFromUnixText("1e300").ok());
   EXPECT_FALSE(TimestampFromUnixText("NaN").ok());
 }
 
 TEST(TimestampCodecTest, StreamFormatAndPythonFromisoformat) {
-  EXPECT_EQ(Stream("2025-03-01T12:34:56.789012+00:00"),
-            "2025-03-01T12:34:56.789012+00:00");
+  EXPECT_EQ(Stream("2025-03-01T12:34:56.789012+00:00"), "2025-03-01T12:34:56.789012+00:00");
   EXPECT_EQ(Stream("2025-03-01T12:34:56Z"), "2025-03-01T12:34:56+00:00");
   EXPECT_EQ(Stream("2025-03-01T04:34:56-08:00"), "2025-03-01T04:34:56-08:00");
   EXPECT_EQ(Stream("2025-03-01T00:00:00"), "2025-03-01T00:00:00");

@@ -9,14 +9,12 @@
 namespace teleclaude::mesh::testing {
 namespace {
 
-absl::StatusOr<std::vector<rapidjson::Document>> ReadLines(
-    const std::string& file) {
+absl::StatusOr<std::vector<rapidjson::Document>> ReadLines(const std::string& file) {
   std::string path = WireDir() + "/" + file;
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(
-        "wire fixtures missing: cannot open " + path +
-        " (the shared/wire directory must sit beside the source tree)");
+    return absl::NotFoundError("wire fixtures missing: cannot open " + path +
+                               " (the shared/wire directory must sit beside the source tree)");
   }
   std::vector<rapidjson::Document> docs;
   std::string line;
@@ -27,8 +25,7 @@ absl::StatusOr<std::vector<rapidjson::Document>> ReadLines(
     rapidjson::Document d;
     d.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
     if (d.HasParseError() || !d.IsObject()) {
-      return absl::DataLossError(path + ":" + std::to_string(n) +
-                                 ": not a JSON object");
+      return absl::DataLossError(path + ":" + std::to_string(n) + ": not a JSON object");
     }
     docs.push_back(std::move(d));
   }
@@ -56,8 +53,7 @@ absl::StatusOr<std::vector<ValidCase>> LoadValidCases() {
     for (const auto& m : d["stream_dict"].GetObject()) {
       c.stream_dict.emplace_back(Str(m.name), Str(m.value));
     }
-    c.stream_roundtrip_model_dump_json =
-        Str(d["stream_roundtrip_model_dump_json"]);
+    c.stream_roundtrip_model_dump_json = Str(d["stream_roundtrip_model_dump_json"]);
     for (const auto& m : d["model_extra"].GetObject()) {
       c.model_extra_keys.push_back(Str(m.name));
     }

@@ -1,5 +1,7 @@
 // Every wire test vector recorded from the Python model (../shared/wire):
 // the C++ codecs must read and write exactly the same bytes.
+#include "tests/common/envelope/wire_fixtures.h"
+
 #include <string>
 #include <vector>
 
@@ -7,7 +9,6 @@
 #include "common/envelope/proto_codec.h"
 #include "common/envelope/stream_codec.h"
 #include "gtest/gtest.h"
-#include "tests/common/envelope/wire_fixtures.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -48,8 +49,8 @@ TEST_F(WireFixturesTest, JsonEncodingMatchesModelDumpJsonByteForByte) {
     }
     std::string got = EncodeEnvelopeJson(*env);
     if (got != c.model_dump_json) {
-      failures += c.name + ":\n  want " + c.model_dump_json.substr(0, 2000) +
-                  "\n  got  " + got.substr(0, 2000) + "\n";
+      failures += c.name + ":\n  want " + c.model_dump_json.substr(0, 2000) + "\n  got  " +
+                  got.substr(0, 2000) + "\n";
     }
     std::vector<std::string> keys;
     for (const auto& [k, v] : env->extras) keys.push_back(k);
@@ -83,8 +84,8 @@ TEST_F(WireFixturesTest, StreamEncodingMatchesToStreamDict) {
     }
     StreamFields got = EncodeEnvelopeStream(*env);
     if (got != c.stream_dict) {
-      failures += c.name + ":\n want\n" + ShowFields(c.stream_dict).substr(0, 3000) +
-                  " got\n" + ShowFields(got).substr(0, 3000);
+      failures += c.name + ":\n want\n" + ShowFields(c.stream_dict).substr(0, 3000) + " got\n" +
+                  ShowFields(got).substr(0, 3000);
     }
   }
   EXPECT_EQ(failures, "");
@@ -100,8 +101,7 @@ TEST_F(WireFixturesTest, StreamDecodingMatchesFromStreamDict) {
     }
     std::string got = EncodeEnvelopeJson(*env);
     if (got != c.stream_roundtrip_model_dump_json) {
-      failures += c.name + ":\n  want " +
-                  c.stream_roundtrip_model_dump_json.substr(0, 2000) +
+      failures += c.name + ":\n  want " + c.stream_roundtrip_model_dump_json.substr(0, 2000) +
                   "\n  got  " + got.substr(0, 2000) + "\n";
     }
     // Field order of a stream entry is irrelevant.
@@ -156,8 +156,8 @@ TEST_F(WireFixturesTest, EveryInvalidCaseIsRejectedNamingTheField) {
     std::string msg(env.status().message());
     if (env.status().code() != absl::StatusCode::kInvalidArgument ||
         msg.rfind(c.first_error_field + ": ", 0) != 0) {
-      failures += c.name + ": want an error starting with '" +
-                  c.first_error_field + ": ', got '" + msg + "'\n";
+      failures += c.name + ": want an error starting with '" + c.first_error_field + ": ', got '" +
+                  msg + "'\n";
     }
   }
   EXPECT_EQ(failures, "");
