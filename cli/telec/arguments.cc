@@ -1,0 +1,396 @@
+#include "cli/telec/arguments.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "common/base/strings.h"
+
+namespace teleclaude::mesh::telec {
+namespace {
+
+constexpr OptionSpec kJson{"json", "", "print machine-readable JSON instead of text"};
+
+std::vector<CommandSpec> BuildCommands() {
+  return {
+      {"cartridges list",
+       "",
+       0,
+       0,
+       "list every cartridge the installer knows, system cartridges included",
+       "Status is one of pending, active, rejected, superseded, suspended, failed or\n"
+       "system. A file in cartridges/incoming/ without a registry row is listed as\n"
+       "\"pending (file only)\".",
+       {kJson}},
+      {"cartridges show", "NAME", 1, 1, "show a cartridge's metadata and source", "", {kJson}},
+      {"cartridges activate",
+       "NAME",
+       1,
+       1,
+       "activate a pending cartridge (a human decision of the sovereignty gate)",
+       "",
+       {kJson}},
+      {"cartridges reject",
+       "NAME",
+       1,
+       1,
+       "reject a pending cartridge",
+       "",
+       {{"reason", "TEXT", "why (recorded with the decision)"}, kJson}},
+      {"cartridges publish",
+       "FILE",
+       1,
+       1,
+       "publish a cartridge to the mesh as a cartridge.published event (public)",
+       "The file's content is sent base64-encoded; the author is this computer\n"
+       "(as egress reports it). The name must match ^[a-z0-9][a-z0-9_-]{0,63}$.",
+       {{"name", "NAME", "cartridge name (required)"},
+        {"version", "VERSION", "cartridge version, e.g. 1.0.0 (required)"},
+        {"event-type", "TYPE", "the event type the cartridge handles (default: any)"},
+        {"runtime", "RUNTIME", "runtime of the source (default: lua)"},
+        {"entry-point", "FUNCTION", "function the runtime calls (default: process)"},
+        {"description", "TEXT", "what the cartridge does"},
+        {"dependencies", "A,B", "comma-separated names of cartridges it needs"},
+        kJson}},
+      {"events emit",
+       "TYPE",
+       1,
+       1,
+       "emit an event of TYPE through this computer's pipeline",
+       "Defaults for level, visibility and domain come from the event catalog.",
+       {{"payload", "JSON", "the payload, a JSON object (default: {})"},
+        {"level", "LEVEL", "0-3 or infrastructure, operational, workflow, business"},
+        {"visibility", "VIS", "local, cluster or public"},
+        {"domain", "DOMAIN", "the event's domain"},
+        {"entity", "ENTITY", "the entity the event is about"},
+        {"description", "TEXT", "a human-readable description"},
+        {"idempotency-key", "KEY", "explicit idempotency key"},
+        {"source", "SOURCE", "the event's source (default: this computer's name)"},
+        kJson}},
+      {"events tail",
+       "",
+       0,
+       0,
+       "follow the events egress processes, until Ctrl-C",
+       "One line per event: time, type, level, visibility, source, origin and the\n"
+       "payload (abbreviated). With --json, one JSON object per line.",
+       {{"type", "PREFIX", "only events whose type starts with PREFIX"},
+        {"include-meta", "", "include cartridge.invoked events"},
+        kJson}},
+      {"notifications list",
+       "",
+       0,
+       0,
+       "list notifications, newest first",
+       "",
+       {{"level", "LEVEL", "minimum level: 0-3 or a level name"},
+        {"domain", "DOMAIN", "only this domain"},
+        {"unseen", "", "only notifications no human has seen"},
+        {"seen", "", "only notifications a human has seen"},
+        {"agent-status", "STATUS", "none, claimed or resolved"},
+        {"visibility", "VIS", "local, cluster or public"},
+        {"since", "TIME", "created at or after TIME (ISO 8601)"},
+        {"type", "PREFIX", "only event types starting with PREFIX"},
+        {"limit", "N", "at most N rows (default 50)"},
+        {"offset", "N", "skip the first N rows"},
+        kJson}},
+      {"notifications show", "ID", 1, 1, "show one notification with its payload", "", {kJson}},
+      {"notifications seen", "ID", 1, 1, "mark a notification as seen", "", {kJson}},
+      {"notifications resolve",
+       "ID",
+       1,
+       1,
+       "resolve a notification",
+       "Resolving a cartridge.install_pending notification with\n"
+       "--resolution '{\"decision\":\"approve\"}' activates the cartridge.",
+       {{"resolution", "JSON", "the resolution, a JSON object (default: {})"}, kJson}},
+      {"peers", "", 0, 0, "list the live peers of this computer", "", {kJson}},
+      {"status",
+       "",
+       0,
+       0,
+       "one screen: services up/down, computer and cluster, sovereignty, counters",
+       "Exits with status 3 when a service is down (the screen is printed anyway).",
+       {kJson}},
+  };
+}
+
+std::string Normalize(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
+// The command words below `level` (immediate children), in help order, with
+// whether each is a group.
+std::vector<std::pair<std::string, bool>> Children(std::string_view level) {
+  std::vector<std::pair<std::string, bool>> out;
+  std::string prefix = level.empty() ? "" : Cat(level, " ");
+  for (const CommandSpec& c : AllCommands()) {
+    std::string_view path = c.path;
+    if (!path.starts_with(prefix) || path.size() == prefix.size()) continue;
+    std::string_view rest = path.substr(prefix.size());
+    size_t space = rest.find(' ');
+    std::string word(rest.substr(0, space));
+    bool group = space != std::string_view::npos;
+    if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.first == word; })) {
+      out.emplace_back(word, group);
+    }
+  }
+  return out;
+}
+
+bool IsConfigFlag(const std::string& name, bool* is_bool) {
+  if (name == "flagfile") {
+    *is_bool = false;
+    return true;
+  }
+  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  if (flag == nullptr) return false;
+  // Only the configuration flags of common/config (and flags of our own
+  // code); abseil's and glog's flags are not telec options.
+  if (absl::StrContains(flag->Filename(), "absl/")) return false;
+  *is_bool = flag->IsOfType<bool>();
+  return true;
+}
+
+std::string CommandName(std::string_view level) {
+  return level.empty() ? "telec" : Cat("telec ", level);
+}
+
+}  // namespace
+
+const OptionSpec* CommandSpec::FindOption(std::string_view name) const {
+  std::string wanted = Normalize(name);
+  for (const OptionSpec& o : options) {
+    if (Normalize(o.name) == wanted) return &o;
+  }
+  return nullptr;
+}
+
+const std::vector<CommandSpec>& AllCommands() {
+  static const auto* const kCommands = new std::vector<CommandSpec>(BuildCommands());
+  return *kCommands;
+}
+
+const CommandSpec* FindCommand(std::string_view path) {
+  for (const CommandSpec& c : AllCommands()) {
+    if (c.path == path) return &c;
+  }
+  return nullptr;
+}
+
+bool Invocation::Has(std::string_view option) const {
+  return options.find(std::string(option)) != options.end();
+}
+
+std::optional<std::string> Invocation::Get(std::string_view option) const {
+  auto it = options.find(std::string(option));
+  if (it == options.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Invocation::Switch(std::string_view option) const {
+  std::optional<std::string> v = Get(option);
+  return v && (*v == "true" || *v == "1" || *v == "yes");
+}
+
+Invocation ParseArguments(const std::vector<std::string>& args) {
+  Invocation inv;
+  bool words_done = false;  // a command (leaf) was reached
+  bool options_done = false;
+  auto fail = [&](std::string message) {
+    if (inv.error.empty()) inv.error = std::move(message);
+  };
+  for (size_t i = 0; i < args.size() && inv.error.empty(); ++i) {
+    const std::string& arg = args[i];
+    bool is_option = !options_done && arg.size() >= 2 && arg[0] == '-' && arg != "-";
+    if (!is_option) {
+      if (!words_done) {
+        std::string next = inv.level.empty() ? arg : Cat(inv.level, " ", arg);
+        auto children = Children(inv.level);
+        if (std::none_of(children.begin(), children.end(),
+                         [&](const auto& c) { return c.first == arg; })) {
+          fail(Cat("unknown command \"", arg, "\""));
+          break;
+        }
+        inv.level = std::move(next);
+        inv.command = FindCommand(inv.level);
+        words_done = inv.command != nullptr;
+      } else {
+        inv.args.push_back(arg);
+      }
+      continue;
+    }
+    if (arg == "--") {
+      options_done = true;
+      words_done = words_done || inv.command != nullptr;
+      continue;
+    }
+    std::string_view body(arg);
+    body.remove_prefix(body[1] == '-' ? 2 : 1);
+    std::string name(body);
+    std::optional<std::string> value;
+    if (size_t eq = body.find('='); eq != std::string_view::npos) {
+      name = std::string(body.substr(0, eq));
+      value = std::string(body.substr(eq + 1));
+    }
+    if (name == "help" || name == "h") {
+      inv.help = true;
+      continue;
+    }
+    // The command's own options come first: `cartridges publish --version`
+    // is the cartridge's version, not telec's.
+    if (inv.command != nullptr) {
+      if (const OptionSpec* spec = inv.command->FindOption(name)) {
+        if (spec->value_name.empty()) {
+          if (value && *value != "true" && *value != "false" && *value != "1" && *value != "0" &&
+              *value != "yes" && *value != "no") {
+            fail(Cat("--", spec->name, " is a switch; write --", spec->name, " without a value"));
+            break;
+          }
+          inv.options[std::string(spec->name)] = value.value_or("true");
+        } else {
+          if (!value) {
+            if (i + 1 >= args.size()) {
+              fail(Cat("--", spec->name, " needs a value; write --", spec->name, "=",
+                       spec->value_name));
+              break;
+            }
+            value = args[++i];
+          }
+          inv.options[std::string(spec->name)] = *value;
+        }
+        continue;
+      }
+    }
+    if (name == "version") {
+      inv.version = true;
+      continue;
+    }
+    bool is_bool = false;
+    std::string flag_name = Normalize(name);
+    if (absl::StartsWith(flag_name, "no") && !value) {
+      bool positive_bool = false;
+      if (IsConfigFlag(flag_name.substr(2), &positive_bool) && positive_bool) {
+        inv.config_flags.push_back(Cat("--", flag_name));
+        continue;
+      }
+    }
+    if (IsConfigFlag(flag_name, &is_bool)) {
+      if (!value && !is_bool) {
+        if (i + 1 >= args.size()) {
+          fail(Cat("--", name, " needs a value; write --", name, "=VALUE"));
+          break;
+        }
+        value = args[++i];
+      }
+      inv.config_flags.push_back(value ? Cat("--", flag_name, "=", *value) : Cat("--", flag_name));
+      continue;
+    }
+    if (inv.command == nullptr && !inv.help) {
+      fail(Cat("unknown option ", arg, " before the command; options follow the command words"));
+    } else {
+      fail(Cat("unknown option --", name, " for ", CommandName(inv.level), "; see ",
+               CommandName(inv.level), " --help"));
+    }
+  }
+  if (!inv.error.empty() || inv.help || inv.version) return inv;
+  if (inv.command == nullptr) {
+    fail(inv.level.empty() ? "missing command" : Cat("missing command after \"", inv.level, "\""));
+    return inv;
+  }
+  int n = static_cast<int>(inv.args.size());
+  if (n < inv.command->min_args) {
+    fail(Cat("missing ", inv.command->args, " (", CommandName(inv.level), " ", inv.command->args,
+             ")"));
+  } else if (n > inv.command->max_args) {
+    fail(Cat("unexpected argument \"", inv.args[inv.command->max_args], "\""));
+  }
+  return inv;
+}
+
+std::string UsageText(std::string_view level) {
+  std::string name = CommandName(level);
+  const CommandSpec* command = FindCommand(level);
+  if (command != nullptr) {
+    std::string out = Cat("usage: ", name);
+    if (!command->args.empty()) CatTo(out, " ", command->args);
+    if (!command->options.empty()) CatTo(out, " [options]");
+    CatTo(out, "\n");
+    return out;
+  }
+  std::vector<std::string> words;
+  for (const auto& [word, group] : Children(level)) words.push_back(word);
+  return Cat("usage: ", name, " ", level.empty() ? "COMMAND" : "SUBCOMMAND", " ... [options]",
+             "\n       (", name, " ", absl::StrJoin(words, " | "), ")\n", "run '", name,
+             " --help' for more\n");
+}
+
+std::string HelpText(std::string_view level) {
+  std::string name = CommandName(level);
+  const CommandSpec* command = FindCommand(level);
+  std::string out;
+  if (command != nullptr) {
+    out = Cat("usage: ", name);
+    if (!command->args.empty()) CatTo(out, " ", command->args);
+    if (!command->options.empty()) CatTo(out, " [options]");
+    CatTo(out, "\n\n", command->summary, "\n");
+    if (!command->details.empty()) CatTo(out, "\n", command->details, "\n");
+    if (!command->options.empty()) {
+      CatTo(out, "\noptions:\n");
+      size_t width = 0;
+      std::vector<std::string> lefts;
+      for (const OptionSpec& o : command->options) {
+        std::string left = Cat("--", o.name);
+        if (!o.value_name.empty()) CatTo(left, " ", o.value_name);
+        width = std::max(width, left.size());
+        lefts.push_back(std::move(left));
+      }
+      for (size_t i = 0; i < lefts.size(); ++i) {
+        CatTo(out, "  ", lefts[i], std::string(width - lefts[i].size() + 2, ' '),
+              command->options[i].help, "\n");
+      }
+    }
+  } else {
+    out = Cat("usage: ", name, " ", level.empty() ? "COMMAND" : "SUBCOMMAND", " ... [options]\n");
+    if (level.empty()) {
+      CatTo(out,
+            "\ntelec is the command-line client of one computer of the TeleClaude mesh: it\n"
+            "talks gRPC to telec-egress, telec-ingress and telec-installer.\n");
+    }
+    CatTo(out, "\ncommands:\n");
+    size_t width = 0;
+    std::vector<std::pair<std::string, std::string_view>> rows;
+    for (const CommandSpec& c : AllCommands()) {
+      std::string_view path = c.path;
+      if (!level.empty() &&
+          !(path.starts_with(level) && path.size() > level.size() && path[level.size()] == ' ')) {
+        continue;
+      }
+      std::string left(path);
+      if (!c.args.empty()) CatTo(left, " ", c.args);
+      width = std::max(width, left.size());
+      rows.emplace_back(std::move(left), c.summary);
+    }
+    for (const auto& [left, summary] : rows) {
+      CatTo(out, "  ", left, std::string(width - left.size() + 2, ' '), summary, "\n");
+    }
+    CatTo(out, "\nrun 'telec COMMAND --help' for the options of a command.\n");
+  }
+  CatTo(out,
+        "\nconfiguration (flags, or TELEC_<FLAG> environment variables; flags win):\n"
+        "  --egress_addr HOST:PORT     telec-egress    (default 127.0.0.1:50051)\n"
+        "  --ingress_addr HOST:PORT    telec-ingress   (default 127.0.0.1:50052)\n"
+        "  --installer_addr HOST:PORT  telec-installer (default 127.0.0.1:50053)\n"
+        "  --computer_name NAME        this computer (used when egress cannot say)\n"
+        "  --flagfile FILE             read flags from FILE, one per line\n"
+        "\nexit status: 0 ok, 1 the service refused (unknown name, wrong state),\n"
+        "2 bad command line or input, 3 a service cannot be reached.\n");
+  return out;
+}
+
+}  // namespace teleclaude::mesh::telec

@@ -1,0 +1,236 @@
+// telec cartridges list | show | activate | reject | publish.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/telec/commands.h"
+#include "cli/telec/format.h"
+#include "cli/telec/input.h"
+#include "cli/telec/json_out.h"
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+
+namespace teleclaude::mesh::telec {
+namespace {
+
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string StatusCell(const v1::Cartridge& c) {
+  std::string status(CartridgeStatusName(c.status()));
+  if (c.unregistered_file()) CatTo(status, " (file only)");
+  return status;
+}
+
+void PrintCartridgeJson(CommandContext& ctx, const v1::Cartridge& c, bool with_source) {
+  JsonOut json;
+  WriteCartridge(c, with_source, json);
+  ctx.out << json.Take() << "\n";
+}
+
+// One line for activate / reject.
+std::string Describe(const v1::Cartridge& c) {
+  std::string out = Cat("cartridge ", c.name());
+  if (!c.version().empty()) CatTo(out, " ", c.version());
+  if (!c.author().empty()) CatTo(out, " by ", c.author());
+  return out;
+}
+
+}  // namespace
+
+absl::Status CartridgesList(CommandContext& ctx) {
+  v1::ListCartridgesResponse response;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status =
+      ctx.clients.installer().ListCartridges(context.get(), v1::ListCartridgesRequest(), &response);
+  if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  if (ctx.json()) {
+    JsonOut json;
+    json.BeginArray();
+    for (const v1::Cartridge& c : response.cartridges()) WriteCartridge(c, false, json);
+    json.EndArray();
+    ctx.out << json.Take() << "\n";
+    return absl::OkStatus();
+  }
+  if (response.cartridges().empty()) {
+    ctx.out << "no cartridges\n";
+    return absl::OkStatus();
+  }
+  Table table({"NAME", "STATUS", "VERSION", "AUTHOR", "INVOCATIONS", "LAST INVOKED"});
+  for (const v1::Cartridge& c : response.cartridges()) {
+    table.AddRow({c.name(), StatusCell(c), OrDash(c.version()), OrDash(c.author()),
+                  Count(c.invocation_count()),
+                  RelativeTimestamp(c.last_invoked_at(), ctx.now, "never")});
+  }
+  ctx.out << table.Render();
+  return absl::OkStatus();
+}
+
+absl::Status CartridgesShow(CommandContext& ctx) {
+  v1::GetCartridgeRequest request;
+  request.set_name(ctx.invocation.args[0]);
+  v1::Cartridge c;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.installer().GetCartridge(context.get(), request, &c);
+  if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  if (ctx.json()) {
+    PrintCartridgeJson(ctx, c, true);
+    return absl::OkStatus();
+  }
+  Table fields({"", ""});
+  auto row = [&](std::string key, std::string value) {
+    fields.AddRow({std::move(key), std::move(value)});
+  };
+  row("name:", c.name());
+  row("status:", StatusCell(c));
+  row("version:", OrDash(c.version()));
+  row("author:", OrDash(c.author()));
+  row("event type:", c.event_type().empty() ? "(any)" : c.event_type());
+  row("runtime:", Cat(OrDash(c.runtime()),
+                      c.entry_point().empty() ? "" : Cat(", entry point ", c.entry_point())));
+  row("dependencies:", c.dependencies().empty() ? "-" : absl::StrJoin(c.dependencies(), ", "));
+  row("description:", OrDash(c.description()));
+  row("published by:", OrDash(c.source_computer()));
+  if (!c.decided_by().empty() || !c.decided_at().empty()) {
+    std::string decided = Cat("by ", OrDash(c.decided_by()));
+    if (!c.decided_at().empty()) {
+      CatTo(decided, ", ", RelativeTimestamp(c.decided_at(), ctx.now));
+    }
+    row("decided:", decided);
+  }
+  if (!c.reason().empty()) row("reason:", c.reason());
+  row("invocations:", Cat(Count(c.invocation_count()), ", last ",
+                          RelativeTimestamp(c.last_invoked_at(), ctx.now, "never")));
+  if (!c.created_at().empty()) row("created:", RelativeTimestamp(c.created_at(), ctx.now));
+  if (!c.notification_ids().empty()) {
+    row("notifications:", absl::StrJoin(c.notification_ids(), ", "));
+  }
+  row("sha256:", OrDash(c.sha256()));
+  std::string text = fields.Render();
+  // The header row of a two-column table without titles is blank.
+  text.erase(0, text.find('\n') + 1);
+  ctx.out << text;
+  if (c.source().empty()) {
+    ctx.out << "source: (not available)\n";
+  } else {
+    ctx.out << "source:\n" << c.source();
+    if (c.source().back() != '\n') ctx.out << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CartridgesActivate(CommandContext& ctx) {
+  v1::ActivateRequest request;
+  request.set_name(ctx.invocation.args[0]);
+  request.set_decided_by("human");
+  v1::Cartridge c;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.installer().Activate(context.get(), request, &c);
+  if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  if (ctx.json()) {
+    PrintCartridgeJson(ctx, c, false);
+  } else {
+    ctx.out << "activated " << Describe(c) << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CartridgesReject(CommandContext& ctx) {
+  v1::RejectRequest request;
+  request.set_name(ctx.invocation.args[0]);
+  request.set_decided_by("human");
+  request.set_reason(ctx.invocation.Get("reason").value_or(""));
+  v1::Cartridge c;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.installer().Reject(context.get(), request, &c);
+  if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  if (ctx.json()) {
+    PrintCartridgeJson(ctx, c, false);
+  } else {
+    ctx.out << "rejected " << Describe(c) << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CartridgesPublish(CommandContext& ctx) {
+  const Invocation& inv = ctx.invocation;
+  PublishRequest request;
+  std::optional<std::string> name = inv.Get("name");
+  if (!name) {
+    return absl::InvalidArgumentError("--name is required; e.g. --name=my-filter");
+  }
+  TM_RETURN_IF_ERROR(ValidateCartridgeName(*name));
+  request.name = *name;
+  request.version = inv.Get("version").value_or("");
+  if (request.version.empty()) {
+    return absl::InvalidArgumentError("--version is required; e.g. --version=1.0.0");
+  }
+  request.event_type = inv.Get("event-type").value_or("");
+  request.runtime = inv.Get("runtime").value_or("lua");
+  if (request.runtime.empty()) {
+    return absl::InvalidArgumentError("--runtime is empty; e.g. --runtime=lua");
+  }
+  request.entry_point = inv.Get("entry-point").value_or("process");
+  request.description = inv.Get("description").value_or("");
+  if (std::optional<std::string> deps = inv.Get("dependencies")) {
+    for (absl::string_view d : absl::StrSplit(*deps, ',', absl::SkipWhitespace())) {
+      request.dependencies.emplace_back(d);
+    }
+  }
+  TM_ASSIGN_OR_RETURN(request.source,
+                      ReadCartridgeFile(inv.args[0], ctx.config.max_cartridge_bytes));
+
+  // The author is this computer as the mesh knows it: ask egress.
+  v1::StatsResponse stats;
+  {
+    auto context = ctx.clients.NewContext();
+    grpc::Status status = ctx.clients.egress().Stats(context.get(), v1::StatsRequest(), &stats);
+    if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
+  }
+  request.author = stats.computer_name().empty() ? ctx.config.computer_name : stats.computer_name();
+
+  v1::EmitRequest emit;
+  emit.set_event("cartridge.published");
+  emit.set_payload_json(BuildPublishPayload(request));
+  emit.set_visibility(v1::EVENT_VISIBILITY_PUBLIC);
+  emit.set_description(
+      Cat("cartridge ", request.name, " ", request.version, " published by ", request.author));
+  emit.set_entity(Cat("cartridge:", request.name));
+  v1::EmitResponse response;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.egress().Emit(context.get(), emit, &response);
+  if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
+  const v1::EventOutcome& outcome = response.outcome();
+  if (ctx.json()) {
+    JsonOut json;
+    WriteOutcome(outcome, json);
+    ctx.out << json.Take() << "\n";
+  }
+  switch (outcome.status()) {
+    case v1::OUTCOME_PROCESSED:
+      if (!ctx.json()) {
+        ctx.out << "published cartridge " << request.name << " " << request.version << " by "
+                << request.author << " (" << request.source.size()
+                << " bytes, cartridge.published, public)";
+        if (outcome.notification_id() != 0) {
+          ctx.out << ", notification " << outcome.notification_id();
+        }
+        ctx.out << "\n";
+      }
+      return absl::OkStatus();
+    case v1::OUTCOME_DROPPED:
+      return absl::AlreadyExistsError(
+          Cat("not published: ",
+              outcome.dropped_by() == "dedup"
+                  ? Cat("cartridge ", request.name, " ", request.version, " by ", request.author,
+                        " was already published; publish a new --version")
+                  : Cat("dropped by cartridge ", outcome.dropped_by())));
+    case v1::OUTCOME_DUPLICATE:
+      return absl::AlreadyExistsError("not published: egress saw this event already");
+    case v1::OUTCOME_INVALID:
+    default:
+      return absl::InvalidArgumentError(Cat("egress rejected the event: ", outcome.error()));
+  }
+}
+
+}  // namespace teleclaude::mesh::telec

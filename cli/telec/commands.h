@@ -1,0 +1,44 @@
+// The telec commands, one function per command of arguments.cc's tree.
+// Each prints its result (a table, a confirmation line, or --json) to
+// ctx.out and returns OK, or returns an error in plain words (see
+// command_context.h). They call the services through ctx.clients only.
+#ifndef TELECLAUDE_MESH_CLI_TELEC_COMMANDS_H_
+#define TELECLAUDE_MESH_CLI_TELEC_COMMANDS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "cli/telec/command_context.h"
+#include "teleclaude/mesh/v1/pipeline.pb.h"
+
+namespace teleclaude::mesh::telec {
+
+// cartridges_command.cc
+absl::Status CartridgesList(CommandContext& ctx);
+absl::Status CartridgesShow(CommandContext& ctx);
+absl::Status CartridgesActivate(CommandContext& ctx);
+absl::Status CartridgesReject(CommandContext& ctx);
+absl::Status CartridgesPublish(CommandContext& ctx);
+
+// events_command.cc
+absl::Status EventsEmit(CommandContext& ctx);
+// Follows WatchEvents until SIGINT / SIGTERM (then OK) or the stream ends.
+absl::Status EventsTail(CommandContext& ctx);
+// One human line of `events tail` (local clock time, no newline).
+std::string FormatTailLine(const v1::WatchedEvent& event);
+
+// notifications_command.cc
+absl::Status NotificationsList(CommandContext& ctx);
+absl::Status NotificationsShow(CommandContext& ctx);
+absl::Status NotificationsSeen(CommandContext& ctx);
+absl::Status NotificationsResolve(CommandContext& ctx);
+
+// status_command.cc
+absl::Status Peers(CommandContext& ctx);
+// Prints the screen even when a service is down; then returns UNAVAILABLE
+// naming the services that are down.
+absl::Status Status(CommandContext& ctx);
+
+}  // namespace teleclaude::mesh::telec
+
+#endif  // TELECLAUDE_MESH_CLI_TELEC_COMMANDS_H_

@@ -1,0 +1,209 @@
+#include "cli/telec/json_out.h"
+
+#include <utility>
+
+#include "cli/telec/format.h"
+#include "common/envelope/json_text.h"
+#include "glog/logging.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace teleclaude::mesh::telec {
+
+struct JsonOut::Impl {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer{buffer};
+};
+
+JsonOut::JsonOut() : impl_(std::make_unique<Impl>()) {}
+JsonOut::~JsonOut() = default;
+
+JsonOut& JsonOut::BeginObject() {
+  CHECK(impl_->writer.StartObject());
+  return *this;
+}
+JsonOut& JsonOut::EndObject() {
+  CHECK(impl_->writer.EndObject());
+  return *this;
+}
+JsonOut& JsonOut::BeginArray() {
+  CHECK(impl_->writer.StartArray());
+  return *this;
+}
+JsonOut& JsonOut::EndArray() {
+  CHECK(impl_->writer.EndArray());
+  return *this;
+}
+JsonOut& JsonOut::Key(std::string_view key) {
+  CHECK(impl_->writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+  return *this;
+}
+JsonOut& JsonOut::String(std::string_view value) {
+  CHECK(impl_->writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size())));
+  return *this;
+}
+JsonOut& JsonOut::Int(int64_t value) {
+  CHECK(impl_->writer.Int64(value));
+  return *this;
+}
+JsonOut& JsonOut::Bool(bool value) {
+  CHECK(impl_->writer.Bool(value));
+  return *this;
+}
+JsonOut& JsonOut::Null() {
+  CHECK(impl_->writer.Null());
+  return *this;
+}
+JsonOut& JsonOut::OptionalString(const std::optional<std::string>& value) {
+  return value ? String(*value) : Null();
+}
+JsonOut& JsonOut::Raw(std::string_view json_text, std::string_view empty_as) {
+  if (json_text.empty()) json_text = empty_as;
+  // Canonical text is strict JSON (non-finite floats become null).
+  absl::StatusOr<std::string> canonical = json::Canonicalize(json_text);
+  if (!canonical.ok()) return String(json_text);
+  CHECK(impl_->writer.RawValue(canonical->data(), canonical->size(), rapidjson::kObjectType));
+  return *this;
+}
+
+std::string JsonOut::Take() {
+  CHECK(impl_->writer.IsComplete()) << "incomplete JSON value";
+  return std::string(impl_->buffer.GetString(), impl_->buffer.GetSize());
+}
+
+void WriteEnvelope(const v1::EventEnvelope& e, JsonOut& out) {
+  out.BeginObject();
+  out.Key("event").String(e.event());
+  out.Key("version").Int(e.version());
+  out.Key("source").String(e.source());
+  out.Key("timestamp").String(e.timestamp());
+  out.Key("idempotency_key")
+      .OptionalString(e.has_idempotency_key() ? std::optional(e.idempotency_key()) : std::nullopt);
+  out.Key("level").Int(static_cast<int>(e.level()));
+  out.Key("domain").String(e.domain());
+  out.Key("entity").OptionalString(e.has_entity() ? std::optional(e.entity()) : std::nullopt);
+  out.Key("description").String(e.description());
+  out.Key("visibility").String(VisibilityName(e.visibility()));
+  out.Key("payload").Raw(e.payload_json(), "{}");
+  out.Key("actions").Raw(e.has_actions_json() ? e.actions_json() : "null");
+  out.Key("terminal_when")
+      .OptionalString(e.has_terminal_when() ? std::optional(e.terminal_when()) : std::nullopt);
+  out.Key("resolution_shape")
+      .Raw(e.has_resolution_shape_json() ? e.resolution_shape_json() : "null");
+  if (!e.extra_json().empty()) out.Key("extra").Raw(e.extra_json(), "{}");
+  out.EndObject();
+}
+
+void WriteCartridge(const v1::Cartridge& c, bool with_source, JsonOut& out) {
+  out.BeginObject();
+  out.Key("name").String(c.name());
+  out.Key("status").String(CartridgeStatusName(c.status()));
+  out.Key("unregistered_file").Bool(c.unregistered_file());
+  out.Key("version").String(c.version());
+  out.Key("author").String(c.author());
+  out.Key("event_type").String(c.event_type());
+  out.Key("runtime").String(c.runtime());
+  out.Key("entry_point").String(c.entry_point());
+  out.Key("dependencies").BeginArray();
+  for (const std::string& d : c.dependencies()) out.String(d);
+  out.EndArray();
+  out.Key("description").String(c.description());
+  out.Key("sha256").String(c.sha256());
+  out.Key("source_computer").String(c.source_computer());
+  out.Key("decided_by").String(c.decided_by());
+  out.Key("decided_at").String(c.decided_at());
+  out.Key("reason").String(c.reason());
+  out.Key("invocation_count").Int(c.invocation_count());
+  out.Key("last_invoked_at").String(c.last_invoked_at());
+  out.Key("notification_ids").BeginArray();
+  for (int64_t id : c.notification_ids()) out.Int(id);
+  out.EndArray();
+  out.Key("created_at").String(c.created_at());
+  if (with_source) out.Key("source").String(c.source());
+  out.EndObject();
+}
+
+void WriteNotification(const v1::Notification& n, JsonOut& out) {
+  auto opt = [](bool has, const std::string& v) {
+    return has ? std::optional<std::string>(v) : std::nullopt;
+  };
+  out.BeginObject();
+  out.Key("id").Int(n.id());
+  out.Key("event_type").String(n.event_type());
+  out.Key("version").Int(n.version());
+  out.Key("source").String(n.source());
+  out.Key("level").Int(static_cast<int>(n.level()));
+  out.Key("domain").String(n.domain());
+  out.Key("visibility").String(VisibilityName(n.visibility()));
+  out.Key("entity").OptionalString(opt(n.has_entity(), n.entity()));
+  out.Key("description").String(n.description());
+  out.Key("payload").Raw(n.payload_json(), "{}");
+  out.Key("idempotency_key").OptionalString(opt(n.has_idempotency_key(), n.idempotency_key()));
+  out.Key("human_status").String(HumanStatusName(n.human_status()));
+  out.Key("agent_status").String(AgentStatusName(n.agent_status()));
+  out.Key("agent_id").OptionalString(opt(n.has_agent_id(), n.agent_id()));
+  out.Key("resolution").Raw(n.has_resolution_json() ? n.resolution_json() : "null");
+  out.Key("created_at").String(n.created_at());
+  out.Key("updated_at").String(n.updated_at());
+  out.Key("seen_at").OptionalString(opt(n.has_seen_at(), n.seen_at()));
+  out.Key("claimed_at").OptionalString(opt(n.has_claimed_at(), n.claimed_at()));
+  out.Key("resolved_at").OptionalString(opt(n.has_resolved_at(), n.resolved_at()));
+  out.Key("actionable").Bool(n.actionable());
+  out.EndObject();
+}
+
+void WriteOutcome(const v1::EventOutcome& o, JsonOut& out) {
+  out.BeginObject();
+  out.Key("status").String(OutcomeName(o.status()));
+  out.Key("dropped_by").String(o.dropped_by());
+  out.Key("error").String(o.error());
+  out.Key("notification_id").Int(o.notification_id());
+  out.Key("envelope");
+  if (o.has_envelope()) {
+    WriteEnvelope(o.envelope(), out);
+  } else {
+    out.Null();
+  }
+  out.EndObject();
+}
+
+void WriteWatchedEvent(const v1::WatchedEvent& w, JsonOut& out) {
+  out.BeginObject();
+  out.Key("processed_at").String(w.processed_at());
+  out.Key("status").String(OutcomeName(w.status()));
+  out.Key("dropped_by").String(w.dropped_by());
+  out.Key("origin").String(OriginName(w.origin()));
+  out.Key("source_computer").String(w.source_computer());
+  out.Key("envelope");
+  WriteEnvelope(w.envelope(), out);
+  out.EndObject();
+}
+
+void WritePeers(const v1::ListPeersResponse& p, JsonOut& out) {
+  out.BeginObject();
+  out.Key("computer_name").String(p.computer_name());
+  out.Key("cluster");
+  if (p.cluster().empty()) {
+    out.Null();
+  } else {
+    out.String(p.cluster());
+  }
+  out.Key("peers").BeginArray();
+  for (const v1::Peer& peer : p.peers()) {
+    out.BeginObject();
+    out.Key("name").String(peer.name());
+    out.Key("cluster");
+    if (peer.cluster().empty()) {
+      out.Null();
+    } else {
+      out.String(peer.cluster());
+    }
+    out.Key("last_seen").String(peer.last_seen());
+    out.Key("cluster_peer").Bool(peer.cluster_peer());
+    out.EndObject();
+  }
+  out.EndArray();
+  out.EndObject();
+}
+
+}  // namespace teleclaude::mesh::telec

@@ -1,0 +1,292 @@
+// telec peers | status.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/telec/commands.h"
+#include "cli/telec/format.h"
+#include "cli/telec/json_out.h"
+#include "common/base/strings.h"
+
+namespace teleclaude::mesh::telec {
+namespace {
+
+constexpr absl::Duration kHealthTimeout = absl::Seconds(2);
+
+struct ServiceState {
+  Service service;
+  absl::Status health;
+};
+
+std::string Line(std::string_view key, std::string_view value) {
+  std::string out(key);
+  out.resize(std::max<size_t>(out.size() + 1, 13), ' ');
+  return Cat(out, value, "\n");
+}
+
+std::string Forwarded(const v1::StatsResponse& stats) {
+  std::map<std::string, int64_t> sorted(stats.forwarded_per_peer().begin(),
+                                        stats.forwarded_per_peer().end());
+  if (sorted.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const auto& [peer, n] : sorted) parts.push_back(Cat(peer, " ", Count(n)));
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace
+
+absl::Status Peers(CommandContext& ctx) {
+  v1::ListPeersResponse response;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status =
+      ctx.clients.egress().ListPeers(context.get(), v1::ListPeersRequest(), &response);
+  if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
+  if (ctx.json()) {
+    JsonOut json;
+    WritePeers(response, json);
+    ctx.out << json.Take() << "\n";
+    return absl::OkStatus();
+  }
+  ctx.out << "this computer: " << response.computer_name() << ", "
+          << (response.cluster().empty() ? "no cluster" : Cat("cluster ", response.cluster()))
+          << "\n";
+  if (response.peers().empty()) {
+    ctx.out << "no live peers\n";
+    return absl::OkStatus();
+  }
+  Table table({"PEER", "CLUSTER", "LAST SEEN", "CLUSTER PEER"});
+  for (const v1::Peer& peer : response.peers()) {
+    table.AddRow({peer.name(), peer.cluster().empty() ? "-" : peer.cluster(),
+                  RelativeTimestamp(peer.last_seen(), ctx.now, "-"),
+                  peer.cluster_peer() ? "yes" : "no"});
+  }
+  ctx.out << table.Render();
+  return absl::OkStatus();
+}
+
+absl::Status Status(CommandContext& ctx) {
+  std::vector<ServiceState> services;
+  for (Service s : {Service::kEgress, Service::kIngress, Service::kInstaller}) {
+    services.push_back({s, ctx.clients.CheckHealth(s, kHealthTimeout)});
+  }
+  auto up = [&](Service s) { return services[static_cast<int>(s)].health.ok(); };
+  // What each service tells about itself; nullopt when it is down or the
+  // call failed (the error is kept for the screen).
+  std::optional<v1::StatsResponse> stats;
+  std::optional<v1::ListPeersResponse> peers;
+  std::optional<v1::GetStatsResponse> installer;
+  std::optional<v1::IngressStatusResponse> ingress;
+  std::vector<std::string> errors;
+  auto note = [&](Service s, const grpc::Status& status) {
+    absl::Status explained = ctx.clients.Explain(s, status);
+    errors.emplace_back(ToStd(explained.message()));
+  };
+  if (up(Service::kEgress)) {
+    v1::StatsResponse r;
+    auto c1 = ctx.clients.NewContext();
+    grpc::Status s1 = ctx.clients.egress().Stats(c1.get(), v1::StatsRequest(), &r);
+    if (s1.ok())
+      stats = r;
+    else
+      note(Service::kEgress, s1);
+    v1::ListPeersResponse p;
+    auto c2 = ctx.clients.NewContext();
+    grpc::Status s2 = ctx.clients.egress().ListPeers(c2.get(), v1::ListPeersRequest(), &p);
+    if (s2.ok())
+      peers = p;
+    else
+      note(Service::kEgress, s2);
+  }
+  if (up(Service::kInstaller)) {
+    v1::GetStatsResponse r;
+    auto c = ctx.clients.NewContext();
+    grpc::Status s = ctx.clients.installer().GetStats(c.get(), v1::GetStatsRequest(), &r);
+    if (s.ok())
+      installer = r;
+    else
+      note(Service::kInstaller, s);
+  }
+  if (up(Service::kIngress)) {
+    v1::IngressStatusResponse r;
+    auto c = ctx.clients.NewContext();
+    grpc::Status s = ctx.clients.ingress().Status(c.get(), v1::IngressStatusRequest(), &r);
+    if (s.ok())
+      ingress = r;
+    else
+      note(Service::kIngress, s);
+  }
+  std::vector<std::string> down;
+  for (const ServiceState& s : services) {
+    if (!s.health.ok()) down.emplace_back(ServiceName(s.service));
+  }
+  std::string computer = stats ? stats->computer_name() : ctx.config.computer_name;
+  std::string cluster =
+      stats ? stats->cluster() : (ctx.config.cluster ? *ctx.config.cluster : std::string());
+
+  if (ctx.json()) {
+    JsonOut j;
+    j.BeginObject();
+    j.Key("computer_name").String(computer);
+    j.Key("cluster");
+    if (cluster.empty())
+      j.Null();
+    else
+      j.String(cluster);
+    j.Key("services").BeginArray();
+    for (const ServiceState& s : services) {
+      j.BeginObject();
+      j.Key("name").String(ServiceName(s.service));
+      j.Key("address").String(ctx.clients.address(s.service));
+      j.Key("up").Bool(s.health.ok());
+      j.Key("error");
+      if (s.health.ok())
+        j.Null();
+      else
+        j.String(ToStd(s.health.message()));
+      j.EndObject();
+    }
+    j.EndArray();
+    j.Key("peers");
+    if (peers) {
+      int cluster_peers = 0;
+      for (const v1::Peer& p : peers->peers()) cluster_peers += p.cluster_peer() ? 1 : 0;
+      j.BeginObject().Key("live").Int(peers->peers_size()).Key("cluster").Int(cluster_peers);
+      j.EndObject();
+    } else {
+      j.Null();
+    }
+    j.Key("sovereignty_level");
+    if (installer)
+      j.String(installer->sovereignty_level());
+    else
+      j.Null();
+    j.Key("pending_count");
+    if (installer)
+      j.Int(installer->pending_count());
+    else
+      j.Null();
+    j.Key("outbox_depth");
+    if (stats)
+      j.Int(stats->outbox_depth());
+    else
+      j.Null();
+    j.Key("pipeline");
+    if (stats) {
+      j.BeginObject();
+      j.Key("inputs_processed").Int(stats->inputs_processed());
+      j.Key("inputs_duplicate").Int(stats->inputs_duplicate());
+      j.Key("inputs_invalid").Int(stats->inputs_invalid());
+      j.Key("local_stream_lag").Int(stats->local_stream_lag());
+      j.Key("outbox_depth").Int(stats->outbox_depth());
+      j.Key("outbox_dropped").Int(stats->outbox_dropped());
+      j.Key("invocations_unsent").Int(stats->invocations_unsent());
+      j.Key("pushes_unsent").Int(stats->pushes_unsent());
+      j.Key("forwarded_per_peer").BeginObject();
+      std::map<std::string, int64_t> sorted(stats->forwarded_per_peer().begin(),
+                                            stats->forwarded_per_peer().end());
+      for (const auto& [peer, n] : sorted) j.Key(peer).Int(n);
+      j.EndObject();
+      j.EndObject();
+    } else {
+      j.Null();
+    }
+    j.Key("ingress");
+    if (ingress) {
+      j.BeginObject();
+      j.Key("trust_mode").String(ingress->trust_mode());
+      j.Key("received").Int(ingress->received());
+      j.Key("accepted").Int(ingress->accepted());
+      j.Key("flagged").Int(ingress->flagged());
+      j.Key("quarantined").Int(ingress->quarantined());
+      j.Key("malformed").Int(ingress->malformed());
+      j.Key("non_mesh_ignored").Int(ingress->non_mesh_ignored());
+      j.Key("lag").Int(ingress->lag());
+      j.Key("rejected_by_reason").BeginObject();
+      std::map<std::string, int64_t> sorted(ingress->rejected_by_reason().begin(),
+                                            ingress->rejected_by_reason().end());
+      for (const auto& [reason, n] : sorted) j.Key(reason).Int(n);
+      j.EndObject();
+      j.EndObject();
+    } else {
+      j.Null();
+    }
+    j.Key("errors").BeginArray();
+    for (const std::string& e : errors) j.String(e);
+    j.EndArray();
+    j.EndObject();
+    ctx.out << j.Take() << "\n";
+  } else {
+    std::string out;
+    out += Line("computer",
+                Cat(computer, ", ", cluster.empty() ? "no cluster" : Cat("cluster ", cluster),
+                    stats ? "" : " (from the configuration; egress is down)"));
+    Table table({"", "", "", ""});
+    for (const ServiceState& s : services) {
+      table.AddRow({std::string(ServiceName(s.service)), ctx.clients.address(s.service),
+                    s.health.ok() ? "up" : "DOWN",
+                    s.health.ok() ? ""
+                    : s.health.code() == absl::StatusCode::kUnavailable
+                        ? "not reachable"
+                        : std::string(ToStd(s.health.message()))});
+    }
+    std::string rows = table.Render();
+    rows.erase(0, rows.find('\n') + 1);
+    bool first = true;
+    for (absl::string_view row : absl::StrSplit(rows, '\n', absl::SkipEmpty())) {
+      out += Line(first ? "services" : "", ToStd(row));
+      first = false;
+    }
+    if (peers) {
+      int cluster_peers = 0;
+      for (const v1::Peer& p : peers->peers()) cluster_peers += p.cluster_peer() ? 1 : 0;
+      out += Line("peers", Cat(peers->peers_size(), " live, ", cluster_peers, " in this cluster"));
+    } else {
+      out += Line("peers", "unknown (egress is down)");
+    }
+    if (installer) {
+      out +=
+          Line("sovereignty",
+               Cat(installer->sovereignty_level(), ", ", installer->pending_count(), " cartridge",
+                   installer->pending_count() == 1 ? "" : "s", " pending (promotion after ",
+                   installer->promotion_threshold(), " invocations)"));
+    } else {
+      out += Line("sovereignty", "unknown (installer is down)");
+    }
+    if (stats) {
+      out += Line("pipeline", Cat("processed ", Count(stats->inputs_processed()), ", duplicate ",
+                                  Count(stats->inputs_duplicate()), ", invalid ",
+                                  Count(stats->inputs_invalid()), ", local stream lag ",
+                                  Count(stats->local_stream_lag())));
+      out +=
+          Line("outbox", Cat("depth ", Count(stats->outbox_depth()), ", dropped ",
+                             Count(stats->outbox_dropped()), "; forwarded: ", Forwarded(*stats)));
+    } else {
+      out += Line("pipeline", "unknown (egress is down)");
+      out += Line("outbox", "unknown (egress is down)");
+    }
+    if (ingress) {
+      out +=
+          Line("ingress", Cat("received ", Count(ingress->received()), ", accepted ",
+                              Count(ingress->accepted()), ", flagged ", Count(ingress->flagged()),
+                              ", quarantined ", Count(ingress->quarantined()), ", malformed ",
+                              Count(ingress->malformed()), ", lag ", Count(ingress->lag()),
+                              " (trust mode ", ingress->trust_mode(), ")"));
+    } else {
+      out += Line("ingress", "unknown (ingress is down)");
+    }
+    for (const std::string& e : errors) out += Line("error", e);
+    ctx.out << out;
+  }
+  if (!down.empty()) {
+    return absl::UnavailableError(
+        Cat(down.size(), " of 3 services ", down.size() == 1 ? "is" : "are",
+            " down: ", absl::StrJoin(down, ", "), " (start them with deploy/run-local.sh)"));
+  }
+  if (!errors.empty()) return absl::UnknownError(errors.front());
+  return absl::OkStatus();
+}
+
+}  // namespace teleclaude::mesh::telec
