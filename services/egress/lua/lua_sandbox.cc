@@ -1,0 +1,240 @@
+#include "services/egress/lua/lua_sandbox.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "glog/logging.h"
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+constexpr int kMaxHookInterval = 1000;
+
+// What lua_pcall runs: the body, inside the protected call.
+struct ProtectedCall {
+  absl::FunctionRef<absl::Status(lua_State*)>* body;
+  absl::Status status;
+};
+
+int RunProtected(lua_State* state) {
+  auto* call = static_cast<ProtectedCall*>(lua_touserdata(state, 1));
+  lua_settop(state, 0);
+  call->status = (*call->body)(state);
+  return 0;
+}
+
+std::string ErrorObjectText(lua_State* state) {
+  int type = lua_type(state, -1);
+  if (type == LUA_TSTRING || type == LUA_TNUMBER) {
+    size_t size = 0;
+    const char* text = lua_tolstring(state, -1, &size);
+    return std::string(text, size);
+  }
+  return Cat("(error object is a ", lua_typename(state, type), " value)");
+}
+
+}  // namespace
+
+LuaSandbox::LuaSandbox(std::string name, LuaLimits limits)
+    : name_(std::move(name)),
+      limits_(limits),
+      hook_interval_(static_cast<int>(std::min<int64_t>(kMaxHookInterval, limits.instructions))) {}
+
+LuaSandbox::~LuaSandbox() {
+  if (state_ == nullptr) return;
+  // Finalizers a script set up (__gc) would run now, outside any call: let
+  // them not run a single instruction.
+  limit_error_ = "the Lua state is closing";
+  lua_sethook(state_, &CountHook, LUA_MASKCOUNT, 1);
+  lua_close(state_);
+}
+
+absl::StatusOr<std::unique_ptr<LuaSandbox>> LuaSandbox::Create(std::string name, LuaLimits limits) {
+  if (limits.instructions <= 0) {
+    return absl::InvalidArgumentError(
+        Cat("lua limits: instructions must be positive, got ", limits.instructions));
+  }
+  if (limits.wall_time <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(Cat("lua limits: wall_time must be positive, got ",
+                                          absl::FormatDuration(limits.wall_time)));
+  }
+  if (limits.memory_bytes == 0) {
+    return absl::InvalidArgumentError("lua limits: memory_bytes must be positive");
+  }
+  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(std::move(name), limits));
+  sandbox->state_ = lua_newstate(&LuaSandbox::Allocate, sandbox.get());
+  if (sandbox->state_ == nullptr) {
+    return absl::ResourceExhaustedError(
+        Cat("memory limit of ", limits.memory_bytes, " bytes is too small for a Lua state"));
+  }
+  *static_cast<LuaSandbox**>(lua_getextraspace(sandbox->state_)) = sandbox.get();
+  lua_atpanic(sandbox->state_, &LuaSandbox::Panic);
+  lua_sethook(sandbox->state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, sandbox->hook_interval_);
+  TM_RETURN_IF_ERROR(sandbox->OpenLibraries());
+  return sandbox;
+}
+
+LuaSandbox* LuaSandbox::FromState(lua_State* state) {
+  return *static_cast<LuaSandbox**>(lua_getextraspace(state));
+}
+
+void* LuaSandbox::Allocate(void* ud, void* ptr, size_t old_size, size_t new_size) {
+  auto* self = static_cast<LuaSandbox*>(ud);
+  // For a new block Lua passes the object type in old_size.
+  const size_t old = ptr == nullptr ? 0 : old_size;
+  if (new_size == 0) {
+    std::free(ptr);
+    self->memory_in_use_ -= old;
+    return nullptr;
+  }
+  if (new_size > old) {
+    const size_t limit = self->limits_.memory_bytes;
+    const size_t room = self->memory_in_use_ >= limit ? 0 : limit - self->memory_in_use_;
+    if (new_size - old > room) {
+      self->memory_limit_hit_ = true;
+      return nullptr;  // Lua collects garbage once and retries, then raises
+    }
+  }
+  void* block = std::realloc(ptr, new_size);
+  if (block == nullptr) return nullptr;
+  self->memory_in_use_ = self->memory_in_use_ - old + new_size;
+  return block;
+}
+
+void LuaSandbox::CountHook(lua_State* state, lua_Debug* /*debug*/) {
+  LuaSandbox* self = FromState(state);
+  if (self->limit_error_.empty()) {
+    self->instructions_run_ += self->hook_interval_;
+    if (self->instructions_run_ >= self->limits_.instructions) {
+      self->limit_error_ = Cat("instruction budget of ", self->limits_.instructions, " exceeded");
+    } else if (std::chrono::steady_clock::now() >= self->deadline_) {
+      self->limit_error_ =
+          Cat("wall-time budget of ", absl::FormatDuration(self->limits_.wall_time), " exceeded");
+    } else {
+      return;
+    }
+    // From now on every instruction fails, so that a pcall in the script
+    // cannot catch the error and carry on.
+    lua_sethook(state, &LuaSandbox::CountHook, LUA_MASKCOUNT, 1);
+  }
+  luaL_error(state, "%s", self->limit_error_.c_str());
+}
+
+int LuaSandbox::Print(lua_State* state) {
+  LuaSandbox* self = FromState(state);
+  if (self->prints_ > kMaxPrintsPerRun) return 0;
+  if (self->prints_++ == kMaxPrintsPerRun) {
+    LOG(INFO) << "lua[" << self->name_ << "]: (further print output of this call suppressed)";
+    return 0;
+  }
+  std::string line;
+  const int count = lua_gettop(state);
+  for (int i = 1; i <= count && line.size() <= kMaxPrintBytes; ++i) {
+    size_t size = 0;
+    const char* text = luaL_tolstring(state, i, &size);  // honours __tostring
+    if (i > 1) line.push_back('\t');
+    line.append(text, std::min(size, kMaxPrintBytes + 1));
+    lua_pop(state, 1);
+  }
+  if (line.size() > kMaxPrintBytes) {
+    line.resize(kMaxPrintBytes);
+    line.append("...");
+  }
+  LOG(INFO) << "lua[" << self->name_ << "]: " << line;
+  return 0;
+}
+
+int LuaSandbox::Panic(lua_State* state) {
+  // Only reachable through a bug of ours: every call into Lua is protected.
+  LOG(FATAL) << "Lua panic in cartridge " << FromState(state)->name_
+             << " (an error outside a protected call): " << ErrorObjectText(state);
+  return 0;
+}
+
+absl::Status LuaSandbox::OpenLibraries() {
+  return Run([](lua_State* state) -> absl::Status {
+    const std::pair<const char*, lua_CFunction> libraries[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},
+    };
+    for (const auto& [name, open] : libraries) {
+      luaL_requiref(state, name, open, 1);
+      lua_pop(state, 1);
+    }
+    for (const char* name :
+         {"load", "loadfile", "dofile", "collectgarbage", "warn", "loadstring", "require"}) {
+      lua_pushnil(state);
+      lua_setglobal(state, name);
+    }
+    lua_getglobal(state, LUA_STRLIBNAME);
+    lua_pushnil(state);
+    lua_setfield(state, -2, "dump");
+    lua_pop(state, 1);
+    lua_pushcfunction(state, &LuaSandbox::Print);
+    lua_setglobal(state, "print");
+    return absl::OkStatus();
+  });
+}
+
+absl::Status LuaSandbox::LoadAndRun(std::string_view source) {
+  const std::string chunk_name = Cat("=", name_);
+  return Run([&](lua_State* state) -> absl::Status {
+    int status = luaL_loadbufferx(state, source.data(), source.size(), chunk_name.c_str(), "t");
+    if (status == LUA_ERRMEM) lua_error(state);  // classified by Run as the memory limit
+    if (status != LUA_OK) {
+      return absl::InvalidArgumentError(Cat("lua compile error: ", ErrorObjectText(state)));
+    }
+    lua_call(state, 0, 0);
+    return absl::OkStatus();
+  });
+}
+
+void LuaSandbox::StartRun() {
+  instructions_run_ = 0;
+  deadline_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(limits_.wall_time);
+  limit_error_.clear();
+  memory_limit_hit_ = false;
+  prints_ = 0;
+  lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, hook_interval_);
+}
+
+absl::Status LuaSandbox::Run(absl::FunctionRef<absl::Status(lua_State*)> body) {
+  const int top = lua_gettop(state_);
+  if (!lua_checkstack(state_, 2)) {
+    return absl::ResourceExhaustedError("lua: no room on the Lua stack");
+  }
+  StartRun();
+  ProtectedCall call{&body, absl::OkStatus()};
+  lua_pushcfunction(state_, &RunProtected);
+  lua_pushlightuserdata(state_, &call);
+  const int lua_status = lua_pcall(state_, 1, 0, 0);
+  absl::Status result = FinishRun(lua_status, std::move(call.status));
+  lua_settop(state_, top);
+  return result;
+}
+
+absl::Status LuaSandbox::FinishRun(int lua_status, absl::Status body_status) {
+  if (!limit_error_.empty()) {
+    needs_rebuild_ = true;
+    return absl::ResourceExhaustedError(limit_error_);
+  }
+  if (lua_status == LUA_OK) return body_status;
+  // The allocator may have refused a block that Lua then got after an
+  // emergency collection; only an error that is the memory error counts.
+  std::string message = ErrorObjectText(state_);
+  if (memory_limit_hit_) needs_rebuild_ = true;
+  if (lua_status == LUA_ERRMEM || (memory_limit_hit_ && message == "not enough memory")) {
+    return absl::ResourceExhaustedError(
+        Cat("memory limit of ", limits_.memory_bytes, " bytes exceeded"));
+  }
+  return absl::AbortedError(message);
+}
+
+}  // namespace teleclaude::mesh
