@@ -1,0 +1,280 @@
+// The real telec-installer binary, driven over gRPC as egress and telec
+// would, with a real gRPC Pipeline server (PipelineRecorder) as egress.
+#include <grpcpp/client_context.h>
+
+#include <filesystem>
+
+#include "common/envelope/json_text.h"
+#include "common/service/channel.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "teleclaude/mesh/v1/installer.grpc.pb.h"
+#include "tests/services/installer/installer_fixtures.h"
+#include "tests/services/installer/installer_test_util.h"
+#include "tests/services/installer/pipeline_recorder.h"
+#include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+using ::teleclaude::mesh::testing::Batch;
+using ::teleclaude::mesh::testing::ChildOptions;
+using ::teleclaude::mesh::testing::ChildProcess;
+using ::teleclaude::mesh::testing::FilesUnder;
+using ::teleclaude::mesh::testing::FreeLoopbackPort;
+using ::teleclaude::mesh::testing::kCleanLua;
+using ::teleclaude::mesh::testing::kEvilLua;
+using ::teleclaude::mesh::testing::PipelineRecorder;
+using ::teleclaude::mesh::testing::PublishedPayload;
+using ::teleclaude::mesh::testing::PublishedPush;
+using ::teleclaude::mesh::testing::TempDir;
+using ::teleclaude::mesh::testing::WaitFor;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class InstallerBinaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    egress_port_ = FreeLoopbackPort();
+    installer_port_ = FreeLoopbackPort();
+    server_ = testing::ServeRecorder(&recorder_, egress_port_);
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::Installer::NewStub(MakeChannel("127.0.0.1:" + std::to_string(installer_port_)));
+  }
+
+  std::filesystem::path data() const { return dir_.path() / "data"; }
+
+  void StartInstaller(const std::string& level) {
+    ChildOptions o;
+    o.args = {TM_INSTALLER_BIN,
+              "--computer_name=me",
+              "--data_dir=" + data().string(),
+              "--installer_addr=127.0.0.1:" + std::to_string(installer_port_),
+              "--egress_addr=127.0.0.1:" + std::to_string(egress_port_),
+              "--cartridge_install=" + level,
+              "--promotion_threshold=10",
+              "--max_cartridge_bytes=4096"};
+    auto child = ChildProcess::Start(o);
+    ASSERT_TRUE(child.ok()) << child.status();
+    child_ = *std::move(child);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          v1::GetStatsResponse r;
+          grpc::ClientContext c;
+          return stub_->GetStats(&c, v1::GetStatsRequest(), &r).ok();
+        },
+        absl::Seconds(10)))
+        << child_->ReadLog();
+  }
+
+  grpc::Status Push(const v1::OnNotificationRequest& request) {
+    grpc::ClientContext c;
+    v1::OnNotificationResponse r;
+    return stub_->OnNotification(&c, request, &r);
+  }
+
+  v1::Cartridge Get(const std::string& name) {
+    grpc::ClientContext c;
+    v1::GetCartridgeRequest req;
+    req.set_name(name);
+    v1::Cartridge out;
+    grpc::Status s = stub_->GetCartridge(&c, req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  v1::GetStatsResponse Stats() {
+    grpc::ClientContext c;
+    v1::GetStatsResponse out;
+    EXPECT_TRUE(stub_->GetStats(&c, v1::GetStatsRequest(), &out).ok());
+    return out;
+  }
+
+  bool Drained() {
+    return WaitFor([&] { return Stats().events_unsent() == 0; }, absl::Seconds(10));
+  }
+
+  v1::RecordInvocationsResponse Record(const std::string& batch, const std::string& name,
+                                       int entries, int64_t each) {
+    v1::RecordInvocationsRequest req;
+    req.set_batch_id(batch);
+    for (int i = 0; i < entries; ++i) {
+      auto* c = req.add_counts();
+      c->set_cartridge_name(name);
+      c->set_count(each);
+    }
+    grpc::ClientContext c;
+    v1::RecordInvocationsResponse out;
+    grpc::Status s = stub_->RecordInvocations(&c, req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  TempDir dir_;
+  PipelineRecorder recorder_;
+  int egress_port_ = 0;
+  int installer_port_ = 0;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::Installer::Stub> stub_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
+  StartInstaller("L1");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua)),
+                          PublishedPush("p2", 8, PublishedPayload("pong", "return 2"))}))
+                  .ok());
+  EXPECT_EQ(Get("ping").status(), v1::CARTRIDGE_STATUS_PENDING);
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("incoming/ping.lua", "incoming/pong.lua"));
+  ASSERT_TRUE(Drained());
+  ASSERT_EQ(recorder_.Events("cartridge.install_pending").size(), 2u);
+  EXPECT_THAT(recorder_.Events("cartridge.installed"), IsEmpty());
+  {
+    grpc::ClientContext c;
+    v1::ListActiveResponse active;
+    ASSERT_TRUE(stub_->ListActive(&c, v1::ListActiveRequest(), &active).ok());
+    EXPECT_EQ(active.cartridges_size(), 0);
+  }
+  {
+    grpc::ClientContext c;
+    v1::ActivateRequest req;
+    req.set_name("ping");
+    v1::Cartridge out;
+    ASSERT_TRUE(stub_->Activate(&c, req, &out).ok());
+    EXPECT_EQ(out.status(), v1::CARTRIDGE_STATUS_ACTIVE);
+  }
+  {
+    grpc::ClientContext c;
+    v1::RejectRequest req;
+    req.set_name("pong");
+    v1::Cartridge out;
+    ASSERT_TRUE(stub_->Reject(&c, req, &out).ok());
+    EXPECT_EQ(out.status(), v1::CARTRIDGE_STATUS_REJECTED);
+  }
+  {
+    grpc::ClientContext c;
+    v1::ActivateRequest req;
+    req.set_name("nope");
+    v1::Cartridge out;
+    grpc::Status s = stub_->Activate(&c, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(s.error_message(), HasSubstr("see `telec cartridges list`"));
+  }
+  {
+    grpc::ClientContext c;
+    v1::RejectRequest req;
+    req.set_name("ping");
+    v1::Cartridge out;
+    EXPECT_EQ(stub_->Reject(&c, req, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
+  std::vector<std::string> audit;
+  v1::Cartridge ping = Get("ping");
+  for (const auto& a : ping.audit()) audit.push_back(a.action() + ":" + a.actor());
+  EXPECT_THAT(audit, ElementsAre("received:peer-b", "activated:human"));
+  audit.clear();
+  v1::Cartridge pong = Get("pong");
+  for (const auto& a : pong.audit()) audit.push_back(a.action() + ":" + a.actor());
+  EXPECT_THAT(audit, ElementsAre("received:peer-b", "rejected:human"));
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
+  EXPECT_EQ(recorder_.Resolutions().size(), 2u);
+  EXPECT_EQ(recorder_.reloads(), 1);
+  child_->Terminate();
+  auto exit = child_->Wait(absl::Seconds(10));
+  ASSERT_TRUE(exit.ok());
+  EXPECT_TRUE(exit->exited());
+  EXPECT_EQ(exit->exit_code, 0) << child_->ReadLog();
+}
+
+TEST_F(InstallerBinaryTest, L2ApprovesCleanAndDeniesOsExecute) {
+  StartInstaller("L2");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
+                          PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
+                  .ok());
+  EXPECT_EQ(Get("clean").status(), v1::CARTRIDGE_STATUS_ACTIVE);
+  EXPECT_EQ(Get("evil").status(), v1::CARTRIDGE_STATUS_PENDING);
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
+  EXPECT_EQ(recorder_.Events("cartridge.install_notified").size(), 1u);
+  auto pending = recorder_.Events("cartridge.install_pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_THAT(json::GetMemberString(pending[0].payload_json, "reason").value_or(""),
+              HasSubstr("`os`"));
+}
+
+TEST_F(InstallerBinaryTest, L3ActivatesAtOnce) {
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  EXPECT_EQ(Get("ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
+  EXPECT_EQ(recorder_.reloads(), 1);
+}
+
+TEST_F(InstallerBinaryTest, PathTraversalAndOversizeWriteNothing) {
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("../../x", kCleanLua)),
+                          PublishedPush("p2", 8, PublishedPayload("../escape", kCleanLua)),
+                          PublishedPush("p3", 9, PublishedPayload("big", std::string(5000, 'a')))}))
+                  .ok());
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
+  EXPECT_THAT(FilesUnder(dir_.path()),
+              ::testing::Each(::testing::StartsWith("data/installer.db")));
+  grpc::ClientContext c;
+  v1::ListCartridgesResponse list;
+  ASSERT_TRUE(stub_->ListCartridges(&c, v1::ListCartridgesRequest(), &list).ok());
+  EXPECT_EQ(list.cartridges_size(), 3);  // system cartridges only
+  ASSERT_TRUE(Drained());
+  auto failed = recorder_.Events("cartridge.install_failed");
+  ASSERT_EQ(failed.size(), 3u);
+  EXPECT_EQ(json::GetMemberString(failed[0].payload_json, "field"), "name");
+  EXPECT_EQ(json::GetMemberString(failed[1].payload_json, "field"), "name");
+  EXPECT_EQ(json::GetMemberString(failed[2].payload_json, "field"), "code");
+  EXPECT_THAT(recorder_.Events("cartridge.installed"), IsEmpty());
+}
+
+TEST_F(InstallerBinaryTest, PromotionOnceAcrossBatchSizesAndRestarts) {
+  StartInstaller("L1");
+  for (int i = 0; i < 9; ++i) Record("one-" + std::to_string(i), "ping", 1, 1);
+  Record("seven", "ping", 7, 1);  // 16: crosses
+  Record("thousand", "ping", 1000, 1);
+  ASSERT_TRUE(Drained());
+  ASSERT_EQ(recorder_.Events("cartridge.promotion_suggested").size(), 1u);
+  EXPECT_EQ(json::GetMember(recorder_.Events("cartridge.promotion_suggested")[0].payload_json,
+                            "invocation_count"),
+            "16");
+  // SIGKILL: no clean shutdown at all.
+  child_->Kill();
+  ASSERT_TRUE(child_->Wait(absl::Seconds(5)).ok());
+  StartInstaller("L1");
+  EXPECT_TRUE(Record("thousand", "ping", 1000, 1).already_applied());
+  Record("after-kill", "ping", 1, 5);
+  // SIGTERM restart too.
+  child_->Terminate();
+  ASSERT_TRUE(child_->Wait(absl::Seconds(10)).ok());
+  StartInstaller("L1");
+  Record("after-term", "ping", 1, 5);
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.promotion_suggested").size(), 1u);
+  auto stats = Stats();
+  ASSERT_EQ(stats.stats_size(), 1);
+  EXPECT_EQ(stats.stats(0).invocation_count(), 1026);
+  EXPECT_EQ(recorder_.duplicates(), 0);
+}
+
+TEST_F(InstallerBinaryTest, BadConfigurationStopsWithOneLine) {
+  auto result = testing::RunCommand({TM_INSTALLER_BIN, "--cartridge_install=L9",
+                                     "--data_dir=" + data().string()});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->exit_code, 2);
+  EXPECT_THAT(result->err, HasSubstr("cartridge_install"));
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
