@@ -34,23 +34,23 @@ absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
   }
   if (!doc.IsObject()) return absl::InvalidArgumentError("heartbeat: expected a JSON object");
   Heartbeat hb;
-  auto name = doc.FindMember("computer_name");
-  if (name == doc.MemberEnd() || !name->value.IsString() || name->value.GetStringLength() == 0) {
+  // HasMember/operator[] rather than member iterators: comparing RapidJSON
+  // iterators is ambiguous under C++20's reversed operators.
+  if (!doc.HasMember("computer_name") || !doc["computer_name"].IsString() ||
+      doc["computer_name"].GetStringLength() == 0) {
     return absl::InvalidArgumentError("heartbeat: computer_name missing or not a non-empty string");
   }
-  hb.computer_name.assign(name->value.GetString(), name->value.GetStringLength());
-  auto seen = doc.FindMember("last_seen");
-  if (seen == doc.MemberEnd() || !seen->value.IsString()) {
+  hb.computer_name.assign(doc["computer_name"].GetString(), doc["computer_name"].GetStringLength());
+  if (!doc.HasMember("last_seen") || !doc["last_seen"].IsString()) {
     return absl::InvalidArgumentError("heartbeat: last_seen missing or not a string");
   }
-  hb.last_seen.assign(seen->value.GetString(), seen->value.GetStringLength());
-  auto cluster = doc.FindMember("cluster");
-  if (cluster != doc.MemberEnd() && !cluster->value.IsNull()) {
-    if (!cluster->value.IsString()) {
+  hb.last_seen.assign(doc["last_seen"].GetString(), doc["last_seen"].GetStringLength());
+  if (doc.HasMember("cluster") && !doc["cluster"].IsNull()) {
+    const rapidjson::Value& cluster = doc["cluster"];
+    if (!cluster.IsString())
       return absl::InvalidArgumentError("heartbeat: cluster is not a string");
-    }
-    if (cluster->value.GetStringLength() > 0) {
-      hb.cluster.emplace(cluster->value.GetString(), cluster->value.GetStringLength());
+    if (cluster.GetStringLength() > 0) {
+      hb.cluster.emplace(cluster.GetString(), cluster.GetStringLength());
     }
   }
   return hb;
