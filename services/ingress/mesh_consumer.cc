@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "common/base/strings.h"
 #include "common/envelope/json_text.h"
@@ -110,7 +109,7 @@ void MeshConsumer::Run() {
             : redis_->XReadGroup(options_.group, options_.computer_name, options_.stream, ">",
                                  options_.batch_size, options_.block);
     if (!entries.ok()) {
-      if (absl::StrContains(entries.status().message(), "NOGROUP")) {
+      if (IsRedisNoGroupError(entries.status())) {
         // The stream or the group was deleted under us: create it again.
         LOG(WARNING) << "ingress: " << entries.status() << "; creating the group again";
         absl::Status created =
@@ -358,6 +357,12 @@ void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
     while (true) {
       absl::StatusOr<int64_t> acked = redis_->XAck(options_.stream, options_.group, ack);
       if (acked.ok()) break;
+      if (IsRedisNoGroupError(acked.status())) {
+        // The stream or group is gone (Redis restarted empty): nothing to
+        // acknowledge any more; the read loop creates the group again.
+        LOG(WARNING) << "ingress: XACK " << acked.status();
+        break;
+      }
       LOG_EVERY_T(WARNING, 30) << "ingress: XACK " << options_.stream << ": " << acked.status()
                                << " (retrying)";
       if (stopping() || !Backoff(&ack_backoff)) break;

@@ -1,0 +1,256 @@
+// The mesh consumer in process, against a real redis-server, a real peer
+// cache, a real SQLite quarantine and a real gRPC Pipeline server.
+#include "services/ingress/mesh_consumer.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/base/strings.h"
+#include "common/envelope/json_text.h"
+#include "common/mesh/heartbeat.h"
+#include "common/mesh/mesh_message.h"
+#include "common/mesh/peer_cache.h"
+#include "gtest/gtest.h"
+#include "services/ingress/trust_chain.h"
+#include "tests/services/ingress/recording_pipeline.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+using testing::RecordingPipelineServer;
+using testing::WaitFor;
+
+std::string Envelope(const std::string& type, const std::string& source,
+                     const std::string& visibility = "cluster", const std::string& domain = "ops") {
+  return Cat(R"({"event":")", type, R"(","source":")", source, R"(","level":1,"domain":")",
+             domain, R"(","visibility":")", visibility, R"(","payload":{"k":"v"}})");
+}
+
+class MeshConsumerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { client_ = redis_.Client(); }
+  void TearDown() override {
+    if (consumer_) consumer_->Stop();
+    if (peers_) peers_->Stop();
+  }
+
+  void Heartbeat(const std::string& name, std::optional<std::string> cluster) {
+    ASSERT_TRUE(client_
+                    ->SetEx(HeartbeatKey(name),
+                            EncodeHeartbeat({name, "2025-03-01T00:00:00+00:00", cluster}),
+                            absl::Seconds(60))
+                    .ok());
+  }
+
+  // Starts the consumer of computer "beta" (cluster red); alpha (red) and
+  // bravo (blue) are live peers.
+  void StartConsumer(TrustStrictness strictness = TrustStrictness::kStandard) {
+    Heartbeat("alpha", "red");
+    Heartbeat("bravo", "blue");
+    if (!peers_) {
+      PeerCache::Options peer_options;
+      peer_options.redis.endpoint = redis_.endpoint();
+      peer_options.self_name = "beta";
+      peer_options.self_cluster = "red";
+      peers_ = std::make_unique<PeerCache>(peer_options);
+      ASSERT_TRUE(peers_->RefreshNow().ok());
+      auto opened = QuarantineStore::Open(dir_.File("ingress.db"));
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      quarantine_ = *std::move(opened);
+      client_for_pipeline_ =
+          std::make_unique<PipelineClient>(pipeline_.addr(), absl::Seconds(5), 64 << 20);
+    }
+    PeerCache* peers = peers_.get();
+    trust_ = BuildTrustGate({TrustMode::kCluster, strictness, "red", {}},
+                            [peers] { return peers->Snapshot(); });
+    MeshConsumer::Options options;
+    options.redis.endpoint = redis_.endpoint();
+    options.computer_name = "beta";
+    options.stream = "messages:beta";
+    options.block = absl::Milliseconds(100);
+    options.backoff_max = absl::Milliseconds(200);
+    consumer_ = std::make_unique<MeshConsumer>(options, trust_.get(), quarantine_.get(),
+                                               client_for_pipeline_.get());
+    consumer_->Start();
+    ASSERT_TRUE(WaitFor([&] { return consumer_->ready(); }, absl::Seconds(5)));
+  }
+
+  std::string Add(const std::vector<std::pair<std::string, std::string>>& fields) {
+    auto id = client_->XAdd("messages:beta", fields, 10000);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or("");
+  }
+  std::string AddMesh(const std::string& payload, const std::string& source,
+                      const std::string& message_id = "") {
+    return Add(EncodeMeshMessage(payload, source, message_id));
+  }
+
+  // n mesh events from alpha in one MULTI/EXEC, so one read sees them all.
+  void AddManyAtOnce(int n) {
+    std::vector<std::vector<std::string>> commands = {{"MULTI"}};
+    for (int i = 0; i < n; ++i) {
+      commands.push_back(RedisClient::XAddArgv(
+          "messages:beta",
+          EncodeMeshMessage(Envelope("deployment.started", "alpha"), "alpha", Cat("alpha:", i)),
+          10000));
+    }
+    commands.push_back({"EXEC"});
+    ASSERT_TRUE(client_->Pipeline(commands).ok());
+  }
+
+  int64_t Pending() {
+    auto info = client_->XInfoGroup("messages:beta", "mesh-ingress");
+    return info.ok() ? info->pending : -1;
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir dir_;
+  RecordingPipelineServer pipeline_;
+  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<PeerCache> peers_;
+  std::unique_ptr<QuarantineStore> quarantine_;
+  std::unique_ptr<PipelineClient> client_for_pipeline_;
+  std::unique_ptr<TrustEvaluator> trust_;
+  std::unique_ptr<MeshConsumer> consumer_;
+};
+
+TEST_F(MeshConsumerTest, TrustedEventsEnterUntrustedAreRejectedOthersAreLeftAlone) {
+  StartConsumer();
+  const std::string cluster_id = AddMesh(Envelope("deployment.started", "alpha"), "alpha", "alpha:m1");
+  AddMesh(Envelope("deployment.finished", "alpha", "public"), "alpha");
+  const std::string other_id = Add({{"type", "chat"}, {"text", "hello"}});
+  const std::string zulu_id = AddMesh(Envelope("deployment.started", "zulu"), "zulu");
+  const std::string bravo_id = AddMesh(Envelope("deployment.started", "bravo"), "bravo");
+  const std::string bad_id = AddMesh("{not json", "alpha");
+  AddMesh(Envelope("deployment.after", "alpha"), "alpha");  // the stream keeps flowing
+
+  RecordingPipelineServer& p = pipeline_;
+  ASSERT_TRUE(WaitFor([&] { return p.pipeline().Processed().size() == 6; }, absl::Seconds(10)))
+      << p.pipeline().Processed().size();
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+
+  std::vector<v1::SubmittedEvent> mesh;
+  std::vector<v1::SubmittedEvent> rejected;
+  for (const v1::SubmittedEvent& e : p.pipeline().Processed()) {
+    (e.origin() == v1::ORIGIN_MESH ? mesh : rejected).push_back(e);
+  }
+  ASSERT_EQ(mesh.size(), 3u);
+  EXPECT_EQ(mesh[0].message_id(), "alpha:m1");
+  EXPECT_EQ(mesh[0].source_computer(), "alpha");
+  EXPECT_EQ(mesh[0].envelope().event(), "deployment.started");
+  EXPECT_EQ(json::GetMemberString(mesh[0].envelope().payload_json(), "_mesh_source"), "alpha");
+  EXPECT_EQ(mesh[1].envelope().visibility(), v1::EVENT_VISIBILITY_PUBLIC);
+  EXPECT_EQ(mesh[2].envelope().event(), "deployment.after");
+
+  ASSERT_EQ(rejected.size(), 3u);
+  EXPECT_EQ(rejected[0].message_id(), "rejected:" + zulu_id);
+  EXPECT_EQ(rejected[0].envelope().event(), "mesh.event.rejected");
+  EXPECT_EQ(rejected[0].envelope().level(), v1::EVENT_LEVEL_OPERATIONAL);
+  EXPECT_EQ(rejected[0].envelope().visibility(), v1::EVENT_VISIBILITY_LOCAL);
+  const std::string& payload = rejected[0].envelope().payload_json();
+  EXPECT_EQ(json::GetMemberString(payload, "source_computer"), "zulu");
+  EXPECT_EQ(json::GetMemberString(payload, "event_type"), "deployment.started");
+  EXPECT_EQ(json::GetMemberString(payload, "reason"), "untrusted");
+  EXPECT_EQ(rejected[1].message_id(), "rejected:" + bravo_id);
+  EXPECT_EQ(rejected[2].message_id(), "rejected:" + bad_id);
+  EXPECT_EQ(json::GetMemberString(rejected[2].envelope().payload_json(), "reason"), "malformed");
+
+  IngressCounters c = consumer_->Counters();
+  EXPECT_EQ(c.received, 6);
+  EXPECT_EQ(c.accepted, 3);
+  EXPECT_EQ(c.flagged, 0);
+  EXPECT_EQ(c.non_mesh_ignored, 1);
+  EXPECT_EQ(c.malformed, 1);
+  EXPECT_EQ((std::map<std::string, int64_t>{{"malformed", 1}, {"untrusted", 2}}),
+            c.rejected_by_reason);
+  // The other part's message is still in the stream (only acknowledged for our group).
+  auto range = client_->Command({"XRANGE", "messages:beta", other_id, other_id});
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(range->elements().size(), 1u);
+  (void)cluster_id;
+}
+
+TEST_F(MeshConsumerTest, ReadsManyEntriesPerBatchAndSubmitsEachBatchOnce) {
+  StartConsumer();
+  AddManyAtOnce(300);
+  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 300; },
+                      absl::Seconds(10)));
+  EXPECT_EQ(pipeline_.pipeline().batch_sizes(), (std::vector<int>{256, 44}));
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+}
+
+TEST_F(MeshConsumerTest, EgressDownMeansRetryWithoutAckThenEverythingOnce) {
+  StartConsumer();
+  pipeline_.Stop();
+  AddManyAtOnce(5);
+  ASSERT_TRUE(WaitFor([&] { return consumer_->Counters().submit_retries >= 3; },
+                      absl::Seconds(10)));
+  EXPECT_EQ(Pending(), 5);  // read, not acknowledged
+  pipeline_.Start();
+  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 5; },
+                      absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+  EXPECT_EQ(pipeline_.pipeline().duplicates(), 0);
+}
+
+TEST_F(MeshConsumerTest, StopHandsBackTheBatchAndTheNextStartFinishesIt) {
+  StartConsumer();
+  pipeline_.pipeline().SetFailing(true);
+  AddManyAtOnce(3);
+  ASSERT_TRUE(WaitFor([&] { return consumer_->Counters().submit_retries >= 1; },
+                      absl::Seconds(10)));
+  consumer_->Stop();
+  EXPECT_EQ(Pending(), 3);
+  pipeline_.pipeline().SetFailing(false);
+  StartConsumer();  // reads its own pending entries first
+  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 3; },
+                      absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+}
+
+TEST_F(MeshConsumerTest, UnknownEnvelopeSourceIsFlaggedWhenStandard) {
+  StartConsumer(TrustStrictness::kStandard);
+  AddMesh(Envelope("deployment.started", "daemon"), "alpha");
+  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; },
+                      absl::Seconds(10)));
+  const v1::SubmittedEvent e = pipeline_.pipeline().Processed()[0];
+  EXPECT_EQ(e.origin(), v1::ORIGIN_MESH);
+  EXPECT_EQ(json::GetMember(e.envelope().payload_json(), "_trust_flags"), R"(["unknown_source"])");
+  EXPECT_EQ(consumer_->Counters().flagged, 1);
+}
+
+TEST_F(MeshConsumerTest, UnknownEnvelopeSourceIsQuarantinedWhenStrict) {
+  StartConsumer(TrustStrictness::kStrict);
+  const std::string id = AddMesh(Envelope("deployment.started", "daemon"), "alpha");
+  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; },
+                      absl::Seconds(10)));
+  const v1::SubmittedEvent e = pipeline_.pipeline().Processed()[0];
+  EXPECT_EQ(e.envelope().event(), "mesh.event.rejected");
+  EXPECT_EQ(e.message_id(), "rejected:" + id);
+  EXPECT_EQ(json::GetMemberString(e.envelope().payload_json(), "reason"), "quarantined");
+  auto listed = quarantine_->List(0, 0);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].event_type(), "deployment.started");
+  EXPECT_EQ((*listed)[0].source(), "daemon");
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+  EXPECT_EQ(consumer_->Counters().quarantined, 1);
+}
+
+TEST_F(MeshConsumerTest, OversizedEntriesAreRefusedUnparsedAndReflectionsRejected) {
+  StartConsumer();
+  AddMesh(std::string(2 << 20, 'x'), "alpha");
+  AddMesh(Envelope("deployment.started", "beta"), "beta");
+  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 2; },
+                      absl::Seconds(10)));
+  auto events = pipeline_.pipeline().Processed();
+  EXPECT_EQ(json::GetMemberString(events[0].envelope().payload_json(), "reason"), "too_large");
+  EXPECT_EQ(json::GetMemberString(events[1].envelope().payload_json(), "reason"), "reflection");
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh

@@ -1,0 +1,161 @@
+// The trust gate: membership by --trust_mode, TeleClaude's trust-cartridge
+// outcomes by --trust_strictness, and the chain ingress runs.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "services/ingress/membership_trust.h"
+#include "services/ingress/strictness_trust.h"
+#include "services/ingress/trust_chain.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+// Live peers: alpha (cluster red), bravo (cluster blue), py (a Python peer, no cluster).
+std::shared_ptr<const PeerSnapshot> Peers(std::optional<std::string> self_cluster) {
+  return std::make_shared<const PeerSnapshot>(
+      std::vector<PeerInfo>{{"alpha", "red", "2025-03-01T00:00:00+00:00"},
+                            {"bravo", "blue", "2025-03-01T00:00:00+00:00"},
+                            {"py", std::nullopt, "2025-03-01T00:00:00+00:00"}},
+      std::move(self_cluster), absl::Now());
+}
+
+EventEnvelope Event(std::string source, std::string domain = "ops",
+                    std::string type = "deployment.started") {
+  EventEnvelope e;
+  e.event = std::move(type);
+  e.source = std::move(source);
+  e.domain = std::move(domain);
+  e.level = Level::kOperational;
+  return e;
+}
+
+MembershipTrust Membership(TrustMode mode, std::optional<std::string> cluster,
+                           std::vector<std::string> allow = {}) {
+  auto snapshot = Peers(cluster);
+  return MembershipTrust({mode, cluster, std::move(allow)}, [snapshot] { return snapshot; });
+}
+
+std::string Outcome(const TrustDecision& d) {
+  std::string out(TrustOutcomeName(d.outcome));
+  for (const std::string& f : d.flags) out += " " + f;
+  return out;
+}
+
+TEST(MembershipTrustTest, ClusterModeTrustsOnlyLivePeersOfTheSameCluster) {
+  MembershipTrust trust = Membership(TrustMode::kCluster, "red");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("alpha"), "alpha")), "ACCEPT");
+  TrustDecision other_cluster = trust.Evaluate(Event("bravo"), "bravo");
+  EXPECT_EQ(Outcome(other_cluster), "REJECT");
+  EXPECT_EQ(other_cluster.reason, "untrusted");
+  EXPECT_NE(other_cluster.detail.find("declares cluster blue"), std::string::npos)
+      << other_cluster.detail;
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("py"), "py")), "REJECT");  // Python: never a cluster peer
+  TrustDecision unknown = trust.Evaluate(Event("zulu"), "zulu");
+  EXPECT_EQ(Outcome(unknown), "REJECT");
+  EXPECT_NE(unknown.detail.find("no live heartbeat"), std::string::npos) << unknown.detail;
+}
+
+TEST(MembershipTrustTest, ClusterModeWithoutOwnClusterTrustsNobody) {
+  MembershipTrust trust = Membership(TrustMode::kCluster, std::nullopt);
+  TrustDecision d = trust.Evaluate(Event("alpha"), "alpha");
+  EXPECT_EQ(Outcome(d), "REJECT");
+  EXPECT_NE(d.detail.find("no --cluster"), std::string::npos) << d.detail;
+}
+
+TEST(MembershipTrustTest, MeshModeTrustsAnyLivePeer) {
+  MembershipTrust trust = Membership(TrustMode::kMesh, "red");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("alpha"), "alpha")), "ACCEPT");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("bravo"), "bravo")), "ACCEPT");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("py"), "py")), "ACCEPT");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("zulu"), "zulu")), "REJECT");
+}
+
+TEST(MembershipTrustTest, AllowlistModeTrustsExactlyTheListedNames) {
+  MembershipTrust trust = Membership(TrustMode::kAllowlist, "red", {"bravo", "offline"});
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("bravo"), "bravo")), "ACCEPT");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("offline"), "offline")), "ACCEPT");  // no heartbeat needed
+  TrustDecision d = trust.Evaluate(Event("alpha"), "alpha");
+  EXPECT_EQ(Outcome(d), "REJECT");
+  EXPECT_NE(d.detail.find("--trusted_peers"), std::string::npos) << d.detail;
+}
+
+struct StrictnessCase {
+  TrustStrictness strictness;
+  bool known;
+  std::string domain;
+  std::string type;
+  int level;
+  std::string expected;
+};
+
+TEST(StrictnessTrustTest, OutcomesFollowTrustPy) {
+  const std::vector<StrictnessCase> cases = {
+      {TrustStrictness::kPermissive, false, "", "deployment.started", 1, "ACCEPT"},
+      {TrustStrictness::kPermissive, false, "", "x", 9, "ACCEPT"},
+      {TrustStrictness::kStandard, true, "ops", "deployment.started", 1, "ACCEPT"},
+      {TrustStrictness::kStandard, true, "", "deployment.started", 1, "ACCEPT"},
+      {TrustStrictness::kStandard, false, "ops", "deployment.started", 1, "FLAG unknown_source"},
+      {TrustStrictness::kStandard, true, "ops", "deployment.started", 7,
+       "QUARANTINE malformed_level"},
+      {TrustStrictness::kStrict, true, "ops", "deployment.started", 2, "ACCEPT"},
+      {TrustStrictness::kStrict, false, "ops", "deployment.started", 2,
+       "QUARANTINE unknown_source"},
+      {TrustStrictness::kStrict, true, "", "deployment.started", 2, "FLAG missing_domain"},
+      {TrustStrictness::kStrict, true, "", "system.health", 2, "ACCEPT"},
+      {TrustStrictness::kStrict, true, "ops", "deployment.started", 5, "REJECT unknown_level"},
+  };
+  for (const StrictnessCase& c : cases) {
+    StrictnessTrust trust(c.strictness, [&](std::string_view) { return c.known; });
+    EventEnvelope e = Event("alpha", c.domain, c.type);
+    e.level = static_cast<Level>(c.level);
+    EXPECT_EQ(Outcome(trust.Evaluate(e, "alpha")), c.expected)
+        << TrustStrictnessName(c.strictness) << " known=" << c.known << " domain=" << c.domain
+        << " type=" << c.type << " level=" << c.level;
+  }
+}
+
+TEST(TrustChainTest, BuiltGateAppliesMembershipThenStrictnessOverKnownSources) {
+  auto snapshot = Peers("red");
+  auto source = [snapshot] { return snapshot; };
+  // standard: a trusted sender whose envelope names another source is flagged.
+  auto standard = BuildTrustGate({TrustMode::kCluster, TrustStrictness::kStandard, "red", {}},
+                                 source);
+  EXPECT_EQ(Outcome(standard->Evaluate(Event("alpha"), "alpha")), "ACCEPT");
+  EXPECT_EQ(Outcome(standard->Evaluate(Event("daemon"), "alpha")), "FLAG unknown_source");
+  EXPECT_EQ(Outcome(standard->Evaluate(Event("alpha"), "bravo")), "REJECT");
+  // strict: the same event is quarantined; a missing domain is flagged.
+  auto strict = BuildTrustGate({TrustMode::kMesh, TrustStrictness::kStrict, "red", {}}, source);
+  EXPECT_EQ(Outcome(strict->Evaluate(Event("daemon"), "alpha")), "QUARANTINE unknown_source");
+  EXPECT_EQ(Outcome(strict->Evaluate(Event("py", ""), "py")), "FLAG missing_domain");
+  EXPECT_EQ(Outcome(strict->Evaluate(Event("zulu"), "zulu")), "REJECT");
+  // permissive still never bypasses membership.
+  auto permissive =
+      BuildTrustGate({TrustMode::kAllowlist, TrustStrictness::kPermissive, "red", {"alpha"}},
+                     source);
+  EXPECT_EQ(Outcome(permissive->Evaluate(Event("anything"), "alpha")), "ACCEPT");
+  EXPECT_EQ(Outcome(permissive->Evaluate(Event("bravo"), "bravo")), "REJECT");
+}
+
+TEST(TrustChainTest, FlagsAccumulateAndAStopKeepsThem) {
+  class Fixed : public TrustEvaluator {
+   public:
+    explicit Fixed(TrustDecision d) : d_(std::move(d)) {}
+    TrustDecision Evaluate(const EventEnvelope&, std::string_view) const override { return d_; }
+
+   private:
+    TrustDecision d_;
+  };
+  std::vector<std::unique_ptr<TrustEvaluator>> stages;
+  stages.push_back(std::make_unique<Fixed>(TrustDecision{TrustOutcome::kFlag, {"a"}, "", ""}));
+  stages.push_back(std::make_unique<Fixed>(TrustDecision{TrustOutcome::kFlag, {"b"}, "", ""}));
+  stages.push_back(
+      std::make_unique<Fixed>(TrustDecision{TrustOutcome::kQuarantine, {"c"}, "", ""}));
+  TrustChain chain(std::move(stages));
+  EXPECT_EQ(Outcome(chain.Evaluate(Event("x"), "x")), "QUARANTINE a b c");
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
