@@ -39,8 +39,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   static constexpr std::string_view kSynchronous[] = {"OFF", "NORMAL", "FULL", "EXTRA"};
   if (std::find(std::begin(kSynchronous), std::end(kSynchronous), options.synchronous) ==
       std::end(kSynchronous)) {
-    return absl::InvalidArgumentError(Cat("sqlite ", path, ": synchronous \"",
-                                          options.synchronous,
+    return absl::InvalidArgumentError(Cat("sqlite ", path, ": synchronous \"", options.synchronous,
                                           "\" is not one of OFF, NORMAL, FULL, EXTRA"));
   }
   sqlite3* handle = nullptr;
@@ -65,9 +64,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     // ":memory:" databases stay "memory"; a file that refuses WAL (some
     // network filesystems) would lose the one-writer/many-readers model.
     if (mode != "wal" && mode != "memory") {
-      return absl::FailedPreconditionError(
-          Cat("sqlite ", path, ": cannot enable WAL (journal_mode is \"", mode,
-              "\"); put the database on a local filesystem"));
+      return absl::FailedPreconditionError(Cat("sqlite ", path,
+                                               ": cannot enable WAL (journal_mode is \"", mode,
+                                               "\"); put the database on a local filesystem"));
     }
   }
   TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA synchronous=", options.synchronous)));

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/cord.h"
-
 #include "common/base/strings.h"
 
 namespace teleclaude::mesh {
@@ -108,8 +107,8 @@ Statement& Statement::BindNull(int index) {
 }
 
 absl::Status Statement::Error(int rc) const {
-  return SqliteStatus(rc,
-                      Cat(context_, ": ", db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+  return SqliteStatus(
+      rc, Cat(context_, ": ", db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
 }
 
 absl::StatusOr<bool> Statement::Step() {

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "gtest/gtest.h"
-#include "tests/support/free_port.h"
 #include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -28,8 +28,11 @@ TEST(RedisServerTest, StartsAnswersAndRestartsOnTheSamePort) {
   // The first call after a restart may see the old connection closed; the
   // client reconnects on the next one.
   absl::StatusOr<RedisReply> reply;
-  ASSERT_TRUE(WaitFor([&] { return (reply = client->Command({"GET", "k"})).ok(); },
-                      absl::Seconds(5)))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return (reply = client->Command({"GET", "k"})).ok();
+      },
+      absl::Seconds(5)))
       << reply.status();
   EXPECT_TRUE(reply->is_nil()) << "a non-persistent server restarts empty";
 }
@@ -42,8 +45,11 @@ TEST(RedisServerTest, PersistentServerKeepsDataAcrossRestart) {
   ASSERT_TRUE(client->Command({"SET", "k", "v"}).ok());
   server.Restart();
   absl::StatusOr<RedisReply> reply;
-  ASSERT_TRUE(WaitFor([&] { return (reply = client->Command({"GET", "k"})).ok(); },
-                      absl::Seconds(5)))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return (reply = client->Command({"GET", "k"})).ok();
+      },
+      absl::Seconds(5)))
       << reply.status();
   EXPECT_EQ(reply->str(), "v");
 }
@@ -99,8 +105,8 @@ TEST(RedisServerTest, PasswordIsInTheUrlAndTheEndpoint) {
   RedisServer::Options options;
   options.extra_args = {"--requirepass", "pa ss@word"};
   RedisServer server(options);
-  EXPECT_EQ(server.url(), "redis://:pa%20ss%40word@127.0.0.1:" + std::to_string(server.port()) +
-                              "/0");
+  EXPECT_EQ(server.url(),
+            "redis://:pa%20ss%40word@127.0.0.1:" + std::to_string(server.port()) + "/0");
   auto parsed = ParseRedisUrl(server.url());
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, server.endpoint());

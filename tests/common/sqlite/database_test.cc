@@ -180,8 +180,7 @@ TEST(DatabaseTest, ErrorsNameTheFileTheStatementAndTheConstraintKind) {
 
   auto bad = (*db)->Prepare("SELEKT 1");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInternal);
-  EXPECT_NE(std::string(bad.status().message()).find("SELEKT 1: cannot prepare"),
-            std::string::npos)
+  EXPECT_NE(std::string(bad.status().message()).find("SELEKT 1: cannot prepare"), std::string::npos)
       << bad.status();
   EXPECT_FALSE(IsConstraintViolation(bad.status()));
   EXPECT_EQ(SqliteResultCode(absl::AlreadyExistsError("not from sqlite")), std::nullopt);
@@ -194,7 +193,11 @@ TEST(DatabaseTest, ColumnsRoundTripNullsDoublesAndBinaryText) {
   const std::string text("nul\0byte \xC3\xA9\xF0\x9F\x98\x80", 17);
   auto ins = (*db)->Cached("INSERT INTO v VALUES (?, ?, ?, ?)");
   ASSERT_TRUE(ins.ok());
-  (*ins)->Bind(1, int64_t{1} << 40).Bind(2, 2.5).Bind(3, text).Bind(4, std::optional<std::string>());
+  (*ins)
+      ->Bind(1, int64_t{1} << 40)
+      .Bind(2, 2.5)
+      .Bind(3, text)
+      .Bind(4, std::optional<std::string>());
   ASSERT_TRUE((*ins)->Run().ok());
   EXPECT_EQ((*db)->Changes(), 1);
   (*ins)->Bind(1, -7).Bind(2, 0.0).Bind(3, "").Bind(4, std::optional<std::string>("set"));
