@@ -1,0 +1,90 @@
+// The egress process, wired (DESIGN §2): events.db, the pipeline worker and
+// runner with the system cartridges, the peer cache, the local stream reader,
+// the mesh and push outbox senders, the invocation tracker, the cartridge
+// manager and the gRPC Pipeline service. main.cc only parses flags and calls
+// Start() / Shutdown(); tests start it in-process the same way.
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_EGRESS_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_EGRESS_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/catalog/event_catalog.h"
+#include "common/config/config.h"
+#include "common/mesh/peer_cache.h"
+#include "common/service/grpc_server.h"
+#include "services/egress/cartridge_factory.h"
+#include "services/egress/cartridge_manager.h"
+#include "services/egress/events_db.h"
+#include "services/egress/installer_client.h"
+#include "services/egress/invocation_tracker.h"
+#include "services/egress/local_stream_reader.h"
+#include "services/egress/mesh_publisher.h"
+#include "services/egress/outbox_sender.h"
+#include "services/egress/pipeline_runner.h"
+#include "services/egress/pipeline_service.h"
+#include "services/egress/pipeline_worker.h"
+#include "services/egress/watch_hub.h"
+
+namespace teleclaude::mesh {
+
+struct EgressOptions {
+  Config config;
+  int64_t outbox_max = 100000;
+  int failure_threshold = 5;
+  absl::Duration installer_timeout = absl::Seconds(3);
+  absl::Duration invocation_flush = absl::Milliseconds(200);
+};
+
+// Thread-safe: Start() once, Shutdown() once (idempotent).
+class Egress {
+ public:
+  // Opens events.db, starts every thread and the gRPC server on
+  // config.egress_addr (port 0 picks one; see port()). The registry is
+  // copied. Errors: events.db cannot be opened / migrated, the port is taken.
+  static absl::StatusOr<std::unique_ptr<Egress>> Start(EgressOptions options,
+                                                       CartridgeFactoryRegistry registry);
+  ~Egress();  // Shutdown()
+
+  // SIGTERM path: stop reading the local stream (batches in flight commit and
+  // are acknowledged), stop gRPC, finish what the worker has queued, stop the
+  // senders (undelivered rows stay in the outbox), flush the invocation
+  // tracker once (best effort, what fails is logged).
+  void Shutdown();
+
+  int port() const { return server_->port(); }
+
+ private:
+  explicit Egress(EgressOptions options, CartridgeFactoryRegistry registry);
+  absl::Status Init();
+
+  const EgressOptions options_;
+  const CartridgeFactoryRegistry registry_;
+  const EventCatalog catalog_;
+  std::unique_ptr<EventsDb> db_;
+  std::unique_ptr<PeerCache> peers_;
+  std::unique_ptr<InstallerClient> installer_;
+  std::unique_ptr<InvocationTracker> tracker_;
+  WatchHub hub_;
+  int64_t push_rows_added_ = 0;  // worker thread only
+  MeshPublisher* publisher_ = nullptr;
+  std::unique_ptr<PipelineRunner> runner_;
+  std::unique_ptr<PipelineWorker> worker_;
+  std::unique_ptr<OutboxSender> mesh_sender_;
+  std::unique_ptr<OutboxSender> push_sender_;
+  std::unique_ptr<CartridgeManager> manager_;
+  std::unique_ptr<LocalStreamReader> reader_;
+  std::unique_ptr<PipelineService> service_;
+  std::unique_ptr<GrpcServer> server_;
+  absl::Mutex forwarded_mu_;
+  std::map<std::string, int64_t> forwarded_ ABSL_GUARDED_BY(forwarded_mu_);
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_EGRESS_H_

@@ -1,0 +1,43 @@
+// telec-egress: the pipeline service of one computer (DESIGN §2).
+#include <cstdlib>
+#include <iostream>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "common/config/config.h"
+#include "common/service/shutdown_signal.h"
+#include "glog/logging.h"
+#include "services/egress/egress.h"
+#include "services/egress/runtimes.h"
+
+ABSL_FLAG(int64_t, outbox_max, 100000,
+          "Undelivered mesh messages kept in events.db at most; beyond, the oldest are dropped "
+          "and counted (Stats outbox_dropped)");
+ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
+          "Consecutive failures after which an active cartridge is suspended");
+
+int main(int argc, char** argv) {
+  teleclaude::mesh::ShutdownSignal signal;
+  teleclaude::mesh::Config config = teleclaude::mesh::InitProcess(
+      argc, argv, "telec-egress",
+      "telec-egress: runs this computer's event pipeline and forwards events to peers");
+  teleclaude::mesh::EgressOptions options;
+  options.config = std::move(config);
+  options.outbox_max = absl::GetFlag(FLAGS_outbox_max);
+  options.failure_threshold = static_cast<int>(absl::GetFlag(FLAGS_cartridge_failure_threshold));
+  if (options.outbox_max <= 0 || options.failure_threshold <= 0) {
+    std::cerr << "telec-egress: outbox_max and cartridge_failure_threshold must be positive\n";
+    return 2;
+  }
+  teleclaude::mesh::CartridgeFactoryRegistry registry;
+  teleclaude::mesh::RegisterCartridgeRuntimes(registry);
+  auto egress = teleclaude::mesh::Egress::Start(std::move(options), std::move(registry));
+  if (!egress.ok()) {
+    std::cerr << "telec-egress: " << egress.status().message() << "\n";
+    return 1;
+  }
+  signal.Wait();
+  LOG(INFO) << "shutdown requested";
+  (*egress)->Shutdown();
+  return 0;
+}
