@@ -52,6 +52,9 @@ ABSL_FLAG(std::string, ingress_addr, "127.0.0.1:50052",
           "Where telec-ingress listens and the others find it.");
 ABSL_FLAG(std::string, installer_addr, "127.0.0.1:50053",
           "Where telec-installer listens and the others find it.");
+ABSL_FLAG(std::string, listen_addr, "",
+          "Where this service listens when that differs from where the others find it "
+          "(e.g. 0.0.0.0:50051 in a container); empty = its own *_addr.");
 ABSL_FLAG(std::string, data_dir, "~/.teleclaude",
           "Holds events.db, installer.db, cartridges/ and "
           "cartridges/incoming/ (created 0700).");
@@ -382,6 +385,12 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
       return Invalid(field, absl::StrCat(Quoted(*addr), " is also --", other_field),
                      "give each service its own port");
     }
+  }
+
+  std::string listen = absl::GetFlag(FLAGS_listen_addr);
+  if (!listen.empty()) {
+    TM_RETURN_IF_ERROR(ValidateHostPort("listen_addr", listen));
+    c.listen_addr = std::move(listen);
   }
 
   TM_ASSIGN_OR_RETURN(c.cartridge_install,

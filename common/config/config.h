@@ -27,6 +27,7 @@ ABSL_DECLARE_FLAG(std::string, local_stream);
 ABSL_DECLARE_FLAG(std::string, egress_addr);
 ABSL_DECLARE_FLAG(std::string, ingress_addr);
 ABSL_DECLARE_FLAG(std::string, installer_addr);
+ABSL_DECLARE_FLAG(std::string, listen_addr);
 ABSL_DECLARE_FLAG(std::string, data_dir);
 ABSL_DECLARE_FLAG(std::string, cartridge_install);
 ABSL_DECLARE_FLAG(int64_t, promotion_threshold);
@@ -71,6 +72,14 @@ struct Config {
   std::string egress_addr;             // "host:port"
   std::string ingress_addr;
   std::string installer_addr;
+  // Where this service listens, when it differs from its *_addr (the address
+  // the others use to find it), e.g. "0.0.0.0:50051" inside a container.
+  std::optional<std::string> listen_addr;
+  // listen_addr when set, else `own_addr` (the service's egress_addr,
+  // ingress_addr or installer_addr).
+  const std::string& ListenAddrOr(const std::string& own_addr) const {
+    return listen_addr.has_value() ? *listen_addr : own_addr;
+  }
   std::filesystem::path data_dir;  // absolute, "~" expanded, exists 0700
   SovereigntyLevel cartridge_install = SovereigntyLevel::kL1;
   int64_t promotion_threshold = 10;  // > 0
