@@ -296,8 +296,12 @@ void RedisHop() {
         ack.insert(ack.end(), ack_ids.begin(), ack_ids.end());
         cmds.push_back(std::move(ack));
       }
-      cmds.push_back({"XREADGROUP", "GROUP", group, "c1", "COUNT", absl::StrCat(read_count),
-                      "BLOCK", "1000", "STREAMS", key, ">"});
+      // The last XACK goes alone: a read after it would block for nothing.
+      const bool last = acked.load() + static_cast<int64_t>(ack_ids.size()) >= count;
+      if (!last) {
+        cmds.push_back({"XREADGROUP", "GROUP", group, "c1", "COUNT", absl::StrCat(read_count),
+                        "BLOCK", "1000", "STREAMS", key, ">"});
+      }
       auto replies = consumer->Pipeline(cmds);
       if (!replies.ok()) {
         consumer_status = replies.status();
@@ -308,6 +312,7 @@ void RedisHop() {
         ack_ids.clear();
         last_change = Clock::now();
       }
+      if (last) break;
       const RedisReply& read = replies->back();
       if (read.is_error()) {
         consumer_status = absl::FailedPreconditionError(read.str());
