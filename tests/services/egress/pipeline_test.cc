@@ -1,0 +1,391 @@
+// Component tests of the egress pipeline on a real SQLite file: the runner
+// (order, drop, failure, suspension, emits, invocations), the system
+// cartridges with TeleClaude's semantics, and the worker (processed inputs,
+// outbox bound). The test cartridges below are real Cartridge
+// implementations (the interface is ours), not mocks.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "common/catalog/event_catalog.h"
+#include "common/envelope/json_text.h"
+#include "common/sqlite/transaction.h"
+#include "gtest/gtest.h"
+#include "services/egress/dedup_cartridge.h"
+#include "services/egress/events_db.h"
+#include "services/egress/mesh_publisher.h"
+#include "services/egress/notification_projector.h"
+#include "services/egress/pipeline_runner.h"
+#include "services/egress/pipeline_worker.h"
+#include "tests/support/temp_dir.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+using testing::TempDir;
+
+constexpr char kTodoCreated[] = "domain.software-development.planning.todo_created";
+constexpr char kArtifactChanged[] = "domain.software-development.planning.artifact_changed";
+constexpr char kDependencyResolved[] = "domain.software-development.planning.dependency_resolved";
+constexpr char kDorAssessed[] = "domain.software-development.planning.dor_assessed";
+constexpr char kBuildCompleted[] = "domain.software-development.build.completed";
+
+EventEnvelope Event(std::string type, std::string payload,
+                    Visibility visibility = Visibility::kLocal) {
+  EventEnvelope e;
+  e.event = std::move(type);
+  e.source = "alpha";
+  e.level = Level::kWorkflow;
+  e.visibility = visibility;
+  e.payload_json = std::move(payload);
+  return e;
+}
+
+// A test stage: logs its name, then does what it was told.
+class StageCartridge : public Cartridge {
+ public:
+  enum class Action { kPass, kDrop, kFail, kEmit };
+  StageCartridge(std::string name, std::vector<std::string>* log, Action action = Action::kPass,
+                 int emits = 1)
+      : name_(std::move(name)), log_(log), action_(action), emits_(emits) {}
+  std::string_view Name() const override { return name_; }
+  absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override {
+    log_->push_back(name_ + ":" + event.event + ":" + event.payload_json);
+    switch (action_) {
+      case Action::kPass:
+        return Verdict::kContinue;
+      case Action::kDrop:
+        return Verdict::kDrop;
+      case Action::kFail:
+        event.payload_json = R"({"changed_by_failing":true})";
+        return absl::InternalError("boom");
+      case Action::kEmit:
+        if (event.event == "test.trigger") {
+          for (int i = 0; i < emits_; ++i) {
+            EventEnvelope e = Event("mesh.event.rejected", "{\"n\":" + std::to_string(i) + "}");
+            e.source.clear();
+            context.emitted.push_back(std::move(e));
+          }
+        }
+        return Verdict::kContinue;
+    }
+    return Verdict::kContinue;
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string>* log_;
+  Action action_;
+  int emits_;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = EventsDb::Open(dir_.File("events.db"));
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    peers_ = std::make_shared<PeerSnapshot>(
+        std::vector<PeerInfo>{{"alpha", "c1", "t"}, {"beta", "c1", "t"}, {"gamma", "c2", "t"},
+                              {"delta", std::nullopt, "t"}},
+        std::string("c1"), absl::Now());
+    std::vector<std::unique_ptr<Cartridge>> system;
+    system.push_back(std::make_unique<DedupCartridge>(&catalog_, db_.get()));
+    system.push_back(std::make_unique<NotificationProjector>(
+        &catalog_, db_.get(),
+        std::vector<NotificationPushFn>{[this](const NotificationPushInfo& p) {
+          pushes_.push_back(p.envelope->event + ":" + std::to_string(p.notification_id) + ":" +
+                            (p.was_created ? "created" : "existing") + ":" +
+                            (p.is_meaningful ? "meaningful" : "silent"));
+          return absl::OkStatus();
+        }}));
+    auto publisher = std::make_unique<MeshPublisher>(
+        MeshPublisher::Options{"alpha", std::string("c1")}, [this] { return peers_; }, db_.get());
+    publisher_ = publisher.get();
+    system.push_back(std::move(publisher));
+    PipelineRunner::Options options;
+    options.computer_name = "alpha";
+    runner_ = std::make_unique<PipelineRunner>(
+        options, std::move(system),
+        [this](const CartridgeSpec& spec, const std::string&) { suspended_.push_back(spec.name); });
+  }
+
+  void SetActive(std::vector<std::unique_ptr<Cartridge>> cartridges) {
+    std::vector<ActiveCartridge> active;
+    for (auto& c : cartridges) {
+      CartridgeSpec spec;
+      spec.name = std::string(c->Name());
+      spec.sha256 = "sha-" + spec.name;
+      active.push_back({spec, std::move(c)});
+    }
+    runner_->SetActive(std::move(active));
+  }
+
+  std::vector<RunResult> Run(EventEnvelope e, EventOrigin origin = EventOrigin::kLocal,
+                             std::string key = "") {
+    std::vector<RunResult> results;
+    if (key.empty()) key = "test:" + std::to_string(next_key_++);
+    runner_->Run(std::move(e), origin, origin == EventOrigin::kMesh ? "beta" : "", key, &results,
+                 &invocations_);
+    return results;
+  }
+
+  NotificationRow Row(int64_t id) {
+    auto row = db_->GetNotification(id);
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return row.ok() && row->has_value() ? **row : NotificationRow{};
+  }
+
+  std::vector<std::string> OutboxDestinations() {
+    auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 1000);
+    EXPECT_TRUE(rows.ok());
+    std::vector<std::string> out;
+    for (const auto& r : *rows) out.push_back(r.destination);
+    return out;
+  }
+
+  TempDir dir_;
+  EventCatalog catalog_ = BuildDefaultCatalog();
+  std::unique_ptr<EventsDb> db_;
+  std::shared_ptr<const PeerSnapshot> peers_;
+  MeshPublisher* publisher_ = nullptr;
+  std::unique_ptr<PipelineRunner> runner_;
+  std::vector<Invocation> invocations_;
+  std::vector<std::string> pushes_;
+  std::vector<std::string> suspended_;
+  int next_key_ = 0;
+};
+
+std::vector<std::string> Names(const std::vector<Invocation>& invocations) {
+  std::vector<std::string> out;
+  for (const auto& i : invocations) out.push_back(i.cartridge_name + "/" + i.event_type);
+  return out;
+}
+
+TEST_F(PipelineTest, RunsSystemCartridgesThenActiveOnesInOrder) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(std::make_unique<StageCartridge>("first", &log));
+  active.push_back(std::make_unique<StageCartridge>("second", &log));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.unknown", "{}"));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, RunResult::Status::kProcessed);
+  EXPECT_EQ(log, (std::vector<std::string>{"first:test.unknown:{}", "second:test.unknown:{}"}));
+  EXPECT_EQ(Names(invocations_),
+            (std::vector<std::string>{"dedup/test.unknown", "notification-projector/test.unknown",
+                                      "mesh-publisher/test.unknown", "first/test.unknown",
+                                      "second/test.unknown"}));
+}
+
+TEST_F(PipelineTest, DropStopsTheChainAndNamesTheCartridge) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(std::make_unique<StageCartridge>("dropper", &log,
+                                                    StageCartridge::Action::kDrop));
+  active.push_back(std::make_unique<StageCartridge>("after", &log));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.unknown", "{}"));
+  EXPECT_EQ(results[0].status, RunResult::Status::kDropped);
+  EXPECT_EQ(results[0].dropped_by, "dropper");
+  EXPECT_EQ(log.size(), 1u);
+  EXPECT_EQ(runner_->counters().at("dropper").dropped, 1);
+  // No invocation for the cartridge that dropped (it returned no event).
+  EXPECT_EQ(Names(invocations_).back(), "mesh-publisher/test.unknown");
+}
+
+TEST_F(PipelineTest, FailureRestoresTheEventAndRepeatedFailuresSuspend) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(std::make_unique<StageCartridge>("flaky", &log,
+                                                    StageCartridge::Action::kFail));
+  active.push_back(std::make_unique<StageCartridge>("after", &log));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.unknown", R"({"a":1})"));
+  // The next cartridge saw the event as it was before the failing call.
+  EXPECT_EQ(log.back(), R"(after:test.unknown:{"a":1})");
+  EXPECT_EQ(results[0].envelope.payload_json, R"({"a":1})");
+  EXPECT_EQ(runner_->counters().at("flaky").failures, 1);
+  for (int i = 0; i < 4; ++i) results = Run(Event("test.unknown", R"({"a":1})"));
+  EXPECT_EQ(suspended_, (std::vector<std::string>{"flaky"}));
+  EXPECT_TRUE(runner_->counters().at("flaky").suspended);
+  EXPECT_EQ(runner_->ActiveNames(), (std::vector<std::string>{"after"}));
+  // The suspension became a local cartridge.suspended notification.
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].envelope.event, "cartridge.suspended");
+  EXPECT_GT(results[1].notification_id, 0);
+  // Suspended: not called any more.
+  size_t calls = log.size();
+  Run(Event("test.unknown", "{}"));
+  EXPECT_EQ(log.size(), calls + 1);  // only "after"
+}
+
+TEST_F(PipelineTest, EmittedEventsRunThroughTheWholeChainWithinLimits) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(std::make_unique<StageCartridge>("emitter", &log,
+                                                    StageCartridge::Action::kEmit, 15));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.trigger", "{}"), EventOrigin::kLocal, "local:s:1-0");
+  ASSERT_EQ(results.size(), 11u);  // the trigger + at most 10 emitted
+  for (size_t i = 1; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].envelope.event, "mesh.event.rejected");
+    EXPECT_EQ(results[i].envelope.source, "alpha");
+    EXPECT_GT(results[i].notification_id, 0) << "emitted event projected";
+    EXPECT_EQ(results[i].input_key, "local:s:1-0#e" + std::to_string(i - 1));
+  }
+  EXPECT_EQ(runner_->emits_refused(), 5);
+  EXPECT_EQ(*db_->CountNotifications(), 10);
+}
+
+TEST_F(PipelineTest, NoInvocationIsRecordedForCartridgeInvoked) {
+  Run(Event("cartridge.invoked", R"({"cartridge_name":"x","event_type":"y"})"));
+  EXPECT_TRUE(invocations_.empty());
+}
+
+TEST_F(PipelineTest, DedupStampsTheKeyAndDropsAnEventWhoseKeyHasANotification) {
+  auto first = Run(Event(kTodoCreated, R"({"slug":"s1","title":"T"})"));
+  EXPECT_EQ(first[0].status, RunResult::Status::kProcessed);
+  EXPECT_EQ(first[0].envelope.idempotency_key, std::string(kTodoCreated) + ":s1");
+  auto second = Run(Event(kTodoCreated, R"({"slug":"s1","title":"other"})"));
+  EXPECT_EQ(second[0].status, RunResult::Status::kDropped);
+  EXPECT_EQ(second[0].dropped_by, "dedup");
+  EXPECT_EQ(*db_->CountNotifications(), 1);
+}
+
+TEST_F(PipelineTest, CreatesLifecyclePushesCreated) {
+  auto r = Run(Event(kTodoCreated, R"({"slug":"s1"})"));
+  NotificationRow row = Row(r[0].notification_id);
+  EXPECT_EQ(row.human_status, "unseen");
+  EXPECT_EQ(row.agent_status, "none");
+  EXPECT_EQ(row.payload_json, R"({"slug":"s1"})");
+  EXPECT_EQ(pushes_, (std::vector<std::string>{std::string(kTodoCreated) + ":" +
+                                               std::to_string(row.id) + ":created:silent"}));
+}
+
+TEST_F(PipelineTest, UpdatesByGroupKeyResetHumanStatusOnlyForMeaningfulFields) {
+  auto created = Run(Event(kTodoCreated, R"({"slug":"s1"})"));
+  int64_t id = created[0].notification_id;
+  ASSERT_TRUE(db_->MarkSeen(id).ok());
+  // Silent fields only: updated, still seen. Update-only types pass dedup
+  // even when the same event comes twice.
+  for (int i = 0; i < 2; ++i) {
+    auto silent = Run(Event(kArtifactChanged, R"({"slug":"s1","artifact":"plan.md"})"));
+    EXPECT_EQ(silent[0].status, RunResult::Status::kProcessed);
+    EXPECT_EQ(silent[0].notification_id, id);
+  }
+  EXPECT_EQ(Row(id).human_status, "seen");
+  EXPECT_EQ(Row(id).payload_json, R"({"slug":"s1","artifact":"plan.md"})");
+  // A meaningful field: back to unseen.
+  auto meaningful = Run(Event(kDependencyResolved, R"({"slug":"s1","dependency":"d"})"));
+  EXPECT_EQ(meaningful[0].notification_id, id);
+  EXPECT_EQ(Row(id).human_status, "unseen");
+  EXPECT_EQ(pushes_.back(), std::string(kDependencyResolved) + ":" + std::to_string(id) +
+                                ":existing:meaningful");
+  // An update with no notification for its group creates one.
+  auto fresh = Run(Event(kArtifactChanged, R"({"slug":"other","artifact":"x"})"));
+  EXPECT_NE(fresh[0].notification_id, id);
+  EXPECT_EQ(pushes_.back(), std::string(kArtifactChanged) + ":" +
+                                std::to_string(fresh[0].notification_id) + ":created:meaningful");
+}
+
+TEST_F(PipelineTest, CreatesAndUpdatesUpsertsByGroupKey) {
+  auto first = Run(Event(kDorAssessed, R"({"slug":"s1","score":5})"));
+  ASSERT_TRUE(db_->MarkSeen(first[0].notification_id).ok());
+  auto second = Run(Event(kDorAssessed, R"({"slug":"s1","score":8})"));
+  EXPECT_EQ(second[0].notification_id, first[0].notification_id);
+  EXPECT_EQ(Row(first[0].notification_id).human_status, "unseen");
+  EXPECT_EQ(Row(first[0].notification_id).payload_json, R"({"slug":"s1","score":8})");
+  EXPECT_EQ(*db_->CountNotifications(), 1);
+}
+
+TEST_F(PipelineTest, ResolvesByGroupKey) {
+  auto created = Run(Event(kTodoCreated, R"({"slug":"s1"})"));
+  auto resolved = Run(Event(kBuildCompleted, R"({"slug":"s1","ok":true})"));
+  EXPECT_EQ(resolved[0].notification_id, created[0].notification_id);
+  NotificationRow row = Row(created[0].notification_id);
+  EXPECT_EQ(row.agent_status, "resolved");
+  EXPECT_EQ(row.resolution_json, R"({"slug":"s1","ok":true})");
+  EXPECT_TRUE(row.resolved_at.has_value());
+  // Nothing to resolve: no notification, no push.
+  size_t pushes = pushes_.size();
+  auto none = Run(Event(kBuildCompleted, R"({"slug":"unknown"})"));
+  EXPECT_EQ(none[0].notification_id, 0);
+  EXPECT_EQ(pushes_.size(), pushes);
+}
+
+TEST_F(PipelineTest, MeshPublisherRoutesByVisibility) {
+  Run(Event("test.x", "{}", Visibility::kLocal));
+  EXPECT_TRUE(OutboxDestinations().empty());
+  Run(Event("test.x", "{}", Visibility::kCluster));
+  EXPECT_EQ(OutboxDestinations(), (std::vector<std::string>{"beta"}));  // never alpha itself
+  Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kLocal, "local:s:9-0");
+  EXPECT_EQ(OutboxDestinations(),
+            (std::vector<std::string>{"beta", "beta", "delta", "gamma"}));  // peers sorted by name
+  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
+  EXPECT_EQ((*rows)[1].message_id, "alpha/local:s:9-0/beta");
+  // From the mesh, by origin or by the stamp: never forwarded again.
+  Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kMesh);
+  Run(Event("test.x", R"({"_mesh_source":"beta"})", Visibility::kPublic));
+  EXPECT_EQ(OutboxDestinations().size(), 4u);
+}
+
+TEST_F(PipelineTest, WorkerRecordsInputsSoARedeliveryHasNoSecondEffect) {
+  PipelineWorker worker({"alpha"}, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  auto submit = [&](std::string key) {
+    absl::Notification done;
+    std::vector<InputOutcome> outcomes;
+    InputEvent in;
+    in.envelope = Event("mesh.event.rejected", R"({"reason":"x"})", Visibility::kPublic);
+    in.input_key = std::move(key);
+    std::vector<InputEvent> events;
+    events.push_back(in);
+    events.push_back(in);  // the same key twice in one batch
+    worker.Submit(std::move(events), [&](absl::StatusOr<std::vector<InputOutcome>> out) {
+      EXPECT_TRUE(out.ok());
+      if (out.ok()) outcomes = *out;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return outcomes;
+  };
+  auto first = submit("local:s:1-0");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].status, InputOutcome::Status::kProcessed);
+  EXPECT_EQ(first[1].status, InputOutcome::Status::kDuplicate);
+  auto again = submit("local:s:1-0");
+  EXPECT_EQ(again[0].status, InputOutcome::Status::kDuplicate);
+  EXPECT_EQ(*db_->CountNotifications(), 1);
+  EXPECT_EQ(OutboxDestinations().size(), 3u);  // beta, gamma, delta once
+  worker.Stop();
+  EXPECT_EQ(worker.stats().inputs_duplicate, 3);
+}
+
+TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxDroppingTheOldest) {
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.outbox_max = 5;
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  for (int i = 0; i < 4; ++i) {
+    absl::Notification done;
+    InputEvent in;
+    in.envelope = Event("test.x", "{}", Visibility::kPublic);  // 3 peers each
+    in.input_key = "k" + std::to_string(i);
+    std::vector<InputEvent> events{in};
+    worker.Submit(std::move(events), [&](auto) { done.Notify(); });
+    done.WaitForNotification();
+  }
+  worker.Stop();
+  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 100);
+  ASSERT_EQ(rows->size(), 5u);
+  EXPECT_EQ(rows->front().message_id, "alpha/k2/delta");  // the 7 oldest are gone
+  EXPECT_EQ(rows->back().message_id, "alpha/k3/gamma");
+  EXPECT_EQ(worker.stats().outbox_dropped, 7);
+  EXPECT_EQ(worker.stats().mesh_outbox_depth, 5);
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
