@@ -29,14 +29,37 @@ int RunProtected(lua_State* state) {
   return 0;
 }
 
+// Error messages a script makes can be of any size; a status carries at
+// most this much of one.
+constexpr size_t kMaxErrorBytes = 2000;
+
 std::string ErrorObjectText(lua_State* state) {
   int type = lua_type(state, -1);
   if (type == LUA_TSTRING || type == LUA_TNUMBER) {
     size_t size = 0;
     const char* text = lua_tolstring(state, -1, &size);
+    if (size > kMaxErrorBytes) return Cat(std::string_view(text, kMaxErrorBytes), "...");
     return std::string(text, size);
   }
   return Cat("(error object is a ", lua_typename(state, type), " value)");
+}
+
+// setmetatable without finalizers: Lua runs __gc metamethods with hooks
+// off, so a finalizer could loop for ever out of reach of the limits. An
+// object is registered for finalization only when its metatable has __gc
+// at the time setmetatable is called, so checking here is enough.
+int SetMetatable(lua_State* state) {
+  if (lua_type(state, 2) == LUA_TTABLE) {
+    lua_pushliteral(state, "__gc");
+    if (lua_rawget(state, 2) != LUA_TNIL) {
+      return luaL_error(state, "setmetatable: __gc metamethods are not allowed in cartridges");
+    }
+    lua_pop(state, 1);
+  }
+  lua_pushvalue(state, lua_upvalueindex(1));  // the base library's setmetatable
+  lua_insert(state, 1);
+  lua_call(state, lua_gettop(state) - 1, 1);
+  return 1;
 }
 
 }  // namespace
@@ -173,6 +196,9 @@ absl::Status LuaSandbox::OpenLibraries() {
       lua_pushnil(state);
       lua_setglobal(state, name);
     }
+    lua_getglobal(state, "setmetatable");
+    lua_pushcclosure(state, &SetMetatable, 1);
+    lua_setglobal(state, "setmetatable");
     lua_getglobal(state, LUA_STRLIBNAME);
     lua_pushnil(state);
     lua_setfield(state, -2, "dump");

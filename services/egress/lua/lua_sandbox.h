@@ -5,10 +5,12 @@
 // Libraries: base without load, loadfile, dofile, collectgarbage and warn
 // (`require`, `loadstring` do not exist without `package` / in 5.4); `print`
 // writes to the log at INFO as "lua[<name>]: ..." (at most kMaxPrintsPerRun
-// lines of at most kMaxPrintBytes per run); string without string.dump;
-// table; math; utf8. Not opened: io, os, package, debug, coroutine
-// (cartridges are straight-line event transforms, and a coroutine would run
-// outside the call's hook settings).
+// lines of at most kMaxPrintBytes per run); `setmetatable` refuses a
+// metatable with a __gc field (Lua runs finalizers with hooks off, out of
+// reach of the limits); string without string.dump; table; math; utf8. Not
+// opened: io, os, package, debug, coroutine (cartridges are straight-line
+// event transforms, and a coroutine would run outside the call's hook
+// settings).
 //
 // Limits (LuaLimits), enforced per Run() and for the top-level chunk:
 //  * instructions: a count hook; "instruction budget of N exceeded";

@@ -603,3 +603,51 @@ TEST(LuaCartridgeTest, ResidentMemoryStaysBoundedOverManyHostileCalls) {
 
 }  // namespace
 }  // namespace teleclaude::mesh
+
+namespace teleclaude::mesh {
+namespace {
+
+TEST(LuaCartridgeTest, FinalizersAndCloseHandlersCannotEscapeTheLimits) {
+  LuaLimits limits;
+  limits.instructions = 50'000;
+  {
+    auto cartridge = MustLoad(R"(
+      function process(e)
+        local mode = e.payload.mode
+        if mode == "gc" then
+          setmetatable({}, {__gc = function() while true do end end})
+        elseif mode == "close" then
+          local guard <close> = setmetatable({}, {__close = function() while true do end end})
+          error("first")
+        end
+        e.payload.ok = true
+        return e
+      end)",
+                              limits);
+    EventEnvelope event = ModeEvent("gc");
+    EXPECT_THAT(ProcessOnce(*cartridge, event).status().message(),
+                HasSubstr("setmetatable: __gc metamethods are not allowed in cartridges"));
+    for (const char* mode : {"close", "normal", "close"}) {
+      EventEnvelope event = ModeEvent(mode);
+      const auto start = std::chrono::steady_clock::now();
+      absl::StatusOr<Verdict> verdict = ProcessOnce(*cartridge, event);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << mode;
+      if (std::string_view(mode) == "close") {
+        EXPECT_EQ(verdict.status().code(), absl::StatusCode::kResourceExhausted)
+            << verdict.status();
+      }
+    }
+    ExpectStillWorks(*cartridge, "finalizers");
+  }
+}
+
+TEST(LuaCartridgeTest, HugeErrorMessagesAreCut) {
+  auto cartridge = MustLoad(R"(function process(e) error(string.rep("x", 100000)) end)");
+  EventEnvelope event = MakeEvent();
+  absl::StatusOr<Verdict> verdict = ProcessOnce(*cartridge, event);
+  EXPECT_EQ(verdict.status().code(), absl::StatusCode::kAborted);
+  EXPECT_LE(verdict.status().message().size(), 2100u);
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
