@@ -65,6 +65,8 @@ class InstallerBinaryTest : public ::testing::Test {
         [&] {
           v1::GetStatsResponse r;
           grpc::ClientContext c;
+          c.set_wait_for_ready(true);
+          c.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
           return stub_->GetStats(&c, v1::GetStatsRequest(), &r).ok();
         },
         absl::Seconds(10)))
