@@ -512,7 +512,7 @@ class LuaCartridgeLimitTest : public ::testing::TestWithParam<Hostile> {};
 
 TEST_P(LuaCartridgeLimitTest, IsContainedAndTheCartridgeGoesOn) {
   LuaLimits limits;
-  limits.wall_time = absl::Milliseconds(200);
+  limits.wall_time = absl::Seconds(1);  // the other limits are what is tested
   if (GetParam().mode == "string_ops") {
     limits.instructions = int64_t{1} << 40;
     limits.wall_time = absl::Milliseconds(30);
@@ -577,6 +577,9 @@ int64_t ResidentBytes() {
 }
 
 TEST(LuaCartridgeTest, ResidentMemoryStaysBoundedOverManyHostileCalls) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine; its leak checker covers this";
+#endif
   LuaLimits limits;
   limits.instructions = 20'000;
   limits.memory_bytes = 1 << 20;
