@@ -199,7 +199,7 @@ absl::Status Egress::Init() {
   server_options.flag_name = "egress_addr";
   server_options.program = "telec-egress";
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
-  TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.egress_addr, {service_.get()},
+  TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr), {service_.get()},
                                                  server_options));
   reader_->Start();
   LOG(INFO) << "telec-egress " << config.computer_name << " listening on " << server_->target()
