@@ -849,7 +849,9 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
                 row.last_invoked_at = TimeText(*sum.last);
               }
             }
-            if (row.promotion_suggested_at.empty() && sum.count > 0 &&
+            // System cartridges are counted (ListCartridges shows them) but
+            // are part of the pipeline already: nothing to promote.
+            if (row.promotion_suggested_at.empty() && sum.count > 0 && !IsSystemCartridge(name) &&
                 row.invocation_count >= options_.promotion_threshold) {
               row.promotion_suggested_at = now_text;
               LOG(INFO) << "cartridge " << name << " reached " << row.invocation_count

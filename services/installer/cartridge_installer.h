@@ -93,7 +93,9 @@ class CartridgeInstaller {
   absl::Status OnNotification(const v1::OnNotificationRequest& request);
 
   // Installer.RecordInvocations: one transaction; a batch_id seen before is
-  // not applied again (already_applied). INVALID_ARGUMENT for an empty
+  // not applied again (already_applied). A cartridge (other than the system
+  // ones) whose count reaches the threshold gets cartridge.promotion_suggested
+  // once, ever. INVALID_ARGUMENT for an empty
   // batch_id, an empty cartridge_name or a negative count.
   absl::StatusOr<v1::RecordInvocationsResponse> RecordInvocations(
       const v1::RecordInvocationsRequest& request);

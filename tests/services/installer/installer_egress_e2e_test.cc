@@ -235,6 +235,49 @@ TEST_F(InstallerEgressE2eTest, L3ActivatesAtOnceAndRefusesTraversalAndOversize) 
   EXPECT_THAT(fields, ElementsAre("code", "name"));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(Notifications("cartridge.installed").size(), 1u);
+
+  // Egress runs it; its invocation batches reach the installer, which
+  // suggests promotion once at the threshold (10) and never for system
+  // cartridges.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext c;
+        v1::StatsResponse s;
+        if (!pipeline_->Stats(&c, v1::StatsRequest(), &s).ok()) return false;
+        for (const auto& cc : s.cartridges()) {
+          if (cc.name() == "ping") return true;
+        }
+        return false;
+      },
+      absl::Seconds(10)))
+      << Logs();
+  v1::SubmitRequest req;
+  for (int i = 0; i < 25; ++i) {
+    v1::SubmittedEvent* ev = req.add_events();
+    ev->set_envelope_json("{\"event\":\"demo.ping\",\"source\":\"me\",\"level\":1,"
+                          "\"payload\":{\"n\":" + std::to_string(i) + "}}");
+  }
+  {
+    grpc::ClientContext c;
+    v1::SubmitResponse resp;
+    ASSERT_TRUE(pipeline_->Submit(&c, req, &resp).ok());
+  }
+  ASSERT_TRUE(WaitNotifications("cartridge.promotion_suggested", 1)) << Logs();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext c;
+        v1::GetStatsResponse s;
+        if (!stub_->GetStats(&c, v1::GetStatsRequest(), &s).ok()) return false;
+        for (const auto& st : s.stats()) {
+          if (st.cartridge_name() == "ping") return st.invocation_count() >= 25;
+        }
+        return false;
+      },
+      absl::Seconds(10)))
+      << Logs();
+  auto promoted = Notifications("cartridge.promotion_suggested");
+  ASSERT_EQ(promoted.size(), 1u);
+  EXPECT_EQ(json::GetMemberString(promoted[0].payload_json(), "cartridge_name"), "ping");
 }
 
 }  // namespace
