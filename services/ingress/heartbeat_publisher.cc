@@ -49,8 +49,8 @@ void HeartbeatPublisher::Run() {
     } else {
       failing = true;
       last_failed_.store(true);
-      LOG_EVERY_T(WARNING, 60) << "heartbeat " << key_ << ": " << status
-                               << " (retrying every " << options_.interval << ")";
+      LOG_EVERY_T(WARNING, 60) << "heartbeat " << key_ << ": " << status << " (retrying every "
+                               << options_.interval << ")";
     }
   } while (!stop_.WaitForNotificationWithTimeout(options_.interval));
 }

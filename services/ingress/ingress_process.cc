@@ -29,10 +29,9 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
       RedisOptions(config, "peers"), config.computer_name, config.cluster, config.peer_refresh});
   p->peers_->Start();
   PeerCache* peers = p->peers_.get();
-  p->trust_ = BuildTrustGate(
-      TrustGateOptions{config.trust_mode, config.trust_strictness, config.cluster,
-                       config.trusted_peers},
-      [peers] { return peers->Snapshot(); });
+  p->trust_ = BuildTrustGate(TrustGateOptions{config.trust_mode, config.trust_strictness,
+                                              config.cluster, config.trusted_peers},
+                             [peers] { return peers->Snapshot(); });
 
   // Requests are cut at 4 MiB; responses echo the envelopes, so the channel
   // allows a single event of max_message_bytes with room to spare.
@@ -46,6 +45,10 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   consumer_options.computer_name = config.computer_name;
   consumer_options.stream = config.mesh_stream();
   consumer_options.max_message_bytes = config.max_message_bytes;
+  // Egress accepts requests up to --max_message_bytes and echoes each event in
+  // its response: half of it per Submit leaves room for the echo (a larger
+  // single event still goes alone).
+  consumer_options.submit_max_bytes = std::max<int64_t>(4096, config.max_message_bytes / 2);
   p->consumer_ = std::make_unique<MeshConsumer>(consumer_options, p->trust_.get(),
                                                 p->quarantine_.get(), p->pipeline_.get());
   p->consumer_->Start();
@@ -58,8 +61,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
 
   p->service_ = std::make_unique<IngressService>(
       IngressService::Options{RedisOptions(config, "status"), config.computer_name, config.cluster,
-                              config.mesh_stream(), std::string(kIngressGroup),
-                              config.trust_mode},
+                              config.mesh_stream(), std::string(kIngressGroup), config.trust_mode},
       p->consumer_.get(), p->quarantine_.get());
   GrpcServerOptions server_options;
   server_options.flag_name = "ingress_addr";
@@ -75,8 +77,8 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
     return server.status();
   }
   p->server_ = *std::move(server);
-  LOG(INFO) << "telec-ingress " << config.computer_name << " listening on "
-            << config.ingress_addr << " (stream " << config.mesh_stream() << ", trust_mode "
+  LOG(INFO) << "telec-ingress " << config.computer_name << " listening on " << config.ingress_addr
+            << " (stream " << config.mesh_stream() << ", trust_mode "
             << TrustModeName(config.trust_mode) << ", strictness "
             << TrustStrictnessName(config.trust_strictness) << ", egress " << config.egress_addr
             << ")";

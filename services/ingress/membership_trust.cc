@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "common/base/strings.h"
 #include "absl/strings/str_join.h"
+#include "common/base/strings.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -36,31 +36,29 @@ bool MembershipTrust::IsMember(std::string_view computer) const {
   return IsMember(computer, *snapshot);
 }
 
-std::string MembershipTrust::WhyNot(std::string_view computer,
-                                    const PeerSnapshot& snapshot) const {
+std::string MembershipTrust::WhyNot(std::string_view computer, const PeerSnapshot& snapshot) const {
   switch (options_.mode) {
     case TrustMode::kAllowlist:
       return Cat(computer, " is not in --trusted_peers (",
-                          absl::StrJoin(options_.trusted_peers, ","),
-                          "); add it there to trust it (trust_mode=allowlist)");
+                 absl::StrJoin(options_.trusted_peers, ","),
+                 "); add it there to trust it (trust_mode=allowlist)");
     case TrustMode::kMesh:
       return Cat(computer,
-                          " has no live heartbeat; only live mesh peers are trusted "
-                          "(trust_mode=mesh)");
+                 " has no live heartbeat; only live mesh peers are trusted "
+                 "(trust_mode=mesh)");
     case TrustMode::kCluster: {
       if (!options_.self_cluster.has_value() || options_.self_cluster->empty()) {
-        return Cat("this computer has no --cluster, so no sender is a cluster peer (",
-                            computer, " refused; trust_mode=cluster)");
+        return Cat("this computer has no --cluster, so no sender is a cluster peer (", computer,
+                   " refused; trust_mode=cluster)");
       }
       const PeerInfo* peer = snapshot.Find(computer);
       if (peer == nullptr) {
         return Cat(computer, " has no live heartbeat (trust_mode=cluster, cluster ",
-                            *options_.self_cluster, ")");
+                   *options_.self_cluster, ")");
       }
       return Cat(computer, " declares cluster ",
-                          peer->cluster.has_value() ? *peer->cluster : "(none)",
-                          ", not this computer's ", *options_.self_cluster,
-                          " (trust_mode=cluster)");
+                 peer->cluster.has_value() ? *peer->cluster : "(none)", ", not this computer's ",
+                 *options_.self_cluster, " (trust_mode=cluster)");
     }
   }
   return "untrusted";

@@ -280,7 +280,8 @@ void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
     counters_.quarantined += delta.quarantined;
     counters_.malformed += delta.malformed;
     counters_.non_mesh_ignored += delta.non_mesh_ignored;
-    for (const auto& [reason, n] : delta.rejected_by_reason) counters_.rejected_by_reason[reason] += n;
+    for (const auto& [reason, n] : delta.rejected_by_reason)
+      counters_.rejected_by_reason[reason] += n;
   }
 
   // Submit in as few calls as the size limit allows (normally one).

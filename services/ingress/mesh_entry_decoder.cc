@@ -99,8 +99,9 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   for (const auto& [key, value] : entry.fields) total += key.size() + value.size();
   if (total > static_cast<size_t>(options_.max_message_bytes)) {
     rejection.reason = kReasonTooLarge;
-    rejection.detail = Cat("the message is ", total, " bytes, over --max_message_bytes=",
-                           options_.max_message_bytes, "; it was not parsed");
+    rejection.detail =
+        Cat("the message is ", total,
+            " bytes, over --max_message_bytes=", options_.max_message_bytes, "; it was not parsed");
     return out;
   }
   if (!message.payload.has_value()) {
@@ -176,9 +177,8 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   const std::string scope = Cat(source, ":");
   if (message.message_id.has_value() && !message.message_id->empty() &&
       message.message_id->size() <= kRawLimit && IsValidUtf8(*message.message_id)) {
-    event.message_id = message.message_id->rfind(scope, 0) == 0
-                           ? *message.message_id
-                           : Cat(scope, *message.message_id);
+    event.message_id = message.message_id->rfind(scope, 0) == 0 ? *message.message_id
+                                                                : Cat(scope, *message.message_id);
   } else {
     event.message_id = Cat(scope, entry.id);
   }

@@ -62,7 +62,7 @@ struct DecodedEntry {
 class MeshEntryDecoder {
  public:
   struct Options {
-    std::string self_name;              // this computer (reflection check)
+    std::string self_name;                // this computer (reflection check)
     int64_t max_message_bytes = 1 << 20;  // larger entries: too_large, unparsed
   };
 

@@ -47,8 +47,8 @@ TrustDecision StrictnessTrust::Evaluate(const EventEnvelope& envelope,
   if (!LevelIsKnown(envelope.level)) {
     TrustDecision decision = Decide(TrustOutcome::kReject, "unknown_level");
     decision.reason = "untrusted";
-    decision.detail = Cat("level ", static_cast<int>(envelope.level),
-                                   " is not 0-3 (trust_strictness=strict)");
+    decision.detail =
+        Cat("level ", static_cast<int>(envelope.level), " is not 0-3 (trust_strictness=strict)");
     return decision;
   }
   return TrustDecision::Accept();

@@ -166,7 +166,8 @@ TEST_F(IngressBinaryTest, TrustGateDecodingAndNonMeshMessagesEndToEnd) {
 
   testing::RecordingPipeline& p = pipeline_.pipeline();
   ASSERT_TRUE(WaitFor([&] { return p.Processed().size() == 6; }, absl::Seconds(10)))
-      << p.Processed().size() << "\n" << ingress_->ReadLog();
+      << p.Processed().size() << "\n"
+      << ingress_->ReadLog();
   std::map<std::string, v1::SubmittedEvent> by_id;
   for (const v1::SubmittedEvent& e : p.Processed()) by_id[e.message_id()] = e;
 

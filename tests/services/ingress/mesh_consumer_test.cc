@@ -26,8 +26,8 @@ using testing::WaitFor;
 
 std::string Envelope(const std::string& type, const std::string& source,
                      const std::string& visibility = "cluster", const std::string& domain = "ops") {
-  return Cat(R"({"event":")", type, R"(","source":")", source, R"(","level":1,"domain":")",
-             domain, R"(","visibility":")", visibility, R"(","payload":{"k":"v"}})");
+  return Cat(R"({"event":")", type, R"(","source":")", source, R"(","level":1,"domain":")", domain,
+             R"(","visibility":")", visibility, R"(","payload":{"k":"v"}})");
 }
 
 class MeshConsumerTest : public ::testing::Test {
@@ -120,7 +120,8 @@ class MeshConsumerTest : public ::testing::Test {
 
 TEST_F(MeshConsumerTest, TrustedEventsEnterUntrustedAreRejectedOthersAreLeftAlone) {
   StartConsumer();
-  const std::string cluster_id = AddMesh(Envelope("deployment.started", "alpha"), "alpha", "alpha:m1");
+  const std::string cluster_id =
+      AddMesh(Envelope("deployment.started", "alpha"), "alpha", "alpha:m1");
   AddMesh(Envelope("deployment.finished", "alpha", "public"), "alpha");
   const std::string other_id = Add({{"type", "chat"}, {"text", "hello"}});
   const std::string zulu_id = AddMesh(Envelope("deployment.started", "zulu"), "zulu");
@@ -177,8 +178,8 @@ TEST_F(MeshConsumerTest, TrustedEventsEnterUntrustedAreRejectedOthersAreLeftAlon
 TEST_F(MeshConsumerTest, ReadsManyEntriesPerBatchAndSubmitsEachBatchOnce) {
   StartConsumer();
   AddManyAtOnce(300);
-  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 300; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 300; }, absl::Seconds(10)));
   EXPECT_EQ(pipeline_.pipeline().batch_sizes(), (std::vector<int>{256, 44}));
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
 }
@@ -187,12 +188,12 @@ TEST_F(MeshConsumerTest, EgressDownMeansRetryWithoutAckThenEverythingOnce) {
   StartConsumer();
   pipeline_.Stop();
   AddManyAtOnce(5);
-  ASSERT_TRUE(WaitFor([&] { return consumer_->Counters().submit_retries >= 3; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return consumer_->Counters().submit_retries >= 3; }, absl::Seconds(10)));
   EXPECT_EQ(Pending(), 5);  // read, not acknowledged
   pipeline_.Start();
-  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 5; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 5; }, absl::Seconds(10)));
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
   EXPECT_EQ(pipeline_.pipeline().duplicates(), 0);
 }
@@ -201,22 +202,22 @@ TEST_F(MeshConsumerTest, StopHandsBackTheBatchAndTheNextStartFinishesIt) {
   StartConsumer();
   pipeline_.pipeline().SetFailing(true);
   AddManyAtOnce(3);
-  ASSERT_TRUE(WaitFor([&] { return consumer_->Counters().submit_retries >= 1; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return consumer_->Counters().submit_retries >= 1; }, absl::Seconds(10)));
   consumer_->Stop();
   EXPECT_EQ(Pending(), 3);
   pipeline_.pipeline().SetFailing(false);
   StartConsumer();  // reads its own pending entries first
-  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 3; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 3; }, absl::Seconds(10)));
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
 }
 
 TEST_F(MeshConsumerTest, UnknownEnvelopeSourceIsFlaggedWhenStandard) {
   StartConsumer(TrustStrictness::kStandard);
   AddMesh(Envelope("deployment.started", "daemon"), "alpha");
-  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; }, absl::Seconds(10)));
   const v1::SubmittedEvent e = pipeline_.pipeline().Processed()[0];
   EXPECT_EQ(e.origin(), v1::ORIGIN_MESH);
   EXPECT_EQ(json::GetMember(e.envelope().payload_json(), "_trust_flags"), R"(["unknown_source"])");
@@ -226,8 +227,8 @@ TEST_F(MeshConsumerTest, UnknownEnvelopeSourceIsFlaggedWhenStandard) {
 TEST_F(MeshConsumerTest, UnknownEnvelopeSourceIsQuarantinedWhenStrict) {
   StartConsumer(TrustStrictness::kStrict);
   const std::string id = AddMesh(Envelope("deployment.started", "daemon"), "alpha");
-  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; }, absl::Seconds(10)));
   const v1::SubmittedEvent e = pipeline_.pipeline().Processed()[0];
   EXPECT_EQ(e.envelope().event(), "mesh.event.rejected");
   EXPECT_EQ(e.message_id(), "rejected:" + id);
@@ -245,8 +246,8 @@ TEST_F(MeshConsumerTest, OversizedEntriesAreRefusedUnparsedAndReflectionsRejecte
   StartConsumer();
   AddMesh(std::string(2 << 20, 'x'), "alpha");
   AddMesh(Envelope("deployment.started", "beta"), "beta");
-  ASSERT_TRUE(WaitFor([&] { return pipeline_.pipeline().Processed().size() == 2; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 2; }, absl::Seconds(10)));
   auto events = pipeline_.pipeline().Processed();
   EXPECT_EQ(json::GetMemberString(events[0].envelope().payload_json(), "reason"), "too_large");
   EXPECT_EQ(json::GetMemberString(events[1].envelope().payload_json(), "reason"), "reflection");

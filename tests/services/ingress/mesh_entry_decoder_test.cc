@@ -19,15 +19,13 @@ constexpr char kGood[] =
     R"({"event":"deployment.started","source":"alpha","level":1,"visibility":"cluster",)"
     R"("payload":{"n":12345678901234567890}})";
 
-MeshEntryDecoder Decoder(int64_t max_bytes = 4096) {
-  return MeshEntryDecoder({"beta", max_bytes});
-}
+MeshEntryDecoder Decoder(int64_t max_bytes = 4096) { return MeshEntryDecoder({"beta", max_bytes}); }
 
 StreamEntry Entry(Fields fields) { return StreamEntry{"1700000000000-0", std::move(fields)}; }
 
 TEST(MeshEntryDecoderTest, DecodesAGoodEntryAndStampsMeshSource) {
-  DecodedEntry d =
-      Decoder().Decode(Entry({{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "alpha"}}));
+  DecodedEntry d = Decoder().Decode(
+      Entry({{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "alpha"}}));
   ASSERT_EQ(d.kind, DecodedEntry::Kind::kEvent) << d.rejection.detail;
   EXPECT_EQ(d.event.source_computer, "alpha");
   EXPECT_EQ(d.event.envelope.event, "deployment.started");
@@ -68,51 +66,85 @@ struct BadCase {
 
 TEST(MeshEntryDecoderTest, BadInputBecomesARejectionWithAReason) {
   std::string deep = std::string(500, '[') + std::string(500, ']');
-  std::string deep_payload = std::string(R"({"event":"x","source":"a","level":1,"payload":{"d":)") +
-                             deep + "}}";
+  std::string deep_payload =
+      std::string(R"({"event":"x","source":"a","level":1,"payload":{"d":)") + deep + "}}";
   const std::vector<BadCase> cases = {
-      {"missing payload", {{"type", "mesh_event"}, {"source_computer", "alpha"}}, "malformed",
-       "payload: field missing", std::nullopt},
-      {"missing source", {{"type", "mesh_event"}, {"payload", kGood}}, "malformed",
-       "source_computer: field missing", "deployment.started"},
-      {"empty source", {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", ""}},
-       "malformed", "source_computer", "deployment.started"},
+      {"missing payload",
+       {{"type", "mesh_event"}, {"source_computer", "alpha"}},
+       "malformed",
+       "payload: field missing",
+       std::nullopt},
+      {"missing source",
+       {{"type", "mesh_event"}, {"payload", kGood}},
+       "malformed",
+       "source_computer: field missing",
+       "deployment.started"},
+      {"empty source",
+       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", ""}},
+       "malformed",
+       "source_computer",
+       "deployment.started"},
       {"source with colon",
-       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a:b"}}, "malformed",
-       "source_computer", "deployment.started"},
+       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a:b"}},
+       "malformed",
+       "source_computer",
+       "deployment.started"},
       {"source with space",
-       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a b"}}, "malformed",
-       "whitespace", "deployment.started"},
+       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a b"}},
+       "malformed",
+       "whitespace",
+       "deployment.started"},
       {"source not utf-8",
        {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "al\xffpha"}},
-       "malformed", "not valid UTF-8", "deployment.started"},
-      {"reflection", {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "beta"}},
-       "reflection", "this computer", "deployment.started"},
-      {"not json", {{"type", "mesh_event"}, {"payload", "{nope"}, {"source_computer", "alpha"}},
-       "malformed", "not valid JSON", std::nullopt},
+       "malformed",
+       "not valid UTF-8",
+       "deployment.started"},
+      {"reflection",
+       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "beta"}},
+       "reflection",
+       "this computer",
+       "deployment.started"},
+      {"not json",
+       {{"type", "mesh_event"}, {"payload", "{nope"}, {"source_computer", "alpha"}},
+       "malformed",
+       "not valid JSON",
+       std::nullopt},
       {"invalid utf-8",
        {{"type", "mesh_event"},
         {"payload", "{\"event\":\"x\xc3\x28\",\"source\":\"a\",\"level\":1}"},
         {"source_computer", "alpha"}},
-       "malformed", "payload: ", std::nullopt},
+       "malformed",
+       "payload: ",
+       std::nullopt},
       {"deep nesting",
        {{"type", "mesh_event"}, {"payload", deep_payload}, {"source_computer", "alpha"}},
-       "malformed", "payload: ", std::nullopt},
+       "malformed",
+       "payload: ",
+       std::nullopt},
       {"missing level",
        {{"type", "mesh_event"},
         {"payload", R"({"event":"e.x","source":"a"})"},
         {"source_computer", "alpha"}},
-       "malformed", "level", "e.x"},
+       "malformed",
+       "level",
+       "e.x"},
       {"payload not object",
        {{"type", "mesh_event"},
         {"payload", R"({"event":"e.x","source":"a","level":1,"payload":[1]})"},
         {"source_computer", "alpha"}},
-       "malformed", "payload", "e.x"},
-      {"json array", {{"type", "mesh_event"}, {"payload", "[1,2]"}, {"source_computer", "alpha"}},
-       "malformed", "payload: ", std::nullopt},
+       "malformed",
+       "payload",
+       "e.x"},
+      {"json array",
+       {{"type", "mesh_event"}, {"payload", "[1,2]"}, {"source_computer", "alpha"}},
+       "malformed",
+       "payload: ",
+       std::nullopt},
       {"too large",
        {{"type", "mesh_event"}, {"payload", std::string(5000, 'x')}, {"source_computer", "alpha"}},
-       "too_large", "over --max_message_bytes=4096", std::nullopt},
+       "too_large",
+       "over --max_message_bytes=4096",
+       std::nullopt},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -135,7 +167,11 @@ TEST(MeshEntryDecoderTest, BadInputBecomesARejectionWithAReason) {
 }
 
 TEST(MeshEntryDecoderTest, RawIsAValidUtf8PrefixOfAtMost256Bytes) {
-  EXPECT_EQ(SanitizeUtf8Prefix("ab\xff" "c", 10), "ab\xEF\xBF\xBD" "c");
+  EXPECT_EQ(SanitizeUtf8Prefix("ab\xff"
+                               "c",
+                               10),
+            "ab\xEF\xBF\xBD"
+            "c");
   EXPECT_EQ(SanitizeUtf8Prefix("\xC3\xA9\xC3\xA9", 3), "\xC3\xA9");  // no half character
   EXPECT_EQ(SanitizeUtf8Prefix("\xED\xA0\x80", 10), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(SanitizeUtf8Prefix(std::string(1000, 'a'), 256).size(), 256u);

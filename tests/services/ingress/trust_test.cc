@@ -121,8 +121,8 @@ TEST(TrustChainTest, BuiltGateAppliesMembershipThenStrictnessOverKnownSources) {
   auto snapshot = Peers("red");
   auto source = [snapshot] { return snapshot; };
   // standard: a trusted sender whose envelope names another source is flagged.
-  auto standard = BuildTrustGate({TrustMode::kCluster, TrustStrictness::kStandard, "red", {}},
-                                 source);
+  auto standard =
+      BuildTrustGate({TrustMode::kCluster, TrustStrictness::kStandard, "red", {}}, source);
   EXPECT_EQ(Outcome(standard->Evaluate(Event("alpha"), "alpha")), "ACCEPT");
   EXPECT_EQ(Outcome(standard->Evaluate(Event("daemon"), "alpha")), "FLAG unknown_source");
   EXPECT_EQ(Outcome(standard->Evaluate(Event("alpha"), "bravo")), "REJECT");
@@ -132,9 +132,8 @@ TEST(TrustChainTest, BuiltGateAppliesMembershipThenStrictnessOverKnownSources) {
   EXPECT_EQ(Outcome(strict->Evaluate(Event("py", ""), "py")), "FLAG missing_domain");
   EXPECT_EQ(Outcome(strict->Evaluate(Event("zulu"), "zulu")), "REJECT");
   // permissive still never bypasses membership.
-  auto permissive =
-      BuildTrustGate({TrustMode::kAllowlist, TrustStrictness::kPermissive, "red", {"alpha"}},
-                     source);
+  auto permissive = BuildTrustGate(
+      {TrustMode::kAllowlist, TrustStrictness::kPermissive, "red", {"alpha"}}, source);
   EXPECT_EQ(Outcome(permissive->Evaluate(Event("anything"), "alpha")), "ACCEPT");
   EXPECT_EQ(Outcome(permissive->Evaluate(Event("bravo"), "bravo")), "REJECT");
 }
