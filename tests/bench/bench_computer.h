@@ -60,7 +60,10 @@ class BenchComputer {
   // Errors say which binary is missing, exited (with its last log lines) or
   // did not answer within 20 s.
   absl::Status Start();
-  absl::Status StartService(Service service);
+  // With `await_ready` false it returns once the process is spawned (the
+  // caller times the start-up itself); AwaitReady() waits later.
+  absl::Status StartService(Service service, bool await_ready = true);
+  absl::Status AwaitReady(Service service, absl::Duration timeout = absl::Seconds(20));
   // SIGTERM, wait up to 10 s (then SIGKILL). Samples RSS first.
   void StopService(Service service);
   void StopAll();
@@ -96,7 +99,6 @@ class BenchComputer {
  private:
   std::string Addr(Service service) const;
   std::vector<std::string> CommonFlags() const;
-  absl::Status AwaitReady(Service service, absl::Duration timeout);
 
   const ComputerOptions options_;
   testing::TempDir dir_;
