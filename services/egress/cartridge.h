@@ -57,8 +57,9 @@ class Cartridge {
   virtual std::string_view Name() const = 0;
 
   // Processes `event` in place. On a non-OK status the runner restores the
-  // event as it was before the call, counts a failure (not an invocation) and
-  // goes on with the next cartridge.
+  // event as it was before the call (for published cartridges; the built-in
+  // ones make no change before their last fallible step), counts a failure
+  // (not an invocation) and goes on with the next cartridge.
   virtual absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "services/egress/pipeline_runner.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -66,11 +67,15 @@ void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
     std::string name(slot.cartridge->Name());
     CartridgeCounters& counters = counters_[name];
     if (counters.suspended) continue;
-    EventEnvelope before = event;  // restored when the cartridge fails
+    // Restored when a published cartridge fails. System cartridges change
+    // the event only after their last fallible step (dedup stamps the key),
+    // so they skip the copy (hot path).
+    std::optional<EventEnvelope> before;
+    if (slot.spec != nullptr) before = event;
     context.emitted.clear();
     absl::StatusOr<Cartridge::Verdict> verdict = slot.cartridge->Process(event, context);
     if (!verdict.ok()) {
-      event = std::move(before);
+      if (before.has_value()) event = std::move(*before);
       ++counters.failures;
       ++counters.consecutive_failures;
       LOG(WARNING) << "cartridge " << name << " failed on " << event.event << ": "
