@@ -1,0 +1,464 @@
+// The real `telec` binary against the real services of one computer
+// ("laptop", cluster "home": telec-installer, telec-egress, telec-ingress as
+// child processes) on a real redis-server: every subcommand's output and exit
+// status, the error paths included. No service code is linked here; telec
+// is driven exactly as a person would run it.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/base/strings.h"
+#include "glog/logging.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+using testing::ChildOptions;
+using testing::ChildProcess;
+using testing::CommandResult;
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kTelec = TELEC_BIN;
+constexpr const char* kInstaller = TELEC_INSTALLER_BIN;
+constexpr const char* kEgress = TELEC_EGRESS_BIN;
+constexpr const char* kIngress = TELEC_INGRESS_BIN;
+
+bool Executable(const char* path) { return path[0] != '\0' && access(path, X_OK) == 0; }
+
+// One computer's services, shared by every test of the suite (starting them
+// is the slow part; each test uses its own names and event types).
+struct Computer {
+  testing::RedisServer redis;
+  testing::TempDir dir;
+  std::string egress = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  std::string ingress = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  std::string installer = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  std::vector<std::unique_ptr<ChildProcess>> services;
+
+  std::vector<std::pair<std::string, std::string>> Env() const {
+    return {{"TELEC_EGRESS_ADDR", egress},
+            {"TELEC_INGRESS_ADDR", ingress},
+            {"TELEC_INSTALLER_ADDR", installer},
+            {"TELEC_COMPUTER_NAME", "laptop"}};
+  }
+
+  absl::Status Start() {
+    for (const char* binary : {kInstaller, kEgress, kIngress}) {
+      ChildOptions options;
+      options.args = {binary,
+                      "--computer_name=laptop",
+                      "--cluster=home",
+                      Cat("--redis_url=", redis.url()),
+                      Cat("--data_dir=", dir.File("laptop")),
+                      Cat("--egress_addr=", egress),
+                      Cat("--ingress_addr=", ingress),
+                      Cat("--installer_addr=", installer),
+                      "--peer_refresh_ms=100"};
+      options.log_path = dir.File(
+          Cat(std::string_view(binary).substr(std::string_view(binary).rfind('/') + 1), ".log"));
+      absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(options);
+      if (!child.ok()) return child.status();
+      services.push_back(*std::move(child));
+    }
+    // Ready when telec itself sees all three up.
+    bool up = testing::WaitFor(
+        [&] {
+          absl::StatusOr<CommandResult> r =
+              testing::RunCommand({kTelec, "status"}, Env(), absl::Seconds(10));
+          return r.ok() && r->exit_code == 0;
+        },
+        absl::Seconds(30), absl::Milliseconds(200));
+    if (!up) {
+      std::string logs;
+      for (auto& s : services) CatTo(logs, "--- ", s->log_path(), "\n", s->ReadLog());
+      return absl::DeadlineExceededError(Cat("services did not come up:\n", logs));
+    }
+    return absl::OkStatus();
+  }
+};
+
+class TelecCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!Executable(kTelec) || !Executable(kInstaller) || !Executable(kEgress) ||
+        !Executable(kIngress)) {
+      return;
+    }
+    computer_ = new Computer();
+    absl::Status started = computer_->Start();
+    if (!started.ok()) {
+      start_error_ = new std::string(started.message());
+    }
+  }
+  static void TearDownTestSuite() {
+    delete computer_;  // stops every child (by PID) and redis-server
+    computer_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (computer_ == nullptr) {
+      GTEST_SKIP() << "needs the binaries telec (" << kTelec << "), telec-installer (" << kInstaller
+                   << "), telec-egress (" << kEgress << ") and telec-ingress (" << kIngress
+                   << "); build them: ninja telec telec-installer telec-egress "
+                   << "telec-ingress";
+    }
+    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+  }
+
+  // Runs telec with the computer's addresses in TELEC_* variables.
+  static CommandResult Telec(std::vector<std::string> args,
+                             std::vector<std::pair<std::string, std::string>> env = {}) {
+    args.insert(args.begin(), kTelec);
+    // `env` overrides the computer's variables of the same name.
+    std::vector<std::pair<std::string, std::string>> all = env;
+    for (const auto& [name, value] : computer_->Env()) {
+      if (std::none_of(env.begin(), env.end(), [&](const auto& e) { return e.first == name; })) {
+        all.emplace_back(name, value);
+      }
+    }
+    absl::StatusOr<CommandResult> r = testing::RunCommand(args, all, absl::Seconds(30));
+    CHECK(r.ok()) << r.status();
+    return *r;
+  }
+
+  std::string File(const std::string& name, const std::string& content) {
+    std::string path = computer_->dir.File(name);
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  static Computer* computer_;
+  static std::string* start_error_;
+};
+
+Computer* TelecCliTest::computer_ = nullptr;
+std::string* TelecCliTest::start_error_ = nullptr;
+
+// One line on stderr, nothing on stdout.
+#define EXPECT_ONE_LINE_ERROR(result, code, prefix)                                           \
+  do {                                                                                        \
+    EXPECT_EQ((result).exit_code, code) << (result).err;                                      \
+    EXPECT_THAT((result).err, StartsWith(prefix));                                            \
+    EXPECT_EQ(std::count((result).err.begin(), (result).err.end(), '\n'), 1) << (result).err; \
+    EXPECT_EQ((result).out, "");                                                              \
+  } while (false)
+
+TEST_F(TelecCliTest, HelpAtEveryLevelAndUsageErrors) {
+  CommandResult r = Telec({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, StartsWith("usage: telec COMMAND ... [options]\n"));
+  r = Telec({"cartridges", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, StartsWith("usage: telec cartridges SUBCOMMAND"));
+  r = Telec({"notifications", "resolve", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--resolution JSON"));
+  r = Telec({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("telec: unknown command \"frobnicate\"\nusage: telec COMMAND"));
+  r = Telec({"cartridges", "show"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("telec: missing NAME"));
+}
+
+TEST_F(TelecCliTest, StatusShowsEveryServiceUp) {
+  CommandResult r = Telec({"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_THAT(r.out, StartsWith("computer     laptop, cluster home\n"));
+  EXPECT_THAT(r.out, HasSubstr(Cat("services     egress     ", computer_->egress, "  up\n")));
+  EXPECT_THAT(r.out, HasSubstr(Cat("             ingress    ", computer_->ingress, "  up\n")));
+  EXPECT_THAT(r.out, HasSubstr(Cat("             installer  ", computer_->installer, "  up\n")));
+  EXPECT_THAT(r.out, ContainsRegex("\nsovereignty  L1, [0-9]+ cartridges? pending"));
+  EXPECT_THAT(r.out, ContainsRegex("\npipeline     processed [0-9,]+, duplicate"));
+  EXPECT_THAT(r.out, ContainsRegex("\noutbox       depth [0-9,]+, dropped"));
+  EXPECT_THAT(r.out,
+              ContainsRegex("\ningress      received [0-9,]+, accepted .*trust mode cluster"));
+
+  r = Telec({"status", "--json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, StartsWith("{\"computer_name\":\"laptop\",\"cluster\":\"home\","));
+  EXPECT_THAT(r.out, HasSubstr("\"sovereignty_level\":\"L1\""));
+  EXPECT_THAT(r.out, HasSubstr(Cat("{\"name\":\"installer\",\"address\":\"", computer_->installer,
+                                   "\",\"up\":true,\"error\":null}")));
+  EXPECT_THAT(r.out, HasSubstr("\"errors\":[]}"));
+}
+
+TEST_F(TelecCliTest, StatusWithAServiceDownExits3) {
+  std::string nowhere = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  CommandResult r = Telec({"status", "--ingress_addr", nowhere});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.out, HasSubstr(Cat("ingress    ", nowhere, "  DOWN  not reachable\n")));
+  EXPECT_THAT(r.out, HasSubstr("ingress      unknown (ingress is down)\n"));
+  EXPECT_THAT(r.out, HasSubstr(Cat("egress     ", computer_->egress, "  up\n")));
+  EXPECT_EQ(r.err,
+            "telec: 1 of 3 services is down: ingress (start them with deploy/run-local.sh)\n");
+}
+
+TEST_F(TelecCliTest, UnreachableServiceIsOneLineExit3) {
+  std::string nowhere = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  std::string expected = Cat("telec: cannot reach egress at ", nowhere,
+                             " (is telec-egress running? start it with deploy/run-local.sh)\n");
+  CommandResult r = Telec({"peers"}, {{"TELEC_EGRESS_ADDR", nowhere}});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, expected);
+  EXPECT_EQ(r.out, "");
+  r = Telec({"notifications", "list", "--egress_addr", nowhere});  // the flag wins
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, expected);
+  r = Telec({"cartridges", "list"}, {{"TELEC_INSTALLER_ADDR", nowhere}});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, Cat("telec: cannot reach installer at ", nowhere,
+                       " (is telec-installer running? start it with deploy/run-local.sh)\n"));
+}
+
+TEST_F(TelecCliTest, EmitThenNotificationsListShowSeenResolve) {
+  CommandResult r =
+      Telec({"events", "emit", "system.worker.crashed", "--payload",
+             R"({"worker_name": "w1", "timestamp": "t1"})", "--description", "worker w1 crashed"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.out, m,
+      std::regex("^processed system\\.worker\\.crashed \\(operational, cluster, domain system\\); "
+                 "notification ([0-9]+)\n$")))
+      << r.out;
+  std::string id = m[1];
+
+  r = Telec({"notifications", "list", "--type", "system.worker."});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("ID"));
+  EXPECT_THAT(r.out, ContainsRegex(Cat("\n", id,
+                                       " +just now +operational +system\\.worker\\.crashed +- +"
+                                       "unseen +worker w1 crashed\n")));
+  r = Telec({"notifications", "list", "--type", "system.worker.", "--json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, StartsWith(Cat("[{\"id\":", id, ",\"event_type\":\"system.worker.crashed\"")));
+  EXPECT_THAT(r.out, HasSubstr("\"payload\":{\"worker_name\":\"w1\",\"timestamp\":\"t1\"}"));
+
+  r = Telec({"notifications", "show", id});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("system.worker.crashed (actionable)"));
+  EXPECT_THAT(r.out, HasSubstr("{\"worker_name\":\"w1\",\"timestamp\":\"t1\"}"));
+
+  r = Telec({"notifications", "seen", id});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, Cat("marked notification ", id, " (system.worker.crashed) as seen\n"));
+  r = Telec({"notifications", "list", "--type", "system.worker.", "--unseen"});
+  EXPECT_EQ(r.out, "no notifications\n");
+
+  r = Telec({"notifications", "resolve", id, "--resolution", R"({"note": "restarted"})"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, Cat("resolved notification ", id,
+                       " (system.worker.crashed): {\"note\":\"restarted\"}\n"));
+  r = Telec({"notifications", "show", id, "--json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"human_status\":\"seen\""));
+  EXPECT_THAT(r.out, HasSubstr("\"resolution\":{\"note\":\"restarted\"}"));
+
+  // The same event again: dedup drops it (catalog idempotency fields).
+  r = Telec({"events", "emit", "system.worker.crashed", "--payload",
+             R"({"worker_name": "w1", "timestamp": "t1"})"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(": dropped by dedup"));
+}
+
+TEST_F(TelecCliTest, NotificationErrorPaths) {
+  CommandResult r = Telec({"notifications", "show", "987654"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  r = Telec({"notifications", "seen", "987654"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  r = Telec({"notifications", "resolve", "987654", "--resolution", "{\"a\":}"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --resolution: not valid JSON: ");
+  EXPECT_THAT(r.err, HasSubstr("at offset 5, near \"}\""));
+  r = Telec({"notifications", "show", "x"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: notification id \"x\" is not a positive number");
+}
+
+TEST_F(TelecCliTest, EmitBadInputExit2) {
+  CommandResult r = Telec({"events", "emit", "x.y", "--payload", "{\"a\": 1,}"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --payload: not valid JSON: ");
+  EXPECT_THAT(r.err, HasSubstr("at offset 8, near \"}\""));
+  r = Telec({"events", "emit", "x.y", "--payload", "[1]"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --payload: expected a JSON object, got array");
+  r = Telec({"events", "emit", "x.y", "--visibility", "galaxy"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --visibility: \"galaxy\" is not a visibility");
+  r = Telec({"events", "emit", "x.y", "--level", "7"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --level: \"7\" is not a level");
+}
+
+TEST_F(TelecCliTest, EmitJson) {
+  CommandResult r =
+      Telec({"events", "emit", "telec.test.json", "--level", "business", "--visibility", "local",
+             "--domain", "tests", "--entity", "e1", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("{\"status\":\"processed\",\"dropped_by\":\"\",\"error\":\"\","));
+  EXPECT_THAT(r.out, HasSubstr("\"event\":\"telec.test.json\""));
+  EXPECT_THAT(r.out, HasSubstr("\"level\":3,\"domain\":\"tests\",\"entity\":\"e1\""));
+  EXPECT_THAT(r.out, HasSubstr("\"source\":\"laptop\""));
+}
+
+TEST_F(TelecCliTest, PublishListShowActivate) {
+  std::string source = "-- says hello\nfunction process(event) return event end\n";
+  std::string file = File("hello.lua", source);
+  CommandResult r = Telec({"cartridges", "publish", file, "--name", "hello", "--version", "1.0.0",
+                           "--description", "says hello"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith(Cat("published cartridge hello 1.0.0 by laptop (", source.size(),
+                                    " bytes, cartridge.published, public)")));
+  // The local installer gates it too (L1: pending until a human decides).
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return Telec({"cartridges", "list", "--json"})
+                   .out.find("{\"name\":\"hello\",\"status\":\"pending\"") != std::string::npos;
+      },
+      absl::Seconds(10)));
+  r = Telec({"cartridges", "list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("NAME"));
+  EXPECT_THAT(r.out,
+              ContainsRegex("\ndedup +system +- +- +[0-9,]+ +(never|just now|[0-9]+ s ago)\n"));
+  EXPECT_THAT(r.out, ContainsRegex("\nhello +pending +1\\.0\\.0 +laptop +0 +never\n"));
+
+  r = Telec({"cartridges", "show", "hello"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ContainsRegex("(^|\n)status: +pending\n"));
+  EXPECT_THAT(r.out, ContainsRegex("\ndescription: +says hello\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nsource:\n" + source));
+  r = Telec({"cartridges", "show", "hello", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"source\":\"-- says hello\\nfunction process(event) return "
+                               "event end\\n\""));
+
+  r = Telec({"cartridges", "activate", "hello"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "activated cartridge hello 1.0.0 by laptop\n");
+  r = Telec({"cartridges", "activate", "hello"});  // not pending any more
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  EXPECT_THAT(r.err, HasSubstr("hello"));
+  r = Telec({"cartridges", "list", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("{\"name\":\"hello\",\"status\":\"active\""));
+
+  // The same version again is a duplicate the pipeline drops.
+  r = Telec({"cartridges", "publish", file, "--name", "hello", "--version", "1.0.0"});
+  EXPECT_ONE_LINE_ERROR(r, 1,
+                        "telec: not published: cartridge hello 1.0.0 by laptop was "
+                        "already published");
+}
+
+TEST_F(TelecCliTest, RejectAndUnknownCartridges) {
+  std::string file = File("bye.lua", "function process(event) return nil end\n");
+  CommandResult r =
+      Telec({"cartridges", "publish", file, "--name", "bye", "--version", "0.1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("{\"status\":\"processed\""));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return Telec({"cartridges", "list", "--json"})
+                   .out.find("{\"name\":\"bye\",\"status\":\"pending\"") != std::string::npos;
+      },
+      absl::Seconds(10)));
+  r = Telec({"cartridges", "reject", "bye", "--reason", "not needed"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "rejected cartridge bye 0.1 by laptop\n");
+  r = Telec({"cartridges", "show", "bye", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"status\":\"rejected\""));
+  EXPECT_THAT(r.out, HasSubstr("\"reason\":\"not needed\""));
+
+  r = Telec({"cartridges", "activate", "no-such-cartridge"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  EXPECT_THAT(r.err, HasSubstr("no-such-cartridge"));
+  r = Telec({"cartridges", "reject", "no-such-cartridge"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  r = Telec({"cartridges", "show", "no-such-cartridge"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  r = Telec({"cartridges", "publish", file, "--name", "Bad_Name", "--version", "1"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --name: \"Bad_Name\" is not a valid cartridge name");
+  r = Telec({"cartridges", "publish", computer_->dir.File("missing.lua"), "--name", "m",
+             "--version", "1"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: cannot read ");
+}
+
+TEST_F(TelecCliTest, PeersFromHeartbeats) {
+  std::unique_ptr<RedisClient> redis = computer_->redis.Client();
+  std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+  ASSERT_TRUE(redis
+                  ->SetEx("computer:desk:heartbeat",
+                          Cat("{\"computer_name\":\"desk\",\"last_seen\":\"", now,
+                              "\",\"cluster\":\"home\"}"),
+                          absl::Seconds(60))
+                  .ok());
+  ASSERT_TRUE(redis
+                  ->SetEx("computer:pyhost:heartbeat",
+                          Cat("{\"computer_name\":\"pyhost\",\"last_seen\":\"", now, "\"}"),
+                          absl::Seconds(60))
+                  .ok());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Telec({"peers"}).out.find("pyhost") != std::string::npos; }, absl::Seconds(10)));
+  CommandResult r = Telec({"peers"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("this computer: laptop, cluster home\nPEER"));
+  EXPECT_THAT(r.out, ContainsRegex("\ndesk +home +(just now|[0-9]+ s ago) +yes\n"));
+  EXPECT_THAT(r.out, ContainsRegex("\npyhost +- +(just now|[0-9]+ s ago) +no\n"));
+  r = Telec({"peers", "--json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, StartsWith("{\"computer_name\":\"laptop\",\"cluster\":\"home\",\"peers\":["));
+  EXPECT_THAT(r.out, HasSubstr("{\"name\":\"desk\",\"cluster\":\"home\",\"last_seen\":\"" + now +
+                               "\",\"cluster_peer\":true}"));
+}
+
+TEST_F(TelecCliTest, TailFollowsEventsUntilCtrlC) {
+  for (bool json : {true, false}) {
+    ChildOptions options;
+    options.args = {kTelec, "events", "tail", "--type", "tail.test"};
+    if (json) options.args.push_back("--json");
+    options.env = computer_->Env();
+    options.log_path = computer_->dir.File(json ? "tail-json.log" : "tail-text.log");
+    absl::StatusOr<std::unique_ptr<ChildProcess>> tail = ChildProcess::Start(options);
+    ASSERT_TRUE(tail.ok()) << tail.status();
+    // The watch starts asynchronously: emit until the tail shows one.
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          Telec({"events", "emit", "tail.test.ping", "--level", "1", "--payload", "{\"n\":1}"});
+          Telec({"events", "emit", "other.type", "--level", "1"});
+          return (*tail)->ReadLog().find("tail.test.ping") != std::string::npos;
+        },
+        absl::Seconds(10), absl::Milliseconds(100)));
+    std::string log = (*tail)->ReadLog();
+    EXPECT_EQ(log.find("other.type"), std::string::npos) << log;
+    if (json) {
+      EXPECT_THAT(log, StartsWith("{\"processed_at\":\""));
+      EXPECT_THAT(log, HasSubstr("\"status\":\"processed\""));
+      EXPECT_THAT(log, HasSubstr("\"event\":\"tail.test.ping\""));
+      EXPECT_THAT(log, HasSubstr("\"payload\":{\"n\":1}"));
+    } else {
+      EXPECT_THAT(log, ContainsRegex("^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]  tail\\.test\\.ping +"
+                                     "operational +local +laptop +local +\\{\"n\":1\\}\n"));
+    }
+    ASSERT_EQ(kill((*tail)->pid(), SIGINT), 0);  // Ctrl-C
+    absl::StatusOr<testing::ExitInfo> exit = (*tail)->Wait(absl::Seconds(10));
+    ASSERT_TRUE(exit.ok()) << exit.status();
+    EXPECT_TRUE(exit->exited());
+    EXPECT_EQ(exit->exit_code, 0) << (*tail)->ReadLog();
+    EXPECT_EQ((*tail)->ReadLog().find("telec:"), std::string::npos) << (*tail)->ReadLog();
+  }
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
