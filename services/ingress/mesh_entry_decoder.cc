@@ -171,16 +171,19 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   out.rejection = Rejection();
   event.source_computer = source;
   event.envelope = *std::move(envelope);
-  // A peer's own id is used when it is scoped to that peer ("{source}:...");
-  // an unscoped one is scoped here, so one peer can never suppress another
-  // peer's events (or ingress' own "rejected:" ids) through egress' de-dup.
-  const std::string scope = Cat(source, ":");
-  if (message.message_id.has_value() && !message.message_id->empty() &&
-      message.message_id->size() <= kRawLimit && IsValidUtf8(*message.message_id)) {
-    event.message_id = message.message_id->rfind(scope, 0) == 0 ? *message.message_id
-                                                                : Cat(scope, *message.message_id);
+  // A peer's own id is used when it is scoped to that peer ("{source}/..."
+  // as egress writes it, doc/wire.md §7, or "{source}:..."); an unscoped one
+  // is scoped here, so one peer can never suppress another peer's events
+  // through egress' de-dup. Either way the id is a function of what the peer
+  // sent, so a re-sent copy gets the same id.
+  const std::string& given = message.message_id.value_or("");
+  const bool usable = !given.empty() && given.size() <= kMaxMessageIdBytes && IsValidUtf8(given);
+  if (!usable) {
+    event.message_id = Cat(source, ":", entry.id);
+  } else if (given.rfind(Cat(source, "/"), 0) == 0 || given.rfind(Cat(source, ":"), 0) == 0) {
+    event.message_id = given;
   } else {
-    event.message_id = Cat(scope, entry.id);
+    event.message_id = Cat(source, ":", given);
   }
   return out;
 }

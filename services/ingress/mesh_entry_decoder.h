@@ -25,6 +25,8 @@ inline constexpr std::string_view kReasonQuarantined = "quarantined";
 
 // How many bytes of the offending input a rejection carries.
 inline constexpr size_t kRawLimit = 256;
+// Longer `message_id` fields are not used (the entry id stands in).
+inline constexpr size_t kMaxMessageIdBytes = 1024;
 
 // Why an entry was refused, and what of it is known. Every string is valid
 // UTF-8 (sanitised from the input).
@@ -40,8 +42,10 @@ struct Rejection {
 struct MeshEvent {
   EventEnvelope envelope;  // payload stamped with _mesh_source
   std::string source_computer;
-  // The entry's `message_id` when it is usable (see doc/ingress.md), else
-  // "{source_computer}:{stream entry id}".
+  // The entry's `message_id` when it is usable and scoped to the sender
+  // ("{source}/..." or "{source}:..."), "{source}:{message_id}" when it is
+  // usable but unscoped, else "{source_computer}:{stream entry id}"
+  // (doc/ingress.md "message_id").
   std::string message_id;
   // The first kRawLimit bytes of the payload (for a later rejection).
   std::string raw;

@@ -227,5 +227,46 @@ TEST_F(IngressEgressTest, EgressStoppedThenRestartedProcessesEverythingOnce) {
   EXPECT_EQ(Notifications("mesh.event.rejected").size(), 20u);
 }
 
+TEST_F(IngressEgressTest, APeersEgressForwardsThroughOurIngressIntoOurPipeline) {
+  // Computer alpha (cluster red) runs its own egress on the same Redis.
+  testing::TempDir alpha_data;
+  const std::string alpha_addr = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  testing::ChildOptions options;
+  options.args = {TM_EGRESS_BINARY,
+                  "--computer_name=alpha",
+                  "--cluster=red",
+                  Cat("--redis_url=", redis_.url()),
+                  Cat("--data_dir=", alpha_data.path().string()),
+                  Cat("--egress_addr=", alpha_addr),
+                  Cat("--ingress_addr=127.0.0.1:", testing::FreeLoopbackPort()),
+                  Cat("--installer_addr=", installer_addr_),
+                  "--peer_refresh_ms=100"};
+  options.log_path = data_.File("alpha-egress.log");
+  auto alpha = ChildProcess::Start(options);
+  ASSERT_TRUE(alpha.ok()) << alpha.status();
+  v1::EmitRequest emit;
+  emit.set_event("system.worker.crashed");
+  emit.set_payload_json(R"({"worker_name":"from-alpha","timestamp":"t9"})");
+  emit.set_visibility(v1::EVENT_VISIBILITY_CLUSTER);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto stub = v1::Pipeline::NewStub(MakeChannel(alpha_addr));
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
+        v1::EmitResponse response;
+        return stub->Emit(&context, emit, &response).ok();
+      },
+      absl::Seconds(15)))
+      << (*alpha)->ReadLog();
+  ASSERT_TRUE(WaitFor([&] { return Notifications("system.worker.crashed").size() == 1; },
+                      absl::Seconds(10)))
+      << (*alpha)->ReadLog() << ingress_->ReadLog();
+  const v1::Notification n = Notifications("system.worker.crashed")[0];
+  EXPECT_EQ(n.source(), "alpha");
+  EXPECT_EQ(json::GetMemberString(n.payload_json(), "_mesh_source"), "alpha");
+  EXPECT_EQ(json::GetMemberString(n.payload_json(), "worker_name"), "from-alpha");
+  EXPECT_TRUE(Notifications("mesh.event.rejected").empty());
+}
+
 }  // namespace
 }  // namespace teleclaude::mesh

@@ -43,6 +43,10 @@ TEST(MeshEntryDecoderTest, MessageIdIsTheSendersWhenScopedAndScopedOtherwise) {
         .event.message_id;
   };
   EXPECT_EQ(id("alpha:42"), "alpha:42");
+  EXPECT_EQ(id("alpha/local:teleclaude:events:alpha:1712-0/beta"),
+            "alpha/local:teleclaude:events:alpha:1712-0/beta");  // egress' form
+  EXPECT_EQ(id("bravo/x/beta"), "alpha:bravo/x/beta");           // another peer's id: scoped
+  EXPECT_EQ(id(std::string(2000, 'a')), "alpha:1700000000000-0");
   EXPECT_EQ(id("42"), "alpha:42");
   EXPECT_EQ(id("rejected:1-0"), "alpha:rejected:1-0");  // never collides with ingress' own ids
   EXPECT_EQ(id(""), "alpha:1700000000000-0");
