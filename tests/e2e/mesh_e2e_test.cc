@@ -786,7 +786,14 @@ TEST_F(MeshE2E, CartridgeInvokedNeverLeavesTheComputer) {
   absl::StatusOr<std::unique_ptr<ChildProcess>> tail =
       c_->StartTelec({"events", "tail", "--type", "cartridge.invoked", "--include-meta"});
   ASSERT_TRUE(tail.ok()) << tail.status();
-  // Public events on C go to every peer and pass C's cartridges.
+  // A person tries to push one to the mesh by hand: whether egress refuses
+  // it or processes it, it must not leave C.
+  absl::StatusOr<testing::CommandResult> forged = c_->Telec(
+      {"events", "emit", "cartridge.invoked", "--visibility", "public", "--payload",
+       absl::StrCat(R"({"cartridge_name":")", name, R"(","event_type":"forged"})")});
+  ASSERT_TRUE(forged.ok()) << forged.status();
+  // Public events on C go to every peer and pass C's cartridges (and, sent
+  // after the forged one, they show when C's outbox has passed it).
   std::string last_pub;
   bool invoked_seen = WaitFor(
       [&] {
@@ -831,6 +838,8 @@ TEST_F(MeshE2E, CartridgeInvokedNeverLeavesTheComputer) {
     }
   }
   EXPECT_GT(mesh_events, 0) << "no mesh traffic at all: the scan proves nothing";
+  std::cerr << "forged public cartridge.invoked: telec exit " << forged->exit_code << ": "
+            << forged->out << forged->err;
   // Nor does it become a notification anywhere.
   for (Computer* c : All()) {
     EXPECT_EQ(CountNotifications(*c, "cartridge.invoked", "", ""), 0) << c->name();
