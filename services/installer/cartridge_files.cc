@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 #include "services/installer/cartridge_payload.h"
 #include "services/installer/cartridge_runtime.h"
-#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -52,15 +52,15 @@ bool IsInside(const std::filesystem::path& child, const std::filesystem::path& p
 
 absl::StatusOr<std::string> FileName(std::string_view name, std::string_view runtime) {
   if (!IsValidCartridgeName(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("name: \"", ToAbsl(name), "\" is not a valid cartridge name (",
-                     ToAbsl(kCartridgeNamePattern), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("name: \"", ToAbsl(name),
+                                                   "\" is not a valid cartridge name (",
+                                                   ToAbsl(kCartridgeNamePattern), ")"));
   }
   const CartridgeRuntime* rt = FindCartridgeRuntime(runtime);
   if (rt == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("runtime: \"", ToAbsl(runtime),
-                                                   "\" is not supported; supported: ",
-                                                   SupportedRuntimeNames()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("runtime: \"", ToAbsl(runtime),
+                     "\" is not supported; supported: ", SupportedRuntimeNames()));
   }
   return absl::StrCat(ToAbsl(name), ToAbsl(rt->extension));
 }
@@ -110,8 +110,8 @@ absl::StatusOr<int> CartridgeFiles::OpenDir(Place place) const {
   }
   if (!IsInside(resolved, root)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        dir.string(), ": resolves to ", resolved.string(), ", outside the data dir ",
-        root.string(), "; refusing to write cartridge files there (remove the symlink)"));
+        dir.string(), ": resolves to ", resolved.string(), ", outside the data dir ", root.string(),
+        "; refusing to write cartridge files there (remove the symlink)"));
   }
   int fd = open(resolved.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return IoError(resolved, "open directory", errno);
@@ -132,8 +132,8 @@ absl::Status CartridgeFiles::Write(Place place, std::string_view name, std::stri
   std::string tmp = absl::StrCat(".", file, ".tmp.", getpid(), ".", counter.fetch_add(1));
   const std::filesystem::path tmp_path = DirOf(place) / tmp;
 
-  int raw = openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                   0600);
+  int raw =
+      openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (raw < 0) return IoError(tmp_path, "create", errno);
   absl::Status status;
   {
@@ -188,8 +188,7 @@ absl::StatusOr<std::string> CartridgeFiles::Read(Place place, std::string_view n
   return out;
 }
 
-absl::Status CartridgeFiles::Remove(Place place, std::string_view name,
-                                    std::string_view runtime) {
+absl::Status CartridgeFiles::Remove(Place place, std::string_view name, std::string_view runtime) {
   TM_ASSIGN_OR_RETURN(std::string file, FileName(name, runtime));
   TM_ASSIGN_OR_RETURN(int raw_dir, OpenDir(place));
   Fd dir(raw_dir);

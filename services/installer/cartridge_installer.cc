@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
 #include "glog/logging.h"
-#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -72,8 +72,8 @@ bool IsPermanent(const absl::Status& s) {
 }
 
 std::string Resolution(std::string_view decision, std::string_view decided_by) {
-  return Cat("{\"decision\":", json::Quote(decision),
-                      ",\"decided_by\":", json::Quote(decided_by), "}");
+  return Cat("{\"decision\":", json::Quote(decision), ",\"decided_by\":", json::Quote(decided_by),
+             "}");
 }
 
 std::string NotFound(std::string_view name) {
@@ -133,9 +133,9 @@ absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
   if (options.promotion_threshold <= 0) {
     return absl::InvalidArgumentError("promotion_threshold: must be positive");
   }
-  TM_ASSIGN_OR_RETURN(CartridgeFiles files,
-                      CartridgeFiles::Open(options.data_dir, options.cartridges_dir,
-                                           options.incoming_dir));
+  TM_ASSIGN_OR_RETURN(
+      CartridgeFiles files,
+      CartridgeFiles::Open(options.data_dir, options.cartridges_dir, options.incoming_dir));
   TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db, InstallerDb::Open(options.db_path));
   auto pruned = db->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow));
   if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
@@ -143,8 +143,7 @@ absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
       std::move(options), std::move(guardian), std::move(db), std::move(files)));
 }
 
-CartridgeInstaller::CartridgeInstaller(InstallerOptions options,
-                                       std::unique_ptr<Guardian> guardian,
+CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr<Guardian> guardian,
                                        std::unique_ptr<InstallerDb> db, CartridgeFiles files)
     : options_(std::move(options)),
       guardian_(std::move(guardian)),
@@ -174,13 +173,12 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
     GateDecision d;
     d.push_id = push.push_id();
     d.notification_id = push.notification_id();
-    std::string payload = push.envelope().payload_json().empty()
-                              ? std::string("{}")
-                              : push.envelope().payload_json();
+    std::string payload =
+        push.envelope().payload_json().empty() ? std::string("{}") : push.envelope().payload_json();
     if (push.event_type() == "cartridge.published") {
       if (!push.was_created() || push.resolved()) continue;
-      std::string source_computer = json::GetMemberString(payload, "_mesh_source")
-                                        .value_or(push.envelope().source());
+      std::string source_computer =
+          json::GetMemberString(payload, "_mesh_source").value_or(push.envelope().source());
       absl::StatusOr<CartridgeCandidate> parsed =
           ParseCartridgePayload(payload, options_.max_cartridge_bytes, source_computer);
       if (parsed.ok()) {
@@ -200,9 +198,8 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
       d.sha256 = json::GetMemberString(payload, "sha256").value_or("");
       if (push.resolved()) {
         d.kind = GateDecision::Kind::kResolution;
-        d.decision = json::GetMemberString(push.resolution_json().empty()
-                                               ? std::string("{}")
-                                               : push.resolution_json(),
+        d.decision = json::GetMemberString(push.resolution_json().empty() ? std::string("{}")
+                                                                          : push.resolution_json(),
                                            "decision")
                          .value_or("");
       } else if (push.was_created()) {
@@ -220,25 +217,26 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
   if (options_.level == InstallLevel::kL2) {
     // Ask the guardian only about new pushes of cartridges not seen yet; the
     // call may be remote, so it runs here and not on the worker.
-    TM_ASSIGN_OR_RETURN(std::vector<bool> ask, executor_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
-      std::vector<bool> out;
-      for (const GateDecision& d : decisions) {
-        if (d.kind != GateDecision::Kind::kGate) {
-          out.push_back(false);
-          continue;
-        }
-        if (!d.push_id.empty()) {
-          TM_ASSIGN_OR_RETURN(bool handled, db_->IsPushHandled(d.push_id));
-          if (handled) {
-            out.push_back(false);
-            continue;
+    TM_ASSIGN_OR_RETURN(
+        std::vector<bool> ask, executor_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
+          std::vector<bool> out;
+          for (const GateDecision& d : decisions) {
+            if (d.kind != GateDecision::Kind::kGate) {
+              out.push_back(false);
+              continue;
+            }
+            if (!d.push_id.empty()) {
+              TM_ASSIGN_OR_RETURN(bool handled, db_->IsPushHandled(d.push_id));
+              if (handled) {
+                out.push_back(false);
+                continue;
+              }
+            }
+            TM_ASSIGN_OR_RETURN(auto existing, db_->Find(d.candidate.name, d.candidate.sha256));
+            out.push_back(!existing.has_value());
           }
-        }
-        TM_ASSIGN_OR_RETURN(auto existing, db_->Find(d.candidate.name, d.candidate.sha256));
-        out.push_back(!existing.has_value());
-      }
-      return out;
-    }));
+          return out;
+        }));
     for (size_t i = 0; i < decisions.size(); ++i) {
       if (!ask[i]) continue;
       absl::StatusOr<GuardianVerdict> verdict = guardian_->Evaluate(decisions[i].candidate);
@@ -326,9 +324,9 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   rec.updated_at = now;
   if (d.notification_id > 0) rec.notification_ids.push_back(d.notification_id);
 
-  bool install = options_.level == InstallLevel::kL3 ||
-                 (options_.level == InstallLevel::kL2 && d.verdict.has_value() &&
-                  d.verdict->approved);
+  bool install =
+      options_.level == InstallLevel::kL3 ||
+      (options_.level == InstallLevel::kL2 && d.verdict.has_value() && d.verdict->approved);
   std::string actor;
   std::string reason;
   if (options_.level == InstallLevel::kL3) {
@@ -337,12 +335,11 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   } else if (options_.level == InstallLevel::kL2) {
     if (d.verdict.has_value()) {
       actor = d.verdict->decided_by;
-      reason = d.verdict->approved ? d.verdict->reason
-                                   : Cat("guardian denied: ", d.verdict->reason);
+      reason =
+          d.verdict->approved ? d.verdict->reason : Cat("guardian denied: ", d.verdict->reason);
     } else {
       actor = "guardian";
-      reason = Cat("guardian unavailable (", d.guardian_error,
-                            "); a human decides");
+      reason = Cat("guardian unavailable (", d.guardian_error, "); a human decides");
     }
   }
 
@@ -351,11 +348,10 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   absl::Status written = files_.Write(place, c.name, c.runtime, c.source);
   if (!written.ok()) {
     LOG(ERROR) << "cannot store cartridge " << c.name << ": " << written;
-    return EnqueueSubmit(events_.InstallFailed(c.name, c.author, c.version, c.source_computer,
-                                               d.notification_id, "files",
-                                               Cat("cannot store the source: ",
-                                                            written.message())),
-                         "cartridge.install_failed", nullptr);
+    return EnqueueSubmit(
+        events_.InstallFailed(c.name, c.author, c.version, c.source_computer, d.notification_id,
+                              "files", Cat("cannot store the source: ", written.message())),
+        "cartridge.install_failed", nullptr);
   }
   // An older pending version of the same name gives way to this one.
   TM_RETURN_IF_ERROR(SupersedePending(c.name, c));
@@ -371,11 +367,11 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   }
   TM_ASSIGN_OR_RETURN(rec.id, db_->Insert(rec));
   std::string actor_received = c.source_computer.empty() ? "mesh" : c.source_computer;
-  TM_RETURN_IF_ERROR(Audit(rec, "received", actor_received,
-                           Cat("pending at ", InstallLevelName(options_.level))));
+  TM_RETURN_IF_ERROR(
+      Audit(rec, "received", actor_received, Cat("pending at ", InstallLevelName(options_.level))));
   if (options_.level == InstallLevel::kL2) {
-    TM_RETURN_IF_ERROR(Audit(rec, d.verdict.has_value() ? "guardian_denied" : "guardian_unavailable",
-                             actor, reason));
+    TM_RETURN_IF_ERROR(Audit(
+        rec, d.verdict.has_value() ? "guardian_denied" : "guardian_unavailable", actor, reason));
   }
   LOG(INFO) << "cartridge " << c.name << " " << c.version << " by " << c.author
             << " is pending: " << (reason.empty() ? "L1, a human decides" : reason);
@@ -388,8 +384,8 @@ absl::Status CartridgeInstaller::SupersedePending(std::string_view name,
   for (CartridgeRecord& old : rows) {
     if (old.status != RegistryStatus::kPending || old.cartridge.sha256 == newer.sha256) continue;
     old.status = RegistryStatus::kSuperseded;
-    old.reason = Cat("replaced by version ", newer.version, " (sha256 ",
-                              Short(newer.sha256), ") before a decision");
+    old.reason = Cat("replaced by version ", newer.version, " (sha256 ", Short(newer.sha256),
+                     ") before a decision");
     old.updated_at = NowText();
     TM_RETURN_IF_ERROR(db_->Update(old));
     TM_RETURN_IF_ERROR(Audit(old, "superseded", "installer", old.reason));
@@ -399,8 +395,7 @@ absl::Status CartridgeInstaller::SupersedePending(std::string_view name,
 }
 
 absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string_view actor,
-                                               std::string_view reason,
-                                               bool notify_informational) {
+                                               std::string_view reason, bool notify_informational) {
   const CartridgeCandidate& c = rec.cartridge;
   const std::string now = NowText();
   const bool was_pending = rec.id != 0 && rec.status == RegistryStatus::kPending;
@@ -409,8 +404,7 @@ absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string
     if (other.id == rec.id || other.status != RegistryStatus::kActive) continue;
     other.status = RegistryStatus::kSuperseded;
     other.activation_order = 0;
-    other.reason = Cat("superseded by version ", c.version, " (sha256 ", Short(c.sha256),
-                                ")");
+    other.reason = Cat("superseded by version ", c.version, " (sha256 ", Short(c.sha256), ")");
     other.updated_at = now;
     TM_RETURN_IF_ERROR(db_->Update(other));
     TM_RETURN_IF_ERROR(Audit(other, "superseded", actor, other.reason));
@@ -424,8 +418,8 @@ absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string
   if (rec.id == 0) {
     TM_ASSIGN_OR_RETURN(rec.id, db_->Insert(rec));
     std::string received_by = c.source_computer.empty() ? "mesh" : c.source_computer;
-    TM_RETURN_IF_ERROR(Audit(rec, "received", received_by,
-                             Cat("at ", InstallLevelName(options_.level))));
+    TM_RETURN_IF_ERROR(
+        Audit(rec, "received", received_by, Cat("at ", InstallLevelName(options_.level))));
   } else {
     TM_RETURN_IF_ERROR(db_->Update(rec));
   }
@@ -445,8 +439,7 @@ absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string
 }
 
 absl::Status CartridgeInstaller::RejectRecord(CartridgeRecord& rec, std::string_view actor,
-                                              std::string_view reason,
-                                              bool resolve_notification) {
+                                              std::string_view reason, bool resolve_notification) {
   const CartridgeCandidate& c = rec.cartridge;
   rec.status = RegistryStatus::kRejected;
   rec.decided_by = std::string(actor);
@@ -499,8 +492,8 @@ absl::Status CartridgeInstaller::ApplyResolution(const GateDecision& d) {
                         /*resolve_notification=*/false);
   }
   LOG(WARNING) << "install_pending notification " << d.notification_id
-               << " resolved without a decision of \"approve\" or \"reject\" (got \""
-               << d.decision << "\"); cartridge " << rec->cartridge.name << " stays pending";
+               << " resolved without a decision of \"approve\" or \"reject\" (got \"" << d.decision
+               << "\"); cartridge " << rec->cartridge.name << " stays pending";
   return absl::OkStatus();
 }
 
@@ -534,18 +527,17 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
           rows.begin(), rows.end(), [](const CartridgeRecord& a, const CartridgeRecord& b) {
             return Relevance(a.status) < Relevance(b.status);
           });
-      return absl::FailedPreconditionError(Cat(
-          "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
-          best.cartridge.version, "); only a pending or suspended cartridge can be activated"));
+      return absl::FailedPreconditionError(
+          Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
+              best.cartridge.version, "); only a pending or suspended cartridge can be activated"));
     }
     const bool was_pending = target->status == RegistryStatus::kPending;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
     TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-      TM_RETURN_IF_ERROR(InstallActive(*target, actor,
-                                       was_pending ? "activated by a human"
-                                                   : "re-activated after suspension",
-                                       false));
+      TM_RETURN_IF_ERROR(InstallActive(
+          *target, actor, was_pending ? "activated by a human" : "re-activated after suspension",
+          false));
       if (was_pending) TM_RETURN_IF_ERROR(EnqueueResolve(*target, Resolution("approve", actor)));
       return absl::OkStatus();
     }));
@@ -578,9 +570,9 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
           rows.begin(), rows.end(), [](const CartridgeRecord& a, const CartridgeRecord& b) {
             return Relevance(a.status) < Relevance(b.status);
           });
-      return absl::FailedPreconditionError(Cat(
-          "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
-          best.cartridge.version, "); only a pending cartridge can be rejected"));
+      return absl::FailedPreconditionError(
+          Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
+              best.cartridge.version, "); only a pending cartridge can be rejected"));
     }
     TM_RETURN_IF_ERROR(db_->InTransaction(
         [&] { return RejectRecord(*pending, actor, why, /*resolve_notification=*/true); }));
@@ -617,17 +609,16 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
       }
     }
     if (target == nullptr) {
-      return absl::NotFoundError(
-          request.sha256().empty()
-              ? Cat("cartridge ", request.name(), " has no active version")
-              : Cat("cartridge ", request.name(), " has no version with sha256 ",
-                             request.sha256()));
+      return absl::NotFoundError(request.sha256().empty()
+                                     ? Cat("cartridge ", request.name(), " has no active version")
+                                     : Cat("cartridge ", request.name(),
+                                           " has no version with sha256 ", request.sha256()));
     }
     if (target->status == new_status) return ToProto(*target, false);
     if (target->status != RegistryStatus::kActive) {
       return absl::FailedPreconditionError(
           Cat("cartridge ", request.name(), " is ", RegistryStatusName(target->status),
-                       "; only an active cartridge can fail or be suspended"));
+              "; only an active cartridge can fail or be suspended"));
     }
     const std::string reason =
         request.reason().empty() ? std::string("reported by egress") : request.reason();
@@ -649,8 +640,8 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
                                          target->cartridge.runtime);
     if (!removed.ok()) LOG(WARNING) << "cartridge " << request.name() << ": " << removed;
-    LOG(WARNING) << "cartridge " << request.name() << " " << RegistryStatusName(new_status)
-                 << ": " << reason;
+    LOG(WARNING) << "cartridge " << request.name() << " " << RegistryStatusName(new_status) << ": "
+                 << reason;
     return ToProto(*target, false);
   });
   WakeSender();
@@ -808,8 +799,7 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
   for (int i = 0; i < request.counts_size(); ++i) {
     const v1::InvocationCount& c = request.counts(i);
     if (c.cartridge_name().empty()) {
-      return absl::InvalidArgumentError(
-          Cat("counts[", i, "].cartridge_name: required"));
+      return absl::InvalidArgumentError(Cat("counts[", i, "].cartridge_name: required"));
     }
     if (c.count() < 0) {
       return absl::InvalidArgumentError(
@@ -819,9 +809,8 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
     if (!c.last_invoked_at().empty()) {
       absl::StatusOr<Timestamp> ts = ParseTimestamp(c.last_invoked_at());
       if (!ts.ok()) {
-        return absl::InvalidArgumentError(Cat("counts[", i, "].last_invoked_at: ",
-                                                       ts.status().message(),
-                                                       "; use ISO 8601"));
+        return absl::InvalidArgumentError(
+            Cat("counts[", i, "].last_invoked_at: ", ts.status().message(), "; use ISO 8601"));
       }
       at = ts->ToTime();
     }
@@ -857,10 +846,10 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
               LOG(INFO) << "cartridge " << name << " reached " << row.invocation_count
                         << " invocations (threshold " << options_.promotion_threshold
                         << "): suggesting promotion";
-              TM_RETURN_IF_ERROR(EnqueueSubmit(
-                  events_.PromotionSuggested(name, row.invocation_count,
-                                             options_.promotion_threshold),
-                  "cartridge.promotion_suggested", nullptr));
+              TM_RETURN_IF_ERROR(
+                  EnqueueSubmit(events_.PromotionSuggested(name, row.invocation_count,
+                                                           options_.promotion_threshold),
+                                "cartridge.promotion_suggested", nullptr));
             }
             TM_RETURN_IF_ERROR(db_->PutStat(row));
           }
@@ -971,9 +960,8 @@ void CartridgeInstaller::SendLoop() {
     }
     if (prune) {
       next_prune = absl::Now() + kPruneEvery;
-      auto pruned = executor_.Run([&] {
-        return db_->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow));
-      });
+      auto pruned = executor_.Run(
+          [&] { return db_->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow)); });
       if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
     }
   }
@@ -1047,8 +1035,8 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
         int64_t id = first.notification_id;
         if (id == 0 && !first.cartridge_name.empty()) {
           TM_ASSIGN_OR_RETURN(auto rec, executor_.Run([&] {
-                                return db_->Find(first.cartridge_name, first.cartridge_sha256);
-                              }));
+            return db_->Find(first.cartridge_name, first.cartridge_sha256);
+          }));
           if (rec.has_value()) id = rec->pending_notification_id;
         }
         if (id == 0 && !first.cartridge_name.empty()) {
@@ -1096,9 +1084,8 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
       }
     }
     if (!failure.ok()) {
-      absl::Status marked = executor_.Run([&] {
-        return db_->MarkOutboxAttempt(ids, ToStd(failure.message()));
-      });
+      absl::Status marked =
+          executor_.Run([&] { return db_->MarkOutboxAttempt(ids, ToStd(failure.message())); });
       if (!marked.ok()) LOG(WARNING) << "outbox: " << marked;
       return failure;
     }

@@ -152,8 +152,8 @@ class CartridgeInstaller {
                              const CartridgeCandidate* about);
   absl::Status EnqueueResolve(const CartridgeRecord& record, std::string_view resolution_json);
   absl::Status EnqueueReload();
-  absl::Status Audit(const CartridgeRecord& record, std::string_view action,
-                     std::string_view actor, std::string_view reason);
+  absl::Status Audit(const CartridgeRecord& record, std::string_view action, std::string_view actor,
+                     std::string_view reason);
   absl::StatusOr<v1::Cartridge> ToProto(const CartridgeRecord& record, bool with_audit);
 
   // --- sender thread ---

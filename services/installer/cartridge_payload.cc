@@ -5,11 +5,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/strings.h"
 #include "common/envelope/json_text.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "services/installer/sha256.h"
-#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -53,8 +53,8 @@ std::string Show(std::string_view s) {
 }
 
 // Reads member `field` as a string. Missing: `required` -> error, else "".
-absl::StatusOr<std::string> GetString(const rapidjson::Value& obj, const char* field,
-                                      bool required, bool non_empty) {
+absl::StatusOr<std::string> GetString(const rapidjson::Value& obj, const char* field, bool required,
+                                      bool non_empty) {
   auto it = obj.FindMember(field);
   if (it == obj.MemberEnd() || it->value.IsNull()) {
     if (required) {
@@ -161,7 +161,8 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
                                               " at offset ", doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) {
-    return FieldError("payload", absl::StrCat("expected a JSON object, got ", ToAbsl(TypeName(doc))));
+    return FieldError("payload",
+                      absl::StrCat("expected a JSON object, got ", ToAbsl(TypeName(doc))));
   }
 
   CartridgeCandidate c;
@@ -202,10 +203,10 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   // before decoding it.
   const int64_t max_encoded = (max_cartridge_bytes + 2) / 3 * 4;
   if (static_cast<int64_t>(code->size()) > max_encoded) {
-    return FieldError("code", absl::StrCat("the source is larger than the limit of ",
-                                           max_cartridge_bytes,
-                                           " bytes (--max_cartridge_bytes); publish a smaller "
-                                           "cartridge or raise the limit"));
+    return FieldError("code",
+                      absl::StrCat("the source is larger than the limit of ", max_cartridge_bytes,
+                                   " bytes (--max_cartridge_bytes); publish a smaller "
+                                   "cartridge or raise the limit"));
   }
   if (!IsStrictBase64(*code)) {
     return FieldError("code",
@@ -218,8 +219,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   }
   if (static_cast<int64_t>(source.size()) > max_cartridge_bytes) {
     return FieldError("code", absl::StrCat("the source is ", source.size(),
-                                           " bytes, larger than the limit of ",
-                                           max_cartridge_bytes,
+                                           " bytes, larger than the limit of ", max_cartridge_bytes,
                                            " bytes (--max_cartridge_bytes); publish a smaller "
                                            "cartridge or raise the limit"));
   }
@@ -227,8 +227,9 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
     return FieldError("code", "decodes to an empty source; publish the cartridge's code");
   }
   if (!IsValidUtf8(source)) {
-    return FieldError("code", "does not decode to valid UTF-8 text; cartridge source must be "
-                              "UTF-8");
+    return FieldError("code",
+                      "does not decode to valid UTF-8 text; cartridge source must be "
+                      "UTF-8");
   }
   c.sha256 = Sha256Hex(source);
   c.source = std::move(source);
@@ -246,8 +247,8 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   auto deps = doc.FindMember("dependencies");
   if (deps != doc.MemberEnd() && !deps->value.IsNull()) {
     if (!deps->value.IsArray()) {
-      return FieldError("dependencies",
-                        absl::StrCat("expected a list of strings, got ", ToAbsl(TypeName(deps->value))));
+      return FieldError("dependencies", absl::StrCat("expected a list of strings, got ",
+                                                     ToAbsl(TypeName(deps->value))));
     }
     if (deps->value.Size() > kMaxDependencies) {
       return FieldError("dependencies", absl::StrCat("more than ", kMaxDependencies, " entries"));
@@ -273,9 +274,9 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   auto runtime = GetString(doc, "runtime", true, true);
   if (!runtime.ok()) return runtime.status();
   if (FindCartridgeRuntime(*runtime) == nullptr) {
-    return FieldError("runtime", absl::StrCat(Show(*runtime),
-                                              " is not a runtime this computer runs; supported: ",
-                                              SupportedRuntimeNames()));
+    return FieldError(
+        "runtime", absl::StrCat(Show(*runtime), " is not a runtime this computer runs; supported: ",
+                                SupportedRuntimeNames()));
   }
   c.runtime = *std::move(runtime);
   return c;

@@ -9,9 +9,7 @@
 namespace teleclaude::mesh {
 
 EgressClient::EgressClient(std::string addr, absl::Duration timeout)
-    : addr_(std::move(addr)),
-      timeout_(timeout),
-      stub_(v1::Pipeline::NewStub(MakeChannel(addr_))) {}
+    : addr_(std::move(addr)), timeout_(timeout), stub_(v1::Pipeline::NewStub(MakeChannel(addr_))) {}
 
 std::unique_ptr<grpc::ClientContext> EgressClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();

@@ -8,9 +8,7 @@
 namespace teleclaude::mesh {
 
 GrpcGuardian::GrpcGuardian(std::string addr, absl::Duration timeout)
-    : addr_(std::move(addr)),
-      timeout_(timeout),
-      stub_(v1::Guardian::NewStub(MakeChannel(addr_))) {}
+    : addr_(std::move(addr)), timeout_(timeout), stub_(v1::Guardian::NewStub(MakeChannel(addr_))) {}
 
 absl::StatusOr<GuardianVerdict> GrpcGuardian::Evaluate(const CartridgeCandidate& cartridge) {
   v1::EvaluateRequest request;
@@ -34,8 +32,8 @@ absl::StatusOr<GuardianVerdict> GrpcGuardian::Evaluate(const CartridgeCandidate&
   verdict.approved = response.approved();
   verdict.reason = response.reason();
   if (verdict.reason.empty()) {
-    verdict.reason = verdict.approved ? "approved by the external guardian"
-                                      : "denied by the external guardian";
+    verdict.reason =
+        verdict.approved ? "approved by the external guardian" : "denied by the external guardian";
   }
   verdict.decided_by = absl::StrCat("guardian:", addr_);
   return verdict;

@@ -214,16 +214,15 @@ std::string_view RegistryStatusName(RegistryStatus status) {
 }
 
 std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name) {
-  for (RegistryStatus s : {RegistryStatus::kPending, RegistryStatus::kActive,
-                           RegistryStatus::kRejected, RegistryStatus::kSuperseded,
-                           RegistryStatus::kSuspended, RegistryStatus::kFailed}) {
+  for (RegistryStatus s :
+       {RegistryStatus::kPending, RegistryStatus::kActive, RegistryStatus::kRejected,
+        RegistryStatus::kSuperseded, RegistryStatus::kSuspended, RegistryStatus::kFailed}) {
     if (RegistryStatusName(s) == name) return s;
   }
   return std::nullopt;
 }
 
-absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(
-    const std::filesystem::path& path) {
+absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(const std::filesystem::path& path) {
   TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path.string()));
   TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
   std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db)));
@@ -274,8 +273,7 @@ absl::Status InstallerDb::MarkPushHandled(std::string_view push_id, std::string_
 // --- registry
 
 absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::QueryRecords(
-    std::string_view where_and_order, bool with_source,
-    absl::FunctionRef<void(Statement&)> bind) {
+    std::string_view where_and_order, bool with_source, absl::FunctionRef<void(Statement&)> bind) {
   std::string sql = Cat("SELECT ", kRecordColumns, with_source ? ", source" : "",
                         " FROM cartridges ", where_and_order);
   TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached(sql));
@@ -297,9 +295,8 @@ absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::QueryRecords(
 absl::StatusOr<std::optional<CartridgeRecord>> InstallerDb::Find(std::string_view name,
                                                                  std::string_view sha256) {
   TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
-                      QueryRecords("WHERE name = ?1 AND sha256 = ?2", true, [&](Statement& st) {
-                        st.Bind(1, name).Bind(2, sha256);
-                      }));
+                      QueryRecords("WHERE name = ?1 AND sha256 = ?2", true,
+                                   [&](Statement& st) { st.Bind(1, name).Bind(2, sha256); }));
   if (rows.empty()) return std::optional<CartridgeRecord>();
   return std::optional<CartridgeRecord>(std::move(rows.front()));
 }
@@ -311,10 +308,9 @@ absl::StatusOr<std::vector<CartridgeRecord>> InstallerDb::FindByName(std::string
 
 absl::StatusOr<std::optional<CartridgeRecord>> InstallerDb::FindByPendingNotification(
     int64_t notification_id) {
-  TM_ASSIGN_OR_RETURN(
-      std::vector<CartridgeRecord> rows,
-      QueryRecords("WHERE pending_notification_id = ?1 ORDER BY id DESC LIMIT 1", true,
-                   [&](Statement& st) { st.Bind(1, notification_id); }));
+  TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                      QueryRecords("WHERE pending_notification_id = ?1 ORDER BY id DESC LIMIT 1",
+                                   true, [&](Statement& st) { st.Bind(1, notification_id); }));
   if (rows.empty()) return std::optional<CartridgeRecord>();
   return std::optional<CartridgeRecord>(std::move(rows.front()));
 }
@@ -582,8 +578,7 @@ absl::StatusOr<std::vector<CartridgeStatRow>> InstallerDb::ListStats() {
       return row.status();
     }
     if (!*row) break;
-    out.push_back({st->ColumnText(0), st->ColumnInt64(1),
-                   st->ColumnOptionalText(2).value_or(""),
+    out.push_back({st->ColumnText(0), st->ColumnInt64(1), st->ColumnOptionalText(2).value_or(""),
                    st->ColumnOptionalText(3).value_or("")});
   }
   st->Reset();
@@ -597,9 +592,8 @@ absl::StatusOr<int64_t> InstallerDb::PruneIdempotencyRecords(std::string_view be
                         db_->Prepare("DELETE FROM handled_pushes WHERE handled_at < ?1"));
     TM_RETURN_IF_ERROR(st.Bind(1, before).Run());
     n += db_->Changes();
-    TM_ASSIGN_OR_RETURN(Statement st2,
-                        db_->Prepare("DELETE FROM applied_invocation_batches WHERE "
-                                     "applied_at < ?1"));
+    TM_ASSIGN_OR_RETURN(Statement st2, db_->Prepare("DELETE FROM applied_invocation_batches WHERE "
+                                                    "applied_at < ?1"));
     TM_RETURN_IF_ERROR(st2.Bind(1, before).Run());
     n += db_->Changes();
     return absl::OkStatus();

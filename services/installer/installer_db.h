@@ -60,9 +60,9 @@ enum class OutboxKind { kSubmit, kResolve, kReload };
 struct OutboxItem {
   int64_t id = 0;  // assigned by Enqueue; message_id = "installer:<instance>:<id>"
   OutboxKind kind = OutboxKind::kSubmit;
-  std::string event_type;       // kSubmit
-  std::string envelope_json;    // kSubmit
-  std::string cartridge_name;   // the cartridge it is about ("" = none)
+  std::string event_type;      // kSubmit
+  std::string envelope_json;   // kSubmit
+  std::string cartridge_name;  // the cartridge it is about ("" = none)
   std::string cartridge_sha256;
   int64_t notification_id = 0;  // kResolve: 0 = find the cartridge's install_pending
   std::string resolution_json;  // kResolve
@@ -106,11 +106,10 @@ class InstallerDb {
 
   // --- registry ---
   absl::StatusOr<std::optional<CartridgeRecord>> Find(std::string_view name,
-                                                       std::string_view sha256);
+                                                      std::string_view sha256);
   // Every version of `name`, newest first.
   absl::StatusOr<std::vector<CartridgeRecord>> FindByName(std::string_view name);
-  absl::StatusOr<std::optional<CartridgeRecord>> FindByPendingNotification(
-      int64_t notification_id);
+  absl::StatusOr<std::optional<CartridgeRecord>> FindByPendingNotification(int64_t notification_id);
   // Every row, by name then age; `with_source` = false leaves source empty.
   absl::StatusOr<std::vector<CartridgeRecord>> List(bool with_source);
   // Active rows with source, by activation order.
@@ -152,9 +151,8 @@ class InstallerDb {
  private:
   explicit InstallerDb(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   absl::Status LoadInstanceId();
-  absl::StatusOr<std::vector<CartridgeRecord>> QueryRecords(std::string_view where_and_order,
-                                                            bool with_source,
-                                                            absl::FunctionRef<void(Statement&)> bind);
+  absl::StatusOr<std::vector<CartridgeRecord>> QueryRecords(
+      std::string_view where_and_order, bool with_source, absl::FunctionRef<void(Statement&)> bind);
 
   const std::unique_ptr<Database> db_;
   std::string instance_id_;

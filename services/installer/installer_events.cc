@@ -3,11 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/strings.h"
 #include "common/envelope/envelope.h"
 #include "common/envelope/json_codec.h"
 #include "common/envelope/json_text.h"
 #include "glog/logging.h"
-#include "common/base/strings.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -116,14 +116,13 @@ std::string InstallerEvents::InstallPending(const CartridgeCandidate& c,
       ObjectWriter()
           .Raw("approve", Action(absl::StrCat("Activate the cartridge (", approve, ")"),
                                  "cartridge.installed"))
-          .Raw("reject", Action(absl::StrCat("Reject the cartridge (", reject, ")"),
-                                "cartridge.rejected"))
+          .Raw("reject",
+               Action(absl::StrCat("Reject the cartridge (", reject, ")"), "cartridge.rejected"))
           .Done();
   std::string shape = ObjectWriter().Str("decision", "approve | reject").Done();
-  std::string description =
-      absl::StrCat("Cartridge ", Who(c), " waits for approval",
-                   reason.empty() ? "" : " (", ToAbsl(reason), reason.empty() ? "" : ")",
-                   "; run `", approve, "` or `", reject, "`");
+  std::string description = absl::StrCat(
+      "Cartridge ", Who(c), " waits for approval", reason.empty() ? "" : " (", ToAbsl(reason),
+      reason.empty() ? "" : ")", "; run `", approve, "` or `", reject, "`");
   return Build("cartridge.install_pending", std::move(description), "cartridge:" + c.name,
                std::move(w).Done(), std::move(actions), std::move(shape));
 }
@@ -143,8 +142,8 @@ std::string InstallerEvents::InstallNotified(const CartridgeCandidate& c,
   ObjectWriter w = Common(c);
   w.Str("decided_by", decided_by).Str("reason", reason);
   return Build("cartridge.install_notified",
-               absl::StrCat("The guardian approved cartridge ", Who(c), " and it was installed: ",
-                            ToAbsl(reason)),
+               absl::StrCat("The guardian approved cartridge ", Who(c),
+                            " and it was installed: ", ToAbsl(reason)),
                "cartridge:" + c.name, std::move(w).Done());
 }
 
@@ -157,8 +156,7 @@ std::string InstallerEvents::Rejected(const CartridgeCandidate& c, std::string_v
                "cartridge:" + c.name, std::move(w).Done());
 }
 
-std::string InstallerEvents::Suspended(const CartridgeCandidate& c,
-                                       std::string_view reason) const {
+std::string InstallerEvents::Suspended(const CartridgeCandidate& c, std::string_view reason) const {
   std::string activate = absl::StrCat("telec cartridges activate ", c.name);
   ObjectWriter w = Common(c);
   w.Str("reason", reason).Str("activate_command", activate);
@@ -172,8 +170,7 @@ std::string InstallerEvents::InstallFailed(std::string_view name, std::string_vi
                                            std::string_view version,
                                            std::string_view source_computer,
                                            int64_t published_notification_id,
-                                           std::string_view field,
-                                           std::string_view error) const {
+                                           std::string_view field, std::string_view error) const {
   std::string payload = ObjectWriter()
                             .Str("name", name)
                             .Str("author", author)
@@ -189,8 +186,7 @@ std::string InstallerEvents::InstallFailed(std::string_view name, std::string_vi
 }
 
 std::string InstallerEvents::PromotionSuggested(std::string_view cartridge_name,
-                                                int64_t invocation_count,
-                                                int64_t threshold) const {
+                                                int64_t invocation_count, int64_t threshold) const {
   std::string payload = ObjectWriter()
                             .Str("cartridge_name", cartridge_name)
                             .Int("invocation_count", invocation_count)

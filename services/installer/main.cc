@@ -31,8 +31,7 @@ namespace {
 constexpr char kProgram[] = "telec-installer";
 
 [[noreturn]] void Fail(int code, std::string_view message) {
-  std::fprintf(stderr, "%s: %.*s\n", kProgram, static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "%s: %.*s\n", kProgram, static_cast<int>(message.size()), message.data());
   std::exit(code);
 }
 

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "services/installer/cartridge_runtime.h"
 #include "common/base/strings.h"
+#include "services/installer/cartridge_runtime.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -117,7 +117,8 @@ std::optional<std::string> PolicyGuardian::ScanLuaSource(std::string_view s) {
       }
       if (!member) {
         for (const Forbidden& f : kForbiddenNames) {
-          if (name == f.name) return absl::StrCat("line ", line, ": uses `", ToAbsl(name), "` (", ToAbsl(f.why), ")");
+          if (name == f.name)
+            return absl::StrCat("line ", line, ": uses `", ToAbsl(name), "` (", ToAbsl(f.why), ")");
         }
       }
       prev = std::string(name);
@@ -166,9 +167,9 @@ absl::StatusOr<GuardianVerdict> PolicyGuardian::Evaluate(const CartridgeCandidat
   if (options_.allowed_authors.has_value()) {
     const auto& allowed = *options_.allowed_authors;
     if (std::find(allowed.begin(), allowed.end(), cartridge.author) == allowed.end()) {
-      verdict.reason = absl::StrCat("author \"", cartridge.author,
-                                    "\" is not in --guardian_allowed_authors (",
-                                    absl::StrJoin(allowed, ", "), ")");
+      verdict.reason =
+          absl::StrCat("author \"", cartridge.author, "\" is not in --guardian_allowed_authors (",
+                       absl::StrJoin(allowed, ", "), ")");
       return verdict;
     }
   }

@@ -40,7 +40,8 @@ TEST_F(CartridgeFilesTest, WritesReadsListsAndRemoves) {
   EXPECT_EQ(files->Read(Place::kActive, "ping", "lua").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_THAT(*files->List(Place::kIncoming), ElementsAre("ping"));
-  EXPECT_THAT(FilesUnder(data()), ElementsAre("cartridges/incoming/ping.lua", "cartridges/pong.lua"));
+  EXPECT_THAT(FilesUnder(data()),
+              ElementsAre("cartridges/incoming/ping.lua", "cartridges/pong.lua"));
   struct stat st;
   ASSERT_EQ(stat((incoming() / "ping.lua").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);

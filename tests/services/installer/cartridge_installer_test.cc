@@ -91,7 +91,9 @@ class CartridgeInstallerTest : public ::testing::Test {
 
 TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotification) {
   auto inst = Make(InstallLevel::kL1);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   v1::Cartridge c = Get(*inst, "ping");
   EXPECT_EQ(c.status(), v1::CARTRIDGE_STATUS_PENDING);
   EXPECT_EQ(c.sha256(), Sha256Hex(kCleanLua));
@@ -115,13 +117,14 @@ TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotifi
   EXPECT_EQ(stats->pending_count(), 1);
   EXPECT_EQ(stats->sovereignty_level(), "L1");
   // The notification ids are linked to the row (published 7, install_pending).
-  EXPECT_THAT(Get(*inst, "ping").notification_ids(),
-              ElementsAre(7, pending[0].notification_id));
+  EXPECT_THAT(Get(*inst, "ping").notification_ids(), ElementsAre(7, pending[0].notification_id));
 }
 
 TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves) {
   auto inst = Make(InstallLevel::kL1);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   int64_t pending_id = recorder_.Events("cartridge.install_pending").at(0).notification_id;
 
@@ -139,8 +142,7 @@ TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves)
   EXPECT_EQ(resolutions[0].id, pending_id);
   EXPECT_EQ(json::GetMemberString(resolutions[0].resolution_json, "decision"), "approve");
   EXPECT_EQ(recorder_.reloads(), 1);
-  EXPECT_THAT(AuditActions(Get(*inst, "ping")),
-              ElementsAre("received:peer-b", "activated:human"));
+  EXPECT_THAT(AuditActions(Get(*inst, "ping")), ElementsAre("received:peer-b", "activated:human"));
 
   // Not pending any more.
   auto again = inst->Activate("ping", "");
@@ -152,7 +154,9 @@ TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves)
 
 TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) {
   auto inst = Make(InstallLevel::kL1);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   auto rejected = inst->Reject("ping", "carol", "not needed");
   ASSERT_TRUE(rejected.ok()) << rejected.status();
   EXPECT_EQ(rejected->status(), v1::CARTRIDGE_STATUS_REJECTED);
@@ -163,8 +167,7 @@ TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) 
   EXPECT_EQ(json::GetMemberString(recorder_.Resolutions()[0].resolution_json, "decision"),
             "reject");
   EXPECT_EQ(recorder_.Events("cartridge.rejected").size(), 1u);
-  EXPECT_THAT(AuditActions(Get(*inst, "ping")),
-              ElementsAre("received:peer-b", "rejected:carol"));
+  EXPECT_THAT(AuditActions(Get(*inst, "ping")), ElementsAre("received:peer-b", "rejected:carol"));
 }
 
 TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
@@ -187,18 +190,19 @@ TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
 
 TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOrReject) {
   auto inst = Make(InstallLevel::kL1);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua)),
-                                          PublishedPush("p2", 8, PublishedPayload("pong", "return 2"))}))
-                  .ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua)),
+                                  PublishedPush("p2", 8, PublishedPayload("pong", "return 2"))}))
+          .ok());
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   auto pending = recorder_.Events("cartridge.install_pending");
   ASSERT_EQ(pending.size(), 2u);
   ASSERT_TRUE(inst->OnNotification(Batch({
-                      ResolvedPendingPush("r1", pending[0].notification_id, "ping",
-                                          Sha256Hex(kCleanLua), "approve"),
-                      ResolvedPendingPush("r2", pending[1].notification_id, "pong",
-                                          Sha256Hex("return 2"), "reject"),
-                  }))
+                                       ResolvedPendingPush("r1", pending[0].notification_id, "ping",
+                                                           Sha256Hex(kCleanLua), "approve"),
+                                       ResolvedPendingPush("r2", pending[1].notification_id, "pong",
+                                                           Sha256Hex("return 2"), "reject"),
+                                   }))
                   .ok());
   v1::Cartridge ping = Get(*inst, "ping");
   EXPECT_EQ(ping.status(), v1::CARTRIDGE_STATUS_ACTIVE);
@@ -206,9 +210,10 @@ TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOr
   EXPECT_EQ(Get(*inst, "pong").status(), v1::CARTRIDGE_STATUS_REJECTED);
   EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
   // A later, different resolution of an already decided cartridge is ignored.
-  ASSERT_TRUE(inst->OnNotification(Batch({ResolvedPendingPush(
-                      "r3", pending[0].notification_id, "ping", Sha256Hex(kCleanLua), "reject")}))
-                  .ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({ResolvedPendingPush("r3", pending[0].notification_id, "ping",
+                                                      Sha256Hex(kCleanLua), "reject")}))
+          .ok());
   EXPECT_EQ(Get(*inst, "ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   // Already resolved by the person: the installer does not resolve again.
@@ -218,9 +223,10 @@ TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOr
 
 TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
   auto inst = Make(InstallLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
-                                          PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
-                  .ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
+                                  PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
+          .ok());
   v1::Cartridge clean = Get(*inst, "clean");
   EXPECT_EQ(clean.status(), v1::CARTRIDGE_STATUS_ACTIVE);
   EXPECT_EQ(clean.decided_by(), "guardian:policy");
@@ -242,7 +248,8 @@ TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
   EXPECT_THAT(json::GetMemberString(pending[0].payload_json, "reason").value_or(""),
               HasSubstr("os"));
   EXPECT_EQ(recorder_.reloads(), 1);
-  EXPECT_THAT(AuditActions(evil), ElementsAre("received:peer-b", "guardian_denied:guardian:policy"));
+  EXPECT_THAT(AuditActions(evil),
+              ElementsAre("received:peer-b", "guardian_denied:guardian:policy"));
 }
 
 TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
@@ -250,7 +257,9 @@ TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
   auto inst = Make(InstallLevel::kL2,
                    std::make_unique<GrpcGuardian>("127.0.0.1:" + std::to_string(dead_port),
                                                   absl::Milliseconds(500)));
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua))}))
+          .ok());
   v1::Cartridge c = Get(*inst, "clean");
   EXPECT_EQ(c.status(), v1::CARTRIDGE_STATUS_PENDING);
   EXPECT_THAT(c.reason(), HasSubstr("guardian unavailable"));
@@ -259,7 +268,9 @@ TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
 
 TEST_F(CartridgeInstallerTest, L3ActivatesAtOnce) {
   auto inst = Make(InstallLevel::kL3);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   EXPECT_EQ(Get(*inst, "ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
   EXPECT_EQ(Get(*inst, "ping").decided_by(), "L3");
   EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
@@ -309,7 +320,9 @@ TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
   auto inst = Make(InstallLevel::kL3);
   auto push = PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua));
   ASSERT_TRUE(inst->OnNotification(Batch({push, push})).ok());  // same push re-sent
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p2", 9, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p2", 9, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.reloads(), 1);
@@ -322,9 +335,13 @@ TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
 
 TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) {
   auto inst = Make(InstallLevel::kL1);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", "return 1", "1"))})).ok());
+  ASSERT_TRUE(inst->OnNotification(
+                      Batch({PublishedPush("p1", 7, PublishedPayload("ping", "return 1", "1"))}))
+                  .ok());
   ASSERT_TRUE(inst->Activate("ping", "").ok());
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p2", 8, PublishedPayload("ping", "return 2", "2"))})).ok());
+  ASSERT_TRUE(inst->OnNotification(
+                      Batch({PublishedPush("p2", 8, PublishedPayload("ping", "return 2", "2"))}))
+                  .ok());
   auto active = inst->ListActive();
   ASSERT_EQ(active->cartridges_size(), 1);
   EXPECT_EQ(active->cartridges(0).version(), "1");
@@ -339,14 +356,17 @@ TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) 
   auto list = inst->ListCartridges();
   ASSERT_TRUE(list.ok());
   for (const auto& c : list->cartridges()) {
-    if (c.name() == "ping") statuses.push_back(c.version() + ":" + v1::CartridgeStatus_Name(c.status()));
+    if (c.name() == "ping")
+      statuses.push_back(c.version() + ":" + v1::CartridgeStatus_Name(c.status()));
   }
   EXPECT_THAT(statuses, ElementsAre("1:CARTRIDGE_STATUS_SUPERSEDED", "2:CARTRIDGE_STATUS_ACTIVE"));
 }
 
 TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
   auto inst = Make(InstallLevel::kL3);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   v1::ReportCartridgeFailureRequest report;
   report.set_name("ping");
   report.set_suspended(true);
@@ -361,8 +381,8 @@ TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
   EXPECT_EQ(recorder_.Events("cartridge.suspended").size(), 1u);
   ASSERT_TRUE(inst->Activate("ping", "").ok());
   EXPECT_EQ(inst->ListActive()->cartridges_size(), 1);
-  EXPECT_THAT(AuditActions(Get(*inst, "ping")),
-              ElementsAre("received:peer-b", "activated:L3", "suspended:egress", "activated:human"));
+  EXPECT_THAT(AuditActions(Get(*inst, "ping")), ElementsAre("received:peer-b", "activated:L3",
+                                                            "suspended:egress", "activated:human"));
   report.set_name("nope");
   EXPECT_EQ(inst->ReportCartridgeFailure(report).status().code(), absl::StatusCode::kNotFound);
 }
@@ -372,7 +392,9 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   server_->Wait();
   server_.reset();
   auto inst = Make(InstallLevel::kL3);
-  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
   EXPECT_FALSE(inst->WaitForOutboxEmpty(absl::Milliseconds(300)));
   EXPECT_EQ(inst->GetStats()->events_unsent(), 2);  // installed + reload
   // Restarted with the installer too: nothing is lost.

@@ -16,8 +16,9 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kLimit = 1024;
 
-std::string Payload(const std::string& name, const std::string& code_b64,
-                    const std::string& extra = R"("version":"1.0.0","author":"alice","runtime":"lua")") {
+std::string Payload(
+    const std::string& name, const std::string& code_b64,
+    const std::string& extra = R"("version":"1.0.0","author":"alice","runtime":"lua")") {
   return absl::StrCat(R"({"name":)", json::Quote(name), R"(,"event_type":"demo.ping","code":)",
                       json::Quote(code_b64), R"(,"entry_point":"process","dependencies":["x"],)",
                       R"("description":"d",)", extra, "}");
@@ -97,9 +98,8 @@ TEST(CartridgePayloadTest, RefusesBadPayloadsNamingTheField) {
       {"oversize", Payload("x", B64(std::string(kLimit + 1, 'a'))), "code", "limit of 1024"},
       {"far oversize", Payload("x", B64(std::string(10 * kLimit, 'a'))), "code", "limit"},
       {"empty code", Payload("x", ""), "code", "must not be empty"},
-      {"unknown runtime",
-       Payload("x", ok_code, R"("version":"1","author":"a","runtime":"python")"), "runtime",
-       "supported: lua"},
+      {"unknown runtime", Payload("x", ok_code, R"("version":"1","author":"a","runtime":"python")"),
+       "runtime", "supported: lua"},
       {"missing runtime", Payload("x", ok_code, R"("version":"1","author":"a")"), "runtime",
        "field required"},
       {"missing version", Payload("x", ok_code, R"("author":"a","runtime":"lua")"), "version",

@@ -131,7 +131,8 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
                           PublishedPush("p2", 8, PublishedPayload("pong", "return 2"))}))
                   .ok());
   EXPECT_EQ(Get("ping").status(), v1::CARTRIDGE_STATUS_PENDING);
-  EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("incoming/ping.lua", "incoming/pong.lua"));
+  EXPECT_THAT(FilesUnder(data() / "cartridges"),
+              ElementsAre("incoming/ping.lua", "incoming/pong.lua"));
   ASSERT_TRUE(Drained());
   ASSERT_EQ(recorder_.Events("cartridge.install_pending").size(), 2u);
   EXPECT_THAT(recorder_.Events("cartridge.installed"), IsEmpty());
@@ -226,8 +227,7 @@ TEST_F(InstallerBinaryTest, PathTraversalAndOversizeWriteNothing) {
                           PublishedPush("p3", 9, PublishedPayload("big", std::string(5000, 'a')))}))
                   .ok());
   EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
-  EXPECT_THAT(FilesUnder(dir_.path()),
-              ::testing::Each(::testing::StartsWith("data/installer.db")));
+  EXPECT_THAT(FilesUnder(dir_.path()), ::testing::Each(::testing::StartsWith("data/installer.db")));
   grpc::ClientContext c;
   v1::ListCartridgesResponse list;
   ASSERT_TRUE(stub_->ListCartridges(&c, v1::ListCartridgesRequest(), &list).ok());
@@ -271,8 +271,8 @@ TEST_F(InstallerBinaryTest, PromotionOnceAcrossBatchSizesAndRestarts) {
 }
 
 TEST_F(InstallerBinaryTest, BadConfigurationStopsWithOneLine) {
-  auto result = testing::RunCommand({TM_INSTALLER_BIN, "--cartridge_install=L9",
-                                     "--data_dir=" + data().string()});
+  auto result = testing::RunCommand(
+      {TM_INSTALLER_BIN, "--cartridge_install=L9", "--data_dir=" + data().string()});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->exit_code, 2);
   EXPECT_THAT(result->err, HasSubstr("cartridge_install"));

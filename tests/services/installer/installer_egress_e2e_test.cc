@@ -254,8 +254,10 @@ TEST_F(InstallerEgressE2eTest, L3ActivatesAtOnceAndRefusesTraversalAndOversize) 
   v1::SubmitRequest req;
   for (int i = 0; i < 25; ++i) {
     v1::SubmittedEvent* ev = req.add_events();
-    ev->set_envelope_json("{\"event\":\"demo.ping\",\"source\":\"me\",\"level\":1,"
-                          "\"payload\":{\"n\":" + std::to_string(i) + "}}");
+    ev->set_envelope_json(
+        "{\"event\":\"demo.ping\",\"source\":\"me\",\"level\":1,"
+        "\"payload\":{\"n\":" +
+        std::to_string(i) + "}}");
   }
   {
     grpc::ClientContext c;

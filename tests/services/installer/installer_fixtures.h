@@ -20,8 +20,9 @@ inline std::string PublishedPayload(const std::string& name, const std::string& 
                                     const std::string& version = "1.0.0",
                                     const std::string& author = "alice",
                                     const std::string& runtime = "lua") {
-  return "{\"name\":" + json::Quote(name) + ",\"event_type\":\"demo.ping\",\"version\":" +
-         json::Quote(version) + ",\"author\":" + json::Quote(author) +
+  return "{\"name\":" + json::Quote(name) +
+         ",\"event_type\":\"demo.ping\",\"version\":" + json::Quote(version) +
+         ",\"author\":" + json::Quote(author) +
          ",\"code\":" + json::Quote(absl::Base64Escape(source)) +
          ",\"entry_point\":\"process\",\"dependencies\":[],\"description\":\"test cartridge\"," +
          "\"runtime\":" + json::Quote(runtime) + ",\"_mesh_source\":\"peer-b\"}";
@@ -47,8 +48,7 @@ inline v1::NotificationPush PublishedPush(const std::string& push_id, int64_t no
 // A push saying that install_pending notification `id` (about name/sha256)
 // was resolved with {"decision": decision}.
 inline v1::NotificationPush ResolvedPendingPush(const std::string& push_id, int64_t id,
-                                                const std::string& name,
-                                                const std::string& sha256,
+                                                const std::string& name, const std::string& sha256,
                                                 const std::string& decision) {
   v1::NotificationPush p;
   p.set_push_id(push_id);

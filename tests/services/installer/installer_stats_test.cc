@@ -2,9 +2,9 @@
 // batch sizes, re-sent batches and restarts.
 #include <filesystem>
 
+#include "common/envelope/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/envelope/json_text.h"
 #include "services/installer/cartridge_installer.h"
 #include "tests/services/installer/pipeline_recorder.h"
 #include "tests/support/free_port.h"
@@ -85,10 +85,12 @@ class InstallerStatsTest : public ::testing::Test {
 
 TEST_F(InstallerStatsTest, BatchesOfOneSuggestPromotionExactlyAtTheThreshold) {
   auto inst = Make();
-  for (int i = 1; i <= 9; ++i) ASSERT_TRUE(Record(*inst, "b" + std::to_string(i), "ones", 1, 1).ok());
+  for (int i = 1; i <= 9; ++i)
+    ASSERT_TRUE(Record(*inst, "b" + std::to_string(i), "ones", 1, 1).ok());
   EXPECT_THAT(Promotions(*inst), IsEmpty());
   ASSERT_TRUE(Record(*inst, "b10", "ones", 1, 1).ok());
-  for (int i = 11; i <= 30; ++i) ASSERT_TRUE(Record(*inst, "b" + std::to_string(i), "ones", 1, 1).ok());
+  for (int i = 11; i <= 30; ++i)
+    ASSERT_TRUE(Record(*inst, "b" + std::to_string(i), "ones", 1, 1).ok());
   EXPECT_THAT(Promotions(*inst), ElementsAre("ones:10"));
   EXPECT_EQ(Count(*inst, "ones"), 30);
 }
@@ -97,8 +99,8 @@ TEST_F(InstallerStatsTest, BatchesOfSevenAndOfAThousandSuggestOnce) {
   auto inst = Make();
   ASSERT_TRUE(Record(*inst, "s1", "sevens", 7, 1).ok());  // 7
   EXPECT_THAT(Promotions(*inst), IsEmpty());
-  ASSERT_TRUE(Record(*inst, "s2", "sevens", 7, 1).ok());  // 14: crosses
-  ASSERT_TRUE(Record(*inst, "s3", "sevens", 7, 1).ok());  // 21
+  ASSERT_TRUE(Record(*inst, "s2", "sevens", 7, 1).ok());       // 14: crosses
+  ASSERT_TRUE(Record(*inst, "s3", "sevens", 7, 1).ok());       // 21
   ASSERT_TRUE(Record(*inst, "t1", "thousand", 1000, 1).ok());  // 1000 entries at once
   ASSERT_TRUE(Record(*inst, "t2", "thousand", 1, 1000).ok());  // one entry of 1000
   ASSERT_TRUE(Record(*inst, "u1", "lump", 1, 1000).ok());
@@ -148,8 +150,7 @@ TEST_F(InstallerStatsTest, RefusesMalformedBatches) {
   bad_time.add_counts()->set_cartridge_name("x");
   bad_time.mutable_counts(0)->set_count(1);
   bad_time.mutable_counts(0)->set_last_invoked_at("yesterday");
-  EXPECT_EQ(inst->RecordInvocations(bad_time).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(inst->RecordInvocations(bad_time).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(inst->GetStats()->stats(), IsEmpty());
 }
 

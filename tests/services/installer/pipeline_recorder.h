@@ -77,8 +77,7 @@ class PipelineRecorder final : public v1::Pipeline::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListNotifications(grpc::ServerContext*,
-                                 const v1::ListNotificationsRequest* request,
+  grpc::Status ListNotifications(grpc::ServerContext*, const v1::ListNotificationsRequest* request,
                                  v1::ListNotificationsResponse* response) override {
     absl::MutexLock lock(&mu_);
     for (auto it = events_.rbegin(); it != events_.rend(); ++it) {

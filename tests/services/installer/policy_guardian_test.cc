@@ -44,12 +44,12 @@ TEST(PolicyGuardianTest, DeniesOsExecuteNamingTheLine) {
 }
 
 TEST(PolicyGuardianTest, DeniesEverySandboxEscape) {
-  for (const char* code : {"io.open('x')", "local r = require('socket')", "load('x')()",
-                           "loadstring('x')", "dofile('x')", "loadfile('x')", "debug.getinfo(1)",
-                           "package.loadlib('x')", "setmetatable(_G, {})", "collectgarbage()",
-                           "string.dump(f)", "local s = string; s.dump(f)", "_ENV.x = 1",
-                           "local o = os", "getmetatable('').__index", "x = 1 .. os.getenv('A')",
-                           "--[[ comment ]] os.exit()", "local t = [==[ ]] ]==] io.write(1)"}) {
+  for (const char* code :
+       {"io.open('x')", "local r = require('socket')", "load('x')()", "loadstring('x')",
+        "dofile('x')", "loadfile('x')", "debug.getinfo(1)", "package.loadlib('x')",
+        "setmetatable(_G, {})", "collectgarbage()", "string.dump(f)", "local s = string; s.dump(f)",
+        "_ENV.x = 1", "local o = os", "getmetatable('').__index", "x = 1 .. os.getenv('A')",
+        "--[[ comment ]] os.exit()", "local t = [==[ ]] ]==] io.write(1)"}) {
     auto v = PolicyGuardian::ScanLuaSource(code);
     EXPECT_TRUE(v.has_value()) << code;
   }
