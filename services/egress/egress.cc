@@ -121,6 +121,16 @@ absl::Status Egress::Init() {
               maxlen));
         }
         TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, mesh_redis->Pipeline(commands));
+        // Only WRONGTYPE (the peer's key is not a stream) refuses a row for
+        // good; any other error reply (LOADING after a restart, BUSY, OOM,
+        // READONLY, ...) retries the whole batch: rows that did go out are
+        // sent again with the same message id (the receiver drops copies).
+        for (size_t i = 0; i < replies.size(); ++i) {
+          if (replies[i].is_error() && replies[i].str().rfind("WRONGTYPE", 0) != 0) {
+            return absl::UnavailableError(
+                Cat("XADD ", MeshStreamKey(rows[i].destination), ": ", replies[i].str()));
+          }
+        }
         std::vector<absl::Status> out;
         out.reserve(rows.size());
         absl::MutexLock lock(&forwarded_mu_);
