@@ -368,9 +368,15 @@ void LocalPipeline() {
                                     "telec-egress created no consumer group on ", key)));
   }
   a.StopService(kEgress);
-  absl::Status filled = PipelineAll(
-      client.get(), LocalStreamXAdds(key, 0, count, Visibility::kLocal, a.name()), 1000);
-  if (!filled.ok()) return Unavailable(figures, filled);
+  // Filled in chunks so that a backlog of millions does not sit in memory here.
+  for (int64_t first = 0; first < count; first += 10000) {
+    absl::Status filled = PipelineAll(
+        client.get(),
+        LocalStreamXAdds(key, first, std::min<int64_t>(10000, count - first), Visibility::kLocal,
+                         a.name()),
+        1000);
+    if (!filled.ok()) return Unavailable(figures, filled);
+  }
 
   // Acknowledged entries = read - pending, from every group (the slowest).
   auto acknowledged = [&]() -> absl::StatusOr<int64_t> {
