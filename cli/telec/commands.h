@@ -38,6 +38,9 @@ absl::Status Peers(CommandContext& ctx);
 // Prints the screen even when a service is down; then returns UNAVAILABLE
 // naming the services that are down.
 absl::Status Status(CommandContext& ctx);
+// Checks the named services (default all three) with grpc.health.v1; OK when
+// every one is SERVING, else UNAVAILABLE naming those that are not.
+absl::Status Health(CommandContext& ctx);
 
 }  // namespace teleclaude::mesh::telec
 

@@ -289,4 +289,40 @@ absl::Status Status(CommandContext& ctx) {
   return absl::OkStatus();
 }
 
+absl::Status Health(CommandContext& ctx) {
+  std::vector<Service> wanted;
+  for (const std::string& name : ctx.invocation.args) {
+    if (name == "egress") {
+      wanted.push_back(Service::kEgress);
+    } else if (name == "ingress") {
+      wanted.push_back(Service::kIngress);
+    } else if (name == "installer") {
+      wanted.push_back(Service::kInstaller);
+    } else {
+      return absl::InvalidArgumentError(
+          Cat("health: unknown service \"", name, "\"; use egress, ingress or installer"));
+    }
+  }
+  if (wanted.empty()) wanted = {Service::kEgress, Service::kIngress, Service::kInstaller};
+  std::vector<std::string> down;
+  for (Service s : wanted) {
+    absl::Status health = ctx.clients.CheckHealth(s, kHealthTimeout);
+    if (ctx.json()) {
+      ctx.out << "{\"service\":\"" << ServiceName(s) << "\",\"address\":\""
+              << ctx.clients.address(s) << "\",\"serving\":" << (health.ok() ? "true" : "false")
+              << "}\n";
+    } else {
+      ctx.out << ServiceName(s) << " " << ctx.clients.address(s) << " "
+              << (health.ok() ? "SERVING" : Cat("DOWN: ", ToStd(health.message()))) << "\n";
+    }
+    if (!health.ok()) down.emplace_back(ServiceName(s));
+  }
+  if (!down.empty()) {
+    std::string names;
+    for (const std::string& d : down) names += (names.empty() ? "" : ", ") + d;
+    return absl::UnavailableError(Cat("not serving: ", names));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace teleclaude::mesh::telec

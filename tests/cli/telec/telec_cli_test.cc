@@ -114,7 +114,7 @@ class TelecCliTest : public ::testing::Test {
 
   void SetUp() override {
     if (computer_ == nullptr) {
-      GTEST_SKIP() << "needs the binaries telec (" << kTelec << "), telec-installer (" << kInstaller
+      FAIL() << "needs the binaries telec (" << kTelec << "), telec-installer (" << kInstaller
                    << "), telec-egress (" << kEgress << ") and telec-ingress (" << kIngress
                    << "); build them: ninja telec telec-installer telec-egress "
                    << "telec-ingress";
