@@ -94,7 +94,7 @@ int Run(int argc, char** argv) {
   server_options.program = kProgram;
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
-      GrpcServer::Start(config.installer_addr, {&service}, server_options);
+      GrpcServer::Start(config.ListenAddrOr(config.installer_addr), {&service}, server_options);
   if (!server.ok()) Fail(1, ToStd(server.status().message()));
   LOG(INFO) << kProgram << " serving on " << (*server)->target() << " (sovereignty "
             << InstallLevelName(options.level) << ", promotion threshold "
