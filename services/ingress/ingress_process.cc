@@ -45,6 +45,9 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   consumer_options.computer_name = config.computer_name;
   consumer_options.stream = config.mesh_stream();
   consumer_options.max_message_bytes = config.max_message_bytes;
+  consumer_options.can_read = [peers] {
+    return peers->Snapshot()->refreshed_at() != absl::InfinitePast();
+  };
   // Egress accepts requests up to --max_message_bytes and echoes each event in
   // its response: half of it per Submit leaves room for the echo (a larger
   // single event still goes alone).
@@ -53,10 +56,13 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
                                                 p->quarantine_.get(), p->pipeline_.get());
   p->consumer_->Start();
 
+  // Announced only once the group exists (nothing forwarded is missed) and
+  // the peer cache has read the heartbeats once (the consumer waits for it).
   MeshConsumer* consumer = p->consumer_.get();
+  auto ready = [consumer] { return consumer->ready(); };
   p->heartbeat_ = std::make_unique<HeartbeatPublisher>(HeartbeatPublisher::Options{
       RedisOptions(config, "heartbeat"), config.computer_name, config.cluster,
-      config.heartbeat_interval, config.heartbeat_ttl, [consumer] { return consumer->ready(); }});
+      config.heartbeat_interval, config.heartbeat_ttl, ready});
   p->heartbeat_->Start();
 
   p->service_ = std::make_unique<IngressService>(

@@ -88,6 +88,12 @@ void MeshConsumer::Run() {
     if (!Backoff(&backoff)) return;
   }
   if (stopping()) return;
+  if (options_.can_read) {
+    while (!options_.can_read()) {
+      LOG_EVERY_T(INFO, 30) << "ingress: waiting for the first peer refresh before reading";
+      if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
+    }
+  }
   ready_.store(true);
   LOG(INFO) << "ingress: consuming " << options_.stream << " as " << options_.group << "/"
             << options_.computer_name;

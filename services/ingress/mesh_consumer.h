@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,6 +63,9 @@ class MeshConsumer {
     int64_t max_message_bytes = 1 << 20;
     // Largest Submit request; a batch above it is sent in several calls.
     int64_t submit_max_bytes = 4 << 20;
+    // When set, nothing is read before it returns true (polled every 50 ms):
+    // the trust gate must know the live peers before it judges anything.
+    std::function<bool()> can_read;
   };
 
   MeshConsumer(Options options, const TrustEvaluator* trust, QuarantineStore* quarantine,
@@ -80,7 +84,8 @@ class MeshConsumer {
   void Stop();
 
   IngressCounters Counters() const;
-  // True once the group exists (created or found).
+  // True once the group exists (created or found) and `can_read` allowed
+  // reading.
   bool ready() const { return ready_.load(); }
 
  private:

@@ -59,17 +59,15 @@ class IngressBinaryTest : public ::testing::Test {
   // Starts telec-ingress for computer beta (cluster red) and waits until its
   // heartbeat is up (it is published once the consumer group exists).
   void StartIngress() {
+    // A killed predecessor's key would linger until its TTL: wait for ours.
+    ASSERT_TRUE(client_->Del({"computer:beta:heartbeat"}).ok());
     testing::ChildOptions options;
-    options.args = {TM_INGRESS_BINARY,
-                    "--computer_name=beta",
-                    "--cluster=red",
-                    Cat("--redis_url=", redis_.url()),
-                    Cat("--data_dir=", data_.path().string()),
-                    Cat("--ingress_addr=", ingress_addr_),
-                    Cat("--egress_addr=", pipeline_.addr()),
-                    "--heartbeat_interval_s=1",
-                    "--heartbeat_ttl_s=3",
-                    "--peer_refresh_ms=100"};
+    options.args = {TM_INGRESS_BINARY, "--computer_name=beta", "--cluster=red",
+                    Cat("--redis_url=", redis_.url()), Cat("--data_dir=", data_.path().string()),
+                    Cat("--ingress_addr=", ingress_addr_), Cat("--egress_addr=", pipeline_.addr()),
+                    // Every address explicit: a free port may be another default.
+                    Cat("--installer_addr=127.0.0.1:", testing::FreeLoopbackPort()),
+                    "--heartbeat_interval_s=1", "--heartbeat_ttl_s=3", "--peer_refresh_ms=100"};
     options.log_path = data_.File(Cat("ingress-", ++starts_, ".log"));
     auto child = ChildProcess::Start(options);
     ASSERT_TRUE(child.ok()) << child.status();
@@ -81,7 +79,6 @@ class IngressBinaryTest : public ::testing::Test {
         },
         absl::Seconds(10)))
         << ingress_->ReadLog();
-    absl::SleepFor(absl::Milliseconds(300));  // the peer cache has read alpha and bravo
   }
 
   std::string AddMesh(const std::string& payload, const std::string& source,
@@ -261,9 +258,13 @@ TEST_F(IngressBinaryTest, PipelineDownForAWhileThenUpProcessesEverythingOnce) {
 TEST_F(IngressBinaryTest, TakenAddressIsAClearStartupError) {
   RecordingPipelineServer squatter;  // holds a port
   testing::ChildOptions options;
-  options.args = {TM_INGRESS_BINARY, "--computer_name=beta", Cat("--redis_url=", redis_.url()),
+  options.args = {TM_INGRESS_BINARY,
+                  "--computer_name=beta",
+                  Cat("--redis_url=", redis_.url()),
                   Cat("--data_dir=", data_.path().string()),
-                  Cat("--ingress_addr=", squatter.addr())};
+                  Cat("--ingress_addr=", squatter.addr()),
+                  Cat("--egress_addr=127.0.0.1:", testing::FreeLoopbackPort()),
+                  Cat("--installer_addr=127.0.0.1:", testing::FreeLoopbackPort())};
   auto child = ChildProcess::Start(options);
   ASSERT_TRUE(child.ok());
   auto exit = (*child)->Wait(absl::Seconds(10));

@@ -100,6 +100,8 @@ class IngressEgressTest : public ::testing::Test {
   }
 
   void StartIngress() {
+    // A killed predecessor's key would linger until its TTL: wait for ours.
+    ASSERT_TRUE(client_->Del({"computer:beta:heartbeat"}).ok());
     ingress_ = Start(TM_INGRESS_BINARY, "ingress");
     ASSERT_TRUE(WaitFor(
         [&] {
@@ -108,7 +110,6 @@ class IngressEgressTest : public ::testing::Test {
         },
         absl::Seconds(10)))
         << ingress_->ReadLog();
-    absl::SleepFor(absl::Milliseconds(300));  // its peer cache has read alpha
   }
 
   // Many mesh messages in one MULTI/EXEC (one read sees them all).
