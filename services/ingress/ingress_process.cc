@@ -73,8 +73,8 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   server_options.flag_name = "ingress_addr";
   server_options.program = "telec-ingress";
   server_options.max_message_bytes = static_cast<int>(channel_max);
-  absl::StatusOr<std::unique_ptr<GrpcServer>> server =
-      GrpcServer::Start(config.ingress_addr, {p->service_.get()}, server_options);
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
+      config.ListenAddrOr(config.ingress_addr), {p->service_.get()}, server_options);
   if (!server.ok()) {
     p->consumer_->Stop();
     p->heartbeat_->Stop();
