@@ -709,6 +709,22 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
                       absl::Milliseconds(100)))
       << "C: " << CartridgeStatus(*c_, name);
 
+  // Every event C processes, as a person following `telec events tail`
+  // sees it (dropped ones included): the suggestion must be emitted once,
+  // not emitted again and merely hidden by dedup.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> tail = c_->StartTelec({"events", "tail"});
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::string worker = Unique("promo-sub");
+        if (!EmitCrash(*c_, worker, "local").ok()) return false;
+        return WaitFor(
+            [&] { return absl::StrContains((*tail)->ReadLog(), worker); }, absl::Seconds(2),
+            absl::Milliseconds(50));
+      },
+      kHop, absl::Milliseconds(10)))
+      << "events tail on C shows nothing: " << (*tail)->ReadLog();
+
   // Events pass the cartridge on C one at a time. The invariant at every
   // step: a suggestion exists only once the count reached 10, and never
   // more than one. (Other events on C pass it too, so the count may grow
@@ -766,6 +782,19 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
   ASSERT_TRUE(promo.ok()) << promo.status();
   ASSERT_EQ(promo->size(), 1u);
   EXPECT_TRUE(Member((*promo)[0], "actionable")->IsTrue()) << ToText((*promo)[0]);
+  std::vector<std::string> watched;
+  for (const Json& line : ParseJsonLines((*tail)->ReadLog())) {
+    const rapidjson::Value* env = Member(*line, "envelope");
+    const rapidjson::Value* p = env ? Member(*env, "payload") : nullptr;
+    if (p != nullptr && Str(*env, "event") == "cartridge.promotion_suggested" &&
+        Str(*p, "cartridge_name") == name) {
+      watched.push_back(ToText(*line));
+    }
+  }
+  ASSERT_EQ(watched.size(), 1u) << "cartridge.promotion_suggested for " << name
+                                << " went through C's pipeline " << watched.size()
+                                << " times:\n" << absl::StrJoin(watched, "\n");
+  EXPECT_TRUE(absl::StrContains(watched[0], "\"status\":\"processed\"")) << watched[0];
   absl::StatusOr<Found> row = FindCartridge(*c_, name);
   ASSERT_TRUE(row.ok() && row->size() == 1);
   EXPECT_GE(Int((*row)[0], "invocation_count"), 20) << ToText((*row)[0]);
