@@ -49,10 +49,10 @@ absl::StatusOr<std::string> BinaryPath(const std::string& name) {
   auto it = kPaths.find(name);
   if (it == kPaths.end()) return absl::NotFoundError(absl::StrCat("unknown binary ", name));
   if (it->second.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        name, " is not built: the CMake target ", name,
-        " did not exist when tests/e2e was configured; build it (ninja ", name,
-        ") and re-run cmake"));
+    return absl::NotFoundError(
+        absl::StrCat(name, " is not built: the CMake target ", name,
+                     " did not exist when tests/e2e was configured; build it (ninja ", name,
+                     ") and re-run cmake"));
   }
   if (access(it->second.c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat(name, " is not built: ", it->second,
@@ -66,8 +66,8 @@ absl::StatusOr<Json> ParseJson(const std::string& text) {
   doc->Parse(text.c_str(), text.size());
   if (doc->HasParseError()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("not JSON (", rapidjson::GetParseError_En(doc->GetParseError()),
-                     " at offset ", doc->GetErrorOffset(), "): ", text.substr(0, 400)));
+        absl::StrCat("not JSON (", rapidjson::GetParseError_En(doc->GetParseError()), " at offset ",
+                     doc->GetErrorOffset(), "): ", text.substr(0, 400)));
   }
   return Json(std::move(doc));
 }
@@ -174,8 +174,7 @@ absl::Status Computer::AwaitReady(absl::Duration timeout) {
                                                    Tail(child->ReadLog(), 10)));
       }
     }
-    absl::StatusOr<testing::CommandResult> status =
-        Telec({"status", "--json"}, absl::Seconds(10));
+    absl::StatusOr<testing::CommandResult> status = Telec({"status", "--json"}, absl::Seconds(10));
     if (status.ok() && status->exit_code == 0) return absl::OkStatus();
     last = status.ok() ? absl::StrCat("exit ", status->exit_code, ": ", status->out, status->err)
                        : std::string(status.status().message());
@@ -230,8 +229,8 @@ absl::StatusOr<Json> Computer::TelecJson(const std::vector<std::string>& args) {
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
     return absl::InternalError(absl::StrCat("telec ", absl::StrJoin(with_json, " "), " on ",
-                                            options_.name, ": exit ", r->exit_code, ": ",
-                                            r->err, r->out));
+                                            options_.name, ": exit ", r->exit_code, ": ", r->err,
+                                            r->out));
   }
   return ParseJson(r->out);
 }

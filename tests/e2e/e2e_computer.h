@@ -39,8 +39,8 @@ const rapidjson::Value* Member(const rapidjson::Value& obj, const std::string& k
 std::string ToText(const rapidjson::Value& value);
 
 struct ComputerOptions {
-  std::string name;     // --computer_name
-  std::string cluster;  // --cluster ("" = none)
+  std::string name;                  // --computer_name
+  std::string cluster;               // --cluster ("" = none)
   std::string install_level = "L1";  // --cartridge_install
   std::string redis_url;
   // Appended to every service's command line.

@@ -69,8 +69,8 @@ absl::StatusOr<Found> FindNotifications(Computer& c, const std::string& type,
       c.TelecJson({"notifications", "list", "--type", type, "--limit", "1000"});
   if (!list.ok()) return list.status();
   if (!(*list)->IsArray()) {
-    return absl::InternalError(absl::StrCat("notifications list is not an array: ",
-                                            ToText(**list)));
+    return absl::InternalError(
+        absl::StrCat("notifications list is not an array: ", ToText(**list)));
   }
   Found found{*list, {}};
   for (const rapidjson::Value& n : (*list)->GetArray()) {
@@ -185,8 +185,8 @@ int64_t IngressCounter(const rapidjson::Value& status, const char* name) {
 // A Lua cartridge that stamps payload[field] = value on every event.
 std::string StampSource(const std::string& field, const std::string& value) {
   return absl::StrCat("-- e2e: stamps the payload\n", "function process(event)\n",
-                      "  event.payload[\"", field, "\"] = \"", value, "\"\n",
-                      "  return event\n", "end\n");
+                      "  event.payload[\"", field, "\"] = \"", value, "\"\n", "  return event\n",
+                      "end\n");
 }
 
 // "stamp-x-1" -> "stamp_x_1" (a payload field name).
@@ -197,7 +197,7 @@ std::string FieldName(std::string name) {
   return name;
 }
 
-class MeshE2E : public ::testing::Test {
+class MeshE2ETest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     redis_ = new RedisServer();
@@ -212,10 +212,8 @@ class MeshE2E : public ::testing::Test {
       const char* cluster;
       const char* level;
     };
-    const Spec specs[] = {{&a_, "A", "x", "L1"},
-                          {&b_, "B", "x", "L1"},
-                          {&c_, "C", "", "L3"},
-                          {&d_, "D", "", "L2"}};
+    const Spec specs[] = {
+        {&a_, "A", "x", "L1"}, {&b_, "B", "x", "L1"}, {&c_, "C", "", "L3"}, {&d_, "D", "", "L2"}};
     for (const Spec& s : specs) {
       ComputerOptions o;
       o.name = s.name;
@@ -340,17 +338,17 @@ class MeshE2E : public ::testing::Test {
   std::unique_ptr<RedisClient> redis_client_;
 };
 
-RedisServer* MeshE2E::redis_ = nullptr;
-TempDir* MeshE2E::files_ = nullptr;
-Computer* MeshE2E::a_ = nullptr;
-Computer* MeshE2E::b_ = nullptr;
-Computer* MeshE2E::c_ = nullptr;
-Computer* MeshE2E::d_ = nullptr;
-std::string* MeshE2E::setup_error_ = nullptr;
+RedisServer* MeshE2ETest::redis_ = nullptr;
+TempDir* MeshE2ETest::files_ = nullptr;
+Computer* MeshE2ETest::a_ = nullptr;
+Computer* MeshE2ETest::b_ = nullptr;
+Computer* MeshE2ETest::c_ = nullptr;
+Computer* MeshE2ETest::d_ = nullptr;
+std::string* MeshE2ETest::setup_error_ = nullptr;
 
 // local -> no one; cluster -> B (same cluster), not C; public -> B and C
 // (and D); nothing comes back to A.
-TEST_F(MeshE2E, VisibilityRoutesEventsAndNothingReturnsToSender) {
+TEST_F(MeshE2ETest, VisibilityRoutesEventsAndNothingReturnsToSender) {
   absl::StatusOr<Json> before = Status(*a_);
   ASSERT_TRUE(before.ok()) << before.status();
   const std::string tag = Unique("vis");
@@ -360,8 +358,7 @@ TEST_F(MeshE2E, VisibilityRoutesEventsAndNothingReturnsToSender) {
 
   // In this order: the public one is last, so once it has arrived anywhere,
   // the earlier ones had their chance (one egress, one outbox, in order).
-  for (const auto& [worker, vis] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [worker, vis] : std::vector<std::pair<std::string, std::string>>{
            {local, "local"}, {cluster, "cluster"}, {pub, "public"}}) {
     absl::StatusOr<Json> out = EmitCrash(*a_, worker, vis);
     ASSERT_TRUE(out.ok()) << out.status();
@@ -373,13 +370,15 @@ TEST_F(MeshE2E, VisibilityRoutesEventsAndNothingReturnsToSender) {
   }
 
   for (Computer* peer : {b_, c_, d_}) {
-    ASSERT_TRUE(WaitFor([&] { return CountNotifications(*peer, kCrashed, "worker_name", pub) == 1; },
-                        kHop, absl::Milliseconds(100)))
+    ASSERT_TRUE(
+        WaitFor([&] { return CountNotifications(*peer, kCrashed, "worker_name", pub) == 1; }, kHop,
+                absl::Milliseconds(100)))
         << "the public event from A did not reach " << peer->name();
   }
   // B (cluster x) got the cluster event, stamped as coming from A.
-  ASSERT_TRUE(WaitFor([&] { return CountNotifications(*b_, kCrashed, "worker_name", cluster) == 1; },
-                      kHop, absl::Milliseconds(100)))
+  ASSERT_TRUE(
+      WaitFor([&] { return CountNotifications(*b_, kCrashed, "worker_name", cluster) == 1; }, kHop,
+              absl::Milliseconds(100)))
       << "the cluster event from A did not reach B (same cluster)";
   for (const std::string& w : {cluster, pub}) {
     absl::StatusOr<Found> f = FindNotifications(*b_, kCrashed, "worker_name", w);
@@ -438,7 +437,7 @@ TEST_F(MeshE2E, VisibilityRoutesEventsAndNothingReturnsToSender) {
 // gate: a mesh.event.rejected notification, and the event itself never enters
 // B's pipeline. The same message from a live peer is accepted (so the
 // rejection is about the sender, not the message).
-TEST_F(MeshE2E, EventFromComputerWithoutHeartbeatIsRejected) {
+TEST_F(MeshE2ETest, EventFromComputerWithoutHeartbeatIsRejected) {
   absl::StatusOr<std::optional<std::string>> hb = redis_client_->Get("computer:ghost:heartbeat");
   ASSERT_TRUE(hb.ok()) << hb.status();
   ASSERT_FALSE(hb->has_value()) << "precondition: ghost has no heartbeat";
@@ -473,9 +472,9 @@ TEST_F(MeshE2E, EventFromComputerWithoutHeartbeatIsRejected) {
                          10000)
                   .ok());
 
-  ASSERT_TRUE(WaitFor(
-      [&] { return CountNotifications(*b_, kCrashed, "worker_name", peer_worker) == 1; }, kHop,
-      absl::Milliseconds(100)))
+  ASSERT_TRUE(
+      WaitFor([&] { return CountNotifications(*b_, kCrashed, "worker_name", peer_worker) == 1; },
+              kHop, absl::Milliseconds(100)))
       << "the control message from live peer A was not accepted by B";
 
   std::string rejected_json;
@@ -493,8 +492,7 @@ TEST_F(MeshE2E, EventFromComputerWithoutHeartbeatIsRejected) {
         return false;
       },
       kHop, absl::Milliseconds(100)))
-      << "B has no mesh.event.rejected notification for the ghost's event; B's are: "
-      << [&] {
+      << "B has no mesh.event.rejected notification for the ghost's event; B's are: " << [&] {
            absl::StatusOr<Found> all = FindNotifications(*b_, "mesh.event.rejected");
            return all.ok() ? ToText(*all->doc) : std::string(all.status().message());
          }();
@@ -505,8 +503,7 @@ TEST_F(MeshE2E, EventFromComputerWithoutHeartbeatIsRejected) {
   EXPECT_EQ(Str(*payload, "event_type"), kCrashed) << rejected_json;
   EXPECT_EQ(Str(*payload, "reason"), "untrusted") << rejected_json;
   EXPECT_EQ(Str(**rejected, "source"), "B") << rejected_json;
-  EXPECT_TRUE(absl::StrContains(Str(*payload, "raw"), "\"source\":\"ghost\""))
-      << rejected_json;
+  EXPECT_TRUE(absl::StrContains(Str(*payload, "raw"), "\"source\":\"ghost\"")) << rejected_json;
 
   // Not in B's pipeline: no notification of its type for that worker.
   EXPECT_EQ(CountNotifications(*b_, kCrashed, "worker_name", ghost_worker), 0)
@@ -518,8 +515,7 @@ TEST_F(MeshE2E, EventFromComputerWithoutHeartbeatIsRejected) {
       Member(*Member(**before, "ingress"), "rejected_by_reason");
   ASSERT_NE(reasons, nullptr) << ToText(**after);
   ASSERT_NE(reasons_before, nullptr) << ToText(**before);
-  EXPECT_EQ(Int(*reasons, "untrusted") - std::max<int64_t>(Int(*reasons_before, "untrusted"), 0),
-            1)
+  EXPECT_EQ(Int(*reasons, "untrusted") - std::max<int64_t>(Int(*reasons_before, "untrusted"), 0), 1)
       << ToText(**after);
 }
 
@@ -528,7 +524,7 @@ TEST_F(MeshE2E, EventFromComputerWithoutHeartbeatIsRejected) {
 // runs `telec cartridges activate` on B; then it runs in B's pipeline, for
 // local events and for events arriving from the mesh (seen on `telec events
 // tail --json`).
-TEST_F(MeshE2E, L1CartridgeIsPendingUntilActivatedThenRunsInPipeline) {
+TEST_F(MeshE2ETest, L1CartridgeIsPendingUntilActivatedThenRunsInPipeline) {
   const std::string name = Unique("stamp-l1");
   const std::string field = FieldName(name);
   absl::StatusOr<Json> published = PublishFromA(name, StampSource(field, name));
@@ -577,8 +573,9 @@ TEST_F(MeshE2E, L1CartridgeIsPendingUntilActivatedThenRunsInPipeline) {
   std::string last;
   EXPECT_TRUE(EventShowsStamp(*b_, field, name, kHop, &last))
       << "after activation the cartridge does not run on B; last outcome: " << last;
-  EXPECT_TRUE(WaitFor([&] { return CountNotifications(*b_, "cartridge.installed", "name", name) == 1; },
-                      kHop, absl::Milliseconds(100)))
+  EXPECT_TRUE(
+      WaitFor([&] { return CountNotifications(*b_, "cartridge.installed", "name", name) == 1; },
+              kHop, absl::Milliseconds(100)))
       << "no cartridge.installed notification on B";
 
   // An event from A arriving at B shows the stamp on B's `events tail`.
@@ -616,7 +613,7 @@ TEST_F(MeshE2E, L1CartridgeIsPendingUntilActivatedThenRunsInPipeline) {
 }
 
 // L3 (C): active at once, nobody asked; runs in C's pipeline.
-TEST_F(MeshE2E, L3CartridgeIsActiveAtOnce) {
+TEST_F(MeshE2ETest, L3CartridgeIsActiveAtOnce) {
   const std::string name = Unique("stamp-l3");
   const std::string field = FieldName(name);
   absl::StatusOr<Json> published = PublishFromA(name, StampSource(field, name));
@@ -628,8 +625,9 @@ TEST_F(MeshE2E, L3CartridgeIsActiveAtOnce) {
   std::string last;
   EXPECT_TRUE(EventShowsStamp(*c_, field, name, kHop, &last))
       << "the cartridge does not run on C; last outcome: " << last;
-  EXPECT_TRUE(WaitFor([&] { return CountNotifications(*c_, "cartridge.installed", "name", name) == 1; },
-                      kHop, absl::Milliseconds(100)));
+  EXPECT_TRUE(
+      WaitFor([&] { return CountNotifications(*c_, "cartridge.installed", "name", name) == 1; },
+              kHop, absl::Milliseconds(100)));
   EXPECT_EQ(CountNotifications(*c_, "cartridge.install_pending", "name", name), 0)
       << "L3 asked a human";
   // Meanwhile on B (L1) the same cartridge waits for a human.
@@ -640,7 +638,7 @@ TEST_F(MeshE2E, L3CartridgeIsActiveAtOnce) {
 // L2 (D): the built-in guardian decides. A clean cartridge becomes active
 // (with an informational cartridge.install_notified); one that calls
 // os.execute stays pending for a human, with the guardian's reason.
-TEST_F(MeshE2E, L2GuardianVerdictIsApplied) {
+TEST_F(MeshE2ETest, L2GuardianVerdictIsApplied) {
   const std::string clean = Unique("stamp-l2-ok");
   const std::string clean_field = FieldName(clean);
   const std::string dirty = Unique("stamp-l2-os");
@@ -700,7 +698,7 @@ TEST_F(MeshE2E, L2GuardianVerdictIsApplied) {
 
 // After ten events pass an active cartridge, cartridge.promotion_suggested
 // appears, once; `telec cartridges list` shows the counts.
-TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
+TEST_F(MeshE2ETest, PromotionSuggestedOnceAfterTenInvocations) {
   const std::string name = Unique("promo");
   const std::string field = FieldName(name);
   absl::StatusOr<Json> published = PublishFromA(name, StampSource(field, name));
@@ -718,9 +716,8 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
       [&] {
         std::string worker = Unique("promo-sub");
         if (!EmitCrash(*c_, worker, "local").ok()) return false;
-        return WaitFor(
-            [&] { return absl::StrContains((*tail)->ReadLog(), worker); }, absl::Seconds(2),
-            absl::Milliseconds(50));
+        return WaitFor([&] { return absl::StrContains((*tail)->ReadLog(), worker); },
+                       absl::Seconds(2), absl::Milliseconds(50));
       },
       kHop, absl::Milliseconds(10)))
       << "events tail on C shows nothing: " << (*tail)->ReadLog();
@@ -742,8 +739,7 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
     // Let the count settle (invocations reach the installer in batches).
     WaitFor([&] { return InvocationCount(*c_, name) >= emitted_through; }, absl::Seconds(5),
             absl::Milliseconds(50));
-    suggestions =
-        CountNotifications(*c_, "cartridge.promotion_suggested", "cartridge_name", name);
+    suggestions = CountNotifications(*c_, "cartridge.promotion_suggested", "cartridge_name", name);
     count = InvocationCount(*c_, name);
     ASSERT_LE(suggestions, 1) << "promotion suggested more than once at count " << count;
     if (suggestions == 1) {
@@ -774,8 +770,8 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
     ASSERT_TRUE(EmitCrash(*c_, Unique("promo-more"), "local").ok());
   }
   int64_t target = count + 10;
-  EXPECT_TRUE(WaitFor([&] { return InvocationCount(*c_, name) >= target; }, kHop,
-                      absl::Milliseconds(100)))
+  EXPECT_TRUE(
+      WaitFor([&] { return InvocationCount(*c_, name) >= target; }, kHop, absl::Milliseconds(100)))
       << "telec cartridges list count " << InvocationCount(*c_, name) << " < " << target;
   absl::StatusOr<Found> promo =
       FindNotifications(*c_, "cartridge.promotion_suggested", "cartridge_name", name);
@@ -792,8 +788,8 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
     }
   }
   ASSERT_EQ(watched.size(), 1u) << "cartridge.promotion_suggested for " << name
-                                << " went through C's pipeline " << watched.size()
-                                << " times:\n" << absl::StrJoin(watched, "\n");
+                                << " went through C's pipeline " << watched.size() << " times:\n"
+                                << absl::StrJoin(watched, "\n");
   EXPECT_TRUE(absl::StrContains(watched[0], "\"status\":\"processed\"")) << watched[0];
   absl::StatusOr<Found> row = FindCartridge(*c_, name);
   ASSERT_TRUE(row.ok() && row->size() == 1);
@@ -803,10 +799,9 @@ TEST_F(MeshE2E, PromotionSuggestedOnceAfterTenInvocations) {
 
 // cartridge.invoked is recorded locally (seen with `events tail
 // --include-meta`) and never appears on any computer's mesh stream.
-TEST_F(MeshE2E, CartridgeInvokedNeverLeavesTheComputer) {
+TEST_F(MeshE2ETest, CartridgeInvokedNeverLeavesTheComputer) {
   const std::string name = Unique("invoked");
-  absl::StatusOr<Json> published =
-      PublishFromA(name, StampSource(FieldName(name), name));
+  absl::StatusOr<Json> published = PublishFromA(name, StampSource(FieldName(name), name));
   ASSERT_TRUE(published.ok()) << published.status();
   ASSERT_TRUE(WaitFor([&] { return CartridgeStatus(*c_, name) == "active"; }, kHop,
                       absl::Milliseconds(100)))
@@ -817,9 +812,9 @@ TEST_F(MeshE2E, CartridgeInvokedNeverLeavesTheComputer) {
   ASSERT_TRUE(tail.ok()) << tail.status();
   // A person tries to push one to the mesh by hand: whether egress refuses
   // it or processes it, it must not leave C.
-  absl::StatusOr<testing::CommandResult> forged = c_->Telec(
-      {"events", "emit", "cartridge.invoked", "--visibility", "public", "--payload",
-       absl::StrCat(R"({"cartridge_name":")", name, R"(","event_type":"forged"})")});
+  absl::StatusOr<testing::CommandResult> forged =
+      c_->Telec({"events", "emit", "cartridge.invoked", "--visibility", "public", "--payload",
+                 absl::StrCat(R"({"cartridge_name":")", name, R"(","event_type":"forged"})")});
   ASSERT_TRUE(forged.ok()) << forged.status();
   // Public events on C go to every peer and pass C's cartridges (and, sent
   // after the forged one, they show when C's outbox has passed it).
@@ -848,9 +843,9 @@ TEST_F(MeshE2E, CartridgeInvokedNeverLeavesTheComputer) {
   // The last public event reached the others (so whatever C would forward
   // has been forwarded).
   for (Computer* peer : {a_, b_, d_}) {
-    EXPECT_TRUE(WaitFor(
-        [&] { return CountNotifications(*peer, kCrashed, "worker_name", last_pub) == 1; }, kHop,
-        absl::Milliseconds(100)))
+    EXPECT_TRUE(
+        WaitFor([&] { return CountNotifications(*peer, kCrashed, "worker_name", last_pub) == 1; },
+                kHop, absl::Milliseconds(100)))
         << "C's public event did not reach " << peer->name();
   }
 
