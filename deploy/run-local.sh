@@ -102,6 +102,10 @@ for i in $(seq 0 $((COMPUTERS - 1))); do
   common=(--computer_name="$name" --cluster="$cluster" --redis_url="$REDIS_URL" --data_dir="$dir"
           --egress_addr="127.0.0.1:$base" --ingress_addr="127.0.0.1:$((base + 1))"
           --installer_addr="127.0.0.1:$((base + 2))" --cartridge_install="$LEVEL")
+  # A local demo mesh mixes computers with and without a cluster; the default
+  # trust mode (cluster) would make gamma trust nobody. Any live peer is
+  # trusted here; a real mesh chooses its own --trust_mode.
+  if [ "$COMPUTERS" -gt 1 ]; then common+=(--trust_mode=mesh); fi
   for svc in installer egress ingress; do
     "$BIN/services/$svc/telec-$svc" "${common[@]}" > "$dir/logs/$svc.log" 2>&1 &
     echo "$! $name/$svc" >> "$PIDS_FILE"
