@@ -244,17 +244,19 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   }
   c.entry_point = *std::move(entry_point);
 
-  auto deps = doc.FindMember("dependencies");
-  if (deps != doc.MemberEnd() && !deps->value.IsNull()) {
-    if (!deps->value.IsArray()) {
-      return FieldError("dependencies", absl::StrCat("expected a list of strings, got ",
-                                                     ToAbsl(TypeName(deps->value))));
+  // HasMember/operator[] rather than comparing member iterators: comparing
+  // non-const RapidJSON iterators is ambiguous under C++20's reversed operators.
+  if (doc.HasMember("dependencies") && !doc["dependencies"].IsNull()) {
+    const rapidjson::Value& deps = doc["dependencies"];
+    if (!deps.IsArray()) {
+      return FieldError("dependencies",
+                        absl::StrCat("expected a list of strings, got ", ToAbsl(TypeName(deps))));
     }
-    if (deps->value.Size() > kMaxDependencies) {
+    if (deps.Size() > kMaxDependencies) {
       return FieldError("dependencies", absl::StrCat("more than ", kMaxDependencies, " entries"));
     }
-    for (rapidjson::SizeType i = 0; i < deps->value.Size(); ++i) {
-      const rapidjson::Value& d = deps->value[i];
+    for (rapidjson::SizeType i = 0; i < deps.Size(); ++i) {
+      const rapidjson::Value& d = deps[i];
       if (!d.IsString()) {
         return FieldError(absl::StrCat("dependencies[", i, "]"),
                           absl::StrCat("expected a string, got ", ToAbsl(TypeName(d))));
