@@ -128,9 +128,12 @@ class TelecCliTest : public ::testing::Test {
     args.insert(args.begin(), kTelec);
     // `env` overrides the computer's variables of the same name.
     std::vector<std::pair<std::string, std::string>> all = env;
-    for (const auto& [name, value] : computer_->Env()) {
+    // A plain pair, not a structured binding: clang 14 cannot capture a
+    // structured binding in a lambda.
+    for (const auto& var : computer_->Env()) {
+      const std::string& name = var.first;
       if (std::none_of(env.begin(), env.end(), [&](const auto& e) { return e.first == name; })) {
-        all.emplace_back(name, value);
+        all.emplace_back(var.first, var.second);
       }
     }
     absl::StatusOr<CommandResult> r = testing::RunCommand(args, all, absl::Seconds(30));
