@@ -31,9 +31,8 @@ absl::StatusOr<std::unique_ptr<Cartridge>> CartridgeFactoryRegistry::Create(
       known += name;
     }
     if (known.empty()) known = "none";
-    return absl::UnimplementedError(Cat("runtime \"", spec.runtime,
-                                        "\" is not supported by this egress (supported: ", known,
-                                        ")"));
+    return absl::UnimplementedError(Cat(
+        "runtime \"", spec.runtime, "\" is not supported by this egress (supported: ", known, ")"));
   }
   return it->second(spec);
 }

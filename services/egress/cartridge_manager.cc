@@ -9,8 +9,8 @@
 namespace teleclaude::mesh {
 
 CartridgeManager::CartridgeManager(Options options, InstallerClient* installer,
-                                   const CartridgeFactoryRegistry* registry,
-                                   PipelineWorker* worker, PipelineRunner* runner)
+                                   const CartridgeFactoryRegistry* registry, PipelineWorker* worker,
+                                   PipelineRunner* runner)
     : options_(options),
       installer_(installer),
       registry_(registry),
@@ -119,9 +119,8 @@ void CartridgeManager::Run() {
     bool need_initial;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !reloads_.empty();
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !reloads_.empty(); };
       absl::Time now = absl::Now();
       absl::Time wake = std::min(initial_loaded_ ? absl::InfiniteFuture() : next_initial,
                                  reports_.empty() ? absl::InfiniteFuture() : next_report);

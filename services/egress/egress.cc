@@ -49,10 +49,10 @@ absl::Status Egress::Init() {
   InvocationTracker::Options tracker_options;
   tracker_options.computer_name = config.computer_name;
   tracker_options.flush_interval = options_.invocation_flush;
-  tracker_ = std::make_unique<InvocationTracker>(
-      tracker_options, [this](const v1::RecordInvocationsRequest& batch) {
-        return installer_->RecordInvocations(batch);
-      });
+  tracker_ = std::make_unique<InvocationTracker>(tracker_options,
+                                                 [this](const v1::RecordInvocationsRequest& batch) {
+                                                   return installer_->RecordInvocations(batch);
+                                                 });
 
   // System cartridges (DESIGN §4 order).
   std::vector<std::unique_ptr<Cartridge>> system;
@@ -73,9 +73,8 @@ absl::Status Egress::Init() {
     ++push_rows_added_;
     return absl::OkStatus();
   };
-  system.push_back(
-      std::make_unique<NotificationProjector>(&catalog_, db_.get(),
-                                              std::vector<NotificationPushFn>{installer_push}));
+  system.push_back(std::make_unique<NotificationProjector>(
+      &catalog_, db_.get(), std::vector<NotificationPushFn>{installer_push}));
   auto publisher = std::make_unique<MeshPublisher>(
       MeshPublisher::Options{config.computer_name, config.cluster},
       [this] { return peers_->Snapshot(); }, db_.get());
@@ -111,14 +110,14 @@ absl::Status Egress::Init() {
   mesh_options.kind = OutboxKind::kMesh;
   mesh_sender_ = std::make_unique<OutboxSender>(
       mesh_options,
-      [this, mesh_redis, self, maxlen](const std::vector<OutboxRow>& rows)
-          -> absl::StatusOr<std::vector<absl::Status>> {
+      [this, mesh_redis, self,
+       maxlen](const std::vector<OutboxRow>& rows) -> absl::StatusOr<std::vector<absl::Status>> {
         std::vector<std::vector<std::string>> commands;
         commands.reserve(rows.size());
         for (const OutboxRow& row : rows) {
-          commands.push_back(RedisClient::XAddArgv(
-              MeshStreamKey(row.destination), EncodeMeshMessage(row.body, self, row.message_id),
-              maxlen));
+          commands.push_back(
+              RedisClient::XAddArgv(MeshStreamKey(row.destination),
+                                    EncodeMeshMessage(row.body, self, row.message_id), maxlen));
         }
         TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, mesh_redis->Pipeline(commands));
         // Only WRONGTYPE (the peer's key is not a stream) refuses a row for
@@ -209,8 +208,8 @@ absl::Status Egress::Init() {
   server_options.flag_name = "egress_addr";
   server_options.program = "telec-egress";
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
-  TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr), {service_.get()},
-                                                 server_options));
+  TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr),
+                                                 {service_.get()}, server_options));
   reader_->Start();
   LOG(INFO) << "telec-egress " << config.computer_name << " listening on " << server_->target()
             << ", local stream " << config.local_stream << ", events.db " << db_path;

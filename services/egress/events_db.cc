@@ -130,9 +130,9 @@ absl::StatusOr<std::unique_ptr<EventsDb>> EventsDb::Open(const std::string& path
 }
 
 absl::StatusOr<bool> EventsDb::MarkInputProcessed(std::string_view input_key, int64_t now_ms) {
-  TM_ASSIGN_OR_RETURN(Statement * s,
-                      db_->Cached("INSERT OR IGNORE INTO processed_inputs (input_key, processed_at) "
-                                  "VALUES (?, ?)"));
+  TM_ASSIGN_OR_RETURN(
+      Statement * s, db_->Cached("INSERT OR IGNORE INTO processed_inputs (input_key, processed_at) "
+                                 "VALUES (?, ?)"));
   s->Bind(1, input_key).Bind(2, now_ms);
   TM_RETURN_IF_ERROR(s->Run());
   return db_->Changes() > 0;

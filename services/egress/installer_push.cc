@@ -19,14 +19,13 @@ absl::Status QueueInstallerPush(EventsDb* db, const v1::NotificationPush& push) 
   push.SerializeToString(&bytes);
   // Base64 keeps the TEXT column valid UTF-8.
   std::string body = absl::Base64Escape(bytes);
-  TM_ASSIGN_OR_RETURN(int64_t id, db->AddOutbox(OutboxKind::kPush, "installer", push.push_id(),
-                                                body));
+  TM_ASSIGN_OR_RETURN(int64_t id,
+                      db->AddOutbox(OutboxKind::kPush, "installer", push.push_id(), body));
   (void)id;
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::OnNotificationRequest> PushRequestFromRows(
-    const std::vector<OutboxRow>& rows) {
+absl::StatusOr<v1::OnNotificationRequest> PushRequestFromRows(const std::vector<OutboxRow>& rows) {
   v1::OnNotificationRequest request;
   for (const OutboxRow& row : rows) {
     std::string bytes;

@@ -23,10 +23,10 @@ EventEnvelope MalformedEntryEvent(const std::string& computer, const std::string
   e.domain = "mesh";
   e.visibility = Visibility::kLocal;
   e.description = Cat("Malformed entry ", entry_id, " on the local stream ", stream, ": ", detail);
-  e.payload_json = Cat("{\"source_computer\":", json::Quote(computer),
-                       ",\"reason\":\"malformed_local_entry\",\"detail\":", json::Quote(detail),
-                       ",\"stream\":", json::Quote(stream), ",\"entry_id\":", json::Quote(entry_id),
-                       "}");
+  e.payload_json =
+      Cat("{\"source_computer\":", json::Quote(computer),
+          ",\"reason\":\"malformed_local_entry\",\"detail\":", json::Quote(detail),
+          ",\"stream\":", json::Quote(stream), ",\"entry_id\":", json::Quote(entry_id), "}");
   return e;
 }
 
@@ -155,8 +155,8 @@ void LocalStreamReader::Run() {
     sleep(backoff);
     backoff = std::min(backoff * 2, options_.backoff_max);
   }
-  bool read_pending = true;   // own pending entries first
-  bool claim = true;          // then other consumers' idle ones
+  bool read_pending = true;  // own pending entries first
+  bool claim = true;         // then other consumers' idle ones
   std::string claim_from = "0-0";
   absl::Time next_lag = absl::InfinitePast();
   while (!stopping()) {
@@ -195,15 +195,15 @@ void LocalStreamReader::Run() {
     }
     if (claim) {
       absl::StatusOr<XAutoClaimResult> claimed =
-          redis.XAutoClaim(options_.stream, options_.group, options_.consumer,
-                           options_.claim_idle, claim_from, options_.count);
+          redis.XAutoClaim(options_.stream, options_.group, options_.consumer, options_.claim_idle,
+                           claim_from, options_.count);
       if (!claimed.ok()) {
         fail(claimed.status(), "XAUTOCLAIM");
         continue;
       }
       if (!claimed->entries.empty()) {
-        LOG(INFO) << "local stream " << options_.stream << ": claimed "
-                  << claimed->entries.size() << " idle entr(ies) of other consumers";
+        LOG(INFO) << "local stream " << options_.stream << ": claimed " << claimed->entries.size()
+                  << " idle entr(ies) of other consumers";
         SubmitEntries(redis, std::move(claimed->entries));
       }
       claim_from = claimed->next_id;

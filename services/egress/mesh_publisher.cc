@@ -34,10 +34,10 @@ absl::StatusOr<Cartridge::Verdict> MeshPublisher::Process(EventEnvelope& event,
   std::string body = EncodeEnvelopeJson(event);
   for (const PeerInfo* peer : targets) {
     if (peer->name == options_.self_name) continue;  // never to itself
-    TM_ASSIGN_OR_RETURN(int64_t id,
-                        db_->AddOutbox(OutboxKind::kMesh, peer->name,
-                                       MessageId(options_.self_name, context.input_key, peer->name),
-                                       body));
+    TM_ASSIGN_OR_RETURN(
+        int64_t id,
+        db_->AddOutbox(OutboxKind::kMesh, peer->name,
+                       MessageId(options_.self_name, context.input_key, peer->name), body));
     (void)id;
     ++rows_added_;
   }

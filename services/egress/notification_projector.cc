@@ -44,9 +44,9 @@ absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope&
   bool is_meaningful = false;
 
   auto update_or_create = [&]() -> absl::Status {
-    TM_ASSIGN_OR_RETURN(std::optional<int64_t> existing,
-                        db_->FindByGroupKey(*lc.group_key, GroupValue(event.payload_json,
-                                                                      *lc.group_key)));
+    TM_ASSIGN_OR_RETURN(
+        std::optional<int64_t> existing,
+        db_->FindByGroupKey(*lc.group_key, GroupValue(event.payload_json, *lc.group_key)));
     if (existing.has_value()) {
       notification_id = *existing;
       is_meaningful = HasMeaningfulField(event.payload_json, lc.meaningful_fields);
@@ -72,13 +72,12 @@ absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope&
   } else if (lc.updates && lc.group_key.has_value()) {
     TM_RETURN_IF_ERROR(update_or_create());
   } else if (lc.resolves && lc.group_key.has_value()) {
-    TM_ASSIGN_OR_RETURN(std::optional<int64_t> existing,
-                        db_->FindByGroupKey(*lc.group_key,
-                                            GroupValue(event.payload_json, *lc.group_key)));
+    TM_ASSIGN_OR_RETURN(
+        std::optional<int64_t> existing,
+        db_->FindByGroupKey(*lc.group_key, GroupValue(event.payload_json, *lc.group_key)));
     if (existing.has_value()) {
       notification_id = *existing;
-      TM_ASSIGN_OR_RETURN(bool resolved,
-                          db_->ResolveNotification(*existing, event.payload_json));
+      TM_ASSIGN_OR_RETURN(bool resolved, db_->ResolveNotification(*existing, event.payload_json));
       (void)resolved;
     }
   }

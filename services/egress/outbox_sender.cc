@@ -38,9 +38,8 @@ void OutboxSender::Wake() {
 
 void OutboxSender::Wait(absl::Duration d, bool wakeable) {
   absl::MutexLock lock(&mu_);
-  auto ready = [this, wakeable]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || (wakeable && woken_);
-  };
+  auto ready = [this, wakeable]()
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || (wakeable && woken_); };
   mu_.AwaitWithTimeout(absl::Condition(&ready), d);
   if (wakeable) woken_ = false;
 }

@@ -46,8 +46,7 @@ void PipelineRunner::Run(EventEnvelope event, EventOrigin origin, std::string so
 }
 
 void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
-                            std::vector<RunResult>* results,
-                            std::vector<Invocation>* invocations) {
+                            std::vector<RunResult>* results, std::vector<Invocation>* invocations) {
   // The chain of this run: system cartridges, then the active ones that are
   // not suspended (a suspension during this run takes effect at once).
   std::vector<Slot> chain;
@@ -95,7 +94,8 @@ void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
     // Emitted events, within the limits.
     int taken = 0;
     for (EventEnvelope& e : context.emitted) {
-      if (taken >= options_.max_emits_per_call || context.emit_depth + 1 > options_.max_emit_depth) {
+      if (taken >= options_.max_emits_per_call ||
+          context.emit_depth + 1 > options_.max_emit_depth) {
         ++emits_refused_;
         LOG_EVERY_N(WARNING, 100) << "cartridge " << name << ": emitted event " << e.event
                                   << " not run (at most " << options_.max_emits_per_call
@@ -134,12 +134,10 @@ void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
     notice.description = Cat("Cartridge ", a->spec.name, " was suspended after ",
                              options_.failure_threshold, " consecutive failures");
     notice.idempotency_key = Cat("cartridge.suspended:", a->spec.name, ":", a->spec.sha256);
-    notice.payload_json = Cat("{\"name\":", json::Quote(a->spec.name),
-                              ",\"sha256\":", json::Quote(a->spec.sha256),
-                              ",\"version\":", json::Quote(a->spec.version),
-                              ",\"failures\":", options_.failure_threshold, ",\"reason\":",
-                              json::Quote(reason),
-                              "}");
+    notice.payload_json =
+        Cat("{\"name\":", json::Quote(a->spec.name), ",\"sha256\":", json::Quote(a->spec.sha256),
+            ",\"version\":", json::Quote(a->spec.version),
+            ",\"failures\":", options_.failure_threshold, ",\"reason\":", json::Quote(reason), "}");
     CartridgeContext child;
     child.origin = EventOrigin::kLocal;
     child.input_key = Cat(context.input_key, "#suspended:", a->spec.name);
@@ -159,8 +157,8 @@ void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
 void PipelineRunner::Suspend(ActiveCartridge& active, const std::string& reason) {
   CartridgeCounters& c = counters_[active.spec.name];
   c.suspended = true;
-  LOG(WARNING) << "cartridge " << active.spec.name << " suspended after "
-               << c.consecutive_failures << " consecutive failures; last: " << reason;
+  LOG(WARNING) << "cartridge " << active.spec.name << " suspended after " << c.consecutive_failures
+               << " consecutive failures; last: " << reason;
   if (on_suspend_) {
     on_suspend_(active.spec, Cat(c.consecutive_failures, " consecutive failures; last: ", reason));
   }

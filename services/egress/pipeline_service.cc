@@ -205,8 +205,8 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
   for (int i = 0; i < request->events_size(); ++i) {
     const v1::SubmittedEvent& se = request->events(i);
     v1::EventOutcome* outcome = response->add_outcomes();
-    absl::StatusOr<EventEnvelope> envelope = absl::InvalidArgumentError(
-        "envelope: required (set `envelope` or `envelope_json`)");
+    absl::StatusOr<EventEnvelope> envelope =
+        absl::InvalidArgumentError("envelope: required (set `envelope` or `envelope_json`)");
     if (se.has_envelope()) {
       envelope = EnvelopeFromProto(se.envelope());
       if (!envelope.ok()) {
@@ -233,8 +233,7 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
     in.origin = se.origin() == v1::ORIGIN_MESH ? EventOrigin::kMesh : EventOrigin::kLocal;
     in.source_computer = se.source_computer();
     if (!se.message_id().empty()) {
-      in.input_key =
-          Cat(in.origin == EventOrigin::kMesh ? "mesh:" : "submit:", se.message_id());
+      in.input_key = Cat(in.origin == EventOrigin::kMesh ? "mesh:" : "submit:", se.message_id());
       in.record_input = true;
     } else {
       in.input_key = NextRpcKey("rpc:");
@@ -247,18 +246,17 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  deps_.worker->Submit(
-      std::move(events), [reactor, response, positions = std::move(positions)](
-                             absl::StatusOr<std::vector<InputOutcome>> outcomes) {
-        if (!outcomes.ok()) {
-          reactor->Finish(ToGrpcStatus(outcomes.status()));
-          return;
-        }
-        for (size_t k = 0; k < outcomes->size() && k < positions.size(); ++k) {
-          FillOutcome((*outcomes)[k], response->mutable_outcomes(positions[k]));
-        }
-        reactor->Finish(grpc::Status::OK);
-      });
+  deps_.worker->Submit(std::move(events), [reactor, response, positions = std::move(positions)](
+                                              absl::StatusOr<std::vector<InputOutcome>> outcomes) {
+    if (!outcomes.ok()) {
+      reactor->Finish(ToGrpcStatus(outcomes.status()));
+      return;
+    }
+    for (size_t k = 0; k < outcomes->size() && k < positions.size(); ++k) {
+      FillOutcome((*outcomes)[k], response->mutable_outcomes(positions[k]));
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
@@ -277,8 +275,8 @@ grpc::ServerUnaryReactor* PipelineService::Emit(grpc::CallbackServerContext* con
   e.event = request->event();
   e.source = request->source().empty() ? deps_.computer_name : request->source();
   if (!request->payload_json().empty()) {
-    absl::StatusOr<std::string> payload = json::CanonicalizeObject(
-        request->payload_json(), "payload_json", json::NonFinite::kKeep);
+    absl::StatusOr<std::string> payload =
+        json::CanonicalizeObject(request->payload_json(), "payload_json", json::NonFinite::kKeep);
     if (!payload.ok()) return invalid(std::string(payload.status().message()));
     e.payload_json = std::move(*payload);
   }
@@ -340,8 +338,8 @@ grpc::ServerUnaryReactor* PipelineService::ListNotifications(
     v1::ListNotificationsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->limit() < 0 || request->offset() < 0) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "limit/offset: must not be negative"));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit/offset: must not be negative"));
     return reactor;
   }
   NotificationFilter filter;
@@ -357,7 +355,8 @@ grpc::ServerUnaryReactor* PipelineService::ListNotifications(
         VisibilityName(static_cast<Visibility>(static_cast<int>(request->visibility()))));
   }
   if (!request->since().empty()) filter.since = request->since();
-  if (!request->event_type_prefix().empty()) filter.event_type_prefix = request->event_type_prefix();
+  if (!request->event_type_prefix().empty())
+    filter.event_type_prefix = request->event_type_prefix();
   filter.limit = request->limit() == 0 ? 50 : std::min(request->limit(), kMaxListLimit);
   filter.offset = request->offset();
   deps_.worker->Post([this, reactor, response, filter](bool stopped) {
@@ -413,8 +412,8 @@ grpc::ServerUnaryReactor* PipelineService::MarkSeen(grpc::CallbackServerContext*
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down"));
       return;
     }
-    absl::StatusOr<std::optional<NotificationRow>> row = [&]()
-        -> absl::StatusOr<std::optional<NotificationRow>> {
+    absl::StatusOr<std::optional<NotificationRow>> row =
+        [&]() -> absl::StatusOr<std::optional<NotificationRow>> {
       absl::StatusOr<Transaction> txn = Transaction::Begin(deps_.db->database());
       if (!txn.ok()) return txn.status();
       absl::StatusOr<bool> found = deps_.db->MarkSeen(id);
@@ -460,8 +459,8 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
       return;
     }
     bool pushed = false;
-    absl::StatusOr<std::optional<NotificationRow>> row = [&]()
-        -> absl::StatusOr<std::optional<NotificationRow>> {
+    absl::StatusOr<std::optional<NotificationRow>> row =
+        [&]() -> absl::StatusOr<std::optional<NotificationRow>> {
       absl::StatusOr<Transaction> txn = Transaction::Begin(deps_.db->database());
       if (!txn.ok()) return txn.status();
       absl::StatusOr<bool> found = deps_.db->ResolveNotification(id, resolution);
@@ -480,8 +479,8 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
         EnvelopeToProto(EnvelopeFromNotification(**r), push.mutable_envelope());
         push.set_resolved(true);
         push.set_resolution_json(resolution);
-        push.set_push_id(Cat("resolve:", deps_.computer_name, ":", id, ":",
-                             absl::ToUnixMicros(absl::Now())));
+        push.set_push_id(
+            Cat("resolve:", deps_.computer_name, ":", id, ":", absl::ToUnixMicros(absl::Now())));
         absl::Status s = QueueInstallerPush(deps_.db, push);
         if (!s.ok()) return s;
         pushed = true;

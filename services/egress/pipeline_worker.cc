@@ -27,8 +27,8 @@ std::shared_ptr<const v1::WatchedEvent> ToWatched(const RunResult& r, const std:
 }  // namespace
 
 PipelineWorker::PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner,
-                               MeshPublisher* publisher, InvocationTracker* tracker,
-                               WatchHub* hub, Hooks hooks)
+                               MeshPublisher* publisher, InvocationTracker* tracker, WatchHub* hub,
+                               Hooks hooks)
     : options_(std::move(options)),
       db_(db),
       runner_(runner),
@@ -144,10 +144,9 @@ void PipelineWorker::Run() {
 }
 
 void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
-                                    std::vector<int64_t> done_mesh,
-                                    std::vector<int64_t> done_push,
+                                    std::vector<int64_t> done_mesh, std::vector<int64_t> done_push,
                                     std::vector<int64_t> attempted) {
-  std::vector<RunResult> results;      // for watchers
+  std::vector<RunResult> results;       // for watchers
   std::vector<Invocation> invocations;  // for the tracker
   std::vector<std::vector<InputOutcome>> outcomes(batches.size());
   int64_t processed = 0, duplicate = 0, dropped_rows = 0;
@@ -225,8 +224,8 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
   if (!status.ok()) {
     // Nothing of this batch happened: callers retry (the stream reader does
     // not XACK; RPC callers get the error).
-    LOG(ERROR) << "events.db batch of " << batches.size() << " input batch(es) failed: "
-               << status.message();
+    LOG(ERROR) << "events.db batch of " << batches.size()
+               << " input batch(es) failed: " << status.message();
     // The publisher's and push counters were taken above (or are reset now).
     if (publisher_ != nullptr) publisher_->TakeRowsAdded();
     if (hooks_.take_push_rows_added) hooks_.take_push_rows_added();

@@ -9,15 +9,15 @@ namespace teleclaude::mesh {
 
 void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry) {
 #ifdef TM_EGRESS_HAVE_LUA
-  absl::Status s = registry.Register(std::string(kLuaRuntimeId),
-                             [](const CartridgeSpec& spec)
-                                 -> absl::StatusOr<std::unique_ptr<Cartridge>> {
-                               LuaCartridgeSpec lua;
-                               lua.name = spec.name;
-                               lua.source = spec.source;
-                               if (!spec.entry_point.empty()) lua.entry_point = spec.entry_point;
-                               return LoadLuaCartridge(lua);
-                             });
+  absl::Status s = registry.Register(
+      std::string(kLuaRuntimeId),
+      [](const CartridgeSpec& spec) -> absl::StatusOr<std::unique_ptr<Cartridge>> {
+        LuaCartridgeSpec lua;
+        lua.name = spec.name;
+        lua.source = spec.source;
+        if (!spec.entry_point.empty()) lua.entry_point = spec.entry_point;
+        return LoadLuaCartridge(lua);
+      });
   CHECK(s.ok()) << s.message();
 #else
   LOG(WARNING) << "this telec-egress was built without the Lua runtime: published cartridges "
