@@ -115,9 +115,9 @@ class TelecCliTest : public ::testing::Test {
   void SetUp() override {
     if (computer_ == nullptr) {
       FAIL() << "needs the binaries telec (" << kTelec << "), telec-installer (" << kInstaller
-                   << "), telec-egress (" << kEgress << ") and telec-ingress (" << kIngress
-                   << "); build them: ninja telec telec-installer telec-egress "
-                   << "telec-ingress";
+             << "), telec-egress (" << kEgress << ") and telec-ingress (" << kIngress
+             << "); build them: ninja telec telec-installer telec-egress "
+             << "telec-ingress";
     }
     ASSERT_EQ(start_error_, nullptr) << *start_error_;
   }

@@ -129,12 +129,12 @@ class EgressIntegrationTest : public ::testing::Test {
     egress_ = std::move(*child);
     absl::Time start = absl::Now();
     // Connect once it listens (a channel that failed to connect backs off).
-    ASSERT_TRUE(WaitFor([&] { return egress_->ReadLog().find("listening on") != std::string::npos; },
-                        absl::Seconds(10), absl::Milliseconds(5)))
+    ASSERT_TRUE(
+        WaitFor([&] { return egress_->ReadLog().find("listening on") != std::string::npos; },
+                absl::Seconds(10), absl::Milliseconds(5)))
         << egress_->ReadLog();
     stub_ = v1::Pipeline::NewStub(MakeChannel(Cat("127.0.0.1:", egress_port_)));
-    ASSERT_TRUE(WaitFor([&] { return StatsOr().ok(); }, absl::Seconds(10)))
-        << egress_->ReadLog();
+    ASSERT_TRUE(WaitFor([&] { return StatsOr().ok(); }, absl::Seconds(10))) << egress_->ReadLog();
     std::cerr << "telec-egress ready after " << absl::FormatDuration(absl::Now() - start) << "\n";
   }
 
@@ -286,8 +286,7 @@ TEST_F(EgressIntegrationTest, RpcContract) {
     EXPECT_EQ(response.outcomes(2).status(), v1::OUTCOME_DUPLICATE);
   }
   // Emit: catalog defaults; bad payload names payload_json.
-  v1::EventOutcome restarted =
-      Emit("system.daemon.restarted", R"({"computer":"alpha","pid":7})");
+  v1::EventOutcome restarted = Emit("system.daemon.restarted", R"({"computer":"alpha","pid":7})");
   EXPECT_EQ(restarted.envelope().visibility(), v1::EVENT_VISIBILITY_CLUSTER);
   EXPECT_EQ(restarted.envelope().domain(), "system");
   EXPECT_EQ(restarted.envelope().idempotency_key(), "system.daemon.restarted:alpha:7");
@@ -485,8 +484,9 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
   };
   ASSERT_TRUE(WaitFor(group_done, absl::Seconds(30), absl::Milliseconds(2)));
   double seconds = absl::ToDoubleSeconds(absl::Now() - restart);
-  std::cerr << "after restart (incl. start-up): the remaining " << kEvents - before_kill << " events in "
-            << seconds << " s (" << (kEvents - before_kill) / seconds << " events/s)\n";
+  std::cerr << "after restart (incl. start-up): the remaining " << kEvents - before_kill
+            << " events in " << seconds << " s (" << (kEvents - before_kill) / seconds
+            << " events/s)\n";
   ASSERT_TRUE(WaitFor([&] { return Messages("beta").size() >= kEvents; }, absl::Seconds(30)));
 
   // Exactly one notification per event.

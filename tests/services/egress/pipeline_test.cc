@@ -86,10 +86,11 @@ class PipelineTest : public ::testing::Test {
     auto db = EventsDb::Open(dir_.File("events.db"));
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
-    peers_ = std::make_shared<PeerSnapshot>(
-        std::vector<PeerInfo>{{"alpha", "c1", "t"}, {"beta", "c1", "t"}, {"gamma", "c2", "t"},
-                              {"delta", std::nullopt, "t"}},
-        std::string("c1"), absl::Now());
+    peers_ = std::make_shared<PeerSnapshot>(std::vector<PeerInfo>{{"alpha", "c1", "t"},
+                                                                  {"beta", "c1", "t"},
+                                                                  {"gamma", "c2", "t"},
+                                                                  {"delta", std::nullopt, "t"}},
+                                            std::string("c1"), absl::Now());
     std::vector<std::unique_ptr<Cartridge>> system;
     system.push_back(std::make_unique<DedupCartridge>(&catalog_, db_.get()));
     system.push_back(std::make_unique<NotificationProjector>(
@@ -182,8 +183,8 @@ TEST_F(PipelineTest, RunsSystemCartridgesThenActiveOnesInOrder) {
 TEST_F(PipelineTest, DropStopsTheChainAndNamesTheCartridge) {
   std::vector<std::string> log;
   std::vector<std::unique_ptr<Cartridge>> active;
-  active.push_back(std::make_unique<StageCartridge>("dropper", &log,
-                                                    StageCartridge::Action::kDrop));
+  active.push_back(
+      std::make_unique<StageCartridge>("dropper", &log, StageCartridge::Action::kDrop));
   active.push_back(std::make_unique<StageCartridge>("after", &log));
   SetActive(std::move(active));
   auto results = Run(Event("test.unknown", "{}"));
@@ -198,8 +199,7 @@ TEST_F(PipelineTest, DropStopsTheChainAndNamesTheCartridge) {
 TEST_F(PipelineTest, FailureRestoresTheEventAndRepeatedFailuresSuspend) {
   std::vector<std::string> log;
   std::vector<std::unique_ptr<Cartridge>> active;
-  active.push_back(std::make_unique<StageCartridge>("flaky", &log,
-                                                    StageCartridge::Action::kFail));
+  active.push_back(std::make_unique<StageCartridge>("flaky", &log, StageCartridge::Action::kFail));
   active.push_back(std::make_unique<StageCartridge>("after", &log));
   SetActive(std::move(active));
   auto results = Run(Event("test.unknown", R"({"a":1})"));
@@ -224,8 +224,8 @@ TEST_F(PipelineTest, FailureRestoresTheEventAndRepeatedFailuresSuspend) {
 TEST_F(PipelineTest, EmittedEventsRunThroughTheWholeChainWithinLimits) {
   std::vector<std::string> log;
   std::vector<std::unique_ptr<Cartridge>> active;
-  active.push_back(std::make_unique<StageCartridge>("emitter", &log,
-                                                    StageCartridge::Action::kEmit, 15));
+  active.push_back(
+      std::make_unique<StageCartridge>("emitter", &log, StageCartridge::Action::kEmit, 15));
   SetActive(std::move(active));
   auto results = Run(Event("test.trigger", "{}"), EventOrigin::kLocal, "local:s:1-0");
   ASSERT_EQ(results.size(), 11u);  // the trigger + at most 10 emitted
@@ -281,8 +281,8 @@ TEST_F(PipelineTest, UpdatesByGroupKeyResetHumanStatusOnlyForMeaningfulFields) {
   auto meaningful = Run(Event(kDependencyResolved, R"({"slug":"s1","dependency":"d"})"));
   EXPECT_EQ(meaningful[0].notification_id, id);
   EXPECT_EQ(Row(id).human_status, "unseen");
-  EXPECT_EQ(pushes_.back(), std::string(kDependencyResolved) + ":" + std::to_string(id) +
-                                ":existing:meaningful");
+  EXPECT_EQ(pushes_.back(),
+            std::string(kDependencyResolved) + ":" + std::to_string(id) + ":existing:meaningful");
   // An update with no notification for its group creates one.
   auto fresh = Run(Event(kArtifactChanged, R"({"slug":"other","artifact":"x"})"));
   EXPECT_NE(fresh[0].notification_id, id);
