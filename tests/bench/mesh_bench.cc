@@ -70,6 +70,9 @@ ABSL_FLAG(std::string, build_dir, "",
           "binary)");
 ABSL_FLAG(int, stall_s, 30, "give up a measurement after this many seconds without progress");
 ABSL_FLAG(int, peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
+ABSL_FLAG(int64_t, service_stream_maxlen, 0,
+          "--stream_maxlen given to the services (0 = their default); a diagnostic: with the "
+          "default, a peer inbox trims entries its ingress has not read yet");
 
 namespace teleclaude::mesh::bench {
 namespace {
@@ -229,6 +232,9 @@ ComputerOptions Computer(const std::string& name, const std::string& cluster,
   o.services = services;
   o.extra_flags = {"--log_level=warning",
                    absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_peer_refresh_ms))};
+  if (int64_t maxlen = absl::GetFlag(FLAGS_service_stream_maxlen); maxlen > 0) {
+    o.extra_flags.push_back(absl::StrCat("--stream_maxlen=", maxlen));
+  }
   return o;
 }
 
@@ -605,7 +611,21 @@ void MeshHop() {
     Figure("mesh_b_ingress_received", in->received());
     Figure("mesh_b_ingress_accepted", in->accepted());
   }
-  if (auto sa = m.a.Stats(); sa.ok()) Figure("mesh_a_outbox_dropped", sa->outbox_dropped());
+  if (auto sa = m.a.Stats(); sa.ok()) {
+    Figure("mesh_a_outbox_dropped", sa->outbox_dropped());
+    auto it = sa->forwarded_per_peer().find(m.b.name());
+    Figure("mesh_a_forwarded_to_b", it == sa->forwarded_per_peer().end() ? 0 : it->second);
+  }
+  // B's inbox: how many messages were ever added and how many are left. More
+  // added than B's ingress received = entries trimmed (MAXLEN ~) unread.
+  const std::string inbox = MeshStreamKey(m.b.name());
+  if (auto info = client->Command({"XINFO", "STREAM", inbox}); info.ok()) {
+    const auto& kv = info->elements();
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      if (kv[i].str() == "entries-added") Figure("mesh_b_inbox_entries_added", kv[i + 1].integer());
+      if (kv[i].str() == "length") Figure("mesh_b_inbox_length", kv[i + 1].integer());
+    }
+  }
   PrintRss({&m.a, &m.b});
 }
 
