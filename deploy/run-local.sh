@@ -82,7 +82,7 @@ trap 'echo; stop_all; exit 0' INT TERM
 if [ -z "$REDIS_URL" ]; then
   mkdir -p "$DATA_DIR/redis"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DATA_DIR/redis" \
-    --appendonly yes --save "" --daemonize no --logfile "$DATA_DIR/redis/redis.log" &
+    --appendonly yes --save "" --daemonize no --logfile "$DATA_DIR/redis/redis.log" </dev/null >/dev/null 2>&1 &
   echo "$! redis-server" >> "$PIDS_FILE"
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
