@@ -19,6 +19,9 @@ inline constexpr std::string_view kFieldType = "type";
 inline constexpr std::string_view kFieldPayload = "payload";
 inline constexpr std::string_view kFieldSourceComputer = "source_computer";
 inline constexpr std::string_view kFieldMessageId = "message_id";
+// The consumer group ingress reads `messages:{me}` with. Senders read its lag
+// to avoid trimming entries the receiver has not read yet (doc/wire.md).
+inline constexpr std::string_view kMeshIngressGroup = "mesh-ingress";
 
 // "messages:{computer_name}".
 std::string MeshStreamKey(std::string_view computer_name);

@@ -361,7 +361,16 @@ absl::StatusOr<GroupInfo> RedisClient::XInfoGroup(std::string_view key, std::str
     }
     return reply.status();
   }
-  for (const RedisReply& g : reply->elements()) {
+  std::optional<GroupInfo> info = FindGroupInfo(*reply, group);
+  if (!info.has_value()) {
+    return absl::NotFoundError(Cat("stream ", key, " has no consumer group ", group));
+  }
+  return *info;
+}
+
+std::optional<GroupInfo> RedisClient::FindGroupInfo(const RedisReply& xinfo_groups,
+                                                    std::string_view group) {
+  for (const RedisReply& g : xinfo_groups.elements()) {
     GroupInfo info;
     std::string name;
     const auto& kv = g.elements();
@@ -380,7 +389,7 @@ absl::StatusOr<GroupInfo> RedisClient::XInfoGroup(std::string_view key, std::str
     }
     if (name == group) return info;
   }
-  return absl::NotFoundError(Cat("stream ", key, " has no consumer group ", group));
+  return std::nullopt;
 }
 
 absl::StatusOr<int64_t> RedisClient::XLen(std::string_view key) {

@@ -134,6 +134,10 @@ class RedisClient {
   absl::StatusOr<std::vector<std::optional<std::string>>> MGet(
       const std::vector<std::string>& keys);
 
+  // The entry for `group` in an XINFO GROUPS reply; nullopt when absent.
+  static std::optional<GroupInfo> FindGroupInfo(const RedisReply& xinfo_groups,
+                                                std::string_view group);
+
   // Parses an XREAD-style entry list ([[id, [f, v, ...]], ...]).
   static std::vector<StreamEntry> ParseEntries(const RedisReply& reply);
 

@@ -1,5 +1,8 @@
 #include "services/egress/egress.h"
 
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -112,14 +115,61 @@ absl::Status Egress::Init() {
       mesh_options,
       [this, mesh_redis, self,
        maxlen](const std::vector<OutboxRow>& rows) -> absl::StatusOr<std::vector<absl::Status>> {
+        // Flow control: a peer's inbox is trimmed at about `maxlen` entries
+        // (DESIGN §3.3), so sending more than the receiver has room for
+        // would let Redis trim messages it has not read yet. Where the peer
+        // runs our ingress (its `mesh-ingress` group reports lag), send at
+        // most maxlen - (unread + pending) per peer; the rest stays in the
+        // outbox for the next round. Peers without that group (Python
+        // readers) get no flow control, as with Python senders.
+        size_t sendable = rows.size();
+        {
+          std::vector<std::string> peers;
+          for (const OutboxRow& row : rows) {
+            if (std::find(peers.begin(), peers.end(), row.destination) == peers.end()) {
+              peers.push_back(row.destination);
+            }
+          }
+          std::vector<std::vector<std::string>> info_cmds;
+          info_cmds.reserve(peers.size());
+          for (const std::string& peer : peers) {
+            info_cmds.push_back({"XINFO", "GROUPS", MeshStreamKey(peer)});
+          }
+          TM_ASSIGN_OR_RETURN(std::vector<RedisReply> infos, mesh_redis->Pipeline(info_cmds));
+          std::map<std::string, int64_t> room;  // peers under flow control only
+          for (size_t i = 0; i < peers.size() && i < infos.size(); ++i) {
+            if (infos[i].is_error()) continue;  // no stream yet: nothing to trim
+            std::optional<GroupInfo> group =
+                RedisClient::FindGroupInfo(infos[i], kMeshIngressGroup);
+            if (!group.has_value() || !group->lag.has_value()) continue;
+            room[peers[i]] = maxlen - (*group->lag + group->pending);
+          }
+          for (size_t i = 0; i < rows.size(); ++i) {
+            auto it = room.find(rows[i].destination);
+            if (it == room.end()) continue;
+            if (--it->second < 0) {
+              sendable = i;
+              break;
+            }
+          }
+          if (sendable < rows.size()) {
+            LOG_EVERY_N(INFO, 100) << "mesh outbox: " << MeshStreamKey(rows[sendable].destination)
+                                   << " is full of unread messages; holding "
+                                   << rows.size() - sendable << " row(s) until it drains";
+          }
+        }
         std::vector<std::vector<std::string>> commands;
-        commands.reserve(rows.size());
-        for (const OutboxRow& row : rows) {
+        commands.reserve(sendable);
+        for (size_t r = 0; r < sendable; ++r) {
+          const OutboxRow& row = rows[r];
           commands.push_back(
               RedisClient::XAddArgv(MeshStreamKey(row.destination),
                                     EncodeMeshMessage(row.body, self, row.message_id), maxlen));
         }
-        TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, mesh_redis->Pipeline(commands));
+        std::vector<RedisReply> replies;
+        if (!commands.empty()) {
+          TM_ASSIGN_OR_RETURN(replies, mesh_redis->Pipeline(commands));
+        }
         // Only WRONGTYPE (the peer's key is not a stream) refuses a row for
         // good; any other error reply (LOADING after a restart, BUSY, OOM,
         // READONLY, ...) retries the whole batch: rows that did go out are
@@ -131,9 +181,9 @@ absl::Status Egress::Init() {
           }
         }
         std::vector<absl::Status> out;
-        out.reserve(rows.size());
+        out.reserve(sendable);
         absl::MutexLock lock(&forwarded_mu_);
-        for (size_t i = 0; i < rows.size(); ++i) {
+        for (size_t i = 0; i < sendable; ++i) {
           if (i < replies.size() && replies[i].is_error()) {
             out.push_back(absl::FailedPreconditionError(
                 Cat("XADD ", MeshStreamKey(rows[i].destination), ": ", replies[i].str())));

@@ -91,13 +91,15 @@ void OutboxSender::Run() {
     if (failing_.exchange(false)) {
       LOG(INFO) << options_.name << " outbox: sending again";
     }
-    backoff = options_.backoff_min;
+    // The send function may attempt only a prefix of the rows (flow
+    // control); the rest is read again after a pause, in order.
+    size_t attempted = std::min(sent->size(), rows->size());
     std::vector<int64_t> ids;
-    ids.reserve(rows->size());
-    for (size_t i = 0; i < rows->size(); ++i) {
+    ids.reserve(attempted);
+    for (size_t i = 0; i < attempted; ++i) {
       const OutboxRow& r = (*rows)[i];
       ids.push_back(r.id);
-      if (i < sent->size() && !(*sent)[i].ok()) {
+      if (!(*sent)[i].ok()) {
         refused_.fetch_add(1);
         LOG_EVERY_N(ERROR, 100) << options_.name << " outbox: row " << r.id << " to "
                                 << r.destination << " refused, dropped: " << (*sent)[i].message();
@@ -105,8 +107,17 @@ void OutboxSender::Run() {
         delivered_.fetch_add(1);
       }
     }
-    cursor = rows->back().id;
-    done_(options_.kind, std::move(ids));
+    if (attempted > 0) {
+      cursor = (*rows)[attempted - 1].id;
+      done_(options_.kind, std::move(ids));
+    }
+    if (attempted < rows->size()) {
+      held_.fetch_add(1);
+      Wait(backoff, /*wakeable=*/false);
+      backoff = std::min(backoff * 2, options_.hold_max);
+    } else {
+      backoff = options_.backoff_min;
+    }
   }
 }
 

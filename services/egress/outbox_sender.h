@@ -34,12 +34,16 @@ class OutboxSender {
     int batch_limit = 1024;
     absl::Duration backoff_min = absl::Milliseconds(50);
     absl::Duration backoff_max = absl::Seconds(5);
+    // Longest pause while the send function holds rows back (flow control).
+    absl::Duration hold_max = absl::Milliseconds(200);
     // Re-read the outbox at least this often even without Wake().
     absl::Duration poll = absl::Seconds(1);
   };
   // Sends `rows` (oldest first). Returns one status per row — OK: delivered;
   // not OK: refused for good (the row is dropped, counted and logged) — or
-  // an error: nothing counts as delivered and the batch is retried.
+  // an error: nothing counts as delivered and the batch is retried. A shorter
+  // vector means only that prefix was attempted (flow control): the other
+  // rows are kept and offered again, in order, after a short pause.
   // Called on the sender's thread only.
   using SendFn =
       std::function<absl::StatusOr<std::vector<absl::Status>>(const std::vector<OutboxRow>& rows)>;
@@ -63,6 +67,8 @@ class OutboxSender {
   int64_t delivered() const { return delivered_.load(); }
   int64_t refused() const { return refused_.load(); }
   int64_t failed_attempts() const { return failed_attempts_.load(); }
+  // Rounds in which the send function held rows back.
+  int64_t held() const { return held_.load(); }
   // True while the last send failed (until one succeeds).
   bool failing() const { return failing_.load(); }
 
@@ -82,6 +88,7 @@ class OutboxSender {
   std::thread thread_;
   std::atomic<int64_t> delivered_{0};
   std::atomic<int64_t> refused_{0};
+  std::atomic<int64_t> held_{0};
   std::atomic<int64_t> failed_attempts_{0};
   std::atomic<bool> failing_{false};
 };

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "services/ingress/mesh_entry_decoder.h"
 #include "services/ingress/pipeline_client.h"
@@ -26,7 +27,7 @@
 
 namespace teleclaude::mesh {
 
-inline constexpr std::string_view kIngressGroup = "mesh-ingress";
+inline constexpr std::string_view kIngressGroup = kMeshIngressGroup;
 
 // Counters since the process started (doc/ingress.md "Counters").
 struct IngressCounters {

@@ -513,5 +513,62 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
             << " events (re-sends after the kill carry the same id)\n";
 }
 
+// A peer's inbox is trimmed at about --stream_maxlen entries. When the peer
+// runs our ingress (a `mesh-ingress` group), egress never sends more than the
+// group has room for, so a slow receiver loses nothing to trimming: every
+// event arrives, once, in order, as the receiver catches up.
+TEST_F(EgressIntegrationTest, FlowControlNeverLetsAPeerInboxTrimUnreadMessages) {
+  Heartbeat("beta", "c1");
+  ASSERT_TRUE(client_->XGroupCreate(MeshStreamKey("beta"), "mesh-ingress", "$", true).ok());
+  StartEgress({"--stream_maxlen=100"});
+  ASSERT_TRUE(WaitFor([&] { return PeersAre({"beta"}); }, absl::Seconds(5)));
+  constexpr int kEvents = 350;
+  {
+    grpc::ClientContext ctx;
+    v1::SubmitRequest request;
+    for (int i = 0; i < kEvents; ++i) {
+      auto* e = request.add_events();
+      e->set_envelope_json(Cat(R"({"event":"test.flow","source":"alpha","level":1,)",
+                               R"("visibility":"public","payload":{"n":)", i, "}}"));
+      e->set_message_id(Cat("flow-", i));
+    }
+    v1::SubmitResponse response;
+    ASSERT_TRUE(stub_->Submit(&ctx, request, &response).ok());
+  }
+  // Nobody reads yet: egress fills the inbox up to its room and holds the rest.
+  auto unread = [&] {
+    auto info = client_->XInfoGroup(MeshStreamKey("beta"), "mesh-ingress");
+    return info.ok() && info->lag.has_value() ? *info->lag + info->pending : -1;
+  };
+  ASSERT_TRUE(WaitFor([&] { return unread() >= 90; }, absl::Seconds(10))) << unread();
+  absl::SleepFor(absl::Milliseconds(500));  // give an over-eager sender time to overrun
+  EXPECT_LE(unread(), 100);
+  // A slow reader now drains it; every event must arrive exactly once.
+  std::vector<int> seen;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto entries = client_->XReadGroup("mesh-ingress", "beta", MeshStreamKey("beta"), ">", 30,
+                                           std::nullopt);
+        if (!entries.ok()) return false;
+        std::vector<std::string> ids;
+        for (const StreamEntry& entry : *entries) {
+          ids.push_back(entry.id);
+          MeshMessage m = ParseMeshMessage(entry.fields);
+          auto env = DecodeEnvelopeJson(m.payload.value_or(""));
+          if (!env.ok()) continue;
+          std::optional<std::string> n = json::GetMember(env->payload_json, "n");
+          if (n.has_value()) seen.push_back(std::stoi(*n));
+        }
+        if (!ids.empty()) {
+          EXPECT_TRUE(client_->XAck(MeshStreamKey("beta"), "mesh-ingress", ids).ok());
+        }
+        return seen.size() >= static_cast<size_t>(kEvents);
+      },
+      absl::Seconds(30), absl::Milliseconds(10)))
+      << "received " << seen.size() << " of " << kEvents;
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) EXPECT_EQ(seen[i], i) << "lost or reordered at " << i;
+}
+
 }  // namespace
 }  // namespace teleclaude::mesh
