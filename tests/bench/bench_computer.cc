@@ -1,14 +1,13 @@
 #include "tests/bench/bench_computer.h"
 
-#include <grpcpp/grpcpp.h>
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -143,8 +142,8 @@ absl::Status BenchComputer::AwaitReady(Service service, absl::Duration timeout) 
   while (absl::Now() < deadline) {
     if (!child.Running()) {
       return absl::UnavailableError(absl::StrCat("telec-", ServiceName(service), " of ",
-                                                 options_.name, " exited at start-up: ",
-                                                 LogTail(service)));
+                                                 options_.name,
+                                                 " exited at start-up: ", LogTail(service)));
     }
     if (!port_open && PortOpen(ports_.at(service))) {
       port_open = true;
@@ -159,11 +158,9 @@ absl::Status BenchComputer::AwaitReady(Service service, absl::Duration timeout) 
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return absl::DeadlineExceededError(absl::StrCat("telec-", ServiceName(service), " of ",
-                                                  options_.name, " did not answer on ",
-                                                  Addr(service), " within ",
-                                                  absl::FormatDuration(timeout), ": ",
-                                                  LogTail(service)));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "telec-", ServiceName(service), " of ", options_.name, " did not answer on ", Addr(service),
+      " within ", absl::FormatDuration(timeout), ": ", LogTail(service)));
 }
 
 bool BenchComputer::Running(Service service) {

@@ -31,8 +31,7 @@ inline constexpr char kUnknownType[] = "bench.metric.sampled";
 // kNotifyingType (unique idempotency value from `seq`) or kUnknownType.
 // `sent_ns` is written as payload.bench_sent_ns (latency measurement).
 inline EventEnvelope TypicalEnvelope(int64_t seq, bool notifying, Visibility visibility,
-                                     const std::string& source = "alpha",
-                                     int64_t sent_ns = 0) {
+                                     const std::string& source = "alpha", int64_t sent_ns = 0) {
   EventEnvelope e;
   e.event = notifying ? kNotifyingType : kUnknownType;
   e.version = 1;
@@ -45,11 +44,10 @@ inline EventEnvelope TypicalEnvelope(int64_t seq, bool notifying, Visibility vis
   e.entity = "worker:indexer";
   e.description = "A background worker crashed unexpectedly";
   e.visibility = visibility;
-  std::string payload = absl::StrCat(
-      "{\"worker_name\":\"indexer\",\"timestamp\":\"run-", seq,
-      "\",\"exit_code\":137,\"signal\":\"SIGKILL\",\"restarts\":3,"
-      "\"uptime_s\":8123.5,\"bench_sent_ns\":",
-      sent_ns, ",\"tags\":[\"prod\",\"eu-west\"],\"detail\":\"");
+  std::string payload = absl::StrCat("{\"worker_name\":\"indexer\",\"timestamp\":\"run-", seq,
+                                     "\",\"exit_code\":137,\"signal\":\"SIGKILL\",\"restarts\":3,"
+                                     "\"uptime_s\":8123.5,\"bench_sent_ns\":",
+                                     sent_ns, ",\"tags\":[\"prod\",\"eu-west\"],\"detail\":\"");
   // Pad the detail so the whole envelope is kTypicalJsonBytes for seq 0 and
   // sent_ns 0: measure once with an empty detail.
   static const size_t base = [] {

@@ -257,9 +257,9 @@ absl::Status AwaitPeers(BenchComputer* computer, const std::vector<std::string>&
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat(computer->name(), " did not discover its peers within ",
-                   absl::FormatDuration(timeout), ": ", last));
+  return absl::DeadlineExceededError(absl::StrCat(computer->name(),
+                                                  " did not discover its peers within ",
+                                                  absl::FormatDuration(timeout), ": ", last));
 }
 
 // ---- §1 redis_hop -----------------------------------------------------------
@@ -376,11 +376,11 @@ void LocalPipeline() {
   a.StopService(kEgress);
   // Filled in chunks so that a backlog of millions does not sit in memory here.
   for (int64_t first = 0; first < count; first += 10000) {
-    absl::Status filled = PipelineAll(
-        client.get(),
-        LocalStreamXAdds(key, first, std::min<int64_t>(10000, count - first), Visibility::kLocal,
-                         a.name()),
-        1000);
+    absl::Status filled =
+        PipelineAll(client.get(),
+                    LocalStreamXAdds(key, first, std::min<int64_t>(10000, count - first),
+                                     Visibility::kLocal, a.name()),
+                    1000);
     if (!filled.ok()) return Unavailable(figures, filled);
   }
 
@@ -403,8 +403,8 @@ void LocalPipeline() {
   if (absl::Status st = a.StartService(kEgress, /*await_ready=*/false); !st.ok()) {
     return Unavailable(figures, st);
   }
-  Progress first = WaitForCount(acknowledged, 1, [&] { a.SampleRss(); },
-                                absl::Milliseconds(1));
+  Progress first = WaitForCount(
+      acknowledged, 1, [&] { a.SampleRss(); }, absl::Milliseconds(1));
   if (!first.reached) {
     return Unavailable(figures, absl::DeadlineExceededError(StallReason(
                                     first, count, "entries acknowledged by telec-egress")));
@@ -414,9 +414,10 @@ void LocalPipeline() {
     Unavailable(figures, absl::DeadlineExceededError(
                              StallReason(p, count, "entries acknowledged by telec-egress")));
   } else if (p.at <= first.at) {
-    Unavailable(figures, absl::OutOfRangeError(absl::StrCat(
-                             "all ", count, " entries were acknowledged before the first poll; "
-                             "use a larger --count")));
+    Unavailable(figures, absl::OutOfRangeError(
+                             absl::StrCat("all ", count,
+                                          " entries were acknowledged before the first poll; "
+                                          "use a larger --count")));
   } else {
     Figure("local_pipeline_events_per_s", (count - first.last) / Seconds(p.at - first.at));
     Figure("local_pipeline_events_per_s_incl_startup", count / Seconds(p.at - spawn));
@@ -567,12 +568,11 @@ void MeshHop() {
   auto start = Clock::now();
   absl::Status produced = PipelineAll(client.get(), argvs, absl::GetFlag(FLAGS_batch));
   if (!produced.ok()) return Unavailable(figures, produced);
-  Progress p = WaitForCount(
-      [&]() -> absl::StatusOr<int64_t> { return watch.mesh_events(); }, count,
-      [&] {
-        m.a.SampleRss();
-        m.b.SampleRss();
-      });
+  Progress p = WaitForCount([&]() -> absl::StatusOr<int64_t> { return watch.mesh_events(); }, count,
+                            [&] {
+                              m.a.SampleRss();
+                              m.b.SampleRss();
+                            });
   if (p.reached) {
     Figure("mesh_events_per_s", count / Seconds(p.at - start));
   } else {
@@ -594,8 +594,7 @@ void MeshHop() {
     Note(absl::StrCat("mesh_hop: B's WatchEvents dropped ", watch.dropped(),
                       " events; lost/duplicated counted on B's notifications only"));
   } else {
-    Figure("mesh_lost",
-           std::max<int64_t>(count - distinct, expected_notes - notes->distinct_keys));
+    Figure("mesh_lost", std::max<int64_t>(count - distinct, expected_notes - notes->distinct_keys));
     Figure("mesh_duplicated", repeats + (notes->rows - notes->distinct_keys));
   }
   Figure("mesh_b_watched_events", watch.mesh_events());
@@ -661,8 +660,7 @@ void Latency() {
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < total; ++i) {
     std::this_thread::sleep_until(t0 + i * interval);
-    EventEnvelope e =
-        TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, m.a.name(), NowNs());
+    EventEnvelope e = TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, m.a.name(), NowNs());
     ++seq;
     auto st = client->XAdd(m.a.local_stream(), EncodeEnvelopeStream(e), 0);
     if (!st.ok()) return Unavailable(figures, st.status());
@@ -759,7 +757,8 @@ void Fanout() {
   // The raw ceiling: the same messages, pipelined XADD, fresh streams.
   std::vector<std::string> keys;
   for (const std::string& n : names) keys.push_back(MeshStreamKey(n));
-  if (auto del = client->Del(keys); !del.ok()) return Unavailable({"fanout_raw_xadd_per_s"}, del.status());
+  if (auto del = client->Del(keys); !del.ok())
+    return Unavailable({"fanout_raw_xadd_per_s"}, del.status());
   std::vector<std::vector<std::string>> argvs;
   argvs.reserve(count * peers);
   const int64_t maxlen = absl::GetFlag(FLAGS_stream_maxlen);
