@@ -18,6 +18,12 @@ if [ ${#bad[@]} -gt 0 ]; then
 fi
 echo "lint: clang-format ok (${#files[@]} files)"
 
+# The compose files must stay valid (no Docker engine needed for this).
+for f in deploy/docker-compose.yml deploy/docker-compose.mesh.yml; do
+  docker-compose -f "$f" config -q || { echo "lint: $f is not a valid compose file" >&2; exit 1; }
+done
+echo "lint: docker-compose config ok"
+
 BUILD_DIR=${LINT_BUILD_DIR:-build-clang}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
