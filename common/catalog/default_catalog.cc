@@ -102,13 +102,15 @@ std::vector<EventSchema> CartridgeSchemas() {
        {},
        Lifecycle(kCreates),
        /*actionable=*/false},
+      // egress (which suspends) and the installer (which records it) both
+      // report a suspension; [name, sha256] makes them one notification.
       {"cartridge.suspended",
        "An active cartridge was suspended after failing; a human decides "
        "whether to re-activate it",
        Level::kOperational,
        "cartridge",
        Visibility::kLocal,
-       {},
+       {"name", "sha256"},
        Lifecycle(kCreates),
        /*actionable=*/true},
       {"cartridge.rejected",

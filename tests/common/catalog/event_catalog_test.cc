@@ -133,7 +133,7 @@ TEST(EventCatalogTest, DefaultCatalogHasDesignTableRows) {
             "creates group=- meaningful=[] silent=[] | -\n"
             "cartridge.install_failed | OPERATIONAL | local | cartridge | "
             "idem=[] | creates group=- meaningful=[] silent=[] | -\n"
-            "cartridge.suspended | OPERATIONAL | local | cartridge | idem=[] | "
+            "cartridge.suspended | OPERATIONAL | local | cartridge | idem=[name,sha256] | "
             "creates group=- meaningful=[] silent=[] | actionable\n"
             "cartridge.rejected | OPERATIONAL | local | cartridge | idem=[] | "
             "creates group=- meaningful=[] silent=[] | -\n");
