@@ -56,7 +56,7 @@ v1::AgentStatus AgentStatusOf(const std::string& s) {
 
 grpc::Status NotFound(int64_t id) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                      Cat("id: notification ", id, " not found; list them with ListNotifications"));
+                      Cat("id: notification ", id, " not found; see `telec notifications list`"));
 }
 
 // One WatchEvents subscriber: a bounded queue feeding a write reactor.
