@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4) of a byte string, as lower-case hex. The installer
+// SHA-256 of a byte string (OpenSSL libcrypto), as lower-case hex. The installer
 // identifies a cartridge version by the hash of its source. Pure; thread-safe.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_SHA256_H_
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_SHA256_H_
