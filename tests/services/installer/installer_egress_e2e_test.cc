@@ -4,6 +4,7 @@
 #include <grpcpp/client_context.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "common/envelope/json_text.h"
 #include "common/service/channel.h"
@@ -280,6 +281,78 @@ TEST_F(InstallerEgressE2eTest, L3ActivatesAtOnceAndRefusesTraversalAndOversize) 
   auto promoted = Notifications("cartridge.promotion_suggested");
   ASSERT_EQ(promoted.size(), 1u);
   EXPECT_EQ(json::GetMemberString(promoted[0].payload_json(), "cartridge_name"), "ping");
+}
+
+// Hostile cartridges in the real egress binary (issue 7): each is contained
+// by its limits, the pipeline keeps processing other events, each is
+// suspended after repeated failures with one notification, and the process
+// memory stays bounded.
+TEST_F(InstallerEgressE2eTest, HostileCartridgesAreContainedAndSuspendedInTheRealEgress) {
+  Start("L3");
+  const std::vector<std::pair<std::string, std::string>> hostile = {
+      {"spin", "function process(e) while true do end end"},
+      {"hog", "function process(e) local s = string.rep('x', 1e9) return e end"},
+      {"escape", "function process(e) os.execute('true') return e end"},
+      {"numeric", "function process(e) return 42 end"},
+  };
+  int version = 0;
+  for (const auto& [name, code] : hostile) {
+    Publish(PublishedPayload(name, code, "9.0." + std::to_string(version++)));
+  }
+  for (const auto& [name, code] : hostile) {
+    ASSERT_TRUE(WaitStatus(name, v1::CARTRIDGE_STATUS_ACTIVE)) << name << "\n" << Logs();
+  }
+  // Egress has loaded all four.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext c;
+        v1::StatsResponse s;
+        if (!pipeline_->Stats(&c, v1::StatsRequest(), &s).ok()) return false;
+        int loaded = 0;
+        for (const auto& cc : s.cartridges()) {
+          for (const auto& [name, code] : hostile) loaded += cc.name() == name;
+        }
+        return loaded == static_cast<int>(hostile.size());
+      },
+      absl::Seconds(10)))
+      << Logs();
+  auto submit = [&](int from, int count) {
+    v1::SubmitRequest req;
+    for (int i = from; i < from + count; ++i) {
+      v1::SubmittedEvent* ev = req.add_events();
+      ev->set_envelope_json(R"({"event":"demo.ping","source":"me","level":1,"payload":{"n":)" +
+                            std::to_string(i) + "}}");
+    }
+    grpc::ClientContext c;
+    c.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    v1::SubmitResponse resp;
+    grpc::Status s = pipeline_->Submit(&c, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    int processed = 0;
+    for (const auto& o : resp.outcomes()) processed += o.status() == v1::OUTCOME_PROCESSED;
+    return processed;
+  };
+  // Every event gets through although each hostile cartridge fails on it.
+  EXPECT_EQ(submit(0, 8), 8) << Logs();
+  for (const auto& [name, code] : hostile) {
+    EXPECT_TRUE(WaitStatus(name, v1::CARTRIDGE_STATUS_SUSPENDED)) << name << "\n" << Logs();
+  }
+  // One notification per suspension, though egress and the installer both
+  // report it.
+  ASSERT_TRUE(WaitNotifications("cartridge.suspended", hostile.size())) << Logs();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Notifications("cartridge.suspended").size(), hostile.size());
+  // Suspended cartridges no longer run: a larger batch goes straight through.
+  EXPECT_EQ(submit(100, 200), 200) << Logs();
+  // The memory bomb was capped inside its own Lua state.
+  std::ifstream status("/proc/" + std::to_string(egress_->pid()) + "/status");
+  std::string line;
+  int64_t rss_kb = -1;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) rss_kb = std::stoll(line.substr(6));
+  }
+  ASSERT_GT(rss_kb, 0);
+  EXPECT_LT(rss_kb, 256 * 1024) << "peak RSS of telec-egress in KiB";
 }
 
 }  // namespace
