@@ -393,6 +393,22 @@ absl::Status LuaJsonCodec::AppendTable(int index, int depth, bool require_object
   return CheckSize(*out);
 }
 
+template <typename Key, typename At>
+absl::Status LuaJsonCodec::AppendTop(const std::vector<std::pair<Key, std::string>>* big,
+                                     const At& at, int depth, std::string* out) {
+  if (big != nullptr && lua_type(state_, -1) == LUA_TSTRING) {
+    size_t length = 0;
+    const char* text = lua_tolstring(state_, -1, &length);
+    for (const auto& [where, digits] : *big) {
+      if (where == at && digits == std::string_view(text, length)) {
+        out->append(digits);
+        return absl::OkStatus();
+      }
+    }
+  }
+  return AppendValue(lua_gettop(state_), depth + 1, out);
+}
+
 absl::Status LuaJsonCodec::AppendArray(int index, int64_t size, int depth, const Origin* origin,
                                        std::string* out) {
   const size_t path_size = path_.size();
@@ -402,20 +418,8 @@ absl::Status LuaJsonCodec::AppendArray(int index, int64_t size, int depth, const
     lua_rawgeti(state_, index, i);
     path_.resize(path_size);
     CatTo(path_, '[', i, ']');
-    bool written = false;
-    if (origin != nullptr && lua_type(state_, -1) == LUA_TSTRING) {
-      size_t length = 0;
-      const char* text = lua_tolstring(state_, -1, &length);
-      for (const auto& [element, digits] : origin->big_elements) {
-        if (element == i && digits == std::string_view(text, length)) {
-          out->append(digits);
-          written = true;
-          break;
-        }
-      }
-    }
     absl::Status status =
-        written ? absl::OkStatus() : AppendValue(lua_gettop(state_), depth + 1, out);
+        AppendTop(origin != nullptr ? &origin->big_elements : nullptr, i, depth, out);
     lua_pop(state_, 1);
     if (!status.ok()) return status;
   }
@@ -455,20 +459,8 @@ absl::Status LuaJsonCodec::AppendMembers(int index, std::vector<std::string_view
     out->push_back(':');
     lua_pushlstring(state_, key.data(), key.size());
     lua_rawget(state_, index);
-    bool written = false;
-    if (origin != nullptr && lua_type(state_, -1) == LUA_TSTRING) {
-      size_t length = 0;
-      const char* text = lua_tolstring(state_, -1, &length);
-      for (const auto& [member, digits] : origin->big_members) {
-        if (member == key && digits == std::string_view(text, length)) {
-          out->append(digits);
-          written = true;
-          break;
-        }
-      }
-    }
     absl::Status status =
-        written ? absl::OkStatus() : AppendValue(lua_gettop(state_), depth + 1, out);
+        AppendTop(origin != nullptr ? &origin->big_members : nullptr, key, depth, out);
     lua_pop(state_, 1);
     if (!status.ok()) return status;
   }

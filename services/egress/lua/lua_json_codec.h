@@ -91,6 +91,12 @@ class LuaJsonCodec {
   class Builder;
 
   absl::Status AppendValue(int index, int depth, std::string* out);
+  // Appends the value on top of the stack (it stays there). A string equal to
+  // the digits `big` records under `at` (an integer too large for Lua, left
+  // unchanged) goes back as that number. `big` may be null.
+  template <typename Key, typename At>
+  absl::Status AppendTop(const std::vector<std::pair<Key, std::string>>* big, const At& at,
+                         int depth, std::string* out);
   absl::Status AppendTable(int index, int depth, bool require_object, std::string* out);
   absl::Status AppendArray(int index, int64_t size, int depth, const Origin* origin,
                            std::string* out);
