@@ -59,6 +59,26 @@ grpc::Status NotFound(int64_t id) {
                       Cat("id: notification ", id, " not found; see `telec notifications list`"));
 }
 
+// Work posted to the worker after it stopped.
+grpc::Status ShuttingDown() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down");
+}
+
+// Finishes a call that answers with notification `id`: the error, NOT_FOUND,
+// or the row.
+void FinishWithRow(grpc::ServerUnaryReactor* reactor,
+                   const absl::StatusOr<std::optional<NotificationRow>>& row, int64_t id,
+                   const EventCatalog& catalog, v1::Notification* response) {
+  if (!row.ok()) {
+    reactor->Finish(ToGrpcStatus(row.status()));
+  } else if (!row->has_value()) {
+    reactor->Finish(NotFound(id));
+  } else {
+    PipelineService::RowToProto(**row, catalog, response);
+    reactor->Finish(grpc::Status::OK);
+  }
+}
+
 // One WatchEvents subscriber: a bounded queue feeding a write reactor.
 class WatchSubscription : public WatchSubscriber {
  public:
@@ -361,7 +381,7 @@ grpc::ServerUnaryReactor* PipelineService::ListNotifications(
   filter.offset = request->offset();
   deps_.worker->Post([this, reactor, response, filter](bool stopped) {
     if (stopped) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down"));
+      reactor->Finish(ShuttingDown());
       return;
     }
     absl::StatusOr<std::vector<NotificationRow>> rows = deps_.db->ListNotifications(filter);
@@ -384,20 +404,10 @@ grpc::ServerUnaryReactor* PipelineService::GetNotification(
   int64_t id = request->id();
   deps_.worker->Post([this, reactor, response, id](bool stopped) {
     if (stopped) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down"));
+      reactor->Finish(ShuttingDown());
       return;
     }
-    absl::StatusOr<std::optional<NotificationRow>> row = deps_.db->GetNotification(id);
-    if (!row.ok()) {
-      reactor->Finish(ToGrpcStatus(row.status()));
-      return;
-    }
-    if (!row->has_value()) {
-      reactor->Finish(NotFound(id));
-      return;
-    }
-    RowToProto(**row, *deps_.catalog, response);
-    reactor->Finish(grpc::Status::OK);
+    FinishWithRow(reactor, deps_.db->GetNotification(id), id, *deps_.catalog, response);
   });
   return reactor;
 }
@@ -409,7 +419,7 @@ grpc::ServerUnaryReactor* PipelineService::MarkSeen(grpc::CallbackServerContext*
   int64_t id = request->id();
   deps_.worker->Post([this, reactor, response, id](bool stopped) {
     if (stopped) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down"));
+      reactor->Finish(ShuttingDown());
       return;
     }
     absl::StatusOr<std::optional<NotificationRow>> row =
@@ -425,14 +435,7 @@ grpc::ServerUnaryReactor* PipelineService::MarkSeen(grpc::CallbackServerContext*
       if (!s.ok()) return s;
       return r;
     }();
-    if (!row.ok()) {
-      reactor->Finish(ToGrpcStatus(row.status()));
-    } else if (!row->has_value()) {
-      reactor->Finish(NotFound(id));
-    } else {
-      RowToProto(**row, *deps_.catalog, response);
-      reactor->Finish(grpc::Status::OK);
-    }
+    FinishWithRow(reactor, row, id, *deps_.catalog, response);
   });
   return reactor;
 }
@@ -455,7 +458,7 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
   int64_t id = request->id();
   deps_.worker->Post([this, reactor, response, id, resolution](bool stopped) {
     if (stopped) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down"));
+      reactor->Finish(ShuttingDown());
       return;
     }
     bool pushed = false;
@@ -489,17 +492,10 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
       if (!s.ok()) return s;
       return r;
     }();
-    if (!row.ok()) {
-      reactor->Finish(ToGrpcStatus(row.status()));
-      return;
+    if (pushed && row.ok() && row->has_value() && deps_.wake_push_sender) {
+      deps_.wake_push_sender();
     }
-    if (!row->has_value()) {
-      reactor->Finish(NotFound(id));
-      return;
-    }
-    if (pushed && deps_.wake_push_sender) deps_.wake_push_sender();
-    RowToProto(**row, *deps_.catalog, response);
-    reactor->Finish(grpc::Status::OK);
+    FinishWithRow(reactor, row, id, *deps_.catalog, response);
   });
   return reactor;
 }
@@ -533,7 +529,7 @@ grpc::ServerUnaryReactor* PipelineService::Stats(grpc::CallbackServerContext* co
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   deps_.worker->Post([this, reactor, response](bool stopped) {
     if (stopped) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "egress is shutting down"));
+      reactor->Finish(ShuttingDown());
       return;
     }
     response->set_computer_name(deps_.computer_name);
