@@ -47,7 +47,8 @@ MeshConsumer::MeshConsumer(Options options, const TrustEvaluator* trust,
       trust_(trust),
       quarantine_(quarantine),
       pipeline_(pipeline),
-      redis_(std::make_unique<RedisClient>(options_.redis)) {
+      redis_(std::make_unique<RedisClient>(options_.redis)),
+      ack_redis_(std::make_unique<RedisClient>(options_.redis)) {
   CHECK(trust_ != nullptr);
   CHECK(quarantine_ != nullptr);
   CHECK(pipeline_ != nullptr);
@@ -58,11 +59,35 @@ MeshConsumer::~MeshConsumer() { Stop(); }
 void MeshConsumer::Start() {
   if (started_.exchange(true)) return;
   thread_ = std::thread([this] { Run(); });
+  submit_thread_ = std::thread([this] { RunSubmitter(); });
 }
 
 void MeshConsumer::Stop() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    queue_stop_ = true;
+  }
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
+  if (submit_thread_.joinable()) submit_thread_.join();
+}
+
+void MeshConsumer::RunSubmitter() {
+  while (true) {
+    PreparedBatch batch;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return queue_stop_ || !queue_.empty();
+      };
+      queue_mu_.Await(absl::Condition(&ready));
+      // Stopping: batches not submitted yet stay pending in the stream.
+      if (queue_stop_) return;
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Deliver(std::move(batch));
+  }
 }
 
 IngressCounters MeshConsumer::Counters() const {
@@ -169,10 +194,11 @@ void MeshConsumer::ClaimIdle() {
   }
 }
 
-void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
-  std::vector<std::string> ack;              // entries whose effects are committed
-  std::vector<v1::SubmittedEvent> events;    // one Submit for the batch
-  std::vector<std::string> event_entry_ids;  // the entry each event stands for
+bool MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
+  PreparedBatch batch;
+  std::vector<std::string>& ack = batch.ack;  // entries whose effects are committed
+  std::vector<v1::SubmittedEvent>& events = batch.events;
+  std::vector<std::string>& event_entry_ids = batch.event_entry_ids;
   std::vector<QuarantineRecord> quarantine;
   std::vector<Rejection> quarantine_rejections;
   IngressCounters delta;
@@ -274,7 +300,7 @@ void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
       }
       LOG_EVERY_T(ERROR, 30) << "ingress: quarantine " << quarantine_->path() << ": "
                              << ids.status() << " (retrying)";
-      if (!Backoff(&backoff)) return;  // stopping: the entries stay pending
+      if (!Backoff(&backoff)) return false;  // stopping: the entries stay pending
     }
   }
 
@@ -290,6 +316,21 @@ void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
       counters_.rejected_by_reason[reason] += n;
   }
 
+  batch.last_entry_id = entries.back().id;
+  absl::MutexLock lock(&queue_mu_);
+  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return queue_stop_ || queue_.size() < static_cast<size_t>(options_.max_prepared_batches);
+  };
+  queue_mu_.Await(absl::Condition(&room));
+  if (queue_stop_) return false;
+  queue_.push_back(std::move(batch));
+  return true;
+}
+
+void MeshConsumer::Deliver(PreparedBatch batch) {
+  std::vector<std::string>& ack = batch.ack;
+  std::vector<v1::SubmittedEvent>& events = batch.events;
+  const std::vector<std::string>& event_entry_ids = batch.event_entry_ids;
   // Submit in as few calls as the size limit allows (normally one).
   size_t begin = 0;
   bool handed_back = false;
@@ -362,7 +403,7 @@ void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
   if (!ack.empty()) {
     absl::Duration ack_backoff = options_.backoff_min;
     while (true) {
-      absl::StatusOr<int64_t> acked = redis_->XAck(options_.stream, options_.group, ack);
+      absl::StatusOr<int64_t> acked = ack_redis_->XAck(options_.stream, options_.group, ack);
       if (acked.ok()) break;
       if (IsRedisNoGroupError(acked.status())) {
         // The stream or group is gone (Redis restarted empty): nothing to
@@ -378,7 +419,7 @@ void MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
   absl::MutexLock lock(&mu_);
   if (!handed_back) {
     ++counters_.batches;
-    counters_.last_entry_id = entries.back().id;
+    counters_.last_entry_id = batch.last_entry_id;
   }
 }
 

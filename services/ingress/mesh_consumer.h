@@ -1,11 +1,18 @@
 // The mesh consumer (DESIGN §2, §3.3; doc/ingress.md "Stream and group"):
 // consumer group `mesh-ingress` on `messages:{me}`, decode, trust gate, one
 // Pipeline.Submit per batch, XACK only what egress confirmed.
+//
+// Two stages, two threads: the reader reads, decodes, trust-gates and
+// commits quarantined entries; the submitter hands each prepared batch to
+// egress (one Submit in flight, in read order) and acknowledges what egress
+// confirmed. While egress commits one batch the reader prepares the next
+// (at most `max_prepared_batches` wait).
 #ifndef TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_
 #define TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,6 +61,8 @@ class MeshConsumer {
     std::string stream;         // "messages:{computer_name}"
     std::string group = std::string(kIngressGroup);
     int batch_size = 256;
+    // Prepared batches waiting for the submitter; the reader waits beyond.
+    int max_prepared_batches = 2;
     absl::Duration block = absl::Milliseconds(200);
     // XAUTOCLAIM entries other consumers left pending longer than this,
     // at start and then every `claim_every`.
@@ -80,8 +89,9 @@ class MeshConsumer {
   // entries, then new ones.
   void Start();
   // Stops reading. A Submit in flight completes and its confirmed entries
-  // are acknowledged; a batch waiting to retry is handed back (its entries
-  // stay pending and are read again at the next start). Idempotent.
+  // are acknowledged; a batch waiting to retry, and prepared batches not
+  // submitted yet, are handed back (their entries stay pending and are read
+  // again at the next start). Idempotent.
   void Stop();
 
   IngressCounters Counters() const;
@@ -90,13 +100,23 @@ class MeshConsumer {
   bool ready() const { return ready_.load(); }
 
  private:
-  // One refused entry waiting for its mesh.event.rejected to be confirmed.
-  struct Pending;
+  // A batch read, decoded and trust-gated, waiting to be submitted.
+  struct PreparedBatch {
+    std::vector<std::string> ack;              // entries acknowledged as they are
+    std::vector<v1::SubmittedEvent> events;    // for one Submit
+    std::vector<std::string> event_entry_ids;  // the entry each event stands for
+    std::string last_entry_id;
+  };
 
   void Run();
-  // Handles one batch; returns when every entry is acknowledged, or on Stop
-  // (the rest stays pending).
-  void ProcessBatch(const std::vector<StreamEntry>& entries);
+  void RunSubmitter();
+  // Reader stage of one batch: decode, trust gate, quarantine (committed),
+  // counters; then queues it for the submitter (waits while the queue is
+  // full). False when stopping (the batch stays pending).
+  bool ProcessBatch(const std::vector<StreamEntry>& entries);
+  // Submitter stage: Submit, then XACK what egress confirmed; returns when
+  // every entry is acknowledged, or on Stop (the rest stays pending).
+  void Deliver(PreparedBatch batch);
   // XAUTOCLAIM pages of idle entries, each handled as a batch.
   void ClaimIdle();
   // Waits `*backoff` (false when stopping), then doubles it up to the cap.
@@ -108,10 +128,16 @@ class MeshConsumer {
   const TrustEvaluator* const trust_;
   QuarantineStore* const quarantine_;
   PipelineClient* const pipeline_;
-  std::unique_ptr<RedisClient> redis_;  // the consumer thread's only
+  std::unique_ptr<RedisClient> redis_;      // the reader thread's only
+  std::unique_ptr<RedisClient> ack_redis_;  // the submitter thread's only
 
   absl::Notification stop_;
   std::thread thread_;
+  std::thread submit_thread_;
+
+  absl::Mutex queue_mu_;
+  std::deque<PreparedBatch> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool queue_stop_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::atomic<bool> started_{false};
   std::atomic<bool> ready_{false};
 
