@@ -81,7 +81,7 @@ std::vector<std::string> BenchComputer::CommonFlags() const {
   std::vector<std::string> flags = {
       absl::StrCat("--computer_name=", options_.name),
       absl::StrCat("--redis_url=", options_.redis_url),
-      absl::StrCat("--data_dir=", dir_.File(options_.name)),
+      absl::StrCat("--data_dir=", data_dir()),
       absl::StrCat("--egress_addr=", Addr(kEgress)),
       absl::StrCat("--ingress_addr=", Addr(kIngress)),
       absl::StrCat("--installer_addr=", Addr(kInstaller)),
@@ -239,6 +239,8 @@ absl::StatusOr<std::vector<std::string>> BenchComputer::Peers() {
   for (const v1::Peer& p : resp.peers()) names.push_back(p.name());
   return names;
 }
+
+std::string BenchComputer::data_dir() const { return dir_.File(options_.name); }
 
 absl::StatusOr<BenchComputer::NotificationCount> BenchComputer::CountNotifications(
     const std::string& type_prefix) {

@@ -93,6 +93,9 @@ class BenchComputer {
   };
   absl::StatusOr<NotificationCount> CountNotifications(const std::string& type_prefix);
 
+  // The computer's --data_dir (events.db, installer.db, ingress.db live there).
+  std::string data_dir() const;
+
   // The last lines of a service's log (for error messages).
   std::string LogTail(Service service, int lines = 5) const;
 
