@@ -33,11 +33,11 @@ v1::OutcomeStatus ToProto(InputOutcome::Status s) {
   return v1::OUTCOME_PROCESSED;
 }
 
-void FillOutcome(const InputOutcome& in, v1::EventOutcome* out) {
+void FillOutcome(const InputOutcome& in, bool with_envelope, v1::EventOutcome* out) {
   out->set_status(ToProto(in.status));
   out->set_dropped_by(in.dropped_by);
   out->set_notification_id(in.notification_id);
-  EnvelopeToProto(in.envelope, out->mutable_envelope());
+  if (with_envelope) EnvelopeToProto(in.envelope, out->mutable_envelope());
 }
 
 std::string CanonicalOr(const std::string& stored) {
@@ -252,6 +252,7 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
     in.envelope = std::move(*envelope);
     in.origin = se.origin() == v1::ORIGIN_MESH ? EventOrigin::kMesh : EventOrigin::kLocal;
     in.source_computer = se.source_computer();
+    in.want_envelope = !request->omit_envelopes();
     if (!se.message_id().empty()) {
       in.input_key = Cat(in.origin == EventOrigin::kMesh ? "mesh:" : "submit:", se.message_id());
       in.record_input = true;
@@ -266,17 +267,19 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  deps_.worker->Submit(std::move(events), [reactor, response, positions = std::move(positions)](
-                                              absl::StatusOr<std::vector<InputOutcome>> outcomes) {
-    if (!outcomes.ok()) {
-      reactor->Finish(ToGrpcStatus(outcomes.status()));
-      return;
-    }
-    for (size_t k = 0; k < outcomes->size() && k < positions.size(); ++k) {
-      FillOutcome((*outcomes)[k], response->mutable_outcomes(positions[k]));
-    }
-    reactor->Finish(grpc::Status::OK);
-  });
+  const bool with_envelopes = !request->omit_envelopes();
+  deps_.worker->Submit(
+      std::move(events), [reactor, response, with_envelopes, positions = std::move(positions)](
+                             absl::StatusOr<std::vector<InputOutcome>> outcomes) {
+        if (!outcomes.ok()) {
+          reactor->Finish(ToGrpcStatus(outcomes.status()));
+          return;
+        }
+        for (size_t k = 0; k < outcomes->size() && k < positions.size(); ++k) {
+          FillOutcome((*outcomes)[k], with_envelopes, response->mutable_outcomes(positions[k]));
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -339,17 +342,18 @@ grpc::ServerUnaryReactor* PipelineService::Emit(grpc::CallbackServerContext* con
   in.envelope = std::move(e);
   in.input_key = NextRpcKey("emit:");
   in.record_input = false;
+  in.want_envelope = true;
   std::vector<InputEvent> events;
   events.push_back(std::move(in));
-  deps_.worker->Submit(std::move(events),
-                       [reactor, response](absl::StatusOr<std::vector<InputOutcome>> outcomes) {
-                         if (!outcomes.ok()) {
-                           reactor->Finish(ToGrpcStatus(outcomes.status()));
-                           return;
-                         }
-                         FillOutcome(outcomes->front(), response->mutable_outcome());
-                         reactor->Finish(grpc::Status::OK);
-                       });
+  deps_.worker->Submit(
+      std::move(events), [reactor, response](absl::StatusOr<std::vector<InputOutcome>> outcomes) {
+        if (!outcomes.ok()) {
+          reactor->Finish(ToGrpcStatus(outcomes.status()));
+          return;
+        }
+        FillOutcome(outcomes->front(), /*with_envelope=*/true, response->mutable_outcome());
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 

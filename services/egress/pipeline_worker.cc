@@ -186,13 +186,14 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
           if (!fresh.ok()) return fresh.status();
           if (!*fresh) {
             out.status = InputOutcome::Status::kDuplicate;
-            out.envelope = std::move(in.envelope);
+            if (in.want_envelope) out.envelope = std::move(in.envelope);
             outcomes[b].push_back(std::move(out));
             ++duplicate;
             continue;
           }
         }
         size_t first = results.size();
+        const bool want_envelope = in.want_envelope;
         runner_->Run(std::move(in.envelope), in.origin, std::move(in.source_computer),
                      std::move(in.input_key), &results, &invocations);
         const RunResult& r = results[first];
@@ -200,7 +201,7 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
                                                              : InputOutcome::Status::kProcessed;
         out.dropped_by = r.dropped_by;
         out.notification_id = r.notification_id;
-        out.envelope = r.envelope;
+        if (want_envelope) out.envelope = r.envelope;
         outcomes[b].push_back(std::move(out));
         ++processed;
       }

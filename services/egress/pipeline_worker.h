@@ -41,6 +41,9 @@ struct InputEvent {
   // `mesh:{message id}`, `submit:{message id}` (doc/wire.md).
   std::string input_key;
   bool record_input = true;
+  // The outcome carries the envelope as it left the chain (RPC callers that
+  // return it); otherwise it is left empty (saves a copy per event).
+  bool want_envelope = false;
 };
 
 struct InputOutcome {
@@ -48,7 +51,7 @@ struct InputOutcome {
   Status status = Status::kProcessed;
   std::string dropped_by;
   int64_t notification_id = 0;
-  EventEnvelope envelope;
+  EventEnvelope envelope;  // only with InputEvent::want_envelope
 };
 
 // Called on the worker thread after the batch committed (outcomes in input

@@ -338,6 +338,7 @@ void MeshConsumer::Deliver(PreparedBatch batch) {
   int64_t limit = options_.submit_max_bytes;
   while (begin < events.size() && !handed_back) {
     v1::SubmitRequest request;
+    request.set_omit_envelopes(true);  // only the statuses are read
     int64_t bytes = 0;
     size_t end = begin;
     while (end < events.size()) {

@@ -284,6 +284,22 @@ TEST_F(EgressIntegrationTest, RpcContract) {
     EXPECT_EQ(response.outcomes(1).status(), v1::OUTCOME_PROCESSED);
     EXPECT_GT(response.outcomes(1).notification_id(), 0);
     EXPECT_EQ(response.outcomes(2).status(), v1::OUTCOME_DUPLICATE);
+    // Outcomes carry the envelope as it left the chain...
+    EXPECT_EQ(response.outcomes(1).envelope().event(), "mesh.event.rejected");
+    EXPECT_EQ(response.outcomes(2).envelope().event(), "mesh.event.rejected");
+  }
+  {
+    // ... unless the caller asks for statuses only (ingress does).
+    grpc::ClientContext ctx;
+    v1::SubmitRequest request;
+    request.set_omit_envelopes(true);
+    auto* e = request.add_events();
+    e->set_envelope_json(R"({"event":"test.statuses.only","source":"a","level":1})");
+    e->set_message_id("m-2");
+    v1::SubmitResponse response;
+    ASSERT_TRUE(stub_->Submit(&ctx, request, &response).ok());
+    EXPECT_EQ(response.outcomes(0).status(), v1::OUTCOME_PROCESSED);
+    EXPECT_FALSE(response.outcomes(0).has_envelope());
   }
   // Emit: catalog defaults; bad payload names payload_json.
   v1::EventOutcome restarted = Emit("system.daemon.restarted", R"({"computer":"alpha","pid":7})");

@@ -185,22 +185,24 @@ TEST_F(MeshConsumerTest, ReadsManyEntriesPerBatchAndSubmitsEachBatchOnce) {
 }
 
 // The reader prepares the next batches while egress holds a Submit (at most
-// max_prepared_batches wait), and egress still sees the stream's order.
+// max_prepared_batches queued, plus the one being prepared), and egress
+// still sees the stream's order.
 TEST_F(MeshConsumerTest, PreparesTheNextBatchesWhileASubmitIsInFlightAndKeepsTheOrder) {
   StartConsumer();
   pipeline_.pipeline().SetDelay(absl::Seconds(2));
-  AddManyAtOnce(1000);
-  // First Submit (256 events) in flight for 2 s: two more batches are read,
-  // decoded and queued meanwhile — and no more.
+  AddManyAtOnce(2000);
+  // First Submit (256 events) in flight for 2 s: more batches are read,
+  // decoded and queued meanwhile — a bounded number.
   ASSERT_TRUE(WaitFor([&] { return consumer_->Counters().received >= 768; }, absl::Seconds(1.5)))
       << consumer_->Counters().received;
+  absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(pipeline_.pipeline().submit_calls(), 1);
-  EXPECT_EQ(consumer_->Counters().received, 768);
+  EXPECT_LE(consumer_->Counters().received, 4 * 256);
   pipeline_.pipeline().SetDelay(absl::ZeroDuration());
   ASSERT_TRUE(
-      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1000; }, absl::Seconds(10)));
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 2000; }, absl::Seconds(10)));
   std::vector<v1::SubmittedEvent> processed = pipeline_.pipeline().Processed();
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 2000; ++i) {
     ASSERT_EQ(processed[i].message_id(), Cat("alpha:", i)) << "at " << i;
   }
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
