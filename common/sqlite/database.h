@@ -5,6 +5,7 @@
 #define TELECLAUDE_MESH_COMMON_SQLITE_DATABASE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -88,7 +89,12 @@ class Database {
   const std::string path_;
   WalCheckpointer::Options checkpoint_options_;
   std::unique_ptr<WalCheckpointer> checkpointer_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  // Looked up by string_view (no allocation per hot-path call).
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace teleclaude::mesh
