@@ -35,6 +35,10 @@ struct CartridgeContext {
   // Set by the notification projector: the notification created, updated or
   // resolved for this event (0 when none).
   int64_t notification_id = 0;
+  // Set by the dedup cartridge: an idempotency key it just looked up in this
+  // transaction and found in no notification (saves the projector the same
+  // lookup while the event still carries that key).
+  std::string absent_idempotency_key;
   // Events a cartridge emits: the runner runs each through the whole
   // pipeline after the current event (subject to its per-call and depth
   // limits). A cartridge appends; it never reads others' entries.

@@ -5,7 +5,7 @@
 namespace teleclaude::mesh {
 
 absl::StatusOr<Cartridge::Verdict> DedupCartridge::Process(EventEnvelope& event,
-                                                           CartridgeContext& /*context*/) {
+                                                           CartridgeContext& context) {
   const EventSchema* schema = catalog_->Find(event.event);
   if (schema == nullptr) return Verdict::kContinue;
   std::optional<std::string> key = catalog_->BuildIdempotencyKey(event.event, event.payload_json);
@@ -16,7 +16,9 @@ absl::StatusOr<Cartridge::Verdict> DedupCartridge::Process(EventEnvelope& event,
     return Verdict::kContinue;
   }
   TM_ASSIGN_OR_RETURN(bool exists, db_->IdempotencyKeyExists(*key));
-  return exists ? Verdict::kDrop : Verdict::kContinue;
+  if (exists) return Verdict::kDrop;
+  context.absent_idempotency_key = *key;
+  return Verdict::kContinue;
 }
 
 }  // namespace teleclaude::mesh

@@ -171,10 +171,10 @@ absl::StatusOr<std::optional<int64_t>> EventsDb::FindByGroupKey(std::string_view
 }
 
 absl::StatusOr<std::pair<int64_t, bool>> EventsDb::UpsertByIdempotencyKey(
-    const EventEnvelope& envelope) {
+    const EventEnvelope& envelope, bool known_absent) {
   std::string now = NowIso();
   std::string payload = StoredJson(envelope.payload_json);
-  if (envelope.idempotency_key.has_value() && !envelope.idempotency_key->empty()) {
+  if (!known_absent && envelope.idempotency_key.has_value() && !envelope.idempotency_key->empty()) {
     TM_ASSIGN_OR_RETURN(Statement * find,
                         db_->Cached("SELECT id FROM notifications WHERE idempotency_key = ?"));
     find->Bind(1, *envelope.idempotency_key);

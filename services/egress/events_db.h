@@ -102,7 +102,10 @@ class EventsDb {
   // TeleClaude's upsert_by_idempotency_key: when the envelope has a key and a
   // row with it exists, updates its description and payload (-> {id, false});
   // otherwise inserts a new unseen row (-> {id, true}).
-  absl::StatusOr<std::pair<int64_t, bool>> UpsertByIdempotencyKey(const EventEnvelope& envelope);
+  // `known_absent`: the caller looked the key up in this transaction and
+  // found no row (skips the lookup).
+  absl::StatusOr<std::pair<int64_t, bool>> UpsertByIdempotencyKey(const EventEnvelope& envelope,
+                                                                  bool known_absent = false);
   // Sets description and payload (and human_status = unseen when
   // `reset_human_status`). Returns whether the row exists.
   absl::StatusOr<bool> UpdateNotificationFields(int64_t id, std::string_view description,

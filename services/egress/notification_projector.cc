@@ -24,6 +24,14 @@ bool HasMeaningfulField(std::string_view payload_json, const std::vector<std::st
   return false;
 }
 
+// The dedup cartridge found no notification with the key the event still
+// carries, earlier in this transaction, and nothing created one since (this
+// event reaches the projector right after).
+bool KnownAbsent(const EventEnvelope& event, const CartridgeContext& context) {
+  return !context.absent_idempotency_key.empty() && event.idempotency_key.has_value() &&
+         *event.idempotency_key == context.absent_idempotency_key;
+}
+
 }  // namespace
 
 absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope& event,
@@ -55,7 +63,8 @@ absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope&
                                                         event.payload_json, is_meaningful));
       (void)updated;
     } else {
-      TM_ASSIGN_OR_RETURN(auto upserted, db_->UpsertByIdempotencyKey(event));
+      TM_ASSIGN_OR_RETURN(auto upserted,
+                          db_->UpsertByIdempotencyKey(event, KnownAbsent(event, context)));
       notification_id = upserted.first;
       was_created = upserted.second;
       is_meaningful = true;
@@ -66,7 +75,8 @@ absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope&
   if (lc.creates && lc.updates && lc.group_key.has_value()) {
     TM_RETURN_IF_ERROR(update_or_create());
   } else if (lc.creates) {
-    TM_ASSIGN_OR_RETURN(auto upserted, db_->UpsertByIdempotencyKey(event));
+    TM_ASSIGN_OR_RETURN(auto upserted,
+                        db_->UpsertByIdempotencyKey(event, KnownAbsent(event, context)));
     notification_id = upserted.first;
     was_created = upserted.second;
   } else if (lc.updates && lc.group_key.has_value()) {
