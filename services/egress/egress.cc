@@ -1,15 +1,11 @@
 #include "services/egress/egress.h"
 
-#include <algorithm>
-#include <map>
-#include <optional>
 #include <utility>
 #include <vector>
 
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/envelope/proto_codec.h"
-#include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "glog/logging.h"
 #include "services/egress/dedup_cartridge.h"
@@ -97,107 +93,30 @@ absl::Status Egress::Init() {
   worker_options.computer_name = config.computer_name;
   worker_options.outbox_max = options_.outbox_max;
   PipelineWorker::Hooks hooks;
+  hooks.mesh_sender_draining = [this] { return mesh_sender_->draining(); };
   hooks.wake_mesh_sender = [this] { mesh_sender_->Wake(); };
   hooks.wake_push_sender = [this] { push_sender_->Wake(); };
   hooks.take_push_rows_added = [this] { return std::exchange(push_rows_added_, 0); };
   worker_ = std::make_unique<PipelineWorker>(worker_options, db_.get(), runner_.get(), publisher_,
                                              tracker_.get(), &hub_, hooks);
 
-  // Mesh sender: one pipelined round trip per batch of rows (DESIGN §3.3).
-  auto mesh_redis = std::make_shared<RedisClient>(redis);
-  const std::string self = config.computer_name;
-  const int64_t maxlen = config.stream_maxlen;
+  // Mesh sender: pipelined XADDs (DESIGN §3.3) under flow control
+  // (mesh_sender.h).
+  mesh_send_ = std::make_unique<MeshSender>(
+      MeshSender::Options{config.computer_name, config.stream_maxlen}, redis);
   OutboxSender::Options mesh_options;
   mesh_options.name = "mesh";
   mesh_options.db_path = db_path;
   mesh_options.kind = OutboxKind::kMesh;
+  // About 40 events of 50 peers per batch: one flow-control round trip,
+  // then the XADDs (mesh_sender.h: two connections, 256 per round trip).
+  mesh_options.delivery_limit = 2048;
   mesh_sender_ = std::make_unique<OutboxSender>(
-      mesh_options,
-      [this, mesh_redis, self,
-       maxlen](const std::vector<OutboxRow>& rows) -> absl::StatusOr<std::vector<absl::Status>> {
-        // Flow control: a peer's inbox is trimmed at about `maxlen` entries
-        // (DESIGN §3.3), so sending more than the receiver has room for
-        // would let Redis trim messages it has not read yet. Where the peer
-        // runs our ingress (its `mesh-ingress` group reports lag), send at
-        // most maxlen - (unread + pending) per peer; the rest stays in the
-        // outbox for the next round. Peers without that group (Python
-        // readers) get no flow control, as with Python senders.
-        size_t sendable = rows.size();
-        {
-          std::vector<std::string> peers;
-          for (const OutboxRow& row : rows) {
-            if (std::find(peers.begin(), peers.end(), row.destination) == peers.end()) {
-              peers.push_back(row.destination);
-            }
-          }
-          std::vector<std::vector<std::string>> info_cmds;
-          info_cmds.reserve(peers.size());
-          for (const std::string& peer : peers) {
-            info_cmds.push_back({"XINFO", "GROUPS", MeshStreamKey(peer)});
-          }
-          TM_ASSIGN_OR_RETURN(std::vector<RedisReply> infos, mesh_redis->Pipeline(info_cmds));
-          std::map<std::string, int64_t> room;  // peers under flow control only
-          for (size_t i = 0; i < peers.size() && i < infos.size(); ++i) {
-            if (infos[i].is_error()) continue;  // no stream yet: nothing to trim
-            std::optional<GroupInfo> group =
-                RedisClient::FindGroupInfo(infos[i], kMeshIngressGroup);
-            if (!group.has_value() || !group->lag.has_value()) continue;
-            room[peers[i]] = maxlen - (*group->lag + group->pending);
-          }
-          for (size_t i = 0; i < rows.size(); ++i) {
-            auto it = room.find(rows[i].destination);
-            if (it == room.end()) continue;
-            if (--it->second < 0) {
-              sendable = i;
-              break;
-            }
-          }
-          if (sendable < rows.size()) {
-            LOG_EVERY_N(INFO, 100) << "mesh outbox: " << MeshStreamKey(rows[sendable].destination)
-                                   << " is full of unread messages; holding "
-                                   << rows.size() - sendable << " row(s) until it drains";
-          }
-        }
-        std::vector<std::vector<std::string>> commands;
-        commands.reserve(sendable);
-        for (size_t r = 0; r < sendable; ++r) {
-          const OutboxRow& row = rows[r];
-          commands.push_back(
-              RedisClient::XAddArgv(MeshStreamKey(row.destination),
-                                    EncodeMeshMessage(row.body, self, row.message_id), maxlen));
-        }
-        std::vector<RedisReply> replies;
-        if (!commands.empty()) {
-          TM_ASSIGN_OR_RETURN(replies, mesh_redis->Pipeline(commands));
-        }
-        // Only WRONGTYPE (the peer's key is not a stream) refuses a row for
-        // good; any other error reply (LOADING after a restart, BUSY, OOM,
-        // READONLY, ...) retries the whole batch: rows that did go out are
-        // sent again with the same message id (the receiver drops copies).
-        for (size_t i = 0; i < replies.size(); ++i) {
-          if (replies[i].is_error() && replies[i].str().rfind("WRONGTYPE", 0) != 0) {
-            return absl::UnavailableError(
-                Cat("XADD ", MeshStreamKey(rows[i].destination), ": ", replies[i].str()));
-          }
-        }
-        std::vector<absl::Status> out;
-        out.reserve(sendable);
-        absl::MutexLock lock(&forwarded_mu_);
-        for (size_t i = 0; i < sendable; ++i) {
-          if (i < replies.size() && replies[i].is_error()) {
-            out.push_back(absl::FailedPreconditionError(
-                Cat("XADD ", MeshStreamKey(rows[i].destination), ": ", replies[i].str())));
-          } else {
-            out.push_back(absl::OkStatus());
-            ++forwarded_[rows[i].destination];
-          }
-        }
-        return out;
-      },
+      mesh_options, [this](const std::vector<OutboxRow>& rows) { return mesh_send_->Send(rows); },
+      [this](OutboxKind kind, OutboxProgress progress) { worker_->OutboxDone(kind, progress); },
       [this](OutboxKind kind, std::vector<int64_t> ids) {
-        worker_->OutboxDone(kind, std::move(ids));
-      },
-      [this](std::vector<int64_t> ids) { worker_->OutboxAttempted(std::move(ids)); });
+        worker_->OutboxAttempted(kind, std::move(ids));
+      });
 
   OutboxSender::Options push_options;
   push_options.name = "push";
@@ -211,10 +130,10 @@ absl::Status Egress::Init() {
         TM_RETURN_IF_ERROR(installer_->OnNotification(request));
         return std::vector<absl::Status>(rows.size());
       },
+      [this](OutboxKind kind, OutboxProgress progress) { worker_->OutboxDone(kind, progress); },
       [this](OutboxKind kind, std::vector<int64_t> ids) {
-        worker_->OutboxDone(kind, std::move(ids));
-      },
-      [this](std::vector<int64_t> ids) { worker_->OutboxAttempted(std::move(ids)); });
+        worker_->OutboxAttempted(kind, std::move(ids));
+      });
 
   manager_ = std::make_unique<CartridgeManager>(CartridgeManager::Options{}, installer_.get(),
                                                 &registry_, worker_.get(), runner_.get());
@@ -238,9 +157,8 @@ absl::Status Egress::Init() {
   deps.cartridges = manager_.get();
   deps.wake_push_sender = [this] { push_sender_->Wake(); };
   deps.fill_stats = [this](v1::StatsResponse* response) {
-    {
-      absl::MutexLock lock(&forwarded_mu_);
-      for (const auto& [peer, n] : forwarded_) (*response->mutable_forwarded_per_peer())[peer] = n;
+    for (const auto& [peer, n] : mesh_send_->Forwarded()) {
+      (*response->mutable_forwarded_per_peer())[peer] = n;
     }
     response->set_local_stream_lag(reader_->lag());
     response->set_invocations_unsent(tracker_->unsent());

@@ -24,6 +24,7 @@
 #include "services/egress/invocation_tracker.h"
 #include "services/egress/local_stream_reader.h"
 #include "services/egress/mesh_publisher.h"
+#include "services/egress/mesh_sender.h"
 #include "services/egress/outbox_sender.h"
 #include "services/egress/pipeline_runner.h"
 #include "services/egress/pipeline_service.h"
@@ -74,14 +75,13 @@ class Egress {
   MeshPublisher* publisher_ = nullptr;
   std::unique_ptr<PipelineRunner> runner_;
   std::unique_ptr<PipelineWorker> worker_;
+  std::unique_ptr<MeshSender> mesh_send_;  // the mesh sender's send function
   std::unique_ptr<OutboxSender> mesh_sender_;
   std::unique_ptr<OutboxSender> push_sender_;
   std::unique_ptr<CartridgeManager> manager_;
   std::unique_ptr<LocalStreamReader> reader_;
   std::unique_ptr<PipelineService> service_;
   std::unique_ptr<GrpcServer> server_;
-  absl::Mutex forwarded_mu_;
-  std::map<std::string, int64_t> forwarded_ ABSL_GUARDED_BY(forwarded_mu_);
   std::once_flag shutdown_once_;
 };
 

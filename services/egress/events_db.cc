@@ -63,6 +63,28 @@ CREATE TABLE outbox (
 );
 CREATE INDEX idx_outbox_kind_id ON outbox (kind, id);
 )sql"},
+      // Mesh messages move to mesh_outbox: one row per event (the body
+      // once) for all its peers, instead of one row per event and peer.
+      // v1 wrote every mesh message id as {me}/{input key}/{peer}, so a v1
+      // row becomes a one-peer row whose prefix is the id without the peer.
+      {2, R"sql(
+CREATE TABLE mesh_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deliveries INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    peers TEXT NOT NULL,
+    message_id_prefix TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+INSERT INTO mesh_outbox (id, deliveries, done, attempts, peers, message_id_prefix, body,
+                         created_at)
+    SELECT id, 1, 0, attempts, destination,
+           substr(message_id, 1, length(message_id) - length(destination)), body, created_at
+    FROM outbox WHERE kind = 'mesh' ORDER BY id;
+DELETE FROM outbox WHERE kind = 'mesh';
+)sql"},
   };
   return *migrations;
 }
@@ -103,6 +125,32 @@ std::string StoredJson(std::string_view canonical) {
   std::string out;
   out.reserve(canonical.size());
   json::AppendMeshJson(canonical, &out);
+  return out;
+}
+
+// mesh_outbox.peers: the names joined by single spaces (computer names hold
+// no whitespace: ValidateName).
+std::string JoinPeers(const std::vector<std::string_view>& peers) {
+  size_t size = 0;
+  for (std::string_view p : peers) size += p.size() + 1;
+  std::string out;
+  out.reserve(size);
+  for (std::string_view p : peers) {
+    if (!out.empty()) out += ' ';
+    out.append(p.data(), p.size());
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPeers(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
   return out;
 }
 
@@ -313,8 +361,26 @@ absl::StatusOr<int64_t> EventsDb::CountNotifications() {
   return n;
 }
 
+std::string OutboxRow::MessageIdFor(size_t i) const {
+  if (kind == OutboxKind::kPush || i >= destinations.size()) return message_id;
+  return Cat(message_id, destinations[i]);
+}
+
+void OutboxProgress::Merge(const OutboxProgress& other) {
+  through_id = std::max(through_id, other.through_id);
+  if (std::make_pair(other.partial_id, other.partial_done) >
+      std::make_pair(partial_id, partial_done)) {
+    partial_id = other.partial_id;
+    partial_done = other.partial_done;
+  }
+  if (partial_id <= through_id) partial_id = partial_done = 0;
+}
+
 absl::StatusOr<int64_t> EventsDb::AddOutbox(OutboxKind kind, std::string_view destination,
                                             std::string_view message_id, std::string_view body) {
+  if (kind != OutboxKind::kPush) {
+    return absl::InvalidArgumentError("AddOutbox writes push rows; mesh rows: AddMeshOutbox");
+  }
   TM_ASSIGN_OR_RETURN(Statement * s,
                       db_->Cached("INSERT INTO outbox (kind, destination, message_id, body, "
                                   "created_at) VALUES (?, ?, ?, ?, ?)"));
@@ -327,31 +393,86 @@ absl::StatusOr<int64_t> EventsDb::AddOutbox(OutboxKind kind, std::string_view de
   return db_->LastInsertRowId();
 }
 
-absl::StatusOr<int64_t> EventsDb::DeleteOutbox(const std::vector<int64_t>& ids) {
-  // Chunks keep each statement small; ids are integers (no injection).
-  int64_t deleted = 0;
-  for (size_t start = 0; start < ids.size(); start += 500) {
-    std::vector<int64_t> chunk(ids.begin() + start,
-                               ids.begin() + std::min(ids.size(), start + 500));
-    TM_RETURN_IF_ERROR(db_->Exec(Cat("DELETE FROM outbox WHERE id IN (", IdList(chunk), ")")));
-    deleted += db_->Changes();
-  }
-  return deleted;
+absl::StatusOr<int64_t> EventsDb::AddMeshOutbox(std::string_view message_id_prefix,
+                                                const std::vector<std::string_view>& peers,
+                                                std::string_view body) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * s,
+      db_->Cached("INSERT INTO mesh_outbox (deliveries, peers, message_id_prefix, body, "
+                  "created_at) VALUES (?, ?, ?, ?, ?)"));
+  s->Bind(1, static_cast<int64_t>(peers.size()))
+      .Bind(2, JoinPeers(peers))
+      .Bind(3, message_id_prefix)
+      .Bind(4, body)
+      .Bind(5, NowIso());
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->LastInsertRowId();
 }
 
-absl::Status EventsDb::CountOutboxAttempt(const std::vector<int64_t>& ids) {
+absl::StatusOr<int64_t> EventsDb::FinishOutbox(OutboxKind kind, const OutboxProgress& progress) {
+  int64_t finished = 0;
+  if (kind == OutboxKind::kPush) {
+    // One delivery per row: the rows deleted are the deliveries finished.
+    if (progress.through_id > 0) {
+      TM_ASSIGN_OR_RETURN(Statement * del,
+                          db_->Cached("DELETE FROM outbox WHERE kind = 'push' AND id <= ?"));
+      del->Bind(1, progress.through_id);
+      TM_RETURN_IF_ERROR(del->Run());
+      finished += db_->Changes();
+    }
+    return finished;
+  }
+  if (progress.through_id > 0) {
+    // The rows below through_id are all finished, so this sums (and
+    // deletes) only the rows of this report: the older ones are gone.
+    TM_ASSIGN_OR_RETURN(
+        Statement * sum,
+        db_->Cached("SELECT COALESCE(SUM(deliveries - done), 0) FROM mesh_outbox WHERE id <= ?"));
+    sum->Bind(1, progress.through_id);
+    TM_ASSIGN_OR_RETURN(bool row, sum->Step());
+    finished += row ? sum->ColumnInt64(0) : 0;
+    sum->Reset();
+    TM_ASSIGN_OR_RETURN(Statement * del, db_->Cached("DELETE FROM mesh_outbox WHERE id <= ?"));
+    del->Bind(1, progress.through_id);
+    TM_RETURN_IF_ERROR(del->Run());
+  }
+  if (progress.partial_id > progress.through_id && progress.partial_done > 0) {
+    TM_ASSIGN_OR_RETURN(Statement * get,
+                        db_->Cached("SELECT deliveries, done FROM mesh_outbox WHERE id = ?"));
+    get->Bind(1, progress.partial_id);
+    TM_ASSIGN_OR_RETURN(bool row, get->Step());
+    int64_t deliveries = row ? get->ColumnInt64(0) : 0;
+    int64_t done = row ? get->ColumnInt64(1) : 0;
+    get->Reset();
+    int64_t now_done = std::min(progress.partial_done, deliveries);
+    if (row && now_done > done) {
+      TM_ASSIGN_OR_RETURN(Statement * set,
+                          db_->Cached("UPDATE mesh_outbox SET done = ? WHERE id = ?"));
+      set->Bind(1, now_done).Bind(2, progress.partial_id);
+      TM_RETURN_IF_ERROR(set->Run());
+      finished += now_done - done;
+    }
+  }
+  return finished;
+}
+
+absl::Status EventsDb::CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids) {
+  const std::string_view table = kind == OutboxKind::kMesh ? "mesh_outbox" : "outbox";
+  // Chunks keep each statement small; ids are integers (no injection).
   for (size_t start = 0; start < ids.size(); start += 500) {
     std::vector<int64_t> chunk(ids.begin() + start,
                                ids.begin() + std::min(ids.size(), start + 500));
     TM_RETURN_IF_ERROR(db_->Exec(
-        Cat("UPDATE outbox SET attempts = attempts + 1 WHERE id IN (", IdList(chunk), ")")));
+        Cat("UPDATE ", table, " SET attempts = attempts + 1 WHERE id IN (", IdList(chunk), ")")));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> EventsDb::CountOutbox(OutboxKind kind) {
-  TM_ASSIGN_OR_RETURN(Statement * s, db_->Cached("SELECT COUNT(*) FROM outbox WHERE kind = ?"));
-  s->Bind(1, OutboxKindName(kind));
+  TM_ASSIGN_OR_RETURN(
+      Statement * s, db_->Cached(kind == OutboxKind::kMesh
+                                     ? "SELECT COALESCE(SUM(deliveries - done), 0) FROM mesh_outbox"
+                                     : "SELECT COUNT(*) FROM outbox WHERE kind = 'push'"));
   TM_ASSIGN_OR_RETURN(bool row, s->Step());
   int64_t n = row ? s->ColumnInt64(0) : 0;
   s->Reset();
@@ -360,31 +481,90 @@ absl::StatusOr<int64_t> EventsDb::CountOutbox(OutboxKind kind) {
 
 absl::StatusOr<int64_t> EventsDb::DropOldestOutbox(OutboxKind kind, int64_t count) {
   if (count <= 0) return 0;
-  TM_ASSIGN_OR_RETURN(Statement * s,
-                      db_->Cached("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
-                                  "kind = ? ORDER BY id LIMIT ?)"));
-  s->Bind(1, OutboxKindName(kind)).Bind(2, count);
-  TM_RETURN_IF_ERROR(s->Run());
-  return db_->Changes();
+  if (kind == OutboxKind::kPush) {
+    TM_ASSIGN_OR_RETURN(Statement * s,
+                        db_->Cached("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+                                    "kind = 'push' ORDER BY id LIMIT ?)"));
+    s->Bind(1, count);
+    TM_RETURN_IF_ERROR(s->Run());
+    return db_->Changes();
+  }
+  // Whole rows while they fit in `count`, then the first destinations of
+  // the next row (done moves on: the sender skips them).
+  int64_t left = count;
+  int64_t last_whole = 0;
+  int64_t partial_id = 0, partial_done = 0;
+  {
+    TM_ASSIGN_OR_RETURN(Statement * s,
+                        db_->Cached("SELECT id, deliveries, done FROM mesh_outbox ORDER BY id"));
+    while (left > 0) {
+      TM_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      int64_t pending = s->ColumnInt64(1) - s->ColumnInt64(2);
+      if (pending <= left) {
+        left -= std::max<int64_t>(pending, 0);
+        last_whole = s->ColumnInt64(0);
+      } else {
+        partial_id = s->ColumnInt64(0);
+        partial_done = s->ColumnInt64(2) + left;
+        left = 0;
+      }
+    }
+    s->Reset();
+  }
+  if (last_whole > 0) {
+    TM_ASSIGN_OR_RETURN(Statement * del, db_->Cached("DELETE FROM mesh_outbox WHERE id <= ?"));
+    del->Bind(1, last_whole);
+    TM_RETURN_IF_ERROR(del->Run());
+  }
+  if (partial_id > 0) {
+    TM_ASSIGN_OR_RETURN(Statement * set,
+                        db_->Cached("UPDATE mesh_outbox SET done = ? WHERE id = ?"));
+    set->Bind(1, partial_done).Bind(2, partial_id);
+    TM_RETURN_IF_ERROR(set->Run());
+  }
+  return count - left;
 }
 
 absl::StatusOr<std::vector<OutboxRow>> EventsDb::ReadOutbox(Database* db, OutboxKind kind,
                                                             int64_t after_id, int limit) {
-  TM_ASSIGN_OR_RETURN(Statement * s,
-                      db->Cached("SELECT id, destination, message_id, body, attempts FROM outbox "
-                                 "WHERE kind = ? AND id > ? ORDER BY id LIMIT ?"));
-  s->Bind(1, OutboxKindName(kind)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
   std::vector<OutboxRow> rows;
+  if (kind == OutboxKind::kPush) {
+    TM_ASSIGN_OR_RETURN(Statement * s,
+                        db->Cached("SELECT id, destination, message_id, body, attempts FROM outbox "
+                                   "WHERE kind = 'push' AND id > ? ORDER BY id LIMIT ?"));
+    s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+    while (true) {
+      TM_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      OutboxRow r;
+      r.id = s->ColumnInt64(0);
+      r.kind = kind;
+      r.destinations.push_back(s->ColumnText(1));
+      r.message_id = s->ColumnText(2);
+      r.body = s->ColumnText(3);
+      r.attempts = s->ColumnInt64(4);
+      rows.push_back(std::move(r));
+    }
+    s->Reset();
+    return rows;
+  }
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db->Cached("SELECT id, done, attempts, peers, message_id_prefix, body FROM "
+                                 "mesh_outbox WHERE id > ? ORDER BY id LIMIT ?"));
+  s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   while (true) {
     TM_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
     OutboxRow r;
     r.id = s->ColumnInt64(0);
     r.kind = kind;
-    r.destination = s->ColumnText(1);
-    r.message_id = s->ColumnText(2);
-    r.body = s->ColumnText(3);
-    r.attempts = s->ColumnInt64(4);
+    r.done = s->ColumnInt64(1);
+    r.attempts = s->ColumnInt64(2);
+    r.destinations = SplitPeers(s->ColumnText(3));
+    r.done = std::clamp<int64_t>(r.done, 0, static_cast<int64_t>(r.destinations.size()));
+    r.message_id = s->ColumnText(4);
+    r.body = s->ColumnText(5);
     rows.push_back(std::move(r));
   }
   s->Reset();

@@ -65,14 +65,41 @@ enum class OutboxKind { kMesh, kPush };
 // "mesh" / "push".
 std::string_view OutboxKindName(OutboxKind kind);
 
-// One row of `outbox`. Value type.
+// One row of the outbox: one body for one or more destinations
+// (doc/events-db.md "outbox", "mesh_outbox"). A delivery is the body sent to
+// one destination. Value type.
 struct OutboxRow {
   int64_t id = 0;
   OutboxKind kind = OutboxKind::kMesh;
-  std::string destination;  // mesh: the peer's computer name; push: "installer"
-  std::string message_id;   // mesh: the message_id field; push: the push_id
-  std::string body;         // mesh: envelope JSON; push: a serialized NotificationPush
+  // mesh: the peers' computer names, in send order; push: {"installer"}.
+  std::vector<std::string> destinations;
+  // destinations[0, done) are finished (sent, refused or dropped by the
+  // bound); only mesh rows are ever partly done.
+  int64_t done = 0;
+  // mesh: "{me}/{input key}/", the prefix of the message ids: the message to
+  // destination d has the id message_id + d (doc/wire.md); push: the push_id.
+  std::string message_id;
+  std::string body;  // mesh: envelope JSON; push: a serialized NotificationPush
   int64_t attempts = 0;
+
+  // Deliveries still to make.
+  int64_t pending() const { return static_cast<int64_t>(destinations.size()) - done; }
+  // The message id of the delivery to destinations[i].
+  std::string MessageIdFor(size_t i) const;
+};
+
+// How far a sender got through the rows of one kind, which it takes in id
+// order: every row with id <= through_id is finished, and when partial_id >
+// through_id, that row's first partial_done destinations are finished too.
+// Value type.
+struct OutboxProgress {
+  int64_t through_id = 0;
+  int64_t partial_id = 0;
+  int64_t partial_done = 0;
+
+  bool empty() const { return through_id == 0 && partial_id == 0; }
+  // Combines two reports of one sender (either order): the furthest wins.
+  void Merge(const OutboxProgress& other);
 };
 
 // Thread-compatible: used by one thread (the pipeline worker).
@@ -122,15 +149,30 @@ class EventsDb {
   absl::StatusOr<int64_t> CountNotifications();
 
   // --- outbox --------------------------------------------------------------
-  // Appends a row; returns its id (ids only grow).
+  // The outbox holds deliveries: push rows have one each, mesh rows one per
+  // peer. Counts below are deliveries.
+  //
+  // Appends a push row; returns its id (ids only grow). INVALID_ARGUMENT for
+  // kMesh (mesh rows: AddMeshOutbox).
   absl::StatusOr<int64_t> AddOutbox(OutboxKind kind, std::string_view destination,
                                     std::string_view message_id, std::string_view body);
-  // Returns how many rows were deleted.
-  absl::StatusOr<int64_t> DeleteOutbox(const std::vector<int64_t>& ids);
-  // attempts += 1 for `ids`.
-  absl::Status CountOutboxAttempt(const std::vector<int64_t>& ids);
+  // Appends a mesh row: `body` for each of `peers` (in this order, none
+  // empty or holding whitespace), with message ids message_id_prefix + peer.
+  // Returns its id (ids only grow). REQUIRES: !peers.empty().
+  absl::StatusOr<int64_t> AddMeshOutbox(std::string_view message_id_prefix,
+                                        const std::vector<std::string_view>& peers,
+                                        std::string_view body);
+  // Applies a sender's progress: deletes the rows finished, records a partly
+  // finished one. Returns how many deliveries left the outbox (rows already
+  // gone, e.g. dropped by the bound, count nothing).
+  absl::StatusOr<int64_t> FinishOutbox(OutboxKind kind, const OutboxProgress& progress);
+  // attempts += 1 for the rows `ids` of `kind`.
+  absl::Status CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids);
+  // Deliveries of `kind` not yet finished.
   absl::StatusOr<int64_t> CountOutbox(OutboxKind kind);
-  // Deletes the `count` oldest rows of `kind`; returns how many were deleted.
+  // Drops the `count` oldest deliveries of `kind` (whole rows, and the first
+  // destinations of one row); returns how many were dropped (fewer when the
+  // outbox holds fewer).
   absl::StatusOr<int64_t> DropOldestOutbox(OutboxKind kind, int64_t count);
 
   // Rows of `kind` with id > after_id, oldest first, at most `limit`. Works on

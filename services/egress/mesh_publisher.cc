@@ -14,6 +14,10 @@ std::string MeshPublisher::MessageId(std::string_view self, std::string_view inp
   return Cat(self, "/", input_key, "/", peer);
 }
 
+std::string MeshPublisher::MessageIdPrefix(std::string_view self, std::string_view input_key) {
+  return Cat(self, "/", input_key, "/");
+}
+
 absl::StatusOr<Cartridge::Verdict> MeshPublisher::Process(EventEnvelope& event,
                                                           CartridgeContext& context) {
   if (event.visibility == Visibility::kLocal) return Verdict::kContinue;
@@ -22,25 +26,22 @@ absl::StatusOr<Cartridge::Verdict> MeshPublisher::Process(EventEnvelope& event,
   if (json::GetMember(event.payload_json, "_mesh_source").has_value()) return Verdict::kContinue;
 
   std::shared_ptr<const PeerSnapshot> snapshot = peers_();
-  std::vector<const PeerInfo*> targets;
-  if (event.visibility == Visibility::kPublic) {
-    for (const PeerInfo& p : snapshot->peers()) targets.push_back(&p);
-  } else if (options_.self_cluster.has_value()) {
-    for (const PeerInfo& p : snapshot->peers()) {
-      if (p.cluster.has_value() && *p.cluster == *options_.self_cluster) targets.push_back(&p);
+  std::vector<std::string_view> targets;
+  targets.reserve(snapshot->peers().size());
+  for (const PeerInfo& p : snapshot->peers()) {
+    if (p.name == options_.self_name) continue;  // never to itself
+    if (event.visibility == Visibility::kPublic ||
+        (options_.self_cluster.has_value() && p.cluster.has_value() &&
+         *p.cluster == *options_.self_cluster)) {
+      targets.push_back(p.name);
     }
   }
   if (targets.empty()) return Verdict::kContinue;
-  std::string body = EncodeEnvelopeJson(event);
-  for (const PeerInfo* peer : targets) {
-    if (peer->name == options_.self_name) continue;  // never to itself
-    TM_ASSIGN_OR_RETURN(
-        int64_t id,
-        db_->AddOutbox(OutboxKind::kMesh, peer->name,
-                       MessageId(options_.self_name, context.input_key, peer->name), body));
-    (void)id;
-    ++rows_added_;
-  }
+  TM_ASSIGN_OR_RETURN(int64_t id,
+                      db_->AddMeshOutbox(MessageIdPrefix(options_.self_name, context.input_key),
+                                         targets, EncodeEnvelopeJson(event)));
+  (void)id;
+  deliveries_added_ += static_cast<int64_t>(targets.size());
   return Verdict::kContinue;
 }
 

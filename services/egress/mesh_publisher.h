@@ -3,10 +3,11 @@
 // cluster (none without a cluster), `public` to every live peer — never to
 // this computer, never an event that came from the mesh (origin mesh or
 // `payload._mesh_source` set), never `cartridge.invoked`. It does not talk to
-// Redis: each (event, peer) becomes an outbox row in the batch transaction,
-// with a message id derived from the event's input key and the peer, so an
-// event replayed after a crash carries the same id. The mesh sender XADDs the
-// rows after commit (outbox_sender.h).
+// Redis: each event becomes one mesh outbox row for all its peers (the body
+// stored once) in the batch transaction; the message id to a peer is derived
+// from the event's input key and the peer, so an event replayed after a crash
+// carries the same id. The mesh sender XADDs the messages after commit
+// (outbox_sender.h, mesh_sender.h).
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_MESH_PUBLISHER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_MESH_PUBLISHER_H_
 
@@ -41,18 +42,20 @@ class MeshPublisher : public Cartridge {
   // Always kContinue; errors are events.db errors.
   absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override;
 
-  // The message id of `input_key`'s event sent to `peer` (doc/wire.md).
+  // The message id of `input_key`'s event sent to `peer` (doc/wire.md):
+  // MessageIdPrefix(self, input_key) + peer.
   static std::string MessageId(std::string_view self, std::string_view input_key,
                                std::string_view peer);
+  static std::string MessageIdPrefix(std::string_view self, std::string_view input_key);
 
-  // Outbox rows written since the last call.
-  int64_t TakeRowsAdded() { return std::exchange(rows_added_, 0); }
+  // Outbox deliveries (event x peer) written since the last call.
+  int64_t TakeDeliveriesAdded() { return std::exchange(deliveries_added_, 0); }
 
  private:
   const Options options_;
   const PeersFn peers_;
   EventsDb* const db_;
-  int64_t rows_added_ = 0;
+  int64_t deliveries_added_ = 0;
 };
 
 }  // namespace teleclaude::mesh

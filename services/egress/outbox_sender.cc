@@ -45,7 +45,14 @@ void OutboxSender::Wait(absl::Duration d, bool wakeable) {
 }
 
 void OutboxSender::Run() {
-  int64_t cursor = 0;  // rows up to here were delivered or refused
+  // Rows up to progress.through_id are finished; the row partial_id has its
+  // first partial_done destinations finished (the worker may not have
+  // recorded it yet when the row is read again).
+  OutboxProgress progress;
+  const int64_t delivery_limit =
+      options_.delivery_limit > 0 ? options_.delivery_limit : options_.batch_limit;
+  int row_limit = options_.batch_limit;
+  bool stuck = false;  // the last batch failed or was held back
   absl::Duration backoff = options_.backoff_min;
   absl::Time last_error_log = absl::InfinitePast();
   int64_t errors_since_log = 0;
@@ -56,34 +63,60 @@ void OutboxSender::Run() {
       woken_ = false;
     }
     absl::StatusOr<std::vector<OutboxRow>> rows =
-        EventsDb::ReadOutbox(db_.get(), options_.kind, cursor, options_.batch_limit);
+        EventsDb::ReadOutbox(db_.get(), options_.kind, progress.through_id, row_limit);
     if (!rows.ok()) {
+      draining_.store(false);
       LOG_EVERY_N(ERROR, 10) << options_.name << " outbox: " << rows.status().message();
       Wait(backoff, /*wakeable=*/false);
       backoff = std::min(backoff * 2, options_.backoff_max);
       continue;
     }
     if (rows->empty()) {
+      draining_.store(false);
+      stuck = false;
       Wait(options_.poll, /*wakeable=*/true);
       continue;
     }
+    // Busy now, unless the last batch failed or was held back.
+    if (!stuck) draining_.store(true);
+    if (rows->front().id == progress.partial_id) {
+      OutboxRow& first = rows->front();
+      first.done = std::clamp<int64_t>(progress.partial_done, first.done,
+                                       static_cast<int64_t>(first.destinations.size()));
+    }
+    // At most delivery_limit deliveries (at least one row); the next read
+    // asks for about as many rows as fill that limit.
+    int64_t deliveries = 0;
+    size_t keep = 0;
+    while (keep < rows->size() &&
+           (keep == 0 || deliveries + (*rows)[keep].pending() <= delivery_limit)) {
+      deliveries += (*rows)[keep].pending();
+      ++keep;
+    }
+    rows->resize(keep);
+    row_limit = static_cast<int>(std::clamp<int64_t>(
+        delivery_limit * static_cast<int64_t>(keep) / std::max<int64_t>(deliveries, 1), 1,
+        options_.batch_limit));
+
     absl::StatusOr<std::vector<absl::Status>> sent = send_(*rows);
     if (!sent.ok()) {
       failed_attempts_.fetch_add(1);
       ++errors_since_log;
       // One line when sending starts failing, then at most one every 10 s.
       if (!failing_.load() || absl::Now() - last_error_log > absl::Seconds(10)) {
-        LOG(WARNING) << options_.name << " outbox: cannot send " << rows->size()
-                     << " row(s) (failures since last report: " << errors_since_log
+        LOG(WARNING) << options_.name << " outbox: cannot send " << deliveries
+                     << " message(s) (failures since last report: " << errors_since_log
                      << "); retrying with backoff: " << sent.status().message();
         last_error_log = absl::Now();
         errors_since_log = 0;
       }
       failing_.store(true);
+      draining_.store(false);
+      stuck = true;
       std::vector<int64_t> ids;
       ids.reserve(rows->size());
       for (const OutboxRow& r : *rows) ids.push_back(r.id);
-      if (failed_) failed_(std::move(ids));
+      if (failed_) failed_(options_.kind, std::move(ids));
       Wait(backoff, /*wakeable=*/false);
       backoff = std::min(backoff * 2, options_.backoff_max);
       continue;
@@ -91,27 +124,41 @@ void OutboxSender::Run() {
     if (failing_.exchange(false)) {
       LOG(INFO) << options_.name << " outbox: sending again";
     }
-    // The send function may attempt only a prefix of the rows (flow
+    // The send function may attempt only a prefix of the deliveries (flow
     // control); the rest is read again after a pause, in order.
-    size_t attempted = std::min(sent->size(), rows->size());
-    std::vector<int64_t> ids;
-    ids.reserve(attempted);
-    for (size_t i = 0; i < attempted; ++i) {
-      const OutboxRow& r = (*rows)[i];
-      ids.push_back(r.id);
-      if (!(*sent)[i].ok()) {
-        refused_.fetch_add(1);
-        LOG_EVERY_N(ERROR, 100) << options_.name << " outbox: row " << r.id << " to "
-                                << r.destination << " refused, dropped: " << (*sent)[i].message();
+    const size_t attempted = std::min(sent->size(), static_cast<size_t>(deliveries));
+    const OutboxProgress before = progress;
+    size_t status_index = 0;
+    for (const OutboxRow& r : *rows) {
+      if (status_index >= attempted && r.pending() > 0) break;
+      int64_t i = r.done;
+      for (; i < static_cast<int64_t>(r.destinations.size()) && status_index < attempted;
+           ++i, ++status_index) {
+        const absl::Status& st = (*sent)[status_index];
+        if (st.ok()) {
+          delivered_.fetch_add(1);
+        } else {
+          refused_.fetch_add(1);
+          LOG_EVERY_N(ERROR, 100) << options_.name << " outbox: row " << r.id << " to "
+                                  << r.destinations[i] << " refused, dropped: " << st.message();
+        }
+      }
+      if (i == static_cast<int64_t>(r.destinations.size())) {
+        progress.through_id = r.id;
       } else {
-        delivered_.fetch_add(1);
+        progress.partial_id = r.id;
+        progress.partial_done = i;
+        break;
       }
     }
-    if (attempted > 0) {
-      cursor = (*rows)[attempted - 1].id;
-      done_(options_.kind, std::move(ids));
+    if (progress.partial_id <= progress.through_id) progress.partial_id = progress.partial_done = 0;
+    if (progress.through_id != before.through_id || progress.partial_id != before.partial_id ||
+        progress.partial_done != before.partial_done) {
+      done_(options_.kind, progress);
     }
-    if (attempted < rows->size()) {
+    stuck = attempted < static_cast<size_t>(deliveries);
+    draining_.store(!stuck);
+    if (attempted < static_cast<size_t>(deliveries)) {
       held_.fetch_add(1);
       Wait(backoff, /*wakeable=*/false);
       backoff = std::min(backoff * 2, options_.hold_max);

@@ -1,10 +1,11 @@
-// Delivers the rows of one kind of the persistent outbox (events.db `outbox`,
-// doc/events-db.md): mesh messages to peers' streams, or pushes to the
-// installer. A background thread reads rows through its own read-only use of
-// a connection (the pipeline worker stays the only writer), hands them in
-// order, in batches, to a send function, and reports the rows that are done
-// so that the worker deletes them. On failure the same rows are retried with
-// exponential backoff (logged rate-limited); nothing is dropped here.
+// Delivers the rows of one kind of the persistent outbox (events.db `outbox`
+// and `mesh_outbox`, doc/events-db.md): mesh messages to peers' streams, or
+// pushes to the installer. A background thread reads rows through its own
+// read-only use of a connection (the pipeline worker stays the only writer),
+// hands them in order, in batches, to a send function, and reports how far
+// it got (OutboxProgress) so that the worker deletes the rows finished. On
+// failure the same rows are retried with exponential backoff (logged
+// rate-limited); nothing is dropped here.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_OUTBOX_SENDER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_OUTBOX_SENDER_H_
 
@@ -31,7 +32,12 @@ class OutboxSender {
     std::string name;  // for logs: "mesh" / "push"
     std::string db_path;
     OutboxKind kind = OutboxKind::kMesh;
+    // Rows read at most per batch.
     int batch_limit = 1024;
+    // Deliveries handed to the send function at most per batch (at least one
+    // row); 0 = batch_limit. The rows read per batch follow the deliveries
+    // per row seen last.
+    int delivery_limit = 0;
     absl::Duration backoff_min = absl::Milliseconds(50);
     absl::Duration backoff_max = absl::Seconds(5);
     // Longest pause while the send function holds rows back (flow control).
@@ -39,18 +45,20 @@ class OutboxSender {
     // Re-read the outbox at least this often even without Wake().
     absl::Duration poll = absl::Seconds(1);
   };
-  // Sends `rows` (oldest first). Returns one status per row — OK: delivered;
-  // not OK: refused for good (the row is dropped, counted and logged) — or
-  // an error: nothing counts as delivered and the batch is retried. A shorter
-  // vector means only that prefix was attempted (flow control): the other
-  // rows are kept and offered again, in order, after a short pause.
-  // Called on the sender's thread only.
+  // Sends the pending deliveries of `rows` (oldest row first; within a row,
+  // destinations[done..] in order). Returns one status per delivery, in that
+  // order — OK: delivered; not OK: refused for good (dropped, counted and
+  // logged) — or an error: nothing counts as delivered and the batch is
+  // retried. A shorter vector means only that prefix was attempted (flow
+  // control): the other deliveries are kept and offered again, in order,
+  // after a short pause. Called on the sender's thread only.
   using SendFn =
       std::function<absl::StatusOr<std::vector<absl::Status>>(const std::vector<OutboxRow>& rows)>;
-  // Rows that are done (delivered or refused): the owner deletes them.
-  using DoneFn = std::function<void(OutboxKind kind, std::vector<int64_t> ids)>;
+  // How far the deliveries are done (delivered or refused): the owner
+  // deletes the rows finished (EventsDb::FinishOutbox).
+  using DoneFn = std::function<void(OutboxKind kind, OutboxProgress progress)>;
   // Rows whose send failed and will be retried (attempts + 1).
-  using FailedFn = std::function<void(std::vector<int64_t> ids)>;
+  using FailedFn = std::function<void(OutboxKind kind, std::vector<int64_t> ids)>;
 
   OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed);
   ~OutboxSender();  // Stop()
@@ -64,6 +72,7 @@ class OutboxSender {
   // New rows were committed: read now.
   void Wake();
 
+  // Deliveries.
   int64_t delivered() const { return delivered_.load(); }
   int64_t refused() const { return refused_.load(); }
   int64_t failed_attempts() const { return failed_attempts_.load(); }
@@ -71,6 +80,10 @@ class OutboxSender {
   int64_t held() const { return held_.load(); }
   // True while the last send failed (until one succeeds).
   bool failing() const { return failing_.load(); }
+  // True while the sender is emptying the outbox: it has rows to send and
+  // its last batch went out whole — not failed, not held back by flow
+  // control. False when idle (nothing to send) or stuck.
+  bool draining() const { return draining_.load(); }
 
  private:
   void Run();
@@ -91,6 +104,7 @@ class OutboxSender {
   std::atomic<int64_t> held_{0};
   std::atomic<int64_t> failed_attempts_{0};
   std::atomic<bool> failing_{false};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace teleclaude::mesh

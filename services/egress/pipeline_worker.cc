@@ -1,5 +1,6 @@
 #include "services/egress/pipeline_worker.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -76,15 +77,16 @@ void PipelineWorker::Post(std::function<void(bool stopped)> task) {
   task(true);
 }
 
-void PipelineWorker::OutboxDone(OutboxKind kind, std::vector<int64_t> ids) {
+void PipelineWorker::OutboxDone(OutboxKind kind, OutboxProgress progress) {
   absl::MutexLock lock(&mu_);
-  std::vector<int64_t>& list = kind == OutboxKind::kMesh ? done_mesh_ : done_push_;
-  list.insert(list.end(), ids.begin(), ids.end());
+  (kind == OutboxKind::kMesh ? reports_.done_mesh : reports_.done_push).Merge(progress);
 }
 
-void PipelineWorker::OutboxAttempted(std::vector<int64_t> ids) {
+void PipelineWorker::OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids) {
   absl::MutexLock lock(&mu_);
-  attempted_.insert(attempted_.end(), ids.begin(), ids.end());
+  std::vector<int64_t>& list =
+      kind == OutboxKind::kMesh ? reports_.attempted_mesh : reports_.attempted_push;
+  list.insert(list.end(), ids.begin(), ids.end());
 }
 
 PipelineWorker::Stats PipelineWorker::stats() const {
@@ -100,33 +102,53 @@ void PipelineWorker::RecountOutbox() {
   if (push.ok()) stats_.push_outbox_depth = *push;
 }
 
+bool PipelineWorker::HoldInputs() const {
+  return !stop_ && stats_.mesh_outbox_depth >= options_.outbox_max / 2 &&
+         hooks_.mesh_sender_draining && hooks_.mesh_sender_draining();
+}
+
 void PipelineWorker::Run() {
+  bool held = false;  // the last round held inputs back
   while (true) {
     std::vector<PendingBatch> batches;
     std::vector<std::function<void(bool)>> tasks;
-    std::vector<int64_t> done_mesh, done_push, attempted;
+    OutboxReports reports;
     bool exit = false;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !batches_.empty() || !tasks_.empty() || !done_mesh_.empty() ||
-               !done_push_.empty() || !attempted_.empty();
+        return stop_ || (!batches_.empty() && !HoldInputs()) || !tasks_.empty() ||
+               !reports_.empty();
       };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+      // While holding, the sender's state (not under this lock) is polled.
+      mu_.AwaitWithTimeout(absl::Condition(&ready),
+                           held ? absl::Milliseconds(20) : absl::Seconds(1));
       while (!tasks_.empty()) {
         tasks.push_back(std::move(tasks_.front()));
         tasks_.pop_front();
       }
+      // Back-pressure: while the sender drains the outbox, batches are
+      // taken only as long as the outbox, counting what they are likely to
+      // add, stays below half the bound.
+      const bool back_pressure =
+          !stop_ && hooks_.mesh_sender_draining && hooks_.mesh_sender_draining();
+      const double high_water = static_cast<double>(options_.outbox_max / 2);
+      double projected = static_cast<double>(stats_.mesh_outbox_depth);
       size_t events = 0;
+      held = false;
       while (!batches_.empty() &&
              (batches.empty() || events < static_cast<size_t>(options_.max_batch_events))) {
+        if (back_pressure && projected >= high_water) {
+          held = true;
+          ++stats_.input_holds;
+          break;
+        }
         events += batches_.front().events.size();
+        projected += mesh_fanout_ * static_cast<double>(batches_.front().events.size());
         batches.push_back(std::move(batches_.front()));
         batches_.pop_front();
       }
-      done_mesh.swap(done_mesh_);
-      done_push.swap(done_push_);
-      attempted.swap(attempted_);
+      reports = std::exchange(reports_, OutboxReports{});
       if (stop_ && batches_.empty() && tasks_.empty()) {
         // Nothing more can be queued after this: late callers fail fast.
         stopped_ = true;
@@ -134,18 +156,15 @@ void PipelineWorker::Run() {
       }
     }
     for (auto& task : tasks) task(false);
-    if (!batches.empty() || !done_mesh.empty() || !done_push.empty() || !attempted.empty()) {
-      ProcessBatches(std::move(batches), std::move(done_mesh), std::move(done_push),
-                     std::move(attempted));
+    if (!batches.empty() || !reports.empty()) {
+      ProcessBatches(std::move(batches), std::move(reports));
     }
     if (exit) return;
     MaybePrune();
   }
 }
 
-void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
-                                    std::vector<int64_t> done_mesh, std::vector<int64_t> done_push,
-                                    std::vector<int64_t> attempted) {
+void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports) {
   std::vector<RunResult> results;       // for watchers
   std::vector<Invocation> invocations;  // for the tracker
   std::vector<std::vector<InputOutcome>> outcomes(batches.size());
@@ -162,18 +181,22 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
     if (!txn.ok()) return txn.status();
-    if (!done_mesh.empty()) {
-      absl::StatusOr<int64_t> n = db_->DeleteOutbox(done_mesh);
+    if (!reports.done_mesh.empty()) {
+      absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kMesh, reports.done_mesh);
       if (!n.ok()) return n.status();
       mesh_deleted = *n;
     }
-    if (!done_push.empty()) {
-      absl::StatusOr<int64_t> n = db_->DeleteOutbox(done_push);
+    if (!reports.done_push.empty()) {
+      absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kPush, reports.done_push);
       if (!n.ok()) return n.status();
       push_deleted = *n;
     }
-    if (!attempted.empty()) {
-      absl::Status s = db_->CountOutboxAttempt(attempted);
+    if (!reports.attempted_mesh.empty()) {
+      absl::Status s = db_->CountOutboxAttempt(OutboxKind::kMesh, reports.attempted_mesh);
+      if (!s.ok()) return s;
+    }
+    if (!reports.attempted_push.empty()) {
+      absl::Status s = db_->CountOutboxAttempt(OutboxKind::kPush, reports.attempted_push);
       if (!s.ok()) return s;
     }
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
@@ -206,9 +229,14 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
         ++processed;
       }
     }
-    mesh_added = publisher_ != nullptr ? publisher_->TakeRowsAdded() : 0;
+    mesh_added = publisher_ != nullptr ? publisher_->TakeDeliveriesAdded() : 0;
+    // Slow to forget a fan-out: a burst of public events may follow
+    // batches that sent nothing.
+    if (processed > 0) {
+      mesh_fanout_ = std::max(static_cast<double>(mesh_added) / processed, mesh_fanout_ * 0.9);
+    }
     push_added = hooks_.take_push_rows_added ? hooks_.take_push_rows_added() : 0;
-    // The bound of the mesh outbox: drop the oldest rows, counted.
+    // The bound of the mesh outbox: drop the oldest deliveries, counted.
     int64_t depth = mesh_depth + mesh_added - mesh_deleted;
     if (depth > options_.outbox_max) {
       absl::StatusOr<int64_t> dropped =
@@ -216,7 +244,7 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
       if (!dropped.ok()) return dropped.status();
       dropped_rows = *dropped;
       LOG_EVERY_N(WARNING, 1) << "mesh outbox full (" << options_.outbox_max
-                              << " rows, --outbox_max): dropped the " << *dropped
+                              << " messages, --outbox_max): dropped the " << *dropped
                               << " oldest undelivered mesh message(s)";
     }
     return txn->Commit();
@@ -228,14 +256,14 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches,
     LOG(ERROR) << "events.db batch of " << batches.size()
                << " input batch(es) failed: " << status.message();
     // The publisher's and push counters were taken above (or are reset now).
-    if (publisher_ != nullptr) publisher_->TakeRowsAdded();
+    if (publisher_ != nullptr) publisher_->TakeDeliveriesAdded();
     if (hooks_.take_push_rows_added) hooks_.take_push_rows_added();
     {
       absl::MutexLock lock(&mu_);
       ++stats_.batch_failures;
       // Re-queue the sender reports: those rows still exist.
-      done_mesh_.insert(done_mesh_.end(), done_mesh.begin(), done_mesh.end());
-      done_push_.insert(done_push_.end(), done_push.begin(), done_push.end());
+      reports_.done_mesh.Merge(reports.done_mesh);
+      reports_.done_push.Merge(reports.done_push);
     }
     RecountOutbox();
     for (PendingBatch& b : batches) b.done(status);

@@ -8,6 +8,15 @@
 // the batches (RPC replies, stream XACKs), then wakes the senders, hands the
 // invocations to the tracker and feeds the watchers. An idle worker starts a
 // batch as soon as something arrives (no waiting for a full batch).
+//
+// Back-pressure from the mesh outbox: while it holds at least half of
+// outbox_max messages and the mesh sender is draining it (busy, its last
+// batch neither failed nor held back by a full peer inbox), the worker takes
+// no new input batches — they wait where they came from (the local stream
+// keeps its entries until they are acknowledged), so a fan-out burst goes out
+// at the sender's pace instead of overflowing the bound. A sender that fails,
+// is held back or is idle does not hold inputs back: the bound then drops the
+// oldest messages, counted.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_WORKER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_WORKER_H_
 
@@ -64,13 +73,18 @@ class PipelineWorker {
   struct Options {
     std::string computer_name;  // source of cartridge.invoked watch events
     int max_batch_events = 1024;
-    // Mesh rows kept at most; beyond, the oldest are dropped and counted.
+    // Mesh deliveries (event x peer) kept at most; beyond, the oldest are
+    // dropped and counted.
     int64_t outbox_max = 100000;
     absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
     absl::Duration prune_interval = absl::Minutes(10);
   };
-  // Hooks run on the worker thread after each commit.
+  // Hooks run on the worker thread (mesh_sender_draining also under the
+  // worker's lock: it must not block).
   struct Hooks {
+    // Whether the mesh sender is draining the outbox (back-pressure above;
+    // OutboxSender::draining); unset = no back-pressure.
+    std::function<bool()> mesh_sender_draining;
     std::function<void()> wake_mesh_sender;
     std::function<void()> wake_push_sender;
     // Push rows written during the batch (the push callback counts them).
@@ -78,7 +92,7 @@ class PipelineWorker {
   };
 
   // None owned; all must outlive the worker. `publisher` is the runner's
-  // mesh-publisher (for the outbox row count).
+  // mesh-publisher (for the outbox delivery count).
   PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner, MeshPublisher* publisher,
                  InvocationTracker* tracker, WatchHub* hub, Hooks hooks);
   ~PipelineWorker();  // Stop()
@@ -95,17 +109,20 @@ class PipelineWorker {
   // `stopped` = true on the caller's thread instead and must not touch the db.
   void Post(std::function<void(bool stopped)> task);
   // Sender reports (applied in the next transaction).
-  void OutboxDone(OutboxKind kind, std::vector<int64_t> ids);
-  void OutboxAttempted(std::vector<int64_t> ids);
+  void OutboxDone(OutboxKind kind, OutboxProgress progress);
+  void OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids);
 
   struct Stats {
     int64_t inputs_processed = 0;
     int64_t inputs_duplicate = 0;
     int64_t batches = 0;
     int64_t batch_failures = 0;
+    // Deliveries waiting in the outbox (a mesh row holds one per peer).
     int64_t mesh_outbox_depth = 0;
     int64_t push_outbox_depth = 0;
-    int64_t outbox_dropped = 0;
+    int64_t outbox_dropped = 0;  // mesh deliveries dropped by the bound
+    // Times the worker held input batches back for the mesh sender.
+    int64_t input_holds = 0;
   };
   Stats stats() const;
 
@@ -115,9 +132,21 @@ class PipelineWorker {
     BatchDoneFn done;
   };
   void Run();
-  void ProcessBatches(std::vector<PendingBatch> batches, std::vector<int64_t> done_mesh,
-                      std::vector<int64_t> done_push, std::vector<int64_t> attempted);
+  // Sender reports taken from the queue for one transaction.
+  struct OutboxReports {
+    OutboxProgress done_mesh;
+    OutboxProgress done_push;
+    std::vector<int64_t> attempted_mesh;
+    std::vector<int64_t> attempted_push;
+    bool empty() const {
+      return done_mesh.empty() && done_push.empty() && attempted_mesh.empty() &&
+             attempted_push.empty();
+    }
+  };
+  void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
   void MaybePrune();
+  // True when input batches wait for the mesh sender (back-pressure).
+  bool HoldInputs() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecountOutbox();
 
   const Options options_;
@@ -131,14 +160,14 @@ class PipelineWorker {
   mutable absl::Mutex mu_;
   std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void(bool)>> tasks_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> done_mesh_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> done_push_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> attempted_ ABSL_GUARDED_BY(mu_);
+  OutboxReports reports_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
   absl::Time next_prune_ = absl::InfinitePast();  // worker thread only
+  // Mesh deliveries per input event of the last batch (worker thread only).
+  double mesh_fanout_ = 0;
 };
 
 }  // namespace teleclaude::mesh

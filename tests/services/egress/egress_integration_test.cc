@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
+#include "tests/services/egress/events_db_v1.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_server.h"
@@ -527,6 +528,55 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
   EXPECT_EQ(multi, 0u);
   std::cerr << "messages on messages:beta: " << Messages("beta").size() << " for " << kEvents
             << " events (re-sends after the kill carry the same id)\n";
+}
+
+// events.db written by release 1 holds undelivered mesh rows (one per event
+// and peer): the upgraded egress delivers every one, in order, with the
+// message id release 1 gave it.
+TEST_F(EgressIntegrationTest, MeshRowsOfAVersion1DatabaseAreDeliveredAfterTheUpgrade) {
+  {
+    auto v1 = Database::Open(data_.File("events.db"));
+    ASSERT_TRUE(v1.ok()) << v1.status();
+    ASSERT_TRUE((*v1)->Exec(testing::kEventsDbV1Schema).ok());
+    auto insert = (*v1)->Prepare(
+        "INSERT INTO outbox (kind, destination, message_id, body, created_at) "
+        "VALUES ('mesh', ?, ?, ?, 't')");
+    ASSERT_TRUE(insert.ok());
+    for (int i = 0; i < 3; ++i) {
+      EventEnvelope e;
+      e.event = "test.public";
+      e.source = "alpha";
+      e.level = Level::kWorkflow;
+      e.visibility = Visibility::kPublic;
+      e.payload_json = Cat("{\"n\":", i, "}");
+      for (const std::string peer : {"beta", "gamma"}) {
+        insert->Bind(1, peer)
+            .Bind(2, Cat("alpha/local:teleclaude:events:alpha:", i, "-0/", peer))
+            .Bind(3, EncodeEnvelopeJson(e));
+        ASSERT_TRUE(insert->Run().ok());
+      }
+    }
+  }
+  StartEgress();
+  ASSERT_TRUE(WaitFor([&] { return Messages("beta").size() >= 3 && Messages("gamma").size() >= 3; },
+                      absl::Seconds(10)));
+  for (const std::string peer : {"beta", "gamma"}) {
+    std::vector<std::string> got;
+    for (const MeshMessage& m : Messages(peer)) {
+      got.push_back(Cat(m.message_id.value_or("?"), " ",
+                        json::GetMember(*m.payload, "payload").value_or("?")));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       Cat("alpha/local:teleclaude:events:alpha:0-0/", peer, " {\"n\":0}"),
+                       Cat("alpha/local:teleclaude:events:alpha:1-0/", peer, " {\"n\":1}"),
+                       Cat("alpha/local:teleclaude:events:alpha:2-0/", peer, " {\"n\":2}")}));
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = StatsOr();
+        return s.ok() && s->outbox_depth() == 0;
+      },
+      absl::Seconds(5)));
 }
 
 // A peer's inbox is trimmed at about --stream_maxlen entries. When the peer

@@ -3,6 +3,7 @@
 // cartridges with TeleClaude's semantics, and the worker (processed inputs,
 // outbox bound). The test cartridges below are real Cartridge
 // implementations (the interface is ours), not mocks.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "services/egress/pipeline_runner.h"
 #include "services/egress/pipeline_worker.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -138,11 +140,17 @@ class PipelineTest : public ::testing::Test {
     return row.ok() && row->has_value() ? **row : NotificationRow{};
   }
 
-  std::vector<std::string> OutboxDestinations() {
+  // The pending mesh deliveries, oldest first: "destination" or, with
+  // `ids`, the message id.
+  std::vector<std::string> OutboxDestinations(bool ids = false) {
     auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 1000);
     EXPECT_TRUE(rows.ok());
     std::vector<std::string> out;
-    for (const auto& r : *rows) out.push_back(r.destination);
+    for (const auto& r : *rows) {
+      for (size_t i = r.done; i < r.destinations.size(); ++i) {
+        out.push_back(ids ? r.MessageIdFor(i) : r.destinations[i]);
+      }
+    }
     return out;
   }
 
@@ -323,8 +331,12 @@ TEST_F(PipelineTest, MeshPublisherRoutesByVisibility) {
   Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kLocal, "local:s:9-0");
   EXPECT_EQ(OutboxDestinations(),
             (std::vector<std::string>{"beta", "beta", "delta", "gamma"}));  // peers sorted by name
+  EXPECT_EQ(OutboxDestinations(/*ids=*/true)[1], "alpha/local:s:9-0/beta");
+  // One row per event: the body is stored once for its three peers.
   auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
-  EXPECT_EQ((*rows)[1].message_id, "alpha/local:s:9-0/beta");
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[1].message_id, "alpha/local:s:9-0/");
+  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 4);
   // From the mesh, by origin or by the stamp: never forwarded again.
   Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kMesh);
   Run(Event("test.x", R"({"_mesh_source":"beta"})", Visibility::kPublic));
@@ -379,12 +391,56 @@ TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxDroppingTheOldest) {
     done.WaitForNotification();
   }
   worker.Stop();
-  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 100);
-  ASSERT_EQ(rows->size(), 5u);
-  EXPECT_EQ(rows->front().message_id, "alpha/k2/delta");  // the 7 oldest are gone
-  EXPECT_EQ(rows->back().message_id, "alpha/k3/gamma");
+  std::vector<std::string> left = OutboxDestinations(/*ids=*/true);
+  ASSERT_EQ(left.size(), 5u);
+  EXPECT_EQ(left.front(), "alpha/k2/delta");  // the 7 oldest are gone
+  EXPECT_EQ(left.back(), "alpha/k3/gamma");
   EXPECT_EQ(worker.stats().outbox_dropped, 7);
   EXPECT_EQ(worker.stats().mesh_outbox_depth, 5);
+  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 5);
+}
+
+// While the mesh sender drains the outbox, inputs wait (they stay in their
+// stream) instead of pushing the outbox over its bound; a sender that does
+// not drain it (failing, held by a full inbox, idle) does not hold them back.
+TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullOutbox) {
+  std::atomic<bool> draining{true};
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.outbox_max = 12;  // back-pressure from 6 deliveries (2 events) on
+  PipelineWorker::Hooks hooks;
+  hooks.mesh_sender_draining = [&] { return draining.load(); };
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, hooks);
+  ASSERT_TRUE(worker.Start().ok());
+  std::atomic<int> done{0};
+  auto submit = [&](int i) {
+    InputEvent in;
+    in.envelope = Event("test.x", "{}", Visibility::kPublic);  // 3 peers each
+    in.input_key = "k" + std::to_string(i);
+    std::vector<InputEvent> events{in};
+    worker.Submit(std::move(events), [&](auto) { done.fetch_add(1); });
+  };
+  for (int i = 0; i < 2; ++i) submit(i);
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 2; }, absl::Seconds(5)));
+  for (int i = 2; i < 6; ++i) submit(i);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(done.load(), 2);  // held: the outbox is at half its bound
+  // The sender reports the first event done: one more input fits.
+  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
+  ASSERT_EQ(rows->size(), 2u);
+  worker.OutboxDone(OutboxKind::kMesh, OutboxProgress{rows->front().id, 0, 0});
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 3; }, absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(done.load(), 3);
+  // A sender that stops draining (failing, held by a full inbox, or idle)
+  // lets the rest through; the bound drops.
+  draining = false;
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 6; }, absl::Seconds(5)));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().mesh_outbox_depth, 12);
+  EXPECT_EQ(worker.stats().outbox_dropped, 3);
+  EXPECT_GT(worker.stats().input_holds, 0);
+  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 12);
 }
 
 }  // namespace
