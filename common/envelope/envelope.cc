@@ -1,6 +1,9 @@
 #include "common/envelope/envelope.h"
 
+#include <cstdint>
+
 #include "absl/time/clock.h"
+#include "common/envelope/timestamp_codec.h"
 
 namespace teleclaude::mesh {
 
@@ -38,11 +41,18 @@ std::string_view LevelName(Level level) {
 }
 
 Timestamp Timestamp::NowUtc() {
-  absl::Time now = absl::Now();
+  // Every EventEnvelope starts with this: plain arithmetic, no time zone
+  // lookup.
+  const int64_t unix_micros = absl::ToUnixMicros(absl::Now());
+  int64_t seconds = unix_micros / 1000000;
+  int64_t micros = unix_micros % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    --seconds;
+  }
   Timestamp ts;
-  ts.civil = absl::ToCivilSecond(now, absl::UTCTimeZone());
-  absl::Time whole = absl::FromCivil(ts.civil, absl::UTCTimeZone());
-  ts.micros = static_cast<int32_t>(absl::ToInt64Microseconds(now - whole));
+  ts.civil = CivilFromUnixSeconds(seconds);
+  ts.micros = static_cast<int32_t>(micros);
   ts.utc_offset_seconds = 0;
   return ts;
 }

@@ -157,9 +157,26 @@ std::string Describe(const Slot& s) {
   return "?";
 }
 
+// One decode at a time; reusable (Reset) so that its buffers keep their
+// capacity from one envelope to the next. Thread-compatible.
 class EnvelopeHandler {
  public:
   EnvelopeHandler() : writer_(NonFinite::kKeep, json::kMaxDepth - 1) {}
+
+  // Back to the state of a new handler, keeping allocated capacity.
+  void Reset() {
+    capture_ = false;
+    depth_ = 0;
+    root_ = Kind::kAbsent;
+    current_ = nullptr;
+    for (Slot& slot : declared_) {
+      slot.kind = Kind::kAbsent;
+      slot.text.clear();
+    }
+    extras_.clear();
+    extra_index_.reset();
+    error_.clear();
+  }
 
   const std::string& error() const { return error_; }
 
@@ -217,15 +234,15 @@ class EnvelopeHandler {
 
   bool Key(const char* str, rapidjson::SizeType len, bool copy) {
     if (capture_) return Forward(writer_.Key(str, len, copy));
-    if (!ji::IsValidUtf8(std::string_view(str, len))) {
-      error_ = ji::kBadString;
-      return false;
-    }
     std::string_view key(str, len);
     int index = FieldIndex(key);
-    if (index >= 0) {
+    if (index >= 0) {  // a declared (ASCII) name: valid UTF-8
       current_ = &declared_[index];
     } else {
+      if (!ji::IsValidUtf8(key)) {
+        error_ = ji::kBadString;
+        return false;
+      }
       current_ = &ExtraSlot(key);
     }
     current_->kind = Kind::kAbsent;
@@ -456,7 +473,9 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
     if (f[kPayload].kind != Kind::kObject) {
       return FieldError("payload", Cat("expected a JSON object, got ", KindName(f[kPayload].kind)));
     }
-    env.payload_json = std::move(declared_[kPayload].text);
+    // Copied, not moved: the slot keeps its capacity for the next decode
+    // and the envelope gets an exactly sized string.
+    env.payload_json = f[kPayload].text;
   }
 
   const Slot& actions = f[kActions];
@@ -473,7 +492,7 @@ absl::StatusOr<EventEnvelope> EnvelopeHandler::Finish() {
   const Slot& shape = f[kResolutionShape];
   if (shape.kind == Kind::kObject) {
     TM_RETURN_IF_ERROR(envelope_internal::CheckStringMap(shape.text, "resolution_shape"));
-    env.resolution_shape_json = std::move(declared_[kResolutionShape].text);
+    env.resolution_shape_json = shape.text;
   } else if (shape.kind != Kind::kAbsent && shape.kind != Kind::kNull) {
     return FieldError("resolution_shape",
                       Cat("expected a JSON object or null, got ", KindName(shape.kind)));
@@ -532,10 +551,18 @@ void AppendOptionalJson(const std::optional<std::string>& s, std::string* out) {
 }  // namespace
 
 absl::StatusOr<EventEnvelope> DecodeEnvelopeJson(std::string_view json) {
-  EnvelopeHandler handler;
-  TM_RETURN_IF_ERROR(ji::ParseJson(json, handler, "(root)", &handler.error(),
-                                   [&] { handler = EnvelopeHandler(); }));
-  return handler.Finish();
+  // One handler per thread: after the first few envelopes a decode allocates
+  // only the strings of its result. A handler grown by a big envelope is
+  // replaced, so a thread does not keep that memory.
+  constexpr size_t kKeepBuffersBelow = 64 << 10;
+  thread_local EnvelopeHandler handler;
+  handler.Reset();
+  absl::Status parsed =
+      ji::ParseJson(json, handler, "(root)", &handler.error(), [&] { handler.Reset(); });
+  absl::StatusOr<EventEnvelope> result =
+      parsed.ok() ? handler.Finish() : absl::StatusOr<EventEnvelope>(std::move(parsed));
+  if (json.size() >= kKeepBuffersBelow) handler = EnvelopeHandler();
+  return result;
 }
 
 void AppendEnvelopeJson(const EventEnvelope& e, std::string* out) {

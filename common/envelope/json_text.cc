@@ -18,6 +18,10 @@
 #include "common/envelope/internal/cat.h"
 #include "rapidjson/error/en.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace teleclaude::mesh::json {
 namespace internal {
 
@@ -170,50 +174,135 @@ size_t SkipValue(std::string_view text, size_t i) {
   return i;
 }
 
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    // ASCII fast path, eight bytes at a time.
-    while (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      if ((word & 0x8080808080808080ULL) != 0) break;
-      i += 8;
-    }
-    if (i >= n) break;
+namespace {
+
+// The scans below look at 16 bytes at a time (SSE2, which every x86-64 has)
+// and fall back to one byte at a time for the tail and other targets.
+
+// Index of the first byte >= 0x80 in s[i, n), or n.
+inline size_t SkipAscii(const char* s, size_t i, size_t n) {
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    int mask = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
+  while (i < n && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
+// Index of the first byte in s[i, n) that canonical quoting does not copy
+// as is or that is not ASCII (< 0x20, '"', '\\', >= 0x80), or n.
+inline size_t SkipPlain(const char* s, size_t i, size_t n) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    // Signed compare: bytes >= 0x80 are negative, so they count as < 0x20.
+    __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(v, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (int k = 1; k < len; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
+  }
+  return n;
+}
+
+}  // namespace
+
+size_t Utf8SequenceLength(const char* s, size_t i, size_t n) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t len;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > n) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    unsigned char d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return len;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  size_t i = 0;
+  while ((i = SkipAscii(p, i, n)) < n) {
+    size_t len = Utf8SequenceLength(p, i, n);
+    if (len == 0) return false;
     i += len;
   }
   return true;
+}
+
+namespace {
+
+// Canonical quoting in one pass over `s`: runs that need no escape are
+// copied whole. With kValidate, returns false at the first byte sequence
+// that is not valid UTF-8 (`out` then holds a partial literal).
+template <bool kValidate>
+bool AppendQuotedImpl(std::string_view s, std::string* out) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  out->push_back('"');
+  size_t run = 0;
+  size_t i = 0;
+  while ((i = SkipPlain(p, i, n)) < n) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c >= 0x80) {
+      if constexpr (kValidate) {
+        size_t len = Utf8SequenceLength(p, i, n);
+        if (len == 0) return false;
+        i += len;
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    out->append(p + run, i - run);
+    const char e = kEscape[c];
+    const char escaped[6] = {'\\', e, '0', '0', kHex[c >> 4], kHex[c & 15]};
+    out->append(escaped, e == 'u' ? 6 : 2);
+    run = ++i;
+  }
+  out->append(p + run, n - run);
+  out->push_back('"');
+  return true;
+}
+
+}  // namespace
+
+bool AppendQuotedUtf8(std::string_view s, std::string* out) {
+  return AppendQuotedImpl</*kValidate=*/true>(s, out);
 }
 
 NumberKind ClassifyNumber(std::string_view raw) {
@@ -390,6 +479,48 @@ void AppendDoublePython(double value, std::string* out) {
   AppendFinite(value, -4, /*pad_exponent=*/true, out);
 }
 
+namespace {
+
+// The common float spelling `-?digits.digits` without an exponent, with at
+// most 15 significant digits and a magnitude that the mesh layout writes
+// plainly (1e-5 <= |x| < 1e16, or zero): such a decimal reads to a double
+// whose shortest round-trip digits are its own (DBL_DIG is 15), so its
+// canonical form is the text with the fraction's trailing zeros dropped
+// ("8123.50" -> "8123.5", "2.000" -> "2.0", "-0.0" stays). Appends that and
+// returns true; false (nothing appended) for anything else.
+bool AppendPlainDecimal(std::string_view raw, std::string* out) {
+  const char* p = raw.data();
+  const char* end = p + raw.size();
+  const char* int_begin = *p == '-' ? p + 1 : p;
+  const char* dot = int_begin;
+  while (dot < end && *dot >= '0' && *dot <= '9') ++dot;
+  if (dot == int_begin || dot == end || *dot != '.' || dot + 1 == end) return false;
+  if (*int_begin == '0' && dot - int_begin > 1) return false;  // not JSON
+  const char* frac_end = dot + 1;
+  while (frac_end < end && *frac_end >= '0' && *frac_end <= '9') ++frac_end;
+  if (frac_end != end) return false;  // exponent or junk
+  // Significant digits: from the first non-zero digit to the last one.
+  const char* first = nullptr;
+  const char* last = nullptr;
+  for (const char* c = int_begin; c < end; ++c) {
+    if (*c == '.' || *c == '0') continue;
+    if (first == nullptr) first = c;
+    last = c;
+  }
+  const char* kept_end = frac_end;  // the fraction without trailing zeros
+  while (kept_end > dot + 2 && kept_end[-1] == '0') --kept_end;
+  if (first != nullptr) {
+    int significant = static_cast<int>(last - first) + 1 - (first < dot && last > dot ? 1 : 0);
+    if (significant > 15) return false;
+    int exp10 = first < dot ? static_cast<int>(dot - first) - 1 : -static_cast<int>(first - dot);
+    if (exp10 < -5 || exp10 >= 16) return false;
+  }
+  out->append(p, kept_end);
+  return true;
+}
+
+}  // namespace
+
 bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::string* out,
                            std::string* error) {
   switch (ClassifyNumber(raw)) {
@@ -401,6 +532,7 @@ bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::stri
       }
       return true;
     case NumberKind::kFloat: {
+      if (AppendPlainDecimal(raw, out)) return true;
       double v = ParseDouble(raw);
       if (!std::isfinite(v) && non_finite == NonFinite::kNull) {
         out->append("null");
@@ -461,12 +593,11 @@ bool CanonicalWriter::RawNumber(const char* str, rapidjson::SizeType length, boo
 }
 
 bool CanonicalWriter::String(const char* str, rapidjson::SizeType length, bool) {
-  if (!IsValidUtf8(std::string_view(str, length))) {
+  BeforeValue();
+  if (!AppendQuotedUtf8(std::string_view(str, length), out_)) {
     error_ = kBadString;
     return false;
   }
-  BeforeValue();
-  AppendQuoted(std::string_view(str, length), out_);
   return true;
 }
 
@@ -481,6 +612,7 @@ bool CanonicalWriter::Enter(bool is_object) {
   f.is_object = is_object;
   f.first = true;
   f.has_duplicates = false;
+  f.key_bits = 0;
   f.start = out_->size();
   f.members.clear();
   f.key_set.reset();
@@ -492,16 +624,15 @@ bool CanonicalWriter::StartObject() { return Enter(true); }
 bool CanonicalWriter::StartArray() { return Enter(false); }
 
 bool CanonicalWriter::Key(const char* str, rapidjson::SizeType length, bool) {
-  if (!IsValidUtf8(std::string_view(str, length))) {
-    error_ = kBadString;
-    return false;
-  }
   Frame& f = frames_[depth_ - 1];
   if (!f.members.empty()) f.members.back().end = out_->size();
   if (!f.first) out_->push_back(',');
   f.first = false;
   size_t begin = out_->size();
-  AppendQuoted(std::string_view(str, length), out_);
+  if (!AppendQuotedUtf8(std::string_view(str, length), out_)) {
+    error_ = kBadString;
+    return false;
+  }
   size_t key_end = out_->size();
   out_->push_back(':');
   std::string_view key(out_->data() + begin, key_end - begin);
@@ -509,13 +640,22 @@ bool CanonicalWriter::Key(const char* str, rapidjson::SizeType length, bool) {
     if (f.key_set != nullptr) {
       if (!f.key_set->emplace(key).second) f.has_duplicates = true;
     } else {
-      for (const Member& m : f.members) {
-        if (m.key_end - m.begin == key.size() &&
-            std::memcmp(out_->data() + m.begin, key.data(), key.size()) == 0) {
-          f.has_duplicates = true;
-          break;
+      // A one-word filter over length and edge characters of the keys seen:
+      // only a key whose bit is already set is compared with the others.
+      uint64_t h = key.size();
+      h = h * 131 + static_cast<unsigned char>(key[1]);
+      h = h * 131 + static_cast<unsigned char>(key[key.size() - 2]);
+      const uint64_t bit = uint64_t{1} << ((h * 0x9E3779B97F4A7C15ULL) >> 58);
+      if ((f.key_bits & bit) != 0) {
+        for (const Member& m : f.members) {
+          if (m.key_end - m.begin == key.size() &&
+              std::memcmp(out_->data() + m.begin, key.data(), key.size()) == 0) {
+            f.has_duplicates = true;
+            break;
+          }
         }
       }
+      f.key_bits |= bit;
       if (!f.has_duplicates && f.members.size() >= 16) {
         f.key_set = std::make_unique<std::unordered_set<std::string>>();
         for (const Member& m : f.members) {
@@ -656,47 +796,8 @@ using internal::SkipValue;
 using internal::ToStd;
 using internal::UnescapeAt;
 
-namespace {
-// SWAR: true when one of the 8 bytes is < 0x20, '"' or '\\'.
-inline bool NeedsEscape8(uint64_t x) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  uint64_t lt20 = (x - kOnes * 0x20) & ~x;
-  uint64_t q = x ^ (kOnes * '"');
-  uint64_t b = x ^ (kOnes * '\\');
-  uint64_t zq = (q - kOnes) & ~q;
-  uint64_t zb = (b - kOnes) & ~b;
-  return ((lt20 | zq | zb) & kHigh) != 0;
-}
-}  // namespace
-
 void AppendQuoted(std::string_view s, std::string* out) {
-  out->push_back('"');
-  const char* p = s.data();
-  const char* end = p + s.size();
-  const char* run = p;
-  while (p + 8 <= end) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (NeedsEscape8(word)) break;
-    p += 8;
-  }
-  for (; p < end; ++p) {
-    char e = kEscape[static_cast<unsigned char>(*p)];
-    if (e == 0) continue;
-    out->append(run, p);
-    out->push_back('\\');
-    out->push_back(e);
-    if (e == 'u') {
-      unsigned char c = static_cast<unsigned char>(*p);
-      out->append("00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
-    }
-    run = p + 1;
-  }
-  out->append(run, end);
-  out->push_back('"');
+  internal::AppendQuotedImpl</*kValidate=*/false>(s, out);
 }
 
 std::string Quote(std::string_view utf8) {
@@ -847,10 +948,49 @@ absl::StatusOr<std::string> CanonicalizeObject(std::string_view any_json,
   return c;
 }
 
+namespace {
+
+// False when canonical/model text certainly holds no NaN / Infinity /
+// -Infinity token. Such a token starts a value, so its first letter opens
+// the text or follows `:`, `,`, `[` or the `-` of -Infinity; letters
+// elsewhere (inside strings) are passed over 16 bytes at a time. A true
+// result may come from a string ("a:Nb"): the caller then scans exactly.
+bool MayHoldNonFinite(std::string_view text) {
+  const char* s = text.data();
+  const size_t n = text.size();
+  if (n == 0) return false;
+  if (s[0] == 'N' || s[0] == 'I') return true;
+  size_t i = 1;
+#if defined(__SSE2__)
+  const __m128i letter_n = _mm_set1_epi8('N');
+  const __m128i letter_i = _mm_set1_epi8('I');
+  const __m128i colon = _mm_set1_epi8(':');
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i bracket = _mm_set1_epi8('[');
+  const __m128i minus = _mm_set1_epi8('-');
+  for (; i + 16 <= n; i += 16) {
+    __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    __m128i prev = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i - 1));
+    __m128i letter = _mm_or_si128(_mm_cmpeq_epi8(cur, letter_n), _mm_cmpeq_epi8(cur, letter_i));
+    __m128i opener =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(prev, colon), _mm_cmpeq_epi8(prev, comma)),
+                     _mm_or_si128(_mm_cmpeq_epi8(prev, bracket), _mm_cmpeq_epi8(prev, minus)));
+    if (_mm_movemask_epi8(_mm_and_si128(letter, opener)) != 0) return true;
+  }
+#endif
+  for (; i < n; ++i) {
+    char c = s[i];
+    if (c != 'N' && c != 'I') continue;
+    char p = s[i - 1];
+    if (p == ':' || p == ',' || p == '[' || p == '-') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void AppendMeshJson(std::string_view text, std::string* out) {
-  // Two vectorized scans beat find_first_of (one memchr per byte).
-  if (std::memchr(text.data(), 'N', text.size()) == nullptr &&
-      std::memchr(text.data(), 'I', text.size()) == nullptr) {
+  if (!MayHoldNonFinite(text)) {
     out->append(text);
     return;
   }

@@ -87,8 +87,7 @@ absl::StatusOr<Timestamp> FromUnixParts(int64_t seconds, int64_t micros) {
     return Bad("Unix time is outside years 1..9999");
   }
   Timestamp ts;
-  absl::Time t = absl::FromUnixSeconds(seconds);
-  ts.civil = absl::ToCivilSecond(t, absl::UTCTimeZone());
+  ts.civil = CivilFromUnixSeconds(seconds);
   ts.micros = static_cast<int32_t>(micros);
   ts.utc_offset_seconds = 0;
   return ts;
@@ -412,6 +411,29 @@ absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view s) {
   ts.micros = micros;
   ts.utc_offset_seconds = offset;
   return ts;
+}
+
+absl::CivilSecond CivilFromUnixSeconds(int64_t seconds) {
+  int64_t days = seconds / 86400;
+  int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) {
+    second_of_day += 86400;
+    --days;
+  }
+  // Days since 1970-01-01 -> proleptic Gregorian date: H. Hinnant,
+  // "chrono-Compatible Low-Level Date Algorithms", civil_from_days.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;                                       // [0, 146096]
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                     // [0, 11]
+  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);             // [1, 31]
+  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);              // [1, 12]
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return absl::CivilSecond(year, month, day, static_cast<int>(second_of_day / 3600),
+                           static_cast<int>(second_of_day / 60 % 60),
+                           static_cast<int>(second_of_day % 60));
 }
 
 void AppendTimestampMesh(const Timestamp& ts, std::string* out) {

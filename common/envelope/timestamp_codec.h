@@ -10,10 +10,12 @@
 #ifndef TELECLAUDE_MESH_COMMON_ENVELOPE_TIMESTAMP_CODEC_H_
 #define TELECLAUDE_MESH_COMMON_ENVELOPE_TIMESTAMP_CODEC_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "common/envelope/envelope.h"
 
 namespace teleclaude::mesh {
@@ -41,6 +43,11 @@ absl::StatusOr<Timestamp> ParseTimestampIsoformat(std::string_view text);
 // InvalidArgument when the text is not a number or the result is outside
 // years 1..9999.
 absl::StatusOr<Timestamp> TimestampFromUnixText(std::string_view number_text);
+
+// The UTC wall-clock time of Unix time `seconds` (what
+// absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone())
+// gives, by plain arithmetic: no time zone lookup).
+absl::CivilSecond CivilFromUnixSeconds(int64_t seconds);
 
 // model_dump_json style, e.g. "2025-03-01T12:34:56.789012Z",
 // "2025-03-01T04:34:56-08:00", "2025-03-01T00:00:00" (naive).

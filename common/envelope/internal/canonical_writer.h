@@ -50,6 +50,14 @@ void AppendDoublePython(double value, std::string* out);
 // nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (1 for ASCII),
+// 0 when the bytes there are not one. REQUIRES: i < n.
+size_t Utf8SequenceLength(const char* s, size_t i, size_t n);
+
+// AppendQuoted that also checks `s` is valid UTF-8 in the same pass; false
+// (with a partial literal appended) when it is not.
+bool AppendQuotedUtf8(std::string_view s, std::string* out);
+
 // SAX handler writing canonical text to an output string. One value per
 // Reset(). Thread-compatible.
 class CanonicalWriter {
@@ -91,6 +99,7 @@ class CanonicalWriter {
     bool is_object = false;
     bool first = true;
     bool has_duplicates = false;
+    uint64_t key_bits = 0;  // filter of the keys seen (see Key())
     size_t start = 0;
     std::vector<Member> members;
     std::unique_ptr<std::unordered_set<std::string>> key_set;
