@@ -3,6 +3,10 @@
 // One SAX pass: top-level scalars are recorded as they come, nested values
 // are written straight into canonical text; the fields are then validated in
 // declared order so that the first error is the one pydantic reports first.
+// Most input is model text already (what the mesh carries): a fast path
+// recognizes it and fills the same slots without the parser (ScanModelText);
+// anything else, valid or not, goes through the parser, which also makes
+// every error message.
 #include "common/envelope/json_codec.h"
 
 #include <array>
@@ -19,6 +23,7 @@
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/internal/cat.h"
+#include "common/envelope/internal/json_decode.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
 
@@ -250,6 +255,14 @@ class EnvelopeHandler {
     return true;
   }
 
+  // The fast path for what the mesh carries: an envelope in model text
+  // (compact, canonical nested values) whose top-level strings have no
+  // escapes. Fills the slots exactly as parsing `json` through the SAX
+  // callbacks would and returns true; returns false, leaving a state to
+  // Reset(), as soon as the text is anything else (valid or not), which is
+  // then parsed in full.
+  bool ScanModelText(std::string_view json);
+
   absl::StatusOr<EventEnvelope> Finish();
 
  private:
@@ -317,8 +330,92 @@ class EnvelopeHandler {
   std::vector<std::pair<std::string, Slot>> extras_;
   std::unique_ptr<std::unordered_map<std::string, size_t>> extra_index_;
   std::string scratch_;
+  std::vector<ji::KeySpan> keys_;  // ScanModelText's working space
   std::string error_;
 };
+
+// Nesting the fast path follows; deeper values take the full parse.
+constexpr int kScanDepth = 32;
+
+// A JSON number token at s[i] without exponent, at most 40 characters (the
+// text the SAX callbacks get; canonical or not); its end or npos.
+size_t NumberEnd(std::string_view s, size_t i) {
+  const size_t start = i;
+  const size_t n = s.size();
+  auto digit = [&](size_t k) { return k < n && s[k] >= '0' && s[k] <= '9'; };
+  if (i < n && s[i] == '-') ++i;
+  if (!digit(i)) return std::string_view::npos;
+  if (s[i] == '0') {
+    ++i;
+    if (digit(i)) return std::string_view::npos;  // leading zero: invalid
+  } else {
+    while (digit(i)) ++i;
+  }
+  if (i < n && s[i] == '.') {
+    ++i;
+    if (!digit(i)) return std::string_view::npos;
+    while (digit(i)) ++i;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) return std::string_view::npos;
+  return i - start <= 40 ? i : std::string_view::npos;
+}
+
+bool EnvelopeHandler::ScanModelText(std::string_view json) {
+  constexpr size_t npos = std::string_view::npos;
+  const size_t n = json.size();
+  if (n < 2 || json[0] != '{') return false;
+  root_ = Kind::kObject;
+  size_t i = 1;
+  if (json[i] == '}') return n == 2;
+  while (true) {
+    if (json[i] != '"') return false;
+    const size_t key_close = ji::PlainStringClose(json, i);
+    if (key_close == npos) return false;
+    const std::string_view key = json.substr(i + 1, key_close - i - 1);
+    const int index = FieldIndex(key);
+    Slot& slot = index >= 0 ? declared_[index] : ExtraSlot(key);
+    i = key_close + 1;
+    if (i + 1 >= n || json[i] != ':') return false;
+    ++i;
+    size_t end;
+    switch (json[i]) {
+      case '"': {
+        const size_t close = ji::PlainStringClose(json, i);
+        if (close == npos) return false;
+        slot.kind = Kind::kString;
+        slot.text.assign(json.data() + i + 1, close - i - 1);
+        end = close + 1;
+        break;
+      }
+      case '{':
+      case '[':
+        end = ji::CanonicalValueEnd(json, i, kScanDepth, &keys_);
+        if (end == npos) return false;
+        slot.kind = json[i] == '{' ? Kind::kObject : Kind::kArray;
+        slot.text.assign(json.data() + i, end - i);
+        break;
+      case 't':
+      case 'f':
+      case 'n':
+        end = ji::CanonicalValueEnd(json, i, 0, &keys_);
+        if (end == npos) return false;
+        slot.kind = json[i] == 't' ? Kind::kTrue : json[i] == 'f' ? Kind::kFalse : Kind::kNull;
+        slot.text.clear();
+        break;
+      default:
+        end = NumberEnd(json, i);
+        if (end == npos) return false;
+        slot.kind = Kind::kNumber;
+        slot.text.assign(json.data() + i, end - i);
+        break;
+    }
+    i = end;
+    if (i >= n) return false;
+    if (json[i] == '}') return i + 1 == n;
+    if (json[i] != ',' || i + 1 >= n) return false;
+    ++i;
+  }
+}
 
 enum class IntResult { kOk, kFractional, kInvalid, kOutOfRange };
 
@@ -550,20 +647,37 @@ void AppendOptionalJson(const std::optional<std::string>& s, std::string* out) {
 
 }  // namespace
 
-absl::StatusOr<EventEnvelope> DecodeEnvelopeJson(std::string_view json) {
+namespace {
+
+absl::StatusOr<EventEnvelope> Decode(std::string_view json, bool try_model_text) {
   // One handler per thread: after the first few envelopes a decode allocates
   // only the strings of its result. A handler grown by a big envelope is
   // replaced, so a thread does not keep that memory.
   constexpr size_t kKeepBuffersBelow = 64 << 10;
   thread_local EnvelopeHandler handler;
   handler.Reset();
-  absl::Status parsed =
-      ji::ParseJson(json, handler, "(root)", &handler.error(), [&] { handler.Reset(); });
+  absl::Status parsed;
+  if (!try_model_text || !handler.ScanModelText(json)) {
+    handler.Reset();
+    parsed = ji::ParseJson(json, handler, "(root)", &handler.error(), [&] { handler.Reset(); });
+  }
   absl::StatusOr<EventEnvelope> result =
       parsed.ok() ? handler.Finish() : absl::StatusOr<EventEnvelope>(std::move(parsed));
   if (json.size() >= kKeepBuffersBelow) handler = EnvelopeHandler();
   return result;
 }
+
+}  // namespace
+
+absl::StatusOr<EventEnvelope> DecodeEnvelopeJson(std::string_view json) {
+  return Decode(json, /*try_model_text=*/true);
+}
+
+namespace envelope_internal {
+absl::StatusOr<EventEnvelope> DecodeEnvelopeJsonFullParse(std::string_view json) {
+  return Decode(json, /*try_model_text=*/false);
+}
+}  // namespace envelope_internal
 
 void AppendEnvelopeJson(const EventEnvelope& e, std::string* out) {
   size_t estimate = 320 + e.event.size() + e.source.size() + e.domain.size() +

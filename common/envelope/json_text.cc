@@ -176,48 +176,106 @@ size_t SkipValue(std::string_view text, size_t i) {
 
 namespace {
 
-// The scans below look at 16 bytes at a time (SSE2, which every x86-64 has)
-// and fall back to one byte at a time for the tail and other targets.
+// The scans below look at 16 bytes at a time (SSE2, which every x86-64
+// has), then at 8 (SWAR); a shorter tail is read by one load that ends at
+// the end of the text, with the bytes before the scan's start masked off,
+// so only texts under 8 bytes are scanned byte by byte.
+
+// Bytes as a little-endian word: byte k of the text is bits 8k..8k+7.
+inline uint64_t Load8(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  word = __builtin_bswap64(word);
+#endif
+  return word;
+}
+
+constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+constexpr uint64_t Repeat(unsigned char c) { return 0x0101010101010101ULL * c; }
+
+// 0x80 in every byte of `x` equal to `c`, exactly (no borrow between bytes).
+inline uint64_t BytesEqual(uint64_t x, unsigned char c) {
+  uint64_t y = x ^ Repeat(c);
+  return ~(((y & kLow7) + kLow7) | y) & kHigh;
+}
+
+// 0x80 in every byte >= 0x80.
+inline uint64_t NonAsciiBytes(uint64_t x) { return x & kHigh; }
+inline bool IsNonAscii(unsigned char c) { return c >= 0x80; }
+
+// 0x80 in every byte that canonical quoting does not copy as is or that is
+// not ASCII: < 0x20, '"', '\\', >= 0x80.
+inline uint64_t SpecialBytes(uint64_t x) {
+  uint64_t below_space = ~((x & kLow7) + Repeat(0x80 - 0x20)) & kHigh;  // low 7 bits < 0x20
+  return (x & kHigh) | below_space | BytesEqual(x, '"') | BytesEqual(x, '\\');
+}
+inline bool IsSpecial(unsigned char c) { return c < 0x20 || c >= 0x80 || c == '"' || c == '\\'; }
+
+inline size_t FirstFlagged(uint64_t mask) { return static_cast<size_t>(__builtin_ctzll(mask)) / 8; }
+
+// Index of the first byte of s[i, n) that Word/Byte flag, or n.
+template <uint64_t (*Word)(uint64_t), bool (*Byte)(unsigned char)>
+inline size_t ScanWords(const char* s, size_t i, size_t n) {
+  for (; i + 8 <= n; i += 8) {
+    uint64_t mask = Word(Load8(s + i));
+    if (mask != 0) return i + FirstFlagged(mask);
+  }
+  if (i == n) return n;
+  if (n >= 8) {
+    const size_t rest = n - i;  // 1..7 bytes, the last of an 8-byte load
+    uint64_t mask = Word(Load8(s + n - 8)) >> (8 * (8 - rest));
+    return mask != 0 ? i + FirstFlagged(mask) : n;
+  }
+  for (; i < n; ++i) {
+    if (Byte(static_cast<unsigned char>(s[i]))) return i;
+  }
+  return n;
+}
+
+#if defined(__SSE2__)
+// 16-byte versions of NonAsciiBytes / SpecialBytes, as movemask bits.
+inline int NonAscii16(__m128i v) { return _mm_movemask_epi8(v); }
+inline int Special16(__m128i v) {
+  // Signed compare: bytes >= 0x80 are negative, so they count as < 0x20.
+  __m128i special = _mm_or_si128(
+      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return _mm_movemask_epi8(special);
+}
+
+template <int (*Block)(__m128i), uint64_t (*Word)(uint64_t), bool (*Byte)(unsigned char)>
+inline size_t Scan(const char* s, size_t i, size_t n) {
+  if (n - i < 16) return ScanWords<Word, Byte>(s, i, n);
+  for (; i + 16 <= n; i += 16) {
+    int mask = Block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+  if (i == n) return n;
+  const size_t rest = n - i;  // 1..15 bytes, the last of a 16-byte load
+  int mask = Block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16))) >> (16 - rest);
+  return mask != 0 ? i + static_cast<size_t>(__builtin_ctz(mask)) : n;
+}
+#endif
 
 // Index of the first byte >= 0x80 in s[i, n), or n.
 inline size_t SkipAscii(const char* s, size_t i, size_t n) {
 #if defined(__SSE2__)
-  for (; i + 16 <= n; i += 16) {
-    int mask = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
-  }
+  return Scan<NonAscii16, NonAsciiBytes, IsNonAscii>(s, i, n);
+#else
+  return ScanWords<NonAsciiBytes, IsNonAscii>(s, i, n);
 #endif
-  for (; i + 8 <= n; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s + i, 8);
-    if ((word & 0x8080808080808080ULL) != 0) break;
-  }
-  while (i < n && static_cast<unsigned char>(s[i]) < 0x80) ++i;
-  return i;
 }
 
 // Index of the first byte in s[i, n) that canonical quoting does not copy
 // as is or that is not ASCII (< 0x20, '"', '\\', >= 0x80), or n.
 inline size_t SkipPlain(const char* s, size_t i, size_t n) {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    // Signed compare: bytes >= 0x80 are negative, so they count as < 0x20.
-    __m128i special =
-        _mm_or_si128(_mm_cmplt_epi8(v, space),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    int mask = _mm_movemask_epi8(special);
-    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
-  }
+  return Scan<Special16, SpecialBytes, IsSpecial>(s, i, n);
+#else
+  return ScanWords<SpecialBytes, IsSpecial>(s, i, n);
 #endif
-  for (; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
-  }
-  return n;
 }
 
 }  // namespace
@@ -273,10 +331,16 @@ template <bool kValidate>
 bool AppendQuotedImpl(std::string_view s, std::string* out) {
   const char* p = s.data();
   const size_t n = s.size();
+  size_t i = SkipPlain(p, 0, n);
+  if (i == n) {  // plain ASCII, the common case: one append
+    const size_t at = out->size();
+    out->append(n + 2, '"');
+    std::memcpy(out->data() + at + 1, p, n);
+    return true;
+  }
   out->push_back('"');
   size_t run = 0;
-  size_t i = 0;
-  while ((i = SkipPlain(p, i, n)) < n) {
+  do {
     unsigned char c = static_cast<unsigned char>(p[i]);
     if (c >= 0x80) {
       if constexpr (kValidate) {
@@ -293,7 +357,7 @@ bool AppendQuotedImpl(std::string_view s, std::string* out) {
     const char escaped[6] = {'\\', e, '0', '0', kHex[c >> 4], kHex[c & 15]};
     out->append(escaped, e == 'u' ? 6 : 2);
     run = ++i;
-  }
+  } while ((i = SkipPlain(p, i, n)) < n);
   out->append(p + run, n - run);
   out->push_back('"');
   return true;
@@ -303,6 +367,243 @@ bool AppendQuotedImpl(std::string_view s, std::string* out) {
 
 bool AppendQuotedUtf8(std::string_view s, std::string* out) {
   return AppendQuotedImpl</*kValidate=*/true>(s, out);
+}
+
+// ---------------------------------------------------------------------------
+// Recognizing canonical text without rewriting it.
+
+namespace {
+
+constexpr size_t kNotCanonical = std::string_view::npos;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The escapes canonical quoting writes: the short forms and \u00XX (lower
+// case) for the other characters below 0x20. Returns the escape's length at
+// s[i] == '\\', 0 for any other escape (valid JSON or not).
+size_t CanonicalEscapeLength(const char* s, size_t i, size_t n) {
+  if (i + 1 >= n) return 0;
+  switch (s[i + 1]) {
+    case '"':
+    case '\\':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+      return 2;
+    case 'u':
+      break;
+    default:
+      return 0;
+  }
+  if (i + 6 > n || s[i + 2] != '0' || s[i + 3] != '0') return 0;
+  const char high = s[i + 4];
+  const char low = s[i + 5];
+  if (high != '0' && high != '1') return 0;
+  unsigned value = (high - '0') * 16;
+  if (IsDigit(low)) {
+    value += low - '0';
+  } else if (low >= 'a' && low <= 'f') {
+    value += low - 'a' + 10;
+  } else {
+    return 0;
+  }
+  return kEscape[value] == 'u' ? 6 : 0;  // no short form for it
+}
+
+size_t CanonicalStringEnd(const char* s, size_t i, size_t n) {
+  ++i;  // the opening quote
+  while ((i = SkipPlain(s, i, n)) < n) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"') return i + 1;
+    size_t len = c >= 0x80   ? Utf8SequenceLength(s, i, n)
+                 : c == '\\' ? CanonicalEscapeLength(s, i, n)
+                             : 0;
+    if (len == 0) return kNotCanonical;  // invalid UTF-8, raw control character, other escape
+    i += len;
+  }
+  return kNotCanonical;  // unterminated
+}
+
+// A JSON number without exponent, at most 40 characters, in canonical form
+// (integers without "-0", floats as PlainDecimalLength keeps them).
+size_t CanonicalNumberEnd(const char* s, size_t i, size_t n) {
+  const size_t start = i;
+  if (i < n && s[i] == '-') ++i;
+  if (i >= n || !IsDigit(s[i])) return kNotCanonical;
+  if (s[i] == '0') {
+    ++i;
+    if (i < n && IsDigit(s[i])) return kNotCanonical;  // leading zero: not JSON
+  } else {
+    while (i < n && IsDigit(s[i])) ++i;
+  }
+  bool is_float = false;
+  if (i < n && s[i] == '.') {
+    is_float = true;
+    ++i;
+    if (i >= n || !IsDigit(s[i])) return kNotCanonical;
+    while (i < n && IsDigit(s[i])) ++i;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) return kNotCanonical;
+  const std::string_view raw(s + start, i - start);
+  if (raw.size() > 40) return kNotCanonical;
+  if (is_float ? PlainDecimalLength(raw) != raw.size() : raw == "-0") return kNotCanonical;
+  return i;
+}
+
+size_t LiteralEnd(const char* s, size_t i, size_t n, std::string_view literal) {
+  if (n - i < literal.size() || std::memcmp(s + i, literal.data(), literal.size()) != 0) {
+    return kNotCanonical;
+  }
+  return i + literal.size();
+}
+
+// Same filter as CanonicalWriter::Key, over the quoted key.
+uint64_t KeyBit(const char* key, size_t size) {
+  uint64_t h = size;
+  h = h * 131 + static_cast<unsigned char>(key[1]);
+  h = h * 131 + static_cast<unsigned char>(key[size - 2]);
+  return uint64_t{1} << ((h * 0x9E3779B97F4A7C15ULL) >> 58);
+}
+
+// Walks a value that is canonical text, or canonical text but for one space
+// after each `,` and `:` (Python json.dumps' separators) when `spaced`, and
+// optionally copies it without those spaces to `out`. Thread-compatible.
+class CanonicalScanner {
+ public:
+  CanonicalScanner(std::string_view text, bool spaced, std::vector<KeySpan>* keys, std::string* out)
+      : s_(text.data()), n_(text.size()), spaced_(spaced), keys_(keys), out_(out) {
+    keys_->clear();
+  }
+
+  // The end of the value at i, or kNotCanonical.
+  size_t ValueEnd(size_t i, int depth) {
+    if (i >= n_) return kNotCanonical;
+    switch (s_[i]) {
+      case '"':
+        return CanonicalStringEnd(s_, i, n_);
+      case 't':
+        return LiteralEnd(s_, i, n_, "true");
+      case 'f':
+        return LiteralEnd(s_, i, n_, "false");
+      case 'n':
+        return LiteralEnd(s_, i, n_, "null");
+      case '[':
+        return ArrayEnd(i, depth);
+      case '{':
+        return ObjectEnd(i, depth);
+      default:
+        return CanonicalNumberEnd(s_, i, n_);
+    }
+  }
+
+  // Copies what is left of [0, end) to `out` (after ValueEnd succeeded).
+  void Finish(size_t end) {
+    if (out_ != nullptr) out_->append(s_ + run_, end - run_);
+  }
+
+ private:
+  // After a separator at s[i - 1]: skips the space Python writes there.
+  size_t AfterSeparator(size_t i) {
+    if (spaced_ && i < n_ && s_[i] == ' ') {
+      if (out_ != nullptr) out_->append(s_ + run_, i - run_);
+      run_ = ++i;
+    }
+    return i;
+  }
+
+  size_t ArrayEnd(size_t i, int depth) {
+    if (depth <= 0) return kNotCanonical;
+    ++i;
+    if (i < n_ && s_[i] == ']') return i + 1;
+    while (true) {
+      i = ValueEnd(i, depth - 1);
+      if (i >= n_) return kNotCanonical;  // also kNotCanonical itself
+      if (s_[i] == ']') return i + 1;
+      if (s_[i] != ',') return kNotCanonical;
+      i = AfterSeparator(i + 1);
+    }
+  }
+
+  size_t ObjectEnd(size_t i, int depth) {
+    if (depth <= 0) return kNotCanonical;
+    ++i;
+    if (i < n_ && s_[i] == '}') return i + 1;
+    const size_t first_key = keys_->size();
+    uint64_t key_bits = 0;
+    while (true) {
+      if (i >= n_ || s_[i] != '"') return kNotCanonical;
+      const size_t key_end = CanonicalStringEnd(s_, i, n_);
+      if (key_end == kNotCanonical) return kNotCanonical;
+      // Canonical quoting is one-to-one, so equal keys have equal text.
+      const size_t key_size = key_end - i;
+      const uint64_t bit = KeyBit(s_ + i, key_size);
+      if ((key_bits & bit) != 0) {
+        for (size_t k = first_key; k < keys_->size(); ++k) {
+          const KeySpan& other = (*keys_)[k];
+          if (other.size == key_size && std::memcmp(s_ + other.begin, s_ + i, key_size) == 0) {
+            return kNotCanonical;  // a duplicate key: the parser collapses it
+          }
+        }
+      }
+      key_bits |= bit;
+      keys_->push_back(KeySpan{i, key_size});
+      i = key_end;
+      if (i >= n_ || s_[i] != ':') return kNotCanonical;
+      i = ValueEnd(AfterSeparator(i + 1), depth - 1);
+      if (i >= n_) return kNotCanonical;
+      if (s_[i] == '}') {
+        keys_->resize(first_key);
+        return i + 1;
+      }
+      if (s_[i] != ',') return kNotCanonical;
+      i = AfterSeparator(i + 1);
+    }
+  }
+
+  const char* const s_;
+  const size_t n_;
+  const bool spaced_;
+  std::vector<KeySpan>* const keys_;
+  std::string* const out_;
+  size_t run_ = 0;  // start of what is not yet copied to out_
+};
+
+}  // namespace
+
+size_t PlainStringClose(std::string_view text, size_t i) {
+  const char* s = text.data();
+  const size_t n = text.size();
+  ++i;  // the opening quote
+  while ((i = SkipPlain(s, i, n)) < n) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"') return i;
+    if (c < 0x80) return kNotCanonical;  // an escape or a raw control character
+    const size_t len = Utf8SequenceLength(s, i, n);
+    if (len == 0) return kNotCanonical;
+    i += len;
+  }
+  return kNotCanonical;  // unterminated
+}
+
+size_t CanonicalValueEnd(std::string_view text, size_t i, int max_depth,
+                         std::vector<KeySpan>* scratch) {
+  return CanonicalScanner(text, /*spaced=*/false, scratch, nullptr).ValueEnd(i, max_depth);
+}
+
+bool AppendCanonicalIfPlain(std::string_view text, std::string* out) {
+  thread_local std::vector<KeySpan> keys;
+  const size_t size_before = out->size();
+  CanonicalScanner scanner(text, /*spaced=*/true, &keys, out);
+  const size_t end = scanner.ValueEnd(0, /*depth=*/32);
+  if (keys.capacity() > 4096) std::vector<KeySpan>().swap(keys);
+  if (end != text.size()) {
+    out->resize(size_before);
+    return false;
+  }
+  scanner.Finish(end);
+  return true;
 }
 
 NumberKind ClassifyNumber(std::string_view raw) {
@@ -479,26 +780,18 @@ void AppendDoublePython(double value, std::string* out) {
   AppendFinite(value, -4, /*pad_exponent=*/true, out);
 }
 
-namespace {
-
-// The common float spelling `-?digits.digits` without an exponent, with at
-// most 15 significant digits and a magnitude that the mesh layout writes
-// plainly (1e-5 <= |x| < 1e16, or zero): such a decimal reads to a double
-// whose shortest round-trip digits are its own (DBL_DIG is 15), so its
-// canonical form is the text with the fraction's trailing zeros dropped
-// ("8123.50" -> "8123.5", "2.000" -> "2.0", "-0.0" stays). Appends that and
-// returns true; false (nothing appended) for anything else.
-bool AppendPlainDecimal(std::string_view raw, std::string* out) {
+size_t PlainDecimalLength(std::string_view raw) {
+  if (raw.empty()) return 0;
   const char* p = raw.data();
   const char* end = p + raw.size();
   const char* int_begin = *p == '-' ? p + 1 : p;
   const char* dot = int_begin;
   while (dot < end && *dot >= '0' && *dot <= '9') ++dot;
-  if (dot == int_begin || dot == end || *dot != '.' || dot + 1 == end) return false;
-  if (*int_begin == '0' && dot - int_begin > 1) return false;  // not JSON
+  if (dot == int_begin || dot == end || *dot != '.' || dot + 1 == end) return 0;
+  if (*int_begin == '0' && dot - int_begin > 1) return 0;  // not JSON
   const char* frac_end = dot + 1;
   while (frac_end < end && *frac_end >= '0' && *frac_end <= '9') ++frac_end;
-  if (frac_end != end) return false;  // exponent or junk
+  if (frac_end != end) return 0;  // exponent or junk
   // Significant digits: from the first non-zero digit to the last one.
   const char* first = nullptr;
   const char* last = nullptr;
@@ -507,19 +800,16 @@ bool AppendPlainDecimal(std::string_view raw, std::string* out) {
     if (first == nullptr) first = c;
     last = c;
   }
-  const char* kept_end = frac_end;  // the fraction without trailing zeros
-  while (kept_end > dot + 2 && kept_end[-1] == '0') --kept_end;
   if (first != nullptr) {
     int significant = static_cast<int>(last - first) + 1 - (first < dot && last > dot ? 1 : 0);
-    if (significant > 15) return false;
+    if (significant > 15) return 0;
     int exp10 = first < dot ? static_cast<int>(dot - first) - 1 : -static_cast<int>(first - dot);
-    if (exp10 < -5 || exp10 >= 16) return false;
+    if (exp10 < -5 || exp10 >= 16) return 0;
   }
-  out->append(p, kept_end);
-  return true;
+  const char* kept_end = frac_end;  // the fraction without trailing zeros
+  while (kept_end > dot + 2 && kept_end[-1] == '0') --kept_end;
+  return static_cast<size_t>(kept_end - p);
 }
-
-}  // namespace
 
 bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::string* out,
                            std::string* error) {
@@ -532,7 +822,10 @@ bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::stri
       }
       return true;
     case NumberKind::kFloat: {
-      if (AppendPlainDecimal(raw, out)) return true;
+      if (size_t plain = PlainDecimalLength(raw); plain != 0) {
+        out->append(raw.data(), plain);
+        return true;
+      }
       double v = ParseDouble(raw);
       if (!std::isfinite(v) && non_finite == NonFinite::kNull) {
         out->append("null");
@@ -900,18 +1193,35 @@ std::string FormatDoublePython(double value) {
 absl::StatusOr<std::string> Canonicalize(std::string_view any_json, NonFinite non_finite) {
   std::string out;
   out.reserve(any_json.size());
-  internal::CanonicalWriter writer(non_finite);
+  // Text that is canonical already, or only spaced as json.dumps spaces it
+  // (local stream entries), needs no parser: it is checked and copied.
+  if (internal::AppendCanonicalIfPlain(any_json, &out)) return out;
+  return internal::CanonicalizeWithParser(any_json, non_finite);
+}
+
+namespace internal {
+absl::StatusOr<std::string> CanonicalizeWithParser(std::string_view any_json,
+                                                   NonFinite non_finite) {
+  std::string out;
+  out.reserve(any_json.size());
+  // One writer per thread and mode, reused: its frames keep their capacity.
+  // One grown by a big text is replaced, so a thread does not keep that memory.
+  thread_local internal::CanonicalWriter writers[2] = {internal::CanonicalWriter(NonFinite::kNull),
+                                                       internal::CanonicalWriter(NonFinite::kKeep)};
+  internal::CanonicalWriter& writer = writers[non_finite == NonFinite::kKeep ? 1 : 0];
   writer.Reset(&out);
   absl::Status st = internal::ParseJson(any_json, writer, "(root)", &writer.error(), [&] {
     out.clear();
     writer.Reset(&out);
   });
+  if (any_json.size() >= (64 << 10)) writer = internal::CanonicalWriter(non_finite);
   if (!st.ok()) {
     // Drop the "(root): " prefix: callers add their own context.
     return absl::InvalidArgumentError(st.message().substr(8));
   }
   return out;
 }
+}  // namespace internal
 
 namespace internal {
 std::string_view KindOfCanonical(std::string_view text) {
@@ -1109,29 +1419,33 @@ absl::StatusOr<std::string> SetMember(std::string_view object_json, std::string_
   if (!value.ok()) {
     return absl::InvalidArgumentError(Cat("value: ", value.status().message()));
   }
-  std::string out;
-  out.reserve(obj->size() + key.size() + value->size() + 4);
-  out.push_back('{');
-  bool replaced = false;
-  bool first = true;
-  internal::ForEachMember(*obj, [&](const std::string& k, std::string_view v) {
-    if (!first) out.push_back(',');
-    first = false;
-    AppendQuoted(k, &out);
-    out.push_back(':');
-    if (k == key) {
+  // Canonical text has no duplicate keys and quotes a key one way only, so
+  // the member is found by comparing quoted text, without unescaping.
+  const std::string quoted_key = Quote(key);
+  const std::string_view text = *obj;
+  size_t i = 1;
+  while (i < text.size() && text[i] == '"') {
+    const size_t key_end = SkipValue(text, i);
+    const size_t value_begin = key_end + 1;  // past ':'
+    const size_t value_end = SkipValue(text, value_begin);
+    if (text.substr(i, key_end - i) == quoted_key) {
+      std::string out;
+      out.reserve(text.size() - (value_end - value_begin) + value->size());
+      out.append(text, 0, value_begin);
       out.append(*value);
-      replaced = true;
-    } else {
-      out.append(v);
+      out.append(text, value_end, std::string_view::npos);
+      return out;
     }
-  });
-  if (!replaced) {
-    if (!first) out.push_back(',');
-    AppendQuoted(key, &out);
-    out.push_back(':');
-    out.append(*value);
+    i = value_end;
+    if (i < text.size() && text[i] == ',') ++i;
   }
+  std::string out;
+  out.reserve(text.size() + quoted_key.size() + value->size() + 2);
+  out.append(text, 0, text.size() - 1);  // without the closing brace
+  if (text.size() > 2) out.push_back(',');
+  out.append(quoted_key);
+  out.push_back(':');
+  out.append(*value);
   out.push_back('}');
   return out;
 }

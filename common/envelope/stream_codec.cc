@@ -2,9 +2,13 @@
 // ("Stream entry").
 #include "common/envelope/stream_codec.h"
 
+#include <array>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -65,20 +69,62 @@ bool PythonInt(std::string_view text, int64_t* out) {
   return ec == std::errc() && p == digits.data() + digits.size();
 }
 
+// The fields the decoder reads, in declared order, then `_extra`.
+enum Field : int {
+  kEvent,
+  kVersion,
+  kSource,
+  kTimestamp,
+  kIdempotencyKey,
+  kLevel,
+  kDomain,
+  kEntity,
+  kDescription,
+  kVisibility,
+  kPayload,
+  kActions,
+  kTerminalWhen,
+  kResolutionShape,
+  kExtra,
+  kFieldCount,
+};
+
+int FieldIndex(std::string_view name) {
+  if (name == "_extra") return kExtra;
+  for (int i = 0; i < kExtra; ++i) {
+    if (kDeclared[i].size() == name.size() && kDeclared[i] == name) return i;
+  }
+  return -1;
+}
+
+// The last value of each field of an entry (nullptr when absent), found in
+// one pass. With kMove the text values are moved out of the entry.
+template <bool kMove>
 class FieldMap {
  public:
-  explicit FieldMap(const StreamFields& fields) : fields_(fields) {}
-  // The last value of `name`, or nullptr.
-  const std::string* Get(std::string_view name) const {
-    const std::string* found = nullptr;
-    for (const auto& [k, v] : fields_) {
-      if (k == name) found = &v;
+  using Value = std::conditional_t<kMove, std::string, const std::string>;
+  using Fields = std::conditional_t<kMove, StreamFields, const StreamFields>;
+
+  explicit FieldMap(Fields& fields) {
+    for (auto& [name, value] : fields) {
+      const int index = FieldIndex(name);
+      if (index >= 0) values_[index] = &value;
     }
-    return found;
+  }
+
+  Value* Get(Field field) const { return values_[field]; }
+
+  // The value as a string of its own (moved or copied).
+  static std::string Take(Value& value) {
+    if constexpr (kMove) {
+      return std::move(value);
+    } else {
+      return value;
+    }
   }
 
  private:
-  const StreamFields& fields_;
+  std::array<Value*, kFieldCount> values_{};
 };
 
 absl::Status Utf8(std::string_view field, const std::string& value) {
@@ -86,27 +132,31 @@ absl::Status Utf8(std::string_view field, const std::string& value) {
   return FieldError(field, "not valid UTF-8");
 }
 
-absl::StatusOr<std::string> RequiredText(const FieldMap& m, std::string_view field) {
-  const std::string* v = m.Get(field);
-  if (v == nullptr) return FieldError(field, "field required");
-  TM_RETURN_IF_ERROR(Utf8(field, *v));
-  return *v;
+template <bool kMove>
+absl::Status RequiredText(const FieldMap<kMove>& m, Field field, std::string* out) {
+  auto* v = m.Get(field);
+  if (v == nullptr) return FieldError(kDeclared[field], "field required");
+  TM_RETURN_IF_ERROR(Utf8(kDeclared[field], *v));
+  *out = FieldMap<kMove>::Take(*v);
+  return absl::OkStatus();
 }
 
-absl::Status OptionalText(const FieldMap& m, std::string_view field, std::string* out) {
-  const std::string* v = m.Get(field);
+template <bool kMove>
+absl::Status OptionalText(const FieldMap<kMove>& m, Field field, std::string* out) {
+  auto* v = m.Get(field);
   if (v == nullptr) return absl::OkStatus();
-  TM_RETURN_IF_ERROR(Utf8(field, *v));
-  *out = *v;
+  TM_RETURN_IF_ERROR(Utf8(kDeclared[field], *v));
+  *out = FieldMap<kMove>::Take(*v);
   return absl::OkStatus();
 }
 
 // "" -> null, as `d.get(field) or None`.
-absl::Status OrNone(const FieldMap& m, std::string_view field, std::optional<std::string>* out) {
-  const std::string* v = m.Get(field);
+template <bool kMove>
+absl::Status OrNone(const FieldMap<kMove>& m, Field field, std::optional<std::string>* out) {
+  auto* v = m.Get(field);
   if (v == nullptr || v->empty()) return absl::OkStatus();
-  TM_RETURN_IF_ERROR(Utf8(field, *v));
-  *out = *v;
+  TM_RETURN_IF_ERROR(Utf8(kDeclared[field], *v));
+  *out = FieldMap<kMove>::Take(*v);
   return absl::OkStatus();
 }
 
@@ -114,6 +164,114 @@ absl::StatusOr<std::string> CanonicalJson(std::string_view field, const std::str
   absl::StatusOr<std::string> c = json::Canonicalize(text, NonFinite::kKeep);
   if (!c.ok()) return FieldError(field, ToStd(c.status().message()));
   return c;
+}
+
+template <bool kMove>
+absl::StatusOr<EventEnvelope> Decode(const FieldMap<kMove>& m) {
+  EventEnvelope e;
+  TM_RETURN_IF_ERROR(RequiredText(m, kEvent, &e.event));
+
+  if (const std::string* v = m.Get(kVersion); v != nullptr) {
+    int64_t version = 0;
+    if (!PythonInt(*v, &version)) {
+      return FieldError("version",
+                        Cat("expected an integer (64 bits), got ", Shorten(json::Quote(*v))));
+    }
+    e.version = version;
+  }
+
+  TM_RETURN_IF_ERROR(RequiredText(m, kSource, &e.source));
+
+  {
+    const std::string* ts = m.Get(kTimestamp);
+    if (ts == nullptr) return FieldError("timestamp", "field required");
+    TM_RETURN_IF_ERROR(Utf8("timestamp", *ts));
+    absl::StatusOr<Timestamp> parsed = ParseTimestampIsoformat(*ts);
+    if (!parsed.ok()) {
+      return FieldError("timestamp",
+                        Cat("not a valid ISO 8601 date-time (", ToStd(parsed.status().message()),
+                            "), got ", Shorten(json::Quote(*ts))));
+    }
+    e.timestamp = *parsed;
+  }
+
+  TM_RETURN_IF_ERROR(OrNone(m, kIdempotencyKey, &e.idempotency_key));
+
+  {
+    const std::string* v = m.Get(kLevel);
+    if (v == nullptr) return FieldError("level", "field required");
+    int64_t level = -1;
+    if (!PythonInt(*v, &level) || level < 0 || level > 3) {
+      return FieldError("level", Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
+                                     Shorten(json::Quote(*v))));
+    }
+    e.level = static_cast<Level>(level);
+  }
+
+  TM_RETURN_IF_ERROR(OptionalText(m, kDomain, &e.domain));
+  TM_RETURN_IF_ERROR(OrNone(m, kEntity, &e.entity));
+  TM_RETURN_IF_ERROR(OptionalText(m, kDescription, &e.description));
+
+  if (const std::string* v = m.Get(kVisibility); v != nullptr) {
+    std::optional<Visibility> vis = ParseVisibility(*v);
+    if (!vis.has_value()) {
+      return FieldError("visibility", Cat("must be \"local\", \"cluster\" or "
+                                          "\"public\", got ",
+                                          Shorten(json::Quote(*v))));
+    }
+    e.visibility = *vis;
+  }
+
+  if (const std::string* v = m.Get(kPayload); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string payload, CanonicalJson("payload", *v));
+    if (payload.front() != '{') {
+      return FieldError("payload",
+                        Cat("expected a JSON object, got ", ji::KindOfCanonical(payload)));
+    }
+    e.payload_json = std::move(payload);
+  }
+
+  if (const std::string* v = m.Get(kActions); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string actions, CanonicalJson("actions", *v));
+    if (actions.front() != '{') {
+      return FieldError("actions",
+                        Cat("expected a JSON object, got ", ji::KindOfCanonical(actions)));
+    }
+    TM_ASSIGN_OR_RETURN(e.actions_json, envelope_internal::NormalizeActions(actions));
+  }
+
+  TM_RETURN_IF_ERROR(OrNone(m, kTerminalWhen, &e.terminal_when));
+
+  if (const std::string* v = m.Get(kResolutionShape); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string shape, CanonicalJson("resolution_shape", *v));
+    if (shape.front() == '{') {
+      TM_RETURN_IF_ERROR(envelope_internal::CheckStringMap(shape, "resolution_shape"));
+      e.resolution_shape_json = std::move(shape);
+    } else if (shape != "null") {
+      return FieldError("resolution_shape",
+                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(shape)));
+    }
+  }
+
+  if (const std::string* v = m.Get(kExtra); v != nullptr && !v->empty()) {
+    TM_ASSIGN_OR_RETURN(std::string extra, CanonicalJson("_extra", *v));
+    if (extra.front() != '{') {
+      return FieldError("_extra", Cat("expected a JSON object, got ", ji::KindOfCanonical(extra)));
+    }
+    absl::Status status;
+    ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
+      if (!status.ok()) return;
+      for (std::string_view declared : kDeclared) {
+        if (key == declared) {
+          status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));
+          return;
+        }
+      }
+      e.extras.emplace_back(key, std::string(val));
+    });
+    TM_RETURN_IF_ERROR(status);
+  }
+  return e;
 }
 
 }  // namespace
@@ -162,109 +320,11 @@ StreamFields EncodeEnvelopeStream(const EventEnvelope& e) {
 }
 
 absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields) {
-  FieldMap m(fields);
-  EventEnvelope e;
-  TM_ASSIGN_OR_RETURN(e.event, RequiredText(m, "event"));
+  return Decode(FieldMap<false>(fields));
+}
 
-  if (const std::string* v = m.Get("version"); v != nullptr) {
-    int64_t version = 0;
-    if (!PythonInt(*v, &version)) {
-      return FieldError("version",
-                        Cat("expected an integer (64 bits), got ", Shorten(json::Quote(*v))));
-    }
-    e.version = version;
-  }
-
-  TM_ASSIGN_OR_RETURN(e.source, RequiredText(m, "source"));
-
-  {
-    TM_ASSIGN_OR_RETURN(std::string ts, RequiredText(m, "timestamp"));
-    absl::StatusOr<Timestamp> parsed = ParseTimestampIsoformat(ts);
-    if (!parsed.ok()) {
-      return FieldError("timestamp",
-                        Cat("not a valid ISO 8601 date-time (", ToStd(parsed.status().message()),
-                            "), got ", Shorten(json::Quote(ts))));
-    }
-    e.timestamp = *parsed;
-  }
-
-  TM_RETURN_IF_ERROR(OrNone(m, "idempotency_key", &e.idempotency_key));
-
-  {
-    const std::string* v = m.Get("level");
-    if (v == nullptr) return FieldError("level", "field required");
-    int64_t level = -1;
-    if (!PythonInt(*v, &level) || level < 0 || level > 3) {
-      return FieldError("level", Cat("must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got ",
-                                     Shorten(json::Quote(*v))));
-    }
-    e.level = static_cast<Level>(level);
-  }
-
-  TM_RETURN_IF_ERROR(OptionalText(m, "domain", &e.domain));
-  TM_RETURN_IF_ERROR(OrNone(m, "entity", &e.entity));
-  TM_RETURN_IF_ERROR(OptionalText(m, "description", &e.description));
-
-  if (const std::string* v = m.Get("visibility"); v != nullptr) {
-    std::optional<Visibility> vis = ParseVisibility(*v);
-    if (!vis.has_value()) {
-      return FieldError("visibility", Cat("must be \"local\", \"cluster\" or "
-                                          "\"public\", got ",
-                                          Shorten(json::Quote(*v))));
-    }
-    e.visibility = *vis;
-  }
-
-  if (const std::string* v = m.Get("payload"); v != nullptr && !v->empty()) {
-    TM_ASSIGN_OR_RETURN(std::string payload, CanonicalJson("payload", *v));
-    if (payload.front() != '{') {
-      return FieldError("payload",
-                        Cat("expected a JSON object, got ", ji::KindOfCanonical(payload)));
-    }
-    e.payload_json = std::move(payload);
-  }
-
-  if (const std::string* v = m.Get("actions"); v != nullptr && !v->empty()) {
-    TM_ASSIGN_OR_RETURN(std::string actions, CanonicalJson("actions", *v));
-    if (actions.front() != '{') {
-      return FieldError("actions",
-                        Cat("expected a JSON object, got ", ji::KindOfCanonical(actions)));
-    }
-    TM_ASSIGN_OR_RETURN(e.actions_json, envelope_internal::NormalizeActions(actions));
-  }
-
-  TM_RETURN_IF_ERROR(OrNone(m, "terminal_when", &e.terminal_when));
-
-  if (const std::string* v = m.Get("resolution_shape"); v != nullptr && !v->empty()) {
-    TM_ASSIGN_OR_RETURN(std::string shape, CanonicalJson("resolution_shape", *v));
-    if (shape.front() == '{') {
-      TM_RETURN_IF_ERROR(envelope_internal::CheckStringMap(shape, "resolution_shape"));
-      e.resolution_shape_json = std::move(shape);
-    } else if (shape != "null") {
-      return FieldError("resolution_shape",
-                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(shape)));
-    }
-  }
-
-  if (const std::string* v = m.Get("_extra"); v != nullptr && !v->empty()) {
-    TM_ASSIGN_OR_RETURN(std::string extra, CanonicalJson("_extra", *v));
-    if (extra.front() != '{') {
-      return FieldError("_extra", Cat("expected a JSON object, got ", ji::KindOfCanonical(extra)));
-    }
-    absl::Status status;
-    ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
-      if (!status.ok()) return;
-      for (std::string_view declared : kDeclared) {
-        if (key == declared) {
-          status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));
-          return;
-        }
-      }
-      e.extras.emplace_back(key, std::string(val));
-    });
-    TM_RETURN_IF_ERROR(status);
-  }
-  return e;
+absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(StreamFields&& fields) {
+  return Decode(FieldMap<true>(fields));
 }
 
 }  // namespace teleclaude::mesh

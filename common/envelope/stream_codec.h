@@ -31,6 +31,9 @@ StreamFields EncodeEnvelopeStream(const EventEnvelope& envelope);
 // On failure returns InvalidArgument starting with the field name, e.g.
 // "level: must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got \"9\"".
 absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(const StreamFields& fields);
+// The same, moving the text values out of `fields` instead of copying them
+// (`fields` is left valid but unspecified).
+absl::StatusOr<EventEnvelope> DecodeEnvelopeStream(StreamFields&& fields);
 
 }  // namespace teleclaude::mesh
 

@@ -1,15 +1,22 @@
-// libFuzzer target: DecodeEnvelopeJson on arbitrary bytes. For every accepted
-// input, the mesh text must be a fixed point of decode+encode, the stream
-// entry must survive decode+encode unchanged, and the proto form must round
-// trip. Any violation aborts.
+// libFuzzer target: DecodeEnvelopeJson on arbitrary bytes. Its fast path for
+// model text must agree with the full parse (same envelope or same error);
+// text that CanonicalValueEnd takes for canonical must canonicalize to
+// itself. For every accepted input, the mesh text must be a fixed point of
+// decode+encode, the stream entry must survive decode+encode unchanged, and
+// the proto form must round trip. Any violation aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/time/time.h"
+#include "common/envelope/internal/canonical_writer.h"
+#include "common/envelope/internal/json_decode.h"
 #include "common/envelope/json_codec.h"
+#include "common/envelope/json_text.h"
 #include "common/envelope/proto_codec.h"
 #include "common/envelope/stream_codec.h"
 
@@ -25,7 +32,43 @@ namespace {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace teleclaude::mesh;
   std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  std::vector<json::internal::KeySpan> scratch;
+  if (json::internal::CanonicalValueEnd(input, 0, 32, &scratch) == input.size()) {
+    auto canonical = json::internal::CanonicalizeWithParser(input, json::NonFinite::kKeep);
+    if (!canonical.ok() || *canonical != input) {
+      Fail("CanonicalValueEnd accepted text that is not canonical", std::string(input));
+    }
+  }
+  {
+    auto shortcut = json::Canonicalize(input, json::NonFinite::kKeep);
+    auto parsed = json::internal::CanonicalizeWithParser(input, json::NonFinite::kKeep);
+    if (shortcut.ok() != parsed.ok() || (shortcut.ok() && *shortcut != *parsed) ||
+        (!shortcut.ok() && shortcut.status() != parsed.status())) {
+      Fail("Canonicalize's shortcut and the parser disagree", std::string(input));
+    }
+  }
+
   auto env = DecodeEnvelopeJson(input);
+  auto full = envelope_internal::DecodeEnvelopeJsonFullParse(input);
+  if (env.ok() != full.ok()) Fail("fast path and full parse disagree", std::string(input));
+  if (!env.ok() && env.status() != full.status()) {
+    Fail("fast path and full parse give different errors",
+         std::string(env.status().message()) + "\n" + std::string(full.status().message()));
+  }
+  if (env.ok()) {
+    // Without a timestamp in the input both take the current time.
+    auto recent = [now = absl::Now()](const Timestamp& t) {
+      return absl::AbsDuration(now - t.ToTime()) < absl::Seconds(5);
+    };
+    if (env->timestamp != full->timestamp && recent(env->timestamp) && recent(full->timestamp)) {
+      full->timestamp = env->timestamp;
+    }
+    if (!(*env == *full)) {
+      Fail("fast path and full parse give different envelopes",
+           EncodeEnvelopeJson(*env) + "\n" + EncodeEnvelopeJson(*full));
+    }
+  }
   if (!env.ok()) {
     if (env.status().message().empty()) Fail("empty error message", "");
     return 0;

@@ -1,7 +1,9 @@
 // libFuzzer target: DecodeEnvelopeStream on arbitrary field lists. The input
-// is split at NUL bytes into alternating field names and values. For every
-// accepted entry, encode+decode must be a fixed point and the mesh JSON of
-// the envelope must decode again. Any violation aborts.
+// is split at NUL bytes into alternating field names and values. Decoding
+// from a copy and decoding by moving the values out must agree, and so must
+// Canonicalize's shortcut and its parser on every value. For every accepted
+// entry, encode+decode must be a fixed point and the mesh JSON of the
+// envelope must decode again. Any violation aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -9,7 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/json_codec.h"
+#include "common/envelope/json_text.h"
 #include "common/envelope/stream_codec.h"
 
 namespace {
@@ -40,7 +44,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       have_key = false;
     }
   }
+  for (const auto& [name, value] : fields) {
+    auto shortcut = json::Canonicalize(value, json::NonFinite::kKeep);
+    auto parsed = json::internal::CanonicalizeWithParser(value, json::NonFinite::kKeep);
+    if (shortcut.ok() != parsed.ok() || (shortcut.ok() && *shortcut != *parsed) ||
+        (!shortcut.ok() && shortcut.status() != parsed.status())) {
+      Fail("Canonicalize's shortcut and the parser disagree", value);
+    }
+  }
   auto env = DecodeEnvelopeStream(fields);
+  StreamFields moved_from = fields;
+  auto moved = DecodeEnvelopeStream(std::move(moved_from));
+  if (env.ok() != moved.ok() || (env.ok() && !(*env == *moved)) ||
+      (!env.ok() && env.status() != moved.status())) {
+    Fail("decoding a copy and decoding by move disagree", "");
+  }
   if (!env.ok()) {
     if (env.status().message().empty()) Fail("empty error message", "");
     return 0;

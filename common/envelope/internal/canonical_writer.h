@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/envelope/json_text.h"
 
 // Vectorized string scanning in RapidJSON's reader (every x86-64 has SSE2).
@@ -37,6 +38,15 @@ NumberKind ClassifyNumber(std::string_view raw);
 bool AppendCanonicalNumber(std::string_view raw, NonFinite non_finite, std::string* out,
                            std::string* error);
 
+// For the common float spelling `-?digits.digits` (no exponent) with at
+// most 15 significant digits and a magnitude the mesh layout writes plainly
+// (1e-5 <= |x| < 1e16, or zero): the length of its canonical form, which is
+// the text with the fraction's trailing zeros dropped ("8123.50" ->
+// "8123.5", "2.000" -> "2.0", "-0.0" stays). Such a decimal reads to a
+// double whose shortest round-trip digits are its own (DBL_DIG is 15).
+// 0 for anything else (then format ParseDouble's value).
+size_t PlainDecimalLength(std::string_view raw);
+
 // Parses raw float text (JSON syntax) to double; overflow gives +-inf and
 // underflow +-0.0, as Python's float() does.
 double ParseDouble(std::string_view raw);
@@ -57,6 +67,40 @@ size_t Utf8SequenceLength(const char* s, size_t i, size_t n);
 // AppendQuoted that also checks `s` is valid UTF-8 in the same pass; false
 // (with a partial literal appended) when it is not.
 bool AppendQuotedUtf8(std::string_view s, std::string* out);
+
+// Where a key lies in a text (scratch space of CanonicalValueEnd).
+struct KeySpan {
+  size_t begin;
+  size_t size;
+};
+
+// When text[i] starts a value that is already canonical (model) text — no
+// whitespace, canonical strings (valid UTF-8, only the escapes AppendQuoted
+// writes), integers other than -0, floats that PlainDecimalLength keeps as
+// they are, at most 40 characters each, no duplicate keys, at most
+// `max_depth` levels of arrays/objects — returns the index just past it.
+// Otherwise returns std::string_view::npos; the value may still be valid
+// JSON (an exponent, an escaped '/', NaN ...) and is then to be parsed
+// properly. Canonicalize() of an accepted value gives the same text back.
+// `scratch` is working space (reused to avoid allocations).
+size_t CanonicalValueEnd(std::string_view text, size_t i, int max_depth,
+                         std::vector<KeySpan>* scratch);
+
+// When `text` is a whole value that CanonicalValueEnd would accept (with
+// nesting up to 32 levels) except that a single space may follow each `,`
+// and `:` — Python json.dumps' default separators — appends it without those
+// spaces, which is its canonical text, and returns true. Otherwise appends
+// nothing and returns false.
+bool AppendCanonicalIfPlain(std::string_view text, std::string* out);
+
+// Canonicalize() without the AppendCanonicalIfPlain shortcut: always
+// through the parser (for tests and fuzzers comparing the two).
+absl::StatusOr<std::string> CanonicalizeWithParser(std::string_view any_json, NonFinite non_finite);
+
+// For the string literal at text[i] == '"': the index of its closing quote
+// when its content has no escapes and is valid UTF-8 (so the content is the
+// string's value as is); std::string_view::npos otherwise.
+size_t PlainStringClose(std::string_view text, size_t i);
 
 // SAX handler writing canonical text to an output string. One value per
 // Reset(). Thread-compatible.

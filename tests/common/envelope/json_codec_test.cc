@@ -1,7 +1,9 @@
 #include "common/envelope/json_codec.h"
 
 #include <string>
+#include <vector>
 
+#include "common/envelope/internal/json_decode.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -125,6 +127,82 @@ TEST(JsonCodecTest, HostileInputsAreRejectedCleanly) {
               ::testing::StartsWith("(root): not valid JSON"));
   EXPECT_THAT(Error(R"({"event":"\ud800","source":"s","level":1})"),
               ::testing::StartsWith("(root): not valid JSON"));
+}
+
+// The decoder reads model text (what the mesh carries) without the general
+// parser; whatever it reads that way must come out exactly as the general
+// parse makes it, and everything else must still go through the parser.
+TEST(JsonCodecTest, ModelTextFastPathAgreesWithFullParse) {
+  const std::string typical =
+      R"({"event":"system.worker.crashed","version":1,"source":"alpha",)"
+      R"("timestamp":"2025-03-01T12:34:56.789012Z","idempotency_key":null,"level":1,)"
+      R"("domain":"system","entity":"worker:indexer","description":"A worker crashed",)"
+      R"("visibility":"public","payload":{"worker_name":"indexer","exit_code":137,)"
+      R"("uptime_s":8123.5,"tags":["prod","eu-west"],"nested":{"a":[1,{"b":null}],"t":true}},)"
+      R"("actions":null,"terminal_when":null,"resolution_shape":null})";
+  const std::vector<std::string> inputs = {
+      typical,
+      std::string(kHead) + R"("level":1})",
+      std::string(kHead) + R"("level":1,"payload":{}})",
+      std::string(kHead) + R"("level":1,"payload":{"s":"caf\u00e9"}})",  // not canonical
+      std::string(kHead) + R"("level":1,"payload":{"s":"café","e":"\n\"\\\u001f"}})",
+      std::string(kHead) + R"("level":1,"payload":{"s":"a\/b"}})",        // not canonical
+      std::string(kHead) + R"("level":1,"payload":{"s":"\u000a"}})",      // short form exists
+      std::string(kHead) + R"("level":1,"payload":{"s":"\u001F"}})",      // upper case hex
+      std::string(kHead) + R"("level":1,"payload":{"f":1.50,"g":2.0}})",  // 1.50 not canonical
+      std::string(kHead) + R"("level":1,"payload":{"f":1e5,"z":-0,"y":-0.0}})",
+      std::string(kHead) + R"("level":1,"payload":{"f":0.000001,"g":0.00001}})",
+      std::string(kHead) + R"("level":1,"payload":{"i":123456789012345678901234567890}})",
+      std::string(kHead) + R"("level":1,"payload":{"f":1234567890.1234567}})",
+      std::string(kHead) + R"("level":1,"payload":{"k":1,"k":2}})",   // duplicate
+      std::string(kHead) + R"("level":1,"payload":{"k":1, "j":2}})",  // whitespace
+      std::string(kHead) + R"("level":1,"payload":{"n":NaN}})",
+      std::string(kHead) +
+          R"("level":1,"payload":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}})",
+      std::string(kHead) + R"("level":1,"payload":{"a":[1,]}})",
+      std::string(kHead) + R"("level":1,"payload":{"a":01}})",
+      std::string(kHead) + R"("level":1,"payload":{"a":tru}})",
+      std::string(kHead) + R"("level":1,"payload":{"a":"x})",
+      std::string(kHead) + R"("level":1,"payload":[1,2]})",
+      std::string(kHead) + R"("level":"1","version":"2","x":[1,"2"],"y":{"z":"w"},"n":null})",
+      std::string(kHead) + R"("level":1.0,"version":2.5})",
+      std::string(kHead) + R"("level":1,"version":-0})",
+      std::string(kHead) + R"("level":1,"version":1e0})",
+      std::string(kHead) + R"("level":true,"description":"line\nbreak"})",
+      std::string(kHead) + R"("level":1,"description":"tab	raw"})",
+      std::string(kHead) + "\"level\":1,\"description\":\"bad \xc3\x28\"}",
+      std::string(kHead) + "\"level\":1,\"\xe2\x82\xac\":\"euro key\"}",
+      std::string(kHead) + "\"level\":1,\"\xff\":1}",
+      std::string(kHead) + R"("level":1,"event":"again","x":1,"x":2,"event":"last"})",
+      std::string(kHead) + R"("level":1} )",
+      std::string(kHead) + R"("level":1}x)",
+      std::string(kHead) + R"("level":1,})",
+      std::string(kHead) + R"("level" : 1})",
+      std::string(kHead) + R"("level":1,"actions":{"r":{"description":"d","produces":"p"}}})",
+      std::string(kHead) + R"("level":1,"resolution_shape":{"a":"b"},"terminal_when":"done"})",
+      std::string(kHead) + R"("level":1,"resolution_shape":{"a":1}})",
+      std::string(kHead) + R"("level":1,"timestamp":1740832496.5})",
+      std::string(kHead) + R"("level":1,"timestamp":"2025-02-30T00:00:00"})",
+      R"({})",
+      R"({"event":"e"})",
+      R"({"event":"e","source":"s","level":1,"timestamp":"2025-03-01"})",
+      R"([1])",
+      R"("x")",
+      R"({"event":"e")",
+      std::string("{\"event\":\"e\0\",\"source\":\"s\",\"level\":1}", 38),
+  };
+  for (const std::string& input : inputs) {
+    absl::StatusOr<EventEnvelope> fast = DecodeEnvelopeJson(input);
+    absl::StatusOr<EventEnvelope> full = envelope_internal::DecodeEnvelopeJsonFullParse(input);
+    ASSERT_EQ(fast.ok(), full.ok()) << input << "\n" << fast.status() << "\n" << full.status();
+    if (fast.ok()) {
+      EXPECT_TRUE(*fast == *full) << input << "\n"
+                                  << EncodeEnvelopeJson(*fast) << "\n"
+                                  << EncodeEnvelopeJson(*full);
+    } else {
+      EXPECT_EQ(fast.status(), full.status()) << input;
+    }
+  }
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include "common/envelope/json_text.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
+#include "common/envelope/internal/canonical_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -144,6 +148,15 @@ TEST(JsonTextTest, GetAndSetMember) {
   EXPECT_FALSE(SetMember("{}", "k", "nope").ok());
 }
 
+TEST(JsonTextTest, SetMemberMatchesKeysAsTheyDecode) {
+  EXPECT_EQ(*SetMember(R"({"a\"b":1,"c\u00e9":2,"x":[{"a\"b":0}]})", "a\"b", "3"),
+            R"({"a\"b":3,"cé":2,"x":[{"a\"b":0}]})");
+  EXPECT_EQ(*SetMember(R"({"a\"b":1,"c\u00e9":2})", "cé", R"("v")"), R"({"a\"b":1,"cé":"v"})");
+  EXPECT_EQ(*SetMember(R"({"k":{"_mesh_source":1}})", "_mesh_source", R"("x")"),
+            R"({"k":{"_mesh_source":1},"_mesh_source":"x"})");
+  EXPECT_EQ(*SetMember(R"({"k":1,"k":2})", "k", "3"), R"({"k":3})");
+}
+
 TEST(JsonTextTest, PythonStr) {
   EXPECT_EQ(PythonStr(R"("plain é")"), "plain é");
   EXPECT_EQ(PythonStr("42"), "42");
@@ -163,6 +176,202 @@ TEST(JsonTextTest, PythonStr) {
 
 TEST(JsonTextTest, QuoteIsCanonical) {
   EXPECT_EQ(Quote("a\"b\\c/d\x01\x7F é"), "\"a\\\"b\\\\c/d\\u0001\x7F é\"");
+}
+
+// The quoting and UTF-8 scans work on 16- and 8-byte blocks with an
+// overlapping last load: put a byte that matters at every position of
+// strings of every length around those sizes.
+TEST(JsonTextTest, BlockScansSeeEveryPosition) {
+  auto reference_quote = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c < 0x20) {
+        static const char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out + "\"";
+  };
+  for (size_t len = 0; len <= 40; ++len) {
+    const std::string plain(len, 'a');
+    EXPECT_EQ(Quote(plain), reference_quote(plain));
+    EXPECT_TRUE(internal::IsValidUtf8(plain));
+    for (size_t at = 0; at < len; ++at) {
+      for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        std::string s = plain;
+        s[at] = special;
+        EXPECT_EQ(Quote(s), reference_quote(s)) << len << " " << at;
+        std::string quoted;
+        EXPECT_TRUE(internal::AppendQuotedUtf8(s, &quoted));
+        EXPECT_EQ(quoted, reference_quote(s));
+      }
+      std::string bad = plain;
+      bad[at] = '\xff';
+      EXPECT_FALSE(internal::IsValidUtf8(bad)) << len << " " << at;
+      std::string ignored;
+      EXPECT_FALSE(internal::AppendQuotedUtf8(bad, &ignored)) << len << " " << at;
+      EXPECT_EQ(Quote(bad), reference_quote(bad));  // copied as is
+      if (at + 2 <= len) {
+        std::string accented = plain;
+        accented.replace(at, 2, "\xc3\xa9");  // é
+        EXPECT_TRUE(internal::IsValidUtf8(accented)) << len << " " << at;
+        std::string quoted;
+        EXPECT_TRUE(internal::AppendQuotedUtf8(accented, &quoted));
+        EXPECT_EQ(quoted, "\"" + accented + "\"");
+        std::string cut = plain;
+        cut[at + 1] = '\xc3';  // a lead byte without its continuation (or at the end)
+        if (at + 2 < len) cut[at + 2] = 'a';
+        EXPECT_FALSE(internal::IsValidUtf8(cut)) << len << " " << at;
+      }
+    }
+  }
+}
+
+// Plain decimals skip the double round trip; the result must be what
+// formatting the double gives.
+TEST(JsonTextTest, PlainDecimalsCanonicalizeLikeTheirDouble) {
+  std::mt19937_64 rng(20250301);
+  std::vector<std::string> cases = {"0.0",
+                                    "-0.0",
+                                    "0.000",
+                                    "1.0",
+                                    "2.000",
+                                    "8123.50",
+                                    "0.00001",
+                                    "0.000010",
+                                    "0.000001",
+                                    "123456789012345.0",
+                                    "1234567890123456.0",
+                                    "999999999999999.9",
+                                    "0.1000000000000000",
+                                    "-12.340"};
+  for (int k = 0; k < 20000; ++k) {
+    std::string s = rng() % 2 ? "-" : "";
+    int int_digits = static_cast<int>(rng() % 18);
+    if (int_digits == 0) {
+      s += "0";
+    } else {
+      s += static_cast<char>('1' + rng() % 9);
+      for (int d = 1; d < int_digits; ++d) s += static_cast<char>('0' + rng() % 10);
+    }
+    s += ".";
+    int leading_zeros = static_cast<int>(rng() % 8);
+    int frac_digits = 1 + static_cast<int>(rng() % 17);
+    for (int d = 0; d < frac_digits; ++d) {
+      s += d < leading_zeros ? '0' : static_cast<char>('0' + rng() % 10);
+    }
+    if (rng() % 3 == 0) s += "000";
+    cases.push_back(s);
+  }
+  for (const std::string& c : cases) {
+    EXPECT_EQ(Canon("[" + c + "]"), "[" + FormatDoubleMesh(std::strtod(c.c_str(), nullptr)) + "]")
+        << c;
+  }
+}
+
+TEST(JsonTextTest, AppendMeshJsonLeavesTokensInStringsAlone) {
+  for (std::string text :
+       {R"({"a":"x:NaN,[Infinity","b":"-Infinity"})", R"({"k:N":"[I",":I":[",N"]})",
+        R"(["NaN",":Infinity"])", R"({"long":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,N"})"}) {
+    std::string out;
+    AppendMeshJson(text, &out);
+    EXPECT_EQ(out, text);
+  }
+  std::string out;
+  AppendMeshJson(R"({"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":"bbbbbbbbbbbbbbbbbbbbbbbbb","n":NaN})", &out);
+  EXPECT_EQ(out, R"({"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":"bbbbbbbbbbbbbbbbbbbbbbbbb","n":null})");
+  out.clear();
+  AppendMeshJson("NaN", &out);
+  EXPECT_EQ(out, "null");
+}
+
+// Canonicalize copies text that needs no rewriting (canonical, or spaced
+// as json.dumps spaces it) instead of parsing it; both ways must agree.
+TEST(JsonTextTest, PlainTextShortcutAgreesWithTheParser) {
+  for (std::string_view text : {
+           R"({"a": 1, "b": [true, false, null], "c": {"d": "e, f: g"}})",
+           R"({"a":1,"b":[1, 2],"c":{}})",
+           R"([])",
+           R"("x")",
+           R"(12)",
+           R"(-0.5)",
+           R"({"k": 1, "k": 2})",
+           R"({"a":  1})",
+           R"({"a" : 1})",
+           R"( {"a": 1})",
+           R"({"a": 1} )",
+           R"([1 ,2])",
+           R"({"s": "caf\u00e9", "d": "\u007f"})",
+           R"({"f": 1e-05, "g": 1e+16, "h": 0.0001, "i": 1.0})",
+           R"({"n": NaN, "i": -Infinity})",
+           R"({"e": "\n\t\"\\\u0001"})",
+           R"({"bad": tru})",
+           R"({"a": [1, 2,]})",
+           R"({"a": 1,})",
+           R"({"a": "é"})",
+       }) {
+    for (NonFinite nf : {NonFinite::kNull, NonFinite::kKeep}) {
+      absl::StatusOr<std::string> shortcut = Canonicalize(text, nf);
+      absl::StatusOr<std::string> parsed = internal::CanonicalizeWithParser(text, nf);
+      ASSERT_EQ(shortcut.ok(), parsed.ok()) << text;
+      if (shortcut.ok()) {
+        EXPECT_EQ(*shortcut, *parsed) << text;
+      } else {
+        EXPECT_EQ(shortcut.status(), parsed.status()) << text;
+      }
+    }
+  }
+  std::string out = "prefix";
+  EXPECT_TRUE(internal::AppendCanonicalIfPlain(R"({"a": [1, 2], "b": "x, y"})", &out));
+  EXPECT_EQ(out, R"(prefix{"a":[1,2],"b":"x, y"})");
+  EXPECT_FALSE(internal::AppendCanonicalIfPlain(R"({"a": 1e5})", &out));
+  EXPECT_EQ(out, R"(prefix{"a":[1,2],"b":"x, y"})");
+}
+
+TEST(JsonTextTest, CanonicalValueEndAcceptsOnlyTextThatIsItsOwnCanonicalForm) {
+  std::vector<internal::KeySpan> scratch;
+  auto accepted = [&](std::string_view text) {
+    return internal::CanonicalValueEnd(text, 0, 32, &scratch) == text.size();
+  };
+  for (std::string_view text : {R"({})", R"([])", R"({"a":1,"b":[true,false,null],"c":{"d":"e"}})",
+                                R"("é\n\"\\\u0001")", R"(-12)", R"(0)", R"(1.5)", R"(-0.0)",
+                                R"(0.00001)", R"({"a":{"a":{"a":1}},"b":1})", R"(["a","a"])"}) {
+    EXPECT_TRUE(accepted(text)) << text;
+    EXPECT_EQ(Canon(text, NonFinite::kKeep), text);
+  }
+  for (std::string_view text :
+       {R"({"a":1,"a":2})",
+        R"({ "a":1})",
+        R"([1, 2])",
+        R"("\/")",
+        R"("\u00e9")",
+        R"("\u000a")",
+        R"("\u001F")",
+        R"(-0)",
+        R"(1.50)",
+        R"(1e5)",
+        R"(0.000001)",
+        R"(01)",
+        R"(NaN)",
+        R"([1,])",
+        R"({"a"})",
+        R"("open)",
+        R"(tru)",
+        "\"\xff\"",
+        "\"\x01\"",
+        R"([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]])",
+        R"(1234567890123456789012345678901234567890123)"}) {
+    EXPECT_FALSE(accepted(text)) << text;
+  }
 }
 
 }  // namespace

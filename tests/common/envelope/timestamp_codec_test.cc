@@ -1,6 +1,8 @@
 #include "common/envelope/timestamp_codec.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -82,6 +84,33 @@ TEST(TimestampCodecTest, ToTimeHonoursTheOffset) {
   Timestamp now = Timestamp::NowUtc();
   EXPECT_EQ(now.utc_offset_seconds, 0);
   EXPECT_LT(absl::AbsDuration(now.ToTime() - absl::Now()), absl::Seconds(5));
+}
+
+// NowUtc and Unix-number timestamps use plain calendar arithmetic instead of
+// absl's time zone code: the two must agree over the whole supported range.
+TEST(TimestampCodecTest, CivilFromUnixSecondsMatchesAbsl) {
+  constexpr int64_t kFirst = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
+  std::vector<int64_t> seconds = {kFirst,
+                                  kLast,
+                                  -1,
+                                  0,
+                                  1,
+                                  86399,
+                                  86400,
+                                  951782400 /* 2000-02-29 */,
+                                  4107542400 /* 2100-03-01 */,
+                                  -2208988800 /* 1900-01-01 */};
+  for (int64_t s = kFirst; s < kLast; s += 7777777 + (s & 1023)) seconds.push_back(s);
+  for (int64_t s : seconds) {
+    EXPECT_EQ(CivilFromUnixSeconds(s),
+              absl::ToCivilSecond(absl::FromUnixSeconds(s), absl::UTCTimeZone()))
+        << s;
+  }
+  Timestamp now = Timestamp::NowUtc();
+  EXPECT_EQ(now.civil, absl::ToCivilSecond(now.ToTime(), absl::UTCTimeZone()));
+  EXPECT_GE(now.micros, 0);
+  EXPECT_LT(now.micros, 1000000);
 }
 
 }  // namespace
