@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
+#include <memory>
 #include <set>
+#include <utility>
 
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
@@ -19,27 +22,136 @@ timeval SocketTimeout(absl::Duration d) {
   return absl::ToTimeval(d);
 }
 
-RedisReply Convert(const redisReply* r) {
-  if (r == nullptr) return RedisReply::Nil();
-  switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-      return RedisReply::Integer(r->integer);
-    case REDIS_REPLY_STRING:
-      return RedisReply::String(std::string(r->str, r->len));
-    case REDIS_REPLY_STATUS:
-      return RedisReply::Status(std::string(r->str, r->len));
-    case REDIS_REPLY_ERROR:
-      return RedisReply::Error(std::string(r->str, r->len));
-    case REDIS_REPLY_ARRAY: {
-      std::vector<RedisReply> elements;
-      elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) elements.push_back(Convert(r->element[i]));
-      return RedisReply::Array(std::move(elements));
-    }
-    default:
-      return RedisReply::Nil();
+}  // namespace
+
+// hiredis' reader builds replies through these functions: straight into
+// RedisReply values, so a reply is not first built as a tree of redisReply
+// (one allocation per element and per string) and then copied. A child is
+// made in place in its parent's elements, which are sized when the parent
+// array is made and never resized; only the root is allocated on its own.
+// hiredis frees nothing but the root, with Free, when it abandons a reply (a
+// protocol error, redisFree); otherwise ReadReply takes it.
+struct RedisReplyBuilder {
+  static RedisReply* Slot(const redisReadTask* task) {
+    if (task->parent == nullptr) return new RedisReply();
+    auto* parent = static_cast<RedisReply*>(task->parent->obj);
+    return &parent->elements_[task->idx];
   }
-}
+  static void* String(const redisReadTask* task, char* str, size_t len) {
+    RedisReply* r = Slot(task);
+    r->kind_ = task->type == REDIS_REPLY_ERROR    ? RedisReply::Kind::kError
+               : task->type == REDIS_REPLY_STATUS ? RedisReply::Kind::kStatus
+                                                  : RedisReply::Kind::kString;
+    r->str_.assign(str, len);
+    return r;
+  }
+  static void* Array(const redisReadTask* task, int elements) {
+    RedisReply* r = Slot(task);
+    r->kind_ = RedisReply::Kind::kArray;
+    r->elements_.resize(static_cast<size_t>(std::max(elements, 0)));
+    return r;
+  }
+  static void* Integer(const redisReadTask* task, long long value) {  // NOLINT(runtime/int)
+    RedisReply* r = Slot(task);
+    r->kind_ = RedisReply::Kind::kInteger;
+    r->integer_ = value;
+    return r;
+  }
+  static void* Nil(const redisReadTask* task) { return Slot(task); }
+  static void Free(void* reply) { delete static_cast<RedisReply*>(reply); }
+};
+
+namespace {
+
+redisReplyObjectFunctions kReplyFunctions = {RedisReplyBuilder::String, RedisReplyBuilder::Array,
+                                             RedisReplyBuilder::Integer, RedisReplyBuilder::Nil,
+                                             RedisReplyBuilder::Free};
+
+// For XREADGROUP replies, [[key, [[id, [field, value, ...] | nil], ...]], ...]
+// or nil: reader functions that put the entries straight into StreamEntry
+// values (no reply tree at all). The builder (the reader's privdata) owns
+// what is built; the objects handed to hiredis are only non-null tokens, so
+// freeing them is a no-op. Anything else at the root (an error reply) is
+// kept as a RedisReply; unexpected shapes are ignored.
+struct StreamEntryBuilder {
+  explicit StreamEntryBuilder(std::vector<StreamEntry>* out) : entries(out) {}
+
+  std::vector<StreamEntry>* const entries;
+  RedisReply root;    // the root when it is not an array
+  size_t paired = 0;  // strings of the current field array that make pairs
+
+  static StreamEntryBuilder* Of(const redisReadTask* task) {
+    return static_cast<StreamEntryBuilder*>(task->privdata);
+  }
+  static int Depth(const redisReadTask* task) {
+    int depth = 0;
+    for (; task->parent != nullptr; task = task->parent) ++depth;
+    return depth;
+  }
+  // Depths: 0 the reply, 1 [key, entries], 2 key / entries, 3 an entry,
+  // 4 its id / its fields, 5 a field name or value.
+  static void* String(const redisReadTask* task, char* str, size_t len) {
+    StreamEntryBuilder* b = Of(task);
+    switch (Depth(task)) {
+      case 0:
+        b->root = task->type == REDIS_REPLY_ERROR    ? RedisReply::Error(std::string(str, len))
+                  : task->type == REDIS_REPLY_STATUS ? RedisReply::Status(std::string(str, len))
+                                                     : RedisReply::String(std::string(str, len));
+        break;
+      case 4:
+        if (task->idx == 0 && !b->entries->empty()) b->entries->back().id.assign(str, len);
+        break;
+      case 5: {
+        if (b->entries->empty() || static_cast<size_t>(task->idx) >= b->paired) break;
+        auto& fields = b->entries->back().fields;
+        if (task->idx % 2 == 0) {
+          fields.emplace_back(std::string(str, len), std::string());
+        } else {
+          fields.back().second.assign(str, len);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return b;
+  }
+  static void* Array(const redisReadTask* task, int elements) {
+    StreamEntryBuilder* b = Of(task);
+    const size_t n = static_cast<size_t>(std::max(elements, 0));
+    switch (Depth(task)) {
+      case 0:
+        b->root = RedisReply::Array({});
+        break;
+      case 2:
+        if (task->idx == 1) b->entries->reserve(b->entries->size() + n);
+        break;
+      case 3:
+        if (n > 0) b->entries->emplace_back();
+        break;
+      case 4:
+        if (task->idx == 1 && !b->entries->empty()) {
+          b->paired = n / 2 * 2;
+          b->entries->back().fields.reserve(n / 2);
+        }
+        break;
+      default:
+        break;
+    }
+    return b;
+  }
+  static void* Integer(const redisReadTask* task, long long value) {  // NOLINT(runtime/int)
+    StreamEntryBuilder* b = Of(task);
+    if (task->parent == nullptr) b->root = RedisReply::Integer(value);
+    return b;
+  }
+  static void* Nil(const redisReadTask* task) { return Of(task); }
+  static void Free(void*) {}
+};
+
+redisReplyObjectFunctions kStreamEntryFunctions = {
+    StreamEntryBuilder::String, StreamEntryBuilder::Array, StreamEntryBuilder::Integer,
+    StreamEntryBuilder::Nil, StreamEntryBuilder::Free};
 
 // "XADD messages:b", "XREADGROUP messages:b", "XGROUP CREATE messages:b" —
 // the command and the key it works on, for error messages.
@@ -124,6 +236,7 @@ absl::Status RedisClient::Connect() {
     redisFree(c);
     return s;
   }
+  c->reader->fn = &kReplyFunctions;
   ctx_ = c;
   absl::Status s = SetSocketTimeout(options_.command_timeout);
   std::vector<std::vector<std::string>> setup;
@@ -147,7 +260,7 @@ absl::Status RedisClient::Connect() {
       lens.push_back(a.size());
     }
     redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
-    absl::StatusOr<RedisReply> reply = ReadReply(argv[0]);
+    absl::StatusOr<RedisReply> reply = ReadReply([&] { return argv[0]; });
     if (!reply.ok()) {
       s = reply.status();
     } else if (reply->is_error()) {
@@ -181,12 +294,12 @@ absl::Status RedisClient::IoError(std::string_view what) {
   return s;
 }
 
-absl::StatusOr<RedisReply> RedisClient::ReadReply(std::string_view what) {
+absl::StatusOr<RedisReply> RedisClient::ReadReply(absl::FunctionRef<std::string()> what) {
   void* raw = nullptr;
-  if (redisGetReply(ctx_, &raw) != REDIS_OK) return IoError(what);
-  RedisReply reply = Convert(static_cast<redisReply*>(raw));
-  freeReplyObject(raw);
-  return reply;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK) return IoError(what());
+  if (raw == nullptr) return RedisReply::Nil();
+  std::unique_ptr<RedisReply> reply(static_cast<RedisReply*>(raw));  // see kReplyFunctions
+  return std::move(*reply);
 }
 
 absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
@@ -223,7 +336,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
   }
   replies.reserve(commands.size());
   for (const auto& argv : commands) {
-    TM_ASSIGN_OR_RETURN(RedisReply reply, ReadReply(Describe(argv)));
+    TM_ASSIGN_OR_RETURN(RedisReply reply, ReadReply([&] { return Describe(argv); }));
     replies.push_back(std::move(reply));
   }
   return replies;
@@ -272,22 +385,57 @@ absl::Status RedisClient::XGroupCreate(std::string_view key, std::string_view gr
 }
 
 std::vector<StreamEntry> RedisClient::ParseEntries(const RedisReply& reply) {
+  RedisReply copy = reply;
+  return ParseEntries(std::move(copy));
+}
+
+std::vector<StreamEntry> RedisClient::ParseEntries(RedisReply&& reply) {
   std::vector<StreamEntry> entries;
   entries.reserve(reply.elements().size());
-  for (const RedisReply& e : reply.elements()) {
+  for (RedisReply& e : reply.mutable_elements()) {
     if (!e.is_array() || e.elements().empty()) continue;
-    StreamEntry entry;
-    entry.id = e.elements()[0].str();
-    if (e.elements().size() > 1) {
-      const auto& kv = e.elements()[1].elements();
+    std::vector<RedisReply>& parts = e.mutable_elements();
+    StreamEntry& entry = entries.emplace_back();
+    entry.id = std::move(parts[0].mutable_str());
+    if (parts.size() > 1) {
+      std::vector<RedisReply>& kv = parts[1].mutable_elements();
       entry.fields.reserve(kv.size() / 2);
       for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-        entry.fields.emplace_back(kv[i].str(), kv[i + 1].str());
+        entry.fields.emplace_back(std::move(kv[i].mutable_str()),
+                                  std::move(kv[i + 1].mutable_str()));
       }
     }
-    entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+absl::StatusOr<RedisReply> RedisClient::ReadStreamEntries(const std::vector<std::string>& argv,
+                                                          std::vector<StreamEntry>* entries) {
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  args.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data()) !=
+      REDIS_OK) {
+    return IoError(Describe(argv));
+  }
+  StreamEntryBuilder builder(entries);
+  redisReader* reader = ctx_->reader;
+  reader->fn = &kStreamEntryFunctions;
+  reader->privdata = &builder;
+  void* raw = nullptr;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+    // Disconnects with the builder's functions still in place, so hiredis
+    // drops a partial reply through them (a no-op).
+    return IoError(Describe(argv));
+  }
+  reader->fn = &kReplyFunctions;
+  reader->privdata = nullptr;
+  return std::move(builder.root);
 }
 
 absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
@@ -302,22 +450,15 @@ absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
   argv.emplace_back("STREAMS");
   argv.emplace_back(key);
   argv.emplace_back(start_id);
+  TM_RETURN_IF_ERROR(EnsureConnected());
   if (block.has_value()) {
-    TM_RETURN_IF_ERROR(EnsureConnected());
     TM_RETURN_IF_ERROR(SetSocketTimeout(options_.command_timeout + *block));
   }
-  absl::StatusOr<RedisReply> reply = Command(argv);
-  if (block.has_value()) SetSocketTimeout(options_.command_timeout).IgnoreError();
-  if (!reply.ok()) return reply.status();
   std::vector<StreamEntry> entries;
-  if (reply->is_nil()) return entries;
-  // [[key, [[id, [f, v...]], ...]]]
-  for (const RedisReply& stream : reply->elements()) {
-    if (stream.elements().size() < 2) continue;
-    std::vector<StreamEntry> part = ParseEntries(stream.elements()[1]);
-    entries.insert(entries.end(), std::make_move_iterator(part.begin()),
-                   std::make_move_iterator(part.end()));
-  }
+  absl::StatusOr<RedisReply> root = ReadStreamEntries(argv, &entries);
+  if (block.has_value()) SetSocketTimeout(options_.command_timeout).IgnoreError();
+  if (!root.ok()) return root.status();
+  if (root->is_error()) return ReplyError(Describe(argv), *root);
   return entries;
 }
 
@@ -341,9 +482,9 @@ absl::StatusOr<XAutoClaimResult> RedisClient::XAutoClaim(std::string_view key,
                std::to_string(absl::ToInt64Milliseconds(min_idle)), std::string(start_id), "COUNT",
                std::to_string(count)}));
   XAutoClaimResult result;
-  const auto& e = reply.elements();
+  auto& e = reply.mutable_elements();
   if (!e.empty()) result.next_id = e[0].str();
-  if (e.size() > 1) result.entries = ParseEntries(e[1]);
+  if (e.size() > 1) result.entries = ParseEntries(std::move(e[1]));
   if (e.size() > 2) {
     for (const RedisReply& id : e[2].elements()) result.deleted_ids.push_back(id.str());
   }

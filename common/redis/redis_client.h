@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -138,14 +139,23 @@ class RedisClient {
   static std::optional<GroupInfo> FindGroupInfo(const RedisReply& xinfo_groups,
                                                 std::string_view group);
 
-  // Parses an XREAD-style entry list ([[id, [f, v, ...]], ...]).
+  // Parses an XREAD-style entry list ([[id, [f, v, ...]], ...]). The
+  // rvalue form moves the strings out of `reply` instead of copying them.
   static std::vector<StreamEntry> ParseEntries(const RedisReply& reply);
+  static std::vector<StreamEntry> ParseEntries(RedisReply&& reply);
 
  private:
   absl::Status Connect();
   absl::Status IoError(std::string_view what);
-  absl::StatusOr<RedisReply> ReadReply(std::string_view what);
+  // `what` names the command in an error message (made only on error).
+  absl::StatusOr<RedisReply> ReadReply(absl::FunctionRef<std::string()> what);
   absl::Status SetSocketTimeout(absl::Duration timeout);
+  // Sends an XREADGROUP and reads its entries straight into `entries` (see
+  // StreamEntryBuilder in the .cc). Returns the reply's root when it is not
+  // the entry list: an error reply, nil; I/O failures as UNAVAILABLE.
+  // REQUIRES: connected.
+  absl::StatusOr<RedisReply> ReadStreamEntries(const std::vector<std::string>& argv,
+                                               std::vector<StreamEntry>* entries);
 
   const RedisClientOptions options_;
   redisContext* ctx_ = nullptr;

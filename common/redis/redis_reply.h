@@ -1,5 +1,5 @@
-// A Redis reply as a value (converted from hiredis' redisReply). Error replies
-// are values too: a pipeline may mix them with successes.
+// A Redis reply as a value (built by hiredis' reader, see redis_client.cc).
+// Error replies are values too: a pipeline may mix them with successes.
 #ifndef TELECLAUDE_MESH_COMMON_REDIS_REDIS_REPLY_H_
 #define TELECLAUDE_MESH_COMMON_REDIS_REDIS_REPLY_H_
 
@@ -42,11 +42,15 @@ class RedisReply {
   int64_t integer() const { return integer_; }
   // The text of a string, status or error reply ("" otherwise).
   const std::string& str() const { return str_; }
+  // The same, to move the text out.
+  std::string& mutable_str() { return str_; }
   // The elements of an array reply (empty otherwise).
   const std::vector<RedisReply>& elements() const { return elements_; }
   std::vector<RedisReply>& mutable_elements() { return elements_; }
 
  private:
+  friend struct RedisReplyBuilder;  // redis_client.cc: fills replies in place
+
   static RedisReply Text(Kind kind, std::string s) {
     RedisReply r;
     r.kind_ = kind;
