@@ -93,13 +93,13 @@ void LocalStreamReader::SubmitEntries(RedisClient& /*redis*/, std::vector<Stream
   for (StreamEntry& entry : entries) {
     if (entry.fields.empty()) {
       // Deleted from the stream while pending: nothing to process.
-      empty_ids.push_back(entry.id);
+      empty_ids.push_back(std::move(entry.id));
       continue;
     }
     InputEvent in;
     in.origin = EventOrigin::kLocal;
     in.input_key = Cat("local:", options_.stream, ":", entry.id);
-    absl::StatusOr<EventEnvelope> envelope = DecodeEnvelopeStream(entry.fields);
+    absl::StatusOr<EventEnvelope> envelope = DecodeEnvelopeStream(std::move(entry.fields));
     if (envelope.ok()) {
       in.envelope = std::move(*envelope);
     } else {
@@ -111,7 +111,7 @@ void LocalStreamReader::SubmitEntries(RedisClient& /*redis*/, std::vector<Stream
                                         std::string(envelope.status().message()));
     }
     events.push_back(std::move(in));
-    ids.push_back(entry.id);
+    ids.push_back(std::move(entry.id));
   }
   entries_read_.fetch_add(static_cast<int64_t>(entries.size()));
   {
