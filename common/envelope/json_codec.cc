@@ -76,68 +76,9 @@ struct Slot {
   std::string text;
 };
 
-enum Field : int {
-  kEvent,
-  kVersion,
-  kSource,
-  kTimestamp,
-  kIdempotencyKey,
-  kLevel,
-  kDomain,
-  kEntity,
-  kDescription,
-  kVisibility,
-  kPayload,
-  kActions,
-  kTerminalWhen,
-  kResolutionShape,
-  kFieldCount,
-};
-
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "event",   "version", "source",        "timestamp",       "idempotency_key",
-    "level",   "domain",  "entity",        "description",     "visibility",
-    "payload", "actions", "terminal_when", "resolution_shape"};
-
-int FieldIndex(std::string_view key) {
-  if (key.size() < 5 || key.size() > 16) return -1;
-  int candidate = -1;
-  switch (key[0]) {
-    case 'e':
-      candidate = key.size() == 5 ? kEvent : kEntity;
-      break;
-    case 'v':
-      candidate = key.size() == 7 ? kVersion : kVisibility;
-      break;
-    case 's':
-      candidate = kSource;
-      break;
-    case 't':
-      candidate = key.size() == 9 ? kTimestamp : kTerminalWhen;
-      break;
-    case 'i':
-      candidate = kIdempotencyKey;
-      break;
-    case 'l':
-      candidate = kLevel;
-      break;
-    case 'd':
-      candidate = key.size() == 6 ? kDomain : kDescription;
-      break;
-    case 'p':
-      candidate = kPayload;
-      break;
-    case 'a':
-      candidate = kActions;
-      break;
-    case 'r':
-      candidate = kResolutionShape;
-      break;
-    default:
-      return -1;
-  }
-  return kFieldNames[candidate] == key ? candidate : -1;
-}
+using envelope_internal::DeclaredFieldIndex;
+using envelope_internal::kDeclaredFieldCount;
+using enum envelope_internal::DeclaredField;
 
 // The value as shown in an error message.
 std::string Describe(const Slot& s) {
@@ -240,7 +181,7 @@ class EnvelopeHandler {
   bool Key(const char* str, rapidjson::SizeType len, bool copy) {
     if (capture_) return Forward(writer_.Key(str, len, copy));
     std::string_view key(str, len);
-    int index = FieldIndex(key);
+    int index = DeclaredFieldIndex(key);
     if (index >= 0) {  // a declared (ASCII) name: valid UTF-8
       current_ = &declared_[index];
     } else {
@@ -326,7 +267,7 @@ class EnvelopeHandler {
   int depth_ = 0;
   Kind root_ = Kind::kAbsent;
   Slot* current_ = nullptr;
-  std::array<Slot, kFieldCount> declared_;
+  std::array<Slot, kDeclaredFieldCount> declared_;
   std::vector<std::pair<std::string, Slot>> extras_;
   std::unique_ptr<std::unordered_map<std::string, size_t>> extra_index_;
   std::string scratch_;
@@ -372,7 +313,7 @@ bool EnvelopeHandler::ScanModelText(std::string_view json) {
     const size_t key_close = ji::PlainStringClose(json, i);
     if (key_close == npos) return false;
     const std::string_view key = json.substr(i + 1, key_close - i - 1);
-    const int index = FieldIndex(key);
+    const int index = DeclaredFieldIndex(key);
     Slot& slot = index >= 0 ? declared_[index] : ExtraSlot(key);
     i = key_close + 1;
     if (i + 1 >= n || json[i] != ':') return false;

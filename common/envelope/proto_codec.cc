@@ -21,10 +21,7 @@ using ji::Cat;
 using ji::ToStd;
 namespace pb = teleclaude::mesh::v1;
 
-constexpr std::string_view kDeclared[] = {
-    "event",   "version", "source",        "timestamp",       "idempotency_key",
-    "level",   "domain",  "entity",        "description",     "visibility",
-    "payload", "actions", "terminal_when", "resolution_shape"};
+using envelope_internal::kDeclaredFieldNames;
 
 absl::Status Utf8(std::string_view field, const std::string& value) {
   if (ji::IsValidUtf8(value)) return absl::OkStatus();
@@ -149,7 +146,7 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
     absl::Status status;
     ji::ForEachMember(extra, [&](const std::string& key, std::string_view v) {
       if (!status.ok()) return;
-      for (std::string_view declared : kDeclared) {
+      for (std::string_view declared : kDeclaredFieldNames) {
         if (key == declared) {
           status =
               FieldError("extra_json", Cat("key \"", key, "\" repeats a declared envelope field"));

@@ -29,10 +29,7 @@ namespace ji = json::internal;
 using ji::Cat;
 using ji::ToStd;
 
-constexpr std::string_view kDeclared[] = {
-    "event",   "version", "source",        "timestamp",       "idempotency_key",
-    "level",   "domain",  "entity",        "description",     "visibility",
-    "payload", "actions", "terminal_when", "resolution_shape"};
+using envelope_internal::kDeclaredFieldNames;
 
 std::string PythonJsonText(std::string_view canonical) {
   std::string out;
@@ -69,32 +66,14 @@ bool PythonInt(std::string_view text, int64_t* out) {
   return ec == std::errc() && p == digits.data() + digits.size();
 }
 
-// The fields the decoder reads, in declared order, then `_extra`.
-enum Field : int {
-  kEvent,
-  kVersion,
-  kSource,
-  kTimestamp,
-  kIdempotencyKey,
-  kLevel,
-  kDomain,
-  kEntity,
-  kDescription,
-  kVisibility,
-  kPayload,
-  kActions,
-  kTerminalWhen,
-  kResolutionShape,
-  kExtra,
-  kFieldCount,
-};
+// The fields the decoder reads: the declared ones, then `_extra`.
+using envelope_internal::DeclaredFieldIndex;
+using enum envelope_internal::DeclaredField;
+constexpr int kExtra = envelope_internal::kDeclaredFieldCount;
+constexpr int kFieldCount = kExtra + 1;
 
 int FieldIndex(std::string_view name) {
-  if (name == "_extra") return kExtra;
-  for (int i = 0; i < kExtra; ++i) {
-    if (kDeclared[i].size() == name.size() && kDeclared[i] == name) return i;
-  }
-  return -1;
+  return name == "_extra" ? kExtra : DeclaredFieldIndex(name);
 }
 
 // The last value of each field of an entry (nullptr when absent), found in
@@ -112,7 +91,7 @@ class FieldMap {
     }
   }
 
-  Value* Get(Field field) const { return values_[field]; }
+  Value* Get(int field) const { return values_[field]; }
 
   // The value as a string of its own (moved or copied).
   static std::string Take(Value& value) {
@@ -133,29 +112,29 @@ absl::Status Utf8(std::string_view field, const std::string& value) {
 }
 
 template <bool kMove>
-absl::Status RequiredText(const FieldMap<kMove>& m, Field field, std::string* out) {
+absl::Status RequiredText(const FieldMap<kMove>& m, int field, std::string* out) {
   auto* v = m.Get(field);
-  if (v == nullptr) return FieldError(kDeclared[field], "field required");
-  TM_RETURN_IF_ERROR(Utf8(kDeclared[field], *v));
+  if (v == nullptr) return FieldError(kDeclaredFieldNames[field], "field required");
+  TM_RETURN_IF_ERROR(Utf8(kDeclaredFieldNames[field], *v));
   *out = FieldMap<kMove>::Take(*v);
   return absl::OkStatus();
 }
 
 template <bool kMove>
-absl::Status OptionalText(const FieldMap<kMove>& m, Field field, std::string* out) {
+absl::Status OptionalText(const FieldMap<kMove>& m, int field, std::string* out) {
   auto* v = m.Get(field);
   if (v == nullptr) return absl::OkStatus();
-  TM_RETURN_IF_ERROR(Utf8(kDeclared[field], *v));
+  TM_RETURN_IF_ERROR(Utf8(kDeclaredFieldNames[field], *v));
   *out = FieldMap<kMove>::Take(*v);
   return absl::OkStatus();
 }
 
 // "" -> null, as `d.get(field) or None`.
 template <bool kMove>
-absl::Status OrNone(const FieldMap<kMove>& m, Field field, std::optional<std::string>* out) {
+absl::Status OrNone(const FieldMap<kMove>& m, int field, std::optional<std::string>* out) {
   auto* v = m.Get(field);
   if (v == nullptr || v->empty()) return absl::OkStatus();
-  TM_RETURN_IF_ERROR(Utf8(kDeclared[field], *v));
+  TM_RETURN_IF_ERROR(Utf8(kDeclaredFieldNames[field], *v));
   *out = FieldMap<kMove>::Take(*v);
   return absl::OkStatus();
 }
@@ -261,7 +240,7 @@ absl::StatusOr<EventEnvelope> Decode(const FieldMap<kMove>& m) {
     absl::Status status;
     ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
       if (!status.ok()) return;
-      for (std::string_view declared : kDeclared) {
+      for (std::string_view declared : kDeclaredFieldNames) {
         if (key == declared) {
           status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));
           return;
