@@ -57,13 +57,22 @@ std::string SanitizeUtf8Prefix(std::string_view bytes, size_t max_bytes) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;
   out.reserve(std::min(bytes.size(), max_bytes));
-  for (size_t i = 0; i < bytes.size();) {
-    size_t n = Utf8SequenceLength(bytes, i);
-    std::string_view piece = n == 0 ? kReplacement : bytes.substr(i, n);
-    if (out.size() + piece.size() > max_bytes) break;
-    out.append(piece);
-    i += n == 0 ? 1 : n;
+  // Valid bytes are copied in runs; [run, i) is valid and not yet copied.
+  size_t run = 0;
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const size_t n = Utf8SequenceLength(bytes, i);
+    const size_t piece = n == 0 ? kReplacement.size() : n;
+    if (out.size() + (i - run) + piece > max_bytes) break;
+    if (n == 0) {
+      out.append(bytes.substr(run, i - run));
+      out.append(kReplacement);
+      run = ++i;
+    } else {
+      i += n;
+    }
   }
+  out.append(bytes.substr(run, i - run));
   return out;
 }
 
