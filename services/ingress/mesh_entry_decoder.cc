@@ -61,7 +61,7 @@ std::string SanitizeUtf8Prefix(std::string_view bytes, size_t max_bytes) {
   size_t run = 0;
   size_t i = 0;
   while (i < bytes.size()) {
-    const size_t n = Utf8SequenceLength(bytes, i);
+    const size_t n = static_cast<unsigned char>(bytes[i]) < 0x80 ? 1 : Utf8SequenceLength(bytes, i);
     const size_t piece = n == 0 ? kReplacement.size() : n;
     if (out.size() + (i - run) + piece > max_bytes) break;
     if (n == 0) {
