@@ -9,7 +9,6 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/sqlite/transaction.h"
-#include "glog/logging.h"
 
 namespace teleclaude::mesh {
 
@@ -32,28 +31,7 @@ Database::Database(sqlite3* db, std::string path) : db_(db), path_(std::move(pat
 
 Database::~Database() {
   cache_.clear();  // finalize statements before closing
-  checkpointer_.reset();
   sqlite3_close_v2(db_);
-}
-
-int Database::OnWalCommit(void* self_arg, sqlite3* db, const char* schema, int wal_pages) {
-  auto* self = static_cast<Database*>(self_arg);
-  const WalCheckpointer::Options& options = self->checkpoint_options_;
-  if (wal_pages < options.threshold_pages) return SQLITE_OK;
-  if (self->checkpointer_ != nullptr && !self->checkpointer_->Notify(wal_pages)) {
-    return SQLITE_OK;
-  }
-  // At the hard limit, or without a background thread: checkpoint here, as
-  // SQLite's auto-checkpoint does. When it copies every frame (it is busy
-  // while a background checkpoint runs; the next commit tries again), the
-  // next write starts the WAL over.
-  int done_frames = 0;
-  if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, &done_frames) ==
-          SQLITE_OK &&
-      self->checkpointer_ != nullptr) {
-    self->checkpointer_->Backfilled(done_frames);
-  }
-  return SQLITE_OK;
 }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
@@ -93,23 +71,6 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA synchronous=", options.synchronous)));
   TM_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
-  if (options.wal && options.background_checkpoint && path != ":memory:" && !path.empty()) {
-    db->checkpoint_options_.threshold_pages = std::max(1, options.checkpoint_threshold_pages);
-    db->checkpoint_options_.hard_limit_pages = 16 * db->checkpoint_options_.threshold_pages;
-    absl::StatusOr<std::unique_ptr<WalCheckpointer>> started =
-        WalCheckpointer::Start(path, db->checkpoint_options_);
-    if (started.ok()) {
-      db->checkpointer_ = *std::move(started);
-    } else {
-      // Checkpoints stay on this connection's commits, as SQLite's default.
-      LOG(WARNING) << started.status().message() << "; checkpointing on the commit path instead";
-    }
-    sqlite3_wal_hook(handle, &Database::OnWalCommit, db.get());
-    // After a restart the WAL file is cut back to this size (it would keep
-    // its largest size otherwise).
-    TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA journal_size_limit=",
-                                    int64_t{4096} * db->checkpoint_options_.threshold_pages * 4)));
-  }
   return db;
 }
 

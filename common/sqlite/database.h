@@ -16,7 +16,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/sqlite/statement.h"
-#include "common/sqlite/wal_checkpointer.h"
 
 struct sqlite3;
 
@@ -26,11 +25,6 @@ struct DatabaseOptions {
   absl::Duration busy_timeout = absl::Seconds(5);
   bool wal = true;
   std::string synchronous = "NORMAL";  // with WAL: durable at checkpoint, never corrupt
-  // WAL checkpoints run on a background thread with its own connection
-  // (wal_checkpointer.h), woken by this connection's commits; false keeps
-  // SQLite's auto-checkpoint on the commit path (e.g. for a reader).
-  bool background_checkpoint = true;
-  int checkpoint_threshold_pages = 1000;
 };
 
 // One schema step: applied once, in version order, inside its own transaction.
@@ -76,19 +70,11 @@ class Database {
 
   sqlite3* handle() { return db_; }
 
-  // The background checkpointer (null without background_checkpoint, or when
-  // its connection could not be opened: then SQLite checkpoints on commit).
-  const WalCheckpointer* checkpointer() const { return checkpointer_.get(); }
-
  private:
   Database(sqlite3* db, std::string path);
-  // sqlite3_wal_hook: after each commit of this connection.
-  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
 
   sqlite3* db_;
   const std::string path_;
-  WalCheckpointer::Options checkpoint_options_;
-  std::unique_ptr<WalCheckpointer> checkpointer_;
   // Looked up by string_view (no allocation per hot-path call).
   struct SqlHash {
     using is_transparent = void;

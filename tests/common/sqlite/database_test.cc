@@ -1,10 +1,8 @@
 #include "common/sqlite/database.h"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
 #include <thread>
 
 #include "common/sqlite/transaction.h"
@@ -136,66 +134,6 @@ TEST(DatabaseTest, HundredThousandInsertsInOneTransaction) {
   ASSERT_TRUE(tx->Commit().ok());
   EXPECT_EQ(Count(**db, "t"), 100000);
   EXPECT_EQ((*db)->LastInsertRowId(), 100000);
-}
-
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
-}
-
-// Many small commits: checkpoints happen on the background connection, the
-// WAL still restarts (bounded), and every row is readable after a reopen.
-TEST(DatabaseTest, CheckpointsTheWalInTheBackgroundAndKeepsItBounded) {
-  TempDir dir;
-  const std::string path = dir.File("ckpt.db");
-  DatabaseOptions options;
-  options.checkpoint_threshold_pages = 50;
-  {
-    auto db = Database::Open(path, options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    ASSERT_TRUE((*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").ok());
-    ASSERT_NE((*db)->checkpointer(), nullptr);
-    const std::string body(1000, 'x');
-    int64_t max_wal = 0;
-    for (int commit = 0; commit < 400; ++commit) {
-      auto tx = Transaction::Begin(db->get());
-      ASSERT_TRUE(tx.ok());
-      for (int i = 0; i < 20; ++i) {
-        auto insert = (*db)->Cached("INSERT INTO t (body) VALUES (?)");
-        ASSERT_TRUE(insert.ok());
-        (*insert)->Bind(1, body);
-        ASSERT_TRUE((*insert)->Run().ok());
-      }
-      ASSERT_TRUE(tx->Commit().ok());
-      max_wal = std::max(max_wal, FileSize(path + "-wal"));
-      // A steady writer (a tight loop on a loaded machine outruns the fsyncs
-      // of a checkpoint in progress, which only delays the restart).
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
-    EXPECT_GT((*db)->checkpointer()->checkpoints(), 0);
-    EXPECT_EQ((*db)->checkpointer()->failures(), 0);
-    // 8,000 rows of 1 KB went through (11.8 MB of WAL if it never restarts);
-    // the WAL restarts after the hard limit of 16 x 50 pages, plus what the
-    // writer adds while a background checkpoint finishes.
-    EXPECT_LT(max_wal, 2 * 16 * 50 * 4100) << "WAL grew to " << max_wal << " bytes";
-  }
-  auto db = Database::Open(path);
-  ASSERT_TRUE(db.ok());
-  EXPECT_EQ(Count(**db, "t"), 8000);
-}
-
-TEST(DatabaseTest, WithoutBackgroundCheckpointSqliteCheckpointsOnCommit) {
-  TempDir dir;
-  DatabaseOptions options;
-  options.background_checkpoint = false;
-  auto db = Database::Open(dir.File("plain.db"), options);
-  ASSERT_TRUE(db.ok());
-  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").ok());
-  for (int i = 0; i < 2000; ++i) {
-    ASSERT_TRUE((*db)->Exec("INSERT INTO t (body) VALUES (printf('%.*c', 4000, 'x'))").ok());
-  }
-  EXPECT_EQ((*db)->checkpointer(), nullptr);
-  EXPECT_EQ(Count(**db, "t"), 2000);
 }
 
 TEST(DatabaseTest, OpenFailsClearlyWhenTheDirectoryIsMissing) {
