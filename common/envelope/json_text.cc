@@ -459,7 +459,8 @@ size_t LiteralEnd(const char* s, size_t i, size_t n, std::string_view literal) {
   return i + literal.size();
 }
 
-// Same filter as CanonicalWriter::Key, over the quoted key.
+// A one-bit filter over the length and edge characters of a quoted key (the
+// duplicate-key filter of CanonicalWriter::Key and of the canonical scan).
 uint64_t KeyBit(const char* key, size_t size) {
   uint64_t h = size;
   h = h * 131 + static_cast<unsigned char>(key[1]);
@@ -935,10 +936,7 @@ bool CanonicalWriter::Key(const char* str, rapidjson::SizeType length, bool) {
     } else {
       // A one-word filter over length and edge characters of the keys seen:
       // only a key whose bit is already set is compared with the others.
-      uint64_t h = key.size();
-      h = h * 131 + static_cast<unsigned char>(key[1]);
-      h = h * 131 + static_cast<unsigned char>(key[key.size() - 2]);
-      const uint64_t bit = uint64_t{1} << ((h * 0x9E3779B97F4A7C15ULL) >> 58);
+      const uint64_t bit = KeyBit(key.data(), key.size());
       if ((f.key_bits & bit) != 0) {
         for (const Member& m : f.members) {
           if (m.key_end - m.begin == key.size() &&

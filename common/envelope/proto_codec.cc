@@ -21,7 +21,7 @@ using ji::Cat;
 using ji::ToStd;
 namespace pb = teleclaude::mesh::v1;
 
-using envelope_internal::kDeclaredFieldNames;
+using envelope_internal::DeclaredFieldIndex;
 
 absl::Status Utf8(std::string_view field, const std::string& value) {
   if (ji::IsValidUtf8(value)) return absl::OkStatus();
@@ -146,12 +146,10 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
     absl::Status status;
     ji::ForEachMember(extra, [&](const std::string& key, std::string_view v) {
       if (!status.ok()) return;
-      for (std::string_view declared : kDeclaredFieldNames) {
-        if (key == declared) {
-          status =
-              FieldError("extra_json", Cat("key \"", key, "\" repeats a declared envelope field"));
-          return;
-        }
+      if (DeclaredFieldIndex(key) >= 0) {
+        status =
+            FieldError("extra_json", Cat("key \"", key, "\" repeats a declared envelope field"));
+        return;
       }
       e.extras.emplace_back(key, std::string(v));
     });

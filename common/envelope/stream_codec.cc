@@ -240,11 +240,9 @@ absl::StatusOr<EventEnvelope> Decode(const FieldMap<kMove>& m) {
     absl::Status status;
     ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
       if (!status.ok()) return;
-      for (std::string_view declared : kDeclaredFieldNames) {
-        if (key == declared) {
-          status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));
-          return;
-        }
+      if (DeclaredFieldIndex(key) >= 0) {
+        status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));
+        return;
       }
       e.extras.emplace_back(key, std::string(val));
     });

@@ -373,6 +373,10 @@ void OutboxProgress::Merge(const OutboxProgress& other) {
     partial_id = other.partial_id;
     partial_done = other.partial_done;
   }
+  Normalize();
+}
+
+void OutboxProgress::Normalize() {
   if (partial_id <= through_id) partial_id = partial_done = 0;
 }
 
@@ -512,17 +516,12 @@ absl::StatusOr<int64_t> EventsDb::DropOldestOutbox(OutboxKind kind, int64_t coun
     }
     s->Reset();
   }
-  if (last_whole > 0) {
-    TM_ASSIGN_OR_RETURN(Statement * del, db_->Cached("DELETE FROM mesh_outbox WHERE id <= ?"));
-    del->Bind(1, last_whole);
-    TM_RETURN_IF_ERROR(del->Run());
-  }
-  if (partial_id > 0) {
-    TM_ASSIGN_OR_RETURN(Statement * set,
-                        db_->Cached("UPDATE mesh_outbox SET done = ? WHERE id = ?"));
-    set->Bind(1, partial_done).Bind(2, partial_id);
-    TM_RETURN_IF_ERROR(set->Run());
-  }
+  // The same writes as a sender's report that got that far.
+  OutboxProgress dropped;
+  dropped.through_id = last_whole;
+  dropped.partial_id = partial_id;
+  dropped.partial_done = partial_done;
+  TM_RETURN_IF_ERROR(FinishOutbox(OutboxKind::kMesh, dropped).status());
   return count - left;
 }
 

@@ -100,6 +100,9 @@ struct OutboxProgress {
   bool empty() const { return through_id == 0 && partial_id == 0; }
   // Combines two reports of one sender (either order): the furthest wins.
   void Merge(const OutboxProgress& other);
+  // Forgets a partial row at or below through_id (finished anyway).
+  void Normalize();
+  bool operator==(const OutboxProgress&) const = default;
 };
 
 // Thread-compatible: used by one thread (the pipeline worker).

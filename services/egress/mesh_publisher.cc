@@ -9,11 +9,6 @@
 
 namespace teleclaude::mesh {
 
-std::string MeshPublisher::MessageId(std::string_view self, std::string_view input_key,
-                                     std::string_view peer) {
-  return Cat(self, "/", input_key, "/", peer);
-}
-
 std::string MeshPublisher::MessageIdPrefix(std::string_view self, std::string_view input_key) {
   return Cat(self, "/", input_key, "/");
 }

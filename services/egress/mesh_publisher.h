@@ -42,10 +42,6 @@ class MeshPublisher : public Cartridge {
   // Always kContinue; errors are events.db errors.
   absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override;
 
-  // The message id of `input_key`'s event sent to `peer` (doc/wire.md):
-  // MessageIdPrefix(self, input_key) + peer.
-  static std::string MessageId(std::string_view self, std::string_view input_key,
-                               std::string_view peer);
   static std::string MessageIdPrefix(std::string_view self, std::string_view input_key);
 
   // Outbox deliveries (event x peer) written since the last call.

@@ -151,14 +151,11 @@ void OutboxSender::Run() {
         break;
       }
     }
-    if (progress.partial_id <= progress.through_id) progress.partial_id = progress.partial_done = 0;
-    if (progress.through_id != before.through_id || progress.partial_id != before.partial_id ||
-        progress.partial_done != before.partial_done) {
-      done_(options_.kind, progress);
-    }
+    progress.Normalize();
+    if (!(progress == before)) done_(options_.kind, progress);
     stuck = attempted < static_cast<size_t>(deliveries);
     draining_.store(!stuck);
-    if (attempted < static_cast<size_t>(deliveries)) {
+    if (stuck) {
       held_.fetch_add(1);
       Wait(backoff, /*wakeable=*/false);
       backoff = std::min(backoff * 2, options_.hold_max);

@@ -219,6 +219,7 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
                                                   const v1::SubmitRequest* request,
                                                   v1::SubmitResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool with_envelopes = !request->omit_envelopes();
   std::vector<InputEvent> events;
   std::vector<int> positions;
   events.reserve(request->events_size());
@@ -252,7 +253,7 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
     in.envelope = std::move(*envelope);
     in.origin = se.origin() == v1::ORIGIN_MESH ? EventOrigin::kMesh : EventOrigin::kLocal;
     in.source_computer = se.source_computer();
-    in.want_envelope = !request->omit_envelopes();
+    in.want_envelope = with_envelopes;
     if (!se.message_id().empty()) {
       in.input_key = Cat(in.origin == EventOrigin::kMesh ? "mesh:" : "submit:", se.message_id());
       in.record_input = true;
@@ -267,7 +268,6 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  const bool with_envelopes = !request->omit_envelopes();
   deps_.worker->Submit(
       std::move(events), [reactor, response, with_envelopes, positions = std::move(positions)](
                              absl::StatusOr<std::vector<InputOutcome>> outcomes) {

@@ -102,8 +102,8 @@ void PipelineWorker::RecountOutbox() {
   if (push.ok()) stats_.push_outbox_depth = *push;
 }
 
-bool PipelineWorker::HoldInputs() const {
-  return !stop_ && stats_.mesh_outbox_depth >= options_.outbox_max / 2 &&
+bool PipelineWorker::HoldInputs(double projected_depth) const {
+  return !stop_ && projected_depth >= static_cast<double>(options_.outbox_max / 2) &&
          hooks_.mesh_sender_draining && hooks_.mesh_sender_draining();
 }
 
@@ -117,8 +117,9 @@ void PipelineWorker::Run() {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || (!batches_.empty() && !HoldInputs()) || !tasks_.empty() ||
-               !reports_.empty();
+        return stop_ ||
+               (!batches_.empty() && !HoldInputs(static_cast<double>(stats_.mesh_outbox_depth))) ||
+               !tasks_.empty() || !reports_.empty();
       };
       // While holding, the sender's state (not under this lock) is polled.
       mu_.AwaitWithTimeout(absl::Condition(&ready),
@@ -130,15 +131,12 @@ void PipelineWorker::Run() {
       // Back-pressure: while the sender drains the outbox, batches are
       // taken only as long as the outbox, counting what they are likely to
       // add, stays below half the bound.
-      const bool back_pressure =
-          !stop_ && hooks_.mesh_sender_draining && hooks_.mesh_sender_draining();
-      const double high_water = static_cast<double>(options_.outbox_max / 2);
       double projected = static_cast<double>(stats_.mesh_outbox_depth);
       size_t events = 0;
       held = false;
       while (!batches_.empty() &&
              (batches.empty() || events < static_cast<size_t>(options_.max_batch_events))) {
-        if (back_pressure && projected >= high_water) {
+        if (HoldInputs(projected)) {
           held = true;
           ++stats_.input_holds;
           break;

@@ -145,8 +145,10 @@ class PipelineWorker {
   };
   void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
   void MaybePrune();
-  // True when input batches wait for the mesh sender (back-pressure).
-  bool HoldInputs() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True when input batches wait for the mesh sender (back-pressure): the
+  // sender drains the outbox and it would hold (`projected_depth`
+  // deliveries) at least half its bound.
+  bool HoldInputs(double projected_depth) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecountOutbox();
 
   const Options options_;

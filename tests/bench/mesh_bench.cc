@@ -472,27 +472,18 @@ int64_t SentNs(const std::string& payload_json) {
   return std::strtoll(payload_json.c_str() + at + kKey.size(), nullptr, 10);
 }
 
-// The sequence number of a TypicalEnvelope (payload.timestamp "run-SEQ"), -1
-// when absent.
-int64_t Seq(const std::string& payload_json) {
-  static const std::string kKey = "\"timestamp\":\"run-";
-  size_t at = payload_json.find(kKey);
-  if (at == std::string::npos) return -1;
-  return std::strtoll(payload_json.c_str() + at + kKey.size(), nullptr, 10);
-}
-
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
 }
 
-// Follows a computer's WatchEvents and counts, per sequence number, the
-// events that arrived from the mesh and ran through its pipeline; records
-// emit-to-processed latency for events carrying payload.bench_sent_ns.
+// Follows a computer's WatchEvents and counts the events that arrived from
+// the mesh and ran through its pipeline; records emit-to-processed latency
+// for events carrying payload.bench_sent_ns.
 // Thread-safe.
 class Watcher {
  public:
-  Watcher(BenchComputer* computer, int64_t max_seq) : seen_(max_seq, 0) {
+  explicit Watcher(BenchComputer* computer) {
     reader_ = computer->pipeline()->WatchEvents(&ctx_, v1::WatchEventsRequest());
     thread_ = std::thread([this] { Run(); });
   }
@@ -504,16 +495,6 @@ class Watcher {
   }
   int64_t mesh_events() const { return mesh_events_.load(); }
   int64_t dropped() const { return dropped_.load(); }
-  // Sequence numbers seen at least once / more than once (the extra copies).
-  std::pair<int64_t, int64_t> DistinctAndRepeats() const {
-    absl::MutexLock lock(&mu_);
-    int64_t distinct = 0, repeats = 0;
-    for (uint32_t n : seen_) {
-      if (n > 0) ++distinct;
-      if (n > 1) repeats += n - 1;
-    }
-    return {distinct, repeats};
-  }
   std::vector<int64_t> latencies_ns() const {
     absl::MutexLock lock(&mu_);
     return latencies_ns_;
@@ -532,12 +513,10 @@ class Watcher {
       if (ev.origin() != v1::ORIGIN_MESH) continue;
       if (ev.status() != v1::OUTCOME_PROCESSED && ev.status() != v1::OUTCOME_DROPPED) continue;
       ++mesh_events_;
-      const std::string& payload = ev.envelope().payload_json();
-      int64_t seq = Seq(payload);
-      int64_t sent = SentNs(payload);
+      int64_t sent = SentNs(ev.envelope().payload_json());
+      if (sent == 0) continue;
       absl::MutexLock lock(&mu_);
-      if (seq >= 0 && seq < static_cast<int64_t>(seen_.size())) ++seen_[seq];
-      if (sent != 0) latencies_ns_.push_back(now - sent);
+      latencies_ns_.push_back(now - sent);
     }
   }
 
@@ -545,7 +524,6 @@ class Watcher {
   std::unique_ptr<grpc::ClientReader<v1::WatchedEvent>> reader_;
   std::atomic<int64_t> mesh_events_{0}, dropped_{0};
   mutable absl::Mutex mu_;
-  std::vector<uint32_t> seen_ ABSL_GUARDED_BY(mu_);
   std::vector<int64_t> latencies_ns_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
@@ -659,7 +637,7 @@ void Latency() {
   TwoComputers m(redis);
   if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
   constexpr int64_t kWarmups = 100;
-  Watcher watch(&m.b, total + kWarmups);
+  Watcher watch(&m.b);
   // Warm up until B sees A's events through the watch (the stream is open
   // and the whole path works). Warm-up events carry no send time.
   int64_t seq = 0;
