@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -59,6 +60,55 @@ double PeakRssMb(pid_t pid) {
     }
   }
   return -1;
+}
+
+namespace {
+// utime + stime in seconds from a /proc/.../stat file; -1 when unreadable.
+double StatCpuSeconds(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after "(comm)": state is field 3, utime 14, stime 15 (proc(5)).
+  size_t close = text.rfind(')');
+  if (close == std::string::npos || close + 2 > text.size()) return -1;
+  std::vector<std::string> fields =
+      absl::StrSplit(absl::string_view(text).substr(close + 2), ' ', absl::SkipEmpty());
+  if (fields.size() < 13) return -1;
+  double ticks = std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+}  // namespace
+
+double CpuSeconds(pid_t pid) { return StatCpuSeconds(absl::StrCat("/proc/", pid, "/stat")); }
+
+std::map<pid_t, double> ThreadCpuSeconds(pid_t pid) {
+  std::map<pid_t, double> out;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    double s = StatCpuSeconds(task.path().string() + "/stat");
+    if (s >= 0) out[static_cast<pid_t>(std::atoi(task.path().filename().c_str()))] = s;
+  }
+  return out;
+}
+
+MachineCpu ReadMachineCpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;  // "cpu": the sum over all CPUs
+  // user nice system idle iowait irq softirq steal
+  double v[8] = {0};
+  for (double& x : v) in >> x;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  MachineCpu m;
+  m.total = (v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]) / tick;
+  m.busy = m.total - (v[3] + v[4]) / tick;
+  return m;
+}
+
+std::map<std::string, pid_t> BenchComputer::Pids() const {
+  std::map<std::string, pid_t> out;
+  for (const auto& [service, child] : children_) out[ServiceName(service)] = child->pid();
+  return out;
 }
 
 BenchComputer::BenchComputer(ComputerOptions options) : options_(std::move(options)) {

@@ -74,6 +74,8 @@ class BenchComputer {
   // Peak RSS in MB per service name ("egress", "ingress", "installer") of
   // every service that ran.
   std::map<std::string, double> RssMaxMb() const { return rss_max_mb_; }
+  // The PID of each running service, by service name.
+  std::map<std::string, pid_t> Pids() const;
 
   teleclaude::mesh::v1::Pipeline::Stub* pipeline() { return pipeline_.get(); }
   teleclaude::mesh::v1::Ingress::Stub* ingress() { return ingress_.get(); }
@@ -112,8 +114,21 @@ class BenchComputer {
   std::unique_ptr<teleclaude::mesh::v1::Ingress::Stub> ingress_;
 };
 
-// VmHWM of `pid` in MB; nullopt-like -1 when it cannot be read.
+// VmHWM of `pid` in MB; -1 when it cannot be read.
 double PeakRssMb(pid_t pid);
+// utime + stime of `pid` (all its threads) in seconds; -1 when it cannot be
+// read (/proc/PID/stat).
+double CpuSeconds(pid_t pid);
+// utime + stime of each thread of `pid` in seconds, by thread id (empty
+// when /proc/PID/task cannot be read).
+std::map<pid_t, double> ThreadCpuSeconds(pid_t pid);
+// The machine's CPU time since boot from /proc/stat: busy and total, in
+// seconds summed over all CPUs.
+struct MachineCpu {
+  double busy = 0;
+  double total = 0;
+};
+MachineCpu ReadMachineCpu();
 
 }  // namespace teleclaude::mesh::bench
 

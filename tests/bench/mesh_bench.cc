@@ -116,6 +116,77 @@ void PrintRss(const std::vector<BenchComputer*>& computers) {
   for (auto& [svc, mb] : max) Figure(absl::StrCat("rss_max_mb_", svc), mb, 1);
 }
 
+// CPU each process of a measurement used inside its timed window, per event;
+// the share of the window its busiest thread was on a CPU; and how busy the
+// whole machine was: the profile behind a ratio (which process and thread
+// bound it, and whether the machine's cores were the limit). Figures:
+//   {prefix}_cpu_us_per_event_{computer}_{service} (also _redis, and _bench:
+//     this program's producers and observers)
+//   {prefix}_busiest_thread_pct_{computer}_{service} (100 = one thread never
+//     left a CPU: that thread is the bound)
+//   {prefix}_machine_busy_pct
+class CpuWindow {
+ public:
+  CpuWindow(std::vector<std::pair<std::string, BenchComputer*>> computers,
+            const testing::RedisServer* redis)
+      : computers_(std::move(computers)), redis_(redis) {}
+  void Start() { start_ = Snapshot(); }
+  void Stop() { stop_ = Snapshot(); }
+  void Print(const std::string& prefix, int64_t events) const {
+    const double wall = Seconds(stop_.at - start_.at);
+    if (events <= 0 || wall <= 0) return;
+    for (const auto& [name, stop] : stop_.processes) {
+      auto it = start_.processes.find(name);
+      if (it == start_.processes.end()) continue;
+      Figure(absl::StrCat(prefix, "_cpu_us_per_event_", name),
+             1e6 * (stop.total - it->second.total) / events, 1);
+      double busiest = 0;
+      for (const auto& [tid, sec] : stop.threads) {
+        auto t = it->second.threads.find(tid);
+        busiest = std::max(busiest, sec - (t == it->second.threads.end() ? 0 : t->second));
+      }
+      Figure(absl::StrCat(prefix, "_busiest_thread_pct_", name), 100 * busiest / wall, 0);
+    }
+    double total = stop_.machine.total - start_.machine.total;
+    if (total > 0) {
+      Figure(absl::StrCat(prefix, "_machine_busy_pct"),
+             100 * (stop_.machine.busy - start_.machine.busy) / total, 0);
+    }
+  }
+
+ private:
+  struct Process {
+    double total = 0;
+    std::map<pid_t, double> threads;
+  };
+  struct Sample {
+    Clock::time_point at;
+    std::map<std::string, Process> processes;
+    MachineCpu machine;
+  };
+  static void Add(Sample* s, const std::string& name, pid_t pid) {
+    double total = CpuSeconds(pid);
+    if (pid <= 0 || total < 0) return;
+    s->processes[name] = Process{total, ThreadCpuSeconds(pid)};
+  }
+  Sample Snapshot() const {
+    Sample s;
+    s.at = Clock::now();
+    for (const auto& [label, computer] : computers_) {
+      for (const auto& [svc, pid] : computer->Pids()) {
+        Add(&s, absl::StrCat(label, label.empty() ? "" : "_", svc), pid);
+      }
+    }
+    Add(&s, "redis", redis_->pid());
+    Add(&s, "bench", getpid());
+    s.machine = ReadMachineCpu();
+    return s;
+  }
+  std::vector<std::pair<std::string, BenchComputer*>> computers_;
+  const testing::RedisServer* redis_;
+  Sample start_, stop_;
+};
+
 // ---- Redis helpers --------------------------------------------------------
 
 // Pipelined XADDs of `argvs`, `batch` commands per round trip.
@@ -410,7 +481,10 @@ void LocalPipeline() {
     return Unavailable(figures, absl::DeadlineExceededError(StallReason(
                                     first, count, "entries acknowledged by telec-egress")));
   }
+  CpuWindow cpu({{"", &a}}, &redis);
+  cpu.Start();
   Progress p = WaitForCount(acknowledged, count, [&] { a.SampleRss(); });
+  cpu.Stop();
   if (!p.reached) {
     Unavailable(figures, absl::DeadlineExceededError(
                              StallReason(p, count, "entries acknowledged by telec-egress")));
@@ -423,6 +497,7 @@ void LocalPipeline() {
     Figure("local_pipeline_events_per_s", (count - first.last) / Seconds(p.at - first.at));
     Figure("local_pipeline_events_per_s_incl_startup", count / Seconds(p.at - spawn));
     Figure("local_pipeline_first_ack_ms", 1000 * Seconds(first.at - spawn), 1);
+    cpu.Print("local_pipeline", count - first.last);
   }
   if (absl::Status st = a.AwaitReady(kEgress); !st.ok()) {
     Note(absl::StrCat("after the run: ", st.message()));
@@ -552,6 +627,8 @@ void MeshHop() {
   };
   absl::StatusOr<int64_t> base = processed_on_b();
   if (!base.ok()) return Unavailable(figures, base.status());
+  CpuWindow cpu({{"a", &m.a}, {"b", &m.b}}, &redis);
+  cpu.Start();
   auto start = Clock::now();
   absl::Status produced = PipelineAll(client.get(), argvs, absl::GetFlag(FLAGS_batch));
   if (!produced.ok()) return Unavailable(figures, produced);
@@ -565,8 +642,10 @@ void MeshHop() {
         m.a.SampleRss();
         m.b.SampleRss();
       });
+  cpu.Stop();
   if (p.reached) {
     Figure("mesh_events_per_s", count / Seconds(p.at - start));
+    cpu.Print("mesh", count);
   } else {
     Figure("mesh_events_per_s",
            absl::StrCat("unavailable (", StallReason(p, count, "events processed on B"), ")"));

@@ -172,6 +172,8 @@ void RedisServer::Restart() {
                       << ReadLog();
 }
 
+pid_t RedisServer::pid() const { return process_ != nullptr ? process_->pid() : -1; }
+
 bool RedisServer::Running() { return process_ != nullptr && process_->Running(); }
 
 }  // namespace teleclaude::mesh::testing

@@ -41,6 +41,8 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   int port() const { return port_; }
+  // The server's PID, -1 when it is not running.
+  pid_t pid() const;
   // "redis://127.0.0.1:PORT/0" ("redis://:PASSWORD@127.0.0.1:PORT/0" with
   // --requirepass; the password percent-encoded).
   std::string url() const;
