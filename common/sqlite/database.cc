@@ -71,7 +71,27 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA synchronous=", options.synchronous)));
   TM_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  // Replaces SQLite's own hook (the auto-checkpoint) with one that counts.
+  if (!options.auto_checkpoint) sqlite3_wal_hook(handle, &Database::OnWalCommit, db.get());
   return db;
+}
+
+int Database::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
+  static_cast<Database*>(self)->wal_frames_ = frames;
+  return SQLITE_OK;
+}
+
+absl::StatusOr<int> Database::Checkpoint() {
+  int log = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  if (rc != SQLITE_OK) {
+    return SqliteStatus(sqlite3_extended_errcode(db_),
+                        Cat("sqlite ", path_, ": checkpoint: ", sqlite3_errmsg(db_)));
+  }
+  // Frames still in the WAL (all of them when a reader held the checkpoint
+  // back); the next commit's count replaces this.
+  wal_frames_ = std::max(0, log - copied);
+  return copied;
 }
 
 absl::Status Database::Exec(std::string_view sql) {

@@ -25,6 +25,10 @@ struct DatabaseOptions {
   absl::Duration busy_timeout = absl::Seconds(5);
   bool wal = true;
   std::string synchronous = "NORMAL";  // with WAL: durable at checkpoint, never corrupt
+  // With WAL: SQLite checkpoints by itself inside the COMMIT that takes the
+  // WAL past 1000 pages (its default). False: it never does; the owner calls
+  // Checkpoint() when it suits it (see wal_frames()).
+  bool auto_checkpoint = true;
 };
 
 // One schema step: applied once, in version order, inside its own transaction.
@@ -70,11 +74,21 @@ class Database {
 
   sqlite3* handle() { return db_; }
 
+  // Pages in the WAL after the last commit of this connection (0 before the
+  // first); counted only with DatabaseOptions::auto_checkpoint false.
+  int wal_frames() const { return wal_frames_; }
+  // A PASSIVE checkpoint: copies what it can of the WAL into the database
+  // file without waiting for other connections; the next write transaction
+  // then starts the WAL from its beginning. Returns the pages copied.
+  absl::StatusOr<int> Checkpoint();
+
  private:
   Database(sqlite3* db, std::string path);
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
   sqlite3* db_;
   const std::string path_;
+  int wal_frames_ = 0;
   // Looked up by string_view (no allocation per hot-path call).
   struct SqlHash {
     using is_transparent = void;

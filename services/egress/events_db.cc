@@ -172,7 +172,9 @@ std::string_view OutboxKindName(OutboxKind kind) {
 std::string EventsDb::NowIso() { return FormatTimestampStream(Timestamp::NowUtc()); }
 
 absl::StatusOr<std::unique_ptr<EventsDb>> EventsDb::Open(const std::string& path) {
-  TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  // The pipeline worker checkpoints (PipelineWorker::MaybeCheckpoint).
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                      Database::Open(path, DatabaseOptions{.auto_checkpoint = false}));
   TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
   return std::unique_ptr<EventsDb>(new EventsDb(std::move(db)));
 }

@@ -108,7 +108,8 @@ struct OutboxProgress {
 // Thread-compatible: used by one thread (the pipeline worker).
 class EventsDb {
  public:
-  // Opens (creating and migrating) the database at `path`.
+  // Opens (creating and migrating) the database at `path`, without SQLite's
+  // auto-checkpoint: the owner checkpoints (database()->Checkpoint()).
   static absl::StatusOr<std::unique_ptr<EventsDb>> Open(const std::string& path);
 
   Database* database() { return db_.get(); }

@@ -159,7 +159,28 @@ void PipelineWorker::Run() {
     }
     if (exit) return;
     MaybePrune();
+    bool inputs_waiting;
+    {
+      absl::MutexLock lock(&mu_);
+      inputs_waiting = !batches_.empty();
+    }
+    MaybeCheckpoint(inputs_waiting);
   }
+}
+
+void PipelineWorker::MaybeCheckpoint(bool inputs_waiting) {
+  Database* db = db_->database();
+  const int threshold =
+      inputs_waiting ? options_.checkpoint_busy_pages : options_.checkpoint_idle_pages;
+  if (db->wal_frames() < threshold) return;
+  absl::StatusOr<int> copied = db->Checkpoint();
+  if (!copied.ok()) {
+    // Harmless for the data (the WAL keeps it); retried after the next round.
+    LOG_EVERY_N(WARNING, 100) << copied.status().message();
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  ++stats_.checkpoints;
 }
 
 void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports) {

@@ -78,6 +78,14 @@ class PipelineWorker {
     int64_t outbox_max = 100000;
     absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
     absl::Duration prune_interval = absl::Minutes(10);
+    // WAL checkpoints (events.db is opened without SQLite's auto-checkpoint,
+    // which runs inside the COMMIT that passes 1000 pages): after a round,
+    // once the WAL holds checkpoint_idle_pages and no input batch waits, or
+    // checkpoint_busy_pages even though input waits. A checkpoint costs two
+    // fsyncs whatever its size, so under a backlog they come 8x less often;
+    // and the round's inputs are acknowledged before it runs.
+    int checkpoint_idle_pages = 1000;
+    int checkpoint_busy_pages = 8000;
   };
   // Hooks run on the worker thread (mesh_sender_draining also under the
   // worker's lock: it must not block).
@@ -123,6 +131,7 @@ class PipelineWorker {
     int64_t outbox_dropped = 0;  // mesh deliveries dropped by the bound
     // Times the worker held input batches back for the mesh sender.
     int64_t input_holds = 0;
+    int64_t checkpoints = 0;  // WAL checkpoints run (MaybeCheckpoint)
   };
   Stats stats() const;
 
@@ -145,6 +154,8 @@ class PipelineWorker {
   };
   void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
   void MaybePrune();
+  // A checkpoint when the WAL is over the threshold for `inputs_waiting`.
+  void MaybeCheckpoint(bool inputs_waiting);
   // True when input batches wait for the mesh sender (back-pressure): the
   // sender drains the outbox and it would hold (`projected_depth`
   // deliveries) at least half its bound.

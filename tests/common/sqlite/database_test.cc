@@ -136,6 +136,40 @@ TEST(DatabaseTest, HundredThousandInsertsInOneTransaction) {
   EXPECT_EQ((*db)->LastInsertRowId(), 100000);
 }
 
+// Without SQLite's auto-checkpoint the WAL grows past its 1000 pages until
+// the owner checkpoints; then the next commit starts it from the beginning.
+TEST(DatabaseTest, ManualCheckpointsLeaveTheWalToTheOwner) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("a.db"), DatabaseOptions{.auto_checkpoint = false});
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Migrate(kMigrations).ok());
+  EXPECT_GT((*db)->wal_frames(), 0);  // the migrations' commits
+  const std::string big(3000, 'x');   // about one page per row
+  int last = 0;
+  for (int txn = 0; txn < 30; ++txn) {
+    auto tx = Transaction::Begin(db->get());
+    auto ins = (*db)->Cached("INSERT INTO t(name) VALUES (?)");
+    for (int i = 0; i < 50; ++i) {
+      (*ins)->Bind(1, big + std::to_string(txn * 50 + i));
+      ASSERT_TRUE((*ins)->Run().ok());
+      (*ins)->Reset();
+    }
+    ASSERT_TRUE(tx->Commit().ok());
+    ASSERT_GT((*db)->wal_frames(), last) << "the WAL restarted without a checkpoint";
+    last = (*db)->wal_frames();
+  }
+  EXPECT_GT(last, 1500);  // past SQLite's default of 1000: nobody checkpointed
+  absl::StatusOr<int> copied = (*db)->Checkpoint();
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  EXPECT_GT(*copied, 0);
+  EXPECT_EQ((*db)->wal_frames(), 0);
+  auto tx = Transaction::Begin(db->get());
+  ASSERT_TRUE((*db)->Exec("INSERT INTO t(name) VALUES ('after')").ok());
+  ASSERT_TRUE(tx->Commit().ok());
+  EXPECT_LT((*db)->wal_frames(), 10);  // started again from the beginning
+  EXPECT_EQ(Count(**db, "t"), 1501);
+}
+
 TEST(DatabaseTest, OpenFailsClearlyWhenTheDirectoryIsMissing) {
   auto db = Database::Open("/nonexistent-dir/x/a.db");
   EXPECT_TRUE(absl::IsUnavailable(db.status())) << db.status();
