@@ -184,6 +184,8 @@ absl::Status Status(CommandContext& ctx) {
       j.Key("outbox_dropped").Int(stats->outbox_dropped());
       j.Key("invocations_unsent").Int(stats->invocations_unsent());
       j.Key("pushes_unsent").Int(stats->pushes_unsent());
+      j.Key("input_holds").Int(stats->input_holds());
+      j.Key("wal_checkpoints").Int(stats->wal_checkpoints());
       j.Key("forwarded_per_peer").BeginObject();
       std::map<std::string, int64_t> sorted(stats->forwarded_per_peer().begin(),
                                             stats->forwarded_per_peer().end());
@@ -262,7 +264,10 @@ absl::Status Status(CommandContext& ctx) {
                                   Count(stats->local_stream_lag())));
       out +=
           Line("outbox", Cat("depth ", Count(stats->outbox_depth()), ", dropped ",
-                             Count(stats->outbox_dropped()), "; forwarded: ", Forwarded(*stats)));
+                             Count(stats->outbox_dropped()), ", input held back ",
+                             Count(stats->input_holds()), " time",
+                             stats->input_holds() == 1 ? "" : "s",
+                             "; forwarded: ", Forwarded(*stats)));
     } else {
       out += Line("pipeline", "unknown (egress is down)");
       out += Line("outbox", "unknown (egress is down)");

@@ -554,6 +554,8 @@ grpc::ServerUnaryReactor* PipelineService::Stats(grpc::CallbackServerContext* co
     response->set_inputs_duplicate(w.inputs_duplicate);
     response->set_inputs_invalid(inputs_invalid_.load());
     response->set_pushes_unsent(w.push_outbox_depth);
+    response->set_input_holds(w.input_holds);
+    response->set_wal_checkpoints(w.checkpoints);
     if (deps_.fill_stats) deps_.fill_stats(response);
     reactor->Finish(grpc::Status::OK);
   });

@@ -504,6 +504,14 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
   std::cerr << "after restart (incl. start-up): the remaining " << kEvents - before_kill
             << " events in " << seconds << " s (" << (kEvents - before_kill) / seconds
             << " events/s)\n";
+  // events.db is checkpointed by the worker (no SQLite auto-checkpoint):
+  // thousands of WAL pages later, it has run at least one.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = StatsOr();
+        return s.ok() && s->wal_checkpoints() > 0;
+      },
+      absl::Seconds(5)));
   ASSERT_TRUE(WaitFor([&] { return Messages("beta").size() >= kEvents; }, absl::Seconds(30)));
 
   // Exactly one notification per event.
