@@ -262,12 +262,11 @@ absl::Status Status(CommandContext& ctx) {
                                   Count(stats->inputs_duplicate()), ", invalid ",
                                   Count(stats->inputs_invalid()), ", local stream lag ",
                                   Count(stats->local_stream_lag())));
-      out +=
-          Line("outbox", Cat("depth ", Count(stats->outbox_depth()), ", dropped ",
-                             Count(stats->outbox_dropped()), ", input held back ",
-                             Count(stats->input_holds()), " time",
-                             stats->input_holds() == 1 ? "" : "s",
-                             "; forwarded: ", Forwarded(*stats)));
+      out += Line(
+          "outbox",
+          Cat("depth ", Count(stats->outbox_depth()), ", dropped ", Count(stats->outbox_dropped()),
+              ", input held back ", Count(stats->input_holds()), " time",
+              stats->input_holds() == 1 ? "" : "s", "; forwarded: ", Forwarded(*stats)));
     } else {
       out += Line("pipeline", "unknown (egress is down)");
       out += Line("outbox", "unknown (egress is down)");
