@@ -29,9 +29,14 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
       RedisOptions(config, "peers"), config.computer_name, config.cluster, config.peer_refresh});
   p->peers_->Start();
   PeerCache* peers = p->peers_.get();
-  p->trust_ = BuildTrustGate(TrustGateOptions{config.trust_mode, config.trust_strictness,
-                                              config.cluster, config.trusted_peers},
-                             [peers] { return peers->Snapshot(); });
+  p->trust_ = BuildTrustGate(
+      TrustGateOptions{config.trust_mode, config.trust_strictness, config.cluster,
+                       config.trusted_peers},
+      [peers] { return peers->Snapshot(); },
+      [peers]() -> std::shared_ptr<const PeerSnapshot> {
+        if (!peers->RefreshNow().ok()) return nullptr;
+        return peers->Snapshot();
+      });
 
   // Requests are cut at 4 MiB; responses echo the envelopes, so the channel
   // allows a single event of max_message_bytes with room to spare.

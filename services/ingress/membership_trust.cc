@@ -8,11 +8,27 @@
 
 namespace teleclaude::mesh {
 
-MembershipTrust::MembershipTrust(Options options, SnapshotSource snapshots)
+MembershipTrust::MembershipTrust(Options options, SnapshotSource snapshots, Refresher refresh)
     : options_(std::move(options)),
       allow_(options_.trusted_peers.begin(), options_.trusted_peers.end()),
-      snapshots_(std::move(snapshots)) {
+      snapshots_(std::move(snapshots)),
+      refresh_(std::move(refresh)) {
   CHECK(snapshots_ != nullptr);
+}
+
+std::shared_ptr<const PeerSnapshot> MembershipTrust::RefreshedOnMiss(
+    std::string_view computer, std::shared_ptr<const PeerSnapshot> stale) const {
+  // The allowlist does not depend on heartbeats.
+  if (refresh_ == nullptr || options_.mode == TrustMode::kAllowlist) return stale;
+  if (IsMember(computer, *stale)) return stale;
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  int64_t last = last_refresh_ns_.load();
+  if (now - last < absl::ToInt64Nanoseconds(options_.refresh_on_miss_every) ||
+      !last_refresh_ns_.compare_exchange_strong(last, now)) {
+    return stale;  // re-read recently (or another caller is doing it now)
+  }
+  std::shared_ptr<const PeerSnapshot> fresh = refresh_();
+  return fresh != nullptr ? fresh : stale;
 }
 
 bool MembershipTrust::IsMember(std::string_view computer, const PeerSnapshot& snapshot) const {
@@ -66,7 +82,7 @@ std::string MembershipTrust::WhyNot(std::string_view computer, const PeerSnapsho
 
 TrustDecision MembershipTrust::Evaluate(const EventEnvelope& /*envelope*/,
                                         std::string_view source_computer) const {
-  std::shared_ptr<const PeerSnapshot> snapshot = snapshots_();
+  std::shared_ptr<const PeerSnapshot> snapshot = RefreshedOnMiss(source_computer, snapshots_());
   if (IsMember(source_computer, *snapshot)) return TrustDecision::Accept();
   TrustDecision decision;
   decision.outcome = TrustOutcome::kReject;

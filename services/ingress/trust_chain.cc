@@ -34,10 +34,11 @@ TrustDecision TrustChain::Evaluate(const EventEnvelope& envelope,
 }
 
 std::unique_ptr<TrustEvaluator> BuildTrustGate(const TrustGateOptions& options,
-                                               MembershipTrust::SnapshotSource snapshots) {
+                                               MembershipTrust::SnapshotSource snapshots,
+                                               MembershipTrust::Refresher refresh) {
   auto membership = std::make_shared<MembershipTrust>(
       MembershipTrust::Options{options.mode, options.self_cluster, options.trusted_peers},
-      std::move(snapshots));
+      std::move(snapshots), std::move(refresh));
   // The strictness stage asks the same membership about the envelope's
   // `source`; it shares ownership of it.
   auto known = [membership](std::string_view source) { return membership->IsMember(source); };
