@@ -121,7 +121,7 @@ void PrintRss(const std::vector<BenchComputer*>& computers) {
 // whole machine was: the profile behind a ratio (which process and thread
 // bound it, and whether the machine's cores were the limit). Figures:
 //   {prefix}_cpu_us_per_event_{computer}_{service} (also _redis, and _bench:
-//     this program's producers and observers)
+//     this program's producers and observers), and _total: their sum
 //   {prefix}_busiest_thread_pct_{computer}_{service} (100 = one thread never
 //     left a CPU: that thread is the bound)
 //   {prefix}_machine_busy_pct
@@ -135,9 +135,11 @@ class CpuWindow {
   void Print(const std::string& prefix, int64_t events) const {
     const double wall = Seconds(stop_.at - start_.at);
     if (events <= 0 || wall <= 0) return;
+    double sum = 0;
     for (const auto& [name, stop] : stop_.processes) {
       auto it = start_.processes.find(name);
       if (it == start_.processes.end()) continue;
+      sum += stop.total - it->second.total;
       Figure(absl::StrCat(prefix, "_cpu_us_per_event_", name),
              1e6 * (stop.total - it->second.total) / events, 1);
       double busiest = 0;
@@ -147,6 +149,7 @@ class CpuWindow {
       }
       Figure(absl::StrCat(prefix, "_busiest_thread_pct_", name), 100 * busiest / wall, 0);
     }
+    Figure(absl::StrCat(prefix, "_cpu_us_per_event_total"), 1e6 * sum / events, 1);
     double total = stop_.machine.total - start_.machine.total;
     if (total > 0) {
       Figure(absl::StrCat(prefix, "_machine_busy_pct"),
@@ -409,14 +412,18 @@ void RedisHop() {
     }
     done = Clock::now();
   });
+  CpuWindow cpu({}, &redis);
+  cpu.Start();
   auto start = Clock::now();
   absl::Status produced = PipelineAll(producer.get(), argvs, batch);
   auto produced_at = Clock::now();
   reader.join();
+  cpu.Stop();
   if (!produced.ok()) return Unavailable(figures, produced);
   if (!consumer_status.ok()) return Unavailable(figures, consumer_status);
   Figure("redis_hop_msgs_per_s", count / Seconds(done - start));
   Figure("redis_hop_xadd_msgs_per_s", count / Seconds(produced_at - start));
+  cpu.Print("redis_hop", count);  // per message
 }
 
 // ---- §2 local_pipeline ------------------------------------------------------
