@@ -73,7 +73,8 @@ double StatCpuSeconds(const std::string& path) {
   std::vector<std::string> fields =
       absl::StrSplit(absl::string_view(text).substr(close + 2), ' ', absl::SkipEmpty());
   if (fields.size() < 13) return -1;
-  double ticks = std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
+  double ticks =
+      std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 }  // namespace
