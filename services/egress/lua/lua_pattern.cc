@@ -226,22 +226,12 @@ class Matcher {
               p = set_end;
               continue;
             }
-            case '0':
-            case '1':
-            case '2':
-            case '3':
-            case '4':
-            case '5':
-            case '6':
-            case '7':
-            case '8':
-            case '9':
-              s = MatchBackReference(s, Byte(p[1]));
+            default:
+              if (!std::isdigit(Byte(p[1]))) break;   // a class like %a
+              s = MatchBackReference(s, Byte(p[1]));  // %0-%9
               if (s == nullptr) return nullptr;
               p += 2;
               continue;
-            default:
-              break;  // a class like %a
           }
           break;
         default:
