@@ -132,21 +132,31 @@ void* LuaSandbox::Allocate(void* ud, void* ptr, size_t old_size, size_t new_size
 
 void LuaSandbox::CountHook(lua_State* state, lua_Debug* /*debug*/) {
   LuaSandbox* self = FromState(state);
-  if (self->limit_error_.empty()) {
-    self->instructions_run_ += self->hook_interval_;
-    if (self->instructions_run_ >= self->limits_.instructions) {
-      self->limit_error_ = Cat("instruction budget of ", self->limits_.instructions, " exceeded");
-    } else if (std::chrono::steady_clock::now() >= self->deadline_) {
-      self->limit_error_ =
-          Cat("wall-time budget of ", absl::FormatDuration(self->limits_.wall_time), " exceeded");
+  self->Charge(state, self->hook_interval_);
+}
+
+void LuaSandbox::ChargeSteps(lua_State* state, int64_t steps) { Charge(state, steps); }
+
+void LuaSandbox::Charge(lua_State* state, int64_t instructions) {
+  if (limit_error_.empty()) {
+    instructions_run_ += instructions;
+    instructions_since_clock_check_ += instructions;
+    if (instructions_run_ >= limits_.instructions) {
+      limit_error_ = Cat("instruction budget of ", limits_.instructions, " exceeded");
     } else {
-      return;
+      // The pattern functions charge small remainders when they return;
+      // those need no clock reading each.
+      if (instructions_since_clock_check_ < hook_interval_) return;
+      instructions_since_clock_check_ = 0;
+      if (std::chrono::steady_clock::now() < deadline_) return;
+      limit_error_ =
+          Cat("wall-time budget of ", absl::FormatDuration(limits_.wall_time), " exceeded");
     }
     // From now on every instruction fails, so that a pcall in the script
     // cannot catch the error and carry on.
     lua_sethook(state, &LuaSandbox::CountHook, LUA_MASKCOUNT, 1);
   }
-  luaL_error(state, "%s", self->limit_error_.c_str());
+  luaL_error(state, "%s", limit_error_.c_str());
 }
 
 int LuaSandbox::Print(lua_State* state) {
@@ -181,7 +191,7 @@ int LuaSandbox::Panic(lua_State* state) {
 }
 
 absl::Status LuaSandbox::OpenLibraries() {
-  return Run([](lua_State* state) -> absl::Status {
+  return Run([this](lua_State* state) -> absl::Status {
     const std::pair<const char*, lua_CFunction> libraries[] = {
         {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
@@ -202,6 +212,7 @@ absl::Status LuaSandbox::OpenLibraries() {
     lua_getglobal(state, LUA_STRLIBNAME);
     lua_pushnil(state);
     lua_setfield(state, -2, "dump");
+    InstallLuaPatternFunctions(state, -1, this);
     lua_pop(state, 1);
     lua_pushcfunction(state, &LuaSandbox::Print);
     lua_setglobal(state, "print");
@@ -224,6 +235,7 @@ absl::Status LuaSandbox::LoadAndRun(std::string_view source) {
 
 void LuaSandbox::StartRun() {
   instructions_run_ = 0;
+  instructions_since_clock_check_ = 0;
   deadline_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(limits_.wall_time);
   limit_error_.clear();
   memory_limit_hit_ = false;

@@ -15,12 +15,17 @@
 // Limits (LuaLimits), enforced per Run() and for the top-level chunk:
 //  * instructions: a count hook; "instruction budget of N exceeded";
 //  * wall time: checked in the same hook (every <=1000 VM instructions);
-//    "wall-time budget of 50ms exceeded". A single C function (e.g. a
-//    pathological string.find pattern) runs to completion before the next
-//    check: the memory cap bounds its data, not its time;
+//    "wall-time budget of 50ms exceeded";
 //  * memory: the state's allocator refuses to go above memory_bytes;
 //    "memory limit of N bytes exceeded". Deep recursion ends in Lua's
 //    "stack overflow" / "C stack overflow" error or the memory cap.
+// string.find, match, gmatch and gsub are lua_pattern.h's replacements of
+// Lua's: their matcher charges each of its steps as one instruction (every
+// kLuaPatternStepsPerCharge steps and when the call returns, checking the
+// wall time as the hook does), so a backtracking pattern ends with the same
+// limit errors. Other C functions (string.rep, upper, table.concat, ...) are
+// linear in data the memory cap bounds, and run to completion between two
+// checks.
 // A limit, once hit, stays hit until the run ends: every further VM
 // instruction raises the error again, so `pcall` inside the script cannot
 // swallow it. After a run that hit a limit, needs_rebuild() is true: the
@@ -46,6 +51,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/egress/lua/lua_pattern.h"
 
 struct lua_State;
 struct lua_Debug;
@@ -61,7 +67,7 @@ struct LuaLimits {
   int max_emit_depth = 3;
 };
 
-class LuaSandbox {
+class LuaSandbox final : private LuaStepMeter {
  public:
   static constexpr int kMaxPrintsPerRun = 20;
   static constexpr size_t kMaxPrintBytes = 1024;
@@ -71,7 +77,7 @@ class LuaSandbox {
   // non-positive limits; ResourceExhausted when memory_bytes cannot even
   // hold the standard libraries.
   static absl::StatusOr<std::unique_ptr<LuaSandbox>> Create(std::string name, LuaLimits limits);
-  ~LuaSandbox();
+  ~LuaSandbox() override;
   LuaSandbox(const LuaSandbox&) = delete;
   LuaSandbox& operator=(const LuaSandbox&) = delete;
 
@@ -102,6 +108,13 @@ class LuaSandbox {
 
   static void* Allocate(void* ud, void* ptr, size_t old_size, size_t new_size);
   static void CountHook(lua_State* state, lua_Debug* debug);
+  // Adds `instructions` to the run's count and checks the limits (the wall
+  // time once at least hook_interval_ instructions were added since the
+  // last check). Raises the limit error, sticky for the rest of the run,
+  // when a limit is or was hit.
+  void Charge(lua_State* state, int64_t instructions);
+  // LuaStepMeter: one matcher step costs one instruction.
+  void ChargeSteps(lua_State* state, int64_t steps) override;
   static int Print(lua_State* state);
   static int Panic(lua_State* state);
   static LuaSandbox* FromState(lua_State* state);
@@ -120,6 +133,7 @@ class LuaSandbox {
   bool memory_limit_hit_ = false;
   // Per run.
   int64_t instructions_run_ = 0;
+  int64_t instructions_since_clock_check_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   std::string limit_error_;  // non-empty once a limit was hit in this run
   int prints_ = 0;

@@ -294,6 +294,10 @@ TEST_F(InstallerEgressE2eTest, HostileCartridgesAreContainedAndSuspendedInTheRea
       {"hog", "function process(e) local s = string.rep('x', 1e9) return e end"},
       {"escape", "function process(e) os.execute('true') return e end"},
       {"numeric", "function process(e) return 42 end"},
+      // Backtracking inside one string.find call: the metered matcher
+      // charges it to the instruction budget.
+      {"backtrack",
+       "function process(e) local r = ('a'):rep(5000):find(('a*'):rep(3) .. 'b') return e end"},
   };
   int version = 0;
   for (const auto& [name, code] : hostile) {
@@ -302,7 +306,7 @@ TEST_F(InstallerEgressE2eTest, HostileCartridgesAreContainedAndSuspendedInTheRea
   for (const auto& [name, code] : hostile) {
     ASSERT_TRUE(WaitStatus(name, v1::CARTRIDGE_STATUS_ACTIVE)) << name << "\n" << Logs();
   }
-  // Egress has loaded all four.
+  // Egress has loaded them all.
   ASSERT_TRUE(WaitFor(
       [&] {
         grpc::ClientContext c;

@@ -467,6 +467,10 @@ constexpr char kHostile[] = R"(
     elseif mode == "string_ops" then
       local s = string.rep("x", 10000)
       while true do s = s:upper():lower() end
+    elseif mode == "backtracking" then
+      local r = ("a"):rep(5000):find(("a*"):rep(3) .. "b")
+    elseif mode == "lazy_gsub" then
+      local r = string.rep("a", 1e6):gsub(".-b", "x")
     elseif mode == "rep_bomb" then local s = string.rep("x", 1e9)
     elseif mode == "concat_bomb" then
       local s = "x" while true do s = s .. s end
@@ -541,6 +545,12 @@ INSTANTIATE_TEST_SUITE_P(
                               "instruction budget of 1000000 exceeded"},
                       Hostile{"string_ops", absl::StatusCode::kResourceExhausted,
                               "wall-time budget of 30ms exceeded"},
+                      // One string function call that backtracks for minutes
+                      // in Lua's own matcher.
+                      Hostile{"backtracking", absl::StatusCode::kResourceExhausted,
+                              "instruction budget of 1000000 exceeded"},
+                      Hostile{"lazy_gsub", absl::StatusCode::kResourceExhausted,
+                              "instruction budget of 1000000 exceeded"},
                       Hostile{"rep_bomb", absl::StatusCode::kResourceExhausted,
                               "memory limit of 8388608 bytes exceeded"},
                       Hostile{"concat_bomb", absl::StatusCode::kResourceExhausted,
@@ -586,8 +596,9 @@ TEST(LuaCartridgeTest, ResidentMemoryStaysBoundedOverManyHostileCalls) {
   limits.wall_time = absl::Milliseconds(100);
   auto cartridge = MustLoad(kHostile, limits);
   auto* lua = static_cast<LuaCartridge*>(cartridge.get());
-  const char* modes[] = {"loop",         "rep_bomb",     "concat_bomb", "recursion", "c_recursion",
-                         "table_growth", "global_hoard", "error",       "bad_level", "normal"};
+  const char* modes[] = {"loop",      "backtracking", "rep_bomb",     "concat_bomb",
+                         "recursion", "c_recursion",  "table_growth", "global_hoard",
+                         "error",     "bad_level",    "normal"};
   auto run_batch = [&](int calls) {
     for (int i = 0; i < calls; ++i) {
       EventEnvelope event = ModeEvent(modes[i % std::size(modes)]);
