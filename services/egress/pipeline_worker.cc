@@ -159,19 +159,20 @@ void PipelineWorker::Run() {
     }
     if (exit) return;
     MaybePrune();
-    bool inputs_waiting;
+    size_t events_waiting = 0;
     {
       absl::MutexLock lock(&mu_);
-      inputs_waiting = !batches_.empty();
+      for (const PendingBatch& b : batches_) events_waiting += b.events.size();
     }
-    MaybeCheckpoint(inputs_waiting);
+    MaybeCheckpoint(events_waiting);
   }
 }
 
-void PipelineWorker::MaybeCheckpoint(bool inputs_waiting) {
+void PipelineWorker::MaybeCheckpoint(size_t events_waiting) {
   Database* db = db_->database();
-  const int threshold =
-      inputs_waiting ? options_.checkpoint_busy_pages : options_.checkpoint_idle_pages;
+  const int threshold = events_waiting >= static_cast<size_t>(options_.checkpoint_backlog_events)
+                            ? options_.checkpoint_busy_pages
+                            : options_.checkpoint_idle_pages;
   if (db->wal_frames() < threshold) return;
   absl::StatusOr<int> copied = db->Checkpoint();
   if (!copied.ok()) {

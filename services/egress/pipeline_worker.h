@@ -80,12 +80,16 @@ class PipelineWorker {
     absl::Duration prune_interval = absl::Minutes(10);
     // WAL checkpoints (events.db is opened without SQLite's auto-checkpoint,
     // which runs inside the COMMIT that passes 1000 pages): after a round,
-    // once the WAL holds checkpoint_idle_pages and no input batch waits, or
-    // checkpoint_busy_pages even though input waits. A checkpoint costs two
-    // fsyncs whatever its size, so under a backlog they come 8x less often;
-    // and the round's inputs are acknowledged before it runs.
+    // once the WAL holds checkpoint_idle_pages — or, while a backlog of at
+    // least checkpoint_backlog_events input events waits (the local stream
+    // reader's batches are 512), checkpoint_busy_pages. A checkpoint costs
+    // two fsyncs whatever its size, so under a backlog they come 8x less
+    // often; at a steady trickle they stay small, so no single one stalls the
+    // events behind it for long. The round's inputs are acknowledged before
+    // it runs.
     int checkpoint_idle_pages = 1000;
     int checkpoint_busy_pages = 8000;
+    int checkpoint_backlog_events = 512;
   };
   // Hooks run on the worker thread (mesh_sender_draining also under the
   // worker's lock: it must not block).
@@ -154,8 +158,8 @@ class PipelineWorker {
   };
   void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
   void MaybePrune();
-  // A checkpoint when the WAL is over the threshold for `inputs_waiting`.
-  void MaybeCheckpoint(bool inputs_waiting);
+  // A checkpoint when the WAL is over the threshold for `events_waiting`.
+  void MaybeCheckpoint(size_t events_waiting);
   // True when input batches wait for the mesh sender (back-pressure): the
   // sender drains the outbox and it would hold (`projected_depth`
   // deliveries) at least half its bound.

@@ -480,5 +480,34 @@ TEST_F(PipelineTest, WorkerCheckpointsTheWalPastItsThreshold) {
   EXPECT_LT(max_frames, 40 + 30);
 }
 
+// Under a backlog the worker checkpoints only at the busy threshold (here:
+// never), then once the backlog is gone.
+TEST_F(PipelineTest, WorkerDefersCheckpointsWhileABacklogWaits) {
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.max_batch_events = 20;  // one input batch per round
+  options.checkpoint_idle_pages = 20;
+  options.checkpoint_busy_pages = 1'000'000;
+  options.checkpoint_backlog_events = 20;
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  std::atomic<int> done{0};
+  for (int round = 0; round < 40; ++round) {
+    std::vector<InputEvent> events;
+    for (int i = 0; i < 20; ++i) {
+      InputEvent in;
+      in.envelope = Event("test.x", "{}", Visibility::kPublic);
+      in.input_key = "k" + std::to_string(round * 20 + i);
+      events.push_back(std::move(in));
+    }
+    worker.Submit(std::move(events), [&](auto) { done.fetch_add(1); });
+  }
+  ASSERT_TRUE(worker.Start().ok());  // the whole backlog is queued
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 40; }, absl::Seconds(10)));
+  ASSERT_TRUE(testing::WaitFor([&] { return worker.stats().checkpoints == 1; }, absl::Seconds(5)));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().batches, 40);
+  EXPECT_EQ(worker.stats().checkpoints, 1);
+}
+
 }  // namespace
 }  // namespace teleclaude::mesh
