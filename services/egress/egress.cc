@@ -116,7 +116,8 @@ absl::Status Egress::Init() {
       [this](OutboxKind kind, OutboxProgress progress) { worker_->OutboxDone(kind, progress); },
       [this](OutboxKind kind, std::vector<int64_t> ids) {
         worker_->OutboxAttempted(kind, std::move(ids));
-      });
+      },
+      [this] { worker_->SenderStoppedDraining(); });
 
   OutboxSender::Options push_options;
   push_options.name = "push";

@@ -9,11 +9,17 @@
 
 namespace teleclaude::mesh {
 
-OutboxSender::OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed)
+OutboxSender::OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed,
+                           StoppedDrainingFn stopped_draining)
     : options_(std::move(options)),
       send_(std::move(send)),
       done_(std::move(done)),
-      failed_(std::move(failed)) {}
+      failed_(std::move(failed)),
+      stopped_draining_(std::move(stopped_draining)) {}
+
+void OutboxSender::SetDraining(bool draining) {
+  if (draining_.exchange(draining) && !draining && stopped_draining_) stopped_draining_();
+}
 
 OutboxSender::~OutboxSender() { Stop(); }
 
@@ -65,20 +71,20 @@ void OutboxSender::Run() {
     absl::StatusOr<std::vector<OutboxRow>> rows =
         EventsDb::ReadOutbox(db_.get(), options_.kind, progress.through_id, row_limit);
     if (!rows.ok()) {
-      draining_.store(false);
+      SetDraining(false);
       LOG_EVERY_N(ERROR, 10) << options_.name << " outbox: " << rows.status().message();
       Wait(backoff, /*wakeable=*/false);
       backoff = std::min(backoff * 2, options_.backoff_max);
       continue;
     }
     if (rows->empty()) {
-      draining_.store(false);
+      SetDraining(false);
       stuck = false;
       Wait(options_.poll, /*wakeable=*/true);
       continue;
     }
     // Busy now, unless the last batch failed or was held back.
-    if (!stuck) draining_.store(true);
+    if (!stuck) SetDraining(true);
     if (rows->front().id == progress.partial_id) {
       OutboxRow& first = rows->front();
       first.done = std::clamp<int64_t>(progress.partial_done, first.done,
@@ -111,7 +117,7 @@ void OutboxSender::Run() {
         errors_since_log = 0;
       }
       failing_.store(true);
-      draining_.store(false);
+      SetDraining(false);
       stuck = true;
       std::vector<int64_t> ids;
       ids.reserve(rows->size());
@@ -154,7 +160,7 @@ void OutboxSender::Run() {
     progress.Normalize();
     if (!(progress == before)) done_(options_.kind, progress);
     stuck = attempted < static_cast<size_t>(deliveries);
-    draining_.store(!stuck);
+    SetDraining(!stuck);
     if (stuck) {
       held_.fetch_add(1);
       Wait(backoff, /*wakeable=*/false);

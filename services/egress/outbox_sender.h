@@ -59,8 +59,13 @@ class OutboxSender {
   using DoneFn = std::function<void(OutboxKind kind, OutboxProgress progress)>;
   // Rows whose send failed and will be retried (attempts + 1).
   using FailedFn = std::function<void(OutboxKind kind, std::vector<int64_t> ids)>;
+  // draining() has just turned false (the sender went idle, failed or was
+  // held back): whoever holds input back for it can stop waiting.
+  using StoppedDrainingFn = std::function<void()>;
 
-  OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed);
+  // `stopped_draining` may be empty.
+  OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed,
+               StoppedDrainingFn stopped_draining = nullptr);
   ~OutboxSender();  // Stop()
   OutboxSender(const OutboxSender&) = delete;
   OutboxSender& operator=(const OutboxSender&) = delete;
@@ -87,6 +92,8 @@ class OutboxSender {
 
  private:
   void Run();
+  // Sets draining_; calls stopped_draining_ when it turns false.
+  void SetDraining(bool draining);
   // Waits `d` or until Stop() (and Wake() when `wakeable`).
   void Wait(absl::Duration d, bool wakeable);
 
@@ -94,6 +101,7 @@ class OutboxSender {
   const SendFn send_;
   const DoneFn done_;
   const FailedFn failed_;
+  const StoppedDrainingFn stopped_draining_;
   std::unique_ptr<Database> db_;  // the thread's own connection
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

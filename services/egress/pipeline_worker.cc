@@ -89,6 +89,12 @@ void PipelineWorker::OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids) 
   list.insert(list.end(), ids.begin(), ids.end());
 }
 
+void PipelineWorker::SenderStoppedDraining() {
+  // Nothing to change: releasing mu_ makes the worker's Await re-evaluate
+  // its condition, which asks the sender again (HoldInputs).
+  absl::MutexLock lock(&mu_);
+}
+
 PipelineWorker::Stats PipelineWorker::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
@@ -121,9 +127,10 @@ void PipelineWorker::Run() {
                (!batches_.empty() && !HoldInputs(static_cast<double>(stats_.mesh_outbox_depth))) ||
                !tasks_.empty() || !reports_.empty();
       };
-      // While holding, the sender's state (not under this lock) is polled.
+      // While holding, the sender's reports and SenderStoppedDraining()
+      // wake the worker; the timeout is a fallback.
       mu_.AwaitWithTimeout(absl::Condition(&ready),
-                           held ? absl::Milliseconds(20) : absl::Seconds(1));
+                           held ? options_.hold_recheck : absl::Seconds(1));
       while (!tasks_.empty()) {
         tasks.push_back(std::move(tasks_.front()));
         tasks_.pop_front();

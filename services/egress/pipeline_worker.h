@@ -90,12 +90,17 @@ class PipelineWorker {
     int checkpoint_idle_pages = 1000;
     int checkpoint_busy_pages = 8000;
     int checkpoint_backlog_events = 512;
+    // While holding inputs for the mesh sender, re-ask it this often even
+    // without a report or SenderStoppedDraining().
+    absl::Duration hold_recheck = absl::Milliseconds(200);
   };
   // Hooks run on the worker thread (mesh_sender_draining also under the
   // worker's lock: it must not block).
   struct Hooks {
     // Whether the mesh sender is draining the outbox (back-pressure above;
-    // OutboxSender::draining); unset = no back-pressure.
+    // OutboxSender::draining); unset = no back-pressure. When it turns
+    // false the sender calls SenderStoppedDraining(); the worker also
+    // re-checks every 200 ms while it holds inputs.
     std::function<bool()> mesh_sender_draining;
     std::function<void()> wake_mesh_sender;
     std::function<void()> wake_push_sender;
@@ -122,6 +127,8 @@ class PipelineWorker {
   void Post(std::function<void(bool stopped)> task);
   // Sender reports (applied in the next transaction).
   void OutboxDone(OutboxKind kind, OutboxProgress progress);
+  // The mesh sender stopped draining: held inputs may go now.
+  void SenderStoppedDraining();
   void OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids);
 
   struct Stats {
@@ -133,7 +140,8 @@ class PipelineWorker {
     int64_t mesh_outbox_depth = 0;
     int64_t push_outbox_depth = 0;
     int64_t outbox_dropped = 0;  // mesh deliveries dropped by the bound
-    // Times the worker held input batches back for the mesh sender.
+    // Rounds in which the worker held input batches back for the mesh
+    // sender (a round ends at each sender report or wake-up).
     int64_t input_holds = 0;
     int64_t checkpoints = 0;  // WAL checkpoints run (MaybeCheckpoint)
   };

@@ -5,6 +5,7 @@
 // function is the test's own (it is the sender's injected dependency).
 #include "services/egress/outbox_sender.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,7 +66,8 @@ class OutboxSenderTest : public ::testing::Test {
         [this](OutboxKind, std::vector<int64_t> ids) {
           absl::MutexLock lock(&mu_);
           failed_ids_.insert(failed_ids_.end(), ids.begin(), ids.end());
-        });
+        },
+        [this] { stopped_draining_.fetch_add(1); });
     ASSERT_TRUE(sender_->Start().ok());
   }
 
@@ -85,6 +87,7 @@ class OutboxSenderTest : public ::testing::Test {
   std::vector<std::vector<std::string>> calls_;
   std::vector<std::string> progress_;
   std::vector<int64_t> failed_ids_;
+  std::atomic<int> stopped_draining_{0};
 };
 
 TEST_F(OutboxSenderTest, AHeldBackPrefixIsReportedAndTheRestOfferedFromThere) {
@@ -108,6 +111,8 @@ TEST_F(OutboxSenderTest, AHeldBackPrefixIsReportedAndTheRestOfferedFromThere) {
   EXPECT_EQ(draining, (std::vector<bool>{true, false}));
   EXPECT_TRUE(WaitFor([&] { return !sender_->draining(); }, absl::Seconds(5)));  // idle
   sender_->Stop();
+  // Told twice that it stopped draining: when held back, and when idle.
+  EXPECT_EQ(stopped_draining_.load(), 2);
 }
 
 TEST_F(OutboxSenderTest, PartProgressRecordedInTheDatabaseIsHonouredAfterARestart) {

@@ -408,7 +408,8 @@ TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullOutbox) {
   std::atomic<bool> draining{true};
   PipelineWorker::Options options;
   options.computer_name = "alpha";
-  options.outbox_max = 12;  // back-pressure from 6 deliveries (2 events) on
+  options.outbox_max = 12;                // back-pressure from 6 deliveries (2 events) on
+  options.hold_recheck = absl::Hours(1);  // only reports and the sender's call wake it
   PipelineWorker::Hooks hooks;
   hooks.mesh_sender_draining = [&] { return draining.load(); };
   PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, hooks);
@@ -436,6 +437,7 @@ TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullOutbox) {
   // A sender that stops draining (failing, held by a full inbox, or idle)
   // lets the rest through; the bound drops.
   draining = false;
+  worker.SenderStoppedDraining();
   ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 6; }, absl::Seconds(5)));
   worker.Stop();
   EXPECT_EQ(worker.stats().mesh_outbox_depth, 12);
