@@ -618,6 +618,12 @@ namespace envelope_internal {
 absl::StatusOr<EventEnvelope> DecodeEnvelopeJsonFullParse(std::string_view json) {
   return Decode(json, /*try_model_text=*/false);
 }
+
+bool TakesModelTextFastPath(std::string_view json) {
+  EnvelopeHandler handler;
+  handler.Reset();
+  return handler.ScanModelText(json);
+}
 }  // namespace envelope_internal
 
 void AppendEnvelopeJson(const EventEnvelope& e, std::string* out) {

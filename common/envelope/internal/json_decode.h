@@ -15,6 +15,10 @@ namespace teleclaude::mesh::envelope_internal {
 // model-text fast path. Same contract and results.
 absl::StatusOr<EventEnvelope> DecodeEnvelopeJsonFullParse(std::string_view json);
 
+// Whether DecodeEnvelopeJson takes its model-text fast path for `json` (no
+// parser): tests check it stays taken for the text the mesh carries.
+bool TakesModelTextFastPath(std::string_view json);
+
 }  // namespace teleclaude::mesh::envelope_internal
 
 #endif  // TELECLAUDE_MESH_COMMON_ENVELOPE_INTERNAL_JSON_DECODE_H_

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "common/envelope/internal/json_decode.h"
 #include "common/envelope/json_codec.h"
 #include "common/envelope/proto_codec.h"
 #include "common/envelope/stream_codec.h"
@@ -72,6 +74,34 @@ TEST_F(WireFixturesTest, DecodingModelDumpJsonIsAFixedPoint) {
     }
   }
   EXPECT_EQ(failures, "");
+}
+
+// The decoder's fast path (no parser) is what makes the mesh cheap: it must
+// be taken for the model text Python writes, unless the text has an escape or
+// a number with an exponent (those go through the parser by design).
+bool OutsideTheFastPath(const std::string& json) {
+  if (json.find('\\') != std::string::npos) return true;
+  for (size_t i = 1; i + 1 < json.size(); ++i) {
+    if ((json[i] == 'e' || json[i] == 'E') && absl::ascii_isdigit(json[i - 1]) &&
+        (absl::ascii_isdigit(json[i + 1]) || json[i + 1] == '+' || json[i + 1] == '-')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(WireFixturesTest, ModelTextTakesTheFastPath) {
+  std::string failures;
+  int checked = 0;
+  for (const ValidCase& c : Valid()) {
+    if (OutsideTheFastPath(c.model_dump_json)) continue;
+    ++checked;
+    if (!envelope_internal::TakesModelTextFastPath(c.model_dump_json)) {
+      failures += c.name + ": parsed in full\n";
+    }
+  }
+  EXPECT_EQ(failures, "");
+  EXPECT_GT(checked, 30);  // most of the 45 cases
 }
 
 TEST_F(WireFixturesTest, StreamEncodingMatchesToStreamDict) {
