@@ -378,15 +378,13 @@ void OutboxProgress::Normalize() {
   if (partial_id <= through_id) partial_id = partial_done = 0;
 }
 
-absl::StatusOr<int64_t> EventsDb::AddOutbox(OutboxKind kind, std::string_view destination,
-                                            std::string_view message_id, std::string_view body) {
-  if (kind != OutboxKind::kPush) {
-    return absl::InvalidArgumentError("AddOutbox writes push rows; mesh rows: AddMeshOutbox");
-  }
+absl::StatusOr<int64_t> EventsDb::AddPushOutbox(std::string_view destination,
+                                                std::string_view message_id,
+                                                std::string_view body) {
   TM_ASSIGN_OR_RETURN(Statement * s,
                       db_->Cached("INSERT INTO outbox (kind, destination, message_id, body, "
                                   "created_at) VALUES (?, ?, ?, ?, ?)"));
-  s->Bind(1, OutboxKindName(kind))
+  s->Bind(1, OutboxKindName(OutboxKind::kPush))
       .Bind(2, destination)
       .Bind(3, message_id)
       .Bind(4, body)
