@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "common/base/status_macros.h"
+#include "common/base/utf8.h"
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/internal/cat.h"
@@ -149,7 +150,7 @@ class EnvelopeHandler {
 
   bool String(const char* str, rapidjson::SizeType len, bool copy) {
     if (capture_) return Forward(writer_.String(str, len, copy));
-    if (!ji::IsValidUtf8(std::string_view(str, len))) {
+    if (!IsValidUtf8(std::string_view(str, len))) {
       error_ = ji::kBadString;
       return false;
     }
@@ -185,7 +186,7 @@ class EnvelopeHandler {
     if (index >= 0) {  // a declared (ASCII) name: valid UTF-8
       current_ = &declared_[index];
     } else {
-      if (!ji::IsValidUtf8(key)) {
+      if (!IsValidUtf8(key)) {
         error_ = ji::kBadString;
         return false;
       }

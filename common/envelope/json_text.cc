@@ -14,6 +14,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "common/base/byte_scan.h"
+#include "common/base/utf8.h"
 #include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/internal/cat.h"
 #include "rapidjson/error/en.h"
@@ -176,34 +178,10 @@ size_t SkipValue(std::string_view text, size_t i) {
 
 namespace {
 
-// The scans below look at 16 bytes at a time (SSE2, which every x86-64
-// has), then at 8 (SWAR); a shorter tail is read by one load that ends at
-// the end of the text, with the bytes before the scan's start masked off,
-// so only texts under 8 bytes are scanned byte by byte.
-
-// Bytes as a little-endian word: byte k of the text is bits 8k..8k+7.
-inline uint64_t Load8(const char* p) {
-  uint64_t word;
-  std::memcpy(&word, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  word = __builtin_bswap64(word);
-#endif
-  return word;
-}
-
-constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
-constexpr uint64_t kHigh = 0x8080808080808080ULL;
-constexpr uint64_t Repeat(unsigned char c) { return 0x0101010101010101ULL * c; }
-
-// 0x80 in every byte of `x` equal to `c`, exactly (no borrow between bytes).
-inline uint64_t BytesEqual(uint64_t x, unsigned char c) {
-  uint64_t y = x ^ Repeat(c);
-  return ~(((y & kLow7) + kLow7) | y) & kHigh;
-}
-
-// 0x80 in every byte >= 0x80.
-inline uint64_t NonAsciiBytes(uint64_t x) { return x & kHigh; }
-inline bool IsNonAscii(unsigned char c) { return c >= 0x80; }
+using byte_scan::BytesEqual;
+using byte_scan::kHigh;
+using byte_scan::kLow7;
+using byte_scan::Repeat;
 
 // 0x80 in every byte that canonical quoting does not copy as is or that is
 // not ASCII: < 0x20, '"', '\\', >= 0x80.
@@ -213,30 +191,8 @@ inline uint64_t SpecialBytes(uint64_t x) {
 }
 inline bool IsSpecial(unsigned char c) { return c < 0x20 || c >= 0x80 || c == '"' || c == '\\'; }
 
-inline size_t FirstFlagged(uint64_t mask) { return static_cast<size_t>(__builtin_ctzll(mask)) / 8; }
-
-// Index of the first byte of s[i, n) that Word/Byte flag, or n.
-template <uint64_t (*Word)(uint64_t), bool (*Byte)(unsigned char)>
-inline size_t ScanWords(const char* s, size_t i, size_t n) {
-  for (; i + 8 <= n; i += 8) {
-    uint64_t mask = Word(Load8(s + i));
-    if (mask != 0) return i + FirstFlagged(mask);
-  }
-  if (i == n) return n;
-  if (n >= 8) {
-    const size_t rest = n - i;  // 1..7 bytes, the last of an 8-byte load
-    uint64_t mask = Word(Load8(s + n - 8)) >> (8 * (8 - rest));
-    return mask != 0 ? i + FirstFlagged(mask) : n;
-  }
-  for (; i < n; ++i) {
-    if (Byte(static_cast<unsigned char>(s[i]))) return i;
-  }
-  return n;
-}
-
 #if defined(__SSE2__)
-// 16-byte versions of NonAsciiBytes / SpecialBytes, as movemask bits.
-inline int NonAscii16(__m128i v) { return _mm_movemask_epi8(v); }
+// 16-byte version of SpecialBytes, as movemask bits.
 inline int Special16(__m128i v) {
   // Signed compare: bytes >= 0x80 are negative, so they count as < 0x20.
   __m128i special = _mm_or_si128(
@@ -244,83 +200,19 @@ inline int Special16(__m128i v) {
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
   return _mm_movemask_epi8(special);
 }
-
-template <int (*Block)(__m128i), uint64_t (*Word)(uint64_t), bool (*Byte)(unsigned char)>
-inline size_t Scan(const char* s, size_t i, size_t n) {
-  if (n - i < 16) return ScanWords<Word, Byte>(s, i, n);
-  for (; i + 16 <= n; i += 16) {
-    int mask = Block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
-  }
-  if (i == n) return n;
-  const size_t rest = n - i;  // 1..15 bytes, the last of a 16-byte load
-  int mask = Block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16))) >> (16 - rest);
-  return mask != 0 ? i + static_cast<size_t>(__builtin_ctz(mask)) : n;
-}
 #endif
-
-// Index of the first byte >= 0x80 in s[i, n), or n.
-inline size_t SkipAscii(const char* s, size_t i, size_t n) {
-#if defined(__SSE2__)
-  return Scan<NonAscii16, NonAsciiBytes, IsNonAscii>(s, i, n);
-#else
-  return ScanWords<NonAsciiBytes, IsNonAscii>(s, i, n);
-#endif
-}
 
 // Index of the first byte in s[i, n) that canonical quoting does not copy
 // as is or that is not ASCII (< 0x20, '"', '\\', >= 0x80), or n.
 inline size_t SkipPlain(const char* s, size_t i, size_t n) {
 #if defined(__SSE2__)
-  return Scan<Special16, SpecialBytes, IsSpecial>(s, i, n);
+  return byte_scan::Scan<Special16, SpecialBytes, IsSpecial>(s, i, n);
 #else
-  return ScanWords<SpecialBytes, IsSpecial>(s, i, n);
+  return byte_scan::ScanWords<SpecialBytes, IsSpecial>(s, i, n);
 #endif
 }
 
 }  // namespace
-
-size_t Utf8SequenceLength(const char* s, size_t i, size_t n) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t len;
-  uint32_t cp;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > n) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  const char* p = s.data();
-  const size_t n = s.size();
-  size_t i = 0;
-  while ((i = SkipAscii(p, i, n)) < n) {
-    size_t len = Utf8SequenceLength(p, i, n);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
 
 namespace {
 

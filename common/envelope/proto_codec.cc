@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "common/base/status_macros.h"
+#include "common/base/utf8.h"
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/internal/cat.h"
@@ -24,7 +25,7 @@ namespace pb = teleclaude::mesh::v1;
 using envelope_internal::DeclaredFieldIndex;
 
 absl::Status Utf8(std::string_view field, const std::string& value) {
-  if (ji::IsValidUtf8(value)) return absl::OkStatus();
+  if (IsValidUtf8(value)) return absl::OkStatus();
   return FieldError(field, "not valid UTF-8");
 }
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "common/base/status_macros.h"
+#include "common/base/utf8.h"
 #include "common/envelope/envelope_fields.h"
 #include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/internal/cat.h"
@@ -107,7 +108,7 @@ class FieldMap {
 };
 
 absl::Status Utf8(std::string_view field, const std::string& value) {
-  if (ji::IsValidUtf8(value)) return absl::OkStatus();
+  if (IsValidUtf8(value)) return absl::OkStatus();
   return FieldError(field, "not valid UTF-8");
 }
 

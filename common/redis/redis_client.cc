@@ -253,13 +253,8 @@ absl::Status RedisClient::Connect() {
   }
   for (const auto& argv : setup) {
     if (!s.ok()) break;
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
+    s = AppendCommand(argv);
+    if (!s.ok()) break;
     absl::StatusOr<RedisReply> reply = ReadReply([&] { return argv[0]; });
     if (!reply.ok()) {
       s = reply.status();
@@ -277,6 +272,20 @@ absl::Status RedisClient::SetSocketTimeout(absl::Duration timeout) {
   if (ctx_ == nullptr) return absl::OkStatus();
   if (redisSetTimeout(ctx_, SocketTimeout(timeout)) != REDIS_OK) {
     return IoError("set socket timeout");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RedisClient::AppendCommand(const std::vector<std::string>& argv) {
+  arg_ptrs_.clear();
+  arg_lens_.clear();
+  for (const auto& a : argv) {
+    arg_ptrs_.push_back(a.data());
+    arg_lens_.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(ctx_, static_cast<int>(arg_ptrs_.size()), arg_ptrs_.data(),
+                             arg_lens_.data()) != REDIS_OK) {
+    return IoError(Describe(argv));
   }
   return absl::OkStatus();
 }
@@ -320,20 +329,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     }
   }
   TM_RETURN_IF_ERROR(EnsureConnected());
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  for (const auto& argv : commands) {
-    args.clear();
-    lens.clear();
-    for (const auto& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data()) !=
-        REDIS_OK) {
-      return IoError(Describe(argv));
-    }
-  }
+  for (const auto& argv : commands) TM_RETURN_IF_ERROR(AppendCommand(argv));
   replies.reserve(commands.size());
   for (const auto& argv : commands) {
     TM_ASSIGN_OR_RETURN(RedisReply reply, ReadReply([&] { return Describe(argv); }));
@@ -411,18 +407,7 @@ std::vector<StreamEntry> RedisClient::ParseEntries(RedisReply&& reply) {
 
 absl::StatusOr<RedisReply> RedisClient::ReadStreamEntries(const std::vector<std::string>& argv,
                                                           std::vector<StreamEntry>* entries) {
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  args.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data()) !=
-      REDIS_OK) {
-    return IoError(Describe(argv));
-  }
+  TM_RETURN_IF_ERROR(AppendCommand(argv));
   StreamEntryBuilder builder(entries);
   redisReader* reader = ctx_->reader;
   reader->fn = &kStreamEntryFunctions;

@@ -146,6 +146,10 @@ class RedisClient {
 
  private:
   absl::Status Connect();
+  // Appends one command to the connection's output buffer (sent by the next
+  // read). On failure (hiredis out of memory) returns IoError naming the
+  // command, which drops the connection. REQUIRES: connected.
+  absl::Status AppendCommand(const std::vector<std::string>& argv);
   absl::Status IoError(std::string_view what);
   // `what` names the command in an error message (made only on error).
   absl::StatusOr<RedisReply> ReadReply(absl::FunctionRef<std::string()> what);
@@ -162,6 +166,10 @@ class RedisClient {
   absl::Time next_attempt_ = absl::InfinitePast();
   absl::Duration backoff_ = absl::ZeroDuration();
   absl::Status last_connect_error_;
+  // AppendCommand's scratch, kept so a steady stream of commands does not
+  // allocate for the argument pointers and lengths.
+  std::vector<const char*> arg_ptrs_;
+  std::vector<size_t> arg_lens_;
 };
 
 // True for the error XREADGROUP / XACK / XAUTOCLAIM return when the stream

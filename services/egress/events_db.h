@@ -156,10 +156,10 @@ class EventsDb {
   // The outbox holds deliveries: push rows have one each, mesh rows one per
   // peer. Counts below are deliveries.
   //
-  // Appends a push row; returns its id (ids only grow). INVALID_ARGUMENT for
-  // kMesh (mesh rows: AddMeshOutbox).
-  absl::StatusOr<int64_t> AddOutbox(OutboxKind kind, std::string_view destination,
-                                    std::string_view message_id, std::string_view body);
+  // Appends a push row; returns its id (ids only grow). Mesh rows:
+  // AddMeshOutbox.
+  absl::StatusOr<int64_t> AddPushOutbox(std::string_view destination, std::string_view message_id,
+                                        std::string_view body);
   // Appends a mesh row: `body` for each of `peers` (in this order, none
   // empty or holding whitespace), with message ids message_id_prefix + peer.
   // Returns its id (ids only grow). REQUIRES: !peers.empty().

@@ -19,8 +19,7 @@ absl::Status QueueInstallerPush(EventsDb* db, const v1::NotificationPush& push) 
   push.SerializeToString(&bytes);
   // Base64 keeps the TEXT column valid UTF-8.
   std::string body = absl::Base64Escape(bytes);
-  TM_ASSIGN_OR_RETURN(int64_t id,
-                      db->AddOutbox(OutboxKind::kPush, "installer", push.push_id(), body));
+  TM_ASSIGN_OR_RETURN(int64_t id, db->AddPushOutbox("installer", push.push_id(), body));
   (void)id;
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "common/base/strings.h"
+#include "common/base/utf8.h"
 #include "common/config/config.h"
 #include "common/envelope/json_codec.h"
 #include "common/envelope/json_text.h"
@@ -12,46 +13,9 @@
 namespace teleclaude::mesh {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at bytes[i], 0 when invalid.
-size_t Utf8SequenceLength(std::string_view bytes, size_t i) {
-  auto at = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  const unsigned char c = at(i);
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlongs
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;  // no overlongs
-    if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > bytes.size()) return 0;
-  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if ((at(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
-
 std::string StatusText(const absl::Status& status) { return std::string(ToStd(status.message())); }
 
 }  // namespace
-
-bool IsValidUtf8(std::string_view bytes) {
-  for (size_t i = 0; i < bytes.size();) {
-    size_t n = Utf8SequenceLength(bytes, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string SanitizeUtf8Prefix(std::string_view bytes, size_t max_bytes) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";

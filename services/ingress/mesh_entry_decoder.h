@@ -89,9 +89,6 @@ class MeshEntryDecoder {
 // U+FFFD, and a character that would cross the limit is left out.
 std::string SanitizeUtf8Prefix(std::string_view bytes, size_t max_bytes);
 
-// Whether `bytes` is valid UTF-8 (no overlongs, surrogates or > U+10FFFF).
-bool IsValidUtf8(std::string_view bytes);
-
 }  // namespace teleclaude::mesh
 
 #endif  // TELECLAUDE_MESH_SERVICES_INGRESS_MESH_ENTRY_DECODER_H_

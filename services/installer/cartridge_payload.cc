@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/strings.h"
+#include "common/base/utf8.h"
 #include "common/envelope/json_text.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -108,43 +109,6 @@ bool IsValidCartridgeName(std::string_view name) {
   if (!lower_digit(name[0])) return false;
   for (char c : name) {
     if (!lower_digit(c) && c != '_' && c != '-') return false;
-  }
-  return true;
-}
-
-bool IsValidUtf8(std::string_view data) {
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  const auto* end = p + data.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;  // continuation byte, overlong lead (c0/c1) or > f4
-    }
-    if (end - p < len) return false;
-    for (int i = 1; i < len; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    p += len;
   }
   return true;
 }

@@ -38,10 +38,6 @@ inline constexpr std::string_view kCartridgeNamePattern = "^[a-z0-9][a-z0-9_-]{0
 // no "/", no "..", no leading "-" or ".").
 bool IsValidCartridgeName(std::string_view name);
 
-// Whether `data` is well-formed UTF-8 (no overlong forms, no surrogates,
-// nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view data);
-
 // Validates the payload JSON object text of a cartridge.published event.
 // `source_computer` is recorded as given. On failure returns
 // INVALID_ARGUMENT whose message is "<field>: <what is wrong>; <fix>", the

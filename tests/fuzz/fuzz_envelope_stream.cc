@@ -15,6 +15,7 @@
 #include "common/envelope/json_codec.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/stream_codec.h"
+#include "tests/fuzz/envelope_fuzz_checks.h"
 
 namespace {
 
@@ -45,20 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   for (const auto& [name, value] : fields) {
-    auto shortcut = json::Canonicalize(value, json::NonFinite::kKeep);
-    auto parsed = json::internal::CanonicalizeWithParser(value, json::NonFinite::kKeep);
-    if (shortcut.ok() != parsed.ok() || (shortcut.ok() && *shortcut != *parsed) ||
-        (!shortcut.ok() && shortcut.status() != parsed.status())) {
+    if (!fuzz::CanonicalizeShortcutAgrees(value)) {
       Fail("Canonicalize's shortcut and the parser disagree", value);
     }
   }
   auto env = DecodeEnvelopeStream(fields);
   StreamFields moved_from = fields;
   auto moved = DecodeEnvelopeStream(std::move(moved_from));
-  if (env.ok() != moved.ok() || (env.ok() && !(*env == *moved)) ||
-      (!env.ok() && env.status() != moved.status())) {
-    Fail("decoding a copy and decoding by move disagree", "");
-  }
+  if (!fuzz::SameResult(env, moved)) Fail("decoding a copy and decoding by move disagree", "");
   if (!env.ok()) {
     if (env.status().message().empty()) Fail("empty error message", "");
     return 0;

@@ -56,14 +56,6 @@ double ParseDouble(std::string_view raw);
 void AppendDoubleMesh(double value, std::string* out);
 void AppendDoublePython(double value, std::string* out);
 
-// True when `s` is well-formed UTF-8 (no overlong forms, no surrogates,
-// nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (1 for ASCII),
-// 0 when the bytes there are not one. REQUIRES: i < n.
-size_t Utf8SequenceLength(const char* s, size_t i, size_t n);
-
 // AppendQuoted that also checks `s` is valid UTF-8 in the same pass; false
 // (with a partial literal appended) when it is not.
 bool AppendQuotedUtf8(std::string_view s, std::string* out);
@@ -228,7 +220,7 @@ namespace teleclaude::mesh::json::internal {
 inline constexpr unsigned kReaderFlags = rapidjson::kParseIterativeFlag |
                                          rapidjson::kParseNumbersAsStringsFlag |
                                          rapidjson::kParseNanAndInfFlag;
-// UTF-8 is checked per string by the handlers (IsValidUtf8), which is much
+// UTF-8 is checked per string by the handlers (IsValidUtf8, common/base/utf8.h), which is much
 // faster than kParseValidateEncodingFlag and also catches the surrogates
 // that lone `\uD800` escapes would otherwise produce. Bytes >= 0x80 outside
 // strings are syntax errors anyway.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base/utf8.h"
 #include "common/envelope/internal/canonical_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -204,7 +205,7 @@ TEST(JsonTextTest, BlockScansSeeEveryPosition) {
   for (size_t len = 0; len <= 40; ++len) {
     const std::string plain(len, 'a');
     EXPECT_EQ(Quote(plain), reference_quote(plain));
-    EXPECT_TRUE(internal::IsValidUtf8(plain));
+    EXPECT_TRUE(IsValidUtf8(plain));
     for (size_t at = 0; at < len; ++at) {
       for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
         std::string s = plain;
@@ -216,21 +217,21 @@ TEST(JsonTextTest, BlockScansSeeEveryPosition) {
       }
       std::string bad = plain;
       bad[at] = '\xff';
-      EXPECT_FALSE(internal::IsValidUtf8(bad)) << len << " " << at;
+      EXPECT_FALSE(IsValidUtf8(bad)) << len << " " << at;
       std::string ignored;
       EXPECT_FALSE(internal::AppendQuotedUtf8(bad, &ignored)) << len << " " << at;
       EXPECT_EQ(Quote(bad), reference_quote(bad));  // copied as is
       if (at + 2 <= len) {
         std::string accented = plain;
         accented.replace(at, 2, "\xc3\xa9");  // é
-        EXPECT_TRUE(internal::IsValidUtf8(accented)) << len << " " << at;
+        EXPECT_TRUE(IsValidUtf8(accented)) << len << " " << at;
         std::string quoted;
         EXPECT_TRUE(internal::AppendQuotedUtf8(accented, &quoted));
         EXPECT_EQ(quoted, "\"" + accented + "\"");
         std::string cut = plain;
         cut[at + 1] = '\xc3';  // a lead byte without its continuation (or at the end)
         if (at + 2 < len) cut[at + 2] = 'a';
-        EXPECT_FALSE(internal::IsValidUtf8(cut)) << len << " " << at;
+        EXPECT_FALSE(IsValidUtf8(cut)) << len << " " << at;
       }
     }
   }

@@ -144,11 +144,11 @@ TEST_F(EventsDbTest, DropOldestDropsWholeRowsThenTheFirstPeersOfTheNext) {
 }
 
 TEST_F(EventsDbTest, PushRowsAreOneDeliveryEach) {
-  auto p1 = db_->AddOutbox(OutboxKind::kPush, "installer", "alpha/k1/push/1", "body-1");
-  auto p2 = db_->AddOutbox(OutboxKind::kPush, "installer", "alpha/k2/push/2", "body-2");
+  auto p1 = db_->AddPushOutbox("installer", "alpha/k1/push/1", "body-1");
+  auto p2 = db_->AddPushOutbox("installer", "alpha/k2/push/2", "body-2");
   ASSERT_TRUE(p1.ok() && p2.ok());
-  EXPECT_EQ(db_->AddOutbox(OutboxKind::kMesh, "beta", "alpha/k/beta", "{}").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  // Push rows are never mesh rows (AddPushOutbox has no kind to get wrong).
+  EXPECT_EQ(Pending(OutboxKind::kMesh), "");
   AddMesh("k3", {"beta"});  // mesh rows are elsewhere
   EXPECT_EQ(Pending(OutboxKind::kPush),
             "alpha/k1/push/1 <- body-1\n"

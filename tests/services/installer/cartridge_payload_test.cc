@@ -67,17 +67,6 @@ TEST(CartridgePayloadTest, NameBoundaries) {
   EXPECT_FALSE(IsValidCartridgeName(std::string("a\0b", 3)));
 }
 
-TEST(CartridgePayloadTest, Utf8Validation) {
-  EXPECT_TRUE(IsValidUtf8("plain ascii"));
-  EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xff"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
-}
-
 struct BadCase {
   std::string label;
   std::string payload;
