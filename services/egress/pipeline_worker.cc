@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/envelope/json_text.h"
 #include "common/envelope/proto_codec.h"
@@ -129,8 +130,10 @@ void PipelineWorker::Run() {
       };
       // While holding, the sender's reports and SenderStoppedDraining()
       // wake the worker; the timeout is a fallback.
-      mu_.AwaitWithTimeout(absl::Condition(&ready),
-                           held ? options_.hold_recheck : absl::Seconds(1));
+      // A pruning pass in progress goes on at once.
+      mu_.AwaitWithTimeout(absl::Condition(&ready), held       ? options_.hold_recheck
+                                                    : pruning_ ? absl::ZeroDuration()
+                                                               : absl::Seconds(1));
       while (!tasks_.empty()) {
         tasks.push_back(std::move(tasks_.front()));
         tasks_.pop_front();
@@ -337,21 +340,37 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
 }
 
 void PipelineWorker::MaybePrune() {
-  absl::Time now = absl::Now();
-  if (now < next_prune_) return;
-  next_prune_ = now + options_.prune_interval;
-  int64_t before = absl::ToUnixMillis(now - options_.processed_inputs_ttl);
-  int64_t total = 0;
-  // Small transactions so that a large backlog does not stall the pipeline.
-  for (int round = 0; round < 20; ++round) {
-    absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
-    if (!txn.ok()) break;
-    absl::StatusOr<int64_t> n = db_->PruneProcessedInputs(before, 5000);
-    if (!n.ok() || !txn->Commit().ok()) break;
-    total += *n;
-    if (*n < 5000) break;
+  const absl::Time now = absl::Now();
+  if (!pruning_) {
+    if (now < next_prune_) return;
+    pruning_ = true;
+    prune_before_ms_ = absl::ToUnixMillis(now - options_.processed_inputs_ttl);
+    pruned_in_pass_ = 0;
   }
-  if (total > 0) LOG(INFO) << "pruned " << total << " processed input(s) older than the TTL";
+  // One small transaction per round: a large backlog of old inputs is
+  // deleted between batches instead of stalling the pipeline.
+  absl::StatusOr<int64_t> n = [&]() -> absl::StatusOr<int64_t> {
+    TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_->database()));
+    TM_ASSIGN_OR_RETURN(int64_t deleted,
+                        db_->PruneProcessedInputs(prune_before_ms_, options_.prune_chunk));
+    TM_RETURN_IF_ERROR(txn.Commit());
+    return deleted;
+  }();
+  if (n.ok()) {
+    pruned_in_pass_ += *n;
+    absl::MutexLock lock(&mu_);
+    stats_.inputs_pruned += *n;
+  } else {
+    LOG(WARNING) << "pruning processed inputs: " << n.status().message() << " (retried in "
+                 << absl::FormatDuration(options_.prune_interval) << ")";
+  }
+  if (!n.ok() || *n < options_.prune_chunk) {
+    pruning_ = false;
+    next_prune_ = now + options_.prune_interval;
+    if (pruned_in_pass_ > 0) {
+      LOG(INFO) << "pruned " << pruned_in_pass_ << " processed input(s) older than the TTL";
+    }
+  }
 }
 
 }  // namespace teleclaude::mesh

@@ -77,7 +77,11 @@ class PipelineWorker {
     // dropped and counted.
     int64_t outbox_max = 100000;
     absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
+    // Every prune_interval the worker deletes processed_inputs older than
+    // processed_inputs_ttl, prune_chunk rows per round between batches
+    // until none is left (any backlog, at any input rate).
     absl::Duration prune_interval = absl::Minutes(10);
+    int prune_chunk = 5000;
     // WAL checkpoints (events.db is opened without SQLite's auto-checkpoint,
     // which runs inside the COMMIT that passes 1000 pages): after a round,
     // once the WAL holds checkpoint_idle_pages — or, while a backlog of at
@@ -143,7 +147,8 @@ class PipelineWorker {
     // Rounds in which the worker held input batches back for the mesh
     // sender (a round ends at each sender report or wake-up).
     int64_t input_holds = 0;
-    int64_t checkpoints = 0;  // WAL checkpoints run (MaybeCheckpoint)
+    int64_t checkpoints = 0;    // WAL checkpoints run (MaybeCheckpoint)
+    int64_t inputs_pruned = 0;  // processed_inputs rows deleted (TTL)
   };
   Stats stats() const;
 
@@ -165,6 +170,7 @@ class PipelineWorker {
     }
   };
   void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
+  // One chunk of a pruning pass, when one is due or running.
   void MaybePrune();
   // A checkpoint when the WAL is over the threshold for `events_waiting`.
   void MaybeCheckpoint(size_t events_waiting);
@@ -190,7 +196,12 @@ class PipelineWorker {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
-  absl::Time next_prune_ = absl::InfinitePast();  // worker thread only
+  // Pruning (worker thread only): when the next pass starts, and while a
+  // pass runs, its cut-off and rows so far.
+  absl::Time next_prune_ = absl::InfinitePast();
+  bool pruning_ = false;
+  int64_t prune_before_ms_ = 0;
+  int64_t pruned_in_pass_ = 0;
   // Mesh deliveries per input event of the last batch (worker thread only).
   double mesh_fanout_ = 0;
 };

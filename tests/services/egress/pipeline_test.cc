@@ -511,5 +511,39 @@ TEST_F(PipelineTest, WorkerDefersCheckpointsWhileABacklogWaits) {
   EXPECT_EQ(worker.stats().checkpoints, 1);
 }
 
+// Inputs older than the TTL are pruned in chunks, one per round, until none
+// is left — however many there are — and fresh ones stay.
+TEST_F(PipelineTest, WorkerPrunesEveryExpiredInputInChunks) {
+  {
+    auto txn = Transaction::Begin(db_->database());
+    ASSERT_TRUE(txn.ok());
+    for (int i = 0; i < 2500; ++i) {
+      ASSERT_TRUE(db_->MarkInputProcessed("old:" + std::to_string(i), /*now_ms=*/1).ok());
+    }
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(db_->MarkInputProcessed("fresh:" + std::to_string(i), now_ms).ok());
+    }
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.prune_chunk = 100;  // 25 chunks
+  options.processed_inputs_ttl = absl::Hours(1);
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return worker.stats().inputs_pruned == 2500; }, absl::Seconds(10)));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().inputs_pruned, 2500);
+  // The fresh inputs are still known: a redelivery of one has no effect.
+  auto again = db_->MarkInputProcessed("fresh:3", absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto gone = db_->MarkInputProcessed("old:3", absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(*gone);
+}
+
 }  // namespace
 }  // namespace teleclaude::mesh
