@@ -25,8 +25,10 @@ std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
 
 absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag>(text.data(),
-                                                                                text.size());
+  // ValidateEncoding: JSON text is UTF-8 (Python peers could not read
+  // anything else), and only valid UTF-8 survives EncodeHeartbeat.
+  doc.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag |
+            rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     return absl::InvalidArgumentError(
         Cat("heartbeat: not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()),

@@ -28,9 +28,9 @@ struct Heartbeat {
 std::string EncodeHeartbeat(const Heartbeat& heartbeat);
 
 // Parses a heartbeat value. Unknown keys are ignored; `cluster` null or "" is
-// no cluster. Errors (INVALID_ARGUMENT) name the problem: not JSON, not an
-// object, `computer_name` missing / not a non-empty string, `last_seen`
-// missing / not a string, `cluster` not a string.
+// no cluster. Errors (INVALID_ARGUMENT) name the problem: not JSON (invalid
+// UTF-8 included), not an object, `computer_name` missing / not a non-empty
+// string, `last_seen` missing / not a string, `cluster` not a string.
 absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view json);
 
 // "computer:{name}:heartbeat".

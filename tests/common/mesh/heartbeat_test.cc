@@ -64,6 +64,21 @@ TEST(HeartbeatTest, RejectsMalformedValuesNamingTheProblem) {
   }
 }
 
+// Found by fuzz_heartbeat: a raw 0xFF byte in a string was accepted, and the
+// heartbeat then encoded to text with different contents.
+TEST(HeartbeatTest, RejectsInvalidUtf8) {
+  for (const char* text :
+       {"{\"computer_name\": \"alpha\", \"last_seen\": \"4\xFF"
+        "050\"}",
+        "{\"computer_name\": \"al\xC3\", \"last_seen\": \"t\"}",
+        "{\"computer_name\": \"a\", \"last_seen\": \"t\", \"cluster\": \"\xED\xA0\x80\"}"}) {
+    auto hb = DecodeHeartbeat(text);
+    ASSERT_FALSE(hb.ok()) << text;
+    EXPECT_EQ(hb.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(hb.status().message().find("not valid JSON"), absl::string_view::npos) << hb.status();
+  }
+}
+
 TEST(HeartbeatTest, KeyRoundTrip) {
   EXPECT_EQ(HeartbeatKey("alpha"), "computer:alpha:heartbeat");
   EXPECT_EQ(ComputerNameFromHeartbeatKey("computer:alpha:heartbeat"), "alpha");
