@@ -109,7 +109,9 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   }
   if (absl::Status valid = ValidateName("source_computer", source); !valid.ok()) {
     rejection.reason = kReasonMalformed;
-    rejection.detail = StatusText(valid);
+    // ValidateName quotes the first bytes of the name, which may cut a
+    // multi-byte character: the detail must stay valid UTF-8.
+    rejection.detail = SanitizeUtf8Prefix(StatusText(valid), 1024);
     rejection.event_type = event_type();
     return out;
   }

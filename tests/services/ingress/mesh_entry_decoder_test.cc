@@ -171,6 +171,18 @@ TEST(MeshEntryDecoderTest, BadInputBecomesARejectionWithAReason) {
   }
 }
 
+// Found by fuzz_mesh_entry: the detail of an over-long source_computer quoted
+// its first 16 bytes, cutting a two-byte character in half.
+TEST(MeshEntryDecoderTest, DetailOfALongNonAsciiSourceIsValidUtf8) {
+  const std::string source = std::string(15, 'a') + "\xC3\xA9" + std::string(60, 'b');
+  DecodedEntry d = Decoder().Decode(
+      Entry({{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", source}}));
+  ASSERT_EQ(d.kind, DecodedEntry::Kind::kRejected);
+  EXPECT_EQ(d.rejection.reason, "malformed");
+  EXPECT_NE(d.rejection.detail.find("characters long"), std::string::npos) << d.rejection.detail;
+  EXPECT_TRUE(IsValidUtf8(d.rejection.detail)) << d.rejection.detail;
+}
+
 TEST(MeshEntryDecoderTest, RawIsAValidUtf8PrefixOfAtMost256Bytes) {
   EXPECT_EQ(SanitizeUtf8Prefix("ab\xff"
                                "c",
