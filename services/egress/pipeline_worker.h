@@ -104,7 +104,7 @@ class PipelineWorker {
     // Whether the mesh sender is draining the outbox (back-pressure above;
     // OutboxSender::draining); unset = no back-pressure. When it turns
     // false the sender calls SenderStoppedDraining(); the worker also
-    // re-checks every 200 ms while it holds inputs.
+    // re-checks every Options::hold_recheck while it holds inputs.
     std::function<bool()> mesh_sender_draining;
     std::function<void()> wake_mesh_sender;
     std::function<void()> wake_push_sender;

@@ -16,19 +16,16 @@ MembershipTrust::MembershipTrust(Options options, SnapshotSource snapshots, Refr
   CHECK(snapshots_ != nullptr);
 }
 
-std::shared_ptr<const PeerSnapshot> MembershipTrust::RefreshedOnMiss(
-    std::string_view computer, std::shared_ptr<const PeerSnapshot> stale) const {
+std::shared_ptr<const PeerSnapshot> MembershipTrust::ReReadIfDue() const {
   // The allowlist does not depend on heartbeats.
-  if (refresh_ == nullptr || options_.mode == TrustMode::kAllowlist) return stale;
-  if (IsMember(computer, *stale)) return stale;
+  if (refresh_ == nullptr || options_.mode == TrustMode::kAllowlist) return nullptr;
   const int64_t now = absl::ToUnixNanos(absl::Now());
   int64_t last = last_refresh_ns_.load();
   if (now - last < absl::ToInt64Nanoseconds(options_.refresh_on_miss_every) ||
       !last_refresh_ns_.compare_exchange_strong(last, now)) {
-    return stale;  // re-read recently (or another caller is doing it now)
+    return nullptr;  // re-read recently (or another caller is doing it now)
   }
-  std::shared_ptr<const PeerSnapshot> fresh = refresh_();
-  return fresh != nullptr ? fresh : stale;
+  return refresh_();
 }
 
 bool MembershipTrust::IsMember(std::string_view computer, const PeerSnapshot& snapshot) const {
@@ -82,8 +79,13 @@ std::string MembershipTrust::WhyNot(std::string_view computer, const PeerSnapsho
 
 TrustDecision MembershipTrust::Evaluate(const EventEnvelope& /*envelope*/,
                                         std::string_view source_computer) const {
-  std::shared_ptr<const PeerSnapshot> snapshot = RefreshedOnMiss(source_computer, snapshots_());
+  std::shared_ptr<const PeerSnapshot> snapshot = snapshots_();
   if (IsMember(source_computer, *snapshot)) return TrustDecision::Accept();
+  // Not trusted by the snapshot: it may have come up since the last refresh.
+  if (std::shared_ptr<const PeerSnapshot> fresh = ReReadIfDue(); fresh != nullptr) {
+    snapshot = std::move(fresh);
+    if (IsMember(source_computer, *snapshot)) return TrustDecision::Accept();
+  }
   TrustDecision decision;
   decision.outcome = TrustOutcome::kReject;
   decision.reason = "untrusted";

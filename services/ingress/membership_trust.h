@@ -66,10 +66,10 @@ class MembershipTrust : public TrustEvaluator {
   // Why `computer` is not a member (for the rejection's detail).
   std::string WhyNot(std::string_view computer, const PeerSnapshot& snapshot) const;
 
-  // A fresh snapshot when `stale` does not trust `computer` and a re-read is
-  // due (not within refresh_on_miss_every of the last); otherwise `stale`.
-  std::shared_ptr<const PeerSnapshot> RefreshedOnMiss(
-      std::string_view computer, std::shared_ptr<const PeerSnapshot> stale) const;
+  // A freshly read snapshot when a re-read is due (none within
+  // refresh_on_miss_every, and the mode depends on heartbeats); null when
+  // not due or the heartbeats cannot be read.
+  std::shared_ptr<const PeerSnapshot> ReReadIfDue() const;
 
   const Options options_;
   const std::set<std::string, std::less<>> allow_;
