@@ -10,6 +10,9 @@
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
+#include "services/egress/lua/lua_charged_functions.h"
+#include "services/egress/lua/lua_pattern.h"
+#include "services/egress/lua/lua_table_library.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -70,6 +73,7 @@ LuaSandbox::LuaSandbox(std::string name, LuaLimits limits)
       hook_interval_(static_cast<int>(std::min<int64_t>(kMaxHookInterval, limits.instructions))) {}
 
 LuaSandbox::~LuaSandbox() {
+  watch_.reset();
   if (state_ == nullptr) return;
   // Finalizers a script set up (__gc) would run now, outside any call: let
   // them not run a single instruction.
@@ -99,6 +103,8 @@ absl::StatusOr<std::unique_ptr<LuaSandbox>> LuaSandbox::Create(std::string name,
   *static_cast<LuaSandbox**>(lua_getextraspace(sandbox->state_)) = sandbox.get();
   lua_atpanic(sandbox->state_, &LuaSandbox::Panic);
   lua_sethook(sandbox->state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, sandbox->hook_interval_);
+  if (LuaWatchdog* watchdog = LuaWatchdog::Get())
+    sandbox->watch_ = watchdog->Register(sandbox.get());
   TM_RETURN_IF_ERROR(sandbox->OpenLibraries());
   return sandbox;
 }
@@ -119,7 +125,17 @@ void* LuaSandbox::Allocate(void* ud, void* ptr, size_t old_size, size_t new_size
   if (new_size > old) {
     const size_t limit = self->limits_.memory_bytes;
     const size_t room = self->memory_in_use_ >= limit ? 0 : limit - self->memory_in_use_;
-    if (new_size - old > room) {
+    const bool refused = new_size - old > room;
+    // Allocating costs work (and collections) that no hook sees.
+    self->allocated_since_clock_check_ += new_size - old;
+    if (self->running_ &&
+        (refused || self->allocated_since_clock_check_ >= kAllocationBytesPerClockCheck)) {
+      self->allocated_since_clock_check_ = 0;
+      if (!self->interrupted_.load(std::memory_order_relaxed) && self->PastDeadline()) {
+        self->InterruptFromSignal();
+      }
+    }
+    if (refused) {
       self->memory_limit_hit_ = true;
       return nullptr;  // Lua collects garbage once and retries, then raises
     }
@@ -135,22 +151,35 @@ void LuaSandbox::CountHook(lua_State* state, lua_Debug* /*debug*/) {
   self->Charge(state, self->hook_interval_);
 }
 
-void LuaSandbox::ChargeSteps(lua_State* state, int64_t steps) { Charge(state, steps); }
+void LuaSandbox::ChargeSteps(lua_State* state, int64_t units) { Charge(state, units); }
+
+void LuaSandbox::InterruptFromSignal() {
+  interrupted_.store(true, std::memory_order_relaxed);
+  lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, 1);
+}
+
+bool LuaSandbox::PastDeadline() const { return std::chrono::steady_clock::now() >= deadline_; }
+
+std::string LuaSandbox::WallTimeError() const {
+  return Cat("wall-time budget of ", absl::FormatDuration(run_wall_time_), " exceeded");
+}
 
 void LuaSandbox::Charge(lua_State* state, int64_t instructions) {
   if (limit_error_.empty()) {
-    instructions_run_ += instructions;
-    instructions_since_clock_check_ += instructions;
-    if (instructions_run_ >= limits_.instructions) {
+    if (interrupted_.load(std::memory_order_relaxed)) {
+      limit_error_ = WallTimeError();
+    } else if (instructions >= limits_.instructions - instructions_run_) {
+      instructions_run_ = limits_.instructions;
       limit_error_ = Cat("instruction budget of ", limits_.instructions, " exceeded");
     } else {
-      // The pattern functions charge small remainders when they return;
-      // those need no clock reading each.
+      instructions_run_ += instructions;
+      instructions_since_clock_check_ += instructions;
+      // C functions charge small amounts often; those need no clock
+      // reading each.
       if (instructions_since_clock_check_ < hook_interval_) return;
       instructions_since_clock_check_ = 0;
-      if (std::chrono::steady_clock::now() < deadline_) return;
-      limit_error_ =
-          Cat("wall-time budget of ", absl::FormatDuration(limits_.wall_time), " exceeded");
+      if (!PastDeadline()) return;
+      limit_error_ = WallTimeError();
     }
     // From now on every instruction fails, so that a pcall in the script
     // cannot catch the error and carry on.
@@ -191,7 +220,8 @@ int LuaSandbox::Panic(lua_State* state) {
 }
 
 absl::Status LuaSandbox::OpenLibraries() {
-  return Run([this](lua_State* state) -> absl::Status {
+  // Our own work, not the script's: not held to the script's wall time.
+  return RunWithin(absl::Seconds(10), [this](lua_State* state) -> absl::Status {
     const std::pair<const char*, lua_CFunction> libraries[] = {
         {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
@@ -214,6 +244,10 @@ absl::Status LuaSandbox::OpenLibraries() {
     lua_setfield(state, -2, "dump");
     InstallLuaPatternFunctions(state, -1, this);
     lua_pop(state, 1);
+    lua_getglobal(state, LUA_TABLIBNAME);
+    InstallLuaTableFunctions(state, -1, this);
+    lua_pop(state, 1);
+    InstallChargedLuaFunctions(state, this);
     lua_pushcfunction(state, &LuaSandbox::Print);
     lua_setglobal(state, "print");
     return absl::OkStatus();
@@ -233,32 +267,49 @@ absl::Status LuaSandbox::LoadAndRun(std::string_view source) {
   });
 }
 
-void LuaSandbox::StartRun() {
+void LuaSandbox::StartRun(absl::Duration wall_time) {
+  run_wall_time_ = wall_time;
   instructions_run_ = 0;
   instructions_since_clock_check_ = 0;
-  deadline_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(limits_.wall_time);
+  deadline_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wall_time);
+  allocated_since_clock_check_ = 0;
   limit_error_.clear();
   memory_limit_hit_ = false;
   prints_ = 0;
+  interrupted_.store(false, std::memory_order_relaxed);
   lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, hook_interval_);
+  running_ = true;
+  if (watch_ != nullptr) watch_->Begin(deadline_);
 }
 
 absl::Status LuaSandbox::Run(absl::FunctionRef<absl::Status(lua_State*)> body) {
+  return RunWithin(limits_.wall_time, body);
+}
+
+absl::Status LuaSandbox::RunWithin(absl::Duration wall_time,
+                                   absl::FunctionRef<absl::Status(lua_State*)> body) {
   const int top = lua_gettop(state_);
   if (!lua_checkstack(state_, 2)) {
     return absl::ResourceExhaustedError("lua: no room on the Lua stack");
   }
-  StartRun();
+  StartRun(wall_time);
   ProtectedCall call{&body, absl::OkStatus()};
   lua_pushcfunction(state_, &RunProtected);
   lua_pushlightuserdata(state_, &call);
   const int lua_status = lua_pcall(state_, 1, 0, 0);
+  if (watch_ != nullptr) watch_->End();
+  running_ = false;
   absl::Status result = FinishRun(lua_status, std::move(call.status));
   lua_settop(state_, top);
   return result;
 }
 
 absl::Status LuaSandbox::FinishRun(int lua_status, absl::Status body_status) {
+  // A run that got to its end late (in work no check saw) failed all the
+  // same.
+  if (limit_error_.empty() && (interrupted_.load(std::memory_order_relaxed) || PastDeadline())) {
+    limit_error_ = WallTimeError();
+  }
   if (!limit_error_.empty()) {
     needs_rebuild_ = true;
     return absl::ResourceExhaustedError(limit_error_);
