@@ -20,7 +20,7 @@
 namespace teleclaude::mesh {
 namespace {
 
-constexpr int64_t kCopyBytesPerUnit = 16;
+constexpr int64_t kCopyBytesPerUnit = 4;
 // Longest text of a number used as a string (luaO_tostring: LUAI_MAXSHORTLEN).
 constexpr int64_t kNumberTextBytes = 44;
 

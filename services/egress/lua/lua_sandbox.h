@@ -116,7 +116,7 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
  public:
   static constexpr int kMaxPrintsPerRun = 20;
   static constexpr size_t kMaxPrintBytes = 1024;
-  static constexpr size_t kAllocationBytesPerClockCheck = 1 << 20;
+  static constexpr size_t kAllocationBytesPerClockCheck = 256 << 10;
 
   // A fresh state with the libraries above. `name` names the chunk in error
   // messages ("<name>:3: ...") and the print lines. InvalidArgument for

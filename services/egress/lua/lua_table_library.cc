@@ -144,7 +144,7 @@ void AddField(lua_State* state, luaL_Buffer* buffer, lua_Integer i, LuaStepCount
     luaL_error(state, "invalid value (%s) at index %I in table for 'concat'",
                luaL_typename(state, -1), static_cast<LUAI_UACINT>(i));
   }
-  steps.Step(state, static_cast<int64_t>(lua_rawlen(state, -1) / kLuaTableBytesPerUnit));
+  steps.Step(state, static_cast<int64_t>(lua_rawlen(state, -1) / kLuaTableCopyBytesPerUnit));
   luaL_addvalue(buffer);
 }
 
@@ -155,9 +155,10 @@ int Concat(lua_State* state) {
   lua_Integer i = luaL_optinteger(state, 3, 1);
   last = luaL_optinteger(state, 4, last);
   if (i <= last) {
-    Charge(state, ElementsCost(static_cast<lua_Unsigned>(last) - static_cast<lua_Unsigned>(i), 1,
-                               kLuaTableMoveCost +
-                                   static_cast<int64_t>(separator_size / kLuaTableBytesPerUnit)));
+    Charge(state,
+           ElementsCost(static_cast<lua_Unsigned>(last) - static_cast<lua_Unsigned>(i), 1,
+                        kLuaTableMoveCost +
+                            static_cast<int64_t>(separator_size / kLuaTableCopyBytesPerUnit)));
   }
   LuaStepCounter steps(MeterOf(state));
   luaL_Buffer buffer;
@@ -238,7 +239,7 @@ class Sorter {
     if (lua_isnil(state_, 2)) {
       if (lua_type(state_, a) == LUA_TSTRING && lua_type(state_, b) == LUA_TSTRING) {
         const size_t shorter = std::min(lua_rawlen(state_, a), lua_rawlen(state_, b));
-        units += static_cast<int64_t>(shorter / kLuaTableBytesPerUnit);
+        units += static_cast<int64_t>(shorter / kLuaTableCompareBytesPerUnit);
       }
       steps_.Step(state_, units);
       return lua_compare(state_, a, b, LUA_OPLT);

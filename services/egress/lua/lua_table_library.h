@@ -16,10 +16,10 @@
 //    moving any;
 //  * unpack, pack: kLuaTableValueCost per value, before pushing any;
 //  * concat: kLuaTableMoveCost per element, before reading any, and one
-//    unit per kLuaTableBytesPerUnit bytes appended, as it goes;
+//    unit per kLuaTableCopyBytesPerUnit bytes appended, as it goes;
 //  * sort: kLuaTableCompareCost per comparison, plus one unit per
-//    kLuaTableBytesPerUnit bytes of the shorter string when two strings
-//    are compared, as it goes (n log n comparisons for n elements;
+//    kLuaTableCompareBytesPerUnit bytes of the shorter string when two
+//    strings are compared, as it goes (n log n comparisons for n elements;
 //    more for an adversarial order, which then ends in the budget).
 // Metamethods and order functions are Lua code: the count hook counts them.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_LUA_LUA_TABLE_LIBRARY_H_
@@ -36,7 +36,8 @@ namespace teleclaude::mesh {
 inline constexpr int64_t kLuaTableMoveCost = 8;
 inline constexpr int64_t kLuaTableValueCost = 2;
 inline constexpr int64_t kLuaTableCompareCost = 16;
-inline constexpr int64_t kLuaTableBytesPerUnit = 16;
+inline constexpr int64_t kLuaTableCopyBytesPerUnit = 4;
+inline constexpr int64_t kLuaTableCompareBytesPerUnit = 16;
 
 // Sets the fields concat, insert, move, pack, remove, sort and unpack of
 // the table at `index` (the table library's table) to the metered
