@@ -18,17 +18,17 @@ struct HostileCartridge {
 
 inline constexpr HostileCartridge kHostileCartridges[] = {
     // The issue's sort bomb (there with 200,000 values: ~15.6 s per call,
-    // counted as a success), smaller so that its top level loads well
-    // inside 50 ms on a loaded machine.
+    // counted as a success). The setups here are small so that each top
+    // level loads well inside its 50 ms on a loaded machine.
     {"sort-bomb", R"(
-      local t = {("z"):rep(50000):byte(1, -1)}
+      local t = {("z"):rep(20000):byte(1, -1)}
       function process(e) for i = 1, 180 do table.sort(t) end return e end)"},
     {"sort-strings", R"(
       local t = {}
-      for i = 1, 20000 do t[i] = tostring(i * 7919 % 20000) end
+      for i = 1, 5000 do t[i] = tostring(i * 7919 % 5000) end
       function process(e) for i = 1, 1000 do table.sort(t) end return e end)"},
     {"concat-huge", R"(
-      local t = {("x"):rep(50000):byte(1, -1)}
+      local t = {("x"):rep(20000):byte(1, -1)}
       function process(e) for i = 1, 1000 do local s = table.concat(t, ",") end return e end)"},
     {"format-width", R"(
       local f = {}
@@ -39,7 +39,7 @@ inline constexpr HostileCartridge kHostileCartridges[] = {
         return e
       end)"},
     {"utf8-char-range", R"(
-      local codes = {("\127"):rep(50000):byte(1, -1)}
+      local codes = {("\127"):rep(20000):byte(1, -1)}
       function process(e) for i = 1, 1000 do local s = utf8.char(table.unpack(codes)) end return e end)"},
     {"rep-chain", R"(
       function process(e) local s = ("x"):rep(1000):rep(1000):rep(1000):rep(1000) return e end)"},
@@ -49,7 +49,7 @@ inline constexpr HostileCartridge kHostileCartridges[] = {
       local s = ("x"):rep(1000):rep(50)
       function process(e) for i = 1, 1e6 do local n = select("#", s:byte(1, -1)) end return e end)"},
     {"unpack-range", R"(
-      local t = {("x"):rep(50000):byte(1, -1)}
+      local t = {("x"):rep(20000):byte(1, -1)}
       function process(e) for i = 1, 1e6 do local n = select("#", table.unpack(t)) end return e end)"},
     {"move-range", R"(
       function process(e) table.move({}, 1, 1e12, 2) return e end)"},
@@ -63,20 +63,20 @@ inline constexpr HostileCartridge kHostileCartridges[] = {
         for i = 1, 1e9 do step(s, 0) end
         return e
       end)"},
-    // Single VM instructions on large operands. Comparing two 1 MB strings
-    // of NUL bytes takes ~5 ms (strcoll per NUL-separated piece), so a
-    // thousand instructions between two count hooks take seconds: only the
-    // watchdog stops this one near the deadline. Then concatenating a 2 MB
-    // string, passing 50,000 arguments.
+    // Single VM instructions on large operands. Comparing two 256 KB
+    // strings of NUL bytes takes ~1.4 ms (strcoll per NUL-separated piece),
+    // so a thousand instructions between two count hooks take ~0.4 s: the
+    // watchdog stops this one near the deadline. Then concatenating a
+    // 256 KB string, passing 20,000 arguments.
     {"compare-loop", R"(
-      local a = ("\0"):rep(1000):rep(1000)
+      local a = ("\0"):rep(1000):rep(256)
       local b = a:sub(1)
       function process(e) for i = 1, 1e9 do local less = a < b end return e end)"},
     {"concat-loop", R"(
-      local a = ("x"):rep(1000):rep(2000)
+      local a = ("x"):rep(1000):rep(256)
       function process(e) for i = 1, 1e9 do local c = a .. i end return e end)"},
     {"vararg-loop", R"(
-      local t = {("x"):rep(50000):byte(1, -1)}
+      local t = {("x"):rep(20000):byte(1, -1)}
       local function sink(...) end
       local function spin(...) for i = 1, 1e9 do sink(...) end end
       function process(e) spin(table.unpack(t)) return e end)"},
