@@ -321,7 +321,9 @@ absl::StatusOr<EventEnvelope> EventFromTable(lua_State* state, int index,
   }
   const size_t kept_count = extra_keys.size();
   for (const std::string& key : keys) {
-    if (!IsDeclared(key) && !original_values.contains(key)) extra_keys.push_back(key);
+    if (IsDeclared(key)) continue;
+    if (!original_values.empty() && original_values.contains(key)) continue;
+    extra_keys.push_back(key);
   }
   codec.Charge(SortCost(extra_keys.size() - kept_count));
   std::sort(extra_keys.begin() + static_cast<ptrdiff_t>(kept_count), extra_keys.end());
