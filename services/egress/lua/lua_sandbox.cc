@@ -193,18 +193,23 @@ std::string LuaSandbox::WallTimeError() const {
 }
 
 bool LuaSandbox::UsedItsTime() const {
-  return ThreadCpuNanos() - run_cpu_start_ns_ >= absl::ToInt64Nanoseconds(run_wall_time_);
+  return ThreadCpuNanos() - run_cpu_start_ns_ >= absl::ToInt64Nanoseconds(run_wall_time_) ||
+         std::chrono::steady_clock::now() - run_start_ >=
+             kMaxWallFactor * absl::ToChronoNanoseconds(run_wall_time_);
 }
 
 bool LuaSandbox::OutOfTime() {
-  const int64_t used = ThreadCpuNanos() - run_cpu_start_ns_;
-  const int64_t budget = absl::ToInt64Nanoseconds(run_wall_time_);
-  if (used >= budget) return true;
+  if (UsedItsTime()) return true;
   // The thread waited for a CPU: that time is not the script's. It gets the
-  // rest of its budget from now (a new token: a signal sent for the old
-  // deadline is ignored).
-  deadline_ = std::chrono::steady_clock::now() + std::chrono::nanoseconds(budget - used);
-  if (watch_ != nullptr) watch_->Begin(deadline_);
+  // rest of its CPU budget from now, within the wall-time cap (a new token:
+  // a signal sent for the old deadline is ignored).
+  const auto now = std::chrono::steady_clock::now();
+  const auto used = std::chrono::nanoseconds(ThreadCpuNanos() - run_cpu_start_ns_);
+  const auto budget = std::min<std::chrono::nanoseconds>(
+      absl::ToChronoNanoseconds(run_wall_time_) - used,
+      run_start_ + kMaxWallFactor * absl::ToChronoNanoseconds(run_wall_time_) - now);
+  deadline_ = now + budget;
+  if (watch_ != nullptr) watch_->Begin(deadline_, budget);
   interrupted_.store(false, std::memory_order_relaxed);
   lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, hook_interval_);
   return false;
@@ -318,6 +323,7 @@ void LuaSandbox::StartRun(absl::Duration wall_time) {
   instructions_run_ = 0;
   instructions_since_clock_check_ = 0;
   const auto now = std::chrono::steady_clock::now();
+  run_start_ = now;
   deadline_ = now + absl::ToChronoNanoseconds(wall_time);
   run_cpu_start_ns_ = ThreadCpuNanosAtOrBefore(now);
   allocated_since_clock_check_ = 0;
@@ -327,7 +333,7 @@ void LuaSandbox::StartRun(absl::Duration wall_time) {
   interrupted_.store(false, std::memory_order_relaxed);
   lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, hook_interval_);
   running_ = true;
-  if (watch_ != nullptr) watch_->Begin(deadline_);
+  if (watch_ != nullptr) watch_->Begin(deadline_, absl::ToChronoNanoseconds(wall_time));
 }
 
 absl::Status LuaSandbox::Run(absl::FunctionRef<absl::Status(lua_State*)> body) {

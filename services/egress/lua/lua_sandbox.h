@@ -33,12 +33,15 @@
 // not held against the script: past the deadline the sandbox reads the
 // thread's CPU time (a system call, made only then and at most every 5 ms
 // at the start of a run), and a run that used less than wall_time of it
-// gets the rest as a new deadline. So a busy machine does not fail a
-// cartridge, and no cartridge keeps the thread for more than wall_time of
-// CPU plus the bound. Four mechanisms, all in process (a process per
-// cartridge would be killable but costs a context switch and a JSON round
-// trip per event at ~80,000 events/s, more than the whole pipeline costs
-// today):
+// gets the rest as a new deadline, up to kMaxWallFactor * wall_time
+// (200 ms) of wall time. So a busy machine does not fail a cartridge that
+// would have kept its budget, and no run holds the thread for more than
+// wall_time of CPU + 10 ms, nor for more than 200 ms + 10 ms of wall time.
+// (A call that hit a limit then rebuilds the state: the top-level code
+// runs again, under the same limits.) Four mechanisms, all in process (a
+// process per cartridge would be killable but costs a context switch and a
+// JSON round trip per event at ~80,000 events/s, more than the whole
+// pipeline costs today):
 //  1. The count hook reads the clock every 1000 instructions.
 //  2. Every C function whose work depends on its arguments charges that
 //     work to the instruction count and reads the clock every 1000 units:
@@ -123,6 +126,9 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
   static constexpr int kMaxPrintsPerRun = 20;
   static constexpr size_t kMaxPrintBytes = 1024;
   static constexpr size_t kAllocationBytesPerClockCheck = 256 << 10;
+  // However long its thread waits for a CPU, a run ends by this many times
+  // its wall-time budget.
+  static constexpr int kMaxWallFactor = 4;
 
   // A fresh state with the libraries above. `name` names the chunk in error
   // messages ("<name>:3: ...") and the print lines. InvalidArgument for
@@ -178,7 +184,8 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
   bool PastDeadline() const;
   // Whether the run's thread has used its wall-time budget of CPU time
   // since the run started (an upper bound: counted from a sample up to
-  // 5 ms before the start).
+  // 5 ms before the start), or the run has taken kMaxWallFactor times its
+  // budget of wall time.
   bool UsedItsTime() const;
   // Past the deadline: true when the run used its time (the wall-time
   // error is due); otherwise its thread was kept waiting for a CPU, and the
@@ -211,6 +218,7 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
   size_t allocated_since_clock_check_ = 0;
   absl::Duration run_wall_time_;
   std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point run_start_;
   int64_t run_cpu_start_ns_ = 0;  // the thread's CPU time at or before the start
   // Set by the watchdog's signal handler (and the allocator): the run is
   // past its deadline.

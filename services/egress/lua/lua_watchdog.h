@@ -5,10 +5,12 @@
 // thousands of arguments, a long hash chain), and a thousand of them run
 // between two count hooks.
 //
-// How: each run registers its deadline (two atomic stores, no system call).
-// While any run is in progress the watchdog looks every kPeriod; when a
-// run is past its deadline it sends kSignal with the run's token to the
-// thread running it (pthread_sigqueue). The handler, on that thread, checks
+// How: each run registers its deadline (a few atomic stores, no system
+// call). The watchdog sleeps until the earliest deadline of the runs in
+// progress, and never longer than the shortest budget a run has had (so it
+// sees a run that starts while it sleeps before that run's deadline); when
+// a run is past its deadline it sends its signal with the run's token to
+// the thread running it (pthread_sigqueue). The handler, on that thread, checks
 // that the token is the run in progress there and calls
 // Target::InterruptFromSignal, which sets the Lua hook to fire at the next
 // instruction: what lua.c does for Ctrl-C, the way Lua's authors intend a
@@ -41,9 +43,6 @@ namespace teleclaude::mesh {
 
 class LuaWatchdog {
  public:
-  // How often the watchdog looks at the runs in progress.
-  static constexpr absl::Duration kPeriod = absl::Milliseconds(2);
-
   // What a run belongs to (a sandbox).
   class Target {
    public:
@@ -65,7 +64,8 @@ class LuaWatchdog {
     Watch(const Watch&) = delete;
     Watch& operator=(const Watch&) = delete;
 
-    void Begin(std::chrono::steady_clock::time_point deadline);
+    // `budget`: how long the run may take from now (deadline - now).
+    void Begin(std::chrono::steady_clock::time_point deadline, std::chrono::nanoseconds budget);
     void End();
     // The token of the run in progress (0 between runs); for tests.
     uint64_t token() const { return token_.load(std::memory_order_relaxed); }
@@ -79,6 +79,7 @@ class LuaWatchdog {
     std::atomic<pthread_t> thread_{};
     std::atomic<uint64_t> token_{0};
     std::atomic<int64_t> deadline_ns_{0};  // 0: no run in progress
+    std::atomic<int64_t> budget_ns_{0};    // of the latest run; 0 before the first
     // The token last signalled; only the watchdog thread, under its mutex.
     uint64_t signalled_token_ = 0;
   };
@@ -101,8 +102,12 @@ class LuaWatchdog {
   static void* ThreadMain(void* watchdog);
 
   void Loop();
-  // Signals the runs past their deadline; true when any run is in progress.
-  bool ScanLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct Scan {
+    bool active = false;  // a run is in progress
+    int64_t wake_ns = 0;  // when to look again
+  };
+  // Signals the runs past their deadline; plans the next look.
+  Scan ScanLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unregister(Watch* watch);
   void Wake();
 
@@ -110,6 +115,8 @@ class LuaWatchdog {
   std::atomic<int64_t> interrupts_sent_{0};
   // True while the thread sleeps until a run starts.
   std::atomic<bool> idle_{false};
+  // How long the thread may sleep now: a run with a shorter budget wakes it.
+  std::atomic<int64_t> planned_sleep_ns_{0};
 
   absl::Mutex mu_;
   absl::CondVar cv_;

@@ -46,7 +46,7 @@ TEST(LuaWatchdogTest, InterruptsARunPastItsDeadlineOnItsThread) {
   CountingTarget target;
   std::unique_ptr<LuaWatchdog::Watch> watch = watchdog->Register(&target);
   const auto deadline = Clock::now() + std::chrono::milliseconds(20);
-  watch->Begin(deadline);
+  watch->Begin(deadline, std::chrono::milliseconds(20));
   SpinUntilInterrupted(target, std::chrono::seconds(5));
   const auto late = Clock::now() - deadline;
   watch->End();
@@ -58,7 +58,7 @@ TEST(LuaWatchdogTest, InterruptsARunPastItsDeadlineOnItsThread) {
 TEST(LuaWatchdogTest, LeavesARunWithinItsDeadlineAlone) {
   CountingTarget target;
   std::unique_ptr<LuaWatchdog::Watch> watch = LuaWatchdog::Get()->Register(&target);
-  watch->Begin(Clock::now() + std::chrono::seconds(30));
+  watch->Begin(Clock::now() + std::chrono::seconds(30), std::chrono::seconds(30));
   SpinUntilInterrupted(target, std::chrono::milliseconds(50));
   watch->End();
   EXPECT_EQ(target.interrupts(), 0);
@@ -76,11 +76,11 @@ TEST(LuaWatchdogTest, SignalForAnotherRunIsIgnored) {
     // A signal to the calling thread is handled before this returns.
     ASSERT_EQ(pthread_sigqueue(pthread_self(), watchdog->signal_number(), value), 0);
   };
-  watch->Begin(Clock::now() + std::chrono::seconds(30));
+  watch->Begin(Clock::now() + std::chrono::seconds(30), std::chrono::seconds(30));
   const uint64_t first = watch->token();
   watch->End();
   send(first);  // between runs
-  watch->Begin(Clock::now() + std::chrono::seconds(30));
+  watch->Begin(Clock::now() + std::chrono::seconds(30), std::chrono::seconds(30));
   const uint64_t second = watch->token();
   EXPECT_NE(second, first);
   send(first);  // an earlier run
@@ -97,12 +97,12 @@ TEST(LuaWatchdogTest, InterruptsOnlyTheOverdueRunAmongThreads) {
   std::unique_ptr<LuaWatchdog::Watch> in_time_watch = watchdog->Register(&in_time);
   std::atomic<bool> stop{false};
   std::thread other([&] {
-    in_time_watch->Begin(Clock::now() + std::chrono::seconds(30));
+    in_time_watch->Begin(Clock::now() + std::chrono::seconds(30), std::chrono::seconds(30));
     while (!stop.load()) {
     }
     in_time_watch->End();
   });
-  overdue_watch->Begin(Clock::now() + std::chrono::milliseconds(10));
+  overdue_watch->Begin(Clock::now() + std::chrono::milliseconds(10), std::chrono::milliseconds(10));
   SpinUntilInterrupted(overdue, std::chrono::seconds(5));
   overdue_watch->End();
   stop.store(true);
@@ -117,7 +117,7 @@ TEST(LuaWatchdogTest, WakesForARunAfterSleeping) {
   std::unique_ptr<LuaWatchdog::Watch> watch = LuaWatchdog::Get()->Register(&target);
   absl::SleepFor(absl::Milliseconds(1500));
   const auto deadline = Clock::now() + std::chrono::milliseconds(10);
-  watch->Begin(deadline);
+  watch->Begin(deadline, std::chrono::milliseconds(10));
   SpinUntilInterrupted(target, std::chrono::seconds(5));
   const auto late = Clock::now() - deadline;
   watch->End();
