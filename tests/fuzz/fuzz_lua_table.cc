@@ -6,9 +6,10 @@
 // difference aborts.
 //
 // Input: byte 0 the seed (positions, the inconsistent order function), byte
-// 1 the kind of values (0 integers, 1 strings, 2 floats with NaN and
-// infinities, 3 anything incl. booleans), then one value per byte (at most
-// 100, so that sort never randomizes its pivot).
+// 1 the kind of values (bits 0-1: 0 integers, 1 strings, 2 floats with NaN
+// and infinities, 3 anything incl. booleans) and the group of checks (bits
+// 2-7: check_table's `only`, half the inputs sorting), then one value per
+// byte (at most 100, so that sort never randomizes its pivot).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -97,8 +98,10 @@ std::string Check(lua_State* state, const uint8_t* data, size_t size) {
     lua_rawseti(state, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_pushinteger(state, data[0]);
+  const int group = data[1] >> 2;
+  lua_pushinteger(state, group % 2 == 0 ? 0 : group / 2);  // 0: the sorts
   std::string out;
-  if (lua_pcall(state, 2, 1, 0) != LUA_OK) out = "error: ";
+  if (lua_pcall(state, 3, 1, 0) != LUA_OK) out = "error: ";
   size_t length = 0;
   const char* text = lua_tolstring(state, -1, &length);
   if (text != nullptr) out.append(text, length);
