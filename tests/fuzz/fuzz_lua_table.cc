@@ -10,18 +10,15 @@
 // and infinities, 3 anything incl. booleans) and the group of checks (bits
 // 2-7: check_table's `only`, half the inputs sorting), then one value per
 // byte (at most 100, so that sort never randomizes its pivot).
-#include <cmath>
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
-#include "lauxlib.h"
 #include "lua.h"
-#include "lualib.h"
 #include "services/egress/lua/lua_table_library.h"
+#include "tests/fuzz/lua_differential_fuzz.h"
 #include "tests/services/egress/lua/lua_table_check.h"
 
 namespace {
@@ -29,13 +26,12 @@ namespace {
 using teleclaude::mesh::InstallLuaTableFunctions;
 using teleclaude::mesh::kLuaTableCheck;
 using teleclaude::mesh::LuaStepMeter;
+using teleclaude::mesh::fuzz::CallCheck;
+using teleclaude::mesh::fuzz::Fail;
+using teleclaude::mesh::fuzz::NewCheckState;
 
+constexpr char kTarget[] = "fuzz_lua_table";
 constexpr size_t kMaxValues = 100;
-
-[[noreturn]] void Fail(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "fuzz_lua_table: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
 
 // Counts; never stops a call (the inputs are small).
 class CountingMeter : public LuaStepMeter {
@@ -47,15 +43,7 @@ class CountingMeter : public LuaStepMeter {
 };
 
 lua_State* NewState(LuaStepMeter* meter) {
-  lua_State* state = luaL_newstate();
-  luaL_openlibs(state);
-  if (meter != nullptr) {
-    lua_getglobal(state, "table");
-    InstallLuaTableFunctions(state, -1, meter);
-    lua_pop(state, 1);
-  }
-  if (luaL_dostring(state, kLuaTableCheck) != LUA_OK) Fail("driver", lua_tostring(state, -1));
-  return state;
+  return NewCheckState(kTarget, "table", &InstallLuaTableFunctions, meter, kLuaTableCheck);
 }
 
 void PushValue(lua_State* state, int kind, uint8_t byte) {
@@ -100,13 +88,7 @@ std::string Check(lua_State* state, const uint8_t* data, size_t size) {
   lua_pushinteger(state, data[0]);
   const int group = data[1] >> 2;
   lua_pushinteger(state, group % 2 == 0 ? 0 : group / 2);  // 0: the sorts
-  std::string out;
-  if (lua_pcall(state, 3, 1, 0) != LUA_OK) out = "error: ";
-  size_t length = 0;
-  const char* text = lua_tolstring(state, -1, &length);
-  if (text != nullptr) out.append(text, length);
-  lua_settop(state, top);
-  return out;
+  return CallCheck(state, top, 3);
 }
 
 }  // namespace
@@ -119,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string our_result = Check(ours, data, size);
   const std::string reference_result = Check(reference, data, size);
   if (our_result != reference_result) {
-    Fail("results differ", "reference:\n" + reference_result + "\nours:\n" + our_result);
+    Fail(kTarget, "results differ", "reference:\n" + reference_result + "\nours:\n" + our_result);
   }
   return 0;
 }
