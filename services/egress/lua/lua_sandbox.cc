@@ -130,7 +130,7 @@ absl::StatusOr<std::unique_ptr<LuaSandbox>> LuaSandbox::Create(std::string name,
   }
   *static_cast<LuaSandbox**>(lua_getextraspace(sandbox->state_)) = sandbox.get();
   lua_atpanic(sandbox->state_, &LuaSandbox::Panic);
-  lua_sethook(sandbox->state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, sandbox->hook_interval_);
+  sandbox->SetHookCount(sandbox->hook_interval_);
   if (LuaWatchdog* watchdog = LuaWatchdog::Get())
     sandbox->watch_ = watchdog->Register(sandbox.get());
   TM_RETURN_IF_ERROR(sandbox->OpenLibraries());
@@ -176,14 +176,19 @@ void* LuaSandbox::Allocate(void* ud, void* ptr, size_t old_size, size_t new_size
 
 void LuaSandbox::CountHook(lua_State* state, lua_Debug* /*debug*/) {
   LuaSandbox* self = FromState(state);
-  self->Charge(state, self->hook_interval_);
+  self->Charge(state, self->hook_count_.load(std::memory_order_relaxed));
+}
+
+void LuaSandbox::SetHookCount(int count) {
+  hook_count_.store(count, std::memory_order_relaxed);
+  lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, count);
 }
 
 void LuaSandbox::ChargeSteps(lua_State* state, int64_t units) { Charge(state, units); }
 
 void LuaSandbox::InterruptFromSignal() {
   interrupted_.store(true, std::memory_order_relaxed);
-  lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, 1);
+  SetHookCount(1);
 }
 
 bool LuaSandbox::PastDeadline() const { return std::chrono::steady_clock::now() >= deadline_; }
@@ -199,19 +204,19 @@ bool LuaSandbox::UsedItsTime() const {
 }
 
 bool LuaSandbox::OutOfTime() {
-  if (UsedItsTime()) return true;
+  const auto now = std::chrono::steady_clock::now();
+  const auto used = std::chrono::nanoseconds(ThreadCpuNanos() - run_cpu_start_ns_);
+  const auto budget = absl::ToChronoNanoseconds(run_wall_time_);
+  const auto cap = run_start_ + kMaxWallFactor * budget;
+  if (used >= budget || now >= cap) return true;
   // The thread waited for a CPU: that time is not the script's. It gets the
   // rest of its CPU budget from now, within the wall-time cap (a new token:
   // a signal sent for the old deadline is ignored).
-  const auto now = std::chrono::steady_clock::now();
-  const auto used = std::chrono::nanoseconds(ThreadCpuNanos() - run_cpu_start_ns_);
-  const auto budget = std::min<std::chrono::nanoseconds>(
-      absl::ToChronoNanoseconds(run_wall_time_) - used,
-      run_start_ + kMaxWallFactor * absl::ToChronoNanoseconds(run_wall_time_) - now);
-  deadline_ = now + budget;
-  if (watch_ != nullptr) watch_->Begin(deadline_, budget);
+  const auto rest = std::min<std::chrono::nanoseconds>(budget - used, cap - now);
+  deadline_ = now + rest;
+  if (watch_ != nullptr) watch_->Begin(deadline_, rest);
   interrupted_.store(false, std::memory_order_relaxed);
-  lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, hook_interval_);
+  SetHookCount(hook_interval_);
   return false;
 }
 
@@ -234,7 +239,7 @@ void LuaSandbox::Charge(lua_State* state, int64_t instructions) {
     }
     // From now on every instruction fails, so that a pcall in the script
     // cannot catch the error and carry on.
-    lua_sethook(state, &LuaSandbox::CountHook, LUA_MASKCOUNT, 1);
+    SetHookCount(1);
   }
   luaL_error(state, "%s", limit_error_.c_str());
 }
@@ -331,7 +336,7 @@ void LuaSandbox::StartRun(absl::Duration wall_time) {
   memory_limit_hit_ = false;
   prints_ = 0;
   interrupted_.store(false, std::memory_order_relaxed);
-  lua_sethook(state_, &LuaSandbox::CountHook, LUA_MASKCOUNT, hook_interval_);
+  SetHookCount(hook_interval_);
   running_ = true;
   if (watch_ != nullptr) watch_->Begin(deadline_, absl::ToChronoNanoseconds(wall_time));
 }

@@ -27,21 +27,19 @@
 // bloated global table) and makes a fresh one.
 //
 // The wall-time bound. A run returns within wall_time + 10 ms (on an idle
-// 2-core machine; measured figures in README "Lua cartridges"), whatever the
-// script does, and a run that took longer than wall_time is a failure even
-// when it got to the end. Time the run's thread spent waiting for a CPU is
-// not held against the script: past the deadline the sandbox reads the
-// thread's CPU time (a system call, made only then and at most every 5 ms
-// at the start of a run), and a run that used less than wall_time of it
-// gets the rest as a new deadline, up to kMaxWallFactor * wall_time
-// (200 ms) of wall time. So a busy machine does not fail a cartridge that
-// would have kept its budget, and no run holds the thread for more than
-// wall_time of CPU + 10 ms, nor for more than 200 ms + 10 ms of wall time.
-// (A call that hit a limit then rebuilds the state: the top-level code
-// runs again, under the same limits.) Four mechanisms, all in process (a
-// process per cartridge would be killable but costs a context switch and a
-// JSON round trip per event at ~80,000 events/s, more than the whole
-// pipeline costs today):
+// 2-core machine; measured figures in README "Lua cartridges": the 10 ms
+// are the longest single piece of work no check interrupts, a VM
+// instruction or one charged call), whatever the script does, and a run that took longer than
+// wall_time is a failure even when it got to the end. Time the run's thread spent waiting for a CPU
+// is not held against the script: past the deadline the sandbox reads the thread's CPU time (a
+// system call, made only then and at most every 5 ms at the start of a run), and a run that used
+// less than wall_time of it gets the rest as a new deadline, up to kMaxWallFactor * wall_time (200
+// ms) of wall time. So a busy machine does not fail a cartridge that would have kept its budget,
+// and no run holds the thread for more than wall_time of CPU + 10 ms, nor for more than 200 ms + 10
+// ms of wall time. (A call that hit a limit then rebuilds the state: the top-level code runs again,
+// under the same limits.) Four mechanisms, all in process (a process per cartridge would be
+// killable but costs a context switch and a JSON round trip per event at ~80,000 events/s, more
+// than the whole pipeline costs today):
 //  1. The count hook reads the clock every 1000 instructions.
 //  2. Every C function whose work depends on its arguments charges that
 //     work to the instruction count and reads the clock every 1000 units:
@@ -59,10 +57,12 @@
 //     bytes allocated and whenever it refuses a block (each refusal costs a
 //     full collection).
 //  4. A VM instruction does work in proportion to its operands, which the
-//     memory cap bounds to ~1-2 ms (comparing or concatenating 4 MB
-//     strings, passing 250,000 arguments); a thousand such instructions run
-//     between two count hooks. The process's LuaWatchdog looks every 2 ms
-//     and interrupts a run past its deadline at its next instruction.
+//     memory cap bounds to a few ms (comparing or concatenating megabyte
+//     strings, passing 250,000 arguments; comparing two 1 MB strings of NUL
+//     bytes, which strcoll takes piece by piece, 5 ms); a thousand such
+//     instructions run between two count hooks. The process's LuaWatchdog
+//     (lua_watchdog.h) wakes at the deadline of a run in progress and
+//     interrupts it at its next instruction.
 // What every library function does in C, and why it is bounded:
 //  * string.find, match, gmatch, gsub: metered matcher (lua_pattern.h).
 //  * table.concat, insert, move, pack, remove, sort, unpack: metered
@@ -170,6 +170,8 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
 
   static void* Allocate(void* ud, void* ptr, size_t old_size, size_t new_size);
   static void CountHook(lua_State* state, lua_Debug* debug);
+  // Sets the count hook to fire every `count` instructions.
+  void SetHookCount(int count);
   // Adds `instructions` to the run's count and checks the limits (the wall
   // time once at least hook_interval_ instructions were added since the
   // last check, or at once after an interrupt). Raises the limit error,
@@ -223,6 +225,8 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
   // Set by the watchdog's signal handler (and the allocator): the run is
   // past its deadline.
   std::atomic<bool> interrupted_{false};
+  // Instructions between two count hooks now (also set by the handler).
+  std::atomic<int> hook_count_{0};
   std::string limit_error_;  // non-empty once a limit was hit in this run
   int prints_ = 0;
   bool needs_rebuild_ = false;
