@@ -29,16 +29,20 @@
 // The wall-time bound. A run returns within wall_time + 10 ms (on an idle
 // 2-core machine; measured figures in README "Lua cartridges": the 10 ms
 // are the longest single piece of work no check interrupts, a VM
-// instruction or one charged call), whatever the script does, and a run that took longer than
-// wall_time is a failure even when it got to the end. Time the run's thread spent waiting for a CPU
-// is not held against the script: past the deadline the sandbox reads the thread's CPU time (a
-// system call, made only then and at most every 5 ms at the start of a run), and a run that used
-// less than wall_time of it gets the rest as a new deadline, up to kMaxWallFactor * wall_time (200
-// ms) of wall time. So a busy machine does not fail a cartridge that would have kept its budget,
-// and no run holds the thread for more than wall_time of CPU + 10 ms, nor for more than 200 ms + 10
-// ms of wall time. (A call that hit a limit then rebuilds the state: the top-level code runs again,
-// under the same limits.) Four mechanisms, all in process (a process per cartridge would be
-// killable but costs a context switch and a JSON round trip per event at ~80,000 events/s, more
+// instruction or one charged call), whatever the script does, and a run
+// that took longer than wall_time is a failure even when it got to the end.
+// Time the run's thread spent waiting for a CPU is not held against the
+// script: past the deadline the sandbox reads the thread's CPU time (a
+// system call, made only then and at most every 5 ms at the start of a
+// run), and a run that used less than wall_time of it gets the rest as a
+// new deadline, up to kMaxWallFactor * wall_time (1 s) of wall time, a
+// backstop for a thread that is blocked rather than kept waiting. So a busy
+// machine does not fail a cartridge that would have kept its budget, and no
+// run holds the thread for more than wall_time of CPU + 10 ms, nor for more
+// than 1 s of wall time. (A call that hit a limit then rebuilds the state:
+// the top-level code runs again, under the same limits.) Four mechanisms,
+// all in process (a process per cartridge would be killable but costs a
+// context switch and a JSON round trip per event at ~80,000 events/s, more
 // than the whole pipeline costs today):
 //  1. The count hook reads the clock every 1000 instructions.
 //  2. Every C function whose work depends on its arguments charges that
@@ -128,7 +132,7 @@ class LuaSandbox final : private LuaStepMeter, private LuaWatchdog::Target {
   static constexpr size_t kAllocationBytesPerClockCheck = 256 << 10;
   // However long its thread waits for a CPU, a run ends by this many times
   // its wall-time budget.
-  static constexpr int kMaxWallFactor = 4;
+  static constexpr int kMaxWallFactor = 20;
 
   // A fresh state with the libraries above. `name` names the chunk in error
   // messages ("<name>:3: ...") and the print lines. InvalidArgument for
