@@ -45,6 +45,18 @@ TEST(RedisUrlTest, ParsesEveryForm) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(e->port, 6380);
+  EXPECT_FALSE(e->use_tls);
+
+  auto f = ParseRedisUrl("rediss://bob:pw@redis.example.com:6380/4");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_TRUE(f->use_tls);
+  EXPECT_EQ(f->user, "bob");
+  EXPECT_EQ(f->password, "pw");
+  EXPECT_EQ(f->host, "redis.example.com");
+  EXPECT_EQ(f->port, 6380);
+  EXPECT_EQ(f->db, 4);
+  EXPECT_EQ(f->tls, RedisTlsOptions()) << "TLS files come from flags, not the URL";
+  EXPECT_EQ(f->ToString(), "rediss://bob@redis.example.com:6380/4");
 }
 
 TEST(RedisUrlTest, RejectsBadUrlsNamingTheProblem) {
@@ -52,7 +64,9 @@ TEST(RedisUrlTest, RejectsBadUrlsNamingTheProblem) {
     const char* url;
     const char* expect;
   } cases[] = {
-      {"http://x", "does not start with redis:// or unix://"},
+      {"http://x", "does not start with redis://, rediss:// or unix://"},
+      {"redis:/x", "does not start with"},
+      {"rediss://:6380", "host is empty"},
       {"redis://host:abc/0", "port \"abc\""},
       {"redis://host:0", "port \"0\""},
       {"redis://host:6379/x", "database \"x\""},
@@ -65,7 +79,7 @@ TEST(RedisUrlTest, RejectsBadUrlsNamingTheProblem) {
     ASSERT_FALSE(r.ok()) << c.url;
     std::string msg(r.status().message());
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.url << " -> " << msg;
-    EXPECT_NE(msg.find("expected redis://"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("expected redis[s]://"), std::string::npos) << msg;
   }
 }
 
