@@ -149,46 +149,50 @@ class RunLocal {
   const int base_;
 };
 
-TEST(RunLocalTest, PlainMeshOfThreeRoutesAClusterEventAndStops) {
-  RunLocal run(3);
-  auto up = run.Up({"--computers", "3"});
+// The README's walk: `run-local.sh [--tls] --computers 3 --detach`, then a
+// cluster event from alpha reaches beta (cluster x) and not gamma (no
+// cluster). `scheme` is what the script must report for its redis-server.
+void StartsAndRoutesAClusterEvent(RunLocal& run, std::vector<std::string> flags,
+                                  const std::string& scheme) {
+  flags.insert(flags.end(), {"--computers", "3"});
+  auto up = run.Up(flags);
   ASSERT_TRUE(up.ok()) << up.status();
   ASSERT_EQ(up->exit_code, 0) << up->out << up->err;
   EXPECT_TRUE(absl::StrContains(
-      up->out, absl::StrCat("redis-server on redis://127.0.0.1:", run.redis_port(), "/0")))
+      up->out, absl::StrCat("redis-server on ", scheme, "://127.0.0.1:", run.redis_port(), "/0")))
       << up->out;
-  const std::string worker = absl::StrCat("run-local-plain-", getpid());
+  const std::string worker = absl::StrCat("run-local-", scheme, "-", getpid());
   ASSERT_EQ(run.ClusterEventReachesBeta(worker), "");
   std::string last;
   EXPECT_EQ(run.Notifications(2, &last).find(worker), std::string::npos)
       << "gamma (no cluster) got a cluster event: " << last;
+}
 
+// `run-local.sh stop` stops what it started.
+void StopsEverything(RunLocal& run) {
   auto stop = run.Script({"stop"});
   ASSERT_TRUE(stop.ok()) << stop.status();
   EXPECT_EQ(stop->exit_code, 0) << stop->err;
   EXPECT_TRUE(absl::StrContains(stop->out, "stopped redis-server")) << stop->out;
+  EXPECT_TRUE(absl::StrContains(stop->out, "stopped gamma/ingress")) << stop->out;
   EXPECT_FALSE(std::filesystem::exists(run.dir() / "run-local.pids"));
 }
 
-TEST(RunLocalTest, TlsMeshUsesItsOwnTlsRedisAndStops) {
-  RunLocal run(2);
-  auto up = run.Up({"--tls", "--computers", "2"});
-  ASSERT_TRUE(up.ok()) << up.status();
-  ASSERT_EQ(up->exit_code, 0) << up->out << up->err;
-  EXPECT_TRUE(absl::StrContains(
-      up->out, absl::StrCat("redis-server on rediss://127.0.0.1:", run.redis_port(), "/0")))
-      << up->out;
+TEST(RunLocalTest, MeshOfThreeRoutesAClusterEventAndStops) {
+  RunLocal run(3);
+  ASSERT_NO_FATAL_FAILURE(StartsAndRoutesAClusterEvent(run, {}, "redis"));
+  StopsEverything(run);
+}
+
+TEST(RunLocalTest, TlsMeshRunsOnItsOwnTlsOnlyRedis) {
+  RunLocal run(3);
+  ASSERT_NO_FATAL_FAILURE(StartsAndRoutesAClusterEvent(run, {"--tls"}, "rediss"));
   EXPECT_TRUE(std::filesystem::exists(run.dir() / "tls" / "ca.crt"));
-  // The server speaks only TLS: a plain client is refused.
+  // The server speaks only TLS: a plain client gets no answer.
   auto plain = RunCommand({"redis-cli", "-p", std::to_string(run.redis_port()), "ping"});
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_FALSE(absl::StrContains(plain->out, "PONG")) << plain->out;
-
-  ASSERT_EQ(run.ClusterEventReachesBeta(absl::StrCat("run-local-tls-", getpid())), "");
-  auto stop = run.Script({"stop"});
-  ASSERT_TRUE(stop.ok()) << stop.status();
-  EXPECT_EQ(stop->exit_code, 0) << stop->err;
-  EXPECT_FALSE(std::filesystem::exists(run.dir() / "run-local.pids"));
+  StopsEverything(run);
 }
 
 }  // namespace
