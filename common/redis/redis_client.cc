@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <iterator>
 #include <memory>
 #include <set>
@@ -22,7 +23,7 @@ namespace {
 constexpr size_t kReadBufferSize = 64 * 1024;
 // An output buffer grown larger than this by a big pipeline is released
 // once sent, so an idle client does not keep its peak.
-constexpr size_t kKeptOutputCapacity = 64 * 1024;
+constexpr size_t kKeptOutputCapacity = 256 * 1024;
 
 void ReleaseOutput(std::string& out) {
   if (out.capacity() > kKeptOutputCapacity) {
@@ -30,6 +31,26 @@ void ReleaseOutput(std::string& out) {
   } else {
     out.clear();
   }
+}
+
+// Decimal digits of n.
+size_t Digits(size_t n) {
+  size_t d = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++d;
+  }
+  return d;
+}
+
+// "<mark><n>\r\n" (a RESP array or bulk string header).
+void AppendLength(std::string& out, char mark, size_t n) {
+  char buf[24];
+  buf[0] = mark;
+  char* end = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 // The first byte of a TLS record: a handshake (0x16) or an alert (0x15).
@@ -305,18 +326,19 @@ absl::Status RedisClient::SetSocketTimeout(absl::Duration timeout) {
 }
 
 absl::Status RedisClient::AppendCommand(const std::vector<std::string>& argv) {
-  arg_ptrs_.clear();
-  arg_lens_.clear();
-  for (const auto& a : argv) {
-    arg_ptrs_.push_back(a.data());
-    arg_lens_.push_back(a.size());
+  // RESP multibulk: *<argc>\r\n then $<len>\r\n<arg>\r\n per argument —
+  // what redisFormatCommandArgv makes, written straight into the output
+  // buffer: hiredis' formatter (sprintf per argument, a malloc and a copy
+  // per command) cost about 10% more CPU per pipelined XADD.
+  size_t total = 1 + Digits(argv.size()) + 2;
+  for (const std::string& a : argv) total += 1 + Digits(a.size()) + 2 + a.size() + 2;
+  out_.reserve(out_.size() + total);
+  AppendLength(out_, '*', argv.size());
+  for (const std::string& a : argv) {
+    AppendLength(out_, '$', a.size());
+    out_.append(a);
+    out_.append("\r\n", 2);
   }
-  char* cmd = nullptr;
-  int len = redisFormatCommandArgv(&cmd, static_cast<int>(arg_ptrs_.size()), arg_ptrs_.data(),
-                                   arg_lens_.data());
-  if (len < 0 || cmd == nullptr) return IoError(Describe(argv), "out of memory");
-  out_.append(cmd, static_cast<size_t>(len));
-  redisFreeCommand(cmd);
   return absl::OkStatus();
 }
 

@@ -1,8 +1,8 @@
 // A Redis client: lazy connect, reconnect with backoff, connect and command
 // timeouts, pipelining, and the stream helpers the mesh needs. The bytes go
-// over a RedisConnection (TCP, Unix socket or TLS: doc/tls.md); the protocol
-// is hiredis' (0.14, Debian 12) reader and command formatter. Stream keys and
-// consumer groups: doc/wire.md.
+// over a RedisConnection (TCP, Unix socket or TLS: doc/tls.md); replies are
+// parsed by hiredis' (0.14, Debian 12) reader. Stream keys and consumer
+// groups: doc/wire.md.
 #ifndef TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
 #define TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
 
@@ -155,9 +155,9 @@ class RedisClient {
 
  private:
   absl::Status Connect();
-  // Formats one command (hiredis' formatter) onto the output buffer, sent
-  // by the next read. On failure (out of memory) returns IoError naming the
-  // command, which drops the connection. REQUIRES: connected.
+  // Formats one command (RESP multibulk) onto the output buffer, sent by
+  // the next read. Always OK (kept a Status for callers' uniformity).
+  // REQUIRES: connected.
   absl::Status AppendCommand(const std::vector<std::string>& argv);
   // "<what>: <detail> (redis <endpoint>)" as UNAVAILABLE; drops the connection.
   absl::Status IoError(std::string_view what, std::string_view detail);
@@ -187,10 +187,6 @@ class RedisClient {
   absl::Time next_attempt_ = absl::InfinitePast();
   absl::Duration backoff_ = absl::ZeroDuration();
   absl::Status last_connect_error_;
-  // AppendCommand's scratch, kept so a steady stream of commands does not
-  // allocate for the argument pointers and lengths.
-  std::vector<const char*> arg_ptrs_;
-  std::vector<size_t> arg_lens_;
 };
 
 // True for the error XREADGROUP / XACK / XAUTOCLAIM return when the stream
