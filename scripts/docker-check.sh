@@ -7,12 +7,12 @@
 #   2. the image (deploy/Dockerfile);
 #   3. deploy/teleclaude/docker-compose.yml: up, healthy, the log says where it
 #      listens, non-root, ports on 127.0.0.1 only;
-#   4. `telec status` and emit -> notification from the host, then from inside
-#      a container;
-#   5. named volumes survive `down` / `up` (a notification and a Redis key);
-#   6. deploy/teleclaude-mesh/docker-compose.yml: a public event emitted on
+#   4. `telec status` and emit -> notification from the host;
+#   5. the same inside the containers;
+#   6. named volumes survive `down` / `up` (a notification and a Redis key);
+#   7. deploy/teleclaude-mesh/docker-compose.yml: a public event emitted on
 #      alpha becomes a notification on beta;
-#   7. teardown: this check's own containers, volumes and networks.
+#   8. teardown: this check's own containers, volumes and networks.
 # Each step prints its time; any failure names the step and exits 1. No engine
 # means a loud failure, never a silent skip.
 #
@@ -208,6 +208,13 @@ on_exit() {
   if [ $rc -ne 0 ]; then
     echo "" >&2
     echo "docker-check: FAILED at step $STEP_N ($STEP) after $(elapsed "$STEP_T0"); logs in $WORK" >&2
+    if [ ${#COMPOSE[@]} -gt 0 ] && engine_up; then
+      for project in one mesh; do
+        [ -n "$($project ps -q 2>/dev/null)" ] || continue
+        $project ps >&2 || true
+        $project logs --no-color --tail 15 >&2 || true
+      done
+    fi
     teardown || echo "docker-check: teardown failed too; see $WORK/teardown.log" >&2
   fi
   stop_engine_if_ours || rc=1
@@ -246,8 +253,8 @@ if ! docker build -f deploy/Dockerfile -t "$IMAGE" . >"$WORK/build.log" 2>&1; th
   tail -n 40 "$WORK/build.log" | sed 's/^/    | /' >&2
   fail "docker build failed"
 fi
-say "$(grep -c '^Step ' "$WORK/build.log" || true) steps, $(grep -c 'Using cache' "$WORK/build.log" || true) from cache;" \
-  "$(grep -o 'runtime packages:.*' "$WORK/build.log" | head -n 1)"
+say "$(grep -c '^Step ' "$WORK/build.log" || true) steps, $(grep -c 'Using cache' "$WORK/build.log" || true) from cache"
+say "runtime packages (from ldd):" $(docker run --rm "$IMAGE" cat /usr/local/share/teleclaude-mesh/runtime-packages.txt)
 say "image $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }')," \
   "user $(docker image inspect -f '{{.Config.User}}' "$IMAGE")"
 [ "$(docker image inspect -f '{{.Config.User}}' "$IMAGE")" = telec ] || fail "the image does not run as user telec"
@@ -269,18 +276,20 @@ say "4 containers healthy $(elapsed "$STEP_T0") after 'up'"
 for svc in egress:50051 ingress:50052 installer:50053; do
   name=${svc%%:*}
   port=${svc#*:}
-  grep -q "listening on 0.0.0.0:$port" <(one logs --no-color "$name" 2>&1) ||
+  id=$(one ps -q "$name")
+  grep -q "listening on 0.0.0.0:$port" <(docker logs "$id" 2>&1) ||
     fail "$name's log does not say 'listening on 0.0.0.0:$port'"
-  published=$(docker port "$(one ps -q "$name")" "$port/tcp")
+  published=$(docker port "$id" "$port/tcp")
   if [ -z "$published" ] || grep -qv '^127\.0\.0\.1:' <<<"$published"; then
     fail "$name publishes $port on '$published', not on 127.0.0.1 only"
   fi
-  uid=$(one exec -T "$name" id -u)
+  uid=$(docker exec "$id" id -u)
   [ "$uid" != 0 ] || fail "$name runs as root"
 done
 say "each service logs 'listening on 0.0.0.0:<port>', runs as uid $uid, publishes on 127.0.0.1 only"
 ok
 
+# --- 4, 5. telec from the host and inside -----------------------------------
 step "telec status and emit -> notification from the host (${HOST_TELEC[*]})"
 host_telec "${HOST_ADDRS[@]}" status >"$WORK/status.txt" 2>&1 || { cat "$WORK/status.txt" >&2; fail "telec status failed"; }
 sed 's/^/    | /' "$WORK/status.txt"
@@ -305,7 +314,7 @@ wait_output "inside a container $RUN_ID" 10 one exec -T ingress telec notificati
 one exec -T ingress telec notifications list | sed 's/^/    | /'
 ok
 
-# --- 5. volumes --------------------------------------------------------------
+# --- 6. volumes --------------------------------------------------------------
 step "named volumes survive down / up"
 [ "$(one exec -T redis redis-cli SET docker-check:marker "$RUN_ID")" = OK ] || fail "redis-cli SET failed"
 volumes() { docker volume ls -q --filter "label=com.docker.compose.project=$ONE_PROJECT" | sort; }
@@ -326,7 +335,7 @@ say "$(echo "$before" | tr '\n' ' ')kept; the Redis key and both notifications a
 one down -v >"$WORK/one-down2.log" 2>&1 || { cat "$WORK/one-down2.log" >&2; fail "down -v failed"; }
 ok
 
-# --- 6. two computers --------------------------------------------------------
+# --- 7. two computers --------------------------------------------------------
 step "two computers ($MESH_FILE): a public event on alpha reaches beta"
 ALPHA_EGRESS_PORT=$(free_port) ALPHA_INGRESS_PORT=$(free_port) ALPHA_INSTALLER_PORT=$(free_port)
 BETA_EGRESS_PORT=$(free_port) BETA_INGRESS_PORT=$(free_port) BETA_INSTALLER_PORT=$(free_port)
@@ -346,7 +355,7 @@ wait_output "alpha to beta $RUN_ID" 30 host_telec "${BETA[@]}" notifications lis
 host_telec "${BETA[@]}" notifications list | sed 's/^/    | beta: /'
 ok
 
-# --- 7. teardown -------------------------------------------------------------
+# --- 8. teardown -------------------------------------------------------------
 step "teardown (this check's containers, volumes and networks)"
 mesh down -v --remove-orphans >"$WORK/mesh-down.log" 2>&1 || { cat "$WORK/mesh-down.log" >&2; fail "down -v failed"; }
 for project in "$ONE_PROJECT" "$MESH_PROJECT"; do
