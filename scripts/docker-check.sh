@@ -248,16 +248,19 @@ say "engine $(docker version -f '{{.Server.Version}}'), $(docker info -f '{{.Dri
 ok
 
 # --- 2. image ----------------------------------------------------------------
-step "build $IMAGE (deploy/Dockerfile)"
-if ! docker build -f deploy/Dockerfile -t "$IMAGE" . >"$WORK/build.log" 2>&1; then
+step "build $IMAGE ($ONE_FILE build: deploy/Dockerfile)"
+# What `up --build` does: compose's own build (its context ../.. included).
+if ! one build >"$WORK/build.log" 2>&1; then
   tail -n 40 "$WORK/build.log" | sed 's/^/    | /' >&2
-  fail "docker build failed"
+  fail "the image build failed"
 fi
-say "$(grep -c '^Step ' "$WORK/build.log" || true) steps, $(grep -c 'Using cache' "$WORK/build.log" || true) from cache"
+# The first service's build does the work; the others find it all cached.
+first=$(awk '/Successfully tagged/ { exit } { print }' "$WORK/build.log")
+say "$(grep -c '^Step ' <<<"$first" || true) steps, $(grep -c 'Using cache' <<<"$first" || true) from cache"
 say "runtime packages (from ldd):" $(docker run --rm "$IMAGE" cat /usr/local/share/teleclaude-mesh/runtime-packages.txt)
-say "image $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }')," \
-  "user $(docker image inspect -f '{{.Config.User}}' "$IMAGE")"
-[ "$(docker image inspect -f '{{.Config.User}}' "$IMAGE")" = telec ] || fail "the image does not run as user telec"
+user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
+say "image $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'), user $user"
+[ "$user" = telec ] || fail "the image does not run as user telec"
 ok
 
 pick_host_telec
@@ -270,7 +273,7 @@ HOST_ADDRS=(--egress_addr="127.0.0.1:$EGRESS_PORT" --ingress_addr="127.0.0.1:$IN
 
 # --- 3. one computer ---------------------------------------------------------
 step "one computer ($ONE_FILE): up and healthy"
-one up -d --no-build >"$WORK/one-up.log" 2>&1 || { sed 's/^/    | /' "$WORK/one-up.log" >&2; fail "up failed"; }
+one up -d >"$WORK/one-up.log" 2>&1 || { sed 's/^/    | /' "$WORK/one-up.log" >&2; fail "up failed"; }
 wait_healthy one 120
 say "4 containers healthy $(elapsed "$STEP_T0") after 'up'"
 for svc in egress:50051 ingress:50052 installer:50053; do
@@ -303,7 +306,7 @@ wait_output "from the host $RUN_ID" 10 host_telec "${HOST_ADDRS[@]}" notificatio
 ok
 
 step "telec status and emit -> notification inside the containers"
-one exec -T installer telec status >"$WORK/status-in.txt" 2>&1 || { cat "$WORK/status-in.txt" >&2; fail "telec status in a container failed"; }
+one exec -T egress telec status >"$WORK/status-in.txt" 2>&1 || { cat "$WORK/status-in.txt" >&2; fail "telec status in a container failed"; }
 [ "$(grep -cE '(egress|ingress|installer) +[a-z]+:[0-9]+ +up' "$WORK/status-in.txt")" = 3 ] ||
   { cat "$WORK/status-in.txt" >&2; fail "telec status in a container does not show the three services up"; }
 out=$(one exec -T egress telec events emit system.worker.crashed \
@@ -324,7 +327,7 @@ one down >"$WORK/one-down.log" 2>&1 || { cat "$WORK/one-down.log" >&2; fail "dow
 [ -z "$(one ps -q)" ] || fail "containers left after down"
 [ "$(volumes)" = "$before" ] || fail "volumes changed across down: $(volumes)"
 up_t0=$EPOCHREALTIME
-one up -d --no-build >"$WORK/one-up2.log" 2>&1 || { cat "$WORK/one-up2.log" >&2; fail "second up failed"; }
+one up -d >"$WORK/one-up2.log" 2>&1 || { cat "$WORK/one-up2.log" >&2; fail "second up failed"; }
 wait_healthy one 120
 say "healthy again $(elapsed "$up_t0") after 'up'"
 [ "$(one exec -T redis redis-cli GET docker-check:marker)" = "$RUN_ID" ] || fail "the Redis key did not survive down/up"
@@ -344,7 +347,8 @@ ALPHA=(--egress_addr="127.0.0.1:$ALPHA_EGRESS_PORT" --ingress_addr="127.0.0.1:$A
   --installer_addr="127.0.0.1:$ALPHA_INSTALLER_PORT")
 BETA=(--egress_addr="127.0.0.1:$BETA_EGRESS_PORT" --ingress_addr="127.0.0.1:$BETA_INGRESS_PORT"
   --installer_addr="127.0.0.1:$BETA_INSTALLER_PORT")
-mesh up -d --no-build >"$WORK/mesh-up.log" 2>&1 || { sed 's/^/    | /' "$WORK/mesh-up.log" >&2; fail "up failed"; }
+grep -qE "context: ($ROOT|$(pwd -P))\$" <(mesh config) || fail "$MESH_FILE does not build from the repository root"
+mesh up -d >"$WORK/mesh-up.log" 2>&1 || { sed 's/^/    | /' "$WORK/mesh-up.log" >&2; fail "up failed"; }
 wait_healthy mesh 120
 say "7 containers healthy $(elapsed "$STEP_T0") after 'up'"
 wait_output beta 30 host_telec "${ALPHA[@]}" peers
@@ -356,13 +360,15 @@ host_telec "${BETA[@]}" notifications list | sed 's/^/    | beta: /'
 ok
 
 # --- 8. teardown -------------------------------------------------------------
-step "teardown (this check's containers, volumes and networks)"
+step "teardown (this check's containers, volumes and networks$([ "$ENGINE_STARTED_HERE" = 1 ] && [ "$KEEP_ENGINE" = 0 ] && echo ', the engine it started'))"
 mesh down -v --remove-orphans >"$WORK/mesh-down.log" 2>&1 || { cat "$WORK/mesh-down.log" >&2; fail "down -v failed"; }
 for project in "$ONE_PROJECT" "$MESH_PROJECT"; do
   label="label=com.docker.compose.project=$project"
   left="$(docker ps -aq --filter "$label")$(docker volume ls -q --filter "$label")$(docker network ls -q --filter "$label")"
   [ -z "$left" ] || fail "$project left resources behind: $left"
 done
+stop_engine_if_ours || fail "the engine did not stop"
+ENGINE_STARTED_HERE=0
 ok
 
 echo "docker-check: all $STEP_N steps passed in $(elapsed "$T0")"
