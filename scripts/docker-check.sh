@@ -115,21 +115,22 @@ pick_compose() {
 one() { "${COMPOSE[@]}" -p "$ONE_PROJECT" -f "$ONE_FILE" "$@"; }
 mesh() { "${COMPOSE[@]}" -p "$MESH_PROJECT" -f "$MESH_FILE" "$@"; }
 
-# A free loopback port for each published service (the defaults 50051... may
-# be in use by deploy/run-local.sh or a user's own stack).
+# Free loopback ports for the published services (the defaults 50051... may
+# be in use by deploy/run-local.sh or a user's own stack), below Linux's
+# ephemeral range. Sets and exports each variable named.
 USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
-    case "$USED_PORTS" in *" $p "*) continue ;; esac
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS="$USED_PORTS$p "
-      echo "$p"
-      return 0
-    fi
+pick_ports() {
+  local var p
+  for var in "$@"; do
+    for _ in $(seq 200); do
+      p=$((20000 + RANDOM % 12000))
+      case "$USED_PORTS" in *" $p "*) continue ;; esac
+      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break
+    done
+    USED_PORTS="$USED_PORTS$p "
+    printf -v "$var" %s "$p"
+    export "${var?}"
   done
-  fail "no free loopback port found"
 }
 
 # Waits until every container of a project is healthy; fails on a restart or
@@ -233,13 +234,18 @@ fi
 engine_up && was_up=1 || was_up=0
 if [ -n "$BASE_SCRIPT" ]; then
   say "running $BASE_SCRIPT"
-  "$BASE_SCRIPT" 2>&1 | sed 's/^/    | /' || fail "make-base-images.sh failed"
+  base_rc=0
+  "$BASE_SCRIPT" 2>&1 | sed 's/^/    | /' || base_rc=$?
   if [ "$was_up" = 0 ] && engine_up; then
     ENGINE_STARTED_HERE=1
     DOCKERD_PID=$(cat "${DOCKER_SCRATCH:-/var/tmp/docker-base}/dockerd.pid" 2>/dev/null || true)
   fi
+  [ "$base_rc" = 0 ] || fail "NO DOCKER ENGINE: $BASE_SCRIPT failed (exit $base_rc); the image was NOT checked"
 fi
-engine_up || fail "NO DOCKER ENGINE: 'docker info' does not answer${BASE_SCRIPT:+ (even after $BASE_SCRIPT)} and no make-base-images.sh was found next to the clone; the image was NOT checked"
+if ! engine_up; then
+  fail "NO DOCKER ENGINE: 'docker info' does not answer and no make-base-images.sh was found" \
+    "next to the clone to start one; the image was NOT checked"
+fi
 pick_compose
 teardown || true # leftovers of an interrupted run
 say "engine $(docker version -f '{{.Server.Version}}'), $(docker info -f '{{.Driver}}') storage;" \
@@ -257,17 +263,14 @@ fi
 # The first service's build does the work; the others find it all cached.
 first=$(awk '/Successfully tagged/ { exit } { print }' "$WORK/build.log")
 say "$(grep -c '^Step ' <<<"$first" || true) steps, $(grep -c 'Using cache' <<<"$first" || true) from cache"
-say "runtime packages (from ldd):" $(docker run --rm "$IMAGE" cat /usr/local/share/teleclaude-mesh/runtime-packages.txt)
+say "runtime packages (from ldd): $(docker run --rm "$IMAGE" cat /usr/local/share/teleclaude-mesh/runtime-packages.txt | tr '\n' ' ')"
 user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
 say "image $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'), user $user"
 [ "$user" = telec ] || fail "the image does not run as user telec"
 ok
 
 pick_host_telec
-EGRESS_PORT=$(free_port)
-INGRESS_PORT=$(free_port)
-INSTALLER_PORT=$(free_port)
-export EGRESS_PORT INGRESS_PORT INSTALLER_PORT
+pick_ports EGRESS_PORT INGRESS_PORT INSTALLER_PORT
 HOST_ADDRS=(--egress_addr="127.0.0.1:$EGRESS_PORT" --ingress_addr="127.0.0.1:$INGRESS_PORT"
   --installer_addr="127.0.0.1:$INSTALLER_PORT")
 
@@ -332,17 +335,17 @@ wait_healthy one 120
 say "healthy again $(elapsed "$up_t0") after 'up'"
 [ "$(one exec -T redis redis-cli GET docker-check:marker)" = "$RUN_ID" ] || fail "the Redis key did not survive down/up"
 list=$(host_telec "${HOST_ADDRS[@]}" notifications list)
-grep -q "from the host $RUN_ID" <<<"$list" && grep -q "inside a container $RUN_ID" <<<"$list" ||
+if ! grep -q "from the host $RUN_ID" <<<"$list" || ! grep -q "inside a container $RUN_ID" <<<"$list"; then
   fail "notifications did not survive down/up: $list"
+fi
 say "$(echo "$before" | tr '\n' ' ')kept; the Redis key and both notifications are still there"
 one down -v >"$WORK/one-down2.log" 2>&1 || { cat "$WORK/one-down2.log" >&2; fail "down -v failed"; }
 ok
 
 # --- 7. two computers --------------------------------------------------------
 step "two computers ($MESH_FILE): a public event on alpha reaches beta"
-ALPHA_EGRESS_PORT=$(free_port) ALPHA_INGRESS_PORT=$(free_port) ALPHA_INSTALLER_PORT=$(free_port)
-BETA_EGRESS_PORT=$(free_port) BETA_INGRESS_PORT=$(free_port) BETA_INSTALLER_PORT=$(free_port)
-export ALPHA_EGRESS_PORT ALPHA_INGRESS_PORT ALPHA_INSTALLER_PORT BETA_EGRESS_PORT BETA_INGRESS_PORT BETA_INSTALLER_PORT
+pick_ports ALPHA_EGRESS_PORT ALPHA_INGRESS_PORT ALPHA_INSTALLER_PORT \
+  BETA_EGRESS_PORT BETA_INGRESS_PORT BETA_INSTALLER_PORT
 ALPHA=(--egress_addr="127.0.0.1:$ALPHA_EGRESS_PORT" --ingress_addr="127.0.0.1:$ALPHA_INGRESS_PORT"
   --installer_addr="127.0.0.1:$ALPHA_INSTALLER_PORT")
 BETA=(--egress_addr="127.0.0.1:$BETA_EGRESS_PORT" --ingress_addr="127.0.0.1:$BETA_INGRESS_PORT"
