@@ -1,7 +1,7 @@
 // One connection to a Redis server as a byte stream: TCP, a Unix socket, or
 // TLS over TCP (rediss://, doc/tls.md). RedisClient speaks the protocol over
-// it with hiredis' reader and command formatter, so every kind of endpoint
-// takes the same code path above this class.
+// it (RESP commands, hiredis' reply reader), so every kind of endpoint takes
+// the same code path above this class.
 #ifndef TELECLAUDE_MESH_COMMON_REDIS_REDIS_CONNECTION_H_
 #define TELECLAUDE_MESH_COMMON_REDIS_REDIS_CONNECTION_H_
 
