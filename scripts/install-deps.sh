@@ -17,8 +17,9 @@ PACKAGES=(
   # tests, fuzzing, lint, benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang clang-format libclang-rt-14-dev git
-  # the mesh bus for tests and the local runner
-  redis-server redis-tools sqlite3
+  # the mesh bus for tests and the local runner; openssl makes the CA and
+  # certificates of the TLS tests and of deploy/run-local.sh --tls
+  redis-server redis-tools sqlite3 openssl
   # validating deploy/docker-compose*.yml
   docker-compose
 )

@@ -71,6 +71,9 @@ ABSL_FLAG(std::string, build_dir, "",
           "binary)");
 ABSL_FLAG(int, stall_s, 30, "give up a measurement after this many seconds without progress");
 ABSL_FLAG(int, peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
+ABSL_FLAG(bool, redis_tls, false,
+          "serve Redis over TLS only (redis-server --tls-port, a test CA) and give the clients and "
+          "services rediss:// with --redis_tls_ca: the cost of TLS (doc/tls.md)");
 ABSL_FLAG(int64_t, service_stream_maxlen, 0,
           "--stream_maxlen given to the services (0 = their default); a diagnostic: with the "
           "default, a peer inbox trims entries its ingress has not read yet");
@@ -297,6 +300,13 @@ std::string StallReason(const Progress& p, int64_t target, const std::string& wh
                       p.error.empty() ? "" : absl::StrCat("; last error: ", p.error));
 }
 
+// The measurement's redis-server: plain, or TLS only with --redis_tls.
+testing::RedisServer::Options RedisOptions() {
+  testing::RedisServer::Options o;
+  o.tls = absl::GetFlag(FLAGS_redis_tls);
+  return o;
+}
+
 ComputerOptions Computer(const std::string& name, const std::string& cluster,
                          const testing::RedisServer& redis, int services) {
   ComputerOptions o;
@@ -310,6 +320,7 @@ ComputerOptions Computer(const std::string& name, const std::string& cluster,
   if (int64_t maxlen = absl::GetFlag(FLAGS_service_stream_maxlen); maxlen > 0) {
     o.extra_flags.push_back(absl::StrCat("--stream_maxlen=", maxlen));
   }
+  for (const std::string& flag : redis.TlsFlags()) o.extra_flags.push_back(flag);
   return o;
 }
 
@@ -348,7 +359,7 @@ void RedisHop() {
   const int64_t count = absl::GetFlag(FLAGS_count);
   const int batch = absl::GetFlag(FLAGS_batch);
   const int read_count = absl::GetFlag(FLAGS_read_count);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto producer = redis.Client();
   auto consumer = redis.Client();
   const std::string key = "messages:bench-hop";
@@ -437,7 +448,7 @@ void RedisHop() {
 void LocalPipeline() {
   const std::vector<std::string> figures = {"local_pipeline_events_per_s"};
   const int64_t count = absl::GetFlag(FLAGS_count);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   BenchComputer a(Computer("bench-a", "bench", redis, kInstaller | kEgress));
   if (absl::Status st = a.Start(); !st.ok()) return Unavailable(figures, st);
@@ -619,7 +630,7 @@ class Watcher {
 void MeshHop() {
   const std::vector<std::string> figures = {"mesh_events_per_s", "mesh_lost", "mesh_duplicated"};
   const int64_t count = absl::GetFlag(FLAGS_count);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   TwoComputers m(redis);
   if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
@@ -722,7 +733,7 @@ void Latency() {
   // measurements left (hundreds of MB of databases) first, so that their
   // write-back is not measured as this path's latency.
   sync();
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   TwoComputers m(redis);
   if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
@@ -790,7 +801,7 @@ void Fanout() {
   const int64_t count = absl::GetFlag(FLAGS_count);
   const int peers = absl::GetFlag(FLAGS_peers);
   const int batch = absl::GetFlag(FLAGS_batch);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   std::vector<std::string> names;
   for (int i = 0; i < peers; ++i) names.push_back(absl::StrFormat("fake-%02d", i));
