@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libhiredis-dev libsqlite3-dev libssl-dev libabsl-dev libgoogle-glog-dev rapidjson-dev
+  libsodium-dev
   liblua5.4-dev
   # tests, fuzzing, lint, benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
