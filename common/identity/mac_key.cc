@@ -18,7 +18,9 @@ MacKey::~MacKey() { sodium_memzero(&keyed_, sizeof(keyed_)); }
 MacKey::Tag MacKey::Compute(std::string_view domain,
                             std::initializer_list<std::string_view> fields) const {
   crypto_generichash_state state = keyed_;
-  WriteTranscript(domain, fields, identity_internal::Blake2bSink(&state));
+  identity_internal::Blake2bSink sink(&state);
+  WriteTranscript(domain, fields, sink);
+  sink.Flush();
   Tag tag;
   crypto_generichash_final(&state, tag.data(), tag.size());
   sodium_memzero(&state, sizeof(state));

@@ -21,8 +21,9 @@ MacKey::Key DirectionKey(std::string_view shared, const PublicKey& from_key,
                          std::string_view to_name) {
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, MacKey::kKeyBytes);
-  WriteTranscript(kDomain, {shared, from_key.view(), to_key.view(), from_name, to_name},
-                  identity_internal::Blake2bSink(&state));
+  identity_internal::Blake2bSink sink(&state);
+  WriteTranscript(kDomain, {shared, from_key.view(), to_key.view(), from_name, to_name}, sink);
+  sink.Flush();
   MacKey::Key key;
   crypto_generichash_final(&state, key.data(), key.size());
   return key;

@@ -75,7 +75,7 @@ absl::StatusOr<TrustedKeys> TrustedKeys::Parse(std::string_view text) {
                        "write the computer's name as its --computer_name");
     }
     if (absl::Status ok = ValidateName("name", name); !ok.ok()) {
-      return LineError(line_number, WithoutField(ok, "name"),
+      return LineError(line_number, EscapeForMessage(WithoutField(ok, "name")),
                        "write the computer's name as its --computer_name");
     }
     absl::StatusOr<Fingerprint> fingerprint = Fingerprint::Parse("fingerprint", words[1]);

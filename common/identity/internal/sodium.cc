@@ -3,6 +3,8 @@
 #include <sodium/core.h>
 #include <sodium/utils.h>
 
+#include <cstring>
+
 #include "common/base/show_bytes.h"
 #include "common/base/strings.h"
 #include "glog/logging.h"
@@ -46,9 +48,8 @@ absl::Status DecodeBase64Exact(std::string_view field, std::string_view what, st
       decoded != size || end != text.data() + text.size()) {
     return error();
   }
-  // Only the canonical spelling: one byte string, one text (libsodium
-  // already refuses non-zero padding bits; this says so for certain).
-  if (Base64(out, size) != text) return error();
+  // The length is exact and libsodium refuses non-zero padding bits, so
+  // only the canonical spelling of the bytes is accepted.
   return absl::OkStatus();
 }
 
@@ -72,8 +73,21 @@ absl::Status DecodeVersionedBase64(std::string_view field, std::string_view what
 }
 
 void Blake2bSink::operator()(std::string_view bytes) {
-  crypto_generichash_update(state_, reinterpret_cast<const unsigned char*>(bytes.data()),
-                            bytes.size());
+  if (bytes.size() > sizeof(buffer_) - used_) {
+    Flush();
+    if (bytes.size() >= sizeof(buffer_)) {
+      crypto_generichash_update(state_, reinterpret_cast<const unsigned char*>(bytes.data()),
+                                bytes.size());
+      return;
+    }
+  }
+  std::memcpy(buffer_ + used_, bytes.data(), bytes.size());
+  used_ += bytes.size();
+}
+
+void Blake2bSink::Flush() {
+  if (used_ > 0) crypto_generichash_update(state_, buffer_, used_);
+  used_ = 0;
 }
 
 }  // namespace teleclaude::mesh::identity_internal

@@ -41,14 +41,19 @@ absl::Status DecodeVersionedBase64(std::string_view field, std::string_view what
                                    std::string_view text, uint8_t* out, size_t size);
 
 // A sink for WriteTranscript (common/identity/transcript.h) that feeds a
-// BLAKE2b state.
+// BLAKE2b state. Short pieces (lengths, names) are gathered and absorbed in
+// one call: each update call costs more than hashing a few bytes. Call
+// Flush() after the last piece.
 class Blake2bSink {
  public:
   explicit Blake2bSink(crypto_generichash_state* state) : state_(state) {}
   void operator()(std::string_view bytes);
+  void Flush();
 
  private:
   crypto_generichash_state* state_;
+  size_t used_ = 0;
+  unsigned char buffer_[256];
 };
 
 }  // namespace teleclaude::mesh::identity_internal

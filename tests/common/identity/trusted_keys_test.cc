@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "common/base/utf8.h"
 #include "gtest/gtest.h"
 #include "tests/common/identity/test_keys.h"
 #include "tests/support/temp_dir.h"
@@ -64,6 +65,19 @@ TEST(TrustedKeysTest, RefusesBadLinesWithTheLineNumber) {
   EXPECT_EQ(ErrorOf("b\xFFta " + kAlphaFp + "\n"),
             "line 1: the name \"b\\xffta\" is not valid UTF-8; write the computer's name as its "
             "--computer_name");
+}
+
+// Found by fuzz_trusted_keys: ValidateName quotes the first 16 bytes of a
+// long name, which cut a character in two.
+TEST(TrustedKeysTest, ErrorsAboutNamesStayOneLineOfUtf8) {
+  std::string cut;
+  for (int i = 0; i < 40; ++i) cut += "\xC8\x9A";
+  const std::string error = ErrorOf("b" + cut + " " + kAlphaFp + "\n");
+  EXPECT_TRUE(IsValidUtf8(error)) << error;
+  EXPECT_TRUE(absl::StartsWith(error, "line 1: \"b\xC8\x9A")) << error;
+  EXPECT_TRUE(
+      absl::StrContains(error, "\\xc8\"... is 81 characters long; use at most 64 characters"))
+      << error;
 }
 
 TEST(TrustedKeysTest, IsBoundedInSizeAndEntries) {
