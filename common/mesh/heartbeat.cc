@@ -62,17 +62,23 @@ absl::StatusOr<Heartbeat> Parse(std::string_view text, rapidjson::Document& doc)
       hb.cluster.emplace(cluster.GetString(), cluster.GetStringLength());
     }
   }
-  if (doc.HasMember("state")) {
-    const rapidjson::Value& state = doc["state"];
-    const std::string_view name =
-        state.IsString() ? std::string_view(state.GetString(), state.GetStringLength()) : "";
-    if (name == HeartbeatStateName(HeartbeatState::kStopping)) {
-      hb.state = HeartbeatState::kStopping;
-    } else if (name != HeartbeatStateName(HeartbeatState::kRunning)) {
-      return absl::InvalidArgumentError("heartbeat: state is not \"running\" or \"stopping\"");
-    }
-  }
   return hb;
+}
+
+// The `state` member: absent is running. `strict` (a signed heartbeat, where
+// the state is signed and means something) refuses values other than
+// "running" and "stopping"; otherwise they read as running (unsigned
+// heartbeats come from Python peers, whose fields we do not own).
+absl::StatusOr<HeartbeatState> ReadState(const rapidjson::Document& doc, bool strict) {
+  if (!doc.HasMember("state")) return HeartbeatState::kRunning;
+  const rapidjson::Value& state = doc["state"];
+  const std::string_view name =
+      state.IsString() ? std::string_view(state.GetString(), state.GetStringLength()) : "";
+  if (name == HeartbeatStateName(HeartbeatState::kStopping)) return HeartbeatState::kStopping;
+  if (strict && name != HeartbeatStateName(HeartbeatState::kRunning)) {
+    return absl::InvalidArgumentError("heartbeat: state is not \"running\" or \"stopping\"");
+  }
+  return HeartbeatState::kRunning;
 }
 
 // The string member `name` of `doc`: nullopt when absent, an error naming it
@@ -109,7 +115,9 @@ std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
 
 absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view text) {
   rapidjson::Document doc;
-  return Parse(text, doc);
+  TM_ASSIGN_OR_RETURN(Heartbeat hb, Parse(text, doc));
+  TM_ASSIGN_OR_RETURN(hb.state, ReadState(doc, /*strict=*/false));
+  return hb;
 }
 
 std::string HeartbeatSignedBytes(const Heartbeat& heartbeat, const PublicKey& key) {
@@ -161,7 +169,9 @@ absl::StatusOr<CheckedHeartbeat> DecodeSignedHeartbeat(std::string_view key,
                       StringMember(doc, kHeartbeatFieldFingerprint));
   TM_ASSIGN_OR_RETURN(std::optional<std::string_view> signature,
                       StringMember(doc, kHeartbeatFieldSignature));
-  if (!public_key && !fingerprint && !signature) return checked;  // unsigned
+  const bool is_signed = public_key || fingerprint || signature;
+  TM_ASSIGN_OR_RETURN(checked.heartbeat.state, ReadState(doc, /*strict=*/is_signed));
+  if (!is_signed) return checked;
   for (auto [field, present] : {std::pair{kHeartbeatFieldPublicKey, public_key.has_value()},
                                 std::pair{kHeartbeatFieldFingerprint, fingerprint.has_value()},
                                 std::pair{kHeartbeatFieldSignature, signature.has_value()}}) {

@@ -5,7 +5,7 @@
 // `cluster` is omitted when the computer has none (Python peers never send
 // it). Our computers add `state` (only when stopping) and their identity:
 // `public_key`, `fingerprint` and `signature` over the fields that matter;
-// Python readers ignore the extra fields.
+// Python readers ignore the extra fields. Pure functions; thread-safe.
 #ifndef TELECLAUDE_MESH_COMMON_MESH_HEARTBEAT_H_
 #define TELECLAUDE_MESH_COMMON_MESH_HEARTBEAT_H_
 
@@ -55,10 +55,11 @@ std::string EncodeHeartbeat(const Heartbeat& heartbeat);
 
 // Parses a heartbeat value. Unknown keys are ignored (the identity fields
 // too: this is the reader of unsigned heartbeats); `cluster` null or "" is no
-// cluster; `state` absent is running. Errors (INVALID_ARGUMENT) name the
-// problem: not JSON (invalid UTF-8 included), not an object, `computer_name`
-// missing / not a non-empty string, `last_seen` missing / not a string,
-// `cluster` not a string, `state` not "running" or "stopping".
+// cluster; `state` is stopping only when it is "stopping" (absent or any
+// other value: running — an unsigned state is not ours to judge). Errors
+// (INVALID_ARGUMENT) name the problem: not JSON (invalid UTF-8 included),
+// not an object, `computer_name` missing / not a non-empty string,
+// `last_seen` missing / not a string, `cluster` not a string.
 absl::StatusOr<Heartbeat> DecodeHeartbeat(std::string_view json);
 
 // The bytes a heartbeat's signature covers: the transcript
@@ -95,8 +96,9 @@ struct CheckedHeartbeat {
 // "computer:{name}:heartbeat"; the value does not decode (DecodeHeartbeat);
 // `computer_name` differs from the key's {name} (a second key claiming a
 // computer's name); computer_name or cluster is not a valid name
-// (ValidateName); one identity field is present without the others;
-// public_key is not a usable key; fingerprint is not public_key's;
+// (ValidateName); one identity field is present without the others; a
+// signed heartbeat's `state` is not "running" or "stopping"; public_key is
+// not a usable key; fingerprint is not public_key's;
 // signature is not "v1:" + 64 bytes of base64; last_seen of a signed
 // heartbeat is not a date-time. UNAUTHENTICATED "heartbeat: signature: ..."
 // when the signature does not verify against public_key over

@@ -6,7 +6,7 @@
 // (the sender's clock, Unix milliseconds) and `auth` (a MAC with the pair
 // key of sender and recipient). Python readers ignore the extra fields, and
 // ingress accepts messages without them (from Python peers; its policy
-// decides whether to admit them).
+// decides whether to admit them). Pure functions; thread-safe.
 #ifndef TELECLAUDE_MESH_COMMON_MESH_MESH_MESSAGE_H_
 #define TELECLAUDE_MESH_COMMON_MESH_MESH_MESSAGE_H_
 

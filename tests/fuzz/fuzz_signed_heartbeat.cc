@@ -72,12 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckSame(*checked, DecodeSignedHeartbeat(own_key, again), "re-encoded heartbeat differs",
               again);
   }
-  // Signed anew by a known key: accepted with that signer; with its
-  // last_seen changed, refused.
+  // Signed anew by a known key: accepted with that signer (unless the
+  // identity fields push it over the size limit, or it was unsigned with a
+  // last_seen that is not a date-time, which a signed heartbeat needs);
+  // with its last_seen changed, refused.
   const std::string by_alpha = EncodeSignedHeartbeat(hb, fuzz::AlphaKey());
+  if (by_alpha.size() > kMaxHeartbeatBytes) return 0;
   absl::StatusOr<CheckedHeartbeat> signed_again = DecodeSignedHeartbeat(own_key, by_alpha);
-  // A signed heartbeat must also have a date-time last_seen; an unsigned
-  // one need not, so signing it may be refused for that reason only.
   if (!signed_again.ok()) {
     if (!checked->signer.has_value() &&
         std::string(signed_again.status().message()).starts_with("heartbeat: last_seen: ")) {

@@ -166,6 +166,21 @@ TEST(HeartbeatTest, StoppingStateIsWrittenSignedAndRead) {
             "heartbeat: state is not \"running\" or \"stopping\"");
 }
 
+TEST(HeartbeatTest, UnsignedStateIsNotJudged) {
+  // A Python peer's fields are not ours: an unknown state reads as running.
+  for (std::string_view state : {R"("asleep")", "5", "null"}) {
+    const std::string value =
+        std::string(R"({"computer_name": "py", "last_seen": "t", "state": )") + std::string(state) +
+        "}";
+    auto hb = DecodeHeartbeat(value);
+    ASSERT_TRUE(hb.ok()) << value << ": " << hb.status();
+    EXPECT_EQ(hb->state, HeartbeatState::kRunning);
+    auto checked = DecodeSignedHeartbeat("computer:py:heartbeat", value);
+    ASSERT_TRUE(checked.ok()) << value << ": " << checked.status();
+    EXPECT_EQ(checked->heartbeat.state, HeartbeatState::kRunning);
+  }
+}
+
 TEST(HeartbeatTest, RefusesAHeartbeatStoredUnderAnotherComputersKey) {
   // Issue 14: `computer:A0:heartbeat` claiming A's name and another cluster.
   EXPECT_EQ(Refusal("computer:alpha0:heartbeat", kAlphaSignedBeat),
