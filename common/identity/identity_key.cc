@@ -16,6 +16,7 @@
 
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/base/unique_fd.h"
 #include "common/identity/internal/sodium.h"
 #include "glog/logging.h"
 
@@ -46,21 +47,6 @@ absl::Status Refused(const std::filesystem::path& path, std::string_view what,
 absl::Status SystemError(const std::filesystem::path& path, std::string_view op, int err) {
   return absl::InternalError(Cat("identity key ", path.string(), ": ", op, ": ", ErrnoText(err)));
 }
-
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Wipes a secret buffer when it goes out of scope.
 template <typename T>
@@ -137,7 +123,7 @@ absl::StatusOr<bool> CreateKeyFile(const std::filesystem::path& path) {
   const std::filesystem::path tmp = path.string() + Cat(".tmp-", static_cast<int64_t>(getpid()),
                                                         "-", static_cast<int64_t>(nonce));
   {
-    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) return SystemError(tmp, "create", errno);
     absl::Status written = [&]() -> absl::Status {
       // The umask may have cleared bits of 0600; the owner must read it back.
@@ -176,8 +162,8 @@ absl::StatusOr<bool> CreateKeyFile(const std::filesystem::path& path) {
     return SystemError(path, "install the new key", err);
   }
   // Make the new directory entry durable too.
-  Fd dir(open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
-              O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() >= 0) fsync(dir.get());
   return true;
 }
@@ -200,7 +186,7 @@ absl::StatusOr<std::unique_ptr<IdentityKey>> IdentityKey::LoadOrCreate(
   // winner's file.
   bool created = false;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    Fd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() >= 0) {
       TM_ASSIGN_OR_RETURN(std::unique_ptr<IdentityKey> key, LoadFromFd(path, fd.get(), owner));
       if (created) {
