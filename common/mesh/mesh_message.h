@@ -4,7 +4,7 @@
 // model_dump_json text, `source_computer` = the sender, then our own
 // `message_id` (a stable id for de-duplication at the receiver), `sent_at`
 // (the sender's clock, Unix milliseconds) and `auth` (a MAC with the pair
-// key of sender and recipient). Python readers ignore the extra fields, and
+// key of sender and recipient, common/identity/mac_key.h). Python readers ignore the extra fields, and
 // ingress accepts messages without them (from Python peers; its policy
 // decides whether to admit them). Pure functions; thread-safe.
 #ifndef TELECLAUDE_MESH_COMMON_MESH_MESH_MESSAGE_H_
@@ -59,14 +59,14 @@ void AppendSentAt(int64_t ms, std::string* out);
 // The bytes the `auth` MAC covers: the transcript
 // (common/identity/transcript.h) "teleclaude-mesh message v1"
 // [source_computer, recipient_stream, message_id, sent_at (as sent),
-// payload (the envelope JSON as sent)]. For tests and documentation: the
-// MAC is computed without building this string.
+// payload (the envelope JSON as sent)]. For tests and documentation
+// (MacKey builds the same bytes in a reused buffer).
 std::string MeshMessageAuthBytes(std::string_view source_computer,
                                  std::string_view recipient_stream, std::string_view message_id,
                                  std::string_view sent_at, std::string_view envelope_json);
 
-// Appends the `auth` value ("v1:" + base64 of the 32-byte MAC with
-// `send_key` over MeshMessageAuthBytes) to `out`, allocating nothing beyond
+// Appends the `auth` value ("v1:" + base64 of the 40-byte tag, nonce and
+// Poly1305 tag, MacKey with `send_key` over MeshMessageAuthBytes) to `out`, allocating nothing beyond
 // `out` (the egress hot path). `sent_at` is the value AppendSentAt wrote.
 void AppendMeshMessageAuth(const MacKey& send_key, std::string_view source_computer,
                            std::string_view recipient_stream, std::string_view message_id,
@@ -101,7 +101,7 @@ inline constexpr size_t kMaxSentAtDigits = 15;
 // only one is present, `message_id` is missing or empty (an authenticated
 // message always has one: de-duplication relies on it), `sent_at` is not
 // 1..kMaxSentAtDigits digits without sign or leading zero, or `auth` is not
-// "v1:" + the base64 of 32 bytes (another version is named as such).
+// "v1:" + the base64 of 40 bytes (another version is named as such).
 absl::StatusOr<std::optional<MeshMessageAuth>> DecodeMeshMessageAuth(const MeshMessage& message);
 
 // Checks `auth` (from DecodeMeshMessageAuth(message)) against

@@ -1,5 +1,7 @@
 #include "common/identity/mac_key.h"
 
+#include <set>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/common/identity/test_keys.h"
@@ -18,13 +20,24 @@ MacKey::Key KeyOf(std::string_view hex) {
 constexpr std::string_view kAlphaToBeta =
     "ad286d841f6627cea4aaae970510bd59b17d258810262d15774b9d2ca804d652";
 
-TEST(MacKeyTest, IsKeyedBlake2bOfTheTranscript) {
-  // From Python: hashlib.blake2b(transcript, key=K, digest_size=32).
+MacKey::Tag Parse(std::string_view wire) {
+  auto tag = MacKey::TagFromWire("auth", wire);
+  EXPECT_TRUE(tag.ok()) << tag.status();
+  return tag.ok() ? *tag : MacKey::Tag{};
+}
+
+TEST(MacKeyTest, VerifiesTheDocumentedConstruction) {
+  // From Python (`cryptography`: HChaCha20 from OpenSSL's ChaCha20 block,
+  // then ChaCha20-Poly1305), nonce 00 01 .. 17, empty plaintext, the
+  // transcript as associated data.
   const MacKey key(KeyOf(kAlphaToBeta));
-  const MacKey::Tag tag = key.Compute(
+  const MacKey::Tag python = Parse("v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXAHhULTP+Y9JVfZcc6UI25w==");
+  EXPECT_TRUE(key.Verify(
       "teleclaude-mesh message v1",
-      {"alpha", "messages:beta", "alpha/local:s:1-0/beta", "1740832496789", R"({"event":"x"})"});
-  EXPECT_EQ(MacKey::TagToWire(tag), "v1:TXOKAynJ1xw/VVLUVh0Jk0LDgFhOcs2swNsLvkSKH1c=");
+      {"alpha", "messages:beta", "alpha/local:s:1-0/beta", "1740832496789", R"({"event":"x"})"},
+      python));
+  EXPECT_TRUE(key.Verify("d", {"a", "b"},
+                         Parse("v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXPYrOZivN1ngjEte3R18qdg==")));
 }
 
 TEST(MacKeyTest, VerifiesOnlyTheSameFieldsUnderTheSameKey) {
@@ -38,17 +51,25 @@ TEST(MacKeyTest, VerifiesOnlyTheSameFieldsUnderTheSameKey) {
   EXPECT_FALSE(key.Verify("d", {"ab", ""}, tag));
   EXPECT_FALSE(key.Verify("e", {"a", "b"}, tag));
   EXPECT_FALSE(other.Verify("d", {"a", "b"}, tag));
-  MacKey::Tag flipped = tag;
-  flipped[31] ^= 0x80;
-  EXPECT_FALSE(key.Verify("d", {"a", "b"}, flipped));
+  for (size_t byte : {size_t{0}, size_t{23}, size_t{24}, MacKey::kTagBytes - 1}) {
+    MacKey::Tag flipped = tag;
+    flipped[byte] ^= 0x80;  // the nonce or the Poly1305 tag
+    EXPECT_FALSE(key.Verify("d", {"a", "b"}, flipped)) << byte;
+  }
 }
 
-TEST(MacKeyTest, CopiesComputeTheSameTags) {
+TEST(MacKeyTest, EveryTagHasItsOwnNonce) {
   const MacKey key(KeyOf(kAlphaToBeta));
   const MacKey copy = key;
-  EXPECT_EQ(copy.Compute("d", {"x"}), key.Compute("d", {"x"}));
-  // Computing does not change the key's state.
-  EXPECT_EQ(key.Compute("d", {"x"}), key.Compute("d", {"x"}));
+  std::set<std::string> nonces;
+  for (int i = 0; i < 100; ++i) {
+    for (const MacKey* k : {&key, &copy}) {
+      const MacKey::Tag tag = k->Compute("d", {"x"});
+      EXPECT_TRUE(key.Verify("d", {"x"}, tag));
+      nonces.insert(std::string(tag.begin(), tag.begin() + MacKey::kNonceBytes));
+    }
+  }
+  EXPECT_EQ(nonces.size(), 200u);
 }
 
 TEST(MacKeyTest, TagWireFormRoundTripsAndAppends) {
@@ -56,10 +77,8 @@ TEST(MacKeyTest, TagWireFormRoundTripsAndAppends) {
   std::string out = "prefix";
   MacKey::AppendTagWire(tag, &out);
   EXPECT_EQ(out, "prefix" + MacKey::TagToWire(tag));
-  EXPECT_EQ(MacKey::TagToWire(tag).size(), 47u);
-  auto back = MacKey::TagFromWire("auth", MacKey::TagToWire(tag));
-  ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(*back, tag);
+  EXPECT_EQ(MacKey::TagToWire(tag).size(), 3u + 56u);
+  EXPECT_EQ(Parse(MacKey::TagToWire(tag)), tag);
   for (std::string bad : {std::string("v1:"), std::string("v1:AAAA"), MacKey::TagToWire(tag) + "A",
                           MacKey::TagToWire(tag).substr(3)}) {
     auto parsed = MacKey::TagFromWire("auth", bad);

@@ -28,8 +28,9 @@ TEST(PairKeyCacheTest, DerivesTheDocumentedDirectionalKeys) {
   auto beta = testing::BetaKey();
   auto keys = DerivePairKeys(*alpha, "alpha", "beta", beta->public_key());
   ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_EQ(keys->send.Compute("d", {"m"}), KeyOf(kAlphaToBeta).Compute("d", {"m"}));
-  EXPECT_EQ(keys->receive.Compute("d", {"m"}), KeyOf(kBetaToAlpha).Compute("d", {"m"}));
+  EXPECT_TRUE(KeyOf(kAlphaToBeta).Verify("d", {"m"}, keys->send.Compute("d", {"m"})));
+  EXPECT_TRUE(KeyOf(kBetaToAlpha).Verify("d", {"m"}, keys->receive.Compute("d", {"m"})));
+  EXPECT_FALSE(KeyOf(kBetaToAlpha).Verify("d", {"m"}, keys->send.Compute("d", {"m"})));
 }
 
 TEST(PairKeyCacheTest, WhatOneSideSendsWithTheOtherReceivesWith) {
@@ -51,7 +52,7 @@ TEST(PairKeyCacheTest, KeysAreBoundToTheNames) {
   auto named = DerivePairKeys(*alpha, "alpha", "beta", beta->public_key());
   auto renamed = DerivePairKeys(*alpha, "alpha", "gamma", beta->public_key());
   ASSERT_TRUE(named.ok() && renamed.ok());
-  EXPECT_NE(named->send.Compute("d", {}), renamed->send.Compute("d", {}));
+  EXPECT_FALSE(renamed->send.Verify("d", {}, named->send.Compute("d", {})));
 }
 
 TEST(PairKeyCacheTest, CachesPerPeerAndRederivesWhenTheKeyChanges) {
@@ -71,7 +72,8 @@ TEST(PairKeyCacheTest, CachesPerPeerAndRederivesWhenTheKeyChanges) {
   EXPECT_EQ(cache.size(), 1u);
   auto expected = DerivePairKeys(*alpha, "alpha", "beta", rotated->public_key());
   ASSERT_TRUE(expected.ok());
-  EXPECT_EQ((*after_rotation)->send.Compute("d", {}), expected->send.Compute("d", {}));
+  EXPECT_TRUE(expected->send.Verify("d", {}, (*after_rotation)->send.Compute("d", {})));
+  EXPECT_FALSE((*first)->send.Verify("d", {}, (*after_rotation)->send.Compute("d", {})));
 }
 
 TEST(PairKeyCacheTest, StaysWithinItsBound) {
@@ -89,14 +91,16 @@ TEST(PairKeyCacheTest, ConcurrentUsersGetTheSameKeys) {
   auto alpha = testing::AlphaKey();
   auto beta = testing::BetaKey();
   PairKeyCache cache(alpha.get(), "alpha");
-  const MacKey::Tag expected = KeyOf(kAlphaToBeta).Compute("d", {"m"});
+  const MacKey expected = KeyOf(kAlphaToBeta);
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
         auto keys = cache.Get("beta", beta->public_key());
-        if (!keys.ok() || (*keys)->send.Compute("d", {"m"}) != expected) ++wrong;
+        if (!keys.ok() || !expected.Verify("d", {"m"}, (*keys)->send.Compute("d", {"m"}))) {
+          ++wrong;
+        }
       }
     });
   }
