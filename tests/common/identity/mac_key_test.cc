@@ -1,5 +1,9 @@
 #include "common/identity/mac_key.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -70,6 +74,38 @@ TEST(MacKeyTest, EveryTagHasItsOwnNonce) {
     }
   }
   EXPECT_EQ(nonces.size(), 200u);
+}
+
+// A forked child must not continue the parent's nonce sequence: it would
+// repeat the parent's next nonces under the same pair keys.
+TEST(MacKeyTest, AForkedChildDrawsItsOwnNoncePrefix) {
+  const MacKey key(KeyOf(kAlphaToBeta));
+  const MacKey::Tag before = key.Compute("d", {"x"});
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const MacKey::Tag child = key.Compute("d", {"x"});
+    (void)!write(out[1], child.data(), MacKey::kNonceBytes);
+    _exit(0);
+  }
+  close(out[1]);
+  uint8_t child_nonce[MacKey::kNonceBytes];
+  size_t got = 0;
+  ssize_t n;
+  while (got < sizeof(child_nonce) &&
+         (n = read(out[0], child_nonce + got, sizeof(child_nonce) - got)) > 0) {
+    got += static_cast<size_t>(n);
+  }
+  close(out[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(got, sizeof(child_nonce));
+  const MacKey::Tag after = key.Compute("d", {"x"});
+  // The parent keeps its prefix; the child's differs from it.
+  EXPECT_TRUE(std::equal(before.begin(), before.begin() + 16, after.begin()));
+  EXPECT_FALSE(std::equal(before.begin(), before.begin() + 16, child_nonce));
 }
 
 TEST(MacKeyTest, TagWireFormRoundTripsAndAppends) {
