@@ -4,9 +4,9 @@
 // model_dump_json text, `source_computer` = the sender, then our own
 // `message_id` (a stable id for de-duplication at the receiver), `sent_at`
 // (the sender's clock, Unix milliseconds) and `auth` (a MAC with the pair
-// key of sender and recipient, common/identity/mac_key.h). Python readers ignore the extra fields, and
-// ingress accepts messages without them (from Python peers; its policy
-// decides whether to admit them). Pure functions; thread-safe.
+// key of sender and recipient, common/identity/mac_key.h). Python readers ignore the extra fields,
+// and ingress accepts messages without them (from Python peers; its policy decides whether to admit
+// them). Pure functions; thread-safe.
 #ifndef TELECLAUDE_MESH_COMMON_MESH_MESH_MESSAGE_H_
 #define TELECLAUDE_MESH_COMMON_MESH_MESH_MESSAGE_H_
 
@@ -66,8 +66,8 @@ std::string MeshMessageAuthBytes(std::string_view source_computer,
                                  std::string_view sent_at, std::string_view envelope_json);
 
 // Appends the `auth` value ("v1:" + base64 of the 40-byte tag, nonce and
-// Poly1305 tag, MacKey with `send_key` over MeshMessageAuthBytes) to `out`, allocating nothing beyond
-// `out` (the egress hot path). `sent_at` is the value AppendSentAt wrote.
+// Poly1305 tag, MacKey with `send_key` over MeshMessageAuthBytes) to `out`, allocating nothing
+// beyond `out` (the egress hot path). `sent_at` is the value AppendSentAt wrote.
 void AppendMeshMessageAuth(const MacKey& send_key, std::string_view source_computer,
                            std::string_view recipient_stream, std::string_view message_id,
                            std::string_view sent_at, std::string_view envelope_json,
