@@ -10,6 +10,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libhiredis-dev libsqlite3-dev libssl-dev libabsl-dev libgoogle-glog-dev rapidjson-dev
+  libsodium-dev
   liblua5.4-dev
 )
 PACKAGES=(

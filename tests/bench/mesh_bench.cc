@@ -63,14 +63,14 @@ ABSL_FLAG(int, read_count, 128, "redis_hop: XREADGROUP COUNT");
 ABSL_FLAG(int, rate, 1000, "latency: events per second");
 ABSL_FLAG(int, seconds, 10, "latency: how long to send");
 ABSL_FLAG(int, peers, 50, "fanout: heartbeat-only peers");
-ABSL_FLAG(int64_t, stream_maxlen, 10000,
+ABSL_FLAG(int64_t, raw_stream_maxlen, 10000,
           "fanout raw XADD: MAXLEN ~ of each peer stream (the services' --stream_maxlen "
           "default)");
 ABSL_FLAG(std::string, build_dir, "",
           "CMake build dir with services/<svc>/telec-<svc> (default: two levels above this "
           "binary)");
 ABSL_FLAG(int, stall_s, 30, "give up a measurement after this many seconds without progress");
-ABSL_FLAG(int, peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
+ABSL_FLAG(int, service_peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
 ABSL_FLAG(bool, redis_tls, false,
           "serve Redis over TLS only (redis-server --tls-port, a test CA) and give the clients and "
           "services rediss:// with --redis_tls_ca: the cost of TLS (doc/tls.md)");
@@ -315,8 +315,9 @@ ComputerOptions Computer(const std::string& name, const std::string& cluster,
   o.redis_url = redis.url();
   o.build_dir = BuildDir();
   o.services = services;
-  o.extra_flags = {"--log_level=warning",
-                   absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_peer_refresh_ms))};
+  o.extra_flags = {
+      "--log_level=warning",
+      absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_service_peer_refresh_ms))};
   if (int64_t maxlen = absl::GetFlag(FLAGS_service_stream_maxlen); maxlen > 0) {
     o.extra_flags.push_back(absl::StrCat("--stream_maxlen=", maxlen));
   }
@@ -794,7 +795,7 @@ void Latency() {
 // as heartbeat keys (SETEX'd here, no cluster: public peers); --count public
 // events through its local stream; deliveries = events × peers forwarded
 // (Stats.forwarded_per_peer). Then the raw pipelined XADD of the same mesh
-// messages to the same peer streams (MAXLEN ~ --stream_maxlen), for the ratio.
+// messages to the same peer streams (MAXLEN ~ --raw_stream_maxlen), for the ratio.
 void Fanout() {
   const std::vector<std::string> figures = {"fanout_deliveries_per_s", "fanout_raw_xadd_per_s",
                                             "fanout_ratio"};
@@ -858,7 +859,7 @@ void Fanout() {
     return Unavailable({"fanout_raw_xadd_per_s"}, del.status());
   std::vector<std::vector<std::string>> argvs;
   argvs.reserve(count * peers);
-  const int64_t maxlen = absl::GetFlag(FLAGS_stream_maxlen);
+  const int64_t maxlen = absl::GetFlag(FLAGS_raw_stream_maxlen);
   for (int64_t seq = 0; seq < count; ++seq) {
     std::string json =
         EncodeEnvelopeJson(TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, "bench-a"));
