@@ -31,6 +31,9 @@ constexpr Forbidden kForbiddenNames[] = {
     {"_G", "reaching the global environment escapes the sandbox"},
     {"_ENV", "reaching the environment escapes the sandbox"},
     {"getmetatable", "reaching shared metatables escapes the sandbox"},
+    {"coroutine",
+     "coroutines are not available in cartridges: a coroutine would run outside the call's "
+     "limits"},
 };
 
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
@@ -114,6 +117,11 @@ std::optional<std::string> PolicyGuardian::ScanLuaSource(std::string_view s) {
         return absl::StrCat("line ", line,
                             ": uses `dump` (string.dump exposes bytecode and escapes the "
                             "sandbox)");
+      }
+      if (name == "__gc") {
+        return absl::StrCat("line ", line,
+                            ": uses `__gc` (finalizers run outside the call's limits; the "
+                            "sandbox refuses them)");
       }
       if (!member) {
         for (const Forbidden& f : kForbiddenNames) {

@@ -1,12 +1,22 @@
 // The built-in deterministic L2 guardian: size limit, runtime allowed,
 // optional author allowlist, and a static scan of the source for ways out of
-// the cartridge sandbox. The scan tokenizes Lua (skipping comments and string
-// literals) and denies any use of these globals as a name (not as a field
-// after "." or ":"): os, io, debug, package, require, load, loadstring,
-// dofile, loadfile, collectgarbage, _G, _ENV, rawget, rawset, rawequal,
-// setmetatable(_G...) and getmetatable; and any ".dump"/":dump" member
-// (string.dump). The scan is conservative on purpose: a cartridge it denies
-// waits for a human, who can still activate it.
+// the cartridge sandbox and for what the sandbox cannot hold to a call's
+// limits. The scan tokenizes Lua (skipping comments and string literals) and
+// denies any use of these globals as a name (not as a field after "." or
+// ":"): os, io, debug, package, require, load, loadstring, dofile, loadfile,
+// collectgarbage, _G, _ENV, getmetatable, coroutine (a coroutine would run
+// outside the call's hook, so the sandbox has none); any ".dump"/":dump"
+// member (string.dump); and `__gc` as a name or member (Lua runs finalizers
+// with hooks off, out of reach of the limits; the sandbox refuses them at run
+// time too).
+//
+// Everything else a cartridge can call or do is bounded at run time: a call
+// ends within its wall-time budget plus a stated bound, counts as a failure
+// and repeated failures suspend it (services/egress/lua/lua_sandbox.h). So
+// the scan does not try to recognise expensive code (the issue 18 sort bomb
+// passes it, and the sandbox suspends it). The scan is conservative on
+// purpose: a cartridge it denies waits for a human, who can still activate
+// it.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_POLICY_GUARDIAN_H_
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_POLICY_GUARDIAN_H_
 

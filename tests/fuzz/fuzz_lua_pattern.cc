@@ -12,15 +12,13 @@
 // the input is skipped: the reference would do at least as many steps.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "lauxlib.h"
 #include "lua.h"
-#include "lualib.h"
 #include "services/egress/lua/lua_pattern.h"
+#include "tests/fuzz/lua_differential_fuzz.h"
 #include "tests/services/egress/lua/lua_pattern_check.h"
 
 namespace {
@@ -28,15 +26,15 @@ namespace {
 using teleclaude::mesh::InstallLuaPatternFunctions;
 using teleclaude::mesh::kLuaPatternCheck;
 using teleclaude::mesh::LuaStepMeter;
+using teleclaude::mesh::fuzz::CallCheck;
+using teleclaude::mesh::fuzz::Fail;
+using teleclaude::mesh::fuzz::NewCheckState;
+
+constexpr char kTarget[] = "fuzz_lua_pattern";
 
 constexpr size_t kMaxBytes = 64;
 constexpr int64_t kStepBudget = 200'000;
 constexpr char kOutOfSteps[] = "fuzz: step budget exceeded";
-
-[[noreturn]] void Fail(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "fuzz_lua_pattern: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
 
 class BudgetMeter : public LuaStepMeter {
  public:
@@ -59,15 +57,7 @@ class BudgetMeter : public LuaStepMeter {
 };
 
 lua_State* NewState(LuaStepMeter* meter) {
-  lua_State* state = luaL_newstate();
-  luaL_openlibs(state);
-  if (meter != nullptr) {
-    lua_getglobal(state, "string");
-    InstallLuaPatternFunctions(state, -1, meter);
-    lua_pop(state, 1);
-  }
-  if (luaL_dostring(state, kLuaPatternCheck) != LUA_OK) Fail("driver", lua_tostring(state, -1));
-  return state;
+  return NewCheckState(kTarget, "string", &InstallLuaPatternFunctions, meter, kLuaPatternCheck);
 }
 
 struct Input {
@@ -96,13 +86,7 @@ std::string Check(lua_State* state, const Input& in) {
   } else {
     lua_pushnil(state);
   }
-  std::string out;
-  if (lua_pcall(state, 5, 1, 0) != LUA_OK) out = "error: ";
-  size_t size = 0;
-  const char* text = lua_tolstring(state, -1, &size);
-  if (text != nullptr) out.append(text, size);
-  lua_settop(state, top);
-  return out;
+  return CallCheck(state, top, 5);
 }
 
 }  // namespace
@@ -127,9 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (meter->out_of_steps()) return 0;
   const std::string reference_result = Check(reference, in);
   if (our_result != reference_result) {
-    Fail("results differ", "subject: " + std::string(in.subject) +
-                               "\npattern: " + std::string(in.pattern) + "\nreference:\n" +
-                               reference_result + "\nours:\n" + our_result);
+    Fail(kTarget, "results differ",
+         "subject: " + std::string(in.subject) + "\npattern: " + std::string(in.pattern) +
+             "\nreference:\n" + reference_result + "\nours:\n" + our_result);
   }
   return 0;
 }

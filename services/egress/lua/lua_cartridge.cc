@@ -94,7 +94,8 @@ absl::StatusOr<Cartridge::Verdict> LuaCartridge::Process(EventEnvelope& event,
   emits_ = 0;
   std::optional<EventEnvelope> changed;
   absl::Status status = sandbox_->Run([&](lua_State* state) -> absl::Status {
-    LuaJsonCodec codec(state, spec_.limits.memory_bytes);
+    LuaJsonCodec codec(state, spec_.limits.memory_bytes, LuaJsonCodec::kDefaultMaxDepth,
+                       &sandbox_->meter());
     codec_ = &codec;
     struct Reset {
       LuaJsonCodec*& codec;

@@ -38,7 +38,8 @@
 // Process() failures (the event is left unchanged and events emitted by the
 // failed call are withdrawn from context.emitted):
 //  * ResourceExhausted "instruction budget of N exceeded" / "wall-time
-//    budget of 50ms exceeded" / "memory limit of N bytes exceeded";
+//    budget of 50ms exceeded" (also for a call that got to its end after
+//    its deadline; lua_sandbox.h) / "memory limit of N bytes exceeded";
 //  * Aborted "<name>:<line>: <Lua error>" for errors in the script;
 //  * InvalidArgument "returned event: <field>: <why>" (e.g. "returned event:
 //    level: must be an integer 0-3 (INFRASTRUCTURE..BUSINESS), got 9",

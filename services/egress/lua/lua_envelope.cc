@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/envelope/json_codec.h"
@@ -198,15 +200,23 @@ bool IsIntegerText(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// What sorting `n` keys costs (n log2 n comparisons).
+int64_t SortCost(size_t n) {
+  int64_t log2 = 1;
+  while ((size_t{1} << log2) < n) ++log2;
+  return LuaCostProduct(n * static_cast<size_t>(log2), LuaJsonCodec::kCompareCost);
+}
+
 // Checks changed actions / resolution_shape the way the envelope decoder
 // does, and returns them as the model writes them.
-absl::Status NormalizeStructuredFields(EventEnvelope& result) {
+absl::Status NormalizeStructuredFields(EventEnvelope& result, LuaJsonCodec& codec) {
   std::string document = R"({"event":"e","source":"s","level":0)";
   if (result.actions_json.has_value()) CatTo(document, ",\"actions\":", *result.actions_json);
   if (result.resolution_shape_json.has_value()) {
     CatTo(document, ",\"resolution_shape\":", *result.resolution_shape_json);
   }
   document.push_back('}');
+  codec.Charge(static_cast<int64_t>(document.size()) / LuaJsonCodec::kBytesPerUnit);
   absl::StatusOr<EventEnvelope> decoded = DecodeEnvelopeJson(document);
   if (!decoded.ok()) {
     return absl::InvalidArgumentError(Cat("returned event: ", decoded.status().message()));
@@ -259,6 +269,7 @@ absl::StatusOr<EventEnvelope> EventFromTable(lua_State* state, int index,
   luaL_checkstack(state, 4, "event table");
   FieldReader reader(state, index, "returned event");
   TM_ASSIGN_OR_RETURN(std::vector<std::string> keys, reader.Keys());
+  codec.Charge(LuaCostProduct(keys.size(), LuaJsonCodec::kValueCost));
   EventEnvelope result;
 
   TM_ASSIGN_OR_RETURN(result.event, reader.RequiredString("event", true));
@@ -293,37 +304,41 @@ absl::StatusOr<EventEnvelope> EventFromTable(lua_State* state, int index,
   TM_ASSIGN_OR_RETURN(result.resolution_shape_json, reader.Object("resolution_shape", codec));
   if (result.actions_json != original.actions_json ||
       result.resolution_shape_json != original.resolution_shape_json) {
-    TM_RETURN_IF_ERROR(NormalizeStructuredFields(result));
+    TM_RETURN_IF_ERROR(NormalizeStructuredFields(result, codec));
   }
 
   // Undeclared keys: the envelope's own in their order, then new ones in
-  // byte order.
+  // byte order. (Looked up in hash tables: the script may return many keys;
+  // the usual envelope has no undeclared keys, and then builds none.)
   std::vector<std::string> extra_keys;
-  for (const auto& [key, value] : original.extras) {
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) extra_keys.push_back(key);
-  }
-  const size_t kept = extra_keys.size();
-  for (const std::string& key : keys) {
-    if (IsDeclared(key)) continue;
-    if (std::find(extra_keys.begin(), extra_keys.begin() + kept, key) ==
-        extra_keys.begin() + kept) {
-      extra_keys.push_back(key);
+  absl::flat_hash_map<std::string, std::string_view> original_values;
+  if (!original.extras.empty()) {
+    const absl::flat_hash_set<std::string> present(keys.begin(), keys.end());
+    for (const auto& [key, value] : original.extras) {
+      original_values.try_emplace(key, value);
+      if (present.contains(key)) extra_keys.push_back(key);
     }
   }
-  std::sort(extra_keys.begin() + kept, extra_keys.end());
+  const size_t kept_count = extra_keys.size();
+  for (const std::string& key : keys) {
+    if (IsDeclared(key)) continue;
+    if (!original_values.empty() && original_values.contains(key)) continue;
+    extra_keys.push_back(key);
+  }
+  codec.Charge(SortCost(extra_keys.size() - kept_count));
+  std::sort(extra_keys.begin() + static_cast<ptrdiff_t>(kept_count), extra_keys.end());
   for (const std::string& key : extra_keys) {
     reader.Get(key);
     std::string text;
     absl::Status status = absl::OkStatus();
     // A top-level integer beyond 64 bits that the script left alone.
-    auto same = std::find_if(original.extras.begin(), original.extras.end(),
-                             [&](const auto& extra) { return extra.first == key; });
+    auto same = original_values.find(key);
     size_t size = 0;
     const char* value =
         lua_type(state, -1) == LUA_TSTRING ? lua_tolstring(state, -1, &size) : nullptr;
-    if (same != original.extras.end() && value != nullptr && IsIntegerText(same->second) &&
+    if (same != original_values.end() && value != nullptr && IsIntegerText(same->second) &&
         same->second == std::string_view(value, size)) {
-      text = same->second;
+      text = std::string(same->second);
     } else {
       status = codec.Append(-1, key, &text);
     }
@@ -339,6 +354,7 @@ absl::StatusOr<EventEnvelope> EmittedEventFromTable(lua_State* state, int index,
   luaL_checkstack(state, 4, "emit table");
   FieldReader reader(state, index, "emit");
   TM_ASSIGN_OR_RETURN(std::vector<std::string> keys, reader.Keys());
+  codec.Charge(LuaCostProduct(keys.size(), LuaJsonCodec::kValueCost));
   for (const std::string& key : keys) {
     if (std::find(kEmitFields.begin(), kEmitFields.end(), key) == kEmitFields.end()) {
       return absl::InvalidArgumentError(

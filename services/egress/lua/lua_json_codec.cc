@@ -57,6 +57,10 @@ std::string DescribeKey(lua_State* state, int index) {
   }
 }
 
+// Keys of Origin's maps of big numbers.
+int64_t BigKey(int64_t position) { return position; }
+absl::string_view BigKey(std::string_view key) { return ToAbsl(key); }
+
 }  // namespace
 
 // SAX handler building Lua values on the stack. Lua errors (memory) may be
@@ -109,9 +113,9 @@ class LuaJsonCodec::Builder {
         if (!frames_.empty()) {
           Frame& frame = frames_.back();
           if (frame.origin->array) {
-            frame.origin->big_elements.emplace_back(frame.count + 1, std::string(raw));
+            frame.origin->big_elements[frame.count + 1] = std::string(raw);
           } else {
-            frame.origin->big_members.emplace_back(frame.key, std::string(raw));
+            frame.origin->big_members[frame.key] = std::string(raw);
           }
         }
       }
@@ -181,8 +185,13 @@ class LuaJsonCodec::Builder {
   std::string error_;
 };
 
-LuaJsonCodec::LuaJsonCodec(lua_State* state, size_t max_bytes, int max_depth)
-    : state_(state), max_bytes_(max_bytes), max_depth_(max_depth) {}
+LuaJsonCodec::LuaJsonCodec(lua_State* state, size_t max_bytes, int max_depth, LuaStepMeter* meter)
+    : state_(state), max_bytes_(max_bytes), max_depth_(max_depth), steps_(meter) {}
+
+void LuaJsonCodec::Charge(int64_t units) {
+  steps_.Step(state_, units);
+  steps_.Flush(state_);
+}
 
 void LuaJsonCodec::OpenLibrary(lua_State* state) {
   lua_createtable(state, 0, 1);
@@ -246,7 +255,9 @@ absl::Status LuaJsonCodec::Append(int index, std::string_view path, std::string*
   path_.assign(path);
   open_tables_.clear();
   out_start_ = out->size();
-  return AppendValue(lua_absindex(state_, index), 0, out);
+  absl::Status status = AppendValue(lua_absindex(state_, index), 0, out);
+  steps_.Flush(state_);
+  return status;
 }
 
 absl::Status LuaJsonCodec::AppendObject(int index, std::string_view path, std::string* out) {
@@ -258,10 +269,13 @@ absl::Status LuaJsonCodec::AppendObject(int index, std::string_view path, std::s
     return PathError(Cat("must be a table (a JSON object), got ",
                          lua_typename(state_, lua_type(state_, index))));
   }
-  return AppendTable(lua_absindex(state_, index), 0, /*require_object=*/true, out);
+  absl::Status status = AppendTable(lua_absindex(state_, index), 0, /*require_object=*/true, out);
+  steps_.Flush(state_);
+  return status;
 }
 
 absl::Status LuaJsonCodec::AppendValue(int index, int depth, std::string* out) {
+  steps_.Step(state_, kValueCost);
   switch (lua_type(state_, index)) {
     case LUA_TBOOLEAN:
       out->append(lua_toboolean(state_, index) ? "true" : "false");
@@ -276,6 +290,7 @@ absl::Status LuaJsonCodec::AppendValue(int index, int depth, std::string* out) {
     case LUA_TSTRING: {
       size_t size = 0;
       const char* text = lua_tolstring(state_, index, &size);
+      steps_.Step(state_, static_cast<int64_t>(size) / kBytesPerUnit);
       std::string_view value(text, size);
       if (!IsValidUtf8(value)) return PathError("string is not valid UTF-8");
       json::AppendQuoted(value, out);
@@ -313,6 +328,7 @@ absl::Status LuaJsonCodec::AppendTable(int index, int depth, bool require_object
   int64_t max_integer_key = 0;
   lua_pushnil(state_);
   while (lua_next(state_, index) != 0) {
+    steps_.Step(state_, kValueCost);
     int type = lua_type(state_, -2);
     if (type == LUA_TSTRING) {
       size_t size = 0;
@@ -357,17 +373,15 @@ absl::Status LuaJsonCodec::AppendTable(int index, int depth, bool require_object
   return CheckSize(*out);
 }
 
-template <typename Key, typename At>
-absl::Status LuaJsonCodec::AppendTop(const std::vector<std::pair<Key, std::string>>* big,
-                                     const At& at, int depth, std::string* out) {
-  if (big != nullptr && lua_type(state_, -1) == LUA_TSTRING) {
+template <typename Map, typename At>
+absl::Status LuaJsonCodec::AppendTop(const Map* big, const At& at, int depth, std::string* out) {
+  if (big != nullptr && !big->empty() && lua_type(state_, -1) == LUA_TSTRING) {
     size_t length = 0;
     const char* text = lua_tolstring(state_, -1, &length);
-    for (const auto& [where, digits] : *big) {
-      if (where == at && digits == std::string_view(text, length)) {
-        out->append(digits);
-        return absl::OkStatus();
-      }
+    auto found = big->find(BigKey(at));
+    if (found != big->end() && found->second == std::string_view(text, length)) {
+      out->append(found->second);
+      return absl::OkStatus();
     }
   }
   return AppendValue(lua_gettop(state_), depth + 1, out);
@@ -405,6 +419,10 @@ absl::Status LuaJsonCodec::AppendMembers(int index, std::vector<std::string_view
     auto it = position.find(key);
     return it == position.end() ? std::numeric_limits<size_t>::max() : it->second;
   };
+  // n log2 n comparisons, charged before sorting.
+  int64_t log2 = 1;
+  while ((size_t{1} << log2) < keys.size()) ++log2;
+  steps_.Step(state_, LuaCostProduct(keys.size() * static_cast<size_t>(log2), kCompareCost));
   std::sort(keys.begin(), keys.end(), [&](std::string_view a, std::string_view b) {
     size_t ra = rank(a), rb = rank(b);
     return ra != rb ? ra < rb : a < b;

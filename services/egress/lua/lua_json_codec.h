@@ -25,7 +25,11 @@
 //
 // A codec lives for one LuaSandbox::Run: the tables it builds are anchored
 // in the registry (so their identity stays valid) until Release() or the
-// next codec's first Push. Thread-compatible.
+// next codec's first Push. Going back to JSON it charges its work to the
+// meter it was given (lua_meter.h; issue 18 §3): kValueCost per value and
+// per table key, one unit per kBytesPerUnit bytes of strings, and
+// kCompareCost per comparison (n log2 n) when it sorts the keys of an
+// object. Thread-compatible.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_LUA_LUA_JSON_CODEC_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_LUA_LUA_JSON_CODEC_H_
 
@@ -36,9 +40,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "common/envelope/json_text.h"
+#include "services/egress/lua/lua_meter.h"
 
 struct lua_State;
 
@@ -50,8 +56,14 @@ class LuaJsonCodec {
   // envelope around a payload within json::kMaxDepth.
   static constexpr int kDefaultMaxDepth = json::kMaxDepth - 2;
 
-  // `max_bytes` bounds the text one Append() call may write.
-  LuaJsonCodec(lua_State* state, size_t max_bytes, int max_depth = kDefaultMaxDepth);
+  static constexpr int64_t kValueCost = 16;
+  static constexpr int64_t kBytesPerUnit = 4;
+  static constexpr int64_t kCompareCost = 8;
+
+  // `max_bytes` bounds the text one Append() call may write. `meter` (may
+  // be null) must outlive the codec.
+  LuaJsonCodec(lua_State* state, size_t max_bytes, int max_depth = kDefaultMaxDepth,
+               LuaStepMeter* meter = nullptr);
   LuaJsonCodec(const LuaJsonCodec&) = delete;
   LuaJsonCodec& operator=(const LuaJsonCodec&) = delete;
 
@@ -62,7 +74,8 @@ class LuaJsonCodec {
   absl::Status Push(std::string_view json_text, std::string_view path);
 
   // Appends the canonical text of the value at `index`; errors as above,
-  // InvalidArgument naming `path`. Runs no Lua code. REQUIRES: inside
+  // InvalidArgument naming `path`. Runs no Lua code; raises the meter's
+  // limit error when its charges exceed the budget. REQUIRES: inside
   // LuaSandbox::Run.
   absl::Status Append(int index, std::string_view path, std::string* out);
 
@@ -73,6 +86,10 @@ class LuaJsonCodec {
 
   // Drops the anchors of the tables built so far. Raises no Lua error.
   void Release();
+
+  // Charges `units` of the caller's work on values of this codec to the
+  // meter (may raise its limit error). REQUIRES: inside LuaSandbox::Run.
+  void Charge(int64_t units);
 
   // Defines the global `json` table with `json.null`. REQUIRES: inside
   // LuaSandbox::Run.
@@ -85,8 +102,8 @@ class LuaJsonCodec {
     bool array = false;
     std::vector<std::string> keys;  // objects: keys in JSON order
     // Members / elements that were integers beyond 64 bits: the digits.
-    std::vector<std::pair<std::string, std::string>> big_members;
-    std::vector<std::pair<int64_t, std::string>> big_elements;
+    absl::flat_hash_map<std::string, std::string> big_members;
+    absl::flat_hash_map<int64_t, std::string> big_elements;
   };
   class Builder;
 
@@ -94,9 +111,8 @@ class LuaJsonCodec {
   // Appends the value on top of the stack (it stays there). A string equal to
   // the digits `big` records under `at` (an integer too large for Lua, left
   // unchanged) goes back as that number. `big` may be null.
-  template <typename Key, typename At>
-  absl::Status AppendTop(const std::vector<std::pair<Key, std::string>>* big, const At& at,
-                         int depth, std::string* out);
+  template <typename Map, typename At>
+  absl::Status AppendTop(const Map* big, const At& at, int depth, std::string* out);
   absl::Status AppendTable(int index, int depth, bool require_object, std::string* out);
   absl::Status AppendArray(int index, int64_t size, int depth, const Origin* origin,
                            std::string* out);
@@ -108,6 +124,7 @@ class LuaJsonCodec {
   lua_State* const state_;
   const size_t max_bytes_;
   const int max_depth_;
+  LuaStepCounter steps_;
 
   bool anchored_ = false;
   int64_t anchors_ = 0;

@@ -113,7 +113,7 @@ class Matcher {
   Matcher(lua_State* state, LuaStepMeter* meter, const char* subject, size_t subject_size,
           const char* pattern, size_t pattern_size)
       : state_(state),
-        meter_(meter),
+        steps_(meter),
         subject_(subject),
         subject_end_(subject + subject_size),
         pattern_end_(pattern + pattern_size) {}
@@ -129,9 +129,7 @@ class Matcher {
   }
 
   // Charges the steps not charged yet.
-  void Flush() {
-    if (countdown_ < kLuaPatternStepsPerCharge) Charge();
-  }
+  void Flush() { steps_.Flush(state_); }
 
   // Pushes every capture of the last match; with none, the whole match
   // s..e unless `s` is null. Returns how many values it pushed.
@@ -173,16 +171,7 @@ class Matcher {
     ptrdiff_t size;  // or kUnfinished / kPosition
   };
 
-  void Step(int64_t steps = 1) {
-    countdown_ -= steps;
-    if (countdown_ <= 0) Charge();
-  }
-
-  void Charge() {
-    const int64_t steps = kLuaPatternStepsPerCharge - countdown_;
-    countdown_ = kLuaPatternStepsPerCharge;
-    if (meter_ != nullptr) meter_->ChargeSteps(state_, steps);
-  }
+  void Step(int64_t steps = 1) { steps_.Step(state_, steps); }
 
   // The recursion depth is not reset between attempts or calls, as in Lua
   // (an error leaves it lowered by the frames it unwound).
@@ -370,13 +359,12 @@ class Matcher {
   }
 
   lua_State* state_;
-  LuaStepMeter* const meter_;
+  LuaStepCounter steps_;
   const char* const subject_;
   const char* const subject_end_;
   const char* const pattern_end_;
   int depth_ = kMaxMatchDepth;
   int level_ = 0;  // captures started, finished or not
-  int64_t countdown_ = kLuaPatternStepsPerCharge;
   Capture captures_[kMaxCaptures];
 };
 

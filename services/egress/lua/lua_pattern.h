@@ -8,9 +8,9 @@
 // (including position captures), and error messages as Lua 5.4.4's, the
 // version Debian 12 ships, including its limits: 32 captures, a match
 // recursion depth of 200 ("pattern too complex"). They differ only in that
-// they count steps and hand them to a LuaStepMeter every
-// kLuaPatternStepsPerCharge steps and when a call returns; the meter may
-// raise a Lua error, which ends the call.
+// they count steps and hand them to a LuaStepMeter (lua_meter.h; one step
+// is one unit) every kLuaPatternStepsPerCharge steps and when a call
+// returns; the meter may raise a Lua error, which ends the call.
 //
 // A step is one attempt of the matcher: a call of its recursive match (each
 // backtracking attempt), a single-character test (each repetition tried), a
@@ -22,22 +22,14 @@
 
 #include <cstdint>
 
+#include "services/egress/lua/lua_meter.h"
+
 struct lua_State;
 
 namespace teleclaude::mesh {
 
 // Steps the matcher does between two calls of LuaStepMeter::ChargeSteps.
-inline constexpr int64_t kLuaPatternStepsPerCharge = 4096;
-
-// Receives the matcher's steps. Implementations decide what a step costs.
-class LuaStepMeter {
- public:
-  virtual ~LuaStepMeter() = default;
-  // Charges `steps` (> 0) matcher steps done by the C function running in
-  // `state`. May raise a Lua error (then it does not return); the pattern
-  // functions hold nothing that would leak.
-  virtual void ChargeSteps(lua_State* state, int64_t steps) = 0;
-};
+inline constexpr int64_t kLuaPatternStepsPerCharge = kLuaStepsPerCharge;
 
 // Sets the fields find, match, gmatch and gsub of the table at `index` (the
 // string library's table; its functions are also the string methods, as

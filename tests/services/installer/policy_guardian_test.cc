@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/installer/guardian_chain.h"
+#include "tests/services/egress/lua/lua_hostile_cartridges.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -52,6 +53,35 @@ TEST(PolicyGuardianTest, DeniesEverySandboxEscape) {
         "--[[ comment ]] os.exit()", "local t = [==[ ]] ]==] io.write(1)"}) {
     auto v = PolicyGuardian::ScanLuaSource(code);
     EXPECT_TRUE(v.has_value()) << code;
+  }
+}
+
+// What the sandbox cannot hold to a call's limits: coroutines (it has
+// none) and finalizers (it refuses them at run time).
+TEST(PolicyGuardianTest, DeniesWhatTheSandboxCannotBound) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"local co = coroutine.wrap(function() end)", "line 1: uses `coroutine`"},
+      {"local c = coroutine", "line 1: uses `coroutine`"},
+      {"x = 1\nsetmetatable({}, {__gc = function() while true do end end})", "line 2: uses `__gc`"},
+      {"local mt = {}\nmt.__gc = print", "line 2: uses `__gc`"},
+  };
+  PolicyGuardian guardian({});
+  for (const auto& [code, reason] : cases) {
+    auto v = guardian.Evaluate(Candidate(code));
+    ASSERT_TRUE(v.ok());
+    EXPECT_FALSE(v->approved) << code;
+    EXPECT_THAT(v->reason, HasSubstr(reason)) << code;
+  }
+  // A field of that name is not the library.
+  EXPECT_FALSE(PolicyGuardian::ScanLuaSource("event.payload.coroutine = 1").has_value());
+}
+
+// The policy does not try to recognise expensive code: the sandbox bounds
+// every call (lua_sandbox.h) and suspends a cartridge that keeps hitting its
+// limits, so the issue 18 sort bomb and its relatives pass the scan.
+TEST(PolicyGuardianTest, LeavesWhatTheSandboxBoundsToTheSandbox) {
+  for (const HostileCartridge& hostile : kHostileCartridges) {
+    EXPECT_EQ(PolicyGuardian::ScanLuaSource(hostile.source), std::nullopt) << hostile.name;
   }
 }
 

@@ -16,6 +16,7 @@
 #include "lua.h"
 #include "lualib.h"
 #include "services/egress/lua/lua_sandbox.h"
+#include "tests/services/egress/lua/lua_differential.h"
 #include "tests/services/egress/lua/lua_pattern_check.h"
 
 namespace teleclaude::mesh {
@@ -34,79 +35,16 @@ std::string Describe(const PatternCase& c) {
   return Cat("s=", c.subject, " p=", c.pattern, " init=", c.init, " repl=", c.repl, " n=", c.n);
 }
 
-// A Lua string literal of any bytes.
-std::string Quote(std::string_view bytes) {
-  std::string out = "\"";
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += Cat("\\", c / 100, (c / 10) % 10, c % 10);
-    }
-  }
-  return out + "\"";
-}
-
-// Runs Lua chunks through Lua's own string library and through the
-// sandbox's replacements.
-class LuaPatternDifferential {
+// The pattern functions of Lua's string library and the sandbox's.
+class LuaPatternDifferential : public LuaDifferential {
  public:
-  LuaPatternDifferential() {
-    reference_ = luaL_newstate();
-    luaL_openlibs(reference_);
-    LuaLimits limits;
-    limits.instructions = int64_t{1} << 50;
-    limits.wall_time = absl::Seconds(60);
-    limits.memory_bytes = 256 << 20;
-    sandbox_ = std::move(LuaSandbox::Create("differential", limits).value());
-    EXPECT_EQ(InReference(kLuaPatternCheck), "");
-    EXPECT_EQ(InSandbox(kLuaPatternCheck), "");
-  }
-  ~LuaPatternDifferential() { lua_close(reference_); }
-
-  // The chunk's first result as text (or "" / "compile error: ..." /
-  // "error: ...").
-  std::string InReference(std::string_view chunk) {
-    const int top = lua_gettop(reference_);
-    std::string out = Evaluate(reference_, chunk, /*protect=*/true);
-    lua_settop(reference_, top);
-    return out;
-  }
-  std::string InSandbox(std::string_view chunk) {
-    std::string out;
-    absl::Status status = sandbox_->Run([&](lua_State* state) {
-      out = Evaluate(state, chunk, /*protect=*/false);
-      return absl::OkStatus();
-    });
-    return status.ok() ? out : Cat("error: ", status.message());
-  }
+  LuaPatternDifferential() : LuaDifferential(kLuaPatternCheck) {}
 
   // Both sides of check(<case>).
   std::pair<std::string, std::string> Check(const PatternCase& c) {
-    const std::string chunk = Cat("return check(", c.subject, ", ", c.pattern, ", ", c.init, ", ",
-                                  c.repl, ", ", c.n, ")");
-    return {InReference(chunk), InSandbox(chunk)};
+    return Both(Cat("return check(", c.subject, ", ", c.pattern, ", ", c.init, ", ", c.repl, ", ",
+                    c.n, ")"));
   }
-
-  LuaSandbox& sandbox() { return *sandbox_; }
-
- private:
-  static std::string Evaluate(lua_State* state, std::string_view chunk, bool protect) {
-    if (luaL_loadbufferx(state, chunk.data(), chunk.size(), "=case", "t") != LUA_OK) {
-      return Cat("compile error: ", lua_tostring(state, -1));
-    }
-    if (protect) {
-      if (lua_pcall(state, 0, 1, 0) != LUA_OK) return Cat("error: ", lua_tostring(state, -1));
-    } else {
-      lua_call(state, 0, 1);
-    }
-    size_t size = 0;
-    const char* text = lua_tolstring(state, -1, &size);
-    return text == nullptr ? "" : std::string(text, size);
-  }
-
-  lua_State* reference_;
-  std::unique_ptr<LuaSandbox> sandbox_;
 };
 
 const std::vector<PatternCase>& Cases() {
@@ -346,7 +284,7 @@ TEST(LuaPatternTest, RandomPatternsBehaveExactlyLikeLuasOwn) {
     for (size_t k = below(14); k > 0; --k) subject.push_back(subject_bytes[below(18)]);
     std::string pattern;
     for (size_t k = below(7); k > 0; --k) pattern += pieces[below(pieces.size())];
-    PatternCase c{Quote(subject), Cat("\"", pattern, "\"")};
+    PatternCase c{LuaQuote(subject), Cat("\"", pattern, "\"")};
     if (below(3) == 0) c.init = std::to_string(static_cast<int>(below(24)) - 8);
     c.repl = Cat("REPLS[", 1 + below(11), "]");
     if (below(4) == 0) c.n = std::to_string(below(4));
