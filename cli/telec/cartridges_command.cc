@@ -23,9 +23,10 @@ std::string StatusCell(const v1::Cartridge& c) {
 }
 
 void PrintCartridgeJson(CommandContext& ctx, const v1::Cartridge& c, bool with_source) {
-  JsonOut json;
-  WriteCartridge(c, with_source, json);
-  ctx.out << json.Take() << "\n";
+  std::string text;
+  json::Writer w(&text);
+  WriteCartridge(c, with_source, w);
+  ctx.out << text << "\n";
 }
 
 // One line for activate / reject.
@@ -45,11 +46,12 @@ absl::Status CartridgesList(CommandContext& ctx) {
       ctx.clients.installer().ListCartridges(context.get(), v1::ListCartridgesRequest(), &response);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
   if (ctx.json()) {
-    JsonOut json;
-    json.BeginArray();
-    for (const v1::Cartridge& c : response.cartridges()) WriteCartridge(c, false, json);
-    json.EndArray();
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    w.BeginArray();
+    for (const v1::Cartridge& c : response.cartridges()) WriteCartridge(c, false, w);
+    w.EndArray();
+    ctx.out << text << "\n";
     return absl::OkStatus();
   }
   if (response.cartridges().empty()) {
@@ -202,9 +204,10 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
   if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
   const v1::EventOutcome& outcome = response.outcome();
   if (ctx.json()) {
-    JsonOut json;
-    WriteOutcome(outcome, json);
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    WriteOutcome(outcome, w);
+    ctx.out << text << "\n";
   }
   switch (outcome.status()) {
     case v1::OUTCOME_PROCESSED:

@@ -1,7 +1,8 @@
 #include "common/mesh/heartbeat.h"
 
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -13,12 +14,15 @@ constexpr std::string_view kKeySuffix = ":heartbeat";
 }  // namespace
 
 std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
-  std::string canonical = Cat("{\"computer_name\":", json::Quote(heartbeat.computer_name),
-                              ",\"last_seen\":", json::Quote(heartbeat.last_seen));
+  std::string canonical;
+  json::Writer w(&canonical);
+  w.BeginObject();
+  w.Key("computer_name").String(heartbeat.computer_name);
+  w.Key("last_seen").String(heartbeat.last_seen);
   if (heartbeat.cluster.has_value() && !heartbeat.cluster->empty()) {
-    CatTo(canonical, ",\"cluster\":", json::Quote(*heartbeat.cluster));
+    w.Key("cluster").String(*heartbeat.cluster);
   }
-  canonical.push_back('}');
+  w.EndObject();
   // TeleClaude writes heartbeats with json.dumps defaults.
   return json::ToPythonJson(canonical);
 }

@@ -6,8 +6,8 @@
 #include "absl/strings/str_split.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -6,8 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/stream_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -23,10 +24,15 @@ EventEnvelope MalformedEntryEvent(const std::string& computer, const std::string
   e.domain = "mesh";
   e.visibility = Visibility::kLocal;
   e.description = Cat("Malformed entry ", entry_id, " on the local stream ", stream, ": ", detail);
-  e.payload_json =
-      Cat("{\"source_computer\":", json::Quote(computer),
-          ",\"reason\":\"malformed_local_entry\",\"detail\":", json::Quote(detail),
-          ",\"stream\":", json::Quote(stream), ",\"entry_id\":", json::Quote(entry_id), "}");
+  e.payload_json.clear();  // the default is "{}"
+  json::Writer w(&e.payload_json);
+  w.BeginObject();
+  w.Key("source_computer").String(computer);
+  w.Key("reason").String("malformed_local_entry");
+  w.Key("detail").String(detail);
+  w.Key("stream").String(stream);
+  w.Key("entry_id").String(entry_id);
+  w.EndObject();
   return e;
 }
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/base/status_macros.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {

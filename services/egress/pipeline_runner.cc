@@ -5,7 +5,8 @@
 
 #include "absl/time/clock.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -134,10 +135,15 @@ void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
     notice.description = Cat("Cartridge ", a->spec.name, " was suspended after ",
                              options_.failure_threshold, " consecutive failures");
     notice.idempotency_key = Cat("cartridge.suspended:", a->spec.name, ":", a->spec.sha256);
-    notice.payload_json =
-        Cat("{\"name\":", json::Quote(a->spec.name), ",\"sha256\":", json::Quote(a->spec.sha256),
-            ",\"version\":", json::Quote(a->spec.version),
-            ",\"failures\":", options_.failure_threshold, ",\"reason\":", json::Quote(reason), "}");
+    notice.payload_json.clear();  // the default is "{}"
+    json::Writer w(&notice.payload_json);
+    w.BeginObject();
+    w.Key("name").String(a->spec.name);
+    w.Key("sha256").String(a->spec.sha256);
+    w.Key("version").String(a->spec.version);
+    w.Key("failures").Int(options_.failure_threshold);
+    w.Key("reason").String(reason);
+    w.EndObject();
     CartridgeContext child;
     child.origin = EventOrigin::kLocal;
     child.input_key = Cat(context.input_key, "#suspended:", a->spec.name);

@@ -6,8 +6,9 @@
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/proto_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "common/sqlite/transaction.h"
 #include "glog/logging.h"
 
@@ -330,8 +331,14 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
         r.envelope.level = Level::kInfrastructure;
         r.envelope.domain = "system";
         r.envelope.visibility = Visibility::kLocal;
-        r.envelope.payload_json = Cat("{\"cartridge_name\":", json::Quote(inv.cartridge_name),
-                                      ",\"event_type\":", json::Quote(inv.event_type), "}");
+        r.envelope.payload_json.clear();  // the default is "{}"
+        json::Writer(&r.envelope.payload_json)
+            .BeginObject()
+            .Key("cartridge_name")
+            .String(inv.cartridge_name)
+            .Key("event_type")
+            .String(inv.event_type)
+            .EndObject();
         meta.push_back(ToWatched(r, at));
       }
       hub_->Publish(meta, /*meta=*/true);

@@ -7,8 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -72,8 +73,15 @@ bool IsPermanent(const absl::Status& s) {
 }
 
 std::string Resolution(std::string_view decision, std::string_view decided_by) {
-  return Cat("{\"decision\":", json::Quote(decision), ",\"decided_by\":", json::Quote(decided_by),
-             "}");
+  std::string text;
+  json::Writer(&text)
+      .BeginObject()
+      .Key("decision")
+      .String(decision)
+      .Key("decided_by")
+      .String(decided_by)
+      .EndObject();
+  return text;
 }
 
 std::string NotFound(std::string_view name) {

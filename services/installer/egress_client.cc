@@ -3,7 +3,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/service/channel.h"
 
 namespace teleclaude::mesh {

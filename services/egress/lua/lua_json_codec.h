@@ -38,7 +38,7 @@
 
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 
 struct lua_State;
 

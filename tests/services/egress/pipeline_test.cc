@@ -11,7 +11,7 @@
 
 #include "absl/time/clock.h"
 #include "common/catalog/event_catalog.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/sqlite/transaction.h"
 #include "gtest/gtest.h"
 #include "services/egress/dedup_cartridge.h"

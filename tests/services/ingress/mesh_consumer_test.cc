@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
 #include "common/mesh/peer_cache.h"

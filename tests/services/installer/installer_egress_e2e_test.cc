@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/service/channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -2,7 +2,7 @@
 // batch sizes, re-sent batches and restarts.
 #include <filesystem>
 
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/installer/cartridge_installer.h"

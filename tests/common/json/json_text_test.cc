@@ -1,4 +1,4 @@
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "common/base/utf8.h"
-#include "common/envelope/internal/canonical_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -212,21 +211,21 @@ TEST(JsonTextTest, BlockScansSeeEveryPosition) {
         s[at] = special;
         EXPECT_EQ(Quote(s), reference_quote(s)) << len << " " << at;
         std::string quoted;
-        EXPECT_TRUE(internal::AppendQuotedUtf8(s, &quoted));
+        EXPECT_TRUE(AppendQuotedUtf8(s, &quoted));
         EXPECT_EQ(quoted, reference_quote(s));
       }
       std::string bad = plain;
       bad[at] = '\xff';
       EXPECT_FALSE(IsValidUtf8(bad)) << len << " " << at;
       std::string ignored;
-      EXPECT_FALSE(internal::AppendQuotedUtf8(bad, &ignored)) << len << " " << at;
+      EXPECT_FALSE(AppendQuotedUtf8(bad, &ignored)) << len << " " << at;
       EXPECT_EQ(Quote(bad), reference_quote(bad));  // copied as is
       if (at + 2 <= len) {
         std::string accented = plain;
         accented.replace(at, 2, "\xc3\xa9");  // é
         EXPECT_TRUE(IsValidUtf8(accented)) << len << " " << at;
         std::string quoted;
-        EXPECT_TRUE(internal::AppendQuotedUtf8(accented, &quoted));
+        EXPECT_TRUE(AppendQuotedUtf8(accented, &quoted));
         EXPECT_EQ(quoted, "\"" + accented + "\"");
         std::string cut = plain;
         cut[at + 1] = '\xc3';  // a lead byte without its continuation (or at the end)
@@ -322,7 +321,7 @@ TEST(JsonTextTest, PlainTextShortcutAgreesWithTheParser) {
        }) {
     for (NonFinite nf : {NonFinite::kNull, NonFinite::kKeep}) {
       absl::StatusOr<std::string> shortcut = Canonicalize(text, nf);
-      absl::StatusOr<std::string> parsed = internal::CanonicalizeWithParser(text, nf);
+      absl::StatusOr<std::string> parsed = CanonicalizeWithParser(text, nf);
       ASSERT_EQ(shortcut.ok(), parsed.ok()) << text;
       if (shortcut.ok()) {
         EXPECT_EQ(*shortcut, *parsed) << text;
@@ -332,16 +331,16 @@ TEST(JsonTextTest, PlainTextShortcutAgreesWithTheParser) {
     }
   }
   std::string out = "prefix";
-  EXPECT_TRUE(internal::AppendCanonicalIfPlain(R"({"a": [1, 2], "b": "x, y"})", &out));
+  EXPECT_TRUE(AppendCanonicalIfPlain(R"({"a": [1, 2], "b": "x, y"})", &out));
   EXPECT_EQ(out, R"(prefix{"a":[1,2],"b":"x, y"})");
-  EXPECT_FALSE(internal::AppendCanonicalIfPlain(R"({"a": 1e5})", &out));
+  EXPECT_FALSE(AppendCanonicalIfPlain(R"({"a": 1e5})", &out));
   EXPECT_EQ(out, R"(prefix{"a":[1,2],"b":"x, y"})");
 }
 
 TEST(JsonTextTest, CanonicalValueEndAcceptsOnlyTextThatIsItsOwnCanonicalForm) {
-  std::vector<internal::KeySpan> scratch;
+  std::vector<KeySpan> scratch;
   auto accepted = [&](std::string_view text) {
-    return internal::CanonicalValueEnd(text, 0, 32, &scratch) == text.size();
+    return CanonicalValueEnd(text, 0, 32, &scratch) == text.size();
   };
   for (std::string_view text : {R"({})", R"([])", R"({"a":1,"b":[true,false,null],"c":{"d":"e"}})",
                                 R"("é\n\"\\\u0001")", R"(-12)", R"(0)", R"(1.5)", R"(-0.0)",

@@ -22,25 +22,26 @@
 // All functions are pure and thread-safe. Nesting deeper than kMaxDepth
 // levels is rejected (the Python model's JSON parser has the same kind of
 // limit).
-#ifndef TELECLAUDE_MESH_COMMON_ENVELOPE_JSON_TEXT_H_
-#define TELECLAUDE_MESH_COMMON_ENVELOPE_JSON_TEXT_H_
+//
+// This header is the canonical-text API of common/json and includes its
+// parts: string literals (quote.h: Quote, AppendQuoted ...), numbers
+// (number.h: FormatDoubleMesh ...) and scanning canonical text (scan.h:
+// AppendMeshJson, ForEachMember ...). To build JSON, use json::Writer
+// (writer.h).
+#ifndef TELECLAUDE_MESH_COMMON_JSON_JSON_TEXT_H_
+#define TELECLAUDE_MESH_COMMON_JSON_JSON_TEXT_H_
 
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/json/number.h"
+#include "common/json/options.h"
+#include "common/json/quote.h"
+#include "common/json/scan.h"
 
 namespace teleclaude::mesh::json {
-
-// Maximum nesting of arrays/objects accepted by every parser here.
-inline constexpr int kMaxDepth = 200;
-
-// How non-finite floats are written into canonical text.
-enum class NonFinite {
-  kNull,  // `null`, as model_dump_json does (the result is strict JSON)
-  kKeep,  // `NaN`, `Infinity`, `-Infinity` ("model text", see above)
-};
 
 // Any JSON text (surrounding whitespace allowed; `NaN`, `Infinity`,
 // `-Infinity` accepted as values) -> canonical text. InvalidArgument
@@ -55,10 +56,10 @@ absl::StatusOr<std::string> CanonicalizeObject(std::string_view any_json,
                                                std::string_view field_name,
                                                NonFinite non_finite = NonFinite::kNull);
 
-// Canonical (or model) text -> strict mesh text: replaces `NaN`, `Infinity`
-// and `-Infinity` tokens (outside strings) with `null`; otherwise appends
-// the text unchanged. REQUIRES: `canonical` is canonical/model text.
-void AppendMeshJson(std::string_view canonical, std::string* out);
+// Canonicalize() without its shortcut for text that is canonical already
+// (AppendCanonicalIfPlain, scan.h): always through the parser (for tests
+// and fuzzers comparing the two).
+absl::StatusOr<std::string> CanonicalizeWithParser(std::string_view any_json, NonFinite non_finite);
 
 // Canonical (or model) text -> Python `json.dumps` text (default settings):
 // `", "` and `": "` separators, every non-ASCII character as `\uXXXX`
@@ -67,12 +68,6 @@ void AppendMeshJson(std::string_view canonical, std::string* out);
 // REQUIRES: `canonical` is canonical/model text (not checked).
 std::string ToPythonJson(std::string_view canonical);
 void AppendPythonJson(std::string_view canonical, std::string* out);
-
-// A JSON string literal (with quotes) for `utf8` in canonical style.
-std::string Quote(std::string_view utf8);
-void AppendQuoted(std::string_view utf8, std::string* out);
-// The same in Python json.dumps style (ensure_ascii).
-void AppendPythonQuoted(std::string_view utf8, std::string* out);
 
 // Canonical text of the top-level member `key` of `object_json` (any JSON
 // text; the last of duplicate keys wins); nullopt when the text is not an
@@ -97,14 +92,6 @@ absl::StatusOr<std::string> SetMember(std::string_view object_json, std::string_
 // Text that is not valid JSON is returned unchanged.
 std::string PythonStr(std::string_view canonical_value);
 
-// Float layout helpers (exposed for tests and other encoders).
-// Mesh / pydantic style: "0.00001", "1e-6", "1e+16", "1.0", "-0.0";
-// non-finite -> "NaN" / "Infinity" / "-Infinity".
-std::string FormatDoubleMesh(double value);
-// Python repr style: "1e-05", "0.0001", "1e+16", "1.0"; non-finite ->
-// "NaN" / "Infinity" / "-Infinity" (json.dumps spelling).
-std::string FormatDoublePython(double value);
-
 }  // namespace teleclaude::mesh::json
 
-#endif  // TELECLAUDE_MESH_COMMON_ENVELOPE_JSON_TEXT_H_
+#endif  // TELECLAUDE_MESH_COMMON_JSON_JSON_TEXT_H_
