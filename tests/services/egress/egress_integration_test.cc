@@ -24,7 +24,7 @@
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
-#include "tests/services/egress/events_db_v1.h"
+#include "tests/services/egress/storage/events_db_v1.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_server.h"
