@@ -10,6 +10,8 @@
 #include "cli/telec/json_out.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/cartridge/runtime.h"
+#include "common/cartridge/system_cartridges.h"
 
 namespace teleclaude::mesh::telec {
 namespace {
@@ -168,7 +170,7 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
     return absl::InvalidArgumentError("--version is required; e.g. --version=1.0.0");
   }
   request.event_type = inv.Get("event-type").value_or("");
-  request.runtime = inv.Get("runtime").value_or("lua");
+  request.runtime = inv.Get("runtime").value_or(std::string(kLuaRuntime));
   if (request.runtime.empty()) {
     return absl::InvalidArgumentError("--runtime is empty; e.g. --runtime=lua");
   }
@@ -224,7 +226,7 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
     case v1::OUTCOME_DROPPED:
       return absl::AlreadyExistsError(
           Cat("not published: ",
-              outcome.dropped_by() == "dedup"
+              outcome.dropped_by() == kDedupCartridge
                   ? Cat("cartridge ", request.name, " ", request.version, " by ", request.author,
                         " was already published; publish a new --version")
                   : Cat("dropped by cartridge ", outcome.dropped_by())));

@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/cartridge/runtime.h"
 #include "services/installer/cartridge_payload.h"
-#include "services/installer/cartridge_runtime.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -7,6 +7,7 @@
 
 #include <string_view>
 
+#include "common/cartridge/system_cartridges.h"
 #include "common/catalog/event_catalog.h"
 #include "services/egress/cartridges/cartridge.h"
 #include "services/egress/storage/events_db.h"
@@ -19,7 +20,7 @@ class DedupCartridge : public Cartridge {
  public:
   DedupCartridge(const EventCatalog* catalog, EventsDb* db) : catalog_(catalog), db_(db) {}
 
-  std::string_view Name() const override { return "dedup"; }
+  std::string_view Name() const override { return kDedupCartridge; }
   absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override;
 
  private:

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/cartridge/system_cartridges.h"
 #include "common/mesh/peer_cache.h"
 #include "services/egress/cartridges/cartridge.h"
 #include "services/egress/storage/events_db.h"
@@ -38,7 +39,7 @@ class MeshPublisher : public Cartridge {
   MeshPublisher(Options options, PeersFn peers, EventsDb* db)
       : options_(std::move(options)), peers_(std::move(peers)), db_(db) {}
 
-  std::string_view Name() const override { return "mesh-publisher"; }
+  std::string_view Name() const override { return kMeshPublisherCartridge; }
   // Always kContinue; errors are events.db errors.
   absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/cartridge/system_cartridges.h"
 #include "common/catalog/event_catalog.h"
 #include "services/egress/cartridges/cartridge.h"
 #include "services/egress/storage/events_db.h"
@@ -40,7 +41,7 @@ class NotificationProjector : public Cartridge {
                         std::vector<NotificationPushFn> push_callbacks = {})
       : catalog_(catalog), db_(db), push_callbacks_(std::move(push_callbacks)) {}
 
-  std::string_view Name() const override { return "notification-projector"; }
+  std::string_view Name() const override { return kNotificationProjectorCartridge; }
   // Sets context.notification_id to the row created, updated or resolved.
   // Errors: events.db errors.
   absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override;

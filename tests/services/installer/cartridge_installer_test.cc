@@ -49,7 +49,7 @@ class CartridgeInstallerTest : public ::testing::Test {
 
   std::filesystem::path data() const { return dir_.path() / "data"; }
 
-  std::unique_ptr<CartridgeInstaller> Make(InstallLevel level,
+  std::unique_ptr<CartridgeInstaller> Make(SovereigntyLevel level,
                                            std::unique_ptr<Guardian> guardian = nullptr,
                                            int64_t threshold = 10) {
     InstallerOptions o;
@@ -90,7 +90,7 @@ class CartridgeInstallerTest : public ::testing::Test {
 };
 
 TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotification) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -121,7 +121,7 @@ TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotifi
 }
 
 TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -153,7 +153,7 @@ TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves)
 }
 
 TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -171,7 +171,7 @@ TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) 
 }
 
 TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   auto unknown = inst->Activate("nope", "");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(unknown.status().message(),
@@ -189,7 +189,7 @@ TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
 }
 
 TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOrReject) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua)),
                                   PublishedPush("p2", 8, PublishedPayload("pong", "return 2"))}))
@@ -222,7 +222,8 @@ TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOr
 }
 
 TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
-  auto inst = Make(InstallLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
+  auto inst =
+      Make(SovereigntyLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
                                   PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
@@ -254,7 +255,7 @@ TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
 
 TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
   int dead_port = FreeLoopbackPort();
-  auto inst = Make(InstallLevel::kL2,
+  auto inst = Make(SovereigntyLevel::kL2,
                    std::make_unique<GrpcGuardian>("127.0.0.1:" + std::to_string(dead_port),
                                                   absl::Milliseconds(500)));
   ASSERT_TRUE(
@@ -267,7 +268,7 @@ TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
 }
 
 TEST_F(CartridgeInstallerTest, L3ActivatesAtOnce) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -282,7 +283,7 @@ TEST_F(CartridgeInstallerTest, L3ActivatesAtOnce) {
 }
 
 TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   struct Case {
     std::string payload;
     std::string field;
@@ -317,7 +318,7 @@ TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
 }
 
 TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   auto push = PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua));
   ASSERT_TRUE(inst->OnNotification(Batch({push, push})).ok());  // same push re-sent
   ASSERT_TRUE(
@@ -334,7 +335,7 @@ TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
 }
 
 TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(inst->OnNotification(
                       Batch({PublishedPush("p1", 7, PublishedPayload("ping", "return 1", "1"))}))
                   .ok());
@@ -363,7 +364,7 @@ TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) 
 }
 
 TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -391,7 +392,7 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   server_->Shutdown(absl::ZeroDuration());
   server_->Wait();
   server_.reset();
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -402,7 +403,7 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   inst.reset();
   server_ = testing::ServeRecorder(&recorder_, port_);
   ASSERT_NE(server_, nullptr);
-  inst = Make(InstallLevel::kL3);
+  inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.reloads(), 1);

@@ -1,15 +1,19 @@
 // The cartridge runtimes this computer can run (DESIGN §5, `runtime` of a
 // cartridge.published payload). The installer refuses a cartridge whose
-// runtime is not listed here; egress's loader relies on the same list (the
-// file extension picks the loader). Pure constants; thread-safe.
-#ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_RUNTIME_H_
-#define TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_RUNTIME_H_
+// runtime is not listed here; egress registers a loader under each name
+// (services/egress/runtimes.cc); telec publishes kLuaRuntime by default.
+// Pure constants; thread-safe.
+#ifndef TELECLAUDE_MESH_COMMON_CARTRIDGE_RUNTIME_H_
+#define TELECLAUDE_MESH_COMMON_CARTRIDGE_RUNTIME_H_
 
 #include <array>
 #include <string>
 #include <string_view>
 
 namespace teleclaude::mesh {
+
+// The runtime of Lua cartridges (services/egress/lua).
+inline constexpr std::string_view kLuaRuntime = "lua";
 
 struct CartridgeRuntime {
   std::string_view name;       // the payload's `runtime`, e.g. "lua"
@@ -19,7 +23,7 @@ struct CartridgeRuntime {
 // Every supported runtime. Adding one here makes the installer accept it, so
 // add it only together with its loader in egress.
 inline constexpr std::array<CartridgeRuntime, 1> kSupportedRuntimes = {{
-    {"lua", ".lua"},
+    {kLuaRuntime, ".lua"},
 }};
 
 // The runtime named `name` (exact, case-sensitive), or nullptr.
@@ -42,4 +46,4 @@ inline std::string SupportedRuntimeNames() {
 
 }  // namespace teleclaude::mesh
 
-#endif  // TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_RUNTIME_H_
+#endif  // TELECLAUDE_MESH_COMMON_CARTRIDGE_RUNTIME_H_
