@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/common/service/spawn.h"
+#include "tests/common/grpc/spawn.h"
 
 namespace teleclaude::mesh {
 namespace {

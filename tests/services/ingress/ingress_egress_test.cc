@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "common/base/strings.h"
+#include "common/grpc/channel.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
-#include "common/service/channel.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/ingress.grpc.pb.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"

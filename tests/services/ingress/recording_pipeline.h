@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/service/grpc_server.h"
+#include "common/grpc/grpc_server.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 
 namespace teleclaude::mesh::testing {

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/grpc/channel.h"
 #include "common/json/json_text.h"
-#include "common/service/channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "common/envelope/json_codec.h"
-#include "common/service/grpc_server.h"
+#include "common/grpc/grpc_server.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 
 namespace teleclaude::mesh::testing {

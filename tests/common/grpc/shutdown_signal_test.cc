@@ -1,4 +1,4 @@
-#include "common/service/shutdown_signal.h"
+#include "common/grpc/shutdown_signal.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -10,10 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 #include "gtest/gtest.h"
-#include "tests/common/service/grpc_probe.h"
-#include "tests/common/service/spawn.h"
+#include "tests/common/grpc/grpc_probe.h"
+#include "tests/common/grpc/spawn.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -4,8 +4,8 @@
 //   signal.Wait();                  // until SIGTERM / SIGINT
 //   ... drain: stop inputs, finish the in-flight batch, flush ...
 //   return 0;
-#ifndef TELECLAUDE_MESH_COMMON_SERVICE_SHUTDOWN_SIGNAL_H_
-#define TELECLAUDE_MESH_COMMON_SERVICE_SHUTDOWN_SIGNAL_H_
+#ifndef TELECLAUDE_MESH_COMMON_GRPC_SHUTDOWN_SIGNAL_H_
+#define TELECLAUDE_MESH_COMMON_GRPC_SHUTDOWN_SIGNAL_H_
 
 #include <functional>
 #include <thread>
@@ -59,4 +59,4 @@ class ShutdownSignal {
 
 }  // namespace teleclaude::mesh
 
-#endif  // TELECLAUDE_MESH_COMMON_SERVICE_SHUTDOWN_SIGNAL_H_
+#endif  // TELECLAUDE_MESH_COMMON_GRPC_SHUTDOWN_SIGNAL_H_

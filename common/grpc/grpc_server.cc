@@ -1,4 +1,4 @@
-#include "common/service/grpc_server.h"
+#include "common/grpc/grpc_server.h"
 
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>

@@ -4,8 +4,8 @@
 // exits 0 after printing "drained <signal>".
 #include <cstdio>
 
-#include "common/service/grpc_server.h"
-#include "common/service/shutdown_signal.h"
+#include "common/grpc/grpc_server.h"
+#include "common/grpc/shutdown_signal.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 
 int main() {

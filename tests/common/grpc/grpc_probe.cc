@@ -1,4 +1,4 @@
-#include "tests/common/service/grpc_probe.h"
+#include "tests/common/grpc/grpc_probe.h"
 
 #include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/client_context.h>
@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 
 namespace teleclaude::mesh::testing {
 namespace {

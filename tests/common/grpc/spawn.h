@@ -1,8 +1,8 @@
 // Minimal child-process runner for the platform tests (posix_spawn, pipes
-// for stdout/stderr, timeouts). Header-only; used by tests/common/service and
+// for stdout/stderr, timeouts). Header-only; used by tests/common/grpc and
 // tests/common/config until tests/support offers the same.
-#ifndef TELECLAUDE_MESH_TESTS_COMMON_SERVICE_SPAWN_H_
-#define TELECLAUDE_MESH_TESTS_COMMON_SERVICE_SPAWN_H_
+#ifndef TELECLAUDE_MESH_TESTS_COMMON_GRPC_SPAWN_H_
+#define TELECLAUDE_MESH_TESTS_COMMON_GRPC_SPAWN_H_
 
 #include <fcntl.h>
 #include <poll.h>
@@ -173,4 +173,4 @@ class SpawnedChild {
 
 }  // namespace teleclaude::mesh::testing
 
-#endif  // TELECLAUDE_MESH_TESTS_COMMON_SERVICE_SPAWN_H_
+#endif  // TELECLAUDE_MESH_TESTS_COMMON_GRPC_SPAWN_H_

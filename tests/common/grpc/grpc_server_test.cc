@@ -1,4 +1,4 @@
-#include "common/service/grpc_server.h"
+#include "common/grpc/grpc_server.h"
 
 #include <grpcpp/client_context.h>
 #include <netinet/in.h>
@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
-#include "tests/common/service/grpc_probe.h"
+#include "tests/common/grpc/grpc_probe.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -1,13 +1,13 @@
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/service/grpc_server.h"
+#include "common/grpc/grpc_server.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
-#include "tests/common/service/grpc_probe.h"
+#include "tests/common/grpc/grpc_probe.h"
 
 namespace teleclaude::mesh {
 namespace {

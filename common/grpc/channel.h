@@ -1,7 +1,7 @@
 // Client channels between our processes, and the one place where
 // absl::Status and grpc::Status convert into each other.
-#ifndef TELECLAUDE_MESH_COMMON_SERVICE_CHANNEL_H_
-#define TELECLAUDE_MESH_COMMON_SERVICE_CHANNEL_H_
+#ifndef TELECLAUDE_MESH_COMMON_GRPC_CHANNEL_H_
+#define TELECLAUDE_MESH_COMMON_GRPC_CHANNEL_H_
 
 #include <grpcpp/channel.h>
 #include <grpcpp/support/status.h>
@@ -38,4 +38,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace teleclaude::mesh
 
-#endif  // TELECLAUDE_MESH_COMMON_SERVICE_CHANNEL_H_
+#endif  // TELECLAUDE_MESH_COMMON_GRPC_CHANNEL_H_

@@ -1,8 +1,8 @@
 // Client-side probes of the standard services every server of ours carries,
 // spoken in raw protobuf wire format because Debian's gRPC ships neither
 // health.proto nor reflection.proto generated code. For tests and tools.
-#ifndef TELECLAUDE_MESH_TESTS_COMMON_SERVICE_GRPC_PROBE_H_
-#define TELECLAUDE_MESH_TESTS_COMMON_SERVICE_GRPC_PROBE_H_
+#ifndef TELECLAUDE_MESH_TESTS_COMMON_GRPC_GRPC_PROBE_H_
+#define TELECLAUDE_MESH_TESTS_COMMON_GRPC_GRPC_PROBE_H_
 
 #include <grpcpp/channel.h>
 
@@ -31,4 +31,4 @@ absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc
 
 }  // namespace teleclaude::mesh::testing
 
-#endif  // TELECLAUDE_MESH_TESTS_COMMON_SERVICE_GRPC_PROBE_H_
+#endif  // TELECLAUDE_MESH_TESTS_COMMON_GRPC_GRPC_PROBE_H_

@@ -1,4 +1,4 @@
-#include "common/service/shutdown_signal.h"
+#include "common/grpc/shutdown_signal.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/strings.h"
-#include "common/service/grpc_server.h"
+#include "common/grpc/grpc_server.h"
 
 namespace teleclaude::mesh {
 

@@ -1,8 +1,8 @@
 // A gRPC server as every service runs it (DESIGN §2): our services plus
 // server reflection (`grpcurl -plaintext ADDR list`) and the standard
 // grpc.health.v1.Health service.
-#ifndef TELECLAUDE_MESH_COMMON_SERVICE_GRPC_SERVER_H_
-#define TELECLAUDE_MESH_COMMON_SERVICE_GRPC_SERVER_H_
+#ifndef TELECLAUDE_MESH_COMMON_GRPC_GRPC_SERVER_H_
+#define TELECLAUDE_MESH_COMMON_GRPC_GRPC_SERVER_H_
 
 #include <grpcpp/impl/codegen/service_type.h>
 #include <grpcpp/server.h>
@@ -89,4 +89,4 @@ void RouteGrpcLogsToGlog();
 
 }  // namespace teleclaude::mesh
 
-#endif  // TELECLAUDE_MESH_COMMON_SERVICE_GRPC_SERVER_H_
+#endif  // TELECLAUDE_MESH_COMMON_GRPC_GRPC_SERVER_H_
