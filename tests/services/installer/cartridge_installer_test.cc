@@ -1,5 +1,5 @@
 // CartridgeInstaller in process, with a real installer.db in a temp dir and a
-// real gRPC Pipeline server (PipelineRecorder) standing in for egress.
+// real gRPC Pipeline server (RecordingPipeline) standing in for egress.
 #include "services/installer/cartridge_installer.h"
 
 #include <filesystem>
@@ -12,8 +12,8 @@
 #include "services/installer/sha256.h"
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
-#include "tests/services/installer/pipeline_recorder.h"
 #include "tests/support/free_port.h"
+#include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -25,9 +25,10 @@ using ::teleclaude::mesh::testing::FilesUnder;
 using ::teleclaude::mesh::testing::FreeLoopbackPort;
 using ::teleclaude::mesh::testing::kCleanLua;
 using ::teleclaude::mesh::testing::kEvilLua;
-using ::teleclaude::mesh::testing::PipelineRecorder;
 using ::teleclaude::mesh::testing::PublishedPayload;
 using ::teleclaude::mesh::testing::PublishedPush;
+using ::teleclaude::mesh::testing::RecordingPipeline;
+using ::teleclaude::mesh::testing::RecordingPipelineServer;
 using ::teleclaude::mesh::testing::ResolvedPendingPush;
 using ::teleclaude::mesh::testing::TempDir;
 using ::testing::ElementsAre;
@@ -41,12 +42,6 @@ std::string Slurp(const std::filesystem::path& p) {
 
 class CartridgeInstallerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    port_ = FreeLoopbackPort();
-    server_ = testing::ServeRecorder(&recorder_, port_);
-    ASSERT_NE(server_, nullptr);
-  }
-
   std::filesystem::path data() const { return dir_.path() / "data"; }
 
   std::unique_ptr<CartridgeInstaller> Make(SovereigntyLevel level,
@@ -61,7 +56,7 @@ class CartridgeInstallerTest : public ::testing::Test {
     o.cartridges_dir = data() / "cartridges";
     o.incoming_dir = data() / "cartridges" / "incoming";
     o.db_path = data() / "installer.db";
-    o.egress_addr = "127.0.0.1:" + std::to_string(port_);
+    o.egress_addr = egress_.addr();
     o.egress_timeout = absl::Seconds(2);
     o.retry_initial = absl::Milliseconds(20);
     o.retry_max = absl::Milliseconds(100);
@@ -84,9 +79,8 @@ class CartridgeInstallerTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  PipelineRecorder recorder_;
-  int port_ = 0;
-  std::unique_ptr<GrpcServer> server_;
+  RecordingPipelineServer egress_;
+  RecordingPipeline& recorder_ = egress_.pipeline();
 };
 
 TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotification) {
@@ -389,9 +383,7 @@ TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
 }
 
 TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
-  server_->Shutdown(absl::ZeroDuration());
-  server_->Wait();
-  server_.reset();
+  egress_.Stop();
   auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
@@ -401,8 +393,7 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   // Restarted with the installer too: nothing is lost.
   inst->Stop();
   inst.reset();
-  server_ = testing::ServeRecorder(&recorder_, port_);
-  ASSERT_NE(server_, nullptr);
+  egress_.Start();
   inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
