@@ -1,5 +1,6 @@
 #include "services/installer/installer_events.h"
 
+#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,20 @@ void WriteCommon(const CartridgeCandidate& c, json::Writer& w) {
   w.Key("runtime").String(c.runtime);
   w.Key("description").String(c.description);
   w.Key("source_computer").String(c.source_computer);
+}
+
+// A cartridge event's payload: the common members, then `more` (name, string
+// value) in order.
+std::string CartridgePayload(
+    const CartridgeCandidate& c,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> more) {
+  std::string payload;
+  json::Writer w(&payload);
+  w.BeginObject();
+  WriteCommon(c, w);
+  for (const auto& [key, value] : more) w.Key(key).String(value);
+  w.EndObject();
+  return payload;
 }
 
 void WriteAction(std::string_view description, std::string_view produces, json::Writer& w) {
@@ -66,14 +81,11 @@ std::string InstallerEvents::InstallPending(const CartridgeCandidate& c,
                                             std::string_view reason) const {
   std::string approve = absl::StrCat("telec cartridges activate ", c.name);
   std::string reject = absl::StrCat("telec cartridges reject ", c.name);
-  std::string payload;
-  json::Writer w(&payload);
-  w.BeginObject();
-  WriteCommon(c, w);
-  w.Key("approve_command").String(approve);
-  w.Key("reject_command").String(reject);
-  if (!reason.empty()) w.Key("reason").String(reason);
-  w.EndObject();
+  std::string payload =
+      reason.empty()
+          ? CartridgePayload(c, {{"approve_command", approve}, {"reject_command", reject}})
+          : CartridgePayload(
+                c, {{"approve_command", approve}, {"reject_command", reject}, {"reason", reason}});
   std::string actions;
   json::Writer a(&actions);
   a.BeginObject();
@@ -93,12 +105,7 @@ std::string InstallerEvents::InstallPending(const CartridgeCandidate& c,
 
 std::string InstallerEvents::Installed(const CartridgeCandidate& c,
                                        std::string_view decided_by) const {
-  std::string payload;
-  json::Writer w(&payload);
-  w.BeginObject();
-  WriteCommon(c, w);
-  w.Key("decided_by").String(decided_by);
-  w.EndObject();
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}});
   return Build("cartridge.installed",
                absl::StrCat("Cartridge ", Who(c), " is active (", ToAbsl(decided_by), ")"),
                "cartridge:" + c.name, std::move(payload));
@@ -107,13 +114,7 @@ std::string InstallerEvents::Installed(const CartridgeCandidate& c,
 std::string InstallerEvents::InstallNotified(const CartridgeCandidate& c,
                                              std::string_view decided_by,
                                              std::string_view reason) const {
-  std::string payload;
-  json::Writer w(&payload);
-  w.BeginObject();
-  WriteCommon(c, w);
-  w.Key("decided_by").String(decided_by);
-  w.Key("reason").String(reason);
-  w.EndObject();
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}, {"reason", reason}});
   return Build("cartridge.install_notified",
                absl::StrCat("The guardian approved cartridge ", Who(c),
                             " and it was installed: ", ToAbsl(reason)),
@@ -122,13 +123,7 @@ std::string InstallerEvents::InstallNotified(const CartridgeCandidate& c,
 
 std::string InstallerEvents::Rejected(const CartridgeCandidate& c, std::string_view decided_by,
                                       std::string_view reason) const {
-  std::string payload;
-  json::Writer w(&payload);
-  w.BeginObject();
-  WriteCommon(c, w);
-  w.Key("decided_by").String(decided_by);
-  w.Key("reason").String(reason);
-  w.EndObject();
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}, {"reason", reason}});
   return Build("cartridge.rejected",
                absl::StrCat("Cartridge ", Who(c), " was rejected (", ToAbsl(decided_by), ")"),
                "cartridge:" + c.name, std::move(payload));
@@ -136,13 +131,7 @@ std::string InstallerEvents::Rejected(const CartridgeCandidate& c, std::string_v
 
 std::string InstallerEvents::Suspended(const CartridgeCandidate& c, std::string_view reason) const {
   std::string activate = absl::StrCat("telec cartridges activate ", c.name);
-  std::string payload;
-  json::Writer w(&payload);
-  w.BeginObject();
-  WriteCommon(c, w);
-  w.Key("reason").String(reason);
-  w.Key("activate_command").String(activate);
-  w.EndObject();
+  std::string payload = CartridgePayload(c, {{"reason", reason}, {"activate_command", activate}});
   return Build("cartridge.suspended",
                absl::StrCat("Cartridge ", Who(c), " was suspended after failing: ", ToAbsl(reason),
                             "; `", activate, "` re-activates it"),
