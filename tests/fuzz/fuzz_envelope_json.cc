@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   auto env = DecodeEnvelopeJson(input);
-  auto full = envelope_DecodeEnvelopeJsonFullParse(input);
+  auto full = envelope_internal::DecodeEnvelopeJsonFullParse(input);
   if (env.ok() != full.ok()) Fail("fast path and full parse disagree", std::string(input));
   if (!env.ok() && env.status() != full.status()) {
     Fail("fast path and full parse give different errors",
