@@ -13,6 +13,7 @@
 
 #include "absl/time/clock.h"
 #include "common/base/strings.h"
+#include "tests/support/wait_for.h"
 
 extern char** environ;
 
@@ -171,13 +172,13 @@ void ChildProcess::Kill() {
 }
 
 absl::StatusOr<ExitInfo> ChildProcess::Wait(absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline(timeout);
   while (true) {
     if (!Running()) {
       if (exit_.has_value()) return *exit_;
       return absl::InternalError(Cat("pid ", pid_, " vanished"));
     }
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       return absl::DeadlineExceededError(
           Cat("pid ", pid_, " still running after ", absl::FormatDuration(timeout)));
     }
@@ -195,7 +196,7 @@ absl::StatusOr<std::string> ChildProcess::ReadStdoutLine(absl::Duration timeout)
   if (stdout_path_.empty()) {
     return absl::FailedPreconditionError("ReadStdoutLine: the child has no separate stdout");
   }
-  const absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline(timeout);
   while (true) {
     // Whether it still runs is asked before reading, so that a line written
     // just before the child ended is still found.
@@ -211,7 +212,7 @@ absl::StatusOr<std::string> ChildProcess::ReadStdoutLine(absl::Duration timeout)
       return absl::FailedPreconditionError(
           Cat("pid ", pid_, " ended without another line on stdout"));
     }
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       return absl::DeadlineExceededError(
           Cat("pid ", pid_, " wrote no line on stdout within ", absl::FormatDuration(timeout)));
     }
@@ -273,13 +274,13 @@ absl::StatusOr<CommandResult> RunCommand(const ChildOptions& options, absl::Dura
     slurp(in_t);
     return pid.status();
   }
-  absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline(timeout);
   int status = 0;
   bool timed_out = false;
   while (true) {
     pid_t r = waitpid(*pid, &status, WNOHANG);
     if (r == *pid) break;
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       kill(*pid, SIGKILL);
       waitpid(*pid, &status, 0);
       timed_out = true;
