@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
 # Installs exactly what the build, the tests and the local runner need, from
 # Debian 12's own packages. Idempotent: installs only what is missing.
+#   install-deps.sh               everything below
+#   install-deps.sh --build-only  only what building the binaries needs
+#                                 (deploy/Dockerfile's build stage)
 set -euo pipefail
 
-PACKAGES=(
-  # build
-  build-essential cmake ninja-build pkg-config git
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libhiredis-dev libsqlite3-dev libssl-dev libabsl-dev libgoogle-glog-dev rapidjson-dev
+  libsodium-dev
   liblua5.4-dev
+)
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}"
   # tests, fuzzing, lint, benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  clang clang-format libclang-rt-14-dev
-  # the mesh bus for tests and the local runner
-  redis-server redis-tools sqlite3
+  clang clang-format libclang-rt-14-dev git
+  # the mesh bus for tests and the local runner; openssl makes the CA and
+  # certificates of the TLS tests and of deploy/run-local.sh --tls
+  redis-server redis-tools sqlite3 openssl
   # validating deploy/docker-compose*.yml
   docker-compose
 )
+
+case "${1:-}" in
+  "") ;;
+  --build-only) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  *) echo "usage: install-deps.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

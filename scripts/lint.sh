@@ -18,9 +18,13 @@ if [ ${#bad[@]} -gt 0 ]; then
 fi
 echo "lint: clang-format ok (${#files[@]} files)"
 
-# The compose files must stay valid (no Docker engine needed for this).
-for f in deploy/docker-compose.yml deploy/docker-compose.mesh.yml; do
+# The compose files must stay valid (no Docker engine needed for this), for
+# docker-compose v1 and, where installed, `docker compose` v2.
+for f in deploy/*/docker-compose.yml; do
   docker-compose -f "$f" config -q || { echo "lint: $f is not a valid compose file" >&2; exit 1; }
+  if docker compose version >/dev/null 2>&1; then
+    docker compose -f "$f" config -q || { echo "lint: $f is not valid for docker compose v2" >&2; exit 1; }
+  fi
 done
 echo "lint: docker-compose config ok"
 

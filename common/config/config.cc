@@ -25,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/redis/redis_tls_context.h"
 
 namespace {
 
@@ -40,7 +41,18 @@ ABSL_FLAG(std::string, computer_name, HostName(),
           "This computer's name in the mesh (default: the host name).");
 ABSL_FLAG(std::string, cluster, "", "Cluster affiliation; empty = none.");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
-          "The mesh bus: redis://[user:pass@]host:port/db or unix:///path.");
+          "The mesh bus: redis://[user:pass@]host:port/db, rediss://... (TLS) or "
+          "unix:///path.");
+ABSL_FLAG(std::string, redis_tls_ca, "",
+          "rediss:// only: PEM file of the CA certificate(s) that signed the Redis server's "
+          "certificate; empty = the system's CAs.");
+ABSL_FLAG(std::string, redis_tls_cert, "",
+          "rediss:// only: PEM client certificate, for a Redis that requires one (with "
+          "--redis_tls_key).");
+ABSL_FLAG(std::string, redis_tls_key, "", "rediss:// only: PEM private key of --redis_tls_cert.");
+ABSL_FLAG(bool, redis_tls_insecure, false,
+          "rediss:// only: do not verify the Redis server's certificate or name (encrypted, but "
+          "anyone can pretend to be the server). Logged as a warning at every start.");
 ABSL_FLAG(std::string, local_stream, "",
           "This computer's local event stream; empty = "
           "teleclaude:events:{computer_name}. Set teleclaude:events to take "
@@ -208,6 +220,38 @@ absl::Status ProbeWritable(const std::filesystem::path& dir) {
   return absl::OkStatus();
 }
 
+// The --redis_tls_* flags into a rediss:// endpoint; for any other endpoint
+// they must be unset (TLS flags on a plain URL are a mistake that would send
+// the mesh in clear text).
+absl::Status ApplyRedisTls(RedisEndpoint& endpoint) {
+  RedisTlsOptions tls;
+  tls.ca_file = absl::GetFlag(FLAGS_redis_tls_ca);
+  tls.cert_file = absl::GetFlag(FLAGS_redis_tls_cert);
+  tls.key_file = absl::GetFlag(FLAGS_redis_tls_key);
+  tls.insecure = absl::GetFlag(FLAGS_redis_tls_insecure);
+  if (!endpoint.use_tls) {
+    for (const auto& [flag, set] : {std::pair{"redis_tls_ca", !tls.ca_file.empty()},
+                                    std::pair{"redis_tls_cert", !tls.cert_file.empty()},
+                                    std::pair{"redis_tls_key", !tls.key_file.empty()},
+                                    std::pair{"redis_tls_insecure", tls.insecure}}) {
+      if (set) {
+        return Invalid(flag, "is set but --redis_url is not rediss://",
+                       absl::StrCat("use a rediss:// URL for TLS, or drop --", flag));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (tls.insecure && !tls.ca_file.empty()) {
+    return Invalid("redis_tls_insecure",
+                   "contradicts --redis_tls_ca (insecure verifies no certificate)",
+                   "drop one of them");
+  }
+  // Loads the files once, so that a bad one stops the process at start.
+  TM_RETURN_IF_ERROR(RedisTlsContext::Create(tls).status());
+  endpoint.tls = std::move(tls);
+  return absl::OkStatus();
+}
+
 absl::Status PrepareDataDir(const std::filesystem::path& data_dir) {
   for (const std::filesystem::path& dir :
        {data_dir, data_dir / "cartridges", data_dir / "cartridges" / "incoming"}) {
@@ -347,9 +391,10 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
       return absl::InvalidArgumentError(redis.status().message());
     }
     return Invalid("redis_url", redis.status().message(),
-                   "use redis://[user:pass@]host:port/db or unix:///path");
+                   "use redis[s]://[user:pass@]host:port/db or unix:///path");
   }
   c.redis = *std::move(redis);
+  TM_RETURN_IF_ERROR(ApplyRedisTls(c.redis));
 
   c.local_stream = absl::GetFlag(FLAGS_local_stream);
   if (c.local_stream.empty()) {

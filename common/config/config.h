@@ -24,6 +24,10 @@
 ABSL_DECLARE_FLAG(std::string, computer_name);
 ABSL_DECLARE_FLAG(std::string, cluster);
 ABSL_DECLARE_FLAG(std::string, redis_url);
+ABSL_DECLARE_FLAG(std::string, redis_tls_ca);
+ABSL_DECLARE_FLAG(std::string, redis_tls_cert);
+ABSL_DECLARE_FLAG(std::string, redis_tls_key);
+ABSL_DECLARE_FLAG(bool, redis_tls_insecure);
 ABSL_DECLARE_FLAG(std::string, local_stream);
 ABSL_DECLARE_FLAG(std::string, egress_addr);
 ABSL_DECLARE_FLAG(std::string, ingress_addr);
@@ -63,9 +67,11 @@ struct Config {
   std::string computer_name;           // non-empty, a valid name
   std::optional<std::string> cluster;  // nullopt = no cluster
   std::string redis_url;               // as given
-  RedisEndpoint redis;                 // parsed redis_url
-  std::string local_stream;            // resolved (never empty)
-  std::string egress_addr;             // "host:port"
+  // Parsed redis_url; for rediss:// with the --redis_tls_* options, whose
+  // files have been loaded once (RedisTlsContext::Create) to check them.
+  RedisEndpoint redis;
+  std::string local_stream;  // resolved (never empty)
+  std::string egress_addr;   // "host:port"
   std::string ingress_addr;
   std::string installer_addr;
   // Where this service listens, when it differs from its *_addr (the address
@@ -142,7 +148,8 @@ absl::Status ValidateHostPort(std::string_view field, std::string_view addr);
 //   3. parses with absl::ParseCommandLine (--flagfile, --help, --version);
 //   4. initialises glog (to stderr, `program` as its name, --log_level as
 //      the minimum level);
-//   5. validates with ConfigFromFlags(purpose).
+//   5. validates with ConfigFromFlags(purpose);
+//   6. for a service, logs a warning when --redis_tls_insecure is on.
 // On any error prints exactly one line "<program>: <message>" to stderr and
 // exits with status 2 — nothing has been started yet. Returns the validated
 // config; `positional` (if non-null) receives the remaining positional

@@ -277,6 +277,11 @@ Config InitProcess(int argc, char** argv, std::string_view std_program, std::str
   absl::StatusOr<Config> config = ConfigFromFlags(purpose);
   if (!config.ok()) Fail(program, config.status().message());
   InitLogging(program, config->log_level);
+  if (purpose == ConfigFor::kService && config->redis.use_tls && config->redis.tls.insecure) {
+    LOG(WARNING) << "--redis_tls_insecure: the certificate of " << config->redis.ToString()
+                 << " is NOT verified: anyone on the network path can pose as the Redis server "
+                    "and read or change all mesh traffic; give its CA with --redis_tls_ca instead";
+  }
   if (positional != nullptr) {
     *positional = std::move(parser.positional());
   }

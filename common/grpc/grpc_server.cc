@@ -228,4 +228,11 @@ std::string GrpcServer::target() const {
   return absl::StrCat(host, ":", port_);
 }
 
+std::string GrpcServer::listen_address() const {
+  std::string host, port;
+  if (!SplitHostPort(address_, &host, &port)) host.clear();
+  if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
+  return absl::StrCat(host, ":", port_);
+}
+
 }  // namespace teleclaude::mesh

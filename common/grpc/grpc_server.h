@@ -69,6 +69,9 @@ class GrpcServer {
   int port() const { return port_; }
   // "127.0.0.1:<port()>" style target for clients (host of address()).
   std::string target() const;
+  // Where the server listens: the host of address() as given and port()
+  // ("0.0.0.0:50051" in a container), for log lines.
+  std::string listen_address() const;
   // Fully-qualified names of the services passed to Start().
   const std::vector<std::string>& service_names() const { return service_names_; }
 

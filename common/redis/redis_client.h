@@ -1,10 +1,13 @@
-// A Redis client over hiredis (0.14, Debian 12): lazy connect, reconnect with
-// backoff, connect and command timeouts, pipelining, and the stream helpers
-// the mesh needs. Stream keys and consumer groups: doc/wire.md.
+// A Redis client: lazy connect, reconnect with backoff, connect and command
+// timeouts, pipelining, and the stream helpers the mesh needs. The bytes go
+// over a RedisConnection (TCP, Unix socket or TLS: doc/tls.md); replies are
+// parsed by hiredis' (0.14, Debian 12) reader. Stream keys and consumer
+// groups: doc/wire.md.
 #ifndef TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
 #define TELECLAUDE_MESH_COMMON_REDIS_REDIS_CLIENT_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,15 +18,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/redis/redis_connection.h"
 #include "common/redis/redis_reply.h"
+#include "common/redis/redis_tls_context.h"
 #include "common/redis/redis_url.h"
 
-struct redisContext;
+struct redisReader;
 
 namespace teleclaude::mesh {
 
 struct RedisClientOptions {
-  RedisEndpoint endpoint;
+  RedisEndpoint endpoint;  // rediss:// endpoints carry their TLS options
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(5);
   absl::Duration reconnect_backoff_min = absl::Milliseconds(50);
@@ -55,11 +60,15 @@ struct GroupInfo {
 // after a failure; between failed attempts calls fail fast with UNAVAILABLE
 // for an exponentially growing backoff, so a caller looping on errors does
 // not spin. Errors:
-//   UNAVAILABLE         connection or I/O failure, timeout, refused AUTH (the
-//                       connection is dropped; the next call reconnects) —
-//                       message names the command, the key and the endpoint
-//                       (never the password), e.g. "XREADGROUP messages:b:
-//                       Connection reset by peer (redis redis://h:6379/0)";
+//   UNAVAILABLE         connection or I/O failure, timeout, refused AUTH, a
+//                       TLS failure (the connection is dropped; the next call
+//                       reconnects) — message names the command, the key and
+//                       the endpoint (never the password), e.g. "XREADGROUP
+//                       messages:b: Connection reset by peer (redis
+//                       redis://h:6379/0)"; a TLS failure says which flag
+//                       fixes it (e.g. --redis_tls_ca), as do unusable
+//                       --redis_tls_* files (RedisTlsContext::Create's
+//                       message);
 //   FAILED_PRECONDITION an error reply from Redis: "<command> <key>: <reply>",
 //                       e.g. "INCR k: ERR value is not an integer ...";
 //   INVALID_ARGUMENT    an empty command.
@@ -146,13 +155,19 @@ class RedisClient {
 
  private:
   absl::Status Connect();
-  // Appends one command to the connection's output buffer (sent by the next
-  // read). On failure (hiredis out of memory) returns IoError naming the
-  // command, which drops the connection. REQUIRES: connected.
+  // Formats one command (RESP multibulk) onto the output buffer, sent by
+  // the next read. Always OK (kept a Status for callers' uniformity).
+  // REQUIRES: connected.
   absl::Status AppendCommand(const std::vector<std::string>& argv);
-  absl::Status IoError(std::string_view what);
+  // "<what>: <detail> (redis <endpoint>)" as UNAVAILABLE; drops the connection.
+  absl::Status IoError(std::string_view what, std::string_view detail);
   // `what` names the command in an error message (made only on error).
   absl::StatusOr<RedisReply> ReadReply(absl::FunctionRef<std::string()> what);
+  // The next reply from the reader as a raw reader object (see
+  // kReplyFunctions / StreamEntryBuilder in the .cc): sends the output
+  // buffer first, then reads until the reader has a whole reply. I/O and
+  // protocol failures as IoError.
+  absl::StatusOr<void*> NextReply(absl::FunctionRef<std::string()> what);
   absl::Status SetSocketTimeout(absl::Duration timeout);
   // Sends an XREADGROUP and reads its entries straight into `entries` (see
   // StreamEntryBuilder in the .cc). Returns the reply's root when it is not
@@ -162,14 +177,16 @@ class RedisClient {
                                                std::vector<StreamEntry>* entries);
 
   const RedisClientOptions options_;
-  redisContext* ctx_ = nullptr;
+  // Made on the first connect of a rediss:// endpoint, kept for reconnects.
+  std::shared_ptr<const RedisTlsContext> tls_;
+  std::unique_ptr<RedisConnection> conn_;  // null when disconnected
+  redisReader* reader_ = nullptr;          // owned; exists with conn_
+  std::string out_;                        // formatted commands not yet sent
+  bool got_reply_ = false;                 // any bytes received on conn_ yet
+  std::unique_ptr<char[]> read_buf_;       // kReadBufferSize bytes, made once
   absl::Time next_attempt_ = absl::InfinitePast();
   absl::Duration backoff_ = absl::ZeroDuration();
   absl::Status last_connect_error_;
-  // AppendCommand's scratch, kept so a steady stream of commands does not
-  // allocate for the argument pointers and lengths.
-  std::vector<const char*> arg_ptrs_;
-  std::vector<size_t> arg_lens_;
 };
 
 // True for the error XREADGROUP / XACK / XAUTOCLAIM return when the stream

@@ -7,7 +7,7 @@ namespace teleclaude::mesh {
 namespace {
 
 constexpr std::string_view kExpected =
-    "expected redis://[user:password@]host:port/db or unix:///path";
+    "expected redis[s]://[user:password@]host:port/db or unix:///path";
 
 absl::Status Bad(std::string_view problem) {
   return absl::InvalidArgumentError(Cat("redis_url: ", problem, "; ", kExpected));
@@ -49,7 +49,8 @@ absl::StatusOr<int> ParseDb(std::string_view text) {
 
 std::string RedisEndpoint::ToString() const {
   if (!unix_path.empty()) return Cat("unix://", unix_path, "?db=", db);
-  return Cat("redis://", user.empty() ? "" : Cat(user, "@"), host, ":", port, "/", db);
+  return Cat(use_tls ? "rediss://" : "redis://", user.empty() ? "" : Cat(user, "@"), host, ":",
+             port, "/", db);
 }
 
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url) {
@@ -73,8 +74,13 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     ep.host.clear();
     return ep;
   }
-  if (!(rest.starts_with("redis://") && (rest.remove_prefix(8), true))) {
-    return Bad(Cat("\"", url, "\" does not start with redis:// or unix://"));
+  if (rest.starts_with("rediss://")) {
+    rest.remove_prefix(9);
+    ep.use_tls = true;
+  } else if (rest.starts_with("redis://")) {
+    rest.remove_prefix(8);
+  } else {
+    return Bad(Cat("\"", url, "\" does not start with redis://, rediss:// or unix://"));
   }
   // userinfo
   size_t at = rest.rfind('@');

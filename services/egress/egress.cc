@@ -180,8 +180,9 @@ absl::Status Egress::Init() {
   TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr),
                                                  {service_.get()}, server_options));
   reader_->Start();
-  LOG(INFO) << "telec-egress " << config.computer_name << " listening on " << server_->target()
-            << ", local stream " << config.local_stream << ", events.db " << db_path;
+  LOG(INFO) << "telec-egress " << config.computer_name << " listening on "
+            << server_->listen_address() << ", local stream " << config.local_stream
+            << ", events.db " << db_path;
   return absl::OkStatus();
 }
 

@@ -88,9 +88,9 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
     return server.status();
   }
   p->server_ = *std::move(server);
-  LOG(INFO) << "telec-ingress " << config.computer_name << " listening on " << config.ingress_addr
-            << " (stream " << config.mesh_stream() << ", trust_mode "
-            << TrustModeName(config.trust_mode) << ", strictness "
+  LOG(INFO) << "telec-ingress " << config.computer_name << " listening on "
+            << p->server_->listen_address() << " (stream " << config.mesh_stream()
+            << ", trust_mode " << TrustModeName(config.trust_mode) << ", strictness "
             << TrustStrictnessName(config.trust_strictness) << ", egress " << config.egress_addr
             << ")";
   return p;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/base/unique_fd.h"
 #include "common/cartridge/runtime.h"
 #include "services/installer/cartridge_payload.h"
 
@@ -25,21 +26,6 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 absl::Status IoError(const std::filesystem::path& path, std::string_view op, int err) {
   return absl::InternalError(absl::StrCat(path.string(), ": ", ToAbsl(op), ": ", ErrnoText(err)));
 }
-
-// RAII close of a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool IsInside(const std::filesystem::path& child, const std::filesystem::path& parent) {
   auto c = child.begin();
@@ -127,7 +113,7 @@ absl::Status CartridgeFiles::Write(Place place, std::string_view name, std::stri
                                    std::string_view source) {
   TM_ASSIGN_OR_RETURN(std::string file, FileName(name, runtime));
   TM_ASSIGN_OR_RETURN(int raw_dir, OpenDir(place));
-  Fd dir(raw_dir);
+  UniqueFd dir(raw_dir);
   static std::atomic<uint64_t> counter{0};
   std::string tmp = absl::StrCat(".", file, ".tmp.", getpid(), ".", counter.fetch_add(1));
   const std::filesystem::path tmp_path = DirOf(place) / tmp;
@@ -137,7 +123,7 @@ absl::Status CartridgeFiles::Write(Place place, std::string_view name, std::stri
   if (raw < 0) return IoError(tmp_path, "create", errno);
   absl::Status status;
   {
-    Fd out(raw);
+    UniqueFd out(raw);
     size_t done = 0;
     while (done < source.size()) {
       ssize_t n = write(out.get(), source.data() + done, source.size() - done);
@@ -165,7 +151,7 @@ absl::StatusOr<std::string> CartridgeFiles::Read(Place place, std::string_view n
                                                  std::string_view runtime) const {
   TM_ASSIGN_OR_RETURN(std::string file, FileName(name, runtime));
   TM_ASSIGN_OR_RETURN(int raw_dir, OpenDir(place));
-  Fd dir(raw_dir);
+  UniqueFd dir(raw_dir);
   int raw = openat(dir.get(), file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (raw < 0) {
     if (errno == ENOENT) {
@@ -173,7 +159,7 @@ absl::StatusOr<std::string> CartridgeFiles::Read(Place place, std::string_view n
     }
     return IoError(DirOf(place) / file, "open", errno);
   }
-  Fd in(raw);
+  UniqueFd in(raw);
   std::string out;
   char buf[16384];
   for (;;) {
@@ -191,7 +177,7 @@ absl::StatusOr<std::string> CartridgeFiles::Read(Place place, std::string_view n
 absl::Status CartridgeFiles::Remove(Place place, std::string_view name, std::string_view runtime) {
   TM_ASSIGN_OR_RETURN(std::string file, FileName(name, runtime));
   TM_ASSIGN_OR_RETURN(int raw_dir, OpenDir(place));
-  Fd dir(raw_dir);
+  UniqueFd dir(raw_dir);
   if (unlinkat(dir.get(), file.c_str(), 0) != 0 && errno != ENOENT) {
     return IoError(DirOf(place) / file, "unlink", errno);
   }

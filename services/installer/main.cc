@@ -86,7 +86,7 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
       GrpcServer::Start(config.ListenAddrOr(config.installer_addr), {&service}, server_options);
   if (!server.ok()) Fail(1, ToStd(server.status().message()));
-  LOG(INFO) << kProgram << " serving on " << (*server)->target() << " (sovereignty "
+  LOG(INFO) << kProgram << " listening on " << (*server)->listen_address() << " (sovereignty "
             << SovereigntyLevelName(options.level) << ", promotion threshold "
             << options.promotion_threshold << ", data dir " << config.data_dir.string()
             << ", egress " << config.egress_addr << ")";

@@ -63,14 +63,17 @@ ABSL_FLAG(int, read_count, 128, "redis_hop: XREADGROUP COUNT");
 ABSL_FLAG(int, rate, 1000, "latency: events per second");
 ABSL_FLAG(int, seconds, 10, "latency: how long to send");
 ABSL_FLAG(int, peers, 50, "fanout: heartbeat-only peers");
-ABSL_FLAG(int64_t, stream_maxlen, 10000,
+ABSL_FLAG(int64_t, raw_stream_maxlen, 10000,
           "fanout raw XADD: MAXLEN ~ of each peer stream (the services' --stream_maxlen "
           "default)");
 ABSL_FLAG(std::string, build_dir, "",
           "CMake build dir with services/<svc>/telec-<svc> (default: two levels above this "
           "binary)");
 ABSL_FLAG(int, stall_s, 30, "give up a measurement after this many seconds without progress");
-ABSL_FLAG(int, peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
+ABSL_FLAG(int, service_peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
+ABSL_FLAG(bool, redis_tls, false,
+          "serve Redis over TLS only (redis-server --tls-port, a test CA) and give the clients and "
+          "services rediss:// with --redis_tls_ca: the cost of TLS (doc/tls.md)");
 ABSL_FLAG(int64_t, service_stream_maxlen, 0,
           "--stream_maxlen given to the services (0 = their default); a diagnostic: with the "
           "default, a peer inbox trims entries its ingress has not read yet");
@@ -297,6 +300,13 @@ std::string StallReason(const Progress& p, int64_t target, const std::string& wh
                       p.error.empty() ? "" : absl::StrCat("; last error: ", p.error));
 }
 
+// The measurement's redis-server: plain, or TLS only with --redis_tls.
+testing::RedisServer::Options RedisOptions() {
+  testing::RedisServer::Options o;
+  o.tls = absl::GetFlag(FLAGS_redis_tls);
+  return o;
+}
+
 ComputerOptions Computer(const std::string& name, const std::string& cluster,
                          const testing::RedisServer& redis, int services) {
   ComputerOptions o;
@@ -305,11 +315,13 @@ ComputerOptions Computer(const std::string& name, const std::string& cluster,
   o.redis_url = redis.url();
   o.build_dir = BuildDir();
   o.services = services;
-  o.extra_flags = {"--log_level=warning",
-                   absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_peer_refresh_ms))};
+  o.extra_flags = {
+      "--log_level=warning",
+      absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_service_peer_refresh_ms))};
   if (int64_t maxlen = absl::GetFlag(FLAGS_service_stream_maxlen); maxlen > 0) {
     o.extra_flags.push_back(absl::StrCat("--stream_maxlen=", maxlen));
   }
+  for (const std::string& flag : redis.TlsFlags()) o.extra_flags.push_back(flag);
   return o;
 }
 
@@ -348,7 +360,7 @@ void RedisHop() {
   const int64_t count = absl::GetFlag(FLAGS_count);
   const int batch = absl::GetFlag(FLAGS_batch);
   const int read_count = absl::GetFlag(FLAGS_read_count);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto producer = redis.Client();
   auto consumer = redis.Client();
   const std::string key = "messages:bench-hop";
@@ -437,7 +449,7 @@ void RedisHop() {
 void LocalPipeline() {
   const std::vector<std::string> figures = {"local_pipeline_events_per_s"};
   const int64_t count = absl::GetFlag(FLAGS_count);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   BenchComputer a(Computer("bench-a", "bench", redis, kInstaller | kEgress));
   if (absl::Status st = a.Start(); !st.ok()) return Unavailable(figures, st);
@@ -619,7 +631,7 @@ class Watcher {
 void MeshHop() {
   const std::vector<std::string> figures = {"mesh_events_per_s", "mesh_lost", "mesh_duplicated"};
   const int64_t count = absl::GetFlag(FLAGS_count);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   TwoComputers m(redis);
   if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
@@ -722,7 +734,7 @@ void Latency() {
   // measurements left (hundreds of MB of databases) first, so that their
   // write-back is not measured as this path's latency.
   sync();
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   TwoComputers m(redis);
   if (absl::Status st = m.Start(); !st.ok()) return Unavailable(figures, st);
@@ -783,14 +795,14 @@ void Latency() {
 // as heartbeat keys (SETEX'd here, no cluster: public peers); --count public
 // events through its local stream; deliveries = events × peers forwarded
 // (Stats.forwarded_per_peer). Then the raw pipelined XADD of the same mesh
-// messages to the same peer streams (MAXLEN ~ --stream_maxlen), for the ratio.
+// messages to the same peer streams (MAXLEN ~ --raw_stream_maxlen), for the ratio.
 void Fanout() {
   const std::vector<std::string> figures = {"fanout_deliveries_per_s", "fanout_raw_xadd_per_s",
                                             "fanout_ratio"};
   const int64_t count = absl::GetFlag(FLAGS_count);
   const int peers = absl::GetFlag(FLAGS_peers);
   const int batch = absl::GetFlag(FLAGS_batch);
-  testing::RedisServer redis;
+  testing::RedisServer redis(RedisOptions());
   auto client = redis.Client();
   std::vector<std::string> names;
   for (int i = 0; i < peers; ++i) names.push_back(absl::StrFormat("fake-%02d", i));
@@ -847,7 +859,7 @@ void Fanout() {
     return Unavailable({"fanout_raw_xadd_per_s"}, del.status());
   std::vector<std::vector<std::string>> argvs;
   argvs.reserve(count * peers);
-  const int64_t maxlen = absl::GetFlag(FLAGS_stream_maxlen);
+  const int64_t maxlen = absl::GetFlag(FLAGS_raw_stream_maxlen);
   for (int64_t seq = 0; seq < count; ++seq) {
     std::string json =
         EncodeEnvelopeJson(TypicalEnvelope(seq, seq % 2 == 0, Visibility::kPublic, "bench-a"));

@@ -21,6 +21,7 @@
 #include "common/json/json_text.h"
 #include "common/mesh/mesh_message.h"
 #include "services/ingress/mesh_entry_decoder.h"
+#include "tests/fuzz/fuzz_fields.h"
 
 namespace {
 
@@ -59,20 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace teleclaude::mesh;
   static const MeshEntryDecoder decoder({std::string(kSelf), kMaxMessageBytes});
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  StreamEntry entry{"1700000000000-0", {}};
-  size_t start = 0;
-  for (size_t i = 0; i <= input.size(); ++i) {
-    if (i < input.size() && input[i] != '\0') continue;
-    std::string_view field = input.substr(start, i - start);
-    start = i + 1;
-    size_t sep = field.find('\x01');
-    if (sep == std::string_view::npos) {
-      entry.fields.emplace_back(std::string(field), std::string());
-    } else {
-      entry.fields.emplace_back(std::string(field.substr(0, sep)),
-                                std::string(field.substr(sep + 1)));
-    }
-  }
+  StreamEntry entry{"1700000000000-0", fuzz::FieldsFromBytes(input)};
 
   DecodedEntry d = decoder.Decode(entry);
   switch (d.kind) {

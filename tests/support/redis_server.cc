@@ -39,7 +39,27 @@ RedisServer::RedisServer() : RedisServer(Options{}) {}
 
 RedisServer::RedisServer(Options options)
     : options_(std::move(options)), port_(FreeLoopbackPort()) {
+  if (options_.tls) {
+    certificates_ =
+        std::make_unique<TlsCertificates>(dir_.path() / "tls", options_.tls_server_names);
+  }
   StartOnFreshPort();
+}
+
+const TlsCertificates& RedisServer::certificates() const {
+  CHECK(certificates_ != nullptr) << "RedisServer::certificates() without Options::tls";
+  return *certificates_;
+}
+
+std::vector<std::string> RedisServer::TlsFlags() const {
+  std::vector<std::string> flags;
+  const RedisEndpoint ep = endpoint();
+  if (!ep.tls.ca_file.empty()) flags.push_back(Cat("--redis_tls_ca=", ep.tls.ca_file));
+  if (!ep.tls.cert_file.empty()) {
+    flags.push_back(Cat("--redis_tls_cert=", ep.tls.cert_file));
+    flags.push_back(Cat("--redis_tls_key=", ep.tls.key_file));
+  }
+  return flags;
 }
 
 RedisServer::~RedisServer() { Stop(); }
@@ -59,7 +79,7 @@ std::string RedisServer::url() const {
     }
     auth += "@";
   }
-  return Cat("redis://", auth, "127.0.0.1:", port_, "/0");
+  return Cat(options_.tls ? "rediss://" : "redis://", auth, "127.0.0.1:", port_, "/0");
 }
 
 RedisEndpoint RedisServer::endpoint() const {
@@ -68,6 +88,14 @@ RedisEndpoint RedisServer::endpoint() const {
   ep.port = port_;
   for (size_t i = 0; i + 1 < options_.extra_args.size(); ++i) {
     if (options_.extra_args[i] == "--requirepass") ep.password = options_.extra_args[i + 1];
+  }
+  if (options_.tls) {
+    ep.use_tls = true;
+    ep.tls.ca_file = certificates_->ca_cert();
+    if (options_.tls_auth_clients == "yes") {
+      ep.tls.cert_file = certificates_->client_cert();
+      ep.tls.key_file = certificates_->client_key();
+    }
   }
   return ep;
 }
@@ -93,8 +121,6 @@ RedisClientOptions RedisServer::ClientOptions() const {
 
 void RedisServer::StartServer() {
   std::vector<std::string> args = {FindRedisServer(),
-                                   "--port",
-                                   std::to_string(port_),
                                    "--bind",
                                    "127.0.0.1",
                                    "--dir",
@@ -107,6 +133,23 @@ void RedisServer::StartServer() {
                                    "no",
                                    "--protected-mode",
                                    "no"};
+  const std::string port = std::to_string(port_);
+  std::vector<std::string> listen = {"--port", port};
+  if (options_.tls) {
+    listen = {"--port",
+              "0",
+              "--tls-port",
+              port,
+              "--tls-cert-file",
+              certificates_->server_cert(),
+              "--tls-key-file",
+              certificates_->server_key(),
+              "--tls-ca-cert-file",
+              certificates_->ca_cert(),
+              "--tls-auth-clients",
+              options_.tls_auth_clients};
+  }
+  args.insert(args.end(), listen.begin(), listen.end());
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   auto child = ChildProcess::Start({args, {}, dir_.File("redis.log")});
   CHECK(child.ok()) << child.status();
@@ -114,7 +157,11 @@ void RedisServer::StartServer() {
 }
 
 bool RedisServer::AwaitReady() {
-  auto client = Client();
+  RedisClientOptions options = ClientOptions();
+  // Readiness is about our process (checked by PID below), not about
+  // certificates: a test may give the server one its clients must refuse.
+  options.endpoint.tls.insecure = true;
+  auto client = std::make_unique<RedisClient>(options);
   // Ours answers with its own PID: a stranger that grabbed the port between
   // FreeLoopbackPort() and our bind() does not count.
   const std::string pid_line = Cat("process_id:", process_->pid(), "\r\n");

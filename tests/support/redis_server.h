@@ -1,5 +1,5 @@
 // A real redis-server for tests, on a free 127.0.0.1 port in its own temp
-// directory, stopped by its own PID.
+// directory, plain or TLS, stopped by its own PID.
 #ifndef TELECLAUDE_MESH_TESTS_SUPPORT_REDIS_SERVER_H_
 #define TELECLAUDE_MESH_TESTS_SUPPORT_REDIS_SERVER_H_
 
@@ -11,18 +11,21 @@
 #include "common/redis/redis_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tls_certificates.h"
 
 namespace teleclaude::mesh::testing {
 
 // Runs `redis-server --port N --bind 127.0.0.1 --dir <temp dir> --save ""
 // --appendonly yes|no` plus Options::extra_args as a child process (it dies
-// with the test process). The constructor returns once the server answers
+// with the test process). With Options::tls it serves TLS only:
+// `--port 0 --tls-port N` with a CA and certificates made in its directory
+// (TlsCertificates). The constructor returns once the server answers
 // PING. Not thread-safe. CHECK-fails (with the fix in the message) when
 // redis-server is missing (PATH, /usr/bin) or does not answer within 10 s.
 //
-//   RedisServer redis;
+//   RedisServer redis;                           // or RedisServer({.tls = true})
 //   RedisClient client(redis.ClientOptions());   // or redis.Client()
-//   ... flags: --redis_url=redis.url()
+//   ... flags: --redis_url=redis.url() plus redis.TlsFlags()
 class RedisServer {
  public:
   struct Options {
@@ -32,6 +35,14 @@ class RedisServer {
     // Appended to the command line, e.g. {"--requirepass", "secret"}. With
     // --requirepass, endpoint()/Client() carry the password.
     std::vector<std::string> extra_args;
+    // Serve TLS only (certificates: see tls_server_names); url() and
+    // endpoint() are then rediss:// and trust the test CA.
+    bool tls = false;
+    // With tls: --tls-auth-clients no | optional | yes. With "yes",
+    // endpoint() / TlsFlags() carry the client certificate.
+    std::string tls_auth_clients = "no";
+    // With tls: the server certificate's subject alternative names.
+    std::string tls_server_names = "IP:127.0.0.1,DNS:localhost";
   };
 
   RedisServer();
@@ -44,10 +55,15 @@ class RedisServer {
   // The server's PID, -1 when it is not running.
   pid_t pid() const;
   // "redis://127.0.0.1:PORT/0" ("redis://:PASSWORD@127.0.0.1:PORT/0" with
-  // --requirepass; the password percent-encoded).
+  // --requirepass; the password percent-encoded; rediss:// with tls).
   std::string url() const;
-  // 127.0.0.1:port, db 0, the --requirepass password if any.
+  // 127.0.0.1:port, db 0, the --requirepass password if any; with tls,
+  // use_tls and the test CA (and the client certificate, see Options).
   RedisEndpoint endpoint() const;
+  // The --redis_tls_* flags a service needs for endpoint() (none without tls).
+  std::vector<std::string> TlsFlags() const;
+  // The test CA and certificates; REQUIRES: Options::tls.
+  const TlsCertificates& certificates() const;
   // Client options for endpoint() with short reconnect backoff (1..50 ms) so
   // tests recover quickly after Restart().
   RedisClientOptions ClientOptions() const;
@@ -73,6 +89,7 @@ class RedisServer {
 
   Options options_;
   TempDir dir_;
+  std::unique_ptr<TlsCertificates> certificates_;  // with tls
   int port_;
   std::unique_ptr<ChildProcess> process_;
 };

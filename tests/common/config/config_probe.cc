@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
       "trust_strictness=", sv(TrustStrictnessName(c.trust_strictness)), "\n",
       "guardian_addr=", c.guardian_addr.value_or("<none>"), "\n",
       "max_message_bytes=", c.max_message_bytes, "\n",
-      "max_cartridge_bytes=", c.max_cartridge_bytes, "\n", "log_level=", c.log_level, "\n");
+      "max_cartridge_bytes=", c.max_cartridge_bytes, "\n", "log_level=", c.log_level, "\n",
+      "redis_tls=", c.redis.use_tls ? "on" : "off", " ca=", c.redis.tls.ca_file,
+      " cert=", c.redis.tls.cert_file, " insecure=", c.redis.tls.insecure ? 1 : 0, "\n");
   for (const std::string& arg : positional) absl::StrAppend(&out, "arg=", arg, "\n");
   std::fputs(out.c_str(), stdout);
   return 0;

@@ -22,11 +22,13 @@
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tls_certificates.h"
 
 namespace teleclaude::mesh {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string HostName() {
   char buf[256] = {};
@@ -257,6 +259,31 @@ TEST_F(ConfigTest, EachInvalidValueGivesOneClearLine) {
       {[] { absl::SetFlag(&FLAGS_data_dir, "~bob/x"); },
        "data_dir: \"~bob/x\": ~user paths are not supported; give an absolute "
        "--data_dir"},
+      {[] { absl::SetFlag(&FLAGS_redis_tls_ca, "/etc/ssl/redis-ca.pem"); },
+       "redis_tls_ca: is set but --redis_url is not rediss://; use a rediss:// URL for TLS, or "
+       "drop --redis_tls_ca"},
+      {[] { absl::SetFlag(&FLAGS_redis_tls_insecure, true); },
+       "redis_tls_insecure: is set but --redis_url is not rediss://; use a rediss:// URL for "
+       "TLS, or drop --redis_tls_insecure"},
+      {[] {
+         absl::SetFlag(&FLAGS_redis_url, "rediss://redis.example.com:6380/0");
+         absl::SetFlag(&FLAGS_redis_tls_ca, "/nonexistent/ca.pem");
+       },
+       "redis_tls_ca: cannot read /nonexistent/ca.pem: No such file or directory; check the "
+       "path"},
+      {[] {
+         absl::SetFlag(&FLAGS_redis_url, "rediss://redis.example.com:6380/0");
+         absl::SetFlag(&FLAGS_redis_tls_cert, "/nonexistent/client.crt");
+       },
+       "redis_tls_key: is empty but --redis_tls_cert is set; give the client certificate and "
+       "its key, or neither"},
+      {[] {
+         absl::SetFlag(&FLAGS_redis_url, "rediss://redis.example.com:6380/0");
+         absl::SetFlag(&FLAGS_redis_tls_ca, "/nonexistent/ca.pem");
+         absl::SetFlag(&FLAGS_redis_tls_insecure, true);
+       },
+       "redis_tls_insecure: contradicts --redis_tls_ca (insecure verifies no certificate); drop "
+       "one of them"},
   };
   for (const BadValue& bad : cases) {
     SetTestDefaults();
@@ -271,8 +298,8 @@ TEST_F(ConfigTest, BadRedisUrlNamesTheFlag) {
   absl::SetFlag(&FLAGS_redis_url, "http://example.com");
   std::string error = Error();
   EXPECT_EQ(error,
-            "redis_url: \"http://example.com\" does not start with redis:// or unix://; "
-            "expected redis://[user:password@]host:port/db or unix:///path");
+            "redis_url: \"http://example.com\" does not start with redis://, rediss:// or "
+            "unix://; expected redis[s]://[user:password@]host:port/db or unix:///path");
 }
 
 TEST_F(ConfigTest, ParsesRedisEndpoint) {
@@ -282,6 +309,38 @@ TEST_F(ConfigTest, ParsesRedisEndpoint) {
   EXPECT_EQ(c->redis.host, "10.0.0.5");
   EXPECT_EQ(c->redis.port, 6380);
   EXPECT_EQ(c->redis.db, 2);
+}
+
+TEST_F(ConfigTest, RedissUrlCarriesTheTlsFiles) {
+  testing::TlsCertificates certs(tmp_.path() / "tls");
+  absl::SetFlag(&FLAGS_redis_url, "rediss://redis.example.com:6380/1");
+  absl::SetFlag(&FLAGS_redis_tls_ca, certs.ca_cert());
+  absl::SetFlag(&FLAGS_redis_tls_cert, certs.client_cert());
+  absl::SetFlag(&FLAGS_redis_tls_key, certs.client_key());
+  absl::StatusOr<Config> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->redis.use_tls);
+  EXPECT_EQ(c->redis.host, "redis.example.com");
+  EXPECT_EQ(c->redis.tls.ca_file, certs.ca_cert());
+  EXPECT_EQ(c->redis.tls.cert_file, certs.client_cert());
+  EXPECT_EQ(c->redis.tls.key_file, certs.client_key());
+  EXPECT_FALSE(c->redis.tls.insecure);
+
+  // A key that is not PEM stops the process naming its flag.
+  absl::SetFlag(&FLAGS_redis_tls_key, certs.client_cert());
+  EXPECT_THAT(Error(),
+              ::testing::StartsWith(absl::StrCat("redis_tls_key: ", certs.client_cert(),
+                                                 " holds no usable PEM private key (OpenSSL: ")));
+
+  // The system's CAs by default; insecure alone is accepted.
+  ResetConfigFlags();
+  SetTestDefaults();
+  absl::SetFlag(&FLAGS_redis_url, "rediss://redis.example.com:6380/1");
+  absl::SetFlag(&FLAGS_redis_tls_insecure, true);
+  c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->redis.tls.insecure);
+  EXPECT_EQ(c->redis.tls.ca_file, "");
 }
 
 TEST_F(ConfigTest, ClientNeitherCreatesNorProbesDataDir) {
@@ -438,6 +497,23 @@ TEST_F(InitProcessTest, FlagfileBeatsEnvironmentAndLaterFlagsBeatFlagfile) {
   EXPECT_THAT(r.out, HasSubstr("cartridge_install=L3\n"));
 }
 
+TEST_F(InitProcessTest, InsecureTlsIsAWarningAtEveryStart) {
+  const std::string warning =
+      "--redis_tls_insecure: the certificate of rediss://127.0.0.1:6380/0 is NOT verified";
+  Run r = Probe({"--redis_url=rediss://127.0.0.1:6380/0", "--redis_tls_insecure"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(warning));
+  EXPECT_THAT(r.out, HasSubstr("redis_tls=on ca= cert= insecure=1\n"));
+  Run env = Probe(
+      {}, {{"TELEC_REDIS_URL", "rediss://127.0.0.1:6380/0"}, {"TELEC_REDIS_TLS_INSECURE", "true"}});
+  ASSERT_EQ(env.exit_code, 0) << env.err;
+  EXPECT_THAT(env.err, HasSubstr(warning));
+  Run verified = Probe({"--redis_url=rediss://127.0.0.1:6380/0"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.err, Not(HasSubstr("redis_tls_insecure")));
+  EXPECT_THAT(verified.out, HasSubstr("redis_tls=on ca= cert= insecure=0\n"));
+}
+
 TEST_F(InitProcessTest, PositionalArgumentsWhenAllowed) {
   Run r = Probe({"positional", "--computer_name=a", "cartridges", "--", "--x"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -497,6 +573,10 @@ TEST_F(InitProcessTest, EveryErrorIsOneLineAndExitTwo) {
       {{"--flagfile=" + missing},
        {},
        absl::StrCat("telec-egress: flagfile: cannot read ", missing,
+                    ": No such file or directory; check the path")},
+      {{"--redis_url=rediss://127.0.0.1:6380/0", "--redis_tls_ca=" + missing},
+       {},
+       absl::StrCat("telec-egress: redis_tls_ca: cannot read ", missing,
                     ": No such file or directory; check the path")},
       {{"--heartbeat_interval_s=60"},
        {},

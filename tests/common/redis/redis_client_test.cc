@@ -45,6 +45,18 @@ TEST(RedisUrlTest, ParsesEveryForm) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(e->port, 6380);
+  EXPECT_FALSE(e->use_tls);
+
+  auto f = ParseRedisUrl("rediss://bob:pw@redis.example.com:6380/4");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_TRUE(f->use_tls);
+  EXPECT_EQ(f->user, "bob");
+  EXPECT_EQ(f->password, "pw");
+  EXPECT_EQ(f->host, "redis.example.com");
+  EXPECT_EQ(f->port, 6380);
+  EXPECT_EQ(f->db, 4);
+  EXPECT_EQ(f->tls, RedisTlsOptions()) << "TLS files come from flags, not the URL";
+  EXPECT_EQ(f->ToString(), "rediss://bob@redis.example.com:6380/4");
 }
 
 TEST(RedisUrlTest, RejectsBadUrlsNamingTheProblem) {
@@ -52,7 +64,9 @@ TEST(RedisUrlTest, RejectsBadUrlsNamingTheProblem) {
     const char* url;
     const char* expect;
   } cases[] = {
-      {"http://x", "does not start with redis:// or unix://"},
+      {"http://x", "does not start with redis://, rediss:// or unix://"},
+      {"redis:/x", "does not start with"},
+      {"rediss://:6380", "host is empty"},
       {"redis://host:abc/0", "port \"abc\""},
       {"redis://host:0", "port \"0\""},
       {"redis://host:6379/x", "database \"x\""},
@@ -65,18 +79,46 @@ TEST(RedisUrlTest, RejectsBadUrlsNamingTheProblem) {
     ASSERT_FALSE(r.ok()) << c.url;
     std::string msg(r.status().message());
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.url << " -> " << msg;
-    EXPECT_NE(msg.find("expected redis://"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("expected redis[s]://"), std::string::npos) << msg;
   }
 }
 
-TEST(RedisClientTest, CommandsAndBinarySafeValues) {
-  RedisServer server;
+// The behaviour that must not depend on the transport, over plain TCP and
+// over TLS (a TLS-only redis-server, rediss://; redis_client_tls_test.cc has
+// what only TLS does).
+enum class Transport { kPlain, kTls };
+
+class RedisClientTransportTest : public ::testing::TestWithParam<Transport> {
+ protected:
+  RedisServer::Options ServerOptions(bool persist = false) const {
+    RedisServer::Options o;
+    o.persist = persist;
+    o.tls = GetParam() == Transport::kTls;
+    return o;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(PlainAndTls, RedisClientTransportTest,
+                         ::testing::Values(Transport::kPlain, Transport::kTls),
+                         [](const ::testing::TestParamInfo<Transport>& info) {
+                           return info.param == Transport::kTls ? "Tls" : "Plain";
+                         });
+
+TEST_P(RedisClientTransportTest, CommandsAndBinarySafeValues) {
+  RedisServer server(ServerOptions());
   auto client = server.Client();
   std::string value("a\0b\xC3\xA9\n", 6);
   ASSERT_TRUE(client->Command({"SET", "bin", value}).ok());
   auto got = client->Get("bin");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(**got, value);
+  // Larger than a socket read and a TLS record (16 KiB) many times over.
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 % 251);
+  ASSERT_TRUE(client->Command({"SET", "big", big}).ok());
+  auto got_big = client->Get("big");
+  ASSERT_TRUE(got_big.ok()) << got_big.status();
+  EXPECT_TRUE(**got_big == big) << "the 1 MiB value came back changed";
   auto missing = client->Get("nope");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
@@ -85,8 +127,8 @@ TEST(RedisClientTest, CommandsAndBinarySafeValues) {
   EXPECT_NE(std::string(err.status().message()).find("INCR bin"), std::string::npos);
 }
 
-TEST(RedisClientTest, PipelinesTenThousandCommandsInOneCall) {
-  RedisServer server;
+TEST_P(RedisClientTransportTest, PipelinesTenThousandCommandsInOneCall) {
+  RedisServer server(ServerOptions());
   auto client = server.Client();
   std::vector<std::vector<std::string>> cmds;
   for (int i = 0; i < 10000; ++i) cmds.push_back({"RPUSH", "list", std::to_string(i)});
@@ -100,8 +142,8 @@ TEST(RedisClientTest, PipelinesTenThousandCommandsInOneCall) {
   EXPECT_EQ(len->integer(), 10000);
 }
 
-TEST(RedisClientTest, StreamGroupReadAckAndAutoClaim) {
-  RedisServer server;
+TEST_P(RedisClientTransportTest, StreamGroupReadAckAndAutoClaim) {
+  RedisServer server(ServerOptions());
   auto client = server.Client();
   ASSERT_TRUE(client->XGroupCreate("s", "g", "$", /*mkstream=*/true).ok());
   ASSERT_TRUE(client->XGroupCreate("s", "g", "$", true).ok()) << "BUSYGROUP is fine";
@@ -141,8 +183,8 @@ TEST(RedisClientTest, StreamGroupReadAckAndAutoClaim) {
   EXPECT_EQ(*client->XLen("s"), 5);
 }
 
-TEST(RedisClientTest, BlockingReadReturnsEarlyWhenDataArrives) {
-  RedisServer server;
+TEST_P(RedisClientTransportTest, BlockingReadReturnsEarlyWhenDataArrives) {
+  RedisServer server(ServerOptions());
   auto reader = server.Client();
   auto writer = server.Client();
   ASSERT_TRUE(reader->XGroupCreate("s", "g", "$", true).ok());
@@ -157,6 +199,18 @@ TEST(RedisClientTest, BlockingReadReturnsEarlyWhenDataArrives) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->size(), 1u);
   EXPECT_LT(took, absl::Seconds(5)) << "the read waited for its whole block time";
+  // Many entries in one reply (several reads, several TLS records), read
+  // straight into entries.
+  std::vector<std::vector<std::string>> adds;
+  for (int i = 0; i < 500; ++i) {
+    adds.push_back(
+        RedisClient::XAddArgv("s", {{"n", std::to_string(i)}, {"pad", std::string(300, 'p')}}, 0));
+  }
+  ASSERT_TRUE(writer->Pipeline(adds).ok());
+  auto many = reader->XReadGroup("g", "c", "s", ">", 1000, absl::Seconds(1));
+  ASSERT_TRUE(many.ok()) << many.status();
+  ASSERT_EQ(many->size(), 500u);
+  EXPECT_EQ(many->back().fields[0].second, "499");
   // A block longer than the command timeout is not cut by it.
   RedisClientOptions opts;
   opts.endpoint = server.endpoint();
@@ -167,8 +221,8 @@ TEST(RedisClientTest, BlockingReadReturnsEarlyWhenDataArrives) {
   EXPECT_TRUE(empty->empty());
 }
 
-TEST(RedisClientTest, ReconnectsAfterServerRestartAndBacksOffWhileDown) {
-  RedisServer server;
+TEST_P(RedisClientTransportTest, ReconnectsAfterServerRestartAndBacksOffWhileDown) {
+  RedisServer server(ServerOptions());
   auto client = server.Client();
   ASSERT_TRUE(client->Ping().ok());
   server.Stop();
@@ -180,8 +234,8 @@ TEST(RedisClientTest, ReconnectsAfterServerRestartAndBacksOffWhileDown) {
   EXPECT_TRUE(WaitFor([&] { return client->Ping().ok(); }, absl::Seconds(5)));
 }
 
-TEST(RedisClientTest, CommandTimeoutIsAnErrorNotAHang) {
-  RedisServer server;
+TEST_P(RedisClientTransportTest, CommandTimeoutIsAnErrorNotAHang) {
+  RedisServer server(ServerOptions());
   RedisClientOptions opts;
   opts.endpoint = server.endpoint();
   opts.command_timeout = absl::Milliseconds(200);
@@ -199,8 +253,8 @@ TEST(RedisClientTest, CommandTimeoutIsAnErrorNotAHang) {
   EXPECT_TRUE(WaitFor([&] { return client.Ping().ok(); }, absl::Seconds(5)));
 }
 
-TEST(RedisClientTest, AuthenticatesAndReportsAWrongPassword) {
-  RedisServer::Options o;
+TEST_P(RedisClientTransportTest, AuthenticatesAndReportsAWrongPassword) {
+  RedisServer::Options o = ServerOptions();
   o.extra_args = {"--requirepass", "s3cret"};
   RedisServer server(o);
   auto good = server.Client();  // carries the password
@@ -332,10 +386,8 @@ TEST(RedisClientTest, FailsFastDuringBackoffNamingTheEndpoint) {
   EXPECT_TRUE(server.Client()->Ping().ok());
 }
 
-TEST(RedisClientTest, ServerKilledMidPipelineIsUnavailableThenRecovers) {
-  RedisServer::Options o;
-  o.persist = true;
-  RedisServer server(o);
+TEST_P(RedisClientTransportTest, ServerKilledMidPipelineIsUnavailableThenRecovers) {
+  RedisServer server(ServerOptions(/*persist=*/true));
   auto client = server.Client();
   ASSERT_TRUE(client->XAdd("s", {{"k", "v"}}, 0).ok());
   server.Kill();
