@@ -10,6 +10,8 @@
 #include "cli/telec/json_out.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/cartridge/runtime.h"
+#include "common/cartridge/system_cartridges.h"
 
 namespace teleclaude::mesh::telec {
 namespace {
@@ -23,9 +25,10 @@ std::string StatusCell(const v1::Cartridge& c) {
 }
 
 void PrintCartridgeJson(CommandContext& ctx, const v1::Cartridge& c, bool with_source) {
-  JsonOut json;
-  WriteCartridge(c, with_source, json);
-  ctx.out << json.Take() << "\n";
+  std::string text;
+  json::Writer w(&text);
+  WriteCartridge(c, with_source, w);
+  ctx.out << text << "\n";
 }
 
 // One line for activate / reject.
@@ -45,11 +48,12 @@ absl::Status CartridgesList(CommandContext& ctx) {
       ctx.clients.installer().ListCartridges(context.get(), v1::ListCartridgesRequest(), &response);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
   if (ctx.json()) {
-    JsonOut json;
-    json.BeginArray();
-    for (const v1::Cartridge& c : response.cartridges()) WriteCartridge(c, false, json);
-    json.EndArray();
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    w.BeginArray();
+    for (const v1::Cartridge& c : response.cartridges()) WriteCartridge(c, false, w);
+    w.EndArray();
+    ctx.out << text << "\n";
     return absl::OkStatus();
   }
   if (response.cartridges().empty()) {
@@ -166,7 +170,7 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
     return absl::InvalidArgumentError("--version is required; e.g. --version=1.0.0");
   }
   request.event_type = inv.Get("event-type").value_or("");
-  request.runtime = inv.Get("runtime").value_or("lua");
+  request.runtime = inv.Get("runtime").value_or(std::string(kLuaRuntime));
   if (request.runtime.empty()) {
     return absl::InvalidArgumentError("--runtime is empty; e.g. --runtime=lua");
   }
@@ -202,9 +206,10 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
   if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
   const v1::EventOutcome& outcome = response.outcome();
   if (ctx.json()) {
-    JsonOut json;
-    WriteOutcome(outcome, json);
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    WriteOutcome(outcome, w);
+    ctx.out << text << "\n";
   }
   switch (outcome.status()) {
     case v1::OUTCOME_PROCESSED:
@@ -221,7 +226,7 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
     case v1::OUTCOME_DROPPED:
       return absl::AlreadyExistsError(
           Cat("not published: ",
-              outcome.dropped_by() == "dedup"
+              outcome.dropped_by() == kDedupCartridge
                   ? Cat("cartridge ", request.name, " ", request.version, " by ", request.author,
                         " was already published; publish a new --version")
                   : Cat("dropped by cartridge ", outcome.dropped_by())));

@@ -88,9 +88,10 @@ absl::Status EventsEmit(CommandContext& ctx) {
     return absl::InvalidArgumentError(Cat("egress rejected the event: ", outcome.error()));
   }
   if (ctx.json()) {
-    JsonOut json;
-    WriteOutcome(outcome, json);
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    WriteOutcome(outcome, w);
+    ctx.out << text << "\n";
     return absl::OkStatus();
   }
   const v1::EventEnvelope& env = outcome.envelope();
@@ -118,12 +119,13 @@ absl::Status EventsTail(CommandContext& ctx) {
   std::unique_ptr<grpc::ClientReader<v1::WatchedEvent>> reader =
       ctx.clients.egress().WatchEvents(&context, request);
   v1::WatchedEvent event;
-  bool json = ctx.json();
+  const bool as_json = ctx.json();
   while (reader->Read(&event)) {
-    if (json) {
-      JsonOut out;
+    if (as_json) {
+      std::string text;
+      json::Writer out(&text);
       WriteWatchedEvent(event, out);
-      ctx.out << out.Take() << "\n";
+      ctx.out << text << "\n";
     } else {
       ctx.out << FormatTailLine(event) << "\n";
     }

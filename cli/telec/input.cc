@@ -11,7 +11,7 @@
 #include "cli/telec/json_out.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh::telec {
 
@@ -110,7 +110,8 @@ absl::StatusOr<std::string> ReadCartridgeFile(const std::string& path, int64_t m
 }
 
 std::string BuildPublishPayload(const PublishRequest& r) {
-  JsonOut out;
+  std::string text;
+  json::Writer out(&text);
   out.BeginObject();
   out.Key("name").String(r.name);
   out.Key("event_type").String(r.event_type);
@@ -124,7 +125,7 @@ std::string BuildPublishPayload(const PublishRequest& r) {
   out.Key("description").String(r.description);
   out.Key("runtime").String(r.runtime);
   out.EndObject();
-  return out.Take();
+  return text;
 }
 
 }  // namespace teleclaude::mesh::telec

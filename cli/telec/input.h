@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cartridge/runtime.h"
 
 namespace teleclaude::mesh::telec {
 
@@ -40,7 +41,7 @@ struct PublishRequest {
   std::string name;
   std::string version;
   std::string event_type;  // "" = any
-  std::string runtime = "lua";
+  std::string runtime = std::string(kLuaRuntime);
   std::string entry_point = "process";
   std::string description;
   std::vector<std::string> dependencies;

@@ -3,75 +3,22 @@
 #include <utility>
 
 #include "cli/telec/format.h"
-#include "common/envelope/json_text.h"
-#include "glog/logging.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh::telec {
 
-struct JsonOut::Impl {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer{buffer};
-};
-
-JsonOut::JsonOut() : impl_(std::make_unique<Impl>()) {}
-JsonOut::~JsonOut() = default;
-
-JsonOut& JsonOut::BeginObject() {
-  CHECK(impl_->writer.StartObject());
-  return *this;
-}
-JsonOut& JsonOut::EndObject() {
-  CHECK(impl_->writer.EndObject());
-  return *this;
-}
-JsonOut& JsonOut::BeginArray() {
-  CHECK(impl_->writer.StartArray());
-  return *this;
-}
-JsonOut& JsonOut::EndArray() {
-  CHECK(impl_->writer.EndArray());
-  return *this;
-}
-JsonOut& JsonOut::Key(std::string_view key) {
-  CHECK(impl_->writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())));
-  return *this;
-}
-JsonOut& JsonOut::String(std::string_view value) {
-  CHECK(impl_->writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size())));
-  return *this;
-}
-JsonOut& JsonOut::Int(int64_t value) {
-  CHECK(impl_->writer.Int64(value));
-  return *this;
-}
-JsonOut& JsonOut::Bool(bool value) {
-  CHECK(impl_->writer.Bool(value));
-  return *this;
-}
-JsonOut& JsonOut::Null() {
-  CHECK(impl_->writer.Null());
-  return *this;
-}
-JsonOut& JsonOut::OptionalString(const std::optional<std::string>& value) {
-  return value ? String(*value) : Null();
-}
-JsonOut& JsonOut::Raw(std::string_view json_text, std::string_view empty_as) {
+void WriteJsonText(std::string_view json_text, json::Writer& out, std::string_view empty_as) {
   if (json_text.empty()) json_text = empty_as;
   // Canonical text is strict JSON (non-finite floats become null).
   absl::StatusOr<std::string> canonical = json::Canonicalize(json_text);
-  if (!canonical.ok()) return String(json_text);
-  CHECK(impl_->writer.RawValue(canonical->data(), canonical->size(), rapidjson::kObjectType));
-  return *this;
+  if (canonical.ok()) {
+    out.Canonical(*canonical);
+  } else {
+    out.String(json_text);
+  }
 }
 
-std::string JsonOut::Take() {
-  CHECK(impl_->writer.IsComplete()) << "incomplete JSON value";
-  return std::string(impl_->buffer.GetString(), impl_->buffer.GetSize());
-}
-
-void WriteEnvelope(const v1::EventEnvelope& e, JsonOut& out) {
+void WriteEnvelope(const v1::EventEnvelope& e, json::Writer& out) {
   out.BeginObject();
   out.Key("event").String(e.event());
   out.Key("version").Int(e.version());
@@ -84,17 +31,22 @@ void WriteEnvelope(const v1::EventEnvelope& e, JsonOut& out) {
   out.Key("entity").OptionalString(e.has_entity() ? std::optional(e.entity()) : std::nullopt);
   out.Key("description").String(e.description());
   out.Key("visibility").String(VisibilityName(e.visibility()));
-  out.Key("payload").Raw(e.payload_json(), "{}");
-  out.Key("actions").Raw(e.has_actions_json() ? e.actions_json() : "null");
+  out.Key("payload");
+  WriteJsonText(e.payload_json(), out, "{}");
+  out.Key("actions");
+  WriteJsonText(e.has_actions_json() ? e.actions_json() : "null", out);
   out.Key("terminal_when")
       .OptionalString(e.has_terminal_when() ? std::optional(e.terminal_when()) : std::nullopt);
-  out.Key("resolution_shape")
-      .Raw(e.has_resolution_shape_json() ? e.resolution_shape_json() : "null");
-  if (!e.extra_json().empty()) out.Key("extra").Raw(e.extra_json(), "{}");
+  out.Key("resolution_shape");
+  WriteJsonText(e.has_resolution_shape_json() ? e.resolution_shape_json() : "null", out);
+  if (!e.extra_json().empty()) {
+    out.Key("extra");
+    WriteJsonText(e.extra_json(), out, "{}");
+  }
   out.EndObject();
 }
 
-void WriteCartridge(const v1::Cartridge& c, bool with_source, JsonOut& out) {
+void WriteCartridge(const v1::Cartridge& c, bool with_source, json::Writer& out) {
   out.BeginObject();
   out.Key("name").String(c.name());
   out.Key("status").String(CartridgeStatusName(c.status()));
@@ -123,7 +75,7 @@ void WriteCartridge(const v1::Cartridge& c, bool with_source, JsonOut& out) {
   out.EndObject();
 }
 
-void WriteNotification(const v1::Notification& n, JsonOut& out) {
+void WriteNotification(const v1::Notification& n, json::Writer& out) {
   auto opt = [](bool has, const std::string& v) {
     return has ? std::optional<std::string>(v) : std::nullopt;
   };
@@ -137,12 +89,14 @@ void WriteNotification(const v1::Notification& n, JsonOut& out) {
   out.Key("visibility").String(VisibilityName(n.visibility()));
   out.Key("entity").OptionalString(opt(n.has_entity(), n.entity()));
   out.Key("description").String(n.description());
-  out.Key("payload").Raw(n.payload_json(), "{}");
+  out.Key("payload");
+  WriteJsonText(n.payload_json(), out, "{}");
   out.Key("idempotency_key").OptionalString(opt(n.has_idempotency_key(), n.idempotency_key()));
   out.Key("human_status").String(HumanStatusName(n.human_status()));
   out.Key("agent_status").String(AgentStatusName(n.agent_status()));
   out.Key("agent_id").OptionalString(opt(n.has_agent_id(), n.agent_id()));
-  out.Key("resolution").Raw(n.has_resolution_json() ? n.resolution_json() : "null");
+  out.Key("resolution");
+  WriteJsonText(n.has_resolution_json() ? n.resolution_json() : "null", out);
   out.Key("created_at").String(n.created_at());
   out.Key("updated_at").String(n.updated_at());
   out.Key("seen_at").OptionalString(opt(n.has_seen_at(), n.seen_at()));
@@ -152,7 +106,7 @@ void WriteNotification(const v1::Notification& n, JsonOut& out) {
   out.EndObject();
 }
 
-void WriteOutcome(const v1::EventOutcome& o, JsonOut& out) {
+void WriteOutcome(const v1::EventOutcome& o, json::Writer& out) {
   out.BeginObject();
   out.Key("status").String(OutcomeName(o.status()));
   out.Key("dropped_by").String(o.dropped_by());
@@ -167,7 +121,7 @@ void WriteOutcome(const v1::EventOutcome& o, JsonOut& out) {
   out.EndObject();
 }
 
-void WriteWatchedEvent(const v1::WatchedEvent& w, JsonOut& out) {
+void WriteWatchedEvent(const v1::WatchedEvent& w, json::Writer& out) {
   out.BeginObject();
   out.Key("processed_at").String(w.processed_at());
   out.Key("status").String(OutcomeName(w.status()));
@@ -179,7 +133,7 @@ void WriteWatchedEvent(const v1::WatchedEvent& w, JsonOut& out) {
   out.EndObject();
 }
 
-void WritePeers(const v1::ListPeersResponse& p, JsonOut& out) {
+void WritePeers(const v1::ListPeersResponse& p, json::Writer& out) {
   out.BeginObject();
   out.Key("computer_name").String(p.computer_name());
   out.Key("cluster");

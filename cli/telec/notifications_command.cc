@@ -21,9 +21,10 @@ std::string StateCell(const v1::Notification& n) {
 }
 
 void PrintNotification(CommandContext& ctx, const v1::Notification& n) {
-  JsonOut json;
-  WriteNotification(n, json);
-  ctx.out << json.Take() << "\n";
+  std::string text;
+  json::Writer w(&text);
+  WriteNotification(n, w);
+  ctx.out << text << "\n";
 }
 
 }  // namespace
@@ -79,11 +80,12 @@ absl::Status NotificationsList(CommandContext& ctx) {
   grpc::Status status = ctx.clients.egress().ListNotifications(context.get(), request, &response);
   if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
   if (ctx.json()) {
-    JsonOut json;
-    json.BeginArray();
-    for (const v1::Notification& n : response.notifications()) WriteNotification(n, json);
-    json.EndArray();
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    w.BeginArray();
+    for (const v1::Notification& n : response.notifications()) WriteNotification(n, w);
+    w.EndArray();
+    ctx.out << text << "\n";
     return absl::OkStatus();
   }
   if (response.notifications().empty()) {

@@ -3,7 +3,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "common/base/strings.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace teleclaude::mesh::telec {

@@ -45,9 +45,10 @@ absl::Status Peers(CommandContext& ctx) {
       ctx.clients.egress().ListPeers(context.get(), v1::ListPeersRequest(), &response);
   if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
   if (ctx.json()) {
-    JsonOut json;
-    WritePeers(response, json);
-    ctx.out << json.Take() << "\n";
+    std::string text;
+    json::Writer w(&text);
+    WritePeers(response, w);
+    ctx.out << text << "\n";
     return absl::OkStatus();
   }
   ctx.out << "this computer: " << response.computer_name() << ", "
@@ -127,7 +128,8 @@ absl::Status Status(CommandContext& ctx) {
       stats ? stats->cluster() : (ctx.config.cluster ? *ctx.config.cluster : std::string());
 
   if (ctx.json()) {
-    JsonOut j;
+    std::string text;
+    json::Writer j(&text);
     j.BeginObject();
     j.Key("computer_name").String(computer);
     j.Key("cluster");
@@ -219,7 +221,7 @@ absl::Status Status(CommandContext& ctx) {
     for (const std::string& e : errors) j.String(e);
     j.EndArray();
     j.EndObject();
-    ctx.out << j.Take() << "\n";
+    ctx.out << text << "\n";
   } else {
     std::string out;
     out += Line("computer",
@@ -312,9 +314,12 @@ absl::Status Health(CommandContext& ctx) {
   for (Service s : wanted) {
     absl::Status health = ctx.clients.CheckHealth(s, kHealthTimeout);
     if (ctx.json()) {
-      ctx.out << "{\"service\":\"" << ServiceName(s) << "\",\"address\":\""
-              << ctx.clients.address(s) << "\",\"serving\":" << (health.ok() ? "true" : "false")
-              << "}\n";
+      std::string text;
+      json::Writer line(&text);
+      line.BeginObject().Key("service").String(ServiceName(s));
+      line.Key("address").String(ctx.clients.address(s));
+      line.Key("serving").Bool(health.ok()).EndObject();
+      ctx.out << text << "\n";
     } else {
       ctx.out << ServiceName(s) << " " << ctx.clients.address(s) << " "
               << (health.ok() ? "SERVING" : Cat("DOWN: ", ToStd(health.message()))) << "\n";

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh {
 

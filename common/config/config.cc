@@ -117,9 +117,7 @@ absl::Status Positive(absl::string_view field, int64_t value, int64_t max = INT6
 }
 
 absl::StatusOr<SovereigntyLevel> ParseSovereignty(absl::string_view s) {
-  if (s == "L1") return SovereigntyLevel::kL1;
-  if (s == "L2") return SovereigntyLevel::kL2;
-  if (s == "L3") return SovereigntyLevel::kL3;
+  if (std::optional<SovereigntyLevel> level = ParseSovereigntyLevel(ToStd(s))) return *level;
   return Invalid("cartridge_install", absl::StrCat(Quoted(s), " is not a sovereignty level"),
                  "use L1, L2 or L3");
 }
@@ -264,18 +262,6 @@ absl::Status PrepareDataDir(const std::filesystem::path& data_dir) {
 }
 
 }  // namespace
-
-std::string_view SovereigntyLevelName(SovereigntyLevel level) {
-  switch (level) {
-    case SovereigntyLevel::kL1:
-      return "L1";
-    case SovereigntyLevel::kL2:
-      return "L2";
-    case SovereigntyLevel::kL3:
-      return "L3";
-  }
-  return "?";
-}
 
 std::string_view TrustModeName(TrustMode mode) {
   switch (mode) {

@@ -18,6 +18,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/cartridge/sovereignty.h"
 #include "common/redis/redis_url.h"
 
 ABSL_DECLARE_FLAG(std::string, computer_name);
@@ -48,11 +49,6 @@ ABSL_DECLARE_FLAG(int64_t, max_cartridge_bytes);
 ABSL_DECLARE_FLAG(std::string, log_level);
 
 namespace teleclaude::mesh {
-
-// DESIGN §1 sovereignty gate.
-enum class SovereigntyLevel { kL1, kL2, kL3 };
-// "L1" / "L2" / "L3".
-std::string_view SovereigntyLevelName(SovereigntyLevel level);
 
 // Which peers' events the trust gate accepts: same-cluster peers, any mesh
 // peer, or only the named peers of --trusted_peers.

@@ -1,14 +1,12 @@
 #include "common/envelope/envelope_fields.h"
 
-#include "common/envelope/internal/canonical_writer.h"
-#include "common/envelope/internal/cat.h"
-#include "common/envelope/json_text.h"
+#include "common/base/strings.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh::envelope_internal {
 
-using json::internal::Cat;
-using json::internal::ForEachMember;
-using json::internal::KindOfCanonical;
+using json::ForEachMember;
+using json::KindOfCanonical;
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
   return absl::InvalidArgumentError(Cat(field, ": ", message));

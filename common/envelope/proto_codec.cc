@@ -5,21 +5,17 @@
 
 #include "absl/status/status.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 #include "common/base/utf8.h"
 #include "common/envelope/envelope_fields.h"
-#include "common/envelope/internal/canonical_writer.h"
-#include "common/envelope/internal/cat.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh {
 namespace {
 
 using envelope_internal::FieldError;
 using json::NonFinite;
-namespace ji = json::internal;
-using ji::Cat;
-using ji::ToStd;
 namespace pb = teleclaude::mesh::v1;
 
 using envelope_internal::DeclaredFieldIndex;
@@ -122,8 +118,8 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
     if (actions.front() == '{') {
       TM_ASSIGN_OR_RETURN(e.actions_json, envelope_internal::NormalizeActions(actions));
     } else if (actions != "null") {
-      return FieldError("actions",
-                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(actions)));
+      return FieldError(
+          "actions", Cat("expected a JSON object or null, got ", json::KindOfCanonical(actions)));
     }
   }
   if (p.has_terminal_when()) {
@@ -138,14 +134,14 @@ absl::StatusOr<EventEnvelope> EnvelopeFromProto(const pb::EventEnvelope& p) {
       e.resolution_shape_json = std::move(shape);
     } else if (shape != "null") {
       return FieldError("resolution_shape",
-                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(shape)));
+                        Cat("expected a JSON object or null, got ", json::KindOfCanonical(shape)));
     }
   }
   if (!p.extra_json().empty()) {
     TM_ASSIGN_OR_RETURN(std::string extra,
                         json::CanonicalizeObject(p.extra_json(), "extra_json", NonFinite::kKeep));
     absl::Status status;
-    ji::ForEachMember(extra, [&](const std::string& key, std::string_view v) {
+    json::ForEachMember(extra, [&](const std::string& key, std::string_view v) {
       if (!status.ok()) return;
       if (DeclaredFieldIndex(key) >= 0) {
         status =

@@ -13,12 +13,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "common/base/status_macros.h"
+#include "common/base/strings.h"
 #include "common/base/utf8.h"
 #include "common/envelope/envelope_fields.h"
-#include "common/envelope/internal/canonical_writer.h"
-#include "common/envelope/internal/cat.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -26,9 +25,6 @@ namespace {
 using envelope_internal::FieldError;
 using envelope_internal::Shorten;
 using json::NonFinite;
-namespace ji = json::internal;
-using ji::Cat;
-using ji::ToStd;
 
 using envelope_internal::kDeclaredFieldNames;
 
@@ -206,7 +202,7 @@ absl::StatusOr<EventEnvelope> Decode(const FieldMap<kMove>& m) {
     TM_ASSIGN_OR_RETURN(std::string payload, CanonicalJson("payload", *v));
     if (payload.front() != '{') {
       return FieldError("payload",
-                        Cat("expected a JSON object, got ", ji::KindOfCanonical(payload)));
+                        Cat("expected a JSON object, got ", json::KindOfCanonical(payload)));
     }
     e.payload_json = std::move(payload);
   }
@@ -215,7 +211,7 @@ absl::StatusOr<EventEnvelope> Decode(const FieldMap<kMove>& m) {
     TM_ASSIGN_OR_RETURN(std::string actions, CanonicalJson("actions", *v));
     if (actions.front() != '{') {
       return FieldError("actions",
-                        Cat("expected a JSON object, got ", ji::KindOfCanonical(actions)));
+                        Cat("expected a JSON object, got ", json::KindOfCanonical(actions)));
     }
     TM_ASSIGN_OR_RETURN(e.actions_json, envelope_internal::NormalizeActions(actions));
   }
@@ -229,17 +225,18 @@ absl::StatusOr<EventEnvelope> Decode(const FieldMap<kMove>& m) {
       e.resolution_shape_json = std::move(shape);
     } else if (shape != "null") {
       return FieldError("resolution_shape",
-                        Cat("expected a JSON object or null, got ", ji::KindOfCanonical(shape)));
+                        Cat("expected a JSON object or null, got ", json::KindOfCanonical(shape)));
     }
   }
 
   if (const std::string* v = m.Get(kExtra); v != nullptr && !v->empty()) {
     TM_ASSIGN_OR_RETURN(std::string extra, CanonicalJson("_extra", *v));
     if (extra.front() != '{') {
-      return FieldError("_extra", Cat("expected a JSON object, got ", ji::KindOfCanonical(extra)));
+      return FieldError("_extra",
+                        Cat("expected a JSON object, got ", json::KindOfCanonical(extra)));
     }
     absl::Status status;
-    ji::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
+    json::ForEachMember(extra, [&](const std::string& key, std::string_view val) {
       if (!status.ok()) return;
       if (DeclaredFieldIndex(key) >= 0) {
         status = FieldError("_extra", Cat("key \"", key, "\" repeats a declared envelope field"));

@@ -7,8 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "common/envelope/internal/canonical_writer.h"
-#include "common/envelope/internal/cat.h"
+#include "common/json/number.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -302,8 +301,8 @@ absl::StatusOr<Timestamp> ParseTimestamp(std::string_view s) {
 }
 
 absl::StatusOr<Timestamp> TimestampFromUnixText(std::string_view text) {
-  using json::internal::ClassifyNumber;
-  using json::internal::NumberKind;
+  using json::ClassifyNumber;
+  using json::NumberKind;
   NumberKind kind = ClassifyNumber(text);
   if (kind == NumberKind::kInteger) {
     int64_t v = 0;
@@ -325,7 +324,7 @@ absl::StatusOr<Timestamp> TimestampFromUnixText(std::string_view text) {
   if (kind != NumberKind::kFloat) {
     return Bad("expected a finite number of Unix seconds");
   }
-  double v = json::internal::ParseDouble(text);
+  double v = json::ParseDouble(text);
   if (!std::isfinite(v)) return Bad("expected a finite number of Unix seconds");
   if (std::fabs(v) > 2e10) v /= 1000;
   if (v < static_cast<double>(kMinUnixSeconds) - 1 ||

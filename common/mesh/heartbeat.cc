@@ -4,9 +4,10 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/config/config.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/identity/transcript.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -17,17 +18,16 @@ namespace {
 constexpr std::string_view kKeyPrefix = "computer:";
 constexpr std::string_view kKeySuffix = ":heartbeat";
 
-// The canonical JSON text of the declared fields, without the closing brace.
-std::string OpenCanonical(const Heartbeat& heartbeat) {
-  std::string canonical = Cat("{\"computer_name\":", json::Quote(heartbeat.computer_name),
-                              ",\"last_seen\":", json::Quote(heartbeat.last_seen));
+// The declared fields, as members of the object `w` has open.
+void WriteDeclared(const Heartbeat& heartbeat, json::Writer& w) {
+  w.Key("computer_name").String(heartbeat.computer_name);
+  w.Key("last_seen").String(heartbeat.last_seen);
   if (heartbeat.cluster.has_value() && !heartbeat.cluster->empty()) {
-    CatTo(canonical, ",\"cluster\":", json::Quote(*heartbeat.cluster));
+    w.Key("cluster").String(*heartbeat.cluster);
   }
   if (heartbeat.state != HeartbeatState::kRunning) {
-    CatTo(canonical, ",\"state\":", json::Quote(HeartbeatStateName(heartbeat.state)));
+    w.Key("state").String(HeartbeatStateName(heartbeat.state));
   }
-  return canonical;
 }
 
 // Parses `text` into `doc` and reads the declared fields.
@@ -107,8 +107,11 @@ std::string_view HeartbeatStateName(HeartbeatState state) {
 }
 
 std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
-  std::string canonical = OpenCanonical(heartbeat);
-  canonical.push_back('}');
+  std::string canonical;
+  json::Writer w(&canonical);
+  w.BeginObject();
+  WriteDeclared(heartbeat, w);
+  w.EndObject();
   // TeleClaude writes heartbeats with json.dumps defaults.
   return json::ToPythonJson(canonical);
 }
@@ -133,10 +136,14 @@ std::string EncodeSignedHeartbeat(const Heartbeat& heartbeat, const IdentityKey&
 
 std::string EncodeSignedHeartbeat(const Heartbeat& heartbeat, const PublicKey& key,
                                   const Signature& signature) {
-  std::string canonical = OpenCanonical(heartbeat);
-  CatTo(canonical, ",\"", kHeartbeatFieldPublicKey, "\":", json::Quote(key.Base64()), ",\"",
-        kHeartbeatFieldFingerprint, "\":", json::Quote(Fingerprint::Of(key).ToString()), ",\"",
-        kHeartbeatFieldSignature, "\":", json::Quote(signature.ToWire()), "}");
+  std::string canonical;
+  json::Writer w(&canonical);
+  w.BeginObject();
+  WriteDeclared(heartbeat, w);
+  w.Key(kHeartbeatFieldPublicKey).String(key.Base64());
+  w.Key(kHeartbeatFieldFingerprint).String(Fingerprint::Of(key).ToString());
+  w.Key(kHeartbeatFieldSignature).String(signature.ToWire());
+  w.EndObject();
   return json::ToPythonJson(canonical);
 }
 

@@ -8,9 +8,9 @@
 #include "common/envelope/proto_codec.h"
 #include "common/redis/redis_client.h"
 #include "glog/logging.h"
-#include "services/egress/dedup_cartridge.h"
-#include "services/egress/installer_push.h"
-#include "services/egress/notification_projector.h"
+#include "services/egress/cartridges/dedup_cartridge.h"
+#include "services/egress/cartridges/notification_projector.h"
+#include "services/egress/delivery/installer_push.h"
 
 namespace teleclaude::mesh {
 

@@ -5,7 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
-#include "common/service/shutdown_signal.h"
+#include "common/grpc/shutdown_signal.h"
 #include "glog/logging.h"
 #include "services/egress/egress.h"
 #include "services/egress/runtimes.h"

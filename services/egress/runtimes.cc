@@ -1,5 +1,6 @@
 #include "services/egress/runtimes.h"
 
+#include "common/cartridge/runtime.h"
 #include "glog/logging.h"
 #ifdef TM_EGRESS_HAVE_LUA
 #include "services/egress/lua/lua_cartridge.h"
@@ -10,7 +11,7 @@ namespace teleclaude::mesh {
 void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry) {
 #ifdef TM_EGRESS_HAVE_LUA
   absl::Status s = registry.Register(
-      std::string(kLuaRuntimeId),
+      std::string(kLuaRuntime),
       [](const CartridgeSpec& spec) -> absl::StatusOr<std::unique_ptr<Cartridge>> {
         LuaCartridgeSpec lua;
         lua.name = spec.name;

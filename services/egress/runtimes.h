@@ -3,7 +3,7 @@
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_RUNTIMES_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_RUNTIMES_H_
 
-#include "services/egress/cartridge_factory.h"
+#include "services/egress/cartridges/cartridge_factory.h"
 
 namespace teleclaude::mesh {
 

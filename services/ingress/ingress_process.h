@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
+#include "common/grpc/grpc_server.h"
 #include "common/mesh/peer_cache.h"
-#include "common/service/grpc_server.h"
 #include "services/ingress/heartbeat_publisher.h"
 #include "services/ingress/ingress_service.h"
 #include "services/ingress/mesh_consumer.h"

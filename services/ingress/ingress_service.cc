@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "common/config/config.h"
-#include "common/service/shutdown_signal.h"
+#include "common/grpc/shutdown_signal.h"
 #include "glog/logging.h"
 #include "services/ingress/ingress_process.h"
 

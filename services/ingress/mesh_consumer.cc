@@ -5,8 +5,9 @@
 
 #include "absl/strings/str_join.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/proto_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "glog/logging.h"
 #include "services/ingress/rejection_event.h"
 
@@ -26,12 +27,9 @@ bool Confirmed(v1::OutcomeStatus status) {
 }
 
 std::string FlagsJson(const std::vector<std::string>& flags) {
-  std::string out = "[";
-  for (size_t i = 0; i < flags.size(); ++i) {
-    if (i > 0) out += ",";
-    json::AppendQuoted(flags[i], &out);
-  }
-  return out + "]";
+  std::string out;
+  json::Writer(&out).StringList(flags);
+  return out;
 }
 
 bool CountsAsMalformed(std::string_view reason) {

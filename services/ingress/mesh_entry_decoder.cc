@@ -7,7 +7,7 @@
 #include "common/base/utf8.h"
 #include "common/config/config.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/mesh/mesh_message.h"
 
 namespace teleclaude::mesh {

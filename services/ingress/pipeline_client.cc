@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "common/base/strings.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 
 namespace teleclaude::mesh {
 

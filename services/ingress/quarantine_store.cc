@@ -4,8 +4,9 @@
 
 #include "common/base/status_macros.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "common/sqlite/statement.h"
 #include "common/sqlite/transaction.h"
 
@@ -35,12 +36,8 @@ CREATE INDEX idx_quarantined_reviewed ON quarantined_events (reviewed, received_
 }
 
 std::string FlagsJson(const std::vector<std::string>& flags) {
-  std::string out = "[";
-  for (size_t i = 0; i < flags.size(); ++i) {
-    if (i > 0) out += ",";
-    json::AppendQuoted(flags[i], &out);
-  }
-  out += "]";
+  std::string out;
+  json::Writer(&out).StringList(flags);
   return out;
 }
 

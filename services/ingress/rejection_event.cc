@@ -1,7 +1,7 @@
 #include "services/ingress/rejection_event.h"
 
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/writer.h"
 
 namespace teleclaude::mesh {
 
@@ -20,26 +20,16 @@ EventEnvelope BuildRejectionEvent(const Rejection& rejection, std::string_view s
   event.description = Cat("Event ", rejection.event_type.value_or("(unknown type)"), " from ",
                           source, " rejected: ", rejection.reason);
 
-  std::string payload = "{\"source_computer\":";
-  if (rejection.source_computer.has_value()) {
-    json::AppendQuoted(*rejection.source_computer, &payload);
-  } else {
-    payload += "null";
-  }
-  if (rejection.event_type.has_value()) {
-    payload += ",\"event_type\":";
-    json::AppendQuoted(*rejection.event_type, &payload);
-  }
-  payload += ",\"reason\":";
-  json::AppendQuoted(rejection.reason, &payload);
-  payload += ",\"detail\":";
-  json::AppendQuoted(rejection.detail, &payload);
-  payload += ",\"raw\":";
-  json::AppendQuoted(rejection.raw, &payload);
-  payload += ",\"stream_entry_id\":";
-  json::AppendQuoted(stream_entry_id, &payload);
-  payload += "}";
-  event.payload_json = std::move(payload);
+  event.payload_json.clear();  // the default is "{}"
+  json::Writer w(&event.payload_json);
+  w.BeginObject();
+  w.Key("source_computer").OptionalString(rejection.source_computer);
+  if (rejection.event_type.has_value()) w.Key("event_type").String(*rejection.event_type);
+  w.Key("reason").String(rejection.reason);
+  w.Key("detail").String(rejection.detail);
+  w.Key("raw").String(rejection.raw);
+  w.Key("stream_entry_id").String(stream_entry_id);
+  w.EndObject();
   return event;
 }
 

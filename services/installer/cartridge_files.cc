@@ -15,8 +15,8 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/base/unique_fd.h"
+#include "common/cartridge/runtime.h"
 #include "services/installer/cartridge_payload.h"
-#include "services/installer/cartridge_runtime.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -7,8 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -31,11 +32,6 @@ std::string TimeText(absl::Time t) {
 }
 
 std::string Short(std::string_view sha256) { return std::string(sha256.substr(0, 12)); }
-
-bool IsSystemCartridge(std::string_view name) {
-  return std::find(kSystemCartridges.begin(), kSystemCartridges.end(), name) !=
-         kSystemCartridges.end();
-}
 
 v1::CartridgeStatus ToProtoStatus(RegistryStatus s) {
   switch (s) {
@@ -72,8 +68,15 @@ bool IsPermanent(const absl::Status& s) {
 }
 
 std::string Resolution(std::string_view decision, std::string_view decided_by) {
-  return Cat("{\"decision\":", json::Quote(decision), ",\"decided_by\":", json::Quote(decided_by),
-             "}");
+  std::string text;
+  json::Writer(&text)
+      .BeginObject()
+      .Key("decision")
+      .String(decision)
+      .Key("decided_by")
+      .String(decided_by)
+      .EndObject();
+  return text;
 }
 
 std::string NotFound(std::string_view name) {
@@ -98,18 +101,6 @@ int Relevance(RegistryStatus s) {
 
 }  // namespace
 
-std::string_view InstallLevelName(InstallLevel level) {
-  switch (level) {
-    case InstallLevel::kL1:
-      return "L1";
-    case InstallLevel::kL2:
-      return "L2";
-    case InstallLevel::kL3:
-      return "L3";
-  }
-  return "L1";
-}
-
 struct CartridgeInstaller::GateDecision {
   enum class Kind { kGate, kInvalid, kResolution, kLinkPending };
   Kind kind = Kind::kGate;
@@ -127,7 +118,7 @@ struct CartridgeInstaller::GateDecision {
 
 absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
     InstallerOptions options, std::unique_ptr<Guardian> guardian) {
-  if (options.level == InstallLevel::kL2 && guardian == nullptr) {
+  if (options.level == SovereigntyLevel::kL2 && guardian == nullptr) {
     return absl::InvalidArgumentError("cartridge_install: L2 needs a guardian");
   }
   if (options.promotion_threshold <= 0) {
@@ -214,7 +205,7 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
   }
   if (decisions.empty()) return absl::OkStatus();
 
-  if (options_.level == InstallLevel::kL2) {
+  if (options_.level == SovereigntyLevel::kL2) {
     // Ask the guardian only about new pushes of cartridges not seen yet; the
     // call may be remote, so it runs here and not on the worker.
     TM_ASSIGN_OR_RETURN(
@@ -325,14 +316,14 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   if (d.notification_id > 0) rec.notification_ids.push_back(d.notification_id);
 
   bool install =
-      options_.level == InstallLevel::kL3 ||
-      (options_.level == InstallLevel::kL2 && d.verdict.has_value() && d.verdict->approved);
+      options_.level == SovereigntyLevel::kL3 ||
+      (options_.level == SovereigntyLevel::kL2 && d.verdict.has_value() && d.verdict->approved);
   std::string actor;
   std::string reason;
-  if (options_.level == InstallLevel::kL3) {
+  if (options_.level == SovereigntyLevel::kL3) {
     actor = "L3";
     reason = "sovereignty level L3 installs at once";
-  } else if (options_.level == InstallLevel::kL2) {
+  } else if (options_.level == SovereigntyLevel::kL2) {
     if (d.verdict.has_value()) {
       actor = d.verdict->decided_by;
       reason =
@@ -357,7 +348,7 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   TM_RETURN_IF_ERROR(SupersedePending(c.name, c));
 
   if (install) {
-    return InstallActive(rec, actor, reason, options_.level == InstallLevel::kL2);
+    return InstallActive(rec, actor, reason, options_.level == SovereigntyLevel::kL2);
   }
   rec.status = RegistryStatus::kPending;
   rec.reason = reason;
@@ -367,9 +358,9 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   }
   TM_ASSIGN_OR_RETURN(rec.id, db_->Insert(rec));
   std::string actor_received = c.source_computer.empty() ? "mesh" : c.source_computer;
-  TM_RETURN_IF_ERROR(
-      Audit(rec, "received", actor_received, Cat("pending at ", InstallLevelName(options_.level))));
-  if (options_.level == InstallLevel::kL2) {
+  TM_RETURN_IF_ERROR(Audit(rec, "received", actor_received,
+                           Cat("pending at ", SovereigntyLevelName(options_.level))));
+  if (options_.level == SovereigntyLevel::kL2) {
     TM_RETURN_IF_ERROR(Audit(
         rec, d.verdict.has_value() ? "guardian_denied" : "guardian_unavailable", actor, reason));
   }
@@ -419,7 +410,7 @@ absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string
     TM_ASSIGN_OR_RETURN(rec.id, db_->Insert(rec));
     std::string received_by = c.source_computer.empty() ? "mesh" : c.source_computer;
     TM_RETURN_IF_ERROR(
-        Audit(rec, "received", received_by, Cat("at ", InstallLevelName(options_.level))));
+        Audit(rec, "received", received_by, Cat("at ", SovereigntyLevelName(options_.level))));
   } else {
     TM_RETURN_IF_ERROR(db_->Update(rec));
   }
@@ -772,7 +763,7 @@ absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
       p->set_promotion_suggested_at(s.promotion_suggested_at);
     }
     out.set_promotion_threshold(options_.promotion_threshold);
-    out.set_sovereignty_level(std::string(InstallLevelName(options_.level)));
+    out.set_sovereignty_level(std::string(SovereigntyLevelName(options_.level)));
     TM_ASSIGN_OR_RETURN(int64_t pending, db_->CountWithStatus(RegistryStatus::kPending));
     out.set_pending_count(pending);
     TM_ASSIGN_OR_RETURN(int64_t unsent, db_->OutboxSize());

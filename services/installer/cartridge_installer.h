@@ -28,6 +28,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/cartridge/sovereignty.h"
+#include "common/cartridge/system_cartridges.h"
 #include "services/installer/cartridge_files.h"
 #include "services/installer/egress_client.h"
 #include "services/installer/guardian.h"
@@ -38,17 +40,9 @@
 
 namespace teleclaude::mesh {
 
-// DESIGN §1 sovereignty levels (the same values as --cartridge_install).
-enum class InstallLevel { kL1, kL2, kL3 };
-std::string_view InstallLevelName(InstallLevel level);
-
-// The pipeline's built-in cartridges, listed with status SYSTEM.
-inline constexpr std::array<std::string_view, 3> kSystemCartridges = {
-    "dedup", "notification-projector", "mesh-publisher"};
-
 struct InstallerOptions {
   std::string computer_name;
-  InstallLevel level = InstallLevel::kL1;
+  SovereigntyLevel level = SovereigntyLevel::kL1;
   int64_t promotion_threshold = 10;
   int64_t max_cartridge_bytes = 262144;
   std::filesystem::path data_dir;

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "services/installer/sha256.h"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/installer/cartridge_runtime.h"
+#include "common/cartridge/runtime.h"
 
 namespace teleclaude::mesh {
 

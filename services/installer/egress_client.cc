@@ -3,8 +3,8 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/envelope/json_text.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh {
 

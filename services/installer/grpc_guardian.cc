@@ -3,7 +3,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 
 namespace teleclaude::mesh {
 

@@ -8,7 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
 #include "common/sqlite/transaction.h"
 #include "rapidjson/document.h"
 
@@ -116,21 +117,18 @@ std::string_view KindName(OutboxKind kind) {
 }
 
 std::string StringListJson(const std::vector<std::string>& values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    json::AppendQuoted(values[i], &out);
-  }
-  return out + "]";
+  std::string out;
+  json::Writer(&out).StringList(values);
+  return out;
 }
 
 std::string IntListJson(const std::vector<int64_t>& values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    absl::StrAppend(&out, values[i]);
-  }
-  return out + "]";
+  std::string out;
+  json::Writer w(&out);
+  w.BeginArray();
+  for (int64_t v : values) w.Int(v);
+  w.EndArray();
+  return out;
 }
 
 std::vector<std::string> ParseStringList(const std::string& text) {

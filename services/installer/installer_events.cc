@@ -1,78 +1,50 @@
 #include "services/installer/installer_events.h"
 
+#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/strings.h"
 #include "common/envelope/envelope.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
+#include "common/json/writer.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
 namespace {
 
-// Appends members to a JSON object text in canonical form.
-class ObjectWriter {
- public:
-  ObjectWriter& Str(std::string_view key, std::string_view value) {
-    Key(key);
-    json::AppendQuoted(value, &out_);
-    return *this;
-  }
-  ObjectWriter& Int(std::string_view key, int64_t value) {
-    Key(key);
-    absl::StrAppend(&out_, value);
-    return *this;
-  }
-  ObjectWriter& Raw(std::string_view key, std::string_view json_text) {
-    Key(key);
-    out_.append(json_text);
-    return *this;
-  }
-  ObjectWriter& StrList(std::string_view key, const std::vector<std::string>& values) {
-    Key(key);
-    out_ += '[';
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) out_ += ',';
-      json::AppendQuoted(values[i], &out_);
-    }
-    out_ += ']';
-    return *this;
-  }
-  std::string Done() {
-    out_ += '}';
-    return std::move(out_);
-  }
-
- private:
-  void Key(std::string_view key) {
-    out_ += out_.size() == 1 ? "" : ",";
-    json::AppendQuoted(key, &out_);
-    out_ += ':';
-  }
-  std::string out_ = "{";
-};
-
-ObjectWriter Common(const CartridgeCandidate& c) {
-  ObjectWriter w;
-  w.Str("name", c.name)
-      .Str("version", c.version)
-      .Str("author", c.author)
-      .Str("sha256", c.sha256)
-      .Str("event_type", c.event_type)
-      .Str("runtime", c.runtime)
-      .Str("description", c.description)
-      .Str("source_computer", c.source_computer);
-  return w;
+// The members every cartridge event's payload starts with.
+void WriteCommon(const CartridgeCandidate& c, json::Writer& w) {
+  w.Key("name").String(c.name);
+  w.Key("version").String(c.version);
+  w.Key("author").String(c.author);
+  w.Key("sha256").String(c.sha256);
+  w.Key("event_type").String(c.event_type);
+  w.Key("runtime").String(c.runtime);
+  w.Key("description").String(c.description);
+  w.Key("source_computer").String(c.source_computer);
 }
 
-std::string Action(std::string_view description, std::string_view produces) {
-  return ObjectWriter()
-      .Str("description", description)
-      .Str("produces", produces)
-      .Raw("outcome_shape", "null")
-      .Done();
+// A cartridge event's payload: the common members, then `more` (name, string
+// value) in order.
+std::string CartridgePayload(
+    const CartridgeCandidate& c,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> more) {
+  std::string payload;
+  json::Writer w(&payload);
+  w.BeginObject();
+  WriteCommon(c, w);
+  for (const auto& [key, value] : more) w.Key(key).String(value);
+  w.EndObject();
+  return payload;
+}
+
+void WriteAction(std::string_view description, std::string_view produces, json::Writer& w) {
+  w.BeginObject();
+  w.Key("description").String(description);
+  w.Key("produces").String(produces);
+  w.Key("outcome_shape").Null();
+  w.EndObject();
 }
 
 std::string Who(const CartridgeCandidate& c) {
@@ -109,61 +81,61 @@ std::string InstallerEvents::InstallPending(const CartridgeCandidate& c,
                                             std::string_view reason) const {
   std::string approve = absl::StrCat("telec cartridges activate ", c.name);
   std::string reject = absl::StrCat("telec cartridges reject ", c.name);
-  ObjectWriter w = Common(c);
-  w.Str("approve_command", approve).Str("reject_command", reject);
-  if (!reason.empty()) w.Str("reason", reason);
-  std::string actions =
-      ObjectWriter()
-          .Raw("approve", Action(absl::StrCat("Activate the cartridge (", approve, ")"),
-                                 "cartridge.installed"))
-          .Raw("reject",
-               Action(absl::StrCat("Reject the cartridge (", reject, ")"), "cartridge.rejected"))
-          .Done();
-  std::string shape = ObjectWriter().Str("decision", "approve | reject").Done();
+  std::string payload =
+      reason.empty()
+          ? CartridgePayload(c, {{"approve_command", approve}, {"reject_command", reject}})
+          : CartridgePayload(
+                c, {{"approve_command", approve}, {"reject_command", reject}, {"reason", reason}});
+  std::string actions;
+  json::Writer a(&actions);
+  a.BeginObject();
+  a.Key("approve");
+  WriteAction(absl::StrCat("Activate the cartridge (", approve, ")"), "cartridge.installed", a);
+  a.Key("reject");
+  WriteAction(absl::StrCat("Reject the cartridge (", reject, ")"), "cartridge.rejected", a);
+  a.EndObject();
+  std::string shape;
+  json::Writer(&shape).BeginObject().Key("decision").String("approve | reject").EndObject();
   std::string description = absl::StrCat(
       "Cartridge ", Who(c), " waits for approval", reason.empty() ? "" : " (", ToAbsl(reason),
       reason.empty() ? "" : ")", "; run `", approve, "` or `", reject, "`");
   return Build("cartridge.install_pending", std::move(description), "cartridge:" + c.name,
-               std::move(w).Done(), std::move(actions), std::move(shape));
+               std::move(payload), std::move(actions), std::move(shape));
 }
 
 std::string InstallerEvents::Installed(const CartridgeCandidate& c,
                                        std::string_view decided_by) const {
-  ObjectWriter w = Common(c);
-  w.Str("decided_by", decided_by);
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}});
   return Build("cartridge.installed",
                absl::StrCat("Cartridge ", Who(c), " is active (", ToAbsl(decided_by), ")"),
-               "cartridge:" + c.name, std::move(w).Done());
+               "cartridge:" + c.name, std::move(payload));
 }
 
 std::string InstallerEvents::InstallNotified(const CartridgeCandidate& c,
                                              std::string_view decided_by,
                                              std::string_view reason) const {
-  ObjectWriter w = Common(c);
-  w.Str("decided_by", decided_by).Str("reason", reason);
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}, {"reason", reason}});
   return Build("cartridge.install_notified",
                absl::StrCat("The guardian approved cartridge ", Who(c),
                             " and it was installed: ", ToAbsl(reason)),
-               "cartridge:" + c.name, std::move(w).Done());
+               "cartridge:" + c.name, std::move(payload));
 }
 
 std::string InstallerEvents::Rejected(const CartridgeCandidate& c, std::string_view decided_by,
                                       std::string_view reason) const {
-  ObjectWriter w = Common(c);
-  w.Str("decided_by", decided_by).Str("reason", reason);
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}, {"reason", reason}});
   return Build("cartridge.rejected",
                absl::StrCat("Cartridge ", Who(c), " was rejected (", ToAbsl(decided_by), ")"),
-               "cartridge:" + c.name, std::move(w).Done());
+               "cartridge:" + c.name, std::move(payload));
 }
 
 std::string InstallerEvents::Suspended(const CartridgeCandidate& c, std::string_view reason) const {
   std::string activate = absl::StrCat("telec cartridges activate ", c.name);
-  ObjectWriter w = Common(c);
-  w.Str("reason", reason).Str("activate_command", activate);
+  std::string payload = CartridgePayload(c, {{"reason", reason}, {"activate_command", activate}});
   return Build("cartridge.suspended",
                absl::StrCat("Cartridge ", Who(c), " was suspended after failing: ", ToAbsl(reason),
                             "; `", activate, "` re-activates it"),
-               "cartridge:" + c.name, std::move(w).Done());
+               "cartridge:" + c.name, std::move(payload));
 }
 
 std::string InstallerEvents::InstallFailed(std::string_view name, std::string_view author,
@@ -171,15 +143,17 @@ std::string InstallerEvents::InstallFailed(std::string_view name, std::string_vi
                                            std::string_view source_computer,
                                            int64_t published_notification_id,
                                            std::string_view field, std::string_view error) const {
-  std::string payload = ObjectWriter()
-                            .Str("name", name)
-                            .Str("author", author)
-                            .Str("version", version)
-                            .Str("source_computer", source_computer)
-                            .Int("published_notification_id", published_notification_id)
-                            .Str("field", field)
-                            .Str("error", error)
-                            .Done();
+  std::string payload;
+  json::Writer w(&payload);
+  w.BeginObject();
+  w.Key("name").String(name);
+  w.Key("author").String(author);
+  w.Key("version").String(version);
+  w.Key("source_computer").String(source_computer);
+  w.Key("published_notification_id").Int(published_notification_id);
+  w.Key("field").String(field);
+  w.Key("error").String(error);
+  w.EndObject();
   return Build("cartridge.install_failed",
                absl::StrCat("A published cartridge was refused: ", ToAbsl(error)), "",
                std::move(payload));
@@ -187,11 +161,13 @@ std::string InstallerEvents::InstallFailed(std::string_view name, std::string_vi
 
 std::string InstallerEvents::PromotionSuggested(std::string_view cartridge_name,
                                                 int64_t invocation_count, int64_t threshold) const {
-  std::string payload = ObjectWriter()
-                            .Str("cartridge_name", cartridge_name)
-                            .Int("invocation_count", invocation_count)
-                            .Int("threshold", threshold)
-                            .Done();
+  std::string payload;
+  json::Writer w(&payload);
+  w.BeginObject();
+  w.Key("cartridge_name").String(cartridge_name);
+  w.Key("invocation_count").Int(invocation_count);
+  w.Key("threshold").Int(threshold);
+  w.EndObject();
   return Build("cartridge.promotion_suggested",
                absl::StrCat("Cartridge ", ToAbsl(cartridge_name), " ran ", invocation_count,
                             " times (threshold ", threshold, "); consider promoting it"),

@@ -1,6 +1,6 @@
 #include "services/installer/installer_service.h"
 
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -9,8 +9,8 @@
 #include "absl/strings/str_split.h"
 #include "common/base/strings.h"
 #include "common/config/config.h"
-#include "common/service/grpc_server.h"
-#include "common/service/shutdown_signal.h"
+#include "common/grpc/grpc_server.h"
+#include "common/grpc/shutdown_signal.h"
 #include "glog/logging.h"
 #include "services/installer/cartridge_installer.h"
 #include "services/installer/grpc_guardian.h"
@@ -47,17 +47,7 @@ int Run(int argc, char** argv) {
 
   InstallerOptions options;
   options.computer_name = config.computer_name;
-  switch (config.cartridge_install) {
-    case SovereigntyLevel::kL1:
-      options.level = InstallLevel::kL1;
-      break;
-    case SovereigntyLevel::kL2:
-      options.level = InstallLevel::kL2;
-      break;
-    case SovereigntyLevel::kL3:
-      options.level = InstallLevel::kL3;
-      break;
-  }
+  options.level = config.cartridge_install;
   options.promotion_threshold = config.promotion_threshold;
   options.max_cartridge_bytes = config.max_cartridge_bytes;
   options.data_dir = config.data_dir;
@@ -67,7 +57,7 @@ int Run(int argc, char** argv) {
   options.egress_addr = config.egress_addr;
 
   std::unique_ptr<Guardian> guardian;
-  if (options.level == InstallLevel::kL2) {
+  if (options.level == SovereigntyLevel::kL2) {
     PolicyGuardianOptions policy;
     policy.max_cartridge_bytes = config.max_cartridge_bytes;
     std::string authors = absl::GetFlag(FLAGS_guardian_allowed_authors);
@@ -97,7 +87,7 @@ int Run(int argc, char** argv) {
       GrpcServer::Start(config.ListenAddrOr(config.installer_addr), {&service}, server_options);
   if (!server.ok()) Fail(1, ToStd(server.status().message()));
   LOG(INFO) << kProgram << " listening on " << (*server)->listen_address() << " (sovereignty "
-            << InstallLevelName(options.level) << ", promotion threshold "
+            << SovereigntyLevelName(options.level) << ", promotion threshold "
             << options.promotion_threshold << ", data dir " << config.data_dir.string()
             << ", egress " << config.egress_addr << ")";
 

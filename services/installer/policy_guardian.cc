@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/strings.h"
-#include "services/installer/cartridge_runtime.h"
+#include "common/cartridge/runtime.h"
 
 namespace teleclaude::mesh {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
 #include "tests/support/free_port.h"
 
 namespace teleclaude::mesh::bench {

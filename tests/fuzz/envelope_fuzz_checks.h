@@ -7,8 +7,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "common/envelope/internal/canonical_writer.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh::fuzz {
 
@@ -25,7 +24,7 @@ bool SameResult(const absl::StatusOr<T>& a, const absl::StatusOr<T>& b) {
 // same error.
 inline bool CanonicalizeShortcutAgrees(std::string_view text) {
   return SameResult(json::Canonicalize(text, json::NonFinite::kKeep),
-                    json::internal::CanonicalizeWithParser(text, json::NonFinite::kKeep));
+                    json::CanonicalizeWithParser(text, json::NonFinite::kKeep));
 }
 
 }  // namespace teleclaude::mesh::fuzz

@@ -19,9 +19,9 @@
 
 #include "absl/strings/escaping.h"
 #include "common/base/utf8.h"
+#include "common/cartridge/runtime.h"
 #include "rapidjson/document.h"
 #include "services/installer/cartridge_payload.h"
-#include "services/installer/cartridge_runtime.h"
 
 namespace {
 

@@ -13,12 +13,11 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/internal/json_decode.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/proto_codec.h"
 #include "common/envelope/stream_codec.h"
+#include "common/json/json_text.h"
 #include "tests/fuzz/envelope_fuzz_checks.h"
 
 namespace {
@@ -34,9 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace teleclaude::mesh;
   std::string_view input(reinterpret_cast<const char*>(data), size);
 
-  std::vector<json::internal::KeySpan> scratch;
-  if (json::internal::CanonicalValueEnd(input, 0, 32, &scratch) == input.size()) {
-    auto canonical = json::internal::CanonicalizeWithParser(input, json::NonFinite::kKeep);
+  std::vector<json::KeySpan> scratch;
+  if (json::CanonicalValueEnd(input, 0, 32, &scratch) == input.size()) {
+    auto canonical = json::CanonicalizeWithParser(input, json::NonFinite::kKeep);
     if (!canonical.ok() || *canonical != input) {
       Fail("CanonicalValueEnd accepted text that is not canonical", std::string(input));
     }

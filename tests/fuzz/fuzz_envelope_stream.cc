@@ -11,10 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "common/envelope/internal/canonical_writer.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/stream_codec.h"
+#include "common/json/json_text.h"
 #include "tests/fuzz/envelope_fuzz_checks.h"
 
 namespace {

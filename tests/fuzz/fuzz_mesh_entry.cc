@@ -18,7 +18,7 @@
 
 #include "common/base/utf8.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/mesh/mesh_message.h"
 #include "services/ingress/mesh_entry_decoder.h"
 #include "tests/fuzz/fuzz_fields.h"

@@ -13,6 +13,7 @@
 
 #include "absl/time/clock.h"
 #include "common/base/strings.h"
+#include "tests/support/wait_for.h"
 
 extern char** environ;
 
@@ -26,14 +27,17 @@ std::string TempBase() {
   return base != nullptr && *base != '\0' ? base : "/tmp";
 }
 
-// Builds envp: the current environment with `extra` overriding.
-std::vector<std::string> BuildEnv(const std::vector<std::pair<std::string, std::string>>& extra) {
+// Builds envp: the current environment without `unset`, with `extra`
+// overriding.
+std::vector<std::string> BuildEnv(const std::vector<std::pair<std::string, std::string>>& extra,
+                                  const std::vector<std::string>& unset) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
     std::string key = entry.substr(0, entry.find('='));
     bool overridden = false;
     for (const auto& [k, v] : extra) overridden |= (k == key);
+    for (const std::string& k : unset) overridden |= (k == key);
     if (!overridden) env.push_back(entry);
   }
   for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
@@ -48,12 +52,11 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
 }
 
 // fork + exec with stdout/stderr redirected to fds; the child dies with us.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
-                            const std::vector<std::pair<std::string, std::string>>& extra_env,
-                            int stdin_fd, int out_fd, int err_fd) {
+absl::StatusOr<pid_t> Spawn(const ChildOptions& options, int stdin_fd, int out_fd, int err_fd) {
+  const std::vector<std::string>& args = options.args;
   if (args.empty()) return absl::InvalidArgumentError("spawn: no program");
   std::vector<std::string> argv_s = args;
-  std::vector<std::string> env_s = BuildEnv(extra_env);
+  std::vector<std::string> env_s = BuildEnv(options.env, options.unset_env);
   std::vector<char*> argv = CStrings(argv_s);
   std::vector<char*> envp = CStrings(env_s);
   pid_t parent = getpid();
@@ -84,6 +87,13 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
   return pid;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 ExitInfo Decode(int status) {
   ExitInfo info;
   if (WIFEXITED(status)) {
@@ -109,15 +119,28 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(ChildOptions o
   }
   int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError(Cat("open ", log, ": ", strerror(errno)));
+  std::string stdout_path;
+  int out_fd = fd;
+  if (options.separate_stdout) {
+    stdout_path = TempBase() + "/tm-child-XXXXXX.out";
+    out_fd = mkstemps(stdout_path.data(), 4);
+    if (out_fd < 0) {
+      close(fd);
+      if (owns_log) unlink(log.c_str());
+      return absl::InternalError(Cat("mkstemps ", stdout_path, ": ", strerror(errno)));
+    }
+  }
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  absl::StatusOr<pid_t> pid = Spawn(options.args, options.env, devnull, fd, fd);
+  absl::StatusOr<pid_t> pid = Spawn(options, devnull, out_fd, fd);
   close(fd);
+  if (out_fd != fd) close(out_fd);
   close(devnull);
   if (!pid.ok()) {
     if (owns_log) unlink(log.c_str());
+    if (!stdout_path.empty()) unlink(stdout_path.c_str());
     return pid.status();
   }
-  return std::unique_ptr<ChildProcess>(new ChildProcess(*pid, log, owns_log));
+  return std::unique_ptr<ChildProcess>(new ChildProcess(*pid, log, owns_log, stdout_path));
 }
 
 ChildProcess::~ChildProcess() {
@@ -126,6 +149,7 @@ ChildProcess::~ChildProcess() {
     Wait(absl::Seconds(10)).IgnoreError();
   }
   if (owns_log_) unlink(log_path_.c_str());
+  if (!stdout_path_.empty()) unlink(stdout_path_.c_str());
 }
 
 bool ChildProcess::Running() {
@@ -148,13 +172,13 @@ void ChildProcess::Kill() {
 }
 
 absl::StatusOr<ExitInfo> ChildProcess::Wait(absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline(timeout);
   while (true) {
     if (!Running()) {
       if (exit_.has_value()) return *exit_;
       return absl::InternalError(Cat("pid ", pid_, " vanished"));
     }
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       return absl::DeadlineExceededError(
           Cat("pid ", pid_, " still running after ", absl::FormatDuration(timeout)));
     }
@@ -162,17 +186,53 @@ absl::StatusOr<ExitInfo> ChildProcess::Wait(absl::Duration timeout) {
   }
 }
 
-std::string ChildProcess::ReadLog() const {
-  std::ifstream in(log_path_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string ChildProcess::ReadLog() const { return ReadFile(log_path_); }
+
+std::string ChildProcess::ReadStdout() const {
+  return stdout_path_.empty() ? std::string() : ReadFile(stdout_path_);
+}
+
+absl::StatusOr<std::string> ChildProcess::ReadStdoutLine(absl::Duration timeout) {
+  if (stdout_path_.empty()) {
+    return absl::FailedPreconditionError("ReadStdoutLine: the child has no separate stdout");
+  }
+  const Deadline deadline(timeout);
+  while (true) {
+    // Whether it still runs is asked before reading, so that a line written
+    // just before the child ended is still found.
+    const bool running = Running();
+    const std::string out = ReadStdout();
+    const size_t newline = out.find('\n', stdout_read_);
+    if (newline != std::string::npos) {
+      std::string line = out.substr(stdout_read_, newline - stdout_read_);
+      stdout_read_ = newline + 1;
+      return line;
+    }
+    if (!running) {
+      return absl::FailedPreconditionError(
+          Cat("pid ", pid_, " ended without another line on stdout"));
+    }
+    if (deadline.Passed()) {
+      return absl::DeadlineExceededError(
+          Cat("pid ", pid_, " wrote no line on stdout within ", absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
 }
 
 absl::StatusOr<CommandResult> RunCommand(
     const std::vector<std::string>& args,
     const std::vector<std::pair<std::string, std::string>>& env, absl::Duration timeout,
     const std::string& stdin_text) {
+  ChildOptions options;
+  options.args = args;
+  options.env = env;
+  return RunCommand(options, timeout, stdin_text);
+}
+
+absl::StatusOr<CommandResult> RunCommand(const ChildOptions& options, absl::Duration timeout,
+                                         const std::string& stdin_text) {
+  const std::vector<std::string>& args = options.args;
   std::string out_s = TempBase() + "/tm-cmd-out-XXXXXX";
   std::string err_s = TempBase() + "/tm-cmd-err-XXXXXX";
   std::string in_s = TempBase() + "/tm-cmd-in-XXXXXX";
@@ -197,7 +257,7 @@ absl::StatusOr<CommandResult> RunCommand(
     }
     lseek(in_fd, 0, SEEK_SET);
   }
-  absl::StatusOr<pid_t> pid = Spawn(args, env, in_fd, out_fd, err_fd);
+  absl::StatusOr<pid_t> pid = Spawn(options, in_fd, out_fd, err_fd);
   close(out_fd);
   close(err_fd);
   close(in_fd);
@@ -214,13 +274,13 @@ absl::StatusOr<CommandResult> RunCommand(
     slurp(in_t);
     return pid.status();
   }
-  absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline(timeout);
   int status = 0;
   bool timed_out = false;
   while (true) {
     pid_t r = waitpid(*pid, &status, WNOHANG);
     if (r == *pid) break;
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       kill(*pid, SIGKILL);
       waitpid(*pid, &status, 0);
       timed_out = true;

@@ -23,6 +23,12 @@ struct ChildOptions {
   // stdout+stderr go here (appended). Empty = a new file in $TMPDIR or /tmp,
   // removed when the ChildProcess dies.
   std::string log_path;
+  // Variables of the test's environment the child does not get (before
+  // `env` is added).
+  std::vector<std::string> unset_env = {};
+  // Whether stdout goes to a file of its own (ReadStdout, ReadStdoutLine)
+  // instead of the log, which then holds stderr only.
+  bool separate_stdout = false;
 };
 
 // How a child ended.
@@ -58,13 +64,24 @@ class ChildProcess {
   absl::StatusOr<ExitInfo> Wait(absl::Duration timeout);
   // The log so far.
   std::string ReadLog() const;
+  // With separate_stdout: stdout so far (empty otherwise).
+  std::string ReadStdout() const;
+  // With separate_stdout: the next complete line of stdout (without its
+  // newline) once the child has written it; DEADLINE_EXCEEDED after
+  // `timeout`, FAILED_PRECONDITION when the child ended without writing one.
+  absl::StatusOr<std::string> ReadStdoutLine(absl::Duration timeout);
 
  private:
-  ChildProcess(pid_t pid, std::string log_path, bool owns_log)
-      : pid_(pid), log_path_(std::move(log_path)), owns_log_(owns_log) {}
+  ChildProcess(pid_t pid, std::string log_path, bool owns_log, std::string stdout_path)
+      : pid_(pid),
+        log_path_(std::move(log_path)),
+        owns_log_(owns_log),
+        stdout_path_(std::move(stdout_path)) {}
   pid_t pid_;
   std::string log_path_;
   bool owns_log_;
+  std::string stdout_path_;  // empty without separate_stdout; always owned
+  size_t stdout_read_ = 0;   // bytes of stdout ReadStdoutLine has returned
   std::optional<ExitInfo> exit_;
 };
 
@@ -81,6 +98,10 @@ absl::StatusOr<CommandResult> RunCommand(
     const std::vector<std::string>& args,
     const std::vector<std::pair<std::string, std::string>>& env = {},
     absl::Duration timeout = absl::Seconds(30), const std::string& stdin_text = "");
+// The same with the program and environment of `options` (args, env,
+// unset_env; log_path and separate_stdout do not apply).
+absl::StatusOr<CommandResult> RunCommand(const ChildOptions& options, absl::Duration timeout,
+                                         const std::string& stdin_text = "");
 
 }  // namespace teleclaude::mesh::testing
 

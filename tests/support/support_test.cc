@@ -155,6 +155,56 @@ TEST(ChildProcessTest, TerminateEnvLogAndExecFailure) {
   EXPECT_TRUE(absl::IsInvalidArgument(ChildProcess::Start({}).status()));
 }
 
+TEST(ChildProcessTest, StdoutReadLineByLineApartFromStderr) {
+  ChildOptions options;
+  options.args = {"sh", "-c",
+                  "echo one; echo oops >&2; read -r _ < /dev/null; printf 'two\\nthr'; "
+                  "exec sleep 30"};
+  options.separate_stdout = true;
+  auto child = ChildProcess::Start(options);
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto one = (*child)->ReadStdoutLine(absl::Seconds(5));
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(*one, "one");
+  auto two = (*child)->ReadStdoutLine(absl::Seconds(5));
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(*two, "two");
+  // "thr" has no newline yet: no third line while the child runs ...
+  EXPECT_TRUE(absl::IsDeadlineExceeded((*child)->ReadStdoutLine(absl::Milliseconds(100)).status()));
+  EXPECT_EQ((*child)->ReadStdout(), "one\ntwo\nthr");
+  EXPECT_TRUE(WaitFor([&] { return (*child)->ReadLog() == "oops\n"; }, absl::Seconds(5)))
+      << (*child)->ReadLog();
+  // ... and none once it has ended.
+  (*child)->Kill();
+  ASSERT_TRUE((*child)->Wait(absl::Seconds(5)).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition((*child)->ReadStdoutLine(absl::Seconds(1)).status()));
+}
+
+TEST(ChildProcessTest, UnsetVariablesAreNotInherited) {
+  setenv("TM_SUPPORT_TEST_GONE", "x", 1);
+  setenv("TM_SUPPORT_TEST_KEPT", "y", 1);
+  ChildOptions options;
+  options.args = {"sh", "-c", "echo \"${TM_SUPPORT_TEST_GONE-unset} $TM_SUPPORT_TEST_KEPT\""};
+  options.unset_env = {"TM_SUPPORT_TEST_GONE"};
+  auto r = RunCommand(options, absl::Seconds(10));
+  unsetenv("TM_SUPPORT_TEST_GONE");
+  unsetenv("TM_SUPPORT_TEST_KEPT");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "unset y\n");
+}
+
+TEST(TempDirTest, IsRemovedWhateverPermissionsTheTestLeft) {
+  std::filesystem::path path;
+  {
+    TempDir dir;
+    path = dir.path();
+    std::filesystem::create_directories(path / "locked" / "inner");
+    std::ofstream(path / "locked" / "inner" / "file") << "x";
+    std::filesystem::permissions(path / "locked", std::filesystem::perms::none);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST(ChildProcessTest, DestructorKillsARunningChild) {
   pid_t pid = 0;
   std::string log;

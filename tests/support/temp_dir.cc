@@ -1,6 +1,7 @@
 #include "tests/support/temp_dir.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <system_error>
 
@@ -19,6 +20,11 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   std::error_code ec;
+  // Make everything removable again (tests take permissions away).
+  chmod(path_.c_str(), 0700);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path_, ec)) {
+    if (entry.is_directory()) chmod(entry.path().c_str(), 0700);
+  }
   std::filesystem::remove_all(path_, ec);
 }
 

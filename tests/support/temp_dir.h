@@ -1,4 +1,5 @@
-// A temporary directory removed (recursively) when the object dies.
+// A temporary directory removed (recursively, whatever permissions a test
+// left on it) when the object dies.
 #ifndef TELECLAUDE_MESH_TESTS_SUPPORT_TEMP_DIR_H_
 #define TELECLAUDE_MESH_TESTS_SUPPORT_TEMP_DIR_H_
 

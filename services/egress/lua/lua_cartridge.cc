@@ -5,7 +5,7 @@
 
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "glog/logging.h"
 #include "lauxlib.h"
 #include "lua.h"

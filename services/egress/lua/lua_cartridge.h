@@ -60,7 +60,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/envelope/envelope.h"
-#include "services/egress/cartridge.h"
+#include "services/egress/cartridges/cartridge.h"
 #include "services/egress/lua/lua_sandbox.h"
 
 struct lua_State;

@@ -13,8 +13,8 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/envelope/json_codec.h"
-#include "common/envelope/json_text.h"
 #include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
 #include "lauxlib.h"
 #include "lua.h"
 

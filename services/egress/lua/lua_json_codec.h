@@ -43,7 +43,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "services/egress/lua/lua_meter.h"
 
 struct lua_State;

@@ -9,18 +9,24 @@
 namespace teleclaude::mesh::telec {
 namespace {
 
-TEST(JsonOutTest, RawEmbedsJsonValuesAndFallsBackToStrings) {
-  JsonOut out;
+TEST(JsonOutTest, JsonTextIsEmbeddedAsAValueOrFallsBackToAString) {
+  std::string text;
+  json::Writer out(&text);
   out.BeginObject();
-  out.Key("a").Raw("{ \"x\" : [1, 2.50] }");
-  out.Key("b").Raw("");
-  out.Key("c").Raw("", "{}");
-  out.Key("d").Raw("not json");
-  out.Key("e").Raw("NaN");
+  out.Key("a");
+  WriteJsonText("{ \"x\" : [1, 2.50] }", out);
+  out.Key("b");
+  WriteJsonText("", out);
+  out.Key("c");
+  WriteJsonText("", out, "{}");
+  out.Key("d");
+  WriteJsonText("not json", out);
+  out.Key("e");
+  WriteJsonText("NaN", out);
   out.Key("f").OptionalString(std::nullopt);
   out.Key("g").String("q\"\n");
   out.EndObject();
-  EXPECT_EQ(out.Take(),
+  EXPECT_EQ(text,
             "{\"a\":{\"x\":[1,2.5]},\"b\":null,\"c\":{},\"d\":\"not json\",\"e\":null,"
             "\"f\":null,\"g\":\"q\\\"\\n\"}");
 }
@@ -42,9 +48,10 @@ TEST(JsonOutTest, NotificationShape) {
   n.set_created_at("2025-03-01T12:00:00Z");
   n.set_updated_at("2025-03-01T12:00:00Z");
   n.set_actionable(true);
-  JsonOut out;
+  std::string text;
+  json::Writer out(&text);
   WriteNotification(n, out);
-  EXPECT_EQ(out.Take(),
+  EXPECT_EQ(text,
             "{\"id\":7,\"event_type\":\"cartridge.install_pending\",\"version\":1,"
             "\"source\":\"installer\",\"level\":2,\"domain\":\"cartridges\","
             "\"visibility\":\"local\",\"entity\":\"cartridge:x\",\"description\":\"install x?\","
@@ -69,9 +76,10 @@ TEST(JsonOutTest, WatchedEventShapeAndTailLine) {
   e->set_level(v1::EVENT_LEVEL_WORKFLOW);
   e->set_visibility(v1::EVENT_VISIBILITY_PUBLIC);
   e->set_payload_json("{\"name\":\"x\",\"code\":\"" + std::string(100, 'A') + "\"}");
-  JsonOut out;
+  std::string text;
+  json::Writer out(&text);
   WriteWatchedEvent(w, out);
-  std::string json = out.Take();
+  std::string json = text;
   EXPECT_THAT(json, ::testing::StartsWith(
                         "{\"processed_at\":\"2025-03-01T12:34:56Z\",\"status\":\"dropped\","
                         "\"dropped_by\":\"dedup\",\"origin\":\"mesh\",\"source_computer\":"
@@ -96,10 +104,11 @@ TEST(JsonOutTest, PeersShape) {
   peer->set_name("desk");
   peer->set_cluster("home");
   peer->set_last_seen("2025-03-01T12:00:00Z");
-  JsonOut out;
+  std::string text;
+  json::Writer out(&text);
   WritePeers(p, out);
   EXPECT_EQ(
-      out.Take(),
+      text,
       "{\"computer_name\":\"laptop\",\"cluster\":null,\"peers\":[{\"name\":\"desk\","
       "\"cluster\":\"home\",\"last_seen\":\"2025-03-01T12:00:00Z\",\"cluster_peer\":false}]}");
 }

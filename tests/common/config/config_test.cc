@@ -20,7 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/common/service/spawn.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/tls_certificates.h"
 
 namespace teleclaude::mesh {
@@ -35,25 +36,7 @@ std::string HostName() {
   return buf;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "config_test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    // Make everything removable again (tests chmod some directories).
-    for (auto& e : std::filesystem::recursive_directory_iterator(path_, ec)) {
-      if (e.is_directory()) chmod(e.path().c_str(), 0700);
-    }
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 // Every flag of common/config back to its default. (absl::FlagSaver would do
 // too, but logs a line per restored flag.)
@@ -444,19 +427,25 @@ class InitProcessTest : public ::testing::Test {
   // values unless `args`/`env` set them.
   Run Probe(std::vector<std::string> args,
             std::map<std::string, std::optional<std::string>> env = {}) {
-    std::vector<std::string> argv = {TM_CONFIG_PROBE};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::map<std::string, std::optional<std::string>> full;
+    testing::ChildOptions options;
+    options.args = {TM_CONFIG_PROBE};
+    options.args.insert(options.args.end(), args.begin(), args.end());
     for (char** e = environ; *e != nullptr; ++e) {
       std::string kv(*e);
-      if (absl::StartsWith(kv, "TELEC_")) full[kv.substr(0, kv.find('='))] = std::nullopt;
+      if (absl::StartsWith(kv, "TELEC_")) options.unset_env.push_back(kv.substr(0, kv.find('=')));
     }
-    full["HOME"] = tmp_.path().string();
-    for (auto& [k, v] : env) full[k] = v;
-    testing::SpawnedChild child(argv, full);
-    EXPECT_GT(child.pid(), 0);
-    EXPECT_TRUE(child.Wait(absl::Seconds(20)));
-    return {child.exit_code(), child.out(), child.err()};
+    options.env.emplace_back("HOME", tmp_.path().string());
+    for (auto& [k, v] : env) {
+      if (v.has_value()) {
+        options.env.emplace_back(k, *v);
+      } else {
+        options.unset_env.push_back(k);
+      }
+    }
+    absl::StatusOr<testing::CommandResult> run = testing::RunCommand(options, absl::Seconds(20));
+    EXPECT_TRUE(run.ok()) << run.status();
+    if (!run.ok()) return {-1, "", ""};
+    return {run->exit_code, run->out, run->err};
   }
 
   TempDir tmp_;

@@ -9,15 +9,15 @@
 #include <vector>
 
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/grpc/channel.h"
+#include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
-#include "common/service/channel.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/ingress.grpc.pb.h"
-#include "tests/services/ingress/recording_pipeline.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/recording_pipeline.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "common/base/strings.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
 #include "common/mesh/peer_cache.h"
 #include "gtest/gtest.h"
 #include "services/ingress/trust_chain.h"
-#include "tests/services/ingress/recording_pipeline.h"
+#include "tests/support/recording_pipeline.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"

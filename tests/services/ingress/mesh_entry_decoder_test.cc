@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/base/utf8.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "gtest/gtest.h"
 #include "services/ingress/rejection_event.h"
 

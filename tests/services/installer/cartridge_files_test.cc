@@ -8,12 +8,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/services/installer/installer_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace teleclaude::mesh {
 namespace {
 
 using ::teleclaude::mesh::testing::FilesUnder;
-using ::teleclaude::mesh::testing::ScratchDir;
+using ::teleclaude::mesh::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Place = CartridgeFiles::Place;
@@ -26,7 +27,7 @@ class CartridgeFilesTest : public ::testing::Test {
   absl::StatusOr<CartridgeFiles> OpenFiles() {
     return CartridgeFiles::Open(data(), active(), incoming());
   }
-  ScratchDir dir_;
+  TempDir dir_;
 };
 
 TEST_F(CartridgeFilesTest, WritesReadsListsAndRemoves) {
@@ -63,7 +64,7 @@ TEST_F(CartridgeFilesTest, RefusesBadNamesAndRuntimes) {
 }
 
 TEST_F(CartridgeFilesTest, RefusesADirectorySymlinkedOutOfTheDataDir) {
-  ScratchDir outside;
+  TempDir outside;
   std::filesystem::create_directories(data());
   std::filesystem::create_directories(active());
   std::filesystem::create_directory_symlink(outside.path(), incoming());
@@ -95,7 +96,7 @@ TEST_F(CartridgeFilesTest, AllowsASymlinkThatStaysInsideTheDataDir) {
 }
 
 TEST_F(CartridgeFilesTest, DoesNotFollowASymlinkAtTheFileName) {
-  ScratchDir outside;
+  TempDir outside;
   auto files = OpenFiles();
   ASSERT_TRUE(files.ok()) << files.status();
   std::filesystem::path target = outside.path() / "victim";

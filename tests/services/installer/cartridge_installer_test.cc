@@ -1,5 +1,5 @@
 // CartridgeInstaller in process, with a real installer.db in a temp dir and a
-// real gRPC Pipeline server (PipelineRecorder) standing in for egress.
+// real gRPC Pipeline server (RecordingPipeline) standing in for egress.
 #include "services/installer/cartridge_installer.h"
 
 #include <filesystem>
@@ -12,8 +12,8 @@
 #include "services/installer/sha256.h"
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
-#include "tests/services/installer/pipeline_recorder.h"
 #include "tests/support/free_port.h"
+#include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -25,9 +25,10 @@ using ::teleclaude::mesh::testing::FilesUnder;
 using ::teleclaude::mesh::testing::FreeLoopbackPort;
 using ::teleclaude::mesh::testing::kCleanLua;
 using ::teleclaude::mesh::testing::kEvilLua;
-using ::teleclaude::mesh::testing::PipelineRecorder;
 using ::teleclaude::mesh::testing::PublishedPayload;
 using ::teleclaude::mesh::testing::PublishedPush;
+using ::teleclaude::mesh::testing::RecordingPipeline;
+using ::teleclaude::mesh::testing::RecordingPipelineServer;
 using ::teleclaude::mesh::testing::ResolvedPendingPush;
 using ::teleclaude::mesh::testing::TempDir;
 using ::testing::ElementsAre;
@@ -41,15 +42,9 @@ std::string Slurp(const std::filesystem::path& p) {
 
 class CartridgeInstallerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    port_ = FreeLoopbackPort();
-    server_ = testing::ServeRecorder(&recorder_, port_);
-    ASSERT_NE(server_, nullptr);
-  }
-
   std::filesystem::path data() const { return dir_.path() / "data"; }
 
-  std::unique_ptr<CartridgeInstaller> Make(InstallLevel level,
+  std::unique_ptr<CartridgeInstaller> Make(SovereigntyLevel level,
                                            std::unique_ptr<Guardian> guardian = nullptr,
                                            int64_t threshold = 10) {
     InstallerOptions o;
@@ -61,7 +56,7 @@ class CartridgeInstallerTest : public ::testing::Test {
     o.cartridges_dir = data() / "cartridges";
     o.incoming_dir = data() / "cartridges" / "incoming";
     o.db_path = data() / "installer.db";
-    o.egress_addr = "127.0.0.1:" + std::to_string(port_);
+    o.egress_addr = egress_.addr();
     o.egress_timeout = absl::Seconds(2);
     o.retry_initial = absl::Milliseconds(20);
     o.retry_max = absl::Milliseconds(100);
@@ -84,13 +79,12 @@ class CartridgeInstallerTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  PipelineRecorder recorder_;
-  int port_ = 0;
-  std::unique_ptr<GrpcServer> server_;
+  RecordingPipelineServer egress_;
+  RecordingPipeline& recorder_ = egress_.pipeline();
 };
 
 TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotification) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -121,7 +115,7 @@ TEST_F(CartridgeInstallerTest, L1LeavesThePendingCartridgeWithAnActionableNotifi
 }
 
 TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -153,7 +147,7 @@ TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves)
 }
 
 TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -171,7 +165,7 @@ TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) 
 }
 
 TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   auto unknown = inst->Activate("nope", "");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(unknown.status().message(),
@@ -189,7 +183,7 @@ TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
 }
 
 TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOrReject) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua)),
                                   PublishedPush("p2", 8, PublishedPayload("pong", "return 2"))}))
@@ -222,7 +216,8 @@ TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOr
 }
 
 TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
-  auto inst = Make(InstallLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
+  auto inst =
+      Make(SovereigntyLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
                                   PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
@@ -254,7 +249,7 @@ TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
 
 TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
   int dead_port = FreeLoopbackPort();
-  auto inst = Make(InstallLevel::kL2,
+  auto inst = Make(SovereigntyLevel::kL2,
                    std::make_unique<GrpcGuardian>("127.0.0.1:" + std::to_string(dead_port),
                                                   absl::Milliseconds(500)));
   ASSERT_TRUE(
@@ -267,7 +262,7 @@ TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
 }
 
 TEST_F(CartridgeInstallerTest, L3ActivatesAtOnce) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -282,7 +277,7 @@ TEST_F(CartridgeInstallerTest, L3ActivatesAtOnce) {
 }
 
 TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   struct Case {
     std::string payload;
     std::string field;
@@ -317,7 +312,7 @@ TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
 }
 
 TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   auto push = PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua));
   ASSERT_TRUE(inst->OnNotification(Batch({push, push})).ok());  // same push re-sent
   ASSERT_TRUE(
@@ -334,7 +329,7 @@ TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
 }
 
 TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) {
-  auto inst = Make(InstallLevel::kL1);
+  auto inst = Make(SovereigntyLevel::kL1);
   ASSERT_TRUE(inst->OnNotification(
                       Batch({PublishedPush("p1", 7, PublishedPayload("ping", "return 1", "1"))}))
                   .ok());
@@ -363,7 +358,7 @@ TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) 
 }
 
 TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
-  auto inst = Make(InstallLevel::kL3);
+  auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -388,10 +383,8 @@ TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
 }
 
 TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
-  server_->Shutdown(absl::ZeroDuration());
-  server_->Wait();
-  server_.reset();
-  auto inst = Make(InstallLevel::kL3);
+  egress_.Stop();
+  auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
       inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
           .ok());
@@ -400,9 +393,8 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   // Restarted with the installer too: nothing is lost.
   inst->Stop();
   inst.reset();
-  server_ = testing::ServeRecorder(&recorder_, port_);
-  ASSERT_NE(server_, nullptr);
-  inst = Make(InstallLevel::kL3);
+  egress_.Start();
+  inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.reloads(), 1);

@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/installer/sha256.h"

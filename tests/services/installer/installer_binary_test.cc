@@ -1,19 +1,19 @@
 // The real telec-installer binary, driven over gRPC as egress and telec
-// would, with a real gRPC Pipeline server (PipelineRecorder) as egress.
+// would, with a real gRPC Pipeline server (RecordingPipeline) as egress.
 #include <grpcpp/client_context.h>
 
 #include <filesystem>
 
-#include "common/envelope/json_text.h"
-#include "common/service/channel.h"
+#include "common/grpc/channel.h"
+#include "common/json/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
-#include "tests/services/installer/pipeline_recorder.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -27,9 +27,10 @@ using ::teleclaude::mesh::testing::FilesUnder;
 using ::teleclaude::mesh::testing::FreeLoopbackPort;
 using ::teleclaude::mesh::testing::kCleanLua;
 using ::teleclaude::mesh::testing::kEvilLua;
-using ::teleclaude::mesh::testing::PipelineRecorder;
 using ::teleclaude::mesh::testing::PublishedPayload;
 using ::teleclaude::mesh::testing::PublishedPush;
+using ::teleclaude::mesh::testing::RecordingPipeline;
+using ::teleclaude::mesh::testing::RecordingPipelineServer;
 using ::teleclaude::mesh::testing::TempDir;
 using ::teleclaude::mesh::testing::WaitFor;
 using ::testing::ElementsAre;
@@ -39,10 +40,7 @@ using ::testing::IsEmpty;
 class InstallerBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    egress_port_ = FreeLoopbackPort();
     installer_port_ = FreeLoopbackPort();
-    server_ = testing::ServeRecorder(&recorder_, egress_port_);
-    ASSERT_NE(server_, nullptr);
     stub_ = v1::Installer::NewStub(MakeChannel("127.0.0.1:" + std::to_string(installer_port_)));
   }
 
@@ -54,7 +52,7 @@ class InstallerBinaryTest : public ::testing::Test {
               "--computer_name=me",
               "--data_dir=" + data().string(),
               "--installer_addr=127.0.0.1:" + std::to_string(installer_port_),
-              "--egress_addr=127.0.0.1:" + std::to_string(egress_port_),
+              "--egress_addr=" + egress_.addr(),
               "--cartridge_install=" + level,
               "--promotion_threshold=10",
               "--max_cartridge_bytes=4096"};
@@ -117,10 +115,9 @@ class InstallerBinaryTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  PipelineRecorder recorder_;
-  int egress_port_ = 0;
+  RecordingPipelineServer egress_;
+  RecordingPipeline& recorder_ = egress_.pipeline();
   int installer_port_ = 0;
-  std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<v1::Installer::Stub> stub_;
   std::unique_ptr<ChildProcess> child_;
 };

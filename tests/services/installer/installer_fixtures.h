@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "teleclaude/mesh/v1/installer.pb.h"
 
 namespace teleclaude::mesh::testing {

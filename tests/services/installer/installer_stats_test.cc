@@ -2,31 +2,24 @@
 // batch sizes, re-sent batches and restarts.
 #include <filesystem>
 
-#include "common/envelope/json_text.h"
+#include "common/json/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/installer/cartridge_installer.h"
-#include "tests/services/installer/pipeline_recorder.h"
-#include "tests/support/free_port.h"
+#include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 
 namespace teleclaude::mesh {
 namespace {
 
-using ::teleclaude::mesh::testing::FreeLoopbackPort;
-using ::teleclaude::mesh::testing::PipelineRecorder;
+using ::teleclaude::mesh::testing::RecordingPipeline;
+using ::teleclaude::mesh::testing::RecordingPipelineServer;
 using ::teleclaude::mesh::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 class InstallerStatsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    port_ = FreeLoopbackPort();
-    server_ = testing::ServeRecorder(&recorder_, port_);
-    ASSERT_NE(server_, nullptr);
-  }
-
   std::unique_ptr<CartridgeInstaller> Make() {
     InstallerOptions o;
     o.computer_name = "me";
@@ -35,7 +28,7 @@ class InstallerStatsTest : public ::testing::Test {
     o.cartridges_dir = dir_.path() / "cartridges";
     o.incoming_dir = dir_.path() / "cartridges" / "incoming";
     o.db_path = dir_.path() / "installer.db";
-    o.egress_addr = "127.0.0.1:" + std::to_string(port_);
+    o.egress_addr = egress_.addr();
     o.retry_initial = absl::Milliseconds(20);
     auto made = CartridgeInstaller::Create(o, nullptr);
     EXPECT_TRUE(made.ok()) << made.status();
@@ -78,9 +71,8 @@ class InstallerStatsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  PipelineRecorder recorder_;
-  int port_ = 0;
-  std::unique_ptr<GrpcServer> server_;
+  RecordingPipelineServer egress_;
+  RecordingPipeline& recorder_ = egress_.pipeline();
 };
 
 TEST_F(InstallerStatsTest, BatchesOfOneSuggestPromotionExactlyAtTheThreshold) {

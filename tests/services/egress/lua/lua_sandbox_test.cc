@@ -31,7 +31,7 @@
 #include "lua.h"
 #include "services/egress/lua/lua_cartridge.h"
 #include "services/egress/lua/lua_watchdog.h"
-#include "services/egress/pipeline_runner.h"
+#include "services/egress/pipeline/pipeline_runner.h"
 #include "tests/services/egress/lua/lua_hostile_cartridges.h"
 
 namespace teleclaude::mesh {

@@ -1,0 +1,137 @@
+// Parsing JSON text with RapidJSON's SAX reader, the way every parser in the
+// project does it: iterative (no recursion on hostile nesting), numbers
+// handed over as their raw text (so integers of any size stay exact),
+// `NaN` / `Infinity` / `-Infinity` accepted, and numbers RapidJSON 1.1.0
+// refuses to read (1e400, integers of hundreds of digits) still delivered.
+// Handlers check UTF-8 per string themselves (common/base/utf8.h).
+// Thread-safe (per-thread reader and buffer).
+#ifndef TELECLAUDE_MESH_COMMON_JSON_READER_H_
+#define TELECLAUDE_MESH_COMMON_JSON_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+// Vectorized string scanning in RapidJSON's reader (every x86-64 has SSE2).
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(RAPIDJSON_SSE42)
+#define RAPIDJSON_SSE2
+#endif
+#include "rapidjson/rapidjson.h"
+//
+#include "rapidjson/memorystream.h"
+#include "rapidjson/reader.h"
+
+namespace teleclaude::mesh::json {
+
+// Parses `text` with RapidJSON (iterative, numbers as strings, NaN/Inf,
+// UTF-8 validated) into `handler`. On failure returns InvalidArgument
+// "<what>: not valid JSON: <reason> at offset N", where the reason is the
+// handler's own error when it stopped the parse. `reset()` must return the
+// handler to its initial state: RapidJSON 1.1.0 refuses numbers it could not
+// store in a double (1e400, integers of more than ~308 digits) even when it
+// is only asked for their text, so such inputs are parsed a second time with
+// those numbers masked (see PatchBigNumbers).
+template <typename Handler, typename Reset>
+absl::Status ParseJson(std::string_view text, Handler& handler, std::string_view what,
+                       const std::string* handler_error, Reset reset);
+
+// A number token replaced by the marker `Inf` (which is otherwise invalid
+// input) for the second parse.
+struct NumberPatch {
+  size_t marker_end;  // offset just past the marker in the patched text
+  std::string raw;    // the original token
+};
+
+// Copies `text`, replacing every number token outside strings that is long
+// (over 300 characters) or has an exponent of 300 or more by `Inf`.
+std::string PatchBigNumbers(std::string_view text, std::vector<NumberPatch>* patches);
+
+// The error ParseJson returns for RapidJSON error `code` at `offset`.
+absl::Status ParseError(std::string_view what, int code, size_t offset,
+                        const std::string* handler_error);
+
+inline constexpr unsigned kReaderFlags = rapidjson::kParseIterativeFlag |
+                                         rapidjson::kParseNumbersAsStringsFlag |
+                                         rapidjson::kParseNanAndInfFlag;
+// UTF-8 is checked per string by the handlers (IsValidUtf8, common/base/utf8.h), which is much
+// faster than kParseValidateEncodingFlag and also catches the surrogates
+// that lone `\uD800` escapes would otherwise produce. Bytes >= 0x80 outside
+// strings are syntax errors anyway.
+inline constexpr char kBadString[] =
+    "string is not valid UTF-8 (or holds a lone UTF-16 surrogate escape)";
+
+// Forwards SAX events, turning the markers of PatchBigNumbers back into the
+// original number text (only at the recorded offsets).
+template <typename Handler>
+class UnpatchHandler {
+ public:
+  UnpatchHandler(Handler& h, const std::vector<NumberPatch>& patches,
+                 const rapidjson::MemoryStream& stream)
+      : h_(h), patches_(patches), stream_(stream) {}
+  bool Null() { return h_.Null(); }
+  bool Bool(bool b) { return h_.Bool(b); }
+  bool Int(int v) { return h_.Int(v); }
+  bool Uint(unsigned v) { return h_.Uint(v); }
+  bool Int64(int64_t v) { return h_.Int64(v); }
+  bool Uint64(uint64_t v) { return h_.Uint64(v); }
+  bool Double(double v) { return h_.Double(v); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    if (next_ < patches_.size() && n == 3 && std::string_view(s, n) == "Inf" &&
+        stream_.Tell() == patches_[next_].marker_end) {
+      const std::string& raw = patches_[next_++].raw;
+      return h_.RawNumber(raw.data(), static_cast<rapidjson::SizeType>(raw.size()), true);
+    }
+    return h_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return h_.String(s, n, copy); }
+  bool StartObject() { return h_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return h_.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType n) { return h_.EndObject(n); }
+  bool StartArray() { return h_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return h_.EndArray(n); }
+
+ private:
+  Handler& h_;
+  const std::vector<NumberPatch>& patches_;
+  const rapidjson::MemoryStream& stream_;
+  size_t next_ = 0;
+};
+
+// A per-thread copy of the input for in-situ parsing (RapidJSON decodes
+// strings in place and scans them with SIMD), with zero padding so that
+// aligned 16-byte loads never leave the allocation.
+char* InsituBuffer(std::string_view text);
+
+template <typename Handler, typename Reset>
+absl::Status ParseJson(std::string_view text, Handler& handler, std::string_view what,
+                       const std::string* handler_error, Reset reset) {
+  thread_local rapidjson::Reader reader;
+  rapidjson::ParseResult result;
+  if (std::memchr(text.data(), '\0', text.size()) == nullptr) {
+    rapidjson::InsituStringStream stream(InsituBuffer(text));
+    result = reader.Parse<kReaderFlags | rapidjson::kParseInsituFlag>(stream, handler);
+  } else {  // an embedded NUL would end an in-situ parse early
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    result = reader.Parse<kReaderFlags>(stream, handler);
+  }
+  if (result) return absl::OkStatus();
+  if (result.Code() == rapidjson::kParseErrorNumberTooBig) {
+    std::vector<NumberPatch> patches;
+    std::string patched = PatchBigNumbers(text, &patches);
+    reset();
+    rapidjson::MemoryStream second(patched.data(), patched.size());
+    UnpatchHandler<Handler> unpatch(handler, patches, second);
+    result = reader.Parse<kReaderFlags>(second, unpatch);
+    if (result) return absl::OkStatus();
+  }
+  return ParseError(what, static_cast<int>(result.Code()), result.Offset(), handler_error);
+}
+
+}  // namespace teleclaude::mesh::json
+
+#endif  // TELECLAUDE_MESH_COMMON_JSON_READER_H_

@@ -1,0 +1,43 @@
+#include "services/egress/cartridges/mesh_publisher.h"
+
+#include <vector>
+
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/envelope/json_codec.h"
+#include "common/json/json_text.h"
+
+namespace teleclaude::mesh {
+
+std::string MeshPublisher::MessageIdPrefix(std::string_view self, std::string_view input_key) {
+  return Cat(self, "/", input_key, "/");
+}
+
+absl::StatusOr<Cartridge::Verdict> MeshPublisher::Process(EventEnvelope& event,
+                                                          CartridgeContext& context) {
+  if (event.visibility == Visibility::kLocal) return Verdict::kContinue;
+  if (event.event == "cartridge.invoked") return Verdict::kContinue;
+  if (context.origin == EventOrigin::kMesh) return Verdict::kContinue;
+  if (json::GetMember(event.payload_json, "_mesh_source").has_value()) return Verdict::kContinue;
+
+  std::shared_ptr<const PeerSnapshot> snapshot = peers_();
+  std::vector<std::string_view> targets;
+  targets.reserve(snapshot->peers().size());
+  for (const PeerInfo& p : snapshot->peers()) {
+    if (p.name == options_.self_name) continue;  // never to itself
+    if (event.visibility == Visibility::kPublic ||
+        (options_.self_cluster.has_value() && p.cluster.has_value() &&
+         *p.cluster == *options_.self_cluster)) {
+      targets.push_back(p.name);
+    }
+  }
+  if (targets.empty()) return Verdict::kContinue;
+  TM_ASSIGN_OR_RETURN(int64_t id,
+                      db_->AddMeshOutbox(MessageIdPrefix(options_.self_name, context.input_key),
+                                         targets, EncodeEnvelopeJson(event)));
+  (void)id;
+  deliveries_added_ += static_cast<int64_t>(targets.size());
+  return Verdict::kContinue;
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,60 @@
+// `mesh-publisher` (DESIGN §1, §3.3, §4): routes an event to peers by its
+// visibility — `local` nowhere, `cluster` to live peers of this computer's
+// cluster (none without a cluster), `public` to every live peer — never to
+// this computer, never an event that came from the mesh (origin mesh or
+// `payload._mesh_source` set), never `cartridge.invoked`. It does not talk to
+// Redis: each event becomes one mesh outbox row for all its peers (the body
+// stored once) in the batch transaction; the message id to a peer is derived
+// from the event's input key and the peer, so an event replayed after a crash
+// carries the same id. The mesh sender XADDs the messages after commit
+// (outbox_sender.h, mesh_sender.h).
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_MESH_PUBLISHER_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_MESH_PUBLISHER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "common/cartridge/system_cartridges.h"
+#include "common/mesh/peer_cache.h"
+#include "services/egress/cartridges/cartridge.h"
+#include "services/egress/storage/events_db.h"
+
+namespace teleclaude::mesh {
+
+// Thread-compatible (the pipeline worker's thread). `db` is not owned.
+class MeshPublisher : public Cartridge {
+ public:
+  struct Options {
+    std::string self_name;
+    std::optional<std::string> self_cluster;
+  };
+  // The current peers (e.g. PeerCache::Snapshot); never returns null.
+  using PeersFn = std::function<std::shared_ptr<const PeerSnapshot>()>;
+
+  MeshPublisher(Options options, PeersFn peers, EventsDb* db)
+      : options_(std::move(options)), peers_(std::move(peers)), db_(db) {}
+
+  std::string_view Name() const override { return kMeshPublisherCartridge; }
+  // Always kContinue; errors are events.db errors.
+  absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override;
+
+  static std::string MessageIdPrefix(std::string_view self, std::string_view input_key);
+
+  // Outbox deliveries (event x peer) written since the last call.
+  int64_t TakeDeliveriesAdded() { return std::exchange(deliveries_added_, 0); }
+
+ private:
+  const Options options_;
+  const PeersFn peers_;
+  EventsDb* const db_;
+  int64_t deliveries_added_ = 0;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_MESH_PUBLISHER_H_

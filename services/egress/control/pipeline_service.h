@@ -1,0 +1,92 @@
+// The gRPC service teleclaude.mesh.v1.Pipeline (proto/.../pipeline.proto) on
+// the callback API. Handlers never block a reactor thread on SQLite or Redis:
+// work goes to the pipeline worker (or the cartridge manager) and the RPC is
+// finished from there once its batch has committed.
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_CONTROL_PIPELINE_SERVICE_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_CONTROL_PIPELINE_SERVICE_H_
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/catalog/event_catalog.h"
+#include "common/mesh/peer_cache.h"
+#include "services/egress/control/cartridge_manager.h"
+#include "services/egress/pipeline/pipeline_runner.h"
+#include "services/egress/pipeline/pipeline_worker.h"
+#include "services/egress/pipeline/watch_hub.h"
+#include "services/egress/storage/events_db.h"
+#include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
+
+namespace teleclaude::mesh {
+
+// Thread-safe.
+class PipelineService final : public v1::Pipeline::CallbackService {
+ public:
+  struct Deps {
+    std::string computer_name;
+    std::optional<std::string> cluster;
+    const EventCatalog* catalog = nullptr;
+    EventsDb* db = nullptr;            // used on the worker thread only
+    PipelineRunner* runner = nullptr;  // likewise
+    PipelineWorker* worker = nullptr;
+    PeerCache* peers = nullptr;
+    WatchHub* hub = nullptr;
+    CartridgeManager* cartridges = nullptr;
+    // Extra figures for Stats (called on the worker thread).
+    std::function<void(v1::StatsResponse*)> fill_stats;
+    // Wakes the push sender after a resolve queued a push.
+    std::function<void()> wake_push_sender;
+  };
+
+  explicit PipelineService(Deps deps);
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const v1::SubmitRequest* request,
+                                   v1::SubmitResponse* response) override;
+  grpc::ServerUnaryReactor* Emit(grpc::CallbackServerContext* context,
+                                 const v1::EmitRequest* request,
+                                 v1::EmitResponse* response) override;
+  grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
+                                              const v1::ListNotificationsRequest* request,
+                                              v1::ListNotificationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetNotification(grpc::CallbackServerContext* context,
+                                            const v1::GetNotificationRequest* request,
+                                            v1::Notification* response) override;
+  grpc::ServerUnaryReactor* MarkSeen(grpc::CallbackServerContext* context,
+                                     const v1::MarkSeenRequest* request,
+                                     v1::Notification* response) override;
+  grpc::ServerUnaryReactor* ResolveNotification(grpc::CallbackServerContext* context,
+                                                const v1::ResolveNotificationRequest* request,
+                                                v1::Notification* response) override;
+  grpc::ServerUnaryReactor* ListPeers(grpc::CallbackServerContext* context,
+                                      const v1::ListPeersRequest* request,
+                                      v1::ListPeersResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchedEvent>* WatchEvents(
+      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
+                                  const v1::StatsRequest* request,
+                                  v1::StatsResponse* response) override;
+  grpc::ServerUnaryReactor* ReloadCartridges(grpc::CallbackServerContext* context,
+                                             const v1::ReloadCartridgesRequest* request,
+                                             v1::ReloadCartridgesResponse* response) override;
+
+  int64_t inputs_invalid() const { return inputs_invalid_.load(); }
+
+  // Converts a stored row (strict JSON columns) to the proto.
+  static void RowToProto(const NotificationRow& row, const EventCatalog& catalog,
+                         v1::Notification* out);
+
+ private:
+  std::string NextRpcKey(std::string_view prefix);
+
+  const Deps deps_;
+  const std::string rpc_key_prefix_;  // unique per process run
+  std::atomic<int64_t> rpc_seq_{0};
+  std::atomic<int64_t> inputs_invalid_{0};
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_CONTROL_PIPELINE_SERVICE_H_

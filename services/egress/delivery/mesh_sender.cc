@@ -1,0 +1,264 @@
+#include "services/egress/delivery/mesh_sender.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/mesh/mesh_message.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+
+namespace {
+
+// The argv layout of RedisClient::XAddArgv with EncodeMeshMessage's fields in
+// wire order (mesh_sender_test compares the two).
+size_t FrameSize(int64_t maxlen) { return maxlen > 0 ? 14 : 11; }
+size_t PayloadIndex(int64_t maxlen) { return maxlen > 0 ? 9 : 6; }
+
+}  // namespace
+
+void AssignMeshXAddArgv(std::string_view peer, int64_t maxlen, std::string_view envelope_json,
+                        std::string_view source_computer, std::string_view message_id_prefix,
+                        std::string_view message_id_suffix, bool same_frame,
+                        std::vector<std::string>* argv) {
+  std::vector<std::string>& a = *argv;
+  const size_t size = FrameSize(maxlen);
+  if (!same_frame || a.size() != size) {
+    a.resize(size);
+    size_t i = 0;
+    a[i++].assign("XADD");
+    ++i;  // key
+    if (maxlen > 0) {
+      a[i++].assign("MAXLEN");
+      a[i++].assign("~");
+      a[i++] = std::to_string(maxlen);
+    }
+    a[i++].assign("*");
+    a[i++].assign(kFieldType.data(), kFieldType.size());
+    a[i++].assign(kMeshEventType.data(), kMeshEventType.size());
+    a[i++].assign(kFieldPayload.data(), kFieldPayload.size());
+    ++i;  // payload
+    a[i++].assign(kFieldSourceComputer.data(), kFieldSourceComputer.size());
+    a[i++].assign(source_computer.data(), source_computer.size());
+    a[i++].assign(kFieldMessageId.data(), kFieldMessageId.size());
+  }
+  std::string& key = a[1];
+  key.assign("messages:");
+  key.append(peer.data(), peer.size());
+  a[PayloadIndex(maxlen)].assign(envelope_json.data(), envelope_json.size());
+  std::string& id = a[size - 1];
+  id.assign(message_id_prefix.data(), message_id_prefix.size());
+  id.append(message_id_suffix.data(), message_id_suffix.size());
+}
+
+// One Redis connection and the XADD argvs of its last round trip, kept so
+// that their strings are reused: building one allocates nothing once warm,
+// and the fields that are the same in every message are written once. Lanes
+// past the first own a thread that runs what Post() hands it.
+class MeshSender::Lane {
+ public:
+  Lane(const Options& options, const RedisClientOptions& redis, bool threaded)
+      : options_(options), redis_(redis) {
+    if (threaded) thread_ = std::thread([this] { Loop(); });
+  }
+  ~Lane() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  RedisClient& redis() { return redis_; }
+
+  // XADDs deliveries[i] for each i of `mine`, in order, pipeline_depth per
+  // round trip; a refused message's status goes to (*out)[i], messages
+  // added are counted in (*sent)[peer]. An error fails the whole lane.
+  absl::Status Send(const std::vector<Delivery>& deliveries, const std::vector<uint32_t>& mine,
+                    std::vector<absl::Status>* out, std::vector<int64_t>* sent) {
+    const size_t depth = static_cast<size_t>(std::max(options_.pipeline_depth, 1));
+    const size_t frame = FrameSize(options_.stream_maxlen);
+    for (size_t first = 0; first < mine.size(); first += depth) {
+      const size_t n = std::min(depth, mine.size() - first);
+      // Slots past n wait in spare_ so that commands_ holds exactly n.
+      while (commands_.size() > n) {
+        spare_.push_back(std::move(commands_.back()));
+        commands_.pop_back();
+      }
+      while (commands_.size() < n) {
+        if (spare_.empty()) {
+          commands_.emplace_back();
+        } else {
+          commands_.push_back(std::move(spare_.back()));
+          spare_.pop_back();
+        }
+      }
+      for (size_t k = 0; k < n; ++k) {
+        const Delivery& d = deliveries[mine[first + k]];
+        const std::string& peer = d.row->destinations[d.dest];
+        AssignMeshXAddArgv(peer, options_.stream_maxlen, d.row->body, options_.self_name,
+                           d.row->message_id, peer, commands_[k].size() == frame, &commands_[k]);
+      }
+      TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, redis_.Pipeline(commands_));
+      for (size_t k = 0; k < n && k < replies.size(); ++k) {
+        const uint32_t i = mine[first + k];
+        const Delivery& d = deliveries[i];
+        if (!replies[k].is_error()) {
+          ++(*sent)[d.peer];
+          continue;
+        }
+        const std::string what =
+            Cat("XADD ", MeshStreamKey(d.row->destinations[d.dest]), ": ", replies[k].str());
+        if (replies[k].str().rfind("WRONGTYPE", 0) != 0) return absl::UnavailableError(what);
+        (*out)[i] = absl::FailedPreconditionError(what);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Runs `job` on the lane's thread (REQUIRES: threaded, no job pending).
+  void Post(std::function<void()> job) {
+    absl::MutexLock lock(&mu_);
+    job_ = std::move(job);
+  }
+  // Returns once the posted job has run.
+  void Wait() {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !job_; };
+    mu_.Await(absl::Condition(&idle));
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> job;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || job_; };
+        mu_.Await(absl::Condition(&ready));
+        if (!job_) return;  // stop
+        job = job_;
+      }
+      job();
+      absl::MutexLock lock(&mu_);
+      job_ = nullptr;
+    }
+  }
+
+  const Options& options_;
+  RedisClient redis_;
+  std::vector<std::vector<std::string>> commands_;
+  std::vector<std::vector<std::string>> spare_;  // slots commands_ does not need now
+  absl::Mutex mu_;
+  std::function<void()> job_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+MeshSender::MeshSender(Options options, const RedisClientOptions& redis)
+    : options_(std::move(options)) {
+  const int lanes = std::max(options_.lanes, 1);
+  for (int i = 0; i < lanes; ++i) {
+    lanes_.push_back(std::make_unique<Lane>(options_, redis, /*threaded=*/i > 0));
+  }
+}
+
+MeshSender::~MeshSender() = default;
+
+std::map<std::string, int64_t> MeshSender::Forwarded() const {
+  absl::MutexLock lock(&mu_);
+  return forwarded_;
+}
+
+absl::StatusOr<std::vector<absl::Status>> MeshSender::Send(const std::vector<OutboxRow>& rows) {
+  // The peers of the batch, in first-seen order, and its deliveries.
+  std::vector<std::string_view> peers;
+  std::vector<Delivery> deliveries;
+  {
+    std::unordered_map<std::string_view, uint32_t> index;
+    for (const OutboxRow& row : rows) {
+      for (size_t i = row.done; i < row.destinations.size(); ++i) {
+        auto [it, added] =
+            index.try_emplace(row.destinations[i], static_cast<uint32_t>(peers.size()));
+        if (added) peers.push_back(row.destinations[i]);
+        deliveries.push_back({&row, static_cast<uint32_t>(i), it->second});
+      }
+    }
+  }
+  if (deliveries.empty()) return std::vector<absl::Status>();
+
+  // Flow control: a peer's inbox is trimmed at about `stream_maxlen` entries
+  // (DESIGN §3.3), so sending more than the receiver has room for would let
+  // Redis trim messages it has not read yet. Where the peer runs our ingress
+  // (its `mesh-ingress` group reports lag), send at most maxlen - (unread +
+  // pending) per peer; the rest stays in the outbox for the next round.
+  // Peers without that group (Python readers) get no flow control, as with
+  // Python senders.
+  size_t sendable = deliveries.size();
+  {
+    std::vector<std::vector<std::string>> info_cmds;
+    info_cmds.reserve(peers.size());
+    for (std::string_view peer : peers) {
+      info_cmds.push_back({"XINFO", "GROUPS", MeshStreamKey(peer)});
+    }
+    TM_ASSIGN_OR_RETURN(std::vector<RedisReply> infos, lanes_[0]->redis().Pipeline(info_cmds));
+    std::vector<int64_t> room(peers.size(), std::numeric_limits<int64_t>::max());
+    for (size_t i = 0; i < peers.size() && i < infos.size(); ++i) {
+      if (infos[i].is_error()) continue;  // no stream yet: nothing to trim
+      std::optional<GroupInfo> group = RedisClient::FindGroupInfo(infos[i], kMeshIngressGroup);
+      if (!group.has_value() || !group->lag.has_value()) continue;
+      room[i] = options_.stream_maxlen - (*group->lag + group->pending);
+    }
+    for (size_t d = 0; d < deliveries.size(); ++d) {
+      if (--room[deliveries[d].peer] < 0) {
+        sendable = d;
+        break;
+      }
+    }
+    if (sendable < deliveries.size()) {
+      LOG_EVERY_N(INFO, 100) << "mesh outbox: " << MeshStreamKey(peers[deliveries[sendable].peer])
+                             << " is full of unread messages; holding "
+                             << deliveries.size() - sendable << " message(s) until it drains";
+    }
+  }
+  if (sendable == 0) return std::vector<absl::Status>();
+
+  // Each peer's messages on one lane, in order; the lanes at once. Only
+  // WRONGTYPE (the peer's key is not a stream) refuses a message for good;
+  // any other error reply (LOADING after a restart, BUSY, OOM, READONLY,
+  // ...) or an I/O error fails the whole batch, which is retried: messages
+  // that did go out are sent again with the same message id (the receiver
+  // drops copies).
+  const size_t lanes = std::min(lanes_.size(), peers.size());
+  std::vector<std::vector<uint32_t>> mine(lanes);
+  for (size_t i = 0; i < sendable; ++i) {
+    mine[deliveries[i].peer % lanes].push_back(static_cast<uint32_t>(i));
+  }
+  std::vector<absl::Status> out(sendable);
+  std::vector<std::vector<int64_t>> sent(lanes, std::vector<int64_t>(peers.size(), 0));
+  std::vector<absl::Status> lane_status(lanes);
+  for (size_t l = 1; l < lanes; ++l) {
+    lanes_[l]->Post(
+        [&, l] { lane_status[l] = lanes_[l]->Send(deliveries, mine[l], &out, &sent[l]); });
+  }
+  lane_status[0] = lanes_[0]->Send(deliveries, mine[0], &out, &sent[0]);
+  for (size_t l = 1; l < lanes; ++l) lanes_[l]->Wait();
+  for (const absl::Status& s : lane_status) TM_RETURN_IF_ERROR(s);
+
+  absl::MutexLock lock(&mu_);
+  for (size_t p = 0; p < peers.size(); ++p) {
+    int64_t n = 0;
+    for (size_t l = 0; l < lanes; ++l) n += sent[l][p];
+    if (n > 0) forwarded_[std::string(peers[p])] += n;
+  }
+  return out;
+}
+
+}  // namespace teleclaude::mesh

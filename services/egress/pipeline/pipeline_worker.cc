@@ -1,0 +1,383 @@
+#include "services/egress/pipeline/pipeline_worker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/envelope/proto_codec.h"
+#include "common/json/json_text.h"
+#include "common/json/writer.h"
+#include "common/sqlite/transaction.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+std::shared_ptr<const v1::WatchedEvent> ToWatched(const RunResult& r, const std::string& at) {
+  auto w = std::make_shared<v1::WatchedEvent>();
+  EnvelopeToProto(r.envelope, w->mutable_envelope());
+  w->set_origin(r.origin == EventOrigin::kMesh ? v1::ORIGIN_MESH : v1::ORIGIN_LOCAL);
+  w->set_source_computer(r.source_computer);
+  w->set_status(r.status == RunResult::Status::kDropped ? v1::OUTCOME_DROPPED
+                                                        : v1::OUTCOME_PROCESSED);
+  w->set_dropped_by(r.dropped_by);
+  w->set_processed_at(at);
+  return w;
+}
+
+}  // namespace
+
+PipelineWorker::PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner,
+                               MeshPublisher* publisher, InvocationTracker* tracker, WatchHub* hub,
+                               Hooks hooks)
+    : options_(std::move(options)),
+      db_(db),
+      runner_(runner),
+      publisher_(publisher),
+      tracker_(tracker),
+      hub_(hub),
+      hooks_(std::move(hooks)) {}
+
+PipelineWorker::~PipelineWorker() { Stop(); }
+
+absl::Status PipelineWorker::Start() {
+  RecountOutbox();
+  next_prune_ = absl::Now();
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void PipelineWorker::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void PipelineWorker::Submit(std::vector<InputEvent> events, BatchDoneFn done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      batches_.push_back({std::move(events), std::move(done)});
+      return;
+    }
+  }
+  done(absl::UnavailableError("egress is shutting down"));
+}
+
+void PipelineWorker::Post(std::function<void(bool stopped)> task) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      tasks_.push_back(std::move(task));
+      return;
+    }
+  }
+  task(true);
+}
+
+void PipelineWorker::OutboxDone(OutboxKind kind, OutboxProgress progress) {
+  absl::MutexLock lock(&mu_);
+  (kind == OutboxKind::kMesh ? reports_.done_mesh : reports_.done_push).Merge(progress);
+}
+
+void PipelineWorker::OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<int64_t>& list =
+      kind == OutboxKind::kMesh ? reports_.attempted_mesh : reports_.attempted_push;
+  list.insert(list.end(), ids.begin(), ids.end());
+}
+
+void PipelineWorker::SenderStoppedDraining() {
+  // Nothing to change: releasing mu_ makes the worker's Await re-evaluate
+  // its condition, which asks the sender again (HoldInputs).
+  absl::MutexLock lock(&mu_);
+}
+
+PipelineWorker::Stats PipelineWorker::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void PipelineWorker::RecountOutbox() {
+  absl::StatusOr<int64_t> mesh = db_->CountOutbox(OutboxKind::kMesh);
+  absl::StatusOr<int64_t> push = db_->CountOutbox(OutboxKind::kPush);
+  absl::MutexLock lock(&mu_);
+  if (mesh.ok()) stats_.mesh_outbox_depth = *mesh;
+  if (push.ok()) stats_.push_outbox_depth = *push;
+}
+
+bool PipelineWorker::HoldInputs(double projected_depth) const {
+  return !stop_ && projected_depth >= static_cast<double>(options_.outbox_max / 2) &&
+         hooks_.mesh_sender_draining && hooks_.mesh_sender_draining();
+}
+
+void PipelineWorker::Run() {
+  bool held = false;  // the last round held inputs back
+  while (true) {
+    std::vector<PendingBatch> batches;
+    std::vector<std::function<void(bool)>> tasks;
+    OutboxReports reports;
+    bool exit = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ ||
+               (!batches_.empty() && !HoldInputs(static_cast<double>(stats_.mesh_outbox_depth))) ||
+               !tasks_.empty() || !reports_.empty();
+      };
+      // While holding, the sender's reports and SenderStoppedDraining()
+      // wake the worker; the timeout is a fallback.
+      // A pruning pass in progress goes on at once.
+      mu_.AwaitWithTimeout(absl::Condition(&ready), held       ? options_.hold_recheck
+                                                    : pruning_ ? absl::ZeroDuration()
+                                                               : absl::Seconds(1));
+      while (!tasks_.empty()) {
+        tasks.push_back(std::move(tasks_.front()));
+        tasks_.pop_front();
+      }
+      // Back-pressure: while the sender drains the outbox, batches are
+      // taken only as long as the outbox, counting what they are likely to
+      // add, stays below half the bound.
+      double projected = static_cast<double>(stats_.mesh_outbox_depth);
+      size_t events = 0;
+      held = false;
+      while (!batches_.empty() &&
+             (batches.empty() || events < static_cast<size_t>(options_.max_batch_events))) {
+        if (HoldInputs(projected)) {
+          held = true;
+          ++stats_.input_holds;
+          break;
+        }
+        events += batches_.front().events.size();
+        projected += mesh_fanout_ * static_cast<double>(batches_.front().events.size());
+        batches.push_back(std::move(batches_.front()));
+        batches_.pop_front();
+      }
+      reports = std::exchange(reports_, OutboxReports{});
+      if (stop_ && batches_.empty() && tasks_.empty()) {
+        // Nothing more can be queued after this: late callers fail fast.
+        stopped_ = true;
+        exit = true;
+      }
+    }
+    for (auto& task : tasks) task(false);
+    if (!batches.empty() || !reports.empty()) {
+      ProcessBatches(std::move(batches), std::move(reports));
+    }
+    if (exit) return;
+    MaybePrune();
+    size_t events_waiting = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const PendingBatch& b : batches_) events_waiting += b.events.size();
+    }
+    MaybeCheckpoint(events_waiting);
+  }
+}
+
+void PipelineWorker::MaybeCheckpoint(size_t events_waiting) {
+  Database* db = db_->database();
+  const int threshold = events_waiting >= static_cast<size_t>(options_.checkpoint_backlog_events)
+                            ? options_.checkpoint_busy_pages
+                            : options_.checkpoint_idle_pages;
+  if (db->wal_frames() < threshold) return;
+  absl::StatusOr<int> copied = db->Checkpoint();
+  if (!copied.ok()) {
+    // Harmless for the data (the WAL keeps it); retried after the next round.
+    LOG_EVERY_N(WARNING, 100) << copied.status().message();
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  ++stats_.checkpoints;
+}
+
+void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports) {
+  std::vector<RunResult> results;       // for watchers
+  std::vector<Invocation> invocations;  // for the tracker
+  std::vector<std::vector<InputOutcome>> outcomes(batches.size());
+  int64_t processed = 0, duplicate = 0, dropped_rows = 0;
+  int64_t mesh_added = 0, push_added = 0;
+  int64_t mesh_deleted = 0, push_deleted = 0;
+  int64_t mesh_depth, push_depth;
+  {
+    absl::MutexLock lock(&mu_);
+    mesh_depth = stats_.mesh_outbox_depth;
+    push_depth = stats_.push_outbox_depth;
+  }
+
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
+    if (!txn.ok()) return txn.status();
+    if (!reports.done_mesh.empty()) {
+      absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kMesh, reports.done_mesh);
+      if (!n.ok()) return n.status();
+      mesh_deleted = *n;
+    }
+    if (!reports.done_push.empty()) {
+      absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kPush, reports.done_push);
+      if (!n.ok()) return n.status();
+      push_deleted = *n;
+    }
+    if (!reports.attempted_mesh.empty()) {
+      absl::Status s = db_->CountOutboxAttempt(OutboxKind::kMesh, reports.attempted_mesh);
+      if (!s.ok()) return s;
+    }
+    if (!reports.attempted_push.empty()) {
+      absl::Status s = db_->CountOutboxAttempt(OutboxKind::kPush, reports.attempted_push);
+      if (!s.ok()) return s;
+    }
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (size_t b = 0; b < batches.size(); ++b) {
+      outcomes[b].reserve(batches[b].events.size());
+      for (InputEvent& in : batches[b].events) {
+        InputOutcome out;
+        if (in.record_input) {
+          absl::StatusOr<bool> fresh = db_->MarkInputProcessed(in.input_key, now_ms);
+          if (!fresh.ok()) return fresh.status();
+          if (!*fresh) {
+            out.status = InputOutcome::Status::kDuplicate;
+            if (in.want_envelope) out.envelope = std::move(in.envelope);
+            outcomes[b].push_back(std::move(out));
+            ++duplicate;
+            continue;
+          }
+        }
+        size_t first = results.size();
+        const bool want_envelope = in.want_envelope;
+        runner_->Run(std::move(in.envelope), in.origin, std::move(in.source_computer),
+                     std::move(in.input_key), &results, &invocations);
+        const RunResult& r = results[first];
+        out.status = r.status == RunResult::Status::kDropped ? InputOutcome::Status::kDropped
+                                                             : InputOutcome::Status::kProcessed;
+        out.dropped_by = r.dropped_by;
+        out.notification_id = r.notification_id;
+        if (want_envelope) out.envelope = r.envelope;
+        outcomes[b].push_back(std::move(out));
+        ++processed;
+      }
+    }
+    mesh_added = publisher_ != nullptr ? publisher_->TakeDeliveriesAdded() : 0;
+    // Slow to forget a fan-out: a burst of public events may follow
+    // batches that sent nothing.
+    if (processed > 0) {
+      mesh_fanout_ = std::max(static_cast<double>(mesh_added) / processed, mesh_fanout_ * 0.9);
+    }
+    push_added = hooks_.take_push_rows_added ? hooks_.take_push_rows_added() : 0;
+    // The bound of the mesh outbox: drop the oldest deliveries, counted.
+    int64_t depth = mesh_depth + mesh_added - mesh_deleted;
+    if (depth > options_.outbox_max) {
+      absl::StatusOr<int64_t> dropped =
+          db_->DropOldestOutbox(OutboxKind::kMesh, depth - options_.outbox_max);
+      if (!dropped.ok()) return dropped.status();
+      dropped_rows = *dropped;
+      LOG_EVERY_N(WARNING, 1) << "mesh outbox full (" << options_.outbox_max
+                              << " messages, --outbox_max): dropped the " << *dropped
+                              << " oldest undelivered mesh message(s)";
+    }
+    return txn->Commit();
+  }();
+
+  if (!status.ok()) {
+    // Nothing of this batch happened: callers retry (the stream reader does
+    // not XACK; RPC callers get the error).
+    LOG(ERROR) << "events.db batch of " << batches.size()
+               << " input batch(es) failed: " << status.message();
+    // The publisher's and push counters were taken above (or are reset now).
+    if (publisher_ != nullptr) publisher_->TakeDeliveriesAdded();
+    if (hooks_.take_push_rows_added) hooks_.take_push_rows_added();
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.batch_failures;
+      // Re-queue the sender reports: those rows still exist.
+      reports_.done_mesh.Merge(reports.done_mesh);
+      reports_.done_push.Merge(reports.done_push);
+    }
+    RecountOutbox();
+    for (PendingBatch& b : batches) b.done(status);
+    return;
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.inputs_processed += processed;
+    stats_.inputs_duplicate += duplicate;
+    stats_.batches += 1;
+    stats_.mesh_outbox_depth = mesh_depth + mesh_added - mesh_deleted - dropped_rows;
+    stats_.push_outbox_depth = push_depth + push_added - push_deleted;
+    stats_.outbox_dropped += dropped_rows;
+  }
+  for (size_t b = 0; b < batches.size(); ++b) batches[b].done(std::move(outcomes[b]));
+  if (mesh_added > 0 && hooks_.wake_mesh_sender) hooks_.wake_mesh_sender();
+  if (push_added > 0 && hooks_.wake_push_sender) hooks_.wake_push_sender();
+  if (tracker_ != nullptr) tracker_->Add(invocations);
+
+  if (hub_ != nullptr && hub_->HasSubscribers() && !results.empty()) {
+    std::string at = EventsDb::NowIso();
+    std::vector<std::shared_ptr<const v1::WatchedEvent>> watched;
+    watched.reserve(results.size());
+    for (const RunResult& r : results) watched.push_back(ToWatched(r, at));
+    hub_->Publish(watched, /*meta=*/false);
+    if (hub_->HasMetaSubscribers() && !invocations.empty()) {
+      std::vector<std::shared_ptr<const v1::WatchedEvent>> meta;
+      meta.reserve(invocations.size());
+      for (const Invocation& inv : invocations) {
+        RunResult r;
+        r.envelope.event = "cartridge.invoked";
+        r.envelope.source = options_.computer_name;
+        r.envelope.level = Level::kInfrastructure;
+        r.envelope.domain = "system";
+        r.envelope.visibility = Visibility::kLocal;
+        r.envelope.payload_json.clear();  // the default is "{}"
+        json::Writer(&r.envelope.payload_json)
+            .BeginObject()
+            .Key("cartridge_name")
+            .String(inv.cartridge_name)
+            .Key("event_type")
+            .String(inv.event_type)
+            .EndObject();
+        meta.push_back(ToWatched(r, at));
+      }
+      hub_->Publish(meta, /*meta=*/true);
+    }
+  }
+}
+
+void PipelineWorker::MaybePrune() {
+  const absl::Time now = absl::Now();
+  if (!pruning_) {
+    if (now < next_prune_) return;
+    pruning_ = true;
+    prune_before_ms_ = absl::ToUnixMillis(now - options_.processed_inputs_ttl);
+    pruned_in_pass_ = 0;
+  }
+  // One small transaction per round: a large backlog of old inputs is
+  // deleted between batches instead of stalling the pipeline.
+  absl::StatusOr<int64_t> n = [&]() -> absl::StatusOr<int64_t> {
+    TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_->database()));
+    TM_ASSIGN_OR_RETURN(int64_t deleted,
+                        db_->PruneProcessedInputs(prune_before_ms_, options_.prune_chunk));
+    TM_RETURN_IF_ERROR(txn.Commit());
+    return deleted;
+  }();
+  if (n.ok()) {
+    pruned_in_pass_ += *n;
+    absl::MutexLock lock(&mu_);
+    stats_.inputs_pruned += *n;
+  } else {
+    LOG(WARNING) << "pruning processed inputs: " << n.status().message() << " (retried in "
+                 << absl::FormatDuration(options_.prune_interval) << ")";
+  }
+  if (!n.ok() || *n < options_.prune_chunk) {
+    pruning_ = false;
+    next_prune_ = now + options_.prune_interval;
+    if (pruned_in_pass_ > 0) {
+      LOG(INFO) << "pruned " << pruned_in_pass_ << " processed input(s) older than the TTL";
+    }
+  }
+}
+
+}  // namespace teleclaude::mesh

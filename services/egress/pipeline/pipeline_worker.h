@@ -1,0 +1,211 @@
+// The pipeline worker: the one thread that owns events.db and runs the chain
+// (DESIGN §4, doc/events-db.md). Work arrives in a queue — batches from the
+// local stream reader and from Submit/Emit RPCs, tasks (RPCs that read or
+// change notifications), and outbox rows the senders finished. The worker
+// takes everything queued (up to max_batch_events) and processes it in ONE
+// transaction: processed-input check, the chain (dedup, projection, outbox
+// rows), outbox deletions and the outbox bound; then commits, then completes
+// the batches (RPC replies, stream XACKs), then wakes the senders, hands the
+// invocations to the tracker and feeds the watchers. An idle worker starts a
+// batch as soon as something arrives (no waiting for a full batch).
+//
+// Back-pressure from the mesh outbox: while it holds at least half of
+// outbox_max messages and the mesh sender is draining it (busy, its last
+// batch neither failed nor held back by a full peer inbox), the worker takes
+// no new input batches — they wait where they came from (the local stream
+// keeps its entries until they are acknowledged), so a fan-out burst goes out
+// at the sender's pace instead of overflowing the bound. A sender that fails,
+// is held back or is idle does not hold inputs back: the bound then drops the
+// oldest messages, counted.
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/egress/cartridges/mesh_publisher.h"
+#include "services/egress/pipeline/invocation_tracker.h"
+#include "services/egress/pipeline/pipeline_runner.h"
+#include "services/egress/pipeline/watch_hub.h"
+#include "services/egress/storage/events_db.h"
+
+namespace teleclaude::mesh {
+
+// One event to run.
+struct InputEvent {
+  EventEnvelope envelope;
+  EventOrigin origin = EventOrigin::kLocal;
+  std::string source_computer;
+  // Never empty. With record_input, a key seen before makes the event a
+  // duplicate (no second effect): `local:{stream}:{entry id}`,
+  // `mesh:{message id}`, `submit:{message id}` (doc/wire.md).
+  std::string input_key;
+  bool record_input = true;
+  // The outcome carries the envelope as it left the chain (RPC callers that
+  // return it); otherwise it is left empty (saves a copy per event).
+  bool want_envelope = false;
+};
+
+struct InputOutcome {
+  enum class Status { kProcessed, kDropped, kDuplicate };
+  Status status = Status::kProcessed;
+  std::string dropped_by;
+  int64_t notification_id = 0;
+  EventEnvelope envelope;  // only with InputEvent::want_envelope
+};
+
+// Called on the worker thread after the batch committed (outcomes in input
+// order) or failed (nothing of it committed). Must not block.
+using BatchDoneFn = std::function<void(absl::StatusOr<std::vector<InputOutcome>> outcomes)>;
+
+// Thread-safe (every public method may be called from any thread).
+class PipelineWorker {
+ public:
+  struct Options {
+    std::string computer_name;  // source of cartridge.invoked watch events
+    int max_batch_events = 1024;
+    // Mesh deliveries (event x peer) kept at most; beyond, the oldest are
+    // dropped and counted.
+    int64_t outbox_max = 100000;
+    absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
+    // Every prune_interval the worker deletes processed_inputs older than
+    // processed_inputs_ttl, prune_chunk rows per round between batches
+    // until none is left (any backlog, at any input rate).
+    absl::Duration prune_interval = absl::Minutes(10);
+    int prune_chunk = 5000;
+    // WAL checkpoints (events.db is opened without SQLite's auto-checkpoint,
+    // which runs inside the COMMIT that passes 1000 pages): after a round,
+    // once the WAL holds checkpoint_idle_pages — or, while a backlog of at
+    // least checkpoint_backlog_events input events waits (the local stream
+    // reader's batches are 512), checkpoint_busy_pages. A checkpoint costs
+    // two fsyncs whatever its size, so under a backlog they come 8x less
+    // often; at a steady trickle they stay small, so no single one stalls the
+    // events behind it for long. The round's inputs are acknowledged before
+    // it runs.
+    int checkpoint_idle_pages = 1000;
+    int checkpoint_busy_pages = 8000;
+    int checkpoint_backlog_events = 512;
+    // While holding inputs for the mesh sender, re-ask it this often even
+    // without a report or SenderStoppedDraining().
+    absl::Duration hold_recheck = absl::Milliseconds(200);
+  };
+  // Hooks run on the worker thread (mesh_sender_draining also under the
+  // worker's lock: it must not block).
+  struct Hooks {
+    // Whether the mesh sender is draining the outbox (back-pressure above;
+    // OutboxSender::draining); unset = no back-pressure. When it turns
+    // false the sender calls SenderStoppedDraining(); the worker also
+    // re-checks every Options::hold_recheck while it holds inputs.
+    std::function<bool()> mesh_sender_draining;
+    std::function<void()> wake_mesh_sender;
+    std::function<void()> wake_push_sender;
+    // Push rows written during the batch (the push callback counts them).
+    std::function<int64_t()> take_push_rows_added;
+  };
+
+  // None owned; all must outlive the worker. `publisher` is the runner's
+  // mesh-publisher (for the outbox delivery count).
+  PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner, MeshPublisher* publisher,
+                 InvocationTracker* tracker, WatchHub* hub, Hooks hooks);
+  ~PipelineWorker();  // Stop()
+
+  // Counts the outbox and starts the thread.
+  absl::Status Start();
+  // Processes everything already queued, then ends the thread. Work
+  // submitted afterwards fails with UNAVAILABLE. Idempotent.
+  void Stop();
+
+  void Submit(std::vector<InputEvent> events, BatchDoneFn done);
+  // Runs `task` on the worker thread between batches (it may use the db, in
+  // its own transaction, and the runner). After Stop() the task runs with
+  // `stopped` = true on the caller's thread instead and must not touch the db.
+  void Post(std::function<void(bool stopped)> task);
+  // Sender reports (applied in the next transaction).
+  void OutboxDone(OutboxKind kind, OutboxProgress progress);
+  // The mesh sender stopped draining: held inputs may go now.
+  void SenderStoppedDraining();
+  void OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids);
+
+  struct Stats {
+    int64_t inputs_processed = 0;
+    int64_t inputs_duplicate = 0;
+    int64_t batches = 0;
+    int64_t batch_failures = 0;
+    // Deliveries waiting in the outbox (a mesh row holds one per peer).
+    int64_t mesh_outbox_depth = 0;
+    int64_t push_outbox_depth = 0;
+    int64_t outbox_dropped = 0;  // mesh deliveries dropped by the bound
+    // Rounds in which the worker held input batches back for the mesh
+    // sender (a round ends at each sender report or wake-up).
+    int64_t input_holds = 0;
+    int64_t checkpoints = 0;    // WAL checkpoints run (MaybeCheckpoint)
+    int64_t inputs_pruned = 0;  // processed_inputs rows deleted (TTL)
+  };
+  Stats stats() const;
+
+ private:
+  struct PendingBatch {
+    std::vector<InputEvent> events;
+    BatchDoneFn done;
+  };
+  void Run();
+  // Sender reports taken from the queue for one transaction.
+  struct OutboxReports {
+    OutboxProgress done_mesh;
+    OutboxProgress done_push;
+    std::vector<int64_t> attempted_mesh;
+    std::vector<int64_t> attempted_push;
+    bool empty() const {
+      return done_mesh.empty() && done_push.empty() && attempted_mesh.empty() &&
+             attempted_push.empty();
+    }
+  };
+  void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
+  // One chunk of a pruning pass, when one is due or running.
+  void MaybePrune();
+  // A checkpoint when the WAL is over the threshold for `events_waiting`.
+  void MaybeCheckpoint(size_t events_waiting);
+  // True when input batches wait for the mesh sender (back-pressure): the
+  // sender drains the outbox and it would hold (`projected_depth`
+  // deliveries) at least half its bound.
+  bool HoldInputs(double projected_depth) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecountOutbox();
+
+  const Options options_;
+  EventsDb* const db_;
+  PipelineRunner* const runner_;
+  MeshPublisher* const publisher_;
+  InvocationTracker* const tracker_;
+  WatchHub* const hub_;
+  const Hooks hooks_;
+
+  mutable absl::Mutex mu_;
+  std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void(bool)>> tasks_ ABSL_GUARDED_BY(mu_);
+  OutboxReports reports_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+  // Pruning (worker thread only): when the next pass starts, and while a
+  // pass runs, its cut-off and rows so far.
+  absl::Time next_prune_ = absl::InfinitePast();
+  bool pruning_ = false;
+  int64_t prune_before_ms_ = 0;
+  int64_t pruned_in_pass_ = 0;
+  // Mesh deliveries per input event of the last batch (worker thread only).
+  double mesh_fanout_ = 0;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_

@@ -1,0 +1,569 @@
+#include "services/egress/storage/events_db.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_split.h"
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/envelope/timestamp_codec.h"
+#include "common/json/json_text.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+// Schema: doc/events-db.md. The notifications table and its indexes are
+// TeleClaude's (teleclaude/events/db.py); processed_inputs and outbox are
+// ours.
+const std::vector<Migration>& Migrations() {
+  static const auto* migrations = new std::vector<Migration>{
+      {1, R"sql(
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_type TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    source TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    domain TEXT NOT NULL DEFAULT '',
+    visibility TEXT NOT NULL DEFAULT 'local',
+    entity TEXT,
+    description TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL DEFAULT '{}',
+    idempotency_key TEXT,
+    human_status TEXT NOT NULL DEFAULT 'unseen',
+    agent_status TEXT NOT NULL DEFAULT 'none',
+    agent_id TEXT,
+    resolution TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    seen_at TEXT,
+    claimed_at TEXT,
+    resolved_at TEXT,
+    UNIQUE(idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS idx_notifications_event_type ON notifications (event_type);
+CREATE INDEX IF NOT EXISTS idx_notifications_level ON notifications (level);
+CREATE INDEX IF NOT EXISTS idx_notifications_domain ON notifications (domain);
+CREATE INDEX IF NOT EXISTS idx_notifications_human_status ON notifications (human_status);
+CREATE INDEX IF NOT EXISTS idx_notifications_agent_status ON notifications (agent_status);
+CREATE INDEX IF NOT EXISTS idx_notifications_visibility ON notifications (visibility);
+CREATE INDEX IF NOT EXISTS idx_notifications_created_at ON notifications (created_at DESC);
+CREATE TABLE processed_inputs (
+    input_key TEXT PRIMARY KEY,
+    processed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX idx_processed_inputs_at ON processed_inputs (processed_at);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('mesh', 'push')),
+    destination TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_outbox_kind_id ON outbox (kind, id);
+)sql"},
+      // Mesh messages move to mesh_outbox: one row per event (the body
+      // once) for all its peers, instead of one row per event and peer.
+      // v1 wrote every mesh message id as {me}/{input key}/{peer}, so a v1
+      // row becomes a one-peer row whose prefix is the id without the peer.
+      {2, R"sql(
+CREATE TABLE mesh_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deliveries INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    peers TEXT NOT NULL,
+    message_id_prefix TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+INSERT INTO mesh_outbox (id, deliveries, done, attempts, peers, message_id_prefix, body,
+                         created_at)
+    SELECT id, 1, 0, attempts, destination,
+           substr(message_id, 1, length(message_id) - length(destination)), body, created_at
+    FROM outbox WHERE kind = 'mesh' ORDER BY id;
+DELETE FROM outbox WHERE kind = 'mesh';
+)sql"},
+  };
+  return *migrations;
+}
+
+constexpr std::string_view kSelectColumns =
+    "SELECT id, event_type, version, source, level, domain, visibility, entity, description, "
+    "payload, idempotency_key, human_status, agent_status, agent_id, resolution, created_at, "
+    "updated_at, seen_at, claimed_at, resolved_at FROM notifications";
+
+NotificationRow ReadRow(const Statement& s) {
+  NotificationRow r;
+  r.id = s.ColumnInt64(0);
+  r.event_type = s.ColumnText(1);
+  r.version = s.ColumnInt64(2);
+  r.source = s.ColumnText(3);
+  r.level = static_cast<int>(s.ColumnInt64(4));
+  r.domain = s.ColumnText(5);
+  r.visibility = s.ColumnText(6);
+  r.entity = s.ColumnOptionalText(7);
+  r.description = s.ColumnText(8);
+  r.payload_json = s.ColumnText(9);
+  r.idempotency_key = s.ColumnOptionalText(10);
+  r.human_status = s.ColumnText(11);
+  r.agent_status = s.ColumnText(12);
+  r.agent_id = s.ColumnOptionalText(13);
+  r.resolution_json = s.ColumnOptionalText(14);
+  r.created_at = s.ColumnText(15);
+  r.updated_at = s.ColumnText(16);
+  r.seen_at = s.ColumnOptionalText(17);
+  r.claimed_at = s.ColumnOptionalText(18);
+  r.resolved_at = s.ColumnOptionalText(19);
+  return r;
+}
+
+// The payload as stored: strict JSON (json_extract must be able to read
+// every row, so the non-finite tokens of model text become null).
+std::string StoredJson(std::string_view canonical) {
+  std::string out;
+  out.reserve(canonical.size());
+  json::AppendMeshJson(canonical, &out);
+  return out;
+}
+
+// mesh_outbox.peers: the names joined by single spaces (computer names hold
+// no whitespace: ValidateName). Not absl::StrJoin: with std::string_view
+// elements (Debian's absl::string_view is its own type) it takes its
+// formatter path, which grows the string as it goes instead of sizing it
+// once; this runs for every public event (1 allocation here against 2-3).
+std::string JoinPeers(const std::vector<std::string_view>& peers) {
+  size_t size = 0;
+  for (std::string_view p : peers) size += p.size() + 1;
+  std::string out;
+  out.reserve(size);
+  for (std::string_view p : peers) {
+    if (!out.empty()) out += ' ';
+    out.append(p.data(), p.size());
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPeers(std::string_view text) {
+  return absl::StrSplit(ToAbsl(text), ' ', absl::SkipEmpty());
+}
+
+std::string IdList(const std::vector<int64_t>& ids) {
+  std::string list;
+  for (int64_t id : ids) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(id);
+  }
+  return list;
+}
+
+}  // namespace
+
+std::string_view OutboxKindName(OutboxKind kind) {
+  return kind == OutboxKind::kMesh ? "mesh" : "push";
+}
+
+std::string EventsDb::NowIso() { return FormatTimestampStream(Timestamp::NowUtc()); }
+
+absl::StatusOr<std::unique_ptr<EventsDb>> EventsDb::Open(const std::string& path) {
+  // The pipeline worker checkpoints (PipelineWorker::MaybeCheckpoint).
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                      Database::Open(path, DatabaseOptions{.auto_checkpoint = false}));
+  TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
+  return std::unique_ptr<EventsDb>(new EventsDb(std::move(db)));
+}
+
+absl::StatusOr<bool> EventsDb::MarkInputProcessed(std::string_view input_key, int64_t now_ms) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * s, db_->Cached("INSERT OR IGNORE INTO processed_inputs (input_key, processed_at) "
+                                 "VALUES (?, ?)"));
+  s->Bind(1, input_key).Bind(2, now_ms);
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
+}
+
+absl::StatusOr<int64_t> EventsDb::PruneProcessedInputs(int64_t before_ms, int limit) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * s,
+      db_->Cached("DELETE FROM processed_inputs WHERE input_key IN (SELECT input_key FROM "
+                  "processed_inputs WHERE processed_at < ? LIMIT ?)"));
+  s->Bind(1, before_ms).Bind(2, limit);
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->Changes();
+}
+
+absl::StatusOr<bool> EventsDb::IdempotencyKeyExists(std::string_view key) {
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db_->Cached("SELECT 1 FROM notifications WHERE idempotency_key = ?"));
+  s->Bind(1, key);
+  TM_ASSIGN_OR_RETURN(bool row, s->Step());
+  s->Reset();
+  return row;
+}
+
+absl::StatusOr<std::optional<int64_t>> EventsDb::FindByGroupKey(std::string_view group_key_field,
+                                                                std::string_view group_key_value) {
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db_->Cached("SELECT id FROM notifications WHERE json_extract(payload, ?) = ? "
+                                  "ORDER BY created_at DESC, id DESC LIMIT 1"));
+  s->Bind(1, Cat("$.", group_key_field)).Bind(2, group_key_value);
+  TM_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<int64_t> id;
+  if (row) id = s->ColumnInt64(0);
+  s->Reset();
+  return id;
+}
+
+absl::StatusOr<std::pair<int64_t, bool>> EventsDb::UpsertByIdempotencyKey(
+    const EventEnvelope& envelope, bool known_absent) {
+  std::string now = NowIso();
+  std::string payload = StoredJson(envelope.payload_json);
+  if (!known_absent && envelope.idempotency_key.has_value() && !envelope.idempotency_key->empty()) {
+    TM_ASSIGN_OR_RETURN(Statement * find,
+                        db_->Cached("SELECT id FROM notifications WHERE idempotency_key = ?"));
+    find->Bind(1, *envelope.idempotency_key);
+    TM_ASSIGN_OR_RETURN(bool row, find->Step());
+    if (row) {
+      int64_t id = find->ColumnInt64(0);
+      find->Reset();
+      TM_ASSIGN_OR_RETURN(
+          Statement * update,
+          db_->Cached("UPDATE notifications SET description = ?, payload = ?, updated_at = ? "
+                      "WHERE id = ?"));
+      update->Bind(1, envelope.description).Bind(2, payload).Bind(3, now).Bind(4, id);
+      TM_RETURN_IF_ERROR(update->Run());
+      return std::make_pair(id, false);
+    }
+    find->Reset();
+  }
+  TM_ASSIGN_OR_RETURN(
+      Statement * insert,
+      db_->Cached("INSERT INTO notifications (event_type, version, source, level, domain, "
+                  "visibility, entity, description, payload, idempotency_key, human_status, "
+                  "agent_status, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unseen', 'none', ?, ?)"));
+  insert->Bind(1, envelope.event)
+      .Bind(2, envelope.version)
+      .Bind(3, envelope.source)
+      .Bind(4, static_cast<int64_t>(envelope.level))
+      .Bind(5, envelope.domain)
+      .Bind(6, VisibilityName(envelope.visibility))
+      .Bind(7, envelope.entity)
+      .Bind(8, envelope.description)
+      .Bind(9, payload);
+  if (envelope.idempotency_key.has_value() && !envelope.idempotency_key->empty()) {
+    insert->Bind(10, *envelope.idempotency_key);
+  } else {
+    insert->BindNull(10);
+  }
+  insert->Bind(11, now).Bind(12, now);
+  TM_RETURN_IF_ERROR(insert->Run());
+  return std::make_pair(db_->LastInsertRowId(), true);
+}
+
+absl::StatusOr<bool> EventsDb::UpdateNotificationFields(int64_t id, std::string_view description,
+                                                        std::string_view payload_json,
+                                                        bool reset_human_status) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * s,
+      db_->Cached(reset_human_status
+                      ? "UPDATE notifications SET description = ?, payload = ?, human_status = "
+                        "'unseen', updated_at = ? WHERE id = ?"
+                      : "UPDATE notifications SET description = ?, payload = ?, updated_at = ? "
+                        "WHERE id = ?"));
+  s->Bind(1, description).Bind(2, StoredJson(payload_json)).Bind(3, NowIso()).Bind(4, id);
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
+}
+
+absl::StatusOr<bool> EventsDb::ResolveNotification(int64_t id, std::string_view resolution_json) {
+  std::string now = NowIso();
+  TM_ASSIGN_OR_RETURN(
+      Statement * s,
+      db_->Cached("UPDATE notifications SET agent_status = 'resolved', resolution = ?, "
+                  "resolved_at = ?, updated_at = ? WHERE id = ?"));
+  s->Bind(1, StoredJson(resolution_json)).Bind(2, now).Bind(3, now).Bind(4, id);
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
+}
+
+absl::StatusOr<bool> EventsDb::MarkSeen(int64_t id) {
+  std::string now = NowIso();
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db_->Cached("UPDATE notifications SET human_status = 'seen', seen_at = ?, "
+                                  "updated_at = ? WHERE id = ?"));
+  s->Bind(1, now).Bind(2, now).Bind(3, id);
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
+}
+
+absl::StatusOr<std::optional<NotificationRow>> EventsDb::GetNotification(int64_t id) {
+  TM_ASSIGN_OR_RETURN(Statement * s, db_->Cached(Cat(kSelectColumns, " WHERE id = ?")));
+  s->Bind(1, id);
+  TM_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<NotificationRow> out;
+  if (row) out = ReadRow(*s);
+  s->Reset();
+  return out;
+}
+
+absl::StatusOr<std::vector<NotificationRow>> EventsDb::ListNotifications(
+    const NotificationFilter& filter) {
+  std::string sql(kSelectColumns);
+  std::vector<std::string> text_params;
+  std::vector<std::string> conditions;
+  if (filter.min_level.has_value()) conditions.push_back(Cat("level >= ", *filter.min_level));
+  auto add_text = [&](const std::optional<std::string>& value, std::string_view condition) {
+    if (!value.has_value()) return;
+    conditions.emplace_back(condition);
+    text_params.push_back(*value);
+  };
+  add_text(filter.domain, "domain = ?");
+  add_text(filter.human_status, "human_status = ?");
+  add_text(filter.agent_status, "agent_status = ?");
+  add_text(filter.visibility, "visibility = ?");
+  add_text(filter.since, "created_at >= ?");
+  if (filter.event_type_prefix.has_value() && !filter.event_type_prefix->empty()) {
+    conditions.emplace_back("substr(event_type, 1, ?) = ?");
+  }
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    sql += i == 0 ? " WHERE " : " AND ";
+    sql += conditions[i];
+  }
+  sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
+  TM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+  int index = 1;
+  for (const std::string& p : text_params) s.Bind(index++, p);
+  if (filter.event_type_prefix.has_value() && !filter.event_type_prefix->empty()) {
+    s.Bind(index++, static_cast<int64_t>(filter.event_type_prefix->size()));
+    s.Bind(index++, *filter.event_type_prefix);
+  }
+  s.Bind(index++, static_cast<int64_t>(filter.limit));
+  s.Bind(index++, static_cast<int64_t>(filter.offset));
+  std::vector<NotificationRow> rows;
+  while (true) {
+    TM_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    rows.push_back(ReadRow(s));
+  }
+  return rows;
+}
+
+absl::StatusOr<int64_t> EventsDb::CountNotifications() {
+  TM_ASSIGN_OR_RETURN(Statement * s, db_->Cached("SELECT COUNT(*) FROM notifications"));
+  TM_ASSIGN_OR_RETURN(bool row, s->Step());
+  int64_t n = row ? s->ColumnInt64(0) : 0;
+  s->Reset();
+  return n;
+}
+
+std::string OutboxRow::MessageIdFor(size_t i) const {
+  if (kind == OutboxKind::kPush || i >= destinations.size()) return message_id;
+  return Cat(message_id, destinations[i]);
+}
+
+void OutboxProgress::Merge(const OutboxProgress& other) {
+  through_id = std::max(through_id, other.through_id);
+  if (std::make_pair(other.partial_id, other.partial_done) >
+      std::make_pair(partial_id, partial_done)) {
+    partial_id = other.partial_id;
+    partial_done = other.partial_done;
+  }
+  Normalize();
+}
+
+void OutboxProgress::Normalize() {
+  if (partial_id <= through_id) partial_id = partial_done = 0;
+}
+
+absl::StatusOr<int64_t> EventsDb::AddPushOutbox(std::string_view destination,
+                                                std::string_view message_id,
+                                                std::string_view body) {
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db_->Cached("INSERT INTO outbox (kind, destination, message_id, body, "
+                                  "created_at) VALUES (?, ?, ?, ?, ?)"));
+  s->Bind(1, OutboxKindName(OutboxKind::kPush))
+      .Bind(2, destination)
+      .Bind(3, message_id)
+      .Bind(4, body)
+      .Bind(5, NowIso());
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->LastInsertRowId();
+}
+
+absl::StatusOr<int64_t> EventsDb::AddMeshOutbox(std::string_view message_id_prefix,
+                                                const std::vector<std::string_view>& peers,
+                                                std::string_view body) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * s,
+      db_->Cached("INSERT INTO mesh_outbox (deliveries, peers, message_id_prefix, body, "
+                  "created_at) VALUES (?, ?, ?, ?, ?)"));
+  s->Bind(1, static_cast<int64_t>(peers.size()))
+      .Bind(2, JoinPeers(peers))
+      .Bind(3, message_id_prefix)
+      .Bind(4, body)
+      .Bind(5, NowIso());
+  TM_RETURN_IF_ERROR(s->Run());
+  return db_->LastInsertRowId();
+}
+
+absl::StatusOr<int64_t> EventsDb::FinishOutbox(OutboxKind kind, const OutboxProgress& progress) {
+  int64_t finished = 0;
+  if (kind == OutboxKind::kPush) {
+    // One delivery per row: the rows deleted are the deliveries finished.
+    if (progress.through_id > 0) {
+      TM_ASSIGN_OR_RETURN(Statement * del,
+                          db_->Cached("DELETE FROM outbox WHERE kind = 'push' AND id <= ?"));
+      del->Bind(1, progress.through_id);
+      TM_RETURN_IF_ERROR(del->Run());
+      finished += db_->Changes();
+    }
+    return finished;
+  }
+  if (progress.through_id > 0) {
+    // The rows below through_id are all finished, so this sums (and
+    // deletes) only the rows of this report: the older ones are gone.
+    TM_ASSIGN_OR_RETURN(
+        Statement * sum,
+        db_->Cached("SELECT COALESCE(SUM(deliveries - done), 0) FROM mesh_outbox WHERE id <= ?"));
+    sum->Bind(1, progress.through_id);
+    TM_ASSIGN_OR_RETURN(bool row, sum->Step());
+    finished += row ? sum->ColumnInt64(0) : 0;
+    sum->Reset();
+    TM_ASSIGN_OR_RETURN(Statement * del, db_->Cached("DELETE FROM mesh_outbox WHERE id <= ?"));
+    del->Bind(1, progress.through_id);
+    TM_RETURN_IF_ERROR(del->Run());
+  }
+  if (progress.partial_id > progress.through_id && progress.partial_done > 0) {
+    TM_ASSIGN_OR_RETURN(Statement * get,
+                        db_->Cached("SELECT deliveries, done FROM mesh_outbox WHERE id = ?"));
+    get->Bind(1, progress.partial_id);
+    TM_ASSIGN_OR_RETURN(bool row, get->Step());
+    int64_t deliveries = row ? get->ColumnInt64(0) : 0;
+    int64_t done = row ? get->ColumnInt64(1) : 0;
+    get->Reset();
+    int64_t now_done = std::min(progress.partial_done, deliveries);
+    if (row && now_done > done) {
+      TM_ASSIGN_OR_RETURN(Statement * set,
+                          db_->Cached("UPDATE mesh_outbox SET done = ? WHERE id = ?"));
+      set->Bind(1, now_done).Bind(2, progress.partial_id);
+      TM_RETURN_IF_ERROR(set->Run());
+      finished += now_done - done;
+    }
+  }
+  return finished;
+}
+
+absl::Status EventsDb::CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids) {
+  const std::string_view table = kind == OutboxKind::kMesh ? "mesh_outbox" : "outbox";
+  // Chunks keep each statement small; ids are integers (no injection).
+  for (size_t start = 0; start < ids.size(); start += 500) {
+    std::vector<int64_t> chunk(ids.begin() + start,
+                               ids.begin() + std::min(ids.size(), start + 500));
+    TM_RETURN_IF_ERROR(db_->Exec(
+        Cat("UPDATE ", table, " SET attempts = attempts + 1 WHERE id IN (", IdList(chunk), ")")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> EventsDb::CountOutbox(OutboxKind kind) {
+  TM_ASSIGN_OR_RETURN(
+      Statement * s, db_->Cached(kind == OutboxKind::kMesh
+                                     ? "SELECT COALESCE(SUM(deliveries - done), 0) FROM mesh_outbox"
+                                     : "SELECT COUNT(*) FROM outbox WHERE kind = 'push'"));
+  TM_ASSIGN_OR_RETURN(bool row, s->Step());
+  int64_t n = row ? s->ColumnInt64(0) : 0;
+  s->Reset();
+  return n;
+}
+
+absl::StatusOr<int64_t> EventsDb::DropOldestOutbox(OutboxKind kind, int64_t count) {
+  if (count <= 0) return 0;
+  if (kind == OutboxKind::kPush) {
+    TM_ASSIGN_OR_RETURN(Statement * s,
+                        db_->Cached("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+                                    "kind = 'push' ORDER BY id LIMIT ?)"));
+    s->Bind(1, count);
+    TM_RETURN_IF_ERROR(s->Run());
+    return db_->Changes();
+  }
+  // Whole rows while they fit in `count`, then the first destinations of
+  // the next row (done moves on: the sender skips them).
+  int64_t left = count;
+  int64_t last_whole = 0;
+  int64_t partial_id = 0, partial_done = 0;
+  {
+    TM_ASSIGN_OR_RETURN(Statement * s,
+                        db_->Cached("SELECT id, deliveries, done FROM mesh_outbox ORDER BY id"));
+    while (left > 0) {
+      TM_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      int64_t pending = s->ColumnInt64(1) - s->ColumnInt64(2);
+      if (pending <= left) {
+        left -= std::max<int64_t>(pending, 0);
+        last_whole = s->ColumnInt64(0);
+      } else {
+        partial_id = s->ColumnInt64(0);
+        partial_done = s->ColumnInt64(2) + left;
+        left = 0;
+      }
+    }
+    s->Reset();
+  }
+  // The same writes as a sender's report that got that far.
+  OutboxProgress dropped;
+  dropped.through_id = last_whole;
+  dropped.partial_id = partial_id;
+  dropped.partial_done = partial_done;
+  TM_RETURN_IF_ERROR(FinishOutbox(OutboxKind::kMesh, dropped).status());
+  return count - left;
+}
+
+absl::StatusOr<std::vector<OutboxRow>> EventsDb::ReadOutbox(Database* db, OutboxKind kind,
+                                                            int64_t after_id, int limit) {
+  std::vector<OutboxRow> rows;
+  if (kind == OutboxKind::kPush) {
+    TM_ASSIGN_OR_RETURN(Statement * s,
+                        db->Cached("SELECT id, destination, message_id, body, attempts FROM outbox "
+                                   "WHERE kind = 'push' AND id > ? ORDER BY id LIMIT ?"));
+    s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+    while (true) {
+      TM_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      OutboxRow r;
+      r.id = s->ColumnInt64(0);
+      r.kind = kind;
+      r.destinations.push_back(s->ColumnText(1));
+      r.message_id = s->ColumnText(2);
+      r.body = s->ColumnText(3);
+      r.attempts = s->ColumnInt64(4);
+      rows.push_back(std::move(r));
+    }
+    s->Reset();
+    return rows;
+  }
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db->Cached("SELECT id, done, attempts, peers, message_id_prefix, body FROM "
+                                 "mesh_outbox WHERE id > ? ORDER BY id LIMIT ?"));
+  s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+  while (true) {
+    TM_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    OutboxRow r;
+    r.id = s->ColumnInt64(0);
+    r.kind = kind;
+    r.done = s->ColumnInt64(1);
+    r.attempts = s->ColumnInt64(2);
+    r.destinations = SplitPeers(s->ColumnText(3));
+    r.done = std::clamp<int64_t>(r.done, 0, static_cast<int64_t>(r.destinations.size()));
+    r.message_id = s->ColumnText(4);
+    r.body = s->ColumnText(5);
+    rows.push_back(std::move(r));
+  }
+  s->Reset();
+  return rows;
+}
+
+}  // namespace teleclaude::mesh

@@ -1,0 +1,198 @@
+// events.db: egress's SQLite database (doc/events-db.md). The notification
+// projection with TeleClaude's columns and statuses (teleclaude/events/db.py),
+// the processed inputs (a redelivered input has no second effect) and the
+// persistent outbox of mesh messages and installer pushes.
+//
+// One writer: the pipeline worker owns the EventsDb and calls every method.
+// Senders read the outbox through their own connection (ReadOutbox()).
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_STORAGE_EVENTS_DB_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_STORAGE_EVENTS_DB_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/envelope/envelope.h"
+#include "common/sqlite/database.h"
+
+namespace teleclaude::mesh {
+
+// One row of `notifications`. Value type.
+struct NotificationRow {
+  int64_t id = 0;
+  std::string event_type;
+  int64_t version = 1;
+  std::string source;
+  int level = 0;
+  std::string domain;
+  std::string visibility;  // "local" | "cluster" | "public"
+  std::optional<std::string> entity;
+  std::string description;
+  std::string payload_json;  // strict JSON object text
+  std::optional<std::string> idempotency_key;
+  std::string human_status;  // "unseen" | "seen"
+  std::string agent_status;  // "none" | "claimed" | "resolved"
+  std::optional<std::string> agent_id;
+  std::optional<std::string> resolution_json;
+  std::string created_at;  // Python isoformat, UTC ("...+00:00")
+  std::string updated_at;
+  std::optional<std::string> seen_at;
+  std::optional<std::string> claimed_at;
+  std::optional<std::string> resolved_at;
+};
+
+// Filters of ListNotifications (TeleClaude's list_notifications plus a type
+// prefix). Unset = no filter.
+struct NotificationFilter {
+  std::optional<int> min_level;
+  std::optional<std::string> domain;
+  std::optional<std::string> human_status;
+  std::optional<std::string> agent_status;
+  std::optional<std::string> visibility;
+  std::optional<std::string> since;  // created_at >= since (text compare)
+  std::optional<std::string> event_type_prefix;
+  int limit = 50;
+  int offset = 0;
+};
+
+enum class OutboxKind { kMesh, kPush };
+// "mesh" / "push".
+std::string_view OutboxKindName(OutboxKind kind);
+
+// One row of the outbox: one body for one or more destinations
+// (doc/events-db.md "outbox", "mesh_outbox"). A delivery is the body sent to
+// one destination. Value type.
+struct OutboxRow {
+  int64_t id = 0;
+  OutboxKind kind = OutboxKind::kMesh;
+  // mesh: the peers' computer names, in send order; push: {"installer"}.
+  std::vector<std::string> destinations;
+  // destinations[0, done) are finished (sent, refused or dropped by the
+  // bound); only mesh rows are ever partly done.
+  int64_t done = 0;
+  // mesh: "{me}/{input key}/", the prefix of the message ids: the message to
+  // destination d has the id message_id + d (doc/wire.md); push: the push_id.
+  std::string message_id;
+  std::string body;  // mesh: envelope JSON; push: a serialized NotificationPush
+  int64_t attempts = 0;
+
+  // Deliveries still to make.
+  int64_t pending() const { return static_cast<int64_t>(destinations.size()) - done; }
+  // The message id of the delivery to destinations[i].
+  std::string MessageIdFor(size_t i) const;
+};
+
+// How far a sender got through the rows of one kind, which it takes in id
+// order: every row with id <= through_id is finished, and when partial_id >
+// through_id, that row's first partial_done destinations are finished too.
+// Value type.
+struct OutboxProgress {
+  int64_t through_id = 0;
+  int64_t partial_id = 0;
+  int64_t partial_done = 0;
+
+  bool empty() const { return through_id == 0 && partial_id == 0; }
+  // Combines two reports of one sender (either order): the furthest wins.
+  void Merge(const OutboxProgress& other);
+  // Forgets a partial row at or below through_id (finished anyway).
+  void Normalize();
+  bool operator==(const OutboxProgress&) const = default;
+};
+
+// Thread-compatible: used by one thread (the pipeline worker).
+class EventsDb {
+ public:
+  // Opens (creating and migrating) the database at `path`, without SQLite's
+  // auto-checkpoint: the owner checkpoints (database()->Checkpoint()).
+  static absl::StatusOr<std::unique_ptr<EventsDb>> Open(const std::string& path);
+
+  Database* database() { return db_.get(); }
+
+  // --- processed inputs ---------------------------------------------------
+  // Records `input_key` as processed at `now_ms` (Unix ms). Returns true when
+  // it is new, false when it was already recorded (the input had its
+  // effect). REQUIRES: inside the batch transaction.
+  absl::StatusOr<bool> MarkInputProcessed(std::string_view input_key, int64_t now_ms);
+  // Deletes at most `limit` entries processed before `before_ms`; returns the
+  // number deleted.
+  absl::StatusOr<int64_t> PruneProcessedInputs(int64_t before_ms, int limit);
+
+  // --- notifications (db.py) ---------------------------------------------
+  absl::StatusOr<bool> IdempotencyKeyExists(std::string_view key);
+  // The newest notification whose payload's `group_key_field` equals
+  // `group_key_value` (json_extract(payload, '$.<field>') = value, as
+  // TeleClaude compares it); nullopt when none.
+  absl::StatusOr<std::optional<int64_t>> FindByGroupKey(std::string_view group_key_field,
+                                                        std::string_view group_key_value);
+  // TeleClaude's upsert_by_idempotency_key: when the envelope has a key and a
+  // row with it exists, updates its description and payload (-> {id, false});
+  // otherwise inserts a new unseen row (-> {id, true}).
+  // `known_absent`: the caller looked the key up in this transaction and
+  // found no row (skips the lookup).
+  absl::StatusOr<std::pair<int64_t, bool>> UpsertByIdempotencyKey(const EventEnvelope& envelope,
+                                                                  bool known_absent = false);
+  // Sets description and payload (and human_status = unseen when
+  // `reset_human_status`). Returns whether the row exists.
+  absl::StatusOr<bool> UpdateNotificationFields(int64_t id, std::string_view description,
+                                                std::string_view payload_json,
+                                                bool reset_human_status);
+  // agent_status = resolved, resolution, resolved_at. Returns whether the
+  // row exists. `resolution_json` is stored as given (a JSON object).
+  absl::StatusOr<bool> ResolveNotification(int64_t id, std::string_view resolution_json);
+  // human_status = seen, seen_at. Returns whether the row exists.
+  absl::StatusOr<bool> MarkSeen(int64_t id);
+  absl::StatusOr<std::optional<NotificationRow>> GetNotification(int64_t id);
+  // Newest first (created_at DESC, id DESC).
+  absl::StatusOr<std::vector<NotificationRow>> ListNotifications(const NotificationFilter& filter);
+  absl::StatusOr<int64_t> CountNotifications();
+
+  // --- outbox --------------------------------------------------------------
+  // The outbox holds deliveries: push rows have one each, mesh rows one per
+  // peer. Counts below are deliveries.
+  //
+  // Appends a push row; returns its id (ids only grow). Mesh rows:
+  // AddMeshOutbox.
+  absl::StatusOr<int64_t> AddPushOutbox(std::string_view destination, std::string_view message_id,
+                                        std::string_view body);
+  // Appends a mesh row: `body` for each of `peers` (in this order, none
+  // empty or holding whitespace), with message ids message_id_prefix + peer.
+  // Returns its id (ids only grow). REQUIRES: !peers.empty().
+  absl::StatusOr<int64_t> AddMeshOutbox(std::string_view message_id_prefix,
+                                        const std::vector<std::string_view>& peers,
+                                        std::string_view body);
+  // Applies a sender's progress: deletes the rows finished, records a partly
+  // finished one. Returns how many deliveries left the outbox (rows already
+  // gone, e.g. dropped by the bound, count nothing).
+  absl::StatusOr<int64_t> FinishOutbox(OutboxKind kind, const OutboxProgress& progress);
+  // attempts += 1 for the rows `ids` of `kind`.
+  absl::Status CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids);
+  // Deliveries of `kind` not yet finished.
+  absl::StatusOr<int64_t> CountOutbox(OutboxKind kind);
+  // Drops the `count` oldest deliveries of `kind` (whole rows, and the first
+  // destinations of one row); returns how many were dropped (fewer when the
+  // outbox holds fewer).
+  absl::StatusOr<int64_t> DropOldestOutbox(OutboxKind kind, int64_t count);
+
+  // Rows of `kind` with id > after_id, oldest first, at most `limit`. Works on
+  // any connection to events.db (senders use their own, read-only use).
+  static absl::StatusOr<std::vector<OutboxRow>> ReadOutbox(Database* db, OutboxKind kind,
+                                                           int64_t after_id, int limit);
+
+  // The time text TeleClaude writes (datetime.now(UTC).isoformat()).
+  static std::string NowIso();
+
+ private:
+  explicit EventsDb(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace teleclaude::mesh
+
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_STORAGE_EVENTS_DB_H_

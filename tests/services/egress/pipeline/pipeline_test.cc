@@ -1,0 +1,549 @@
+// Component tests of the egress pipeline on a real SQLite file: the runner
+// (order, drop, failure, suspension, emits, invocations), the system
+// cartridges with TeleClaude's semantics, and the worker (processed inputs,
+// outbox bound). The test cartridges below are real Cartridge
+// implementations (the interface is ours), not mocks.
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "common/catalog/event_catalog.h"
+#include "common/json/json_text.h"
+#include "common/sqlite/transaction.h"
+#include "gtest/gtest.h"
+#include "services/egress/cartridges/dedup_cartridge.h"
+#include "services/egress/cartridges/mesh_publisher.h"
+#include "services/egress/cartridges/notification_projector.h"
+#include "services/egress/pipeline/pipeline_runner.h"
+#include "services/egress/pipeline/pipeline_worker.h"
+#include "services/egress/storage/events_db.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+using testing::TempDir;
+
+constexpr char kTodoCreated[] = "domain.software-development.planning.todo_created";
+constexpr char kArtifactChanged[] = "domain.software-development.planning.artifact_changed";
+constexpr char kDependencyResolved[] = "domain.software-development.planning.dependency_resolved";
+constexpr char kDorAssessed[] = "domain.software-development.planning.dor_assessed";
+constexpr char kBuildCompleted[] = "domain.software-development.build.completed";
+
+EventEnvelope Event(std::string type, std::string payload,
+                    Visibility visibility = Visibility::kLocal) {
+  EventEnvelope e;
+  e.event = std::move(type);
+  e.source = "alpha";
+  e.level = Level::kWorkflow;
+  e.visibility = visibility;
+  e.payload_json = std::move(payload);
+  return e;
+}
+
+// A test stage: logs its name, then does what it was told.
+class StageCartridge : public Cartridge {
+ public:
+  enum class Action { kPass, kDrop, kFail, kEmit };
+  StageCartridge(std::string name, std::vector<std::string>* log, Action action = Action::kPass,
+                 int emits = 1)
+      : name_(std::move(name)), log_(log), action_(action), emits_(emits) {}
+  std::string_view Name() const override { return name_; }
+  absl::StatusOr<Verdict> Process(EventEnvelope& event, CartridgeContext& context) override {
+    log_->push_back(name_ + ":" + event.event + ":" + event.payload_json);
+    switch (action_) {
+      case Action::kPass:
+        return Verdict::kContinue;
+      case Action::kDrop:
+        return Verdict::kDrop;
+      case Action::kFail:
+        event.payload_json = R"({"changed_by_failing":true})";
+        return absl::InternalError("boom");
+      case Action::kEmit:
+        if (event.event == "test.trigger") {
+          for (int i = 0; i < emits_; ++i) {
+            EventEnvelope e = Event("mesh.event.rejected", "{\"n\":" + std::to_string(i) + "}");
+            e.source.clear();
+            context.emitted.push_back(std::move(e));
+          }
+        }
+        return Verdict::kContinue;
+    }
+    return Verdict::kContinue;
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string>* log_;
+  Action action_;
+  int emits_;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = EventsDb::Open(dir_.File("events.db"));
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    peers_ = std::make_shared<PeerSnapshot>(std::vector<PeerInfo>{{"alpha", "c1", "t"},
+                                                                  {"beta", "c1", "t"},
+                                                                  {"gamma", "c2", "t"},
+                                                                  {"delta", std::nullopt, "t"}},
+                                            std::string("c1"), absl::Now());
+    std::vector<std::unique_ptr<Cartridge>> system;
+    system.push_back(std::make_unique<DedupCartridge>(&catalog_, db_.get()));
+    system.push_back(std::make_unique<NotificationProjector>(
+        &catalog_, db_.get(),
+        std::vector<NotificationPushFn>{[this](const NotificationPushInfo& p) {
+          pushes_.push_back(p.envelope->event + ":" + std::to_string(p.notification_id) + ":" +
+                            (p.was_created ? "created" : "existing") + ":" +
+                            (p.is_meaningful ? "meaningful" : "silent"));
+          return absl::OkStatus();
+        }}));
+    auto publisher = std::make_unique<MeshPublisher>(
+        MeshPublisher::Options{"alpha", std::string("c1")}, [this] { return peers_; }, db_.get());
+    publisher_ = publisher.get();
+    system.push_back(std::move(publisher));
+    PipelineRunner::Options options;
+    options.computer_name = "alpha";
+    runner_ = std::make_unique<PipelineRunner>(
+        options, std::move(system),
+        [this](const CartridgeSpec& spec, const std::string&) { suspended_.push_back(spec.name); });
+  }
+
+  void SetActive(std::vector<std::unique_ptr<Cartridge>> cartridges) {
+    std::vector<ActiveCartridge> active;
+    for (auto& c : cartridges) {
+      CartridgeSpec spec;
+      spec.name = std::string(c->Name());
+      spec.sha256 = "sha-" + spec.name;
+      active.push_back({spec, std::move(c)});
+    }
+    runner_->SetActive(std::move(active));
+  }
+
+  std::vector<RunResult> Run(EventEnvelope e, EventOrigin origin = EventOrigin::kLocal,
+                             std::string key = "") {
+    std::vector<RunResult> results;
+    if (key.empty()) key = "test:" + std::to_string(next_key_++);
+    runner_->Run(std::move(e), origin, origin == EventOrigin::kMesh ? "beta" : "", key, &results,
+                 &invocations_);
+    return results;
+  }
+
+  NotificationRow Row(int64_t id) {
+    auto row = db_->GetNotification(id);
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return row.ok() && row->has_value() ? **row : NotificationRow{};
+  }
+
+  // The pending mesh deliveries, oldest first: "destination" or, with
+  // `ids`, the message id.
+  std::vector<std::string> OutboxDestinations(bool ids = false) {
+    auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 1000);
+    EXPECT_TRUE(rows.ok());
+    std::vector<std::string> out;
+    for (const auto& r : *rows) {
+      for (size_t i = r.done; i < r.destinations.size(); ++i) {
+        out.push_back(ids ? r.MessageIdFor(i) : r.destinations[i]);
+      }
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  EventCatalog catalog_ = BuildDefaultCatalog();
+  std::unique_ptr<EventsDb> db_;
+  std::shared_ptr<const PeerSnapshot> peers_;
+  MeshPublisher* publisher_ = nullptr;
+  std::unique_ptr<PipelineRunner> runner_;
+  std::vector<Invocation> invocations_;
+  std::vector<std::string> pushes_;
+  std::vector<std::string> suspended_;
+  int next_key_ = 0;
+};
+
+std::vector<std::string> Names(const std::vector<Invocation>& invocations) {
+  std::vector<std::string> out;
+  for (const auto& i : invocations) out.push_back(i.cartridge_name + "/" + i.event_type);
+  return out;
+}
+
+TEST_F(PipelineTest, RunsSystemCartridgesThenActiveOnesInOrder) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(std::make_unique<StageCartridge>("first", &log));
+  active.push_back(std::make_unique<StageCartridge>("second", &log));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.unknown", "{}"));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, RunResult::Status::kProcessed);
+  EXPECT_EQ(log, (std::vector<std::string>{"first:test.unknown:{}", "second:test.unknown:{}"}));
+  EXPECT_EQ(Names(invocations_),
+            (std::vector<std::string>{"dedup/test.unknown", "notification-projector/test.unknown",
+                                      "mesh-publisher/test.unknown", "first/test.unknown",
+                                      "second/test.unknown"}));
+}
+
+TEST_F(PipelineTest, DropStopsTheChainAndNamesTheCartridge) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(
+      std::make_unique<StageCartridge>("dropper", &log, StageCartridge::Action::kDrop));
+  active.push_back(std::make_unique<StageCartridge>("after", &log));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.unknown", "{}"));
+  EXPECT_EQ(results[0].status, RunResult::Status::kDropped);
+  EXPECT_EQ(results[0].dropped_by, "dropper");
+  EXPECT_EQ(log.size(), 1u);
+  EXPECT_EQ(runner_->counters().at("dropper").dropped, 1);
+  // No invocation for the cartridge that dropped (it returned no event).
+  EXPECT_EQ(Names(invocations_).back(), "mesh-publisher/test.unknown");
+}
+
+TEST_F(PipelineTest, FailureRestoresTheEventAndRepeatedFailuresSuspend) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(std::make_unique<StageCartridge>("flaky", &log, StageCartridge::Action::kFail));
+  active.push_back(std::make_unique<StageCartridge>("after", &log));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.unknown", R"({"a":1})"));
+  // The next cartridge saw the event as it was before the failing call.
+  EXPECT_EQ(log.back(), R"(after:test.unknown:{"a":1})");
+  EXPECT_EQ(results[0].envelope.payload_json, R"({"a":1})");
+  EXPECT_EQ(runner_->counters().at("flaky").failures, 1);
+  for (int i = 0; i < 4; ++i) results = Run(Event("test.unknown", R"({"a":1})"));
+  EXPECT_EQ(suspended_, (std::vector<std::string>{"flaky"}));
+  EXPECT_TRUE(runner_->counters().at("flaky").suspended);
+  EXPECT_EQ(runner_->ActiveNames(), (std::vector<std::string>{"after"}));
+  // The suspension became a local cartridge.suspended notification.
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].envelope.event, "cartridge.suspended");
+  EXPECT_GT(results[1].notification_id, 0);
+  // Suspended: not called any more.
+  size_t calls = log.size();
+  Run(Event("test.unknown", "{}"));
+  EXPECT_EQ(log.size(), calls + 1);  // only "after"
+}
+
+TEST_F(PipelineTest, EmittedEventsRunThroughTheWholeChainWithinLimits) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Cartridge>> active;
+  active.push_back(
+      std::make_unique<StageCartridge>("emitter", &log, StageCartridge::Action::kEmit, 15));
+  SetActive(std::move(active));
+  auto results = Run(Event("test.trigger", "{}"), EventOrigin::kLocal, "local:s:1-0");
+  ASSERT_EQ(results.size(), 11u);  // the trigger + at most 10 emitted
+  for (size_t i = 1; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].envelope.event, "mesh.event.rejected");
+    EXPECT_EQ(results[i].envelope.source, "alpha");
+    EXPECT_GT(results[i].notification_id, 0) << "emitted event projected";
+    EXPECT_EQ(results[i].input_key, "local:s:1-0#e" + std::to_string(i - 1));
+  }
+  EXPECT_EQ(runner_->emits_refused(), 5);
+  EXPECT_EQ(*db_->CountNotifications(), 10);
+}
+
+TEST_F(PipelineTest, NoInvocationIsRecordedForCartridgeInvoked) {
+  Run(Event("cartridge.invoked", R"({"cartridge_name":"x","event_type":"y"})"));
+  EXPECT_TRUE(invocations_.empty());
+}
+
+TEST_F(PipelineTest, DedupStampsTheKeyAndDropsAnEventWhoseKeyHasANotification) {
+  auto first = Run(Event(kTodoCreated, R"({"slug":"s1","title":"T"})"));
+  EXPECT_EQ(first[0].status, RunResult::Status::kProcessed);
+  EXPECT_EQ(first[0].envelope.idempotency_key, std::string(kTodoCreated) + ":s1");
+  auto second = Run(Event(kTodoCreated, R"({"slug":"s1","title":"other"})"));
+  EXPECT_EQ(second[0].status, RunResult::Status::kDropped);
+  EXPECT_EQ(second[0].dropped_by, "dedup");
+  EXPECT_EQ(*db_->CountNotifications(), 1);
+}
+
+TEST_F(PipelineTest, CreatesLifecyclePushesCreated) {
+  auto r = Run(Event(kTodoCreated, R"({"slug":"s1"})"));
+  NotificationRow row = Row(r[0].notification_id);
+  EXPECT_EQ(row.human_status, "unseen");
+  EXPECT_EQ(row.agent_status, "none");
+  EXPECT_EQ(row.payload_json, R"({"slug":"s1"})");
+  EXPECT_EQ(pushes_, (std::vector<std::string>{std::string(kTodoCreated) + ":" +
+                                               std::to_string(row.id) + ":created:silent"}));
+}
+
+TEST_F(PipelineTest, UpdatesByGroupKeyResetHumanStatusOnlyForMeaningfulFields) {
+  auto created = Run(Event(kTodoCreated, R"({"slug":"s1"})"));
+  int64_t id = created[0].notification_id;
+  ASSERT_TRUE(db_->MarkSeen(id).ok());
+  // Silent fields only: updated, still seen. Update-only types pass dedup
+  // even when the same event comes twice.
+  for (int i = 0; i < 2; ++i) {
+    auto silent = Run(Event(kArtifactChanged, R"({"slug":"s1","artifact":"plan.md"})"));
+    EXPECT_EQ(silent[0].status, RunResult::Status::kProcessed);
+    EXPECT_EQ(silent[0].notification_id, id);
+  }
+  EXPECT_EQ(Row(id).human_status, "seen");
+  EXPECT_EQ(Row(id).payload_json, R"({"slug":"s1","artifact":"plan.md"})");
+  // A meaningful field: back to unseen.
+  auto meaningful = Run(Event(kDependencyResolved, R"({"slug":"s1","dependency":"d"})"));
+  EXPECT_EQ(meaningful[0].notification_id, id);
+  EXPECT_EQ(Row(id).human_status, "unseen");
+  EXPECT_EQ(pushes_.back(),
+            std::string(kDependencyResolved) + ":" + std::to_string(id) + ":existing:meaningful");
+  // An update with no notification for its group creates one.
+  auto fresh = Run(Event(kArtifactChanged, R"({"slug":"other","artifact":"x"})"));
+  EXPECT_NE(fresh[0].notification_id, id);
+  EXPECT_EQ(pushes_.back(), std::string(kArtifactChanged) + ":" +
+                                std::to_string(fresh[0].notification_id) + ":created:meaningful");
+}
+
+TEST_F(PipelineTest, CreatesAndUpdatesUpsertsByGroupKey) {
+  auto first = Run(Event(kDorAssessed, R"({"slug":"s1","score":5})"));
+  ASSERT_TRUE(db_->MarkSeen(first[0].notification_id).ok());
+  auto second = Run(Event(kDorAssessed, R"({"slug":"s1","score":8})"));
+  EXPECT_EQ(second[0].notification_id, first[0].notification_id);
+  EXPECT_EQ(Row(first[0].notification_id).human_status, "unseen");
+  EXPECT_EQ(Row(first[0].notification_id).payload_json, R"({"slug":"s1","score":8})");
+  EXPECT_EQ(*db_->CountNotifications(), 1);
+}
+
+TEST_F(PipelineTest, ResolvesByGroupKey) {
+  auto created = Run(Event(kTodoCreated, R"({"slug":"s1"})"));
+  auto resolved = Run(Event(kBuildCompleted, R"({"slug":"s1","ok":true})"));
+  EXPECT_EQ(resolved[0].notification_id, created[0].notification_id);
+  NotificationRow row = Row(created[0].notification_id);
+  EXPECT_EQ(row.agent_status, "resolved");
+  EXPECT_EQ(row.resolution_json, R"({"slug":"s1","ok":true})");
+  EXPECT_TRUE(row.resolved_at.has_value());
+  // Nothing to resolve: no notification, no push.
+  size_t pushes = pushes_.size();
+  auto none = Run(Event(kBuildCompleted, R"({"slug":"unknown"})"));
+  EXPECT_EQ(none[0].notification_id, 0);
+  EXPECT_EQ(pushes_.size(), pushes);
+}
+
+TEST_F(PipelineTest, MeshPublisherRoutesByVisibility) {
+  Run(Event("test.x", "{}", Visibility::kLocal));
+  EXPECT_TRUE(OutboxDestinations().empty());
+  Run(Event("test.x", "{}", Visibility::kCluster));
+  EXPECT_EQ(OutboxDestinations(), (std::vector<std::string>{"beta"}));  // never alpha itself
+  Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kLocal, "local:s:9-0");
+  EXPECT_EQ(OutboxDestinations(),
+            (std::vector<std::string>{"beta", "beta", "delta", "gamma"}));  // peers sorted by name
+  EXPECT_EQ(OutboxDestinations(/*ids=*/true)[1], "alpha/local:s:9-0/beta");
+  // One row per event: the body is stored once for its three peers.
+  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[1].message_id, "alpha/local:s:9-0/");
+  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 4);
+  // From the mesh, by origin or by the stamp: never forwarded again.
+  Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kMesh);
+  Run(Event("test.x", R"({"_mesh_source":"beta"})", Visibility::kPublic));
+  EXPECT_EQ(OutboxDestinations().size(), 4u);
+}
+
+TEST_F(PipelineTest, WorkerRecordsInputsSoARedeliveryHasNoSecondEffect) {
+  PipelineWorker worker({"alpha"}, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  auto submit = [&](std::string key) {
+    absl::Notification done;
+    std::vector<InputOutcome> outcomes;
+    InputEvent in;
+    in.envelope = Event("mesh.event.rejected", R"({"reason":"x"})", Visibility::kPublic);
+    in.input_key = std::move(key);
+    std::vector<InputEvent> events;
+    events.push_back(in);
+    events.push_back(in);  // the same key twice in one batch
+    worker.Submit(std::move(events), [&](absl::StatusOr<std::vector<InputOutcome>> out) {
+      EXPECT_TRUE(out.ok());
+      if (out.ok()) outcomes = *out;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return outcomes;
+  };
+  auto first = submit("local:s:1-0");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].status, InputOutcome::Status::kProcessed);
+  EXPECT_EQ(first[1].status, InputOutcome::Status::kDuplicate);
+  auto again = submit("local:s:1-0");
+  EXPECT_EQ(again[0].status, InputOutcome::Status::kDuplicate);
+  EXPECT_EQ(*db_->CountNotifications(), 1);
+  EXPECT_EQ(OutboxDestinations().size(), 3u);  // beta, gamma, delta once
+  worker.Stop();
+  EXPECT_EQ(worker.stats().inputs_duplicate, 3);
+}
+
+TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxDroppingTheOldest) {
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.outbox_max = 5;
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  for (int i = 0; i < 4; ++i) {
+    absl::Notification done;
+    InputEvent in;
+    in.envelope = Event("test.x", "{}", Visibility::kPublic);  // 3 peers each
+    in.input_key = "k" + std::to_string(i);
+    std::vector<InputEvent> events{in};
+    worker.Submit(std::move(events), [&](auto) { done.Notify(); });
+    done.WaitForNotification();
+  }
+  worker.Stop();
+  std::vector<std::string> left = OutboxDestinations(/*ids=*/true);
+  ASSERT_EQ(left.size(), 5u);
+  EXPECT_EQ(left.front(), "alpha/k2/delta");  // the 7 oldest are gone
+  EXPECT_EQ(left.back(), "alpha/k3/gamma");
+  EXPECT_EQ(worker.stats().outbox_dropped, 7);
+  EXPECT_EQ(worker.stats().mesh_outbox_depth, 5);
+  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 5);
+}
+
+// While the mesh sender drains the outbox, inputs wait (they stay in their
+// stream) instead of pushing the outbox over its bound; a sender that does
+// not drain it (failing, held by a full inbox, idle) does not hold them back.
+TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullOutbox) {
+  std::atomic<bool> draining{true};
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.outbox_max = 12;                // back-pressure from 6 deliveries (2 events) on
+  options.hold_recheck = absl::Hours(1);  // only reports and the sender's call wake it
+  PipelineWorker::Hooks hooks;
+  hooks.mesh_sender_draining = [&] { return draining.load(); };
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, hooks);
+  ASSERT_TRUE(worker.Start().ok());
+  std::atomic<int> done{0};
+  auto submit = [&](int i) {
+    InputEvent in;
+    in.envelope = Event("test.x", "{}", Visibility::kPublic);  // 3 peers each
+    in.input_key = "k" + std::to_string(i);
+    std::vector<InputEvent> events{in};
+    worker.Submit(std::move(events), [&](auto) { done.fetch_add(1); });
+  };
+  for (int i = 0; i < 2; ++i) submit(i);
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 2; }, absl::Seconds(5)));
+  for (int i = 2; i < 6; ++i) submit(i);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(done.load(), 2);  // held: the outbox is at half its bound
+  // The sender reports the first event done: one more input fits.
+  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
+  ASSERT_EQ(rows->size(), 2u);
+  worker.OutboxDone(OutboxKind::kMesh, OutboxProgress{rows->front().id, 0, 0});
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 3; }, absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(done.load(), 3);
+  // A sender that stops draining (failing, held by a full inbox, or idle)
+  // lets the rest through; the bound drops.
+  draining = false;
+  worker.SenderStoppedDraining();
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 6; }, absl::Seconds(5)));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().mesh_outbox_depth, 12);
+  EXPECT_EQ(worker.stats().outbox_dropped, 3);
+  EXPECT_GT(worker.stats().input_holds, 0);
+  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 12);
+}
+
+// `n` public test.x events with input keys k{first}, k{first+1}, ...
+std::vector<InputEvent> PublicEvents(int first, int n) {
+  std::vector<InputEvent> events;
+  for (int i = first; i < first + n; ++i) {
+    InputEvent in;
+    in.envelope = Event("test.x", "{}", Visibility::kPublic);
+    in.input_key = "k" + std::to_string(i);
+    events.push_back(std::move(in));
+  }
+  return events;
+}
+
+// events.db has no auto-checkpoint: the worker checkpoints after a round
+// once the WAL passes its threshold, so the WAL stays bounded.
+TEST_F(PipelineTest, WorkerCheckpointsTheWalPastItsThreshold) {
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.checkpoint_idle_pages = 20;
+  options.checkpoint_busy_pages = 40;
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  int max_frames = 0;
+  for (int round = 0; round < 40; ++round) {
+    absl::Notification done;
+    std::vector<InputEvent> events = PublicEvents(round * 20, 20);
+    worker.Submit(std::move(events), [&](auto) { done.Notify(); });
+    done.WaitForNotification();
+    // Read between rounds, on the worker thread.
+    absl::Notification read;
+    worker.Post([&](bool) {
+      max_frames = std::max(max_frames, db_->database()->wal_frames());
+      read.Notify();
+    });
+    read.WaitForNotification();
+  }
+  worker.Stop();
+  EXPECT_GT(worker.stats().checkpoints, 0);
+  // One round writes a few pages: the WAL never runs far past the idle
+  // threshold (no backlog waits here, so the busy one never applies).
+  EXPECT_LT(max_frames, 20 + 30);
+}
+
+// Under a backlog the worker checkpoints only at the busy threshold (here:
+// never), then once the backlog is gone.
+TEST_F(PipelineTest, WorkerDefersCheckpointsWhileABacklogWaits) {
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.max_batch_events = 20;  // one input batch per round
+  options.checkpoint_idle_pages = 20;
+  options.checkpoint_busy_pages = 1'000'000;
+  options.checkpoint_backlog_events = 20;
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  std::atomic<int> done{0};
+  for (int round = 0; round < 40; ++round) {
+    std::vector<InputEvent> events = PublicEvents(round * 20, 20);
+    worker.Submit(std::move(events), [&](auto) { done.fetch_add(1); });
+  }
+  ASSERT_TRUE(worker.Start().ok());  // the whole backlog is queued
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 40; }, absl::Seconds(10)));
+  ASSERT_TRUE(testing::WaitFor([&] { return worker.stats().checkpoints == 1; }, absl::Seconds(5)));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().batches, 40);
+  EXPECT_EQ(worker.stats().checkpoints, 1);
+}
+
+// Inputs older than the TTL are pruned in chunks, one per round, until none
+// is left — however many there are — and fresh ones stay.
+TEST_F(PipelineTest, WorkerPrunesEveryExpiredInputInChunks) {
+  {
+    auto txn = Transaction::Begin(db_->database());
+    ASSERT_TRUE(txn.ok());
+    for (int i = 0; i < 2500; ++i) {
+      ASSERT_TRUE(db_->MarkInputProcessed("old:" + std::to_string(i), /*now_ms=*/1).ok());
+    }
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(db_->MarkInputProcessed("fresh:" + std::to_string(i), now_ms).ok());
+    }
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  PipelineWorker::Options options;
+  options.computer_name = "alpha";
+  options.prune_chunk = 100;  // 25 chunks
+  options.processed_inputs_ttl = absl::Hours(1);
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return worker.stats().inputs_pruned == 2500; }, absl::Seconds(10)));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().inputs_pruned, 2500);
+  // The fresh inputs are still known: a redelivery of one has no effect.
+  auto again = db_->MarkInputProcessed("fresh:3", absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto gone = db_->MarkInputProcessed("old:3", absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(*gone);
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
