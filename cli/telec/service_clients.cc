@@ -4,6 +4,7 @@
 
 #include "common/base/strings.h"
 #include "common/grpc/channel.h"
+#include "common/identity/local_tokens.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace teleclaude::mesh::telec {
@@ -75,9 +76,23 @@ std::shared_ptr<grpc::Channel> ServiceClients::Channel(Service service) {
   if (channel == nullptr) {
     ChannelOptions options;
     options.max_message_bytes = static_cast<int>(config_.max_message_bytes);
+    options.auth_token = Token();
     channel = MakeChannel(address(service), options);
   }
   return channel;
+}
+
+const std::string& ServiceClients::Token() {
+  if (!token_read_) {
+    token_read_ = true;
+    absl::StatusOr<SecretBytes> token = LocalTokens::LoadTokenFile(config_.owner_token_path());
+    if (token.ok()) {
+      token_ = std::string(token->view());
+    } else {
+      token_error_ = token.status();
+    }
+  }
+  return token_;
 }
 
 v1::Pipeline::Stub& ServiceClients::egress() {
@@ -153,6 +168,12 @@ absl::Status ServiceClients::Explain(Service service, const grpc::Status& status
                                               " refused the request as too large or too "
                                               "many: ",
                                               message));
+    case grpc::StatusCode::UNAUTHENTICATED:
+      if (!token_error_.ok()) {
+        return absl::UnauthenticatedError(
+            Cat(name, " at ", addr, " needs the owner token: ", token_error_.message()));
+      }
+      return absl::UnauthenticatedError(Cat(name, " at ", addr, " refused telec: ", message));
     case grpc::StatusCode::CANCELLED:
       return absl::CancelledError(Cat("the call to ", name, " was cancelled"));
     default:

@@ -39,8 +39,10 @@ enum class Service { kEgress, kIngress, kInstaller };
 std::string_view ServiceName(Service service);
 
 // Stubs for the three services over lazily connected channels (one per
-// service, created on first use). Thread-compatible (use from one thread;
-// the stubs themselves are thread-safe).
+// service, created on first use). Every call carries the owner token
+// (config.owner_token_path(): --auth_token_file, else {auth_dir}/owner.token,
+// read once, on first use; doc/security.md "Local RPC authentication"). Thread-compatible (use from
+// one thread; the stubs themselves are thread-safe).
 class ServiceClients {
  public:
   // `call_timeout` bounds every unary call.
@@ -68,15 +70,23 @@ class ServiceClients {
   //    (is telec-egress running? start it with deploy/run-local.sh)";
   //  * otherwise the service's own message with the call's code (NOT_FOUND,
   //    FAILED_PRECONDITION, INVALID_ARGUMENT, ...); codes that carry no
-  //    explanation of their own (UNIMPLEMENTED, INTERNAL, ...) get one.
+  //    explanation of their own (UNIMPLEMENTED, INTERNAL, ...) get one;
+  //  * UNAUTHENTICATED when the token could not be read: why not (the token
+  //    file's own refusal, e.g. "auth token PATH: no such file; ...").
   // REQUIRES: !status.ok().
   absl::Status Explain(Service service, const grpc::Status& status);
 
  private:
   std::shared_ptr<grpc::Channel> Channel(Service service);
 
+  // The owner token, read on first use; token_error_ says why there is none.
+  const std::string& Token();
+
   const Config config_;
   const absl::Duration call_timeout_;
+  bool token_read_ = false;
+  std::string token_;
+  absl::Status token_error_;
   std::shared_ptr<grpc::Channel> channels_[3];
   std::unique_ptr<v1::Pipeline::Stub> egress_;
   std::unique_ptr<v1::Ingress::Stub> ingress_;

@@ -70,6 +70,11 @@ ABSL_FLAG(std::string, listen_addr, "",
 ABSL_FLAG(std::string, data_dir, "~/.teleclaude",
           "Holds events.db, installer.db, cartridges/ and "
           "cartridges/incoming/ (created 0700).");
+ABSL_FLAG(std::string, auth_dir, "",
+          "Holds service.token and owner.token, the secrets that authenticate calls to this "
+          "computer's services (created 0600 at the first start); empty = --data_dir.");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "telec: the token file to authenticate with; empty = {auth_dir}/owner.token.");
 ABSL_FLAG(std::string, cartridge_install, "L1",
           "Sovereignty level for received cartridges: L1 (a human "
           "activates), L2 (a guardian decides, human informed), L3 "
@@ -161,29 +166,33 @@ absl::Status CheckStreamKey(absl::string_view field, absl::string_view key) {
 }
 
 // "~" and "~/x" -> $HOME, then absolute.
-absl::StatusOr<std::filesystem::path> ExpandDataDir(absl::string_view raw) {
+absl::StatusOr<std::filesystem::path> ExpandPath(absl::string_view field, absl::string_view raw) {
   if (raw.empty()) {
-    return Invalid("data_dir", "is empty", "give a directory path");
+    return Invalid(field, "is empty", "give a directory path");
   }
   std::string path(raw);
   if (raw == "~" || absl::StartsWith(raw, "~/")) {
     const char* home = std::getenv("HOME");
     if (home == nullptr || home[0] == '\0') {
-      return Invalid("data_dir", absl::StrCat(Quoted(raw), " needs $HOME, which is not set"),
-                     "set HOME or give an absolute --data_dir");
+      return Invalid(field, absl::StrCat(Quoted(raw), " needs $HOME, which is not set"),
+                     absl::StrCat("set HOME or give an absolute --", field));
     }
     path = absl::StrCat(home, raw.substr(1));
   } else if (raw[0] == '~') {
-    return Invalid("data_dir", absl::StrCat(Quoted(raw), ": ~user paths are not supported"),
-                   "give an absolute --data_dir");
+    return Invalid(field, absl::StrCat(Quoted(raw), ": ~user paths are not supported"),
+                   absl::StrCat("give an absolute --", field));
   }
   std::error_code ec;
   std::filesystem::path abs = std::filesystem::absolute(std::filesystem::path(path), ec);
   if (ec) {
-    return Invalid("data_dir", absl::StrCat(path, ": ", ec.message()),
-                   "give an absolute --data_dir");
+    return Invalid(field, absl::StrCat(path, ": ", ec.message()),
+                   absl::StrCat("give an absolute --", field));
   }
   return abs.lexically_normal();
+}
+
+absl::StatusOr<std::filesystem::path> ExpandDataDir(absl::string_view raw) {
+  return ExpandPath("data_dir", raw);
 }
 
 absl::Status NotWritable(const std::filesystem::path& dir, int err) {
@@ -285,6 +294,10 @@ std::string_view TrustStrictnessName(TrustStrictness strictness) {
       return "strict";
   }
   return "?";
+}
+
+std::filesystem::path Config::owner_token_path() const {
+  return auth_token_file.has_value() ? *auth_token_file : auth_dir / "owner.token";
 }
 
 std::filesystem::path Config::events_db_path() const { return data_dir / "events.db"; }
@@ -485,8 +498,18 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
   TM_RETURN_IF_ERROR(CheckLogLevel(c.log_level));
 
   TM_ASSIGN_OR_RETURN(c.data_dir, ExpandDataDir(absl::GetFlag(FLAGS_data_dir)));
+  const std::string auth_dir = absl::GetFlag(FLAGS_auth_dir);
+  c.auth_dir = c.data_dir;
+  if (!auth_dir.empty()) {
+    TM_ASSIGN_OR_RETURN(c.auth_dir, ExpandPath("auth_dir", auth_dir));
+  }
+  const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
+  if (!token_file.empty()) {
+    TM_ASSIGN_OR_RETURN(c.auth_token_file, ExpandPath("auth_token_file", token_file));
+  }
   if (purpose == ConfigFor::kService) {
     TM_RETURN_IF_ERROR(PrepareDataDir(c.data_dir));
+    TM_RETURN_IF_ERROR(MakeDirs(c.auth_dir));
   }
   return c;
 }

@@ -34,6 +34,8 @@ ABSL_DECLARE_FLAG(std::string, ingress_addr);
 ABSL_DECLARE_FLAG(std::string, installer_addr);
 ABSL_DECLARE_FLAG(std::string, listen_addr);
 ABSL_DECLARE_FLAG(std::string, data_dir);
+ABSL_DECLARE_FLAG(std::string, auth_dir);
+ABSL_DECLARE_FLAG(std::string, auth_token_file);
 ABSL_DECLARE_FLAG(std::string, cartridge_install);
 ABSL_DECLARE_FLAG(int64_t, promotion_threshold);
 ABSL_DECLARE_FLAG(int64_t, stream_maxlen);
@@ -83,6 +85,11 @@ struct Config {
     return listen_addr.has_value() ? *listen_addr : own_addr;
   }
   std::filesystem::path data_dir;  // absolute, "~" expanded, exists 0700
+  // Where service.token and owner.token live (common/identity/
+  // local_tokens.h): --auth_dir, else data_dir. Absolute; exists (services).
+  std::filesystem::path auth_dir;
+  // telec's --auth_token_file (absolute), nullopt = {auth_dir}/owner.token.
+  std::optional<std::filesystem::path> auth_token_file;
   SovereigntyLevel cartridge_install = SovereigntyLevel::kL1;
   int64_t promotion_threshold = 10;  // > 0
   int64_t stream_maxlen = 10000;     // > 0
@@ -97,6 +104,9 @@ struct Config {
   int64_t max_cartridge_bytes = 262144;      // > 0
   std::string log_level = "info";            // "debug" | "info" | "warning" | "error"
 
+  // The token telec authenticates with: auth_token_file, else
+  // {auth_dir}/owner.token.
+  std::filesystem::path owner_token_path() const;
   // {data_dir}/events.db — egress's notification projection.
   std::filesystem::path events_db_path() const;
   // {data_dir}/installer.db — installer's registry and stats.

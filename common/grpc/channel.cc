@@ -3,12 +3,50 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/client_interceptor.h>
+
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/strings.h"
+#include "common/grpc/auth_token.h"
 #include "common/grpc/grpc_server.h"
 
 namespace teleclaude::mesh {
+namespace {
+
+// Adds "authorization: Bearer <token>" to every call's initial metadata.
+class AuthTokenInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit AuthTokenInterceptor(const std::string* header) : header_(header) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace(std::string(kAuthMetadataKey), *header_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* const header_;  // owned by the factory, which outlives the channel's calls
+};
+
+class AuthTokenInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit AuthTokenInterceptorFactory(std::string_view token)
+      : header_(Cat(kBearerPrefix, token)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* /*info*/) override {
+    return new AuthTokenInterceptor(&header_);
+  }
+
+ private:
+  const std::string header_;
+};
+
+}  // namespace
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr, const ChannelOptions& options) {
   RouteGrpcLogsToGlog();
@@ -25,7 +63,13 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr, const Channe
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
-  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+  if (options.auth_token.empty()) {
+    return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<AuthTokenInterceptorFactory>(options.auth_token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      addr, grpc::InsecureChannelCredentials(), args, std::move(creators));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what) {

@@ -17,6 +17,10 @@ namespace teleclaude::mesh {
 struct ChannelOptions {
   // Largest message, bytes, both directions (--max_message_bytes).
   int max_message_bytes = 4 * 1024 * 1024;
+  // When not empty, every call on the channel carries the metadata
+  // "authorization: Bearer <auth_token>" (call_authenticator.h): the service
+  // token between the computer's services, the owner token from telec.
+  std::string auth_token;
 };
 
 // An insecure channel to `addr` ("host:port"; our services listen on
@@ -24,6 +28,8 @@ struct ChannelOptions {
 // 100 ms .. 2 s, so a restarted peer service is found again quickly. The
 // channel connects lazily; calls made while the target is down fail with
 // UNAVAILABLE (use WaitForReady on the ClientContext to queue instead).
+// With options.auth_token, a client interceptor adds the token to every
+// call.
 // Thread-safe (a grpc::Channel is).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr,
                                            const ChannelOptions& options = {});

@@ -137,7 +137,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::string addr,
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(addr, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(addr,
+                           options.authenticator != nullptr
+                               ? CallAuthenticator::ServerCredentials(options.authenticator)
+                               : grpc::InsecureServerCredentials(),
+                           &port);
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Accept the keepalive pings MakeChannel() clients send while idle.

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/grpc/call_authenticator.h"
 
 namespace teleclaude::mesh {
 
@@ -28,6 +29,9 @@ struct GrpcServerOptions {
   // Serve health as SERVING right after start (overall and every service).
   // When false, health reports NOT_SERVING until SetServing(true).
   bool serving_at_start = true;
+  // Checks every call's token before any handler runs (call_authenticator.h).
+  // Every service process sets it; null (no check) is for test stand-ins.
+  std::shared_ptr<const CallAuthenticator> authenticator;
 };
 
 // A started gRPC server. Thread-safe: every method may be called from any

@@ -6,6 +6,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/envelope/proto_codec.h"
+#include "common/identity/local_tokens.h"
 #include "common/redis/redis_client.h"
 #include "glog/logging.h"
 #include "services/egress/cartridges/dedup_cartridge.h"
@@ -44,7 +45,12 @@ absl::Status Egress::Init() {
   peer_options.refresh = config.peer_refresh;
   peers_ = std::make_unique<PeerCache>(peer_options);
 
-  installer_ = std::make_unique<InstallerClient>(config.installer_addr, options_.installer_timeout);
+  // The secrets of calls between this computer's services and from its owner
+  // (doc/security.md "Local RPC authentication").
+  TM_ASSIGN_OR_RETURN(LocalTokens tokens, LocalTokens::LoadOrCreate(config.auth_dir));
+  installer_ = std::make_unique<InstallerClient>(
+      config.installer_addr, options_.installer_timeout,
+      tokens.ServiceChannel(static_cast<int>(config.max_message_bytes)));
   InvocationTracker::Options tracker_options;
   tracker_options.computer_name = config.computer_name;
   tracker_options.flush_interval = options_.invocation_flush;
@@ -177,6 +183,7 @@ absl::Status Egress::Init() {
   server_options.flag_name = "egress_addr";
   server_options.program = "telec-egress";
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
+  server_options.authenticator = tokens.Authenticator();
   TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr),
                                                  {service_.get()}, server_options));
   reader_->Start();

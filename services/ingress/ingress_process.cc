@@ -5,6 +5,7 @@
 
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/identity/local_tokens.h"
 #include "glog/logging.h"
 #include "services/ingress/trust_chain.h"
 
@@ -42,8 +43,12 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   // allows a single event of max_message_bytes with room to spare.
   const int64_t channel_max =
       std::min<int64_t>(std::max<int64_t>(16 << 20, 4 * config.max_message_bytes), 1 << 30);
-  p->pipeline_ = std::make_unique<PipelineClient>(config.egress_addr, absl::Seconds(10),
-                                                  static_cast<int>(channel_max));
+  // The secrets of calls between this computer's services and from its owner
+  // (doc/security.md "Local RPC authentication").
+  absl::StatusOr<LocalTokens> tokens = LocalTokens::LoadOrCreate(config.auth_dir);
+  if (!tokens.ok()) return tokens.status();
+  p->pipeline_ = std::make_unique<PipelineClient>(
+      config.egress_addr, absl::Seconds(10), tokens->ServiceChannel(static_cast<int>(channel_max)));
 
   MeshConsumer::Options consumer_options;
   consumer_options.redis = RedisOptions(config, "consumer");
@@ -78,6 +83,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   server_options.flag_name = "ingress_addr";
   server_options.program = "telec-ingress";
   server_options.max_message_bytes = static_cast<int>(channel_max);
+  server_options.authenticator = tokens->Authenticator();
   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
       config.ListenAddrOr(config.ingress_addr), {p->service_.get()}, server_options);
   if (!server.ok()) {

@@ -9,11 +9,11 @@
 
 namespace teleclaude::mesh {
 
-PipelineClient::PipelineClient(std::string addr, absl::Duration timeout, int max_message_bytes)
+PipelineClient::PipelineClient(std::string addr, absl::Duration timeout,
+                               const ChannelOptions& channel)
     : addr_(std::move(addr)),
       timeout_(timeout),
-      stub_(v1::Pipeline::NewStub(
-          MakeChannel(addr_, ChannelOptions{.max_message_bytes = max_message_bytes}))) {}
+      stub_(v1::Pipeline::NewStub(MakeChannel(addr_, channel))) {}
 
 absl::StatusOr<v1::SubmitResponse> PipelineClient::Submit(const v1::SubmitRequest& request) {
   grpc::ClientContext context;

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/grpc/channel.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 
 namespace teleclaude::mesh {
@@ -16,8 +17,10 @@ namespace teleclaude::mesh {
 class PipelineClient {
  public:
   // Connects lazily to `addr`; each call waits at most `timeout`.
-  // `max_message_bytes` bounds requests and responses of the channel.
-  PipelineClient(std::string addr, absl::Duration timeout, int max_message_bytes);
+  // `channel`: its max_message_bytes bounds requests and responses; its
+  // auth_token is this computer's service token (egress accepts mesh-origin
+  // events only from its services).
+  PipelineClient(std::string addr, absl::Duration timeout, const ChannelOptions& channel);
 
   const std::string& addr() const { return addr_; }
 

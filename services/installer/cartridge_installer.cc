@@ -139,7 +139,8 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
     : options_(std::move(options)),
       guardian_(std::move(guardian)),
       events_(options_.computer_name),
-      egress_(options_.egress_addr, options_.egress_timeout),
+      egress_(options_.egress_addr, options_.egress_timeout,
+              ChannelOptions{.auth_token = options_.service_token}),
       db_(std::move(db)),
       files_(std::move(files)) {
   sender_ = std::thread([this] { SendLoop(); });

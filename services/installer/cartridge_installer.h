@@ -50,6 +50,8 @@ struct InstallerOptions {
   std::filesystem::path incoming_dir;
   std::filesystem::path db_path;
   std::string egress_addr;
+  // This computer's service token, sent with every call to egress.
+  std::string service_token;
   // Deadline of each call to egress.
   absl::Duration egress_timeout = absl::Seconds(5);
   // Outbox retry backoff while egress is unreachable.

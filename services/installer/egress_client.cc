@@ -8,8 +8,10 @@
 
 namespace teleclaude::mesh {
 
-EgressClient::EgressClient(std::string addr, absl::Duration timeout)
-    : addr_(std::move(addr)), timeout_(timeout), stub_(v1::Pipeline::NewStub(MakeChannel(addr_))) {}
+EgressClient::EgressClient(std::string addr, absl::Duration timeout, const ChannelOptions& channel)
+    : addr_(std::move(addr)),
+      timeout_(timeout),
+      stub_(v1::Pipeline::NewStub(MakeChannel(addr_, channel))) {}
 
 std::unique_ptr<grpc::ClientContext> EgressClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();

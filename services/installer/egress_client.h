@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/grpc/channel.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 
 namespace teleclaude::mesh {
@@ -31,8 +32,9 @@ class EgressClient {
     std::string error;  // for OUTCOME_INVALID
   };
 
-  // Connects lazily to `addr`. Each call waits at most `timeout`.
-  EgressClient(std::string addr, absl::Duration timeout);
+  // Connects lazily to `addr`. Each call waits at most `timeout`. `channel`
+  // carries this computer's service token.
+  EgressClient(std::string addr, absl::Duration timeout, const ChannelOptions& channel);
 
   const std::string& addr() const { return addr_; }
 

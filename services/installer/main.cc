@@ -11,6 +11,7 @@
 #include "common/config/config.h"
 #include "common/grpc/grpc_server.h"
 #include "common/grpc/shutdown_signal.h"
+#include "common/identity/local_tokens.h"
 #include "glog/logging.h"
 #include "services/installer/cartridge_installer.h"
 #include "services/installer/grpc_guardian.h"
@@ -55,6 +56,11 @@ int Run(int argc, char** argv) {
   options.incoming_dir = config.incoming_dir();
   options.db_path = config.installer_db_path();
   options.egress_addr = config.egress_addr;
+  // The secrets of calls between this computer's services and from its owner
+  // (doc/security.md "Local RPC authentication").
+  absl::StatusOr<LocalTokens> tokens = LocalTokens::LoadOrCreate(config.auth_dir);
+  if (!tokens.ok()) Fail(1, ToStd(tokens.status().message()));
+  options.service_token = std::string(tokens->service());
 
   std::unique_ptr<Guardian> guardian;
   if (options.level == SovereigntyLevel::kL2) {
@@ -83,6 +89,7 @@ int Run(int argc, char** argv) {
   server_options.flag_name = "installer_addr";
   server_options.program = kProgram;
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
+  server_options.authenticator = tokens->Authenticator();
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
       GrpcServer::Start(config.ListenAddrOr(config.installer_addr), {&service}, server_options);
   if (!server.ok()) Fail(1, ToStd(server.status().message()));

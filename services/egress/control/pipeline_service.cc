@@ -9,6 +9,7 @@
 #include "common/base/strings.h"
 #include "common/envelope/json_codec.h"
 #include "common/envelope/proto_codec.h"
+#include "common/grpc/call_authenticator.h"
 #include "common/grpc/channel.h"
 #include "common/json/json_text.h"
 #include "common/sqlite/transaction.h"
@@ -219,6 +220,20 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
                                                   const v1::SubmitRequest* request,
                                                   v1::SubmitResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // An event "from the mesh" skips ingress's trust gate: only this
+  // computer's own services (ingress) may say so (doc/security.md "Local RPC
+  // authentication").
+  if (CallAuthenticator::RoleOf(*context) != CallerRole::kService) {
+    for (const v1::SubmittedEvent& se : request->events()) {
+      if (se.origin() != v1::ORIGIN_LOCAL) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                     "events[].origin: ORIGIN_MESH is for this computer's "
+                                     "ingress (the service token), not for its owner; submit "
+                                     "ORIGIN_LOCAL"));
+        return reactor;
+      }
+    }
+  }
   const bool with_envelopes = !request->omit_envelopes();
   std::vector<InputEvent> events;
   std::vector<int> positions;

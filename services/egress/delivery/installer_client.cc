@@ -8,10 +8,11 @@
 
 namespace teleclaude::mesh {
 
-InstallerClient::InstallerClient(std::string addr, absl::Duration timeout)
+InstallerClient::InstallerClient(std::string addr, absl::Duration timeout,
+                                 const ChannelOptions& channel)
     : addr_(std::move(addr)),
       timeout_(timeout),
-      stub_(v1::Installer::NewStub(MakeChannel(addr_))) {}
+      stub_(v1::Installer::NewStub(MakeChannel(addr_, channel))) {}
 
 std::unique_ptr<grpc::ClientContext> InstallerClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();

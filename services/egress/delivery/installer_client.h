@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/grpc/channel.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 
 namespace teleclaude::mesh {
@@ -18,7 +19,9 @@ namespace teleclaude::mesh {
 // Thread-safe (a gRPC stub is). Connects lazily.
 class InstallerClient {
  public:
-  InstallerClient(std::string addr, absl::Duration timeout);
+  // `channel` carries this computer's service token (the installer accepts
+  // these calls only from its services).
+  InstallerClient(std::string addr, absl::Duration timeout, const ChannelOptions& channel);
 
   const std::string& addr() const { return addr_; }
 
