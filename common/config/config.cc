@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
+#include "common/json/options.h"
 #include "common/base/strings.h"
 #include "common/redis/redis_tls_context.h"
 
@@ -482,7 +483,9 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
   }
 
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  TM_RETURN_IF_ERROR(Positive("max_message_bytes", c.max_message_bytes, INT_MAX));
+  // No JSON text above json::kMaxTextBytes is ever read (common/json/options.h).
+  TM_RETURN_IF_ERROR(Positive("max_message_bytes", c.max_message_bytes,
+                              static_cast<int64_t>(json::kMaxTextBytes)));
   c.max_cartridge_bytes = absl::GetFlag(FLAGS_max_cartridge_bytes);
   TM_RETURN_IF_ERROR(Positive("max_cartridge_bytes", c.max_cartridge_bytes, INT_MAX));
   // The source travels base64-encoded (4/3 larger) inside an envelope.

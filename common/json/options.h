@@ -5,10 +5,18 @@
 #ifndef TELECLAUDE_MESH_COMMON_JSON_OPTIONS_H_
 #define TELECLAUDE_MESH_COMMON_JSON_OPTIONS_H_
 
+#include <cstddef>
+
 namespace teleclaude::mesh::json {
 
-// Maximum nesting of arrays/objects accepted by every parser here.
+// The two bounds every JSON reader of every service applies (issue 18;
+// reader.h enforces them: ParseJson for SAX handlers, ParseDocument for DOM
+// readers), whatever the handler does:
+// maximum nesting of arrays/objects,
 inline constexpr int kMaxDepth = 200;
+// and maximum size of one JSON text, bytes. Every gRPC request and mesh
+// message is smaller already (--max_message_bytes, at most this).
+inline constexpr size_t kMaxTextBytes = 64 << 20;
 
 // How non-finite floats are written into canonical text (json_text.h).
 enum class NonFinite {

@@ -65,6 +65,26 @@ std::string PatchBigNumbers(std::string_view text, std::vector<NumberPatch>* pat
   return out;
 }
 
+namespace {
+
+// Accepts every SAX event (ParseJson's bounds do the checking).
+struct AcceptAll : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, AcceptAll> {
+  bool Default() { return true; }
+};
+
+}  // namespace
+
+absl::Status ValidateJsonText(std::string_view text, std::string_view what) {
+  AcceptAll accept;
+  return ParseJson(text, accept, what, nullptr, [] {});
+}
+
+absl::Status CheckTextSize(std::string_view text, std::string_view what) {
+  if (text.size() <= kMaxTextBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      Cat(what, ": ", text.size(), " bytes of JSON; at most ", kMaxTextBytes));
+}
+
 absl::Status ParseError(std::string_view what, int code, size_t offset,
                         const std::string* handler_error) {
   std::string reason;

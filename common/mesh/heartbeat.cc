@@ -7,6 +7,7 @@
 #include "common/envelope/timestamp_codec.h"
 #include "common/identity/transcript.h"
 #include "common/json/json_text.h"
+#include "common/json/reader.h"
 #include "common/json/writer.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -34,13 +35,9 @@ void WriteDeclared(const Heartbeat& heartbeat, json::Writer& w) {
 absl::StatusOr<Heartbeat> Parse(std::string_view text, rapidjson::Document& doc) {
   // ValidateEncoding: JSON text is UTF-8 (Python peers could not read
   // anything else), and only valid UTF-8 survives EncodeHeartbeat.
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag |
-            rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(
-        Cat("heartbeat: not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()),
-            " at offset ", doc.GetErrorOffset()));
-  }
+  TM_RETURN_IF_ERROR(json::ParseDocument<rapidjson::kParseStopWhenDoneFlag |
+                                          rapidjson::kParseValidateEncodingFlag>(text, "heartbeat",
+                                                                                 &doc));
   if (!doc.IsObject()) return absl::InvalidArgumentError("heartbeat: expected a JSON object");
   Heartbeat hb;
   // HasMember/operator[] rather than member iterators: comparing RapidJSON

@@ -1,6 +1,7 @@
 #include "services/installer/cartridge_installer.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -9,11 +10,24 @@
 #include "common/base/strings.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/json/json_text.h"
+#include "common/json/reader.h"
 #include "common/json/writer.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
 namespace {
+
+// The largest count one RecordInvocations entry may carry: 10^12 (116 days of
+// 100,000 invocations a second held back while the installer was down).
+constexpr int64_t kMaxInvocationsPerEntry = 1'000'000'000'000;
+
+// The longest failure reason egress may report (its messages are one line).
+constexpr size_t kMaxReasonBytes = 4096;
+
+// a + b for non-negative a and b, INT64_MAX when that would overflow.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
+}
 
 constexpr int kOutboxBatch = 100;
 // Handled push ids and applied batch ids are kept this long.
@@ -160,6 +174,23 @@ void CartridgeInstaller::Stop() {
 // ---------------------------------------------------------------- the gate
 
 absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest& request) {
+  // Every JSON text of the request within the bounds of common/json first:
+  // egress only pushes what its own decoder accepted, so anything else is
+  // not from egress and is refused whole (INVALID_ARGUMENT), before any of
+  // it is read.
+  for (int i = 0; i < request.pushes_size(); ++i) {
+    const v1::NotificationPush& push = request.pushes(i);
+    const v1::EventEnvelope& e = push.envelope();
+    for (const auto& [field, text] :
+         {std::pair<std::string_view, std::string_view>{"envelope.payload_json", e.payload_json()},
+          {"envelope.actions_json", e.actions_json()},
+          {"envelope.resolution_shape_json", e.resolution_shape_json()},
+          {"envelope.extra_json", e.extra_json()},
+          {"resolution_json", push.resolution_json()}}) {
+      if (text.empty()) continue;
+      TM_RETURN_IF_ERROR(json::ValidateJsonText(text, Cat("pushes[", i, "].", field)));
+    }
+  }
   std::vector<GateDecision> decisions;
   for (const v1::NotificationPush& push : request.pushes()) {
     GateDecision d;
@@ -579,6 +610,10 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
   if (request.name().empty()) {
     return absl::InvalidArgumentError("name: required; name the cartridge that failed");
   }
+  if (request.reason().size() > kMaxReasonBytes) {
+    return absl::InvalidArgumentError(
+        Cat("reason: ", request.reason().size(), " bytes; at most ", kMaxReasonBytes));
+  }
   absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(request.name()));
     if (rows.empty()) return absl::NotFoundError(NotFound(request.name()));
@@ -793,9 +828,12 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
     if (c.cartridge_name().empty()) {
       return absl::InvalidArgumentError(Cat("counts[", i, "].cartridge_name: required"));
     }
-    if (c.count() < 0) {
-      return absl::InvalidArgumentError(
-          Cat("counts[", i, "].count: ", c.count(), " is negative; counts are >= 0"));
+    // Egress sends what it counted since the last batch (at least 1); a
+    // bound far above any real batch keeps every sum below overflow.
+    if (c.count() <= 0 || c.count() > kMaxInvocationsPerEntry) {
+      return absl::InvalidArgumentError(Cat("counts[", i, "].count: ", c.count(),
+                                            " is out of range; counts are 1..",
+                                            kMaxInvocationsPerEntry));
     }
     absl::Time at = now;
     if (!c.last_invoked_at().empty()) {
@@ -807,7 +845,7 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
       at = ts->ToTime();
     }
     Sum& s = sums[c.cartridge_name()];
-    s.count += c.count();
+    s.count = SaturatingAdd(s.count, c.count());
     if (!s.last || at > *s.last) s.last = at;
   }
   absl::StatusOr<v1::RecordInvocationsResponse> out =
@@ -823,7 +861,9 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
           for (const auto& [name, sum] : sums) {
             TM_ASSIGN_OR_RETURN(auto existing, db_->GetStat(name));
             CartridgeStatRow row = existing.value_or(CartridgeStatRow{name, 0, "", ""});
-            row.invocation_count += sum.count;
+            // Saturates at INT64_MAX rather than wrap (unreachable in
+            // practice: 10^12 per entry).
+            row.invocation_count = SaturatingAdd(row.invocation_count, sum.count);
             if (sum.last.has_value()) {
               absl::StatusOr<Timestamp> old = ParseTimestamp(row.last_invoked_at);
               if (row.last_invoked_at.empty() || !old.ok() || *sum.last > old->ToTime()) {

@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
+#include "common/base/status_macros.h"
 #include "common/json/json_text.h"
+#include "common/json/reader.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "services/installer/sha256.h"
@@ -117,16 +119,13 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
                                                          int64_t max_cartridge_bytes,
                                                          std::string_view source_computer) {
   rapidjson::Document doc;
-  // No kParseFullPrecisionFlag: no number of the payload is used, and
-  // RapidJSON 1.1.0's full-precision path calls __builtin_clzll(0) (undefined)
-  // on zero mantissas with large exponents such as -0e41 (found by
-  // fuzz_cartridge_payload).
-  doc.Parse<rapidjson::kParseNanAndInfFlag>(payload_json.data(), payload_json.size());
-  if (doc.HasParseError()) {
-    return FieldError("payload", absl::StrCat("not valid JSON: ",
-                                              rapidjson::GetParseError_En(doc.GetParseError()),
-                                              " at offset ", doc.GetErrorOffset()));
-  }
+  // Bounded and iterative (a payload nested 200,000 deep once crashed the
+  // installer). No kParseFullPrecisionFlag: no number of the payload is used,
+  // and RapidJSON 1.1.0's full-precision path calls __builtin_clzll(0)
+  // (undefined) on zero mantissas with large exponents such as -0e41 (found
+  // by fuzz_cartridge_payload).
+  TM_RETURN_IF_ERROR(
+      json::ParseDocument<rapidjson::kParseNanAndInfFlag>(payload_json, "payload", &doc));
   if (!doc.IsObject()) {
     return FieldError("payload",
                       absl::StrCat("expected a JSON object, got ", ToAbsl(TypeName(doc))));

@@ -9,6 +9,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/json/json_text.h"
+#include "common/json/reader.h"
 #include "common/json/writer.h"
 #include "common/sqlite/transaction.h"
 #include "rapidjson/document.h"
@@ -134,8 +135,7 @@ std::string IntListJson(const std::vector<int64_t>& values) {
 std::vector<std::string> ParseStringList(const std::string& text) {
   std::vector<std::string> out;
   rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
-  if (doc.HasParseError() || !doc.IsArray()) return out;
+  if (!json::ParseDocument(text, "list", &doc).ok() || !doc.IsArray()) return out;
   for (const auto& v : doc.GetArray()) {
     if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
   }
@@ -145,8 +145,7 @@ std::vector<std::string> ParseStringList(const std::string& text) {
 std::vector<int64_t> ParseIntList(const std::string& text) {
   std::vector<int64_t> out;
   rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
-  if (doc.HasParseError() || !doc.IsArray()) return out;
+  if (!json::ParseDocument(text, "list", &doc).ok() || !doc.IsArray()) return out;
   for (const auto& v : doc.GetArray()) {
     if (v.IsInt64()) out.push_back(v.GetInt64());
   }
