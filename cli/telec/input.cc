@@ -11,6 +11,7 @@
 #include "cli/telec/json_out.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
+#include "common/cartridge/system_cartridges.h"
 #include "common/json/json_text.h"
 
 namespace teleclaude::mesh::telec {
@@ -65,6 +66,9 @@ bool IsValidCartridgeName(std::string_view name) {
 }
 
 absl::Status ValidateCartridgeName(std::string_view name) {
+  if (std::string reserved = ReservedCartridgeNameReason(name); !reserved.empty()) {
+    return absl::InvalidArgumentError(Cat("--name: ", reserved));
+  }
   if (IsValidCartridgeName(name)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       Cat("--name: \"", name,

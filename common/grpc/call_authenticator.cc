@@ -4,7 +4,7 @@
 #include <grpc/grpc_security.h>
 #include <sodium/utils.h>
 
-#include <array>
+#include <string_view>
 #include <utility>
 
 #include "common/base/strings.h"
@@ -15,12 +15,37 @@ namespace {
 // The auth context property that carries the caller's role to handlers.
 constexpr char kRoleProperty[] = "teleclaude.caller_role";
 
-// What egress calls on the installer: only the computer's own services may.
-constexpr std::array<std::string_view, 4> kServiceOnlyMethods = {
-    "/teleclaude.mesh.v1.Installer/OnNotification",
-    "/teleclaude.mesh.v1.Installer/RecordInvocations",
-    "/teleclaude.mesh.v1.Installer/ReportCartridgeFailure",
-    "/teleclaude.mesh.v1.Installer/ListActive",
+using Access = CallAuthenticator::Access;
+
+// Every RPC of this computer's services and who may call it. A method not
+// here is kOwnerOnly (AccessOf): a new RPC is protected until classified.
+constexpr std::pair<std::string_view, Access> kAccessTable[] = {
+    // egress (services/egress/control/pipeline_service.h). Submit: ingress
+    // (ORIGIN_MESH, checked in the handler), the installer, the owner.
+    {"/teleclaude.mesh.v1.Pipeline/Submit", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/Emit", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/ListNotifications", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/GetNotification", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/MarkSeen", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/ResolveNotification", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/ListPeers", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/WatchEvents", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/Stats", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Pipeline/ReloadCartridges", Access::kOwnerOrService},
+    // the installer: what egress pushes and reports is the services' only.
+    {"/teleclaude.mesh.v1.Installer/OnNotification", Access::kServiceOnly},
+    {"/teleclaude.mesh.v1.Installer/RecordInvocations", Access::kServiceOnly},
+    {"/teleclaude.mesh.v1.Installer/ReportCartridgeFailure", Access::kServiceOnly},
+    {"/teleclaude.mesh.v1.Installer/ListActive", Access::kServiceOnly},
+    {"/teleclaude.mesh.v1.Installer/ListCartridges", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Installer/GetCartridge", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Installer/GetStats", Access::kOwnerOrService},
+    // The human gate: the owner's decision, never a service's.
+    {"/teleclaude.mesh.v1.Installer/Activate", Access::kOwnerOnly},
+    {"/teleclaude.mesh.v1.Installer/Reject", Access::kOwnerOnly},
+    // ingress (read-only).
+    {"/teleclaude.mesh.v1.Ingress/Status", Access::kOwnerOrService},
+    {"/teleclaude.mesh.v1.Ingress/ListQuarantined", Access::kOwnerOrService},
 };
 
 std::string_view SliceView(const grpc_slice& slice) {
@@ -138,17 +163,16 @@ CallAuthenticator::~CallAuthenticator() {
   WipeString(owner_token_);
 }
 
-bool CallAuthenticator::IsOpen(std::string_view method) {
-  return method.starts_with("/grpc.health.v1.Health/") ||
-         method.starts_with("/grpc.reflection.v1alpha.ServerReflection/") ||
-         method.starts_with("/grpc.reflection.v1.ServerReflection/");
-}
-
-bool CallAuthenticator::IsServiceOnly(std::string_view method) {
-  for (std::string_view m : kServiceOnlyMethods) {
-    if (m == method) return true;
+CallAuthenticator::Access CallAuthenticator::AccessOf(std::string_view method) {
+  if (method.starts_with("/grpc.health.v1.Health/") ||
+      method.starts_with("/grpc.reflection.v1alpha.ServerReflection/") ||
+      method.starts_with("/grpc.reflection.v1.ServerReflection/")) {
+    return Access::kOpen;
   }
-  return false;
+  for (const auto& [m, access] : kAccessTable) {
+    if (m == method) return access;
+  }
+  return Access::kOwnerOnly;
 }
 
 std::string_view CallAuthenticator::TokenOf(CallerRole role) const {
@@ -159,8 +183,9 @@ std::string_view CallAuthenticator::TokenOf(CallerRole role) const {
 CallAuthenticator::Decision CallAuthenticator::Check(
     std::string_view method, std::optional<std::string_view> authorization) const {
   Decision decision;
+  const Access access = AccessOf(method);
   if (!authorization.has_value()) {
-    if (IsOpen(method)) return decision;
+    if (access == Access::kOpen) return decision;
     decision.status = grpc::Status(
         grpc::StatusCode::UNAUTHENTICATED,
         Cat(method,
@@ -186,10 +211,15 @@ CallAuthenticator::Decision CallAuthenticator::Check(
                                        owner_token_hint_, ")"));
     return decision;
   }
-  if (claimed == CallerRole::kOwner && IsServiceOnly(method)) {
+  if (claimed == CallerRole::kOwner && access == Access::kServiceOnly) {
     decision.status =
         grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                      Cat(method, " is for this computer's own services, not for its owner"));
+    return decision;
+  }
+  if (claimed == CallerRole::kService && access == Access::kOwnerOnly) {
+    decision.status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                   Cat(method, " is for this computer's owner (the owner token)"));
     return decision;
   }
   decision.role = claimed;

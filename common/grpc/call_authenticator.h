@@ -6,14 +6,20 @@
 // the metadata "authorization: Bearer <token>"; the role is the token's
 // prefix ("teleclaude-service-" / "teleclaude-owner-", common/identity/
 // local_tokens.h), and the whole token is compared with this computer's copy
-// in constant time (libsodium's sodium_memcmp). Then, by method:
+// in constant time (libsodium's sodium_memcmp). Then the method's access, from
+// one table (AccessOf, call_authenticator.cc):
 //
-//   open (no token)   grpc.health.v1.Health/*, grpc.reflection.*/*
-//   service only      Installer/OnNotification, RecordInvocations,
+//   kOpen             no token: grpc.health.v1.Health/*, grpc.reflection.*/*
+//   kServiceOnly      Installer/OnNotification, RecordInvocations,
 //                     ReportCartridgeFailure, ListActive: what egress calls
 //                     on the installer
-//   either role       everything else (telec's calls; also what the
-//                     installer calls on egress)
+//   kOwnerOrService   what telec reads or emits, and what the installer and
+//                     ingress call on egress (Submit, ResolveNotification,
+//                     ListNotifications, ReloadCartridges)
+//   kOwnerOnly        the owner's decisions (Installer/Activate, Reject) and
+//                     EVERY method not in the table: the table fails closed,
+//                     so an RPC added later needs the owner's token until it
+//                     is classified
 //
 // Pipeline/Submit of an event with ORIGIN_MESH is service-only too: that
 // depends on the request, so Submit's handler checks RoleOf(context).
@@ -61,10 +67,10 @@ class CallAuthenticator {
   CallAuthenticator(const CallAuthenticator&) = delete;
   CallAuthenticator& operator=(const CallAuthenticator&) = delete;
 
-  // Whether `method` ("/package.Service/Method") needs no token (health,
-  // reflection), or only the service token.
-  static bool IsOpen(std::string_view method);
-  static bool IsServiceOnly(std::string_view method);
+  // Who may call `method` ("/package.Service/Method"); kOwnerOnly for a
+  // method not in the table (fails closed).
+  enum class Access { kOpen, kServiceOnly, kOwnerOrService, kOwnerOnly };
+  static Access AccessOf(std::string_view method);
 
   // The decision for one call of `method` with the value of its
   // "authorization" metadata (nullopt: none sent). OK with the caller's role

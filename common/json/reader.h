@@ -133,7 +133,9 @@ class DepthLimit {
   bool Int64(int64_t v) { return h_.Int64(v); }
   bool Uint64(uint64_t v) { return h_.Uint64(v); }
   bool Double(double v) { return h_.Double(v); }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return h_.RawNumber(s, n, copy); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return h_.RawNumber(s, n, copy);
+  }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return h_.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return h_.Key(s, n, copy); }
   bool StartObject() { return Enter() && h_.StartObject(); }

@@ -35,9 +35,9 @@ void WriteDeclared(const Heartbeat& heartbeat, json::Writer& w) {
 absl::StatusOr<Heartbeat> Parse(std::string_view text, rapidjson::Document& doc) {
   // ValidateEncoding: JSON text is UTF-8 (Python peers could not read
   // anything else), and only valid UTF-8 survives EncodeHeartbeat.
-  TM_RETURN_IF_ERROR(json::ParseDocument<rapidjson::kParseStopWhenDoneFlag |
-                                          rapidjson::kParseValidateEncodingFlag>(text, "heartbeat",
-                                                                                 &doc));
+  TM_RETURN_IF_ERROR(
+      json::ParseDocument<rapidjson::kParseStopWhenDoneFlag |
+                          rapidjson::kParseValidateEncodingFlag>(text, "heartbeat", &doc));
   if (!doc.IsObject()) return absl::InvalidArgumentError("heartbeat: expected a JSON object");
   Heartbeat hb;
   // HasMember/operator[] rather than member iterators: comparing RapidJSON

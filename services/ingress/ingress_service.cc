@@ -53,6 +53,13 @@ grpc::Status IngressService::Status(grpc::ServerContext* /*context*/,
 grpc::Status IngressService::ListQuarantined(grpc::ServerContext* /*context*/,
                                              const v1::ListQuarantinedRequest* request,
                                              v1::ListQuarantinedResponse* response) {
+  // As egress's ListNotifications: a negative page is a caller's error.
+  if (request->limit() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit: must not be negative");
+  }
+  if (request->offset() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "offset: must not be negative");
+  }
   absl::StatusOr<std::vector<v1::QuarantinedEvent>> events =
       quarantine_->List(request->limit(), request->offset());
   if (!events.ok()) return ToGrpcStatus(events.status());

@@ -13,6 +13,7 @@
 #include "common/json/reader.h"
 #include "common/json/writer.h"
 #include "glog/logging.h"
+#include "services/installer/notification_json.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -174,23 +175,7 @@ void CartridgeInstaller::Stop() {
 // ---------------------------------------------------------------- the gate
 
 absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest& request) {
-  // Every JSON text of the request within the bounds of common/json first:
-  // egress only pushes what its own decoder accepted, so anything else is
-  // not from egress and is refused whole (INVALID_ARGUMENT), before any of
-  // it is read.
-  for (int i = 0; i < request.pushes_size(); ++i) {
-    const v1::NotificationPush& push = request.pushes(i);
-    const v1::EventEnvelope& e = push.envelope();
-    for (const auto& [field, text] :
-         {std::pair<std::string_view, std::string_view>{"envelope.payload_json", e.payload_json()},
-          {"envelope.actions_json", e.actions_json()},
-          {"envelope.resolution_shape_json", e.resolution_shape_json()},
-          {"envelope.extra_json", e.extra_json()},
-          {"resolution_json", push.resolution_json()}}) {
-      if (text.empty()) continue;
-      TM_RETURN_IF_ERROR(json::ValidateJsonText(text, Cat("pushes[", i, "].", field)));
-    }
-  }
+  TM_RETURN_IF_ERROR(CheckNotificationJson(request));
   std::vector<GateDecision> decisions;
   for (const v1::NotificationPush& push : request.pushes()) {
     GateDecision d;

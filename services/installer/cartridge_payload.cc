@@ -5,9 +5,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
-#include "common/base/status_macros.h"
+#include "common/cartridge/system_cartridges.h"
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
 #include "rapidjson/document.h"
@@ -142,6 +143,9 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
                                            " is not a valid cartridge name; use 1-64 characters "
                                            "of a-z, 0-9, '_' and '-', starting with a-z or 0-9 (",
                                            ToAbsl(kCartridgeNamePattern), ")"));
+  }
+  if (std::string reserved = ReservedCartridgeNameReason(*name); !reserved.empty()) {
+    return FieldError("name", reserved);
   }
   c.name = *std::move(name);
 

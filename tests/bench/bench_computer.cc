@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc/channel.h"
 #include "tests/support/free_port.h"
+#include "tests/support/local_auth.h"
 
 namespace teleclaude::mesh::bench {
 namespace v1 = ::teleclaude::mesh::v1;
@@ -114,8 +115,8 @@ std::map<std::string, pid_t> BenchComputer::Pids() const {
 
 BenchComputer::BenchComputer(ComputerOptions options) : options_(std::move(options)) {
   for (Service s : {kInstaller, kEgress, kIngress}) ports_[s] = testing::FreeLoopbackPort();
-  pipeline_ = v1::Pipeline::NewStub(MakeChannel(Addr(kEgress)));
-  ingress_ = v1::Ingress::NewStub(MakeChannel(Addr(kIngress)));
+  pipeline_ = v1::Pipeline::NewStub(testing::ServiceChannel(Addr(kEgress), data_dir()));
+  ingress_ = v1::Ingress::NewStub(testing::OwnerChannel(Addr(kIngress), data_dir()));
 }
 
 BenchComputer::~BenchComputer() { StopAll(); }
@@ -198,8 +199,10 @@ absl::Status BenchComputer::AwaitReady(Service service, absl::Duration timeout) 
     }
     if (!port_open && PortOpen(ports_.at(service))) {
       port_open = true;
-      if (service == kEgress) pipeline_ = v1::Pipeline::NewStub(MakeChannel(Addr(kEgress)));
-      if (service == kIngress) ingress_ = v1::Ingress::NewStub(MakeChannel(Addr(kIngress)));
+      if (service == kEgress)
+        pipeline_ = v1::Pipeline::NewStub(testing::ServiceChannel(Addr(kEgress), data_dir()));
+      if (service == kIngress)
+        ingress_ = v1::Ingress::NewStub(testing::OwnerChannel(Addr(kIngress), data_dir()));
     }
     if (port_open) {
       bool ready = true;

@@ -84,6 +84,9 @@ class RunLocal {
     argv.push_back(absl::StrCat("--egress_addr=127.0.0.1:", port));
     argv.push_back(absl::StrCat("--ingress_addr=127.0.0.1:", port + 1));
     argv.push_back(absl::StrCat("--installer_addr=127.0.0.1:", port + 2));
+    // Each computer's owner token is in its own data dir (doc/security.md).
+    static constexpr const char* kNames[] = {"alpha", "beta", "gamma", "delta"};
+    argv.push_back(absl::StrCat("--data_dir=", (dir_.path() / kNames[i]).string()));
     return RunCommand(argv);
   }
 

@@ -134,13 +134,14 @@ std::vector<std::string> Computer::ClientFlags() const {
       absl::StrCat("--ingress_addr=", Addr(Service::kIngress)),
       absl::StrCat("--installer_addr=", Addr(Service::kInstaller)),
       absl::StrCat("--computer_name=", options_.name),
+      // telec reads the owner token from there (doc/security.md).
+      absl::StrCat("--data_dir=", data_dir()),
   };
 }
 
 std::vector<std::string> Computer::ServiceFlags() const {
   std::vector<std::string> flags = ClientFlags();
   flags.push_back(absl::StrCat("--redis_url=", options_.redis_url));
-  flags.push_back(absl::StrCat("--data_dir=", dir_.File("data")));
   flags.push_back(absl::StrCat("--cartridge_install=", options_.install_level));
   if (!options_.cluster.empty()) flags.push_back(absl::StrCat("--cluster=", options_.cluster));
   flags.insert(flags.end(), options_.extra_flags.begin(), options_.extra_flags.end());

@@ -61,6 +61,9 @@ class Computer {
   const std::string& name() const { return options_.name; }
   const ComputerOptions& options() const { return options_; }
   std::string Addr(Service service) const;
+  // The services' --data_dir (also their --auth_dir: owner.token and
+  // service.token are there once a service started).
+  std::string data_dir() const { return dir_.File("data"); }
 
   // Spawns the three services (no waiting). Errors: a binary is not built.
   absl::Status Launch();

@@ -18,6 +18,7 @@
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/local_auth.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -50,7 +51,7 @@ class IngressEgressTest : public ::testing::Test {
     egress_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());
     ingress_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());
     installer_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());  // not running
-    pipeline_ = v1::Pipeline::NewStub(MakeChannel(egress_addr_));
+    pipeline_ = v1::Pipeline::NewStub(testing::ServiceChannel(egress_addr_, data_.path()));
     ASSERT_TRUE(client_
                     ->SetEx(HeartbeatKey("alpha"),
                             EncodeHeartbeat({"alpha", "2025-03-01T00:00:00+00:00", "red"}),
@@ -89,7 +90,7 @@ class IngressEgressTest : public ::testing::Test {
         [&] {
           // A fresh channel per try: a channel that met a closed port backs
           // off for seconds before it tries again.
-          auto probe = v1::Pipeline::NewStub(MakeChannel(egress_addr_));
+          auto probe = v1::Pipeline::NewStub(testing::ServiceChannel(egress_addr_, data_.path()));
           grpc::ClientContext context;
           context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
           v1::StatsResponse stats;
@@ -251,7 +252,7 @@ TEST_F(IngressEgressTest, APeersEgressForwardsThroughOurIngressIntoOurPipeline) 
   emit.set_visibility(v1::EVENT_VISIBILITY_CLUSTER);
   ASSERT_TRUE(WaitFor(
       [&] {
-        auto stub = v1::Pipeline::NewStub(MakeChannel(alpha_addr));
+        auto stub = v1::Pipeline::NewStub(testing::ServiceChannel(alpha_addr, alpha_data.path()));
         grpc::ClientContext context;
         context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
         v1::EmitResponse response;

@@ -22,6 +22,7 @@
 #include "tests/services/installer/installer_test_util.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/local_auth.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -67,7 +68,7 @@ class InstallerEgressE2eTest : public ::testing::Test {
     auto ic = ChildProcess::Start(i);
     ASSERT_TRUE(ic.ok()) << ic.status();
     installer_ = *std::move(ic);
-    stub_ = v1::Installer::NewStub(MakeChannel(installer_addr_));
+    stub_ = v1::Installer::NewStub(testing::ServiceChannel(installer_addr_, data()));
     ASSERT_TRUE(WaitFor(
         [&] {
           grpc::ClientContext c;
@@ -81,7 +82,7 @@ class InstallerEgressE2eTest : public ::testing::Test {
     auto ec = ChildProcess::Start(e);
     ASSERT_TRUE(ec.ok()) << ec.status();
     egress_ = *std::move(ec);
-    pipeline_ = v1::Pipeline::NewStub(MakeChannel(egress_addr_));
+    pipeline_ = v1::Pipeline::NewStub(testing::ServiceChannel(egress_addr_, data()));
     ASSERT_TRUE(WaitFor(
         [&] {
           grpc::ClientContext c1, c2;

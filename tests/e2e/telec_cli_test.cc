@@ -56,7 +56,9 @@ struct Computer {
     return {{"TELEC_EGRESS_ADDR", egress},
             {"TELEC_INGRESS_ADDR", ingress},
             {"TELEC_INSTALLER_ADDR", installer},
-            {"TELEC_COMPUTER_NAME", "laptop"}};
+            {"TELEC_COMPUTER_NAME", "laptop"},
+            // telec reads the owner token there (doc/security.md).
+            {"TELEC_DATA_DIR", dir.File("laptop")}};
   }
 
   absl::Status Start() {

@@ -30,6 +30,7 @@
 #include "tests/services/egress/storage/events_db_v1.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/local_auth.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -137,7 +138,8 @@ class EgressIntegrationTest : public ::testing::Test {
         WaitFor([&] { return egress_->ReadLog().find("listening on") != std::string::npos; },
                 absl::Seconds(10), absl::Milliseconds(5)))
         << egress_->ReadLog();
-    stub_ = v1::Pipeline::NewStub(MakeChannel(Cat("127.0.0.1:", egress_port_)));
+    stub_ = v1::Pipeline::NewStub(
+        testing::ServiceChannel(Cat("127.0.0.1:", egress_port_), data_.path()));
     ASSERT_TRUE(WaitFor([&] { return StatsOr().ok(); }, absl::Seconds(10))) << egress_->ReadLog();
     std::cerr << "telec-egress ready after " << absl::FormatDuration(absl::Now() - start) << "\n";
   }

@@ -17,6 +17,7 @@
 #include "teleclaude/mesh/v1/ingress.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/local_auth.h"
 #include "tests/support/recording_pipeline.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
@@ -45,7 +46,7 @@ class IngressBinaryTest : public ::testing::Test {
   void SetUp() override {
     client_ = redis_.Client();
     ingress_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());
-    stub_ = v1::Ingress::NewStub(MakeChannel(ingress_addr_));
+    stub_ = v1::Ingress::NewStub(testing::OwnerChannel(ingress_addr_, data_.path()));
     // Peers: alpha in our cluster, bravo in another one.
     for (auto [name, cluster] : {std::pair{"alpha", "red"}, std::pair{"bravo", "blue"}}) {
       ASSERT_TRUE(client_

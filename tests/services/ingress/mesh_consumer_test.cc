@@ -62,7 +62,8 @@ class MeshConsumerTest : public ::testing::Test {
       ASSERT_TRUE(opened.ok()) << opened.status();
       quarantine_ = *std::move(opened);
       client_for_pipeline_ = std::make_unique<PipelineClient>(
-          pipeline_.addr(), absl::Seconds(5), ChannelOptions{.max_message_bytes = 64 << 20});
+          pipeline_.addr(), absl::Seconds(5),
+          ChannelOptions{.max_message_bytes = 64 << 20, .auth_token = ""});
     }
     PeerCache* peers = peers_.get();
     trust_ = BuildTrustGate({TrustMode::kCluster, strictness, "red", {}},

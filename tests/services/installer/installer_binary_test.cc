@@ -13,6 +13,7 @@
 #include "tests/services/installer/installer_test_util.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/local_auth.h"
 #include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -41,7 +42,10 @@ class InstallerBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     installer_port_ = FreeLoopbackPort();
-    stub_ = v1::Installer::NewStub(MakeChannel("127.0.0.1:" + std::to_string(installer_port_)));
+    const std::string addr = "127.0.0.1:" + std::to_string(installer_port_);
+    // What egress calls (the services' token); the human gate is the owner's.
+    stub_ = v1::Installer::NewStub(testing::ServiceChannel(addr, data()));
+    owner_ = v1::Installer::NewStub(testing::OwnerChannel(addr, data()));
   }
 
   std::filesystem::path data() const { return dir_.path() / "data"; }
@@ -119,6 +123,7 @@ class InstallerBinaryTest : public ::testing::Test {
   RecordingPipeline& recorder_ = egress_.pipeline();
   int installer_port_ = 0;
   std::unique_ptr<v1::Installer::Stub> stub_;
+  std::unique_ptr<v1::Installer::Stub> owner_;
   std::unique_ptr<ChildProcess> child_;
 };
 
@@ -144,7 +149,7 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
     v1::ActivateRequest req;
     req.set_name("ping");
     v1::Cartridge out;
-    ASSERT_TRUE(stub_->Activate(&c, req, &out).ok());
+    ASSERT_TRUE(owner_->Activate(&c, req, &out).ok());
     EXPECT_EQ(out.status(), v1::CARTRIDGE_STATUS_ACTIVE);
   }
   {
@@ -152,7 +157,7 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
     v1::RejectRequest req;
     req.set_name("pong");
     v1::Cartridge out;
-    ASSERT_TRUE(stub_->Reject(&c, req, &out).ok());
+    ASSERT_TRUE(owner_->Reject(&c, req, &out).ok());
     EXPECT_EQ(out.status(), v1::CARTRIDGE_STATUS_REJECTED);
   }
   {
@@ -160,7 +165,7 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
     v1::ActivateRequest req;
     req.set_name("nope");
     v1::Cartridge out;
-    grpc::Status s = stub_->Activate(&c, req, &out);
+    grpc::Status s = owner_->Activate(&c, req, &out);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
     EXPECT_THAT(s.error_message(), HasSubstr("see `telec cartridges list`"));
   }
@@ -169,7 +174,7 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
     v1::RejectRequest req;
     req.set_name("ping");
     v1::Cartridge out;
-    EXPECT_EQ(stub_->Reject(&c, req, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(owner_->Reject(&c, req, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   }
   EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
   std::vector<std::string> audit;
@@ -224,7 +229,10 @@ TEST_F(InstallerBinaryTest, PathTraversalAndOversizeWriteNothing) {
                           PublishedPush("p3", 9, PublishedPayload("big", std::string(5000, 'a')))}))
                   .ok());
   EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
-  EXPECT_THAT(FilesUnder(dir_.path()), ::testing::Each(::testing::StartsWith("data/installer.db")));
+  // Only the database and the local RPC tokens (doc/security.md §11).
+  EXPECT_THAT(FilesUnder(dir_.path()),
+              ::testing::Each(::testing::AnyOf(::testing::StartsWith("data/installer.db"),
+                                               "data/owner.token", "data/service.token")));
   grpc::ClientContext c;
   v1::ListCartridgesResponse list;
   ASSERT_TRUE(stub_->ListCartridges(&c, v1::ListCartridgesRequest(), &list).ok());
