@@ -107,7 +107,25 @@ std::vector<CommandSpec> BuildCommands() {
        "Resolving a cartridge.install_pending notification with\n"
        "--resolution '{\"decision\":\"approve\"}' activates the cartridge.",
        {{"resolution", "JSON", "the resolution, a JSON object (default: {})"}, kJson}},
-      {"peers", "", 0, 0, "list the live peers of this computer", "", {kJson}},
+      {"peers",
+       "",
+       0,
+       0,
+       "list the computers this one knows: live, away or forgotten",
+       "A peer whose heartbeat lapsed (or that stopped cleanly) is away: it stays a\n"
+       "destination for its last visibility class, and its events are trusted by its\n"
+       "record, for --peer_retention (default 24h). Forgotten peers are neither,\n"
+       "until they heartbeat again. Fingerprint and verified stay empty until\n"
+       "identities are wired (doc/security.md).",
+       {kJson}},
+      {"peers forget",
+       "NAME",
+       1,
+       1,
+       "forget a peer now: no longer a destination or a trusted sender",
+       "Ingress (the writer of membership.db) marks it forgotten; its next heartbeat\n"
+       "brings it back as a new computer.",
+       {kJson}},
       {"health",
        "[SERVICE...]",
        0,
@@ -149,6 +167,12 @@ std::vector<std::pair<std::string, bool>> Children(std::string_view level) {
     }
   }
   return out;
+}
+
+bool IsChild(std::string_view level, std::string_view word) {
+  auto children = Children(level);
+  return std::any_of(children.begin(), children.end(),
+                     [&](const auto& c) { return c.first == word; });
 }
 
 bool IsConfigFlag(const std::string& name, bool* is_bool) {
@@ -217,7 +241,9 @@ Invocation ParseArguments(const std::vector<std::string>& args) {
     const std::string& arg = args[i];
     bool is_option = !options_done && arg.size() >= 2 && arg[0] == '-' && arg != "-";
     if (!is_option) {
-      if (!words_done) {
+      // A command that is also a group (`peers`, `peers forget`): a child
+      // word right after it descends.
+      if (!words_done || (inv.args.empty() && IsChild(inv.level, arg))) {
         std::string next = inv.level.empty() ? arg : Cat(inv.level, " ", arg);
         auto children = Children(inv.level);
         if (std::none_of(children.begin(), children.end(),
@@ -362,6 +388,13 @@ std::string HelpText(std::string_view level) {
         CatTo(out, "  ", lefts[i], std::string(width - lefts[i].size() + 2, ' '),
               command->options[i].help, "\n");
       }
+    }
+    // A command that is also a group names its subcommands.
+    for (const auto& [word, group] : Children(level)) {
+      const CommandSpec* sub = FindCommand(Cat(level, " ", word));
+      if (sub == nullptr) continue;
+      CatTo(out, "\nalso: ", name, " ", word, sub->args.empty() ? "" : " ", sub->args, "  ",
+            sub->summary, "\n");
     }
   } else {
     out = Cat("usage: ", name, " ", level.empty() ? "COMMAND" : "SUBCOMMAND", " ... [options]\n");

@@ -33,8 +33,24 @@ absl::Status NotificationsShow(CommandContext& ctx);
 absl::Status NotificationsSeen(CommandContext& ctx);
 absl::Status NotificationsResolve(CommandContext& ctx);
 
-// status_command.cc
+// peers_command.cc
+// Every computer membership remembers, with its state (live / away since
+// ... / forgotten), last seen, cluster and (empty until identities are
+// wired) fingerprint and verified.
 absl::Status Peers(CommandContext& ctx);
+// `peers forget NAME`: Ingress.ForgetPeer.
+absl::Status PeersForget(CommandContext& ctx);
+// How many peers of a ListPeers answer are in each state; `cluster` counts
+// the live and away ones of this computer's cluster.
+struct PeerCounts {
+  int live = 0;
+  int away = 0;
+  int forgotten = 0;
+  int cluster = 0;
+};
+PeerCounts CountPeers(const v1::ListPeersResponse& peers);
+
+// status_command.cc
 // Prints the screen even when a service is down; then returns UNAVAILABLE
 // naming the services that are down.
 absl::Status Status(CommandContext& ctx);

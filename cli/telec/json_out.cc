@@ -133,27 +133,44 @@ void WriteWatchedEvent(const v1::WatchedEvent& w, json::Writer& out) {
   out.EndObject();
 }
 
-void WritePeers(const v1::ListPeersResponse& p, json::Writer& out) {
+void WritePeers(const v1::ListPeersResponse& p, const v1::StatsResponse* stats, json::Writer& out) {
+  // An empty string of the proto is null here (not known / not yet).
+  auto string_or_null = [&out](std::string_view key, const std::string& value) {
+    out.Key(key);
+    if (value.empty()) {
+      out.Null();
+    } else {
+      out.String(value);
+    }
+  };
   out.BeginObject();
   out.Key("computer_name").String(p.computer_name());
-  out.Key("cluster");
-  if (p.cluster().empty()) {
-    out.Null();
-  } else {
-    out.String(p.cluster());
-  }
+  string_or_null("cluster", p.cluster());
+  out.Key("peer_retention_s").Int(p.peer_retention_s());
   out.Key("peers").BeginArray();
   for (const v1::Peer& peer : p.peers()) {
     out.BeginObject();
     out.Key("name").String(peer.name());
-    out.Key("cluster");
-    if (peer.cluster().empty()) {
+    string_or_null("cluster", peer.cluster());
+    out.Key("state").String(peer.state());
+    out.Key("state_since").String(peer.state_since());
+    out.Key("last_seen").String(peer.last_seen());
+    out.Key("first_seen").String(peer.first_seen());
+    out.Key("stopping").Bool(peer.stopping());
+    string_or_null("forgotten_by", peer.forgotten_by());
+    out.Key("destination").Bool(peer.destination());
+    out.Key("cluster_peer").Bool(peer.cluster_peer());
+    string_or_null("fingerprint", peer.fingerprint());
+    string_or_null("key_source", peer.key_source());
+    out.Key("verified").Bool(peer.verified());
+    string_or_null("pending_fingerprint", peer.pending_fingerprint());
+    out.Key("forwarded");
+    if (stats == nullptr) {
       out.Null();
     } else {
-      out.String(peer.cluster());
+      auto it = stats->forwarded_per_peer().find(peer.name());
+      out.Int(it == stats->forwarded_per_peer().end() ? 0 : it->second);
     }
-    out.Key("last_seen").String(peer.last_seen());
-    out.Key("cluster_peer").Bool(peer.cluster_peer());
     out.EndObject();
   }
   out.EndArray();

@@ -31,7 +31,10 @@ void WriteCartridge(const v1::Cartridge& cartridge, bool with_source, json::Writ
 void WriteNotification(const v1::Notification& notification, json::Writer& out);           // object
 void WriteOutcome(const v1::EventOutcome& outcome, json::Writer& out);                     // object
 void WriteWatchedEvent(const v1::WatchedEvent& event, json::Writer& out);                  // object
-void WritePeers(const v1::ListPeersResponse& peers, json::Writer& out);                    // object
+// `stats` (may be null: egress's Stats failed) adds each peer's "forwarded"
+// count; null without it.
+void WritePeers(const v1::ListPeersResponse& peers, const v1::StatsResponse* stats,
+                json::Writer& out);  // object
 
 }  // namespace teleclaude::mesh::telec
 

@@ -1,4 +1,4 @@
-// telec peers | status.
+// telec status | health.
 #include <map>
 #include <optional>
 #include <string>
@@ -37,36 +37,6 @@ std::string Forwarded(const v1::StatsResponse& stats) {
 }
 
 }  // namespace
-
-absl::Status Peers(CommandContext& ctx) {
-  v1::ListPeersResponse response;
-  auto context = ctx.clients.NewContext();
-  grpc::Status status =
-      ctx.clients.egress().ListPeers(context.get(), v1::ListPeersRequest(), &response);
-  if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
-  if (ctx.json()) {
-    std::string text;
-    json::Writer w(&text);
-    WritePeers(response, w);
-    ctx.out << text << "\n";
-    return absl::OkStatus();
-  }
-  ctx.out << "this computer: " << response.computer_name() << ", "
-          << (response.cluster().empty() ? "no cluster" : Cat("cluster ", response.cluster()))
-          << "\n";
-  if (response.peers().empty()) {
-    ctx.out << "no live peers\n";
-    return absl::OkStatus();
-  }
-  Table table({"PEER", "CLUSTER", "LAST SEEN", "CLUSTER PEER"});
-  for (const v1::Peer& peer : response.peers()) {
-    table.AddRow({peer.name(), peer.cluster().empty() ? "-" : peer.cluster(),
-                  RelativeTimestamp(peer.last_seen(), ctx.now, "-"),
-                  peer.cluster_peer() ? "yes" : "no"});
-  }
-  ctx.out << table.Render();
-  return absl::OkStatus();
-}
 
 absl::Status Status(CommandContext& ctx) {
   std::vector<ServiceState> services;
@@ -153,10 +123,9 @@ absl::Status Status(CommandContext& ctx) {
     j.EndArray();
     j.Key("peers");
     if (peers) {
-      int cluster_peers = 0;
-      for (const v1::Peer& p : peers->peers()) cluster_peers += p.cluster_peer() ? 1 : 0;
-      j.BeginObject().Key("live").Int(peers->peers_size()).Key("cluster").Int(cluster_peers);
-      j.EndObject();
+      const PeerCounts n = CountPeers(*peers);
+      j.BeginObject().Key("live").Int(n.live).Key("away").Int(n.away);
+      j.Key("forgotten").Int(n.forgotten).Key("cluster").Int(n.cluster).EndObject();
     } else {
       j.Null();
     }
@@ -244,9 +213,9 @@ absl::Status Status(CommandContext& ctx) {
       first = false;
     }
     if (peers) {
-      int cluster_peers = 0;
-      for (const v1::Peer& p : peers->peers()) cluster_peers += p.cluster_peer() ? 1 : 0;
-      out += Line("peers", Cat(peers->peers_size(), " live, ", cluster_peers, " in this cluster"));
+      const PeerCounts n = CountPeers(*peers);
+      out +=
+          Line("peers", Cat(n.live, " live, ", n.away, " away, ", n.cluster, " in this cluster"));
     } else {
       out += Line("peers", "unknown (egress is down)");
     }

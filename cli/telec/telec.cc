@@ -24,6 +24,7 @@ const std::map<std::string_view, CommandFunction>& Commands() {
       {"notifications seen", NotificationsSeen},
       {"notifications resolve", NotificationsResolve},
       {"peers", Peers},
+      {"peers forget", PeersForget},
       {"health", Health},
       {"status", Status},
   };

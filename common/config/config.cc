@@ -86,7 +86,13 @@ ABSL_FLAG(int64_t, heartbeat_interval_s, 30, "Seconds between heartbeat refreshe
 ABSL_FLAG(int64_t, heartbeat_ttl_s, 60,
           "Seconds until a heartbeat expires; must exceed "
           "--heartbeat_interval_s.");
-ABSL_FLAG(int64_t, peer_refresh_ms, 1000, "How often, in ms, the peer cache re-reads heartbeats.");
+ABSL_FLAG(int64_t, peer_refresh_ms, 1000,
+          "How often, in ms, ingress re-reads heartbeats into membership.db and egress re-reads "
+          "membership.db.");
+ABSL_FLAG(absl::Duration, peer_retention, absl::Hours(24),
+          "How long a computer whose heartbeat lapsed stays a destination for its last "
+          "visibility class and is trusted by its record (e.g. 24h, 90m, 0s = not at all; "
+          "at most 8760h); `telec peers forget NAME` ends it at once.");
 ABSL_FLAG(std::string, trust_mode, "cluster",
           "Which peers' events are accepted: cluster, mesh or allowlist "
           "(with --trusted_peers).");
@@ -302,6 +308,7 @@ std::filesystem::path Config::owner_token_path() const {
 }
 
 std::filesystem::path Config::events_db_path() const { return data_dir / "events.db"; }
+std::filesystem::path Config::membership_db_path() const { return data_dir / "membership.db"; }
 std::filesystem::path Config::installer_db_path() const { return data_dir / "installer.db"; }
 std::filesystem::path Config::cartridges_dir() const { return data_dir / "cartridges"; }
 std::filesystem::path Config::incoming_dir() const { return data_dir / "cartridges" / "incoming"; }
@@ -462,6 +469,12 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
   int64_t refresh_ms = absl::GetFlag(FLAGS_peer_refresh_ms);
   TM_RETURN_IF_ERROR(Positive("peer_refresh_ms", refresh_ms, 3600 * 1000));
   c.peer_refresh = absl::Milliseconds(refresh_ms);
+  c.peer_retention = absl::GetFlag(FLAGS_peer_retention);
+  if (c.peer_retention < absl::ZeroDuration() || c.peer_retention > absl::Hours(24 * 365)) {
+    return Invalid("peer_retention",
+                   absl::StrCat(absl::FormatDuration(c.peer_retention), " is out of range"),
+                   "use a duration from 0s to 8760h, e.g. 24h");
+  }
 
   TM_ASSIGN_OR_RETURN(c.trust_mode, ParseTrustMode(absl::GetFlag(FLAGS_trust_mode)));
   for (absl::string_view peer :

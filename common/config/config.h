@@ -42,6 +42,7 @@ ABSL_DECLARE_FLAG(int64_t, stream_maxlen);
 ABSL_DECLARE_FLAG(int64_t, heartbeat_interval_s);
 ABSL_DECLARE_FLAG(int64_t, heartbeat_ttl_s);
 ABSL_DECLARE_FLAG(int64_t, peer_refresh_ms);
+ABSL_DECLARE_FLAG(absl::Duration, peer_retention);
 ABSL_DECLARE_FLAG(std::string, trust_mode);
 ABSL_DECLARE_FLAG(std::string, trusted_peers);
 ABSL_DECLARE_FLAG(std::string, trust_strictness);
@@ -96,6 +97,9 @@ struct Config {
   absl::Duration heartbeat_interval = absl::Seconds(30);
   absl::Duration heartbeat_ttl = absl::Seconds(60);  // > heartbeat_interval
   absl::Duration peer_refresh = absl::Milliseconds(1000);
+  // How long a computer whose heartbeat lapsed stays a destination and is
+  // judged by its record (doc/membership.md); 0 = not at all.
+  absl::Duration peer_retention = absl::Hours(24);  // 0 .. 365 days
   TrustMode trust_mode = TrustMode::kCluster;
   std::vector<std::string> trusted_peers;  // non-empty iff kAllowlist needs it
   TrustStrictness trust_strictness = TrustStrictness::kStandard;
@@ -109,6 +113,9 @@ struct Config {
   std::filesystem::path owner_token_path() const;
   // {data_dir}/events.db — egress's notification projection.
   std::filesystem::path events_db_path() const;
+  // {data_dir}/membership.db — the other computers (doc/membership.md);
+  // written by ingress, read by egress.
+  std::filesystem::path membership_db_path() const;
   // {data_dir}/installer.db — installer's registry and stats.
   std::filesystem::path installer_db_path() const;
   // {data_dir}/cartridges — active cartridge sources.

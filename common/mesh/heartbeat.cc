@@ -9,6 +9,7 @@
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
 #include "common/json/writer.h"
+#include "common/mesh/peer_name.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -89,12 +90,10 @@ absl::StatusOr<std::optional<std::string_view>> StringMember(const rapidjson::Do
   return std::string_view(v.GetString(), v.GetStringLength());
 }
 
-// ValidateName, its message made one line of valid UTF-8 (it quotes the
-// name's first bytes, which may cut a character or hold a control byte).
+// A peer's name or cluster (issue 15: any name a Python computer may have,
+// common/mesh/peer_name.h); the message is one line of valid UTF-8.
 absl::Status CheckName(std::string_view field, std::string_view name) {
-  absl::Status status = ValidateName(field, name);
-  if (status.ok()) return status;
-  return absl::InvalidArgumentError(EscapeForMessage(ToStd(status.message())));
+  return ValidatePeerName(field, name);
 }
 
 }  // namespace

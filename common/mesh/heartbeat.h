@@ -96,7 +96,7 @@ struct CheckedHeartbeat {
 // "computer:{name}:heartbeat"; the value does not decode (DecodeHeartbeat);
 // `computer_name` differs from the key's {name} (a second key claiming a
 // computer's name); computer_name or cluster is not a valid name
-// (ValidateName); one identity field is present without the others; a
+// (ValidatePeerName, common/mesh/peer_name.h); one identity field is present without the others; a
 // signed heartbeat's `state` is not "running" or "stopping"; public_key is
 // not a usable key; fingerprint is not public_key's;
 // signature is not "v1:" + 64 bytes of base64; last_seen of a signed

@@ -43,20 +43,22 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
                                           "\" is not one of OFF, NORMAL, FULL, EXTRA"));
   }
   sqlite3* handle = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &handle,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int mode =
+      options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &handle, mode | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg =
         Cat("sqlite ", path,
             ": cannot open: ", handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc),
-            " (the directory must exist and be writable)");
+            options.read_only ? " (read-only: the file must exist)"
+                              : " (the directory must exist and be writable)");
     sqlite3_close_v2(handle);
     return absl::UnavailableError(msg);
   }
   std::unique_ptr<Database> db(new Database(handle, path));
   sqlite3_busy_timeout(handle, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
   sqlite3_extended_result_codes(handle, 1);
+  if (options.read_only) return db;
   if (options.wal) {
     TM_ASSIGN_OR_RETURN(Statement wal, db->Prepare("PRAGMA journal_mode=WAL"));
     TM_ASSIGN_OR_RETURN(bool row, wal.Step());

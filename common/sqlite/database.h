@@ -29,6 +29,12 @@ struct DatabaseOptions {
   // WAL past 1000 pages (its default). False: it never does; the owner calls
   // Checkpoint() when it suits it (see wal_frames()).
   bool auto_checkpoint = true;
+  // Opens an existing database read-only (SQLITE_OPEN_READONLY): nothing is
+  // created or migrated, the journal mode is left as the writer set it, and
+  // every write fails. For a process that reads a database another process
+  // owns (egress reading ingress's membership.db); the directory must be
+  // writable for WAL's shared-memory file, as for any WAL reader.
+  bool read_only = false;
 };
 
 // One schema step: applied once, in version order, inside its own transaction.
@@ -43,7 +49,8 @@ class Database {
  public:
   // Opens (creating when missing) the database file; the parent directory must
   // exist (the caller creates it). Sets WAL, busy_timeout, synchronous and
-  // foreign_keys=ON. Errors: UNAVAILABLE when the file cannot be opened,
+  // foreign_keys=ON. With options.read_only the file must exist (UNAVAILABLE
+  // otherwise) and only busy_timeout is set. Errors: UNAVAILABLE when the file cannot be opened,
   // FAILED_PRECONDITION when WAL cannot be enabled, INVALID_ARGUMENT for a bad
   // `synchronous`. Error mapping of every other call: see statement.h.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,

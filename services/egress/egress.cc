@@ -38,12 +38,10 @@ absl::Status Egress::Init() {
   redis.endpoint = config.redis;
   redis.client_name = Cat("telec-egress:", config.computer_name);
 
-  PeerCache::Options peer_options;
-  peer_options.redis = redis;
-  peer_options.self_name = config.computer_name;
-  peer_options.self_cluster = config.cluster;
-  peer_options.refresh = config.peer_refresh;
-  peers_ = std::make_unique<PeerCache>(peer_options);
+  // Destinations come from membership.db, which ingress writes.
+  membership_ = std::make_unique<MembershipReader>(
+      MembershipReader::Options{config.membership_db_path().string(), config.computer_name,
+                                config.cluster, config.peer_refresh, config.peer_retention});
 
   // The secrets of calls between this computer's services and from its owner
   // (doc/security.md "Local RPC authentication").
@@ -80,9 +78,8 @@ absl::Status Egress::Init() {
   };
   system.push_back(std::make_unique<NotificationProjector>(
       &catalog_, db_.get(), std::vector<NotificationPushFn>{installer_push}));
-  auto publisher = std::make_unique<MeshPublisher>(
-      MeshPublisher::Options{config.computer_name, config.cluster},
-      [this] { return peers_->Snapshot(); }, db_.get());
+  auto publisher = std::make_unique<MeshPublisher>(MeshPublisher::Options{config.computer_name},
+                                                   membership_.get(), db_.get());
   publisher_ = publisher.get();
   system.push_back(std::move(publisher));
 
@@ -159,7 +156,7 @@ absl::Status Egress::Init() {
   deps.db = db_.get();
   deps.runner = runner_.get();
   deps.worker = worker_.get();
-  deps.peers = peers_.get();
+  deps.membership = membership_.get();
   deps.hub = &hub_;
   deps.cartridges = manager_.get();
   deps.wake_push_sender = [this] { push_sender_->Wake(); };
@@ -177,7 +174,7 @@ absl::Status Egress::Init() {
   TM_RETURN_IF_ERROR(mesh_sender_->Start());
   TM_RETURN_IF_ERROR(push_sender_->Start());
   tracker_->Start();
-  peers_->Start();
+  membership_->Start();
   manager_->Start();
   GrpcServerOptions server_options;
   server_options.flag_name = "egress_addr";
@@ -208,7 +205,7 @@ void Egress::Shutdown() {
       tracker_->Stop();
       (void)tracker_->Flush();
     }
-    if (peers_) peers_->Stop();
+    if (membership_) membership_->Stop();
     LOG(INFO) << "telec-egress stopped";
   });
 }

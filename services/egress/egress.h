@@ -1,5 +1,6 @@
 // The egress process, wired (DESIGN §2): events.db, the pipeline worker and
-// runner with the system cartridges, the peer cache, the local stream reader,
+// runner with the system cartridges, membership (read from membership.db),
+// the local stream reader,
 // the mesh and push outbox senders, the invocation tracker, the cartridge
 // manager and the gRPC Pipeline service. main.cc only parses flags and calls
 // Start() / Shutdown(); tests start it in-process the same way.
@@ -16,7 +17,7 @@
 #include "common/catalog/event_catalog.h"
 #include "common/config/config.h"
 #include "common/grpc/grpc_server.h"
-#include "common/mesh/peer_cache.h"
+#include "common/mesh/membership_reader.h"
 #include "services/egress/cartridges/cartridge_factory.h"
 #include "services/egress/cartridges/mesh_publisher.h"
 #include "services/egress/control/cartridge_manager.h"
@@ -67,7 +68,7 @@ class Egress {
   const CartridgeFactoryRegistry registry_;
   const EventCatalog catalog_;
   std::unique_ptr<EventsDb> db_;
-  std::unique_ptr<PeerCache> peers_;
+  std::unique_ptr<MembershipReader> membership_;
   std::unique_ptr<InstallerClient> installer_;
   std::unique_ptr<InvocationTracker> tracker_;
   WatchHub hub_;

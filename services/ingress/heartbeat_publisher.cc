@@ -21,7 +21,7 @@ void HeartbeatPublisher::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-absl::Status HeartbeatPublisher::PublishOnce() {
+absl::Status HeartbeatPublisher::PublishOnce(HeartbeatState state) {
   Heartbeat heartbeat;
   heartbeat.computer_name = options_.computer_name;
   // Python's datetime.now(timezone.utc).isoformat(): "+00:00", as TeleClaude writes it.
@@ -29,6 +29,7 @@ absl::Status HeartbeatPublisher::PublishOnce() {
   if (options_.cluster.has_value() && !options_.cluster->empty()) {
     heartbeat.cluster = options_.cluster;
   }
+  heartbeat.state = state;
   return redis_->SetEx(key_, EncodeHeartbeat(heartbeat), options_.ttl);
 }
 
@@ -40,7 +41,7 @@ void HeartbeatPublisher::Run() {
   }
   bool failing = false;
   do {
-    absl::Status status = PublishOnce();
+    absl::Status status = PublishOnce(HeartbeatState::kRunning);
     if (status.ok()) {
       published_.fetch_add(1);
       if (failing) LOG(INFO) << "heartbeat " << key_ << ": published again";
@@ -59,16 +60,17 @@ void HeartbeatPublisher::Stop() {
   if (stopped_.exchange(true)) return;
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
-  if (!started_.load()) return;  // never published: nothing to delete
-  // After a failure the client would refuse calls for its backoff; the DEL
-  // is the last chance to tell peers at once, so it reconnects right away.
+  // Never announced (the consumer never became ready): nothing to say.
+  if (published_.load() == 0) return;
+  // After a failure the client would refuse calls for its backoff; this is
+  // the last chance to tell peers, so it reconnects right away.
   if (last_failed_.load()) redis_->Disconnect();
-  absl::StatusOr<int64_t> deleted = redis_->Del({key_});
-  if (!deleted.ok()) {
-    LOG(WARNING) << "heartbeat " << key_ << ": DEL on shutdown failed (" << deleted.status()
-                 << "); it expires within " << options_.ttl;
+  absl::Status status = PublishOnce(HeartbeatState::kStopping);
+  if (!status.ok()) {
+    LOG(WARNING) << "heartbeat " << key_ << ": the stopping heartbeat failed (" << status
+                 << "); the running one expires within " << options_.ttl;
   } else {
-    LOG(INFO) << "heartbeat " << key_ << ": deleted";
+    LOG(INFO) << "heartbeat " << key_ << ": stopping (expires in " << options_.ttl << ")";
   }
 }
 

@@ -1,7 +1,10 @@
 // Keeps this computer's heartbeat alive (DESIGN §3.4, doc/ingress.md
 // "Heartbeat"): SETEX computer:{name}:heartbeat every `interval` with TTL
-// `ttl`, value = common/mesh heartbeat JSON; DEL on Stop() so peers stop
-// forwarding at once.
+// `ttl`, value = common/mesh heartbeat JSON. On Stop() it writes a last
+// heartbeat with `state: "stopping"` (same TTL) instead of deleting the key:
+// our peers record us as away — still a destination, still trusted by our
+// record (doc/membership.md) — and Python peers, which see any heartbeat as
+// live, keep forwarding into our inbox, where the next start reads it.
 #ifndef TELECLAUDE_MESH_SERVICES_INGRESS_HEARTBEAT_PUBLISHER_H_
 #define TELECLAUDE_MESH_SERVICES_INGRESS_HEARTBEAT_PUBLISHER_H_
 
@@ -16,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/mesh/heartbeat.h"
 #include "common/redis/redis_client.h"
 
 namespace teleclaude::mesh {
@@ -45,8 +49,8 @@ class HeartbeatPublisher {
   // Starts the thread; the first SETEX happens at once. When Redis is down
   // the publisher tries again at the next interval and logs (rate-limited).
   void Start();
-  // Stops the thread and deletes the key (one attempt; a failure is logged
-  // and the key expires by its TTL). Idempotent.
+  // Stops the thread and writes the "stopping" heartbeat (one attempt; a
+  // failure is logged and the running one expires by its TTL). Idempotent.
   void Stop();
 
   // How many SETEX calls succeeded so far.
@@ -54,7 +58,7 @@ class HeartbeatPublisher {
 
  private:
   void Run();
-  absl::Status PublishOnce();
+  absl::Status PublishOnce(HeartbeatState state);
 
   const Options options_;
   const std::string key_;

@@ -26,18 +26,19 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   const std::string db_path = (config.data_dir / "ingress.db").string();
   TM_ASSIGN_OR_RETURN(p->quarantine_, QuarantineStore::Open(db_path));
 
-  p->peers_ = std::make_unique<PeerCache>(PeerCache::Options{
-      RedisOptions(config, "peers"), config.computer_name, config.cluster, config.peer_refresh});
-  p->peers_->Start();
-  PeerCache* peers = p->peers_.get();
-  p->trust_ = BuildTrustGate(
-      TrustGateOptions{config.trust_mode, config.trust_strictness, config.cluster,
-                       config.trusted_peers},
-      [peers] { return peers->Snapshot(); },
-      [peers]() -> std::shared_ptr<const PeerSnapshot> {
-        if (!peers->RefreshNow().ok()) return nullptr;
-        return peers->Snapshot();
-      });
+  MembershipWriter::Options membership;
+  membership.redis = RedisOptions(config, "membership");
+  membership.db_path = config.membership_db_path().string();
+  membership.self_name = config.computer_name;
+  membership.self_cluster = config.cluster;
+  membership.refresh = config.peer_refresh;
+  membership.policy.retention = config.peer_retention;
+  TM_ASSIGN_OR_RETURN(p->membership_, MembershipWriter::Open(std::move(membership)));
+  p->membership_->Start();
+  MembershipWriter* members = p->membership_.get();
+  p->trust_ = BuildTrustGate(TrustGateOptions{config.trust_mode, config.trust_strictness,
+                                              config.cluster, config.trusted_peers},
+                             members);
 
   // Requests are cut at 4 MiB; responses echo the envelopes, so the channel
   // allows a single event of max_message_bytes with room to spare.
@@ -55,9 +56,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   consumer_options.computer_name = config.computer_name;
   consumer_options.stream = config.mesh_stream();
   consumer_options.max_message_bytes = config.max_message_bytes;
-  consumer_options.can_read = [peers] {
-    return peers->Snapshot()->refreshed_at() != absl::InfinitePast();
-  };
+  consumer_options.can_read = [members] { return members->has_read_heartbeats(); };
   // Egress accepts requests up to --max_message_bytes and echoes each event in
   // its response: half of it per Submit leaves room for the echo (a larger
   // single event still goes alone).
@@ -67,7 +66,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   p->consumer_->Start();
 
   // Announced only once the group exists (nothing forwarded is missed) and
-  // the peer cache has read the heartbeats once (the consumer waits for it).
+  // membership has read the heartbeats once (the consumer waits for it).
   MeshConsumer* consumer = p->consumer_.get();
   auto ready = [consumer] { return consumer->ready(); };
   p->heartbeat_ = std::make_unique<HeartbeatPublisher>(HeartbeatPublisher::Options{
@@ -78,7 +77,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   p->service_ = std::make_unique<IngressService>(
       IngressService::Options{RedisOptions(config, "status"), config.computer_name, config.cluster,
                               config.mesh_stream(), std::string(kIngressGroup), config.trust_mode},
-      p->consumer_.get(), p->quarantine_.get());
+      p->consumer_.get(), p->quarantine_.get(), members);
   GrpcServerOptions server_options;
   server_options.flag_name = "ingress_addr";
   server_options.program = "telec-ingress";
@@ -89,7 +88,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   if (!server.ok()) {
     p->consumer_->Stop();
     p->heartbeat_->Stop();
-    p->peers_->Stop();
+    p->membership_->Stop();
     p->shut_down_ = true;
     return server.status();
   }
@@ -107,10 +106,13 @@ IngressProcess::~IngressProcess() { Shutdown(); }
 void IngressProcess::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // Start() failed before the server existed: what it started stops with
+  // its own destructor.
+  if (server_ == nullptr) return;
   server_->SetServing(false);
   consumer_->Stop();
   heartbeat_->Stop();
-  peers_->Stop();
+  membership_->Stop();
   server_->Shutdown(absl::Seconds(2));
   server_->Wait();
   const IngressCounters counters = consumer_->Counters();

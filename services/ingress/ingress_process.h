@@ -1,6 +1,6 @@
 // The whole ingress process wired from the configuration: quarantine store,
-// peer cache, trust gate, Pipeline client, mesh consumer, heartbeat and the
-// gRPC server (DESIGN §2). main.cc only parses flags and waits for SIGTERM.
+// membership (the writer of membership.db), trust gate, Pipeline client, mesh consumer, heartbeat
+// and the gRPC server (DESIGN §2). main.cc only parses flags and waits for SIGTERM.
 #ifndef TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_PROCESS_H_
 #define TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_PROCESS_H_
 
@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
 #include "common/grpc/grpc_server.h"
-#include "common/mesh/peer_cache.h"
+#include "common/mesh/membership_writer.h"
 #include "services/ingress/heartbeat_publisher.h"
 #include "services/ingress/ingress_service.h"
 #include "services/ingress/mesh_consumer.h"
@@ -22,18 +22,19 @@ namespace teleclaude::mesh {
 // Thread-compatible: Start, then Shutdown once, from one thread (main).
 class IngressProcess {
  public:
-  // Opens {data_dir}/ingress.db, starts the peer cache, the consumer, the
-  // heartbeat (once the consumer group exists) and the gRPC server on
-  // config.ingress_addr. Redis or egress being down is not an error (both are
-  // retried); errors are what stops the process: the database cannot be
-  // opened, the address cannot be bound.
+  // Opens {data_dir}/ingress.db and membership.db, starts membership, the
+  // consumer, the heartbeat (once the consumer group exists) and the gRPC
+  // server on config.ingress_addr. Redis or egress being down is not an
+  // error (both are retried); errors are what stops the process: a database
+  // cannot be opened, the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<IngressProcess>> Start(const Config& config);
 
   ~IngressProcess();  // Shutdown()
 
   // Clean shutdown: health NOT_SERVING, stop reading (the in-flight Submit
   // finishes and is acknowledged; a batch waiting to retry stays pending),
-  // DEL the heartbeat, stop the gRPC server. Idempotent.
+  // a "stopping" heartbeat (HeartbeatPublisher::Stop), stop the gRPC
+  // server. Idempotent.
   void Shutdown();
 
   int port() const { return server_->port(); }
@@ -42,7 +43,7 @@ class IngressProcess {
   IngressProcess() = default;
 
   std::unique_ptr<QuarantineStore> quarantine_;
-  std::unique_ptr<PeerCache> peers_;
+  std::unique_ptr<MembershipWriter> membership_;
   std::unique_ptr<TrustEvaluator> trust_;
   std::unique_ptr<PipelineClient> pipeline_;
   std::unique_ptr<MeshConsumer> consumer_;

@@ -3,15 +3,17 @@
 #include <utility>
 
 #include "common/grpc/channel.h"
+#include "common/mesh/heartbeat.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
 
 IngressService::IngressService(Options options, const MeshConsumer* consumer,
-                               QuarantineStore* quarantine)
+                               QuarantineStore* quarantine, MembershipWriter* membership)
     : options_(std::move(options)),
       consumer_(consumer),
       quarantine_(quarantine),
+      membership_(membership),
       redis_(std::make_unique<RedisClient>(options_.redis)) {}
 
 grpc::Status IngressService::Status(grpc::ServerContext* /*context*/,
@@ -33,6 +35,7 @@ grpc::Status IngressService::Status(grpc::ServerContext* /*context*/,
   response->set_malformed(counters.malformed);
   response->set_non_mesh_ignored(counters.non_mesh_ignored);
   response->set_submit_retries(counters.submit_retries);
+  response->set_heartbeats_ignored(membership_->counters().heartbeats_ignored);
 
   absl::StatusOr<GroupInfo> group;
   {
@@ -64,6 +67,21 @@ grpc::Status IngressService::ListQuarantined(grpc::ServerContext* /*context*/,
       quarantine_->List(request->limit(), request->offset());
   if (!events.ok()) return ToGrpcStatus(events.status());
   for (v1::QuarantinedEvent& event : *events) *response->add_events() = std::move(event);
+  return grpc::Status::OK;
+}
+
+grpc::Status IngressService::ForgetPeer(grpc::ServerContext* /*context*/,
+                                        const v1::ForgetPeerRequest* request,
+                                        v1::ForgetPeerResponse* response) {
+  // Names longer than any heartbeat's cannot be held.
+  if (request->name().empty() || request->name().size() > kMaxHeartbeatBytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "name: give the name of a computer telec peers lists");
+  }
+  absl::StatusOr<MemberRecord> before = membership_->Forget(request->name());
+  if (!before.ok()) return ToGrpcStatus(before.status());
+  response->set_name(before->name);
+  response->set_previous_state(std::string(MemberStateName(before->state)));
   return grpc::Status::OK;
 }
 

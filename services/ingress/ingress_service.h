@@ -1,5 +1,5 @@
 // The gRPC `teleclaude.mesh.v1.Ingress` service (proto/teleclaude/mesh/v1/
-// ingress.proto): Status and ListQuarantined.
+// ingress.proto): Status, ListQuarantined and ForgetPeer.
 #ifndef TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_SERVICE_H_
 #define TELECLAUDE_MESH_SERVICES_INGRESS_INGRESS_SERVICE_H_
 
@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
+#include "common/mesh/membership_writer.h"
 #include "common/redis/redis_client.h"
 #include "services/ingress/mesh_consumer.h"
 #include "services/ingress/quarantine_store.h"
@@ -16,8 +17,8 @@
 
 namespace teleclaude::mesh {
 
-// Thread-safe (gRPC's sync threads call it). The consumer and the store are
-// not owned and must outlive the service.
+// Thread-safe (gRPC's sync threads call it). The consumer, the store and
+// membership are not owned and must outlive the service.
 class IngressService final : public v1::Ingress::Service {
  public:
   struct Options {
@@ -29,7 +30,8 @@ class IngressService final : public v1::Ingress::Service {
     TrustMode trust_mode = TrustMode::kCluster;
   };
 
-  IngressService(Options options, const MeshConsumer* consumer, QuarantineStore* quarantine);
+  IngressService(Options options, const MeshConsumer* consumer, QuarantineStore* quarantine,
+                 MembershipWriter* membership);
 
   // Counters from the consumer; stream position from Redis. When Redis cannot
   // be read the counters are still returned, last_delivered_id is the newest
@@ -40,11 +42,16 @@ class IngressService final : public v1::Ingress::Service {
   grpc::Status ListQuarantined(grpc::ServerContext* context,
                                const v1::ListQuarantinedRequest* request,
                                v1::ListQuarantinedResponse* response) override;
+  // MembershipWriter::Forget. INVALID_ARGUMENT for an empty or over-long
+  // name, NOT_FOUND for a name membership does not hold.
+  grpc::Status ForgetPeer(grpc::ServerContext* context, const v1::ForgetPeerRequest* request,
+                          v1::ForgetPeerResponse* response) override;
 
  private:
   const Options options_;
   const MeshConsumer* const consumer_;
   QuarantineStore* const quarantine_;
+  MembershipWriter* const membership_;
   absl::Mutex redis_mu_;
   std::unique_ptr<RedisClient> redis_ ABSL_GUARDED_BY(redis_mu_);
 };

@@ -9,6 +9,7 @@
 #include "common/envelope/json_codec.h"
 #include "common/json/json_text.h"
 #include "common/mesh/mesh_message.h"
+#include "common/mesh/peer_name.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -107,10 +108,9 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
     rejection.event_type = event_type();
     return out;
   }
-  if (absl::Status valid = ValidateName("source_computer", source); !valid.ok()) {
+  // Any name a Python computer may have (issue 15, common/mesh/peer_name.h).
+  if (absl::Status valid = ValidatePeerName("source_computer", source); !valid.ok()) {
     rejection.reason = kReasonMalformed;
-    // ValidateName quotes the first bytes of the name, which may cut a
-    // multi-byte character: the detail must stay valid UTF-8.
     rejection.detail = SanitizeUtf8Prefix(StatusText(valid), 1024);
     rejection.event_type = event_type();
     return out;

@@ -34,11 +34,13 @@ TrustDecision TrustChain::Evaluate(const EventEnvelope& envelope,
 }
 
 std::unique_ptr<TrustEvaluator> BuildTrustGate(const TrustGateOptions& options,
-                                               MembershipTrust::SnapshotSource snapshots,
-                                               MembershipTrust::Refresher refresh) {
-  auto membership = std::make_shared<MembershipTrust>(
-      MembershipTrust::Options{options.mode, options.self_cluster, options.trusted_peers},
-      std::move(snapshots), std::move(refresh));
+                                               MembershipView* view, bool refresh_on_miss) {
+  MembershipTrust::Options membership_options;
+  membership_options.mode = options.mode;
+  membership_options.self_cluster = options.self_cluster;
+  membership_options.trusted_peers = options.trusted_peers;
+  membership_options.refresh_on_miss = refresh_on_miss;
+  auto membership = std::make_shared<MembershipTrust>(membership_options, view);
   // The strictness stage asks the same membership about the envelope's
   // `source`; it shares ownership of it.
   auto known = [membership](std::string_view source) { return membership->IsMember(source); };

@@ -40,12 +40,12 @@ struct TrustGateOptions {
 
 // Membership (`mode`) then StrictnessTrust (`strictness`), where a known
 // source is an envelope `source` that is itself a member under `mode`.
-// REQUIRES: `snapshots` returns non-null snapshots; it and `refresh` (may be
-// empty: no re-read of the heartbeats before refusing a sender) outlive the
+// `membership` is refreshed before a sender is refused when
+// `refresh_on_miss` (MembershipTrust). REQUIRES: `membership` outlives the
 // result.
 std::unique_ptr<TrustEvaluator> BuildTrustGate(const TrustGateOptions& options,
-                                               MembershipTrust::SnapshotSource snapshots,
-                                               MembershipTrust::Refresher refresh = nullptr);
+                                               MembershipView* membership,
+                                               bool refresh_on_miss = true);
 
 }  // namespace teleclaude::mesh
 

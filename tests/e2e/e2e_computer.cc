@@ -213,6 +213,12 @@ std::string Computer::Stop() {
   return problems;
 }
 
+void Computer::Kill() {
+  for (auto& [service, child] : children_) child->Kill();
+  for (auto& [service, child] : children_) (void)child->Wait(absl::Seconds(10));
+  children_.clear();
+}
+
 absl::StatusOr<testing::CommandResult> Computer::Telec(const std::vector<std::string>& args,
                                                        absl::Duration timeout) {
   absl::StatusOr<std::string> telec = BinaryPath("telec");

@@ -76,6 +76,10 @@ class Computer {
   // SIGKILL. Returns a description of every service that did not exit with
   // status 0 on SIGTERM ("" = all clean).
   std::string Stop();
+  // SIGKILL every service (no clean shutdown: the heartbeat stays until its
+  // TTL) and wait for them. Launch() starts them again on the same data dir
+  // and ports.
+  void Kill();
 
   // Runs `telec ARGS... --egress_addr=.. --ingress_addr=.. --installer_addr=..
   // --computer_name=..`.

@@ -12,6 +12,7 @@
 #include "common/grpc/channel.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
+#include "common/mesh/membership_writer.h"
 #include "common/mesh/mesh_message.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/ingress.grpc.pb.h"
@@ -244,6 +245,17 @@ TEST_F(IngressEgressTest, APeersEgressForwardsThroughOurIngressIntoOurPipeline) 
                   Cat("--installer_addr=", installer_addr_),
                   "--peer_refresh_ms=100"};
   options.log_path = data_.File("alpha-egress.log");
+  // alpha's membership.db, as alpha's ingress would keep it (its egress only
+  // reads it): our heartbeat makes us its cluster peer.
+  MembershipWriter::Options membership;
+  membership.redis.endpoint = redis_.endpoint();
+  membership.db_path = (alpha_data.path() / "membership.db").string();
+  membership.self_name = "alpha";
+  membership.self_cluster = "red";
+  membership.refresh = absl::Milliseconds(100);
+  auto alpha_membership = MembershipWriter::Open(std::move(membership));
+  ASSERT_TRUE(alpha_membership.ok()) << alpha_membership.status();
+  (*alpha_membership)->Start();
   auto alpha = ChildProcess::Start(options);
   ASSERT_TRUE(alpha.ok()) << alpha.status();
   v1::EmitRequest emit;

@@ -400,32 +400,65 @@ TEST_F(TelecCliTest, RejectAndUnknownCartridges) {
   EXPECT_ONE_LINE_ERROR(r, 2, "telec: cannot read ");
 }
 
-TEST_F(TelecCliTest, PeersFromHeartbeats) {
+// telec peers lists what membership.db remembers (doc/membership.md): a
+// cluster peer, a Python peer without a cluster, a Python name with a space
+// (issue 15: shown quoted, never dropped); `telec peers forget NAME` makes
+// it forgotten at once.
+TEST_F(TelecCliTest, PeersFromHeartbeatsAndForget) {
   std::unique_ptr<RedisClient> redis = computer_->redis.Client();
   std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
-  ASSERT_TRUE(redis
-                  ->SetEx("computer:desk:heartbeat",
-                          Cat("{\"computer_name\":\"desk\",\"last_seen\":\"", now,
-                              "\",\"cluster\":\"home\"}"),
-                          absl::Seconds(60))
-                  .ok());
-  ASSERT_TRUE(redis
-                  ->SetEx("computer:pyhost:heartbeat",
-                          Cat("{\"computer_name\":\"pyhost\",\"last_seen\":\"", now, "\"}"),
-                          absl::Seconds(60))
-                  .ok());
+  auto beat = [&](const std::string& name, const std::string& cluster_member) {
+    return redis->SetEx(
+        Cat("computer:", name, ":heartbeat"),
+        Cat("{\"computer_name\":\"", name, "\",\"last_seen\":\"", now, "\"", cluster_member, "}"),
+        absl::Seconds(60));
+  };
+  ASSERT_TRUE(beat("desk", ",\"cluster\":\"home\"").ok());
+  ASSERT_TRUE(beat("pyhost", "").ok());
+  ASSERT_TRUE(beat("py C", "").ok());
   ASSERT_TRUE(testing::WaitFor(
-      [&] { return Telec({"peers"}).out.find("pyhost") != std::string::npos; }, absl::Seconds(10)));
+      [&] {
+        std::string out = Telec({"peers"}).out;
+        return out.find("pyhost") != std::string::npos && out.find("py C") != std::string::npos;
+      },
+      absl::Seconds(10)));
   CommandResult r = Telec({"peers"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, StartsWith("this computer: laptop, cluster home\nPEER"));
-  EXPECT_THAT(r.out, ContainsRegex("\ndesk +home +(just now|[0-9]+ s ago) +yes\n"));
-  EXPECT_THAT(r.out, ContainsRegex("\npyhost +- +(just now|[0-9]+ s ago) +no\n"));
+  EXPECT_THAT(r.out, StartsWith("this computer: laptop, cluster home; away peers stay "
+                                "destinations for 24h\nPEER "));
+  EXPECT_THAT(r.out,
+              ContainsRegex("\ndesk +live +home \\(ours\\) +(just now|[0-9]+ s ago) +- +[0-9]+\n"));
+  EXPECT_THAT(r.out, ContainsRegex("\npyhost +live +- +(just now|[0-9]+ s ago) +- +[0-9]+\n"));
+  EXPECT_THAT(r.out, ContainsRegex("\n\"py C\" +live +- +(just now|[0-9]+ s ago) +- +[0-9]+\n"));
   r = Telec({"peers", "--json"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.out, StartsWith("{\"computer_name\":\"laptop\",\"cluster\":\"home\",\"peers\":["));
-  EXPECT_THAT(r.out, HasSubstr("{\"name\":\"desk\",\"cluster\":\"home\",\"last_seen\":\"" + now +
-                               "\",\"cluster_peer\":true}"));
+  EXPECT_THAT(r.out, StartsWith("{\"computer_name\":\"laptop\",\"cluster\":\"home\","
+                                "\"peer_retention_s\":86400,\"peers\":["));
+  EXPECT_THAT(r.out, HasSubstr("{\"name\":\"desk\",\"cluster\":\"home\",\"state\":\"live\","));
+  EXPECT_THAT(r.out, HasSubstr("{\"name\":\"py C\",\"cluster\":null,\"state\":\"live\","));
+  EXPECT_THAT(r.out, HasSubstr("\"destination\":true,\"cluster_peer\":true,\"fingerprint\":null"));
+
+  r = Telec({"peers", "forget", "py C"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "forgot \"py C\" (it was live: its next heartbeat brings it back as a new "
+            "computer)\n");
+  // At once: the writer publishes and egress re-reads within its refresh.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        return Telec({"peers", "--json"})
+                   .out.find("{\"name\":\"py C\",\"cluster\":null,\"state\":\"forgotten\",") !=
+               std::string::npos;
+      },
+      absl::Seconds(5)));
+  r = Telec({"peers", "forget", "py C", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"forgotten\":\"py C\",\"previous_state\":\"forgotten\"}\n");
+  r = Telec({"peers", "forget", "nobody"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: ");
+  EXPECT_THAT(r.err, HasSubstr("no computer named nobody is known"));
+  r = Telec({"peers", "forget"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 TEST_F(TelecCliTest, TailFollowsEventsUntilCtrlC) {

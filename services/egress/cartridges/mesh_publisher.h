@@ -1,8 +1,9 @@
 // `mesh-publisher` (DESIGN §1, §3.3, §4): routes an event to peers by its
-// visibility — `local` nowhere, `cluster` to live peers of this computer's
-// cluster (none without a cluster), `public` to every live peer — never to
-// this computer, never an event that came from the mesh (origin mesh or
-// `payload._mesh_source` set), never `cartridge.invoked`. It does not talk to
+// visibility — `local` nowhere, `cluster` to the remembered peers of this
+// computer's cluster (none without a cluster), `public` to every remembered
+// peer (live, or away within --peer_retention: the destinations come from
+// membership, doc/membership.md) — never to this computer, never an event that came from the mesh
+// (origin mesh or `payload._mesh_source` set), never `cartridge.invoked`. It does not talk to
 // Redis: each event becomes one mesh outbox row for all its peers (the body
 // stored once) in the batch transaction; the message id to a peer is derived
 // from the event's input key and the peer, so an event replayed after a crash
@@ -12,32 +13,28 @@
 #define TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_MESH_PUBLISHER_H_
 
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "common/cartridge/system_cartridges.h"
-#include "common/mesh/peer_cache.h"
+#include "common/mesh/membership_view.h"
 #include "services/egress/cartridges/cartridge.h"
 #include "services/egress/storage/events_db.h"
 
 namespace teleclaude::mesh {
 
-// Thread-compatible (the pipeline worker's thread). `db` is not owned.
+// Thread-compatible (the pipeline worker's thread). `membership` and `db`
+// are not owned.
 class MeshPublisher : public Cartridge {
  public:
   struct Options {
-    std::string self_name;
-    std::optional<std::string> self_cluster;
+    std::string self_name;  // the message ids' prefix
   };
-  // The current peers (e.g. PeerCache::Snapshot); never returns null.
-  using PeersFn = std::function<std::shared_ptr<const PeerSnapshot>()>;
 
-  MeshPublisher(Options options, PeersFn peers, EventsDb* db)
-      : options_(std::move(options)), peers_(std::move(peers)), db_(db) {}
+  MeshPublisher(Options options, const MembershipView* membership, EventsDb* db)
+      : options_(std::move(options)), membership_(membership), db_(db) {}
 
   std::string_view Name() const override { return kMeshPublisherCartridge; }
   // Always kContinue; errors are events.db errors.
@@ -50,7 +47,7 @@ class MeshPublisher : public Cartridge {
 
  private:
   const Options options_;
-  const PeersFn peers_;
+  const MembershipView* const membership_;
   EventsDb* const db_;
   int64_t deliveries_added_ = 0;
 };

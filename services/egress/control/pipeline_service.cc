@@ -22,6 +22,31 @@ namespace {
 constexpr int kMaxListLimit = 1000;
 constexpr size_t kWatchQueueCapacity = 4096;
 
+std::string IsoUtc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+// One membership record as ListPeers reports it (pipeline.proto `Peer`).
+void PeerToProto(const MemberRecord& r, const MembershipSnapshot& snapshot, v1::Peer* peer) {
+  peer->set_name(r.name);
+  if (r.cluster.has_value()) peer->set_cluster(*r.cluster);
+  peer->set_last_seen(IsoUtc(r.last_seen));
+  peer->set_cluster_peer(snapshot.IsClusterPeer(r));
+  peer->set_state(std::string(MemberStateName(r.state)));
+  peer->set_state_since(IsoUtc(r.state_since));
+  peer->set_first_seen(IsoUtc(r.first_seen));
+  peer->set_stopping(r.stopping);
+  if (r.forgotten_by.has_value())
+    peer->set_forgotten_by(std::string(ForgottenByName(*r.forgotten_by)));
+  peer->set_destination(MembershipSnapshot::IsRemembered(r));
+  if (r.fingerprint.has_value()) peer->set_fingerprint(r.fingerprint->ToString());
+  if (r.key_source.has_value()) peer->set_key_source(std::string(KeySourceName(*r.key_source)));
+  peer->set_verified(r.verified);
+  if (r.pending_public_key.has_value()) {
+    peer->set_pending_fingerprint(Fingerprint::Of(*r.pending_public_key).ToString());
+  }
+}
+
 v1::OutcomeStatus ToProto(InputOutcome::Status s) {
   switch (s) {
     case InputOutcome::Status::kProcessed:
@@ -525,13 +550,10 @@ grpc::ServerUnaryReactor* PipelineService::ListPeers(grpc::CallbackServerContext
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   response->set_computer_name(deps_.computer_name);
   if (deps_.cluster.has_value()) response->set_cluster(*deps_.cluster);
-  std::shared_ptr<const PeerSnapshot> snapshot = deps_.peers->Snapshot();
-  for (const PeerInfo& p : snapshot->peers()) {
-    v1::Peer* peer = response->add_peers();
-    peer->set_name(p.name);
-    if (p.cluster.has_value()) peer->set_cluster(*p.cluster);
-    peer->set_last_seen(p.last_seen);
-    peer->set_cluster_peer(snapshot->IsClusterPeer(p));
+  std::shared_ptr<const MembershipSnapshot> snapshot = deps_.membership->Snapshot();
+  response->set_peer_retention_s(absl::ToInt64Seconds(snapshot->self().retention));
+  for (const MemberRecord& r : snapshot->members()) {
+    PeerToProto(r, *snapshot, response->add_peers());
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/catalog/event_catalog.h"
-#include "common/mesh/peer_cache.h"
+#include "common/mesh/membership_view.h"
 #include "services/egress/control/cartridge_manager.h"
 #include "services/egress/pipeline/pipeline_runner.h"
 #include "services/egress/pipeline/pipeline_worker.h"
@@ -31,7 +31,7 @@ class PipelineService final : public v1::Pipeline::CallbackService {
     EventsDb* db = nullptr;            // used on the worker thread only
     PipelineRunner* runner = nullptr;  // likewise
     PipelineWorker* worker = nullptr;
-    PeerCache* peers = nullptr;
+    const MembershipView* membership = nullptr;
     WatchHub* hub = nullptr;
     CartridgeManager* cartridges = nullptr;
     // Extra figures for Stats (called on the worker thread).

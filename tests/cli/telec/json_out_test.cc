@@ -100,17 +100,29 @@ TEST(JsonOutTest, WatchedEventShapeAndTailLine) {
 TEST(JsonOutTest, PeersShape) {
   v1::ListPeersResponse p;
   p.set_computer_name("laptop");
+  p.set_peer_retention_s(86400);
   v1::Peer* peer = p.add_peers();
   peer->set_name("desk");
   peer->set_cluster("home");
+  peer->set_state("away");
+  peer->set_state_since("2025-03-01T12:00:03Z");
   peer->set_last_seen("2025-03-01T12:00:00Z");
+  peer->set_first_seen("2025-02-01T08:00:00Z");
+  peer->set_stopping(true);
+  peer->set_destination(true);
   std::string text;
   json::Writer out(&text);
-  WritePeers(p, out);
+  v1::StatsResponse stats;
+  (*stats.mutable_forwarded_per_peer())["desk"] = 7;
+  WritePeers(p, &stats, out);
   EXPECT_EQ(
       text,
-      "{\"computer_name\":\"laptop\",\"cluster\":null,\"peers\":[{\"name\":\"desk\","
-      "\"cluster\":\"home\",\"last_seen\":\"2025-03-01T12:00:00Z\",\"cluster_peer\":false}]}");
+      "{\"computer_name\":\"laptop\",\"cluster\":null,\"peer_retention_s\":86400,"
+      "\"peers\":[{\"name\":\"desk\",\"cluster\":\"home\",\"state\":\"away\","
+      "\"state_since\":\"2025-03-01T12:00:03Z\",\"last_seen\":\"2025-03-01T12:00:00Z\","
+      "\"first_seen\":\"2025-02-01T08:00:00Z\",\"stopping\":true,\"forgotten_by\":null,"
+      "\"destination\":true,\"cluster_peer\":false,\"fingerprint\":null,"
+      "\"key_source\":null,\"verified\":false,\"pending_fingerprint\":null,\"forwarded\":7}]}");
 }
 
 }  // namespace

@@ -259,10 +259,15 @@ TEST(HeartbeatTest, RefusesMalformedIdentityFieldsNamingThem) {
 }
 
 TEST(HeartbeatTest, RefusesInvalidNamesAndOversizeValues) {
-  EXPECT_TRUE(
-      absl::StartsWith(Refusal("computer:alpha:heartbeat",
-                               R"({"computer_name": "alpha", "last_seen": "t", "cluster": "a:b"})"),
-                       "heartbeat: cluster: \"a:b\" contains ':'"));
+  // Issue 15: any printable name up to 255 bytes (common/mesh/peer_name.h).
+  auto ok =
+      DecodeSignedHeartbeat("computer:py C:heartbeat",
+                            R"({"computer_name": "py C", "last_seen": "t", "cluster": "a:b"})");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->heartbeat.cluster, "a:b");
+  EXPECT_EQ(Refusal("computer:alpha:heartbeat",
+                    R"({"computer_name": "alpha", "last_seen": "t", "cluster": "a\u0007"})"),
+            "heartbeat: cluster: \"a\\x07\" contains a control character or line break");
   EXPECT_EQ(Refusal("computer:alpha:heartbeat", R"({"computer_name": "alpha", "last_seen": ")" +
                                                     std::string(kMaxHeartbeatBytes, 'x') + "\"}"),
             "heartbeat: 4139 bytes, more than 4096");

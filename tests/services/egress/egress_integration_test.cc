@@ -1,7 +1,9 @@
 // Integration tests of the real telec-egress binary: a real redis-server
 // (tests/support), real SQLite files, gRPC on loopback, peers made of
-// heartbeat keys written with the common/mesh codec, and a small real gRPC
-// Installer server that records what it receives.
+// heartbeat keys written with the common/mesh codec and recorded in
+// membership.db by a real MembershipWriter (what this computer's ingress
+// runs), and a small real gRPC Installer server that records what it
+// receives.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -22,6 +24,7 @@
 #include "common/grpc/grpc_server.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
+#include "common/mesh/membership_writer.h"
 #include "common/mesh/mesh_message.h"
 #include "common/sqlite/database.h"
 #include "gtest/gtest.h"
@@ -118,7 +121,25 @@ class EgressIntegrationTest : public ::testing::Test {
     }
   }
 
+  // membership.db as ingress keeps it: a real MembershipWriter reading the
+  // heartbeats of the test's Redis (egress only reads the database).
+  void StartMembership() {
+    if (membership_ != nullptr) return;
+    MembershipWriter::Options options;
+    options.redis.endpoint = redis_.endpoint();
+    options.db_path = (data_.path() / "membership.db").string();
+    options.self_name = "alpha";
+    options.self_cluster = "c1";
+    options.refresh = absl::Milliseconds(100);
+    options.policy.retention = retention_;
+    auto writer = MembershipWriter::Open(std::move(options));
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    membership_ = *std::move(writer);
+    membership_->Start();
+  }
+
   void StartEgress(std::vector<std::string> extra = {}) {
+    StartMembership();
     ChildOptions options;
     options.args = {TELEC_EGRESS_PATH,
                     "--computer_name=alpha",
@@ -127,7 +148,8 @@ class EgressIntegrationTest : public ::testing::Test {
                     Cat("--data_dir=", data_.path().string()),
                     Cat("--egress_addr=127.0.0.1:", egress_port_),
                     Cat("--installer_addr=127.0.0.1:", installer_port_),
-                    "--peer_refresh_ms=100"};
+                    "--peer_refresh_ms=100",
+                    Cat("--peer_retention=", absl::FormatDuration(retention_))};
     for (auto& e : extra) options.args.push_back(e);
     auto child = ChildProcess::Start(options);
     ASSERT_TRUE(child.ok()) << child.status();
@@ -159,13 +181,26 @@ class EgressIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(client_->SetEx(HeartbeatKey(name), EncodeHeartbeat(h), ttl).ok());
   }
 
+  // The peers egress routes to (live or away), by name.
   bool PeersAre(const std::set<std::string>& expected) {
     grpc::ClientContext ctx;
     v1::ListPeersResponse response;
     if (!stub_->ListPeers(&ctx, {}, &response).ok()) return false;
     std::set<std::string> names;
-    for (const auto& p : response.peers()) names.insert(p.name());
+    for (const auto& p : response.peers()) {
+      if (p.destination()) names.insert(p.name());
+    }
     return names == expected;
+  }
+  // The state egress reports for `name` ("" when it has no record).
+  std::string PeerState(const std::string& name) {
+    grpc::ClientContext ctx;
+    v1::ListPeersResponse response;
+    if (!stub_->ListPeers(&ctx, {}, &response).ok()) return "";
+    for (const auto& p : response.peers()) {
+      if (p.name() == name) return p.state();
+    }
+    return "";
   }
 
   v1::EventOutcome Emit(const std::string& type, const std::string& payload,
@@ -203,6 +238,8 @@ class EgressIntegrationTest : public ::testing::Test {
   TempDir data_;
   RedisServer redis_;
   std::unique_ptr<RedisClient> client_;
+  absl::Duration retention_ = absl::Hours(24);  // --peer_retention
+  std::unique_ptr<MembershipWriter> membership_;
   int egress_port_;
   int installer_port_;
   std::unique_ptr<ChildProcess> egress_;
@@ -258,15 +295,25 @@ TEST_F(EgressIntegrationTest, RoutesEventsByVisibilityAndNeverEchoes) {
   EXPECT_FALSE(m.message_id->empty());
 }
 
-TEST_F(EgressIntegrationTest, ExpiredHeartbeatRemovesThePeer) {
-  Heartbeat("beta", "c1", absl::Seconds(2));
+// doc/membership.md: a peer whose heartbeat lapsed is away and still a
+// destination for --peer_retention; then it is forgotten and gets nothing.
+TEST_F(EgressIntegrationTest, ExpiredHeartbeatKeepsThePeerUntilRetentionEnds) {
+  retention_ = absl::Seconds(3);
+  Heartbeat("beta", "c1", absl::Seconds(1));
   Heartbeat("gamma", "c1");
   StartEgress();
   ASSERT_TRUE(WaitFor([&] { return PeersAre({"beta", "gamma"}); }, absl::Seconds(5)));
-  ASSERT_TRUE(WaitFor([&] { return PeersAre({"gamma"}); }, absl::Seconds(5)));
-  Emit("test.public", "{}", v1::EVENT_VISIBILITY_PUBLIC);
+  ASSERT_TRUE(WaitFor([&] { return PeerState("beta") == "away"; }, absl::Seconds(5)));
+  Emit("test.while_away", "{}", v1::EVENT_VISIBILITY_PUBLIC);
   ASSERT_TRUE(WaitFor([&] { return Types("gamma").size() == 1; }, absl::Seconds(5)));
-  EXPECT_TRUE(Messages("beta").empty());
+  ASSERT_TRUE(WaitFor([&] { return Types("beta").size() == 1; }, absl::Seconds(5)));
+  EXPECT_EQ(Types("beta"), (std::vector<std::string>{"test.while_away"}));
+
+  ASSERT_TRUE(WaitFor([&] { return PeerState("beta") == "forgotten"; }, absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return PeersAre({"gamma"}); }, absl::Seconds(5)));
+  Emit("test.after_retention", "{}", v1::EVENT_VISIBILITY_PUBLIC);
+  ASSERT_TRUE(WaitFor([&] { return Types("gamma").size() == 2; }, absl::Seconds(5)));
+  EXPECT_EQ(Types("beta"), (std::vector<std::string>{"test.while_away"}));
 }
 
 TEST_F(EgressIntegrationTest, RpcContract) {

@@ -27,7 +27,7 @@ HeartbeatPublisher::Options Options(const RedisServer& redis, std::optional<std:
   return o;
 }
 
-TEST(HeartbeatPublisherTest, KeepsTheKeyAliveAndDeletesItOnStop) {
+TEST(HeartbeatPublisherTest, KeepsTheKeyAliveAndSaysStoppingOnStop) {
   RedisServer redis;
   auto client = redis.Client();
   HeartbeatPublisher publisher(Options(redis, "red"));
@@ -46,10 +46,31 @@ TEST(HeartbeatPublisherTest, KeepsTheKeyAliveAndDeletesItOnStop) {
   EXPECT_GT(ttl->integer(), 4000);
   EXPECT_LE(ttl->integer(), 5000);
 
+  // A clean stop leaves a last heartbeat saying so (peers keep us as away),
+  // with the same TTL.
   publisher.Stop();
-  auto gone = client->Get("computer:beta:heartbeat");
-  ASSERT_TRUE(gone.ok());
-  EXPECT_FALSE(gone->has_value());
+  auto last = client->Get("computer:beta:heartbeat");
+  ASSERT_TRUE(last.ok() && last->has_value()) << last.status();
+  auto stopping = DecodeHeartbeat(**last);
+  ASSERT_TRUE(stopping.ok()) << stopping.status();
+  EXPECT_EQ(stopping->state, HeartbeatState::kStopping);
+  EXPECT_EQ(stopping->cluster, "red");
+  ttl = client->Command({"PTTL", "computer:beta:heartbeat"});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer(), 4000);
+}
+
+TEST(HeartbeatPublisherTest, AStopBeforeTheFirstHeartbeatWritesNothing) {
+  RedisServer redis;
+  auto client = redis.Client();
+  HeartbeatPublisher::Options options = Options(redis, "red");
+  options.ready = [] { return false; };
+  HeartbeatPublisher publisher(options);
+  publisher.Start();
+  publisher.Stop();
+  auto value = client->Get("computer:beta:heartbeat");
+  ASSERT_TRUE(value.ok());
+  EXPECT_FALSE(value->has_value());
 }
 
 TEST(HeartbeatPublisherTest, OmitsClusterWhenNone) {

@@ -126,7 +126,10 @@ class IngressBinaryTest : public ::testing::Test {
   int starts_ = 0;
 };
 
-TEST_F(IngressBinaryTest, HeartbeatHasTheRightJsonAndTtlAndIsDeletedOnSigterm) {
+// doc/membership.md "Clean stop": SIGTERM leaves a "stopping" heartbeat
+// with the TTL (peers record us away and keep us as a destination), it is
+// not deleted.
+TEST_F(IngressBinaryTest, HeartbeatHasTheRightJsonAndTtlAndSaysStoppingOnSigterm) {
   StartIngress();
   auto value = client_->Get("computer:beta:heartbeat");
   ASSERT_TRUE(value.ok() && value->has_value());
@@ -145,9 +148,17 @@ TEST_F(IngressBinaryTest, HeartbeatHasTheRightJsonAndTtlAndIsDeletedOnSigterm) {
   ASSERT_TRUE(exit.ok()) << exit.status();
   EXPECT_TRUE(exit->exited());
   EXPECT_EQ(exit->exit_code, 0) << ingress_->ReadLog();
-  auto gone = client_->Get("computer:beta:heartbeat");
-  ASSERT_TRUE(gone.ok());
-  EXPECT_FALSE(gone->has_value());
+  auto stopping = client_->Get("computer:beta:heartbeat");
+  ASSERT_TRUE(stopping.ok() && stopping->has_value());
+  auto last = DecodeHeartbeat(**stopping);
+  ASSERT_TRUE(last.ok()) << last.status() << ": " << **stopping;
+  EXPECT_EQ(last->computer_name, "beta");
+  EXPECT_EQ(last->cluster, "red");
+  EXPECT_EQ(last->state, HeartbeatState::kStopping);
+  auto last_ttl = client_->Command({"PTTL", "computer:beta:heartbeat"});
+  ASSERT_TRUE(last_ttl.ok());
+  EXPECT_GT(last_ttl->integer(), 0);
+  EXPECT_LE(last_ttl->integer(), 3000);
 }
 
 TEST_F(IngressBinaryTest, TrustGateDecodingAndNonMeshMessagesEndToEnd) {

@@ -1,78 +1,145 @@
-// The membership stage against a real peer cache on a real redis-server: a
-// sender that comes up between two refreshes is trusted at once, a sender
-// without a heartbeat is still refused, and a flood of those costs at most
-// one re-read of the heartbeats per refresh_on_miss_every.
+// The membership stage against real membership (MembershipWriter on a real
+// redis-server and a real membership.db): a sender that comes up between two
+// refreshes is trusted at once, a sender never seen is still refused, a
+// flood of those costs at most one read of the heartbeats per
+// refresh_on_miss_every, and a sender is judged by its record — trusted
+// while away, not moved by a second key claiming its name, refused once
+// forgotten.
 #include <atomic>
 #include <memory>
 
 #include "absl/time/clock.h"
 #include "common/mesh/heartbeat.h"
-#include "common/mesh/peer_cache.h"
+#include "common/mesh/membership_writer.h"
 #include "gtest/gtest.h"
 #include "services/ingress/membership_trust.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/wait_for.h"
+#include "tests/support/temp_dir.h"
 
 namespace teleclaude::mesh {
 namespace {
 
 using testing::RedisServer;
 
-void PublishHeartbeat(RedisClient* client, const std::string& name, const std::string& cluster) {
-  Heartbeat hb;
-  hb.computer_name = name;
-  hb.cluster = cluster;
-  hb.last_seen = "2026-11-27T10:00:00+00:00";
-  ASSERT_TRUE(client->Command({"SET", HeartbeatKey(name), EncodeHeartbeat(hb), "EX", "60"}).ok());
-}
+// Membership that counts how often it is refreshed (a wrapper around the
+// real writer).
+class CountingMembership : public MembershipView {
+ public:
+  explicit CountingMembership(MembershipWriter* writer) : writer_(writer) {}
+  std::shared_ptr<const MembershipSnapshot> Snapshot() const override {
+    return writer_->Snapshot();
+  }
+  std::shared_ptr<const MembershipSnapshot> Refresh() override {
+    ++refreshes;
+    return writer_->Refresh();
+  }
+  std::atomic<int> refreshes{0};
 
-TEST(MembershipRefreshTest, ASenderThatCameUpSinceTheLastRefreshIsTrustedAtOnce) {
-  RedisServer redis;
-  auto client = redis.Client();
-  RedisClientOptions redis_options = redis.ClientOptions();
-  // The background refresh would take an hour: only the re-read on a miss
-  // can see the new peer.
-  PeerCache peers(PeerCache::Options{redis_options, "beta", "red", absl::Hours(1)});
-  peers.Start();
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return peers.Snapshot()->refreshed_at() != absl::InfinitePast(); }, absl::Seconds(5)));
-  std::atomic<int> reads{0};
-  MembershipTrust trust(
-      MembershipTrust::Options{TrustMode::kCluster, "red", {}, absl::Milliseconds(200)},
-      [&] { return peers.Snapshot(); },
-      [&]() -> std::shared_ptr<const PeerSnapshot> {
-        ++reads;
-        if (!peers.RefreshNow().ok()) return nullptr;
-        return peers.Snapshot();
-      });
+ private:
+  MembershipWriter* const writer_;
+};
 
-  PublishHeartbeat(client.get(), "alpha", "red");
+class MembershipRefreshTest : public ::testing::Test {
+ protected:
+  MembershipRefreshTest() : client_(redis_.Client()) {
+    MembershipWriter::Options o;
+    o.redis = redis_.ClientOptions();
+    o.db_path = dir_.File("membership.db");
+    o.self_name = "beta";
+    o.self_cluster = "red";
+    // The background refresh would take an hour: only the refresh on a miss
+    // (or the test) reads the heartbeats.
+    o.refresh = absl::Hours(1);
+    auto writer = MembershipWriter::Open(std::move(o));
+    EXPECT_TRUE(writer.ok()) << writer.status();
+    writer_ = *std::move(writer);
+    EXPECT_TRUE(writer_->RefreshNow().ok());
+    counting_ = std::make_unique<CountingMembership>(writer_.get());
+  }
+
+  void Publish(const std::string& key_name, const std::string& name, const std::string& cluster,
+               const std::string& sent = "2026-11-27T10:00:00+00:00") {
+    Heartbeat hb{name, sent, cluster};
+    ASSERT_TRUE(
+        client_->Command({"SET", HeartbeatKey(key_name), EncodeHeartbeat(hb), "EX", "60"}).ok());
+  }
+
+  MembershipTrust Trust(absl::Duration every = absl::Milliseconds(200)) {
+    MembershipTrust::Options options;
+    options.mode = TrustMode::kCluster;
+    options.self_cluster = "red";
+    options.refresh_on_miss_every = every;
+    return MembershipTrust(options, counting_.get());
+  }
+
+  RedisServer redis_;
+  std::unique_ptr<RedisClient> client_;
+  testing::TempDir dir_;
+  std::unique_ptr<MembershipWriter> writer_;
+  std::unique_ptr<CountingMembership> counting_;
+};
+
+TEST_F(MembershipRefreshTest, ASenderThatCameUpSinceTheLastRefreshIsTrustedAtOnce) {
+  MembershipTrust trust = Trust();
+  Publish("alpha", "alpha", "red");
   EXPECT_EQ(trust.Evaluate(EventEnvelope(), "alpha").outcome, TrustOutcome::kAccept);
-  EXPECT_EQ(reads.load(), 1);
+  EXPECT_EQ(counting_->refreshes.load(), 1);
   // Known now: no further reads.
   EXPECT_EQ(trust.Evaluate(EventEnvelope(), "alpha").outcome, TrustOutcome::kAccept);
-  EXPECT_EQ(reads.load(), 1);
+  EXPECT_EQ(counting_->refreshes.load(), 1);
 
-  // A ghost sender (no heartbeat) is refused after a re-read, and 1,000 of
-  // its messages in a row cost one read per 200 ms at most.
+  // A ghost sender (no heartbeat) is refused after a refresh, and 1,000 of
+  // its messages in a row cost one refresh per 200 ms at most.
   absl::SleepFor(absl::Milliseconds(250));
   absl::Time start = absl::Now();
   for (int i = 0; i < 1000; ++i) {
     TrustDecision d = trust.Evaluate(EventEnvelope(), "ghost");
     ASSERT_EQ(d.outcome, TrustOutcome::kReject);
     EXPECT_EQ(d.reason, "untrusted");
+    EXPECT_NE(d.detail.find("ghost is not a known computer"), std::string::npos) << d.detail;
   }
   const int expected_max = 2 + static_cast<int>((absl::Now() - start) / absl::Milliseconds(200));
-  EXPECT_GE(reads.load(), 2);  // the ghost's first message re-read the heartbeats
-  EXPECT_LE(reads.load(), expected_max);
+  EXPECT_GE(counting_->refreshes.load(), 2);  // the ghost's first message refreshed
+  EXPECT_LE(counting_->refreshes.load(), expected_max);
 
-  // Another cluster's computer coming up is still refused after the re-read.
+  // Another cluster's computer coming up is still refused after the refresh.
   absl::SleepFor(absl::Milliseconds(250));
-  PublishHeartbeat(client.get(), "delta", "blue");
+  Publish("delta", "delta", "blue");
   TrustDecision d = trust.Evaluate(EventEnvelope(), "delta");
   EXPECT_EQ(d.outcome, TrustOutcome::kReject);
   EXPECT_NE(d.detail.find("declares cluster blue"), std::string::npos) << d.detail;
-  peers.Stop();
+}
+
+TEST_F(MembershipRefreshTest, AClusterPeerWhoseHeartbeatLapsedIsStillTrustedByItsRecord) {
+  MembershipTrust trust = Trust();
+  Publish("alpha", "alpha", "red");
+  ASSERT_TRUE(writer_->RefreshNow().ok());
+  ASSERT_TRUE(client_->Del({HeartbeatKey("alpha")}).ok());
+  ASSERT_TRUE(writer_->RefreshNow().ok());
+  ASSERT_EQ(writer_->Snapshot()->Find("alpha")->state, MemberState::kAway);
+  EXPECT_EQ(trust.Evaluate(EventEnvelope(), "alpha").outcome, TrustOutcome::kAccept);
+}
+
+TEST_F(MembershipRefreshTest, ASecondKeyClaimingAPeersNameDoesNotChangeItsCluster) {
+  MembershipTrust trust = Trust(absl::ZeroDuration());
+  Publish("alpha", "alpha", "red");
+  ASSERT_TRUE(writer_->RefreshNow().ok());
+  Publish("alpha0", "alpha", "evilcluster");
+  ASSERT_TRUE(writer_->RefreshNow().ok());
+  EXPECT_EQ(trust.Evaluate(EventEnvelope(), "alpha").outcome, TrustOutcome::kAccept);
+  EXPECT_EQ(writer_->counters().heartbeats_ignored, 1);
+}
+
+TEST_F(MembershipRefreshTest, AForgottenSenderIsRefusedUntilItHeartbeatsAgain) {
+  MembershipTrust trust = Trust(absl::ZeroDuration());
+  Publish("alpha", "alpha", "red", "t1");
+  ASSERT_TRUE(writer_->RefreshNow().ok());
+  ASSERT_TRUE(writer_->Forget("alpha").ok());
+  TrustDecision d = trust.Evaluate(EventEnvelope(), "alpha");
+  EXPECT_EQ(d.outcome, TrustOutcome::kReject);
+  EXPECT_NE(d.detail.find("alpha was forgotten"), std::string::npos) << d.detail;
+  Publish("alpha", "alpha", "red", "t2");
+  EXPECT_EQ(trust.Evaluate(EventEnvelope(), "alpha").outcome, TrustOutcome::kAccept);
 }
 
 }  // namespace

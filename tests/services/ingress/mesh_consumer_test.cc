@@ -1,5 +1,6 @@
-// The mesh consumer in process, against a real redis-server, a real peer
-// cache, a real SQLite quarantine and a real gRPC Pipeline server.
+// The mesh consumer in process, against a real redis-server, real
+// membership (MembershipWriter and its membership.db), a real SQLite
+// quarantine and a real gRPC Pipeline server.
 #include "services/ingress/mesh_consumer.h"
 
 #include <memory>
@@ -9,8 +10,8 @@
 #include "common/base/strings.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
+#include "common/mesh/membership_writer.h"
 #include "common/mesh/mesh_message.h"
-#include "common/mesh/peer_cache.h"
 #include "gtest/gtest.h"
 #include "services/ingress/trust_chain.h"
 #include "tests/support/recording_pipeline.h"
@@ -35,7 +36,7 @@ class MeshConsumerTest : public ::testing::Test {
   void SetUp() override { client_ = redis_.Client(); }
   void TearDown() override {
     if (consumer_) consumer_->Stop();
-    if (peers_) peers_->Stop();
+    if (membership_) membership_->Stop();
   }
 
   void Heartbeat(const std::string& name, std::optional<std::string> cluster) {
@@ -51,13 +52,16 @@ class MeshConsumerTest : public ::testing::Test {
   void StartConsumer(TrustStrictness strictness = TrustStrictness::kStandard) {
     Heartbeat("alpha", "red");
     Heartbeat("bravo", "blue");
-    if (!peers_) {
-      PeerCache::Options peer_options;
-      peer_options.redis.endpoint = redis_.endpoint();
-      peer_options.self_name = "beta";
-      peer_options.self_cluster = "red";
-      peers_ = std::make_unique<PeerCache>(peer_options);
-      ASSERT_TRUE(peers_->RefreshNow().ok());
+    if (!membership_) {
+      MembershipWriter::Options membership_options;
+      membership_options.redis.endpoint = redis_.endpoint();
+      membership_options.db_path = dir_.File("membership.db");
+      membership_options.self_name = "beta";
+      membership_options.self_cluster = "red";
+      auto membership = MembershipWriter::Open(membership_options);
+      ASSERT_TRUE(membership.ok()) << membership.status();
+      membership_ = *std::move(membership);
+      ASSERT_TRUE(membership_->RefreshNow().ok());
       auto opened = QuarantineStore::Open(dir_.File("ingress.db"));
       ASSERT_TRUE(opened.ok()) << opened.status();
       quarantine_ = *std::move(opened);
@@ -65,9 +69,8 @@ class MeshConsumerTest : public ::testing::Test {
           pipeline_.addr(), absl::Seconds(5),
           ChannelOptions{.max_message_bytes = 64 << 20, .auth_token = ""});
     }
-    PeerCache* peers = peers_.get();
-    trust_ = BuildTrustGate({TrustMode::kCluster, strictness, "red", {}},
-                            [peers] { return peers->Snapshot(); });
+    trust_ = BuildTrustGate({TrustMode::kCluster, strictness, "red", {}}, membership_.get(),
+                            /*refresh_on_miss=*/false);
     MeshConsumer::Options options;
     options.redis.endpoint = redis_.endpoint();
     options.computer_name = "beta";
@@ -112,7 +115,7 @@ class MeshConsumerTest : public ::testing::Test {
   testing::TempDir dir_;
   RecordingPipelineServer pipeline_;
   std::unique_ptr<RedisClient> client_;
-  std::unique_ptr<PeerCache> peers_;
+  std::unique_ptr<MembershipWriter> membership_;
   std::unique_ptr<QuarantineStore> quarantine_;
   std::unique_ptr<PipelineClient> client_for_pipeline_;
   std::unique_ptr<TrustEvaluator> trust_;

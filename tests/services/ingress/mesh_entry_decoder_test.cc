@@ -34,6 +34,18 @@ TEST(MeshEntryDecoderTest, DecodesAGoodEntryAndStampsMeshSource) {
   EXPECT_EQ(d.event.message_id, "alpha:1700000000000-0");
 }
 
+// Issue 15: Python computers' names (spaces, colons, long ones) are senders
+// like any other.
+TEST(MeshEntryDecoderTest, AcceptsEveryNamePythonAccepts) {
+  for (const std::string& name : {std::string("py C"), std::string("a:b"),
+                                  std::string("caf\xc3\xa9 *{x}"), std::string(255, 'n')}) {
+    DecodedEntry d = Decoder().Decode(
+        Entry({{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", name}}));
+    ASSERT_EQ(d.kind, DecodedEntry::Kind::kEvent) << name << ": " << d.rejection.detail;
+    EXPECT_EQ(d.event.source_computer, name);
+  }
+}
+
 TEST(MeshEntryDecoderTest, MessageIdIsTheSendersWhenScopedAndScopedOtherwise) {
   auto id = [](std::string given) {
     return Decoder()
@@ -89,15 +101,15 @@ TEST(MeshEntryDecoderTest, BadInputBecomesARejectionWithAReason) {
        "malformed",
        "source_computer",
        "deployment.started"},
-      {"source with colon",
-       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a:b"}},
+      {"source with a control character",
+       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a\tb"}},
        "malformed",
-       "source_computer",
+       "control character",
        "deployment.started"},
-      {"source with space",
-       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "a b"}},
+      {"source too long",
+       {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", std::string(256, 'a')}},
        "malformed",
-       "whitespace",
+       "256 bytes long",
        "deployment.started"},
       {"source not utf-8",
        {{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", "al\xffpha"}},
@@ -172,14 +184,14 @@ TEST(MeshEntryDecoderTest, BadInputBecomesARejectionWithAReason) {
 }
 
 // Found by fuzz_mesh_entry: the detail of an over-long source_computer quoted
-// its first 16 bytes, cutting a two-byte character in half.
+// its first bytes, cutting a two-byte character in half.
 TEST(MeshEntryDecoderTest, DetailOfALongNonAsciiSourceIsValidUtf8) {
-  const std::string source = std::string(15, 'a') + "\xC3\xA9" + std::string(60, 'b');
+  const std::string source = std::string(31, 'a') + "\xC3\xA9" + std::string(300, 'b');
   DecodedEntry d = Decoder().Decode(
       Entry({{"type", "mesh_event"}, {"payload", kGood}, {"source_computer", source}}));
   ASSERT_EQ(d.kind, DecodedEntry::Kind::kRejected);
   EXPECT_EQ(d.rejection.reason, "malformed");
-  EXPECT_NE(d.rejection.detail.find("characters long"), std::string::npos) << d.rejection.detail;
+  EXPECT_NE(d.rejection.detail.find("bytes long"), std::string::npos) << d.rejection.detail;
   EXPECT_TRUE(IsValidUtf8(d.rejection.detail)) << d.rejection.detail;
 }
 

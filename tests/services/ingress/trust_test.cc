@@ -13,13 +13,40 @@
 namespace teleclaude::mesh {
 namespace {
 
-// Live peers: alpha (cluster red), bravo (cluster blue), py (a Python peer, no cluster).
-std::shared_ptr<const PeerSnapshot> Peers(std::optional<std::string> self_cluster) {
-  return std::make_shared<const PeerSnapshot>(
-      std::vector<PeerInfo>{{"alpha", "red", "2025-03-01T00:00:00+00:00"},
-                            {"bravo", "blue", "2025-03-01T00:00:00+00:00"},
-                            {"py", std::nullopt, "2025-03-01T00:00:00+00:00"}},
-      std::move(self_cluster), absl::Now());
+// A membership snapshot that stays as it was made (the rules alone; the
+// stage against real membership: membership_refresh_test.cc).
+class FixedMembership : public MembershipView {
+ public:
+  explicit FixedMembership(std::shared_ptr<const MembershipSnapshot> snapshot)
+      : snapshot_(std::move(snapshot)) {}
+  std::shared_ptr<const MembershipSnapshot> Snapshot() const override { return snapshot_; }
+  std::shared_ptr<const MembershipSnapshot> Refresh() override { return nullptr; }
+
+ private:
+  std::shared_ptr<const MembershipSnapshot> snapshot_;
+};
+
+MemberRecord Member(std::string name, std::optional<std::string> cluster,
+                    MemberState state = MemberState::kLive) {
+  MemberRecord r;
+  r.name = std::move(name);
+  r.cluster = std::move(cluster);
+  r.state = state;
+  r.last_seen = absl::Now();
+  if (state == MemberState::kForgotten) r.forgotten_by = ForgottenBy::kPerson;
+  return r;
+}
+
+// Records: alpha (cluster red), bravo (cluster blue), py (a Python peer, no
+// cluster), all live; rosa (red, away: its heartbeat lapsed); fred (red,
+// forgotten by a person).
+std::unique_ptr<FixedMembership> Peers(std::optional<std::string> self_cluster) {
+  return std::make_unique<FixedMembership>(std::make_shared<const MembershipSnapshot>(
+      std::vector<MemberRecord>{Member("alpha", "red"), Member("bravo", "blue"),
+                                Member("py", std::nullopt),
+                                Member("rosa", "red", MemberState::kAway),
+                                Member("fred", "red", MemberState::kForgotten)},
+      MembershipSnapshot::Self{"beta", std::move(self_cluster), absl::Hours(24)}, absl::Now()));
 }
 
 EventEnvelope Event(std::string source, std::string domain = "ops",
@@ -32,11 +59,21 @@ EventEnvelope Event(std::string source, std::string domain = "ops",
   return e;
 }
 
-MembershipTrust Membership(TrustMode mode, std::optional<std::string> cluster,
-                           std::vector<std::string> allow = {}) {
-  auto snapshot = Peers(cluster);
-  return MembershipTrust({mode, cluster, std::move(allow)}, [snapshot] { return snapshot; });
-}
+// The membership stage over Peers(cluster), owning its view.
+class MembershipUnderTest {
+ public:
+  MembershipUnderTest(TrustMode mode, std::optional<std::string> cluster,
+                      std::vector<std::string> allow = {})
+      : view_(Peers(cluster)),
+        trust_(MembershipTrust::Options{mode, cluster, std::move(allow)}, view_.get()) {}
+  TrustDecision Evaluate(const EventEnvelope& envelope, std::string_view source) const {
+    return trust_.Evaluate(envelope, source);
+  }
+
+ private:
+  std::unique_ptr<FixedMembership> view_;
+  MembershipTrust trust_;
+};
 
 std::string Outcome(const TrustDecision& d) {
   std::string out(TrustOutcomeName(d.outcome));
@@ -44,8 +81,8 @@ std::string Outcome(const TrustDecision& d) {
   return out;
 }
 
-TEST(MembershipTrustTest, ClusterModeTrustsOnlyLivePeersOfTheSameCluster) {
-  MembershipTrust trust = Membership(TrustMode::kCluster, "red");
+TEST(MembershipTrustTest, ClusterModeTrustsRememberedPeersOfTheSameCluster) {
+  MembershipUnderTest trust(TrustMode::kCluster, "red");
   EXPECT_EQ(Outcome(trust.Evaluate(Event("alpha"), "alpha")), "ACCEPT");
   TrustDecision other_cluster = trust.Evaluate(Event("bravo"), "bravo");
   EXPECT_EQ(Outcome(other_cluster), "REJECT");
@@ -55,26 +92,34 @@ TEST(MembershipTrustTest, ClusterModeTrustsOnlyLivePeersOfTheSameCluster) {
   EXPECT_EQ(Outcome(trust.Evaluate(Event("py"), "py")), "REJECT");  // Python: never a cluster peer
   TrustDecision unknown = trust.Evaluate(Event("zulu"), "zulu");
   EXPECT_EQ(Outcome(unknown), "REJECT");
-  EXPECT_NE(unknown.detail.find("no live heartbeat"), std::string::npos) << unknown.detail;
+  EXPECT_NE(unknown.detail.find("zulu is not a known computer"), std::string::npos)
+      << unknown.detail;
+  // Away (its heartbeat lapsed): still judged by its record.
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("rosa"), "rosa")), "ACCEPT");
+  TrustDecision forgotten = trust.Evaluate(Event("fred"), "fred");
+  EXPECT_EQ(Outcome(forgotten), "REJECT");
+  EXPECT_NE(forgotten.detail.find("fred was forgotten"), std::string::npos) << forgotten.detail;
 }
 
 TEST(MembershipTrustTest, ClusterModeWithoutOwnClusterTrustsNobody) {
-  MembershipTrust trust = Membership(TrustMode::kCluster, std::nullopt);
+  MembershipUnderTest trust(TrustMode::kCluster, std::nullopt);
   TrustDecision d = trust.Evaluate(Event("alpha"), "alpha");
   EXPECT_EQ(Outcome(d), "REJECT");
   EXPECT_NE(d.detail.find("no --cluster"), std::string::npos) << d.detail;
 }
 
-TEST(MembershipTrustTest, MeshModeTrustsAnyLivePeer) {
-  MembershipTrust trust = Membership(TrustMode::kMesh, "red");
+TEST(MembershipTrustTest, MeshModeTrustsAnyRememberedPeer) {
+  MembershipUnderTest trust(TrustMode::kMesh, "red");
   EXPECT_EQ(Outcome(trust.Evaluate(Event("alpha"), "alpha")), "ACCEPT");
   EXPECT_EQ(Outcome(trust.Evaluate(Event("bravo"), "bravo")), "ACCEPT");
   EXPECT_EQ(Outcome(trust.Evaluate(Event("py"), "py")), "ACCEPT");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("rosa"), "rosa")), "ACCEPT");
+  EXPECT_EQ(Outcome(trust.Evaluate(Event("fred"), "fred")), "REJECT");
   EXPECT_EQ(Outcome(trust.Evaluate(Event("zulu"), "zulu")), "REJECT");
 }
 
 TEST(MembershipTrustTest, AllowlistModeTrustsExactlyTheListedNames) {
-  MembershipTrust trust = Membership(TrustMode::kAllowlist, "red", {"bravo", "offline"});
+  MembershipUnderTest trust(TrustMode::kAllowlist, "red", {"bravo", "offline"});
   EXPECT_EQ(Outcome(trust.Evaluate(Event("bravo"), "bravo")), "ACCEPT");
   EXPECT_EQ(Outcome(trust.Evaluate(Event("offline"), "offline")), "ACCEPT");  // no heartbeat needed
   TrustDecision d = trust.Evaluate(Event("alpha"), "alpha");
@@ -118,8 +163,8 @@ TEST(StrictnessTrustTest, OutcomesFollowTrustPy) {
 }
 
 TEST(TrustChainTest, BuiltGateAppliesMembershipThenStrictnessOverKnownSources) {
-  auto snapshot = Peers("red");
-  auto source = [snapshot] { return snapshot; };
+  std::unique_ptr<FixedMembership> view = Peers("red");
+  MembershipView* source = view.get();
   // standard: a trusted sender whose envelope names another source is flagged.
   auto standard =
       BuildTrustGate({TrustMode::kCluster, TrustStrictness::kStandard, "red", {}}, source);

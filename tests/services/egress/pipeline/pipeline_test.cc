@@ -12,6 +12,8 @@
 #include "absl/time/clock.h"
 #include "common/catalog/event_catalog.h"
 #include "common/json/json_text.h"
+#include "common/mesh/membership_reader.h"
+#include "common/mesh/membership_store.h"
 #include "common/sqlite/transaction.h"
 #include "gtest/gtest.h"
 #include "services/egress/cartridges/dedup_cartridge.h"
@@ -89,11 +91,12 @@ class PipelineTest : public ::testing::Test {
     auto db = EventsDb::Open(dir_.File("events.db"));
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
-    peers_ = std::make_shared<PeerSnapshot>(std::vector<PeerInfo>{{"alpha", "c1", "t"},
-                                                                  {"beta", "c1", "t"},
-                                                                  {"gamma", "c2", "t"},
-                                                                  {"delta", std::nullopt, "t"}},
-                                            std::string("c1"), absl::Now());
+    // Membership as ingress writes it and egress reads it: beta (c1), gamma
+    // (c2), delta (a Python peer: no cluster).
+    RecordPeers({{"beta", "c1", "b1"}, {"gamma", "c2", "g1"}, {"delta", std::nullopt, "d1"}});
+    membership_ = std::make_unique<MembershipReader>(MembershipReader::Options{
+        dir_.File("membership.db"), "alpha", "c1", absl::Hours(1), absl::Hours(24)});
+    ASSERT_TRUE(membership_->ReloadNow().ok());
     std::vector<std::unique_ptr<Cartridge>> system;
     system.push_back(std::make_unique<DedupCartridge>(&catalog_, db_.get()));
     system.push_back(std::make_unique<NotificationProjector>(
@@ -104,8 +107,8 @@ class PipelineTest : public ::testing::Test {
                             (p.is_meaningful ? "meaningful" : "silent"));
           return absl::OkStatus();
         }}));
-    auto publisher = std::make_unique<MeshPublisher>(
-        MeshPublisher::Options{"alpha", std::string("c1")}, [this] { return peers_; }, db_.get());
+    auto publisher = std::make_unique<MeshPublisher>(MeshPublisher::Options{"alpha"},
+                                                     membership_.get(), db_.get());
     publisher_ = publisher.get();
     system.push_back(std::move(publisher));
     PipelineRunner::Options options;
@@ -113,6 +116,13 @@ class PipelineTest : public ::testing::Test {
     runner_ = std::make_unique<PipelineRunner>(
         options, std::move(system),
         [this](const CartridgeSpec& spec, const std::string&) { suspended_.push_back(spec.name); });
+  }
+
+  // One read of the heartbeats, recorded in membership.db (as ingress does).
+  void RecordPeers(const std::vector<HeartbeatSighting>& seen) {
+    auto store = MembershipStore::Open(dir_.File("membership.db"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->RecordHeartbeats(seen, absl::Now(), {}).ok());
   }
 
   void SetActive(std::vector<std::unique_ptr<Cartridge>> cartridges) {
@@ -158,7 +168,7 @@ class PipelineTest : public ::testing::Test {
   TempDir dir_;
   EventCatalog catalog_ = BuildDefaultCatalog();
   std::unique_ptr<EventsDb> db_;
-  std::shared_ptr<const PeerSnapshot> peers_;
+  std::unique_ptr<MembershipReader> membership_;
   MeshPublisher* publisher_ = nullptr;
   std::unique_ptr<PipelineRunner> runner_;
   std::vector<Invocation> invocations_;
@@ -342,6 +352,22 @@ TEST_F(PipelineTest, MeshPublisherRoutesByVisibility) {
   Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kMesh);
   Run(Event("test.x", R"({"_mesh_source":"beta"})", Visibility::kPublic));
   EXPECT_EQ(OutboxDestinations().size(), 4u);
+}
+
+TEST_F(PipelineTest, MeshPublisherKeepsRoutingToAwayPeersButNotToForgottenOnes) {
+  // beta's heartbeat lapses (away), gamma's too, then a person forgets gamma.
+  RecordPeers({{"delta", std::nullopt, "d1"}});
+  {
+    auto store = MembershipStore::Open(dir_.File("membership.db"));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Forget("gamma", absl::Now()).ok());
+  }
+  ASSERT_TRUE(membership_->ReloadNow().ok());
+  ASSERT_EQ(membership_->Snapshot()->Find("beta")->state, MemberState::kAway);
+  Run(Event("test.x", "{}", Visibility::kCluster));
+  EXPECT_EQ(OutboxDestinations(), (std::vector<std::string>{"beta"}));
+  Run(Event("test.x", "{}", Visibility::kPublic));
+  EXPECT_EQ(OutboxDestinations(), (std::vector<std::string>{"beta", "beta", "delta"}));
 }
 
 TEST_F(PipelineTest, WorkerRecordsInputsSoARedeliveryHasNoSecondEffect) {

@@ -1,0 +1,342 @@
+#include "common/mesh/membership_store.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "common/base/show_bytes.h"
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/sqlite/statement.h"
+#include "common/sqlite/transaction.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+// doc/membership.md "Schema". Times are Unix milliseconds of this computer's
+// clock, except heartbeat_last_seen (the peer's own text).
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration>* migrations = new std::vector<Migration>{
+      {1, R"sql(
+CREATE TABLE members (
+    name TEXT PRIMARY KEY NOT NULL,
+    cluster TEXT,
+    state TEXT NOT NULL CHECK (state IN ('live', 'away', 'forgotten', 'key_changed')),
+    state_since_ms INTEGER NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    heartbeat_last_seen TEXT NOT NULL,
+    stopping INTEGER NOT NULL DEFAULT 0 CHECK (stopping IN (0, 1)),
+    forgotten_by TEXT CHECK (forgotten_by IN ('person', 'retention')),
+    public_key TEXT,
+    fingerprint TEXT,
+    key_source TEXT CHECK (key_source IN ('first_use', 'provisioned')),
+    pending_public_key TEXT,
+    verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+    CHECK ((state = 'forgotten') = (forgotten_by IS NOT NULL))
+) WITHOUT ROWID;
+)sql"},
+  };
+  return *migrations;
+}
+
+constexpr std::string_view kColumns =
+    "name, cluster, state, state_since_ms, first_seen_ms, last_seen_ms, heartbeat_last_seen, "
+    "stopping, forgotten_by, public_key, fingerprint, key_source, pending_public_key, verified";
+
+// The row `stmt` is on (columns in kColumns order) as a record; an error
+// naming the column when a value is not one this code writes.
+absl::StatusOr<MemberRecord> ReadRow(const Statement& stmt) {
+  MemberRecord r;
+  r.name = stmt.ColumnText(0);
+  r.cluster = stmt.ColumnOptionalText(1);
+  const std::string state = stmt.ColumnText(2);
+  std::optional<MemberState> parsed = ParseMemberState(state);
+  if (!parsed.has_value()) return absl::DataLossError(Cat("state: unknown \"", state, "\""));
+  r.state = *parsed;
+  r.state_since = absl::FromUnixMillis(stmt.ColumnInt64(3));
+  r.first_seen = absl::FromUnixMillis(stmt.ColumnInt64(4));
+  r.last_seen = absl::FromUnixMillis(stmt.ColumnInt64(5));
+  r.heartbeat_last_seen = stmt.ColumnText(6);
+  r.stopping = stmt.ColumnInt64(7) != 0;
+  if (std::optional<std::string> by = stmt.ColumnOptionalText(8)) {
+    r.forgotten_by = ParseForgottenBy(*by);
+    if (!r.forgotten_by) return absl::DataLossError(Cat("forgotten_by: unknown \"", *by, "\""));
+  }
+  if (std::optional<std::string> key = stmt.ColumnOptionalText(9)) {
+    TM_ASSIGN_OR_RETURN(r.public_key, PublicKey::FromBase64("public_key", *key));
+  }
+  if (std::optional<std::string> fp = stmt.ColumnOptionalText(10)) {
+    TM_ASSIGN_OR_RETURN(r.fingerprint, Fingerprint::Parse("fingerprint", *fp));
+  }
+  if (std::optional<std::string> source = stmt.ColumnOptionalText(11)) {
+    r.key_source = ParseKeySource(*source);
+    if (!r.key_source) return absl::DataLossError(Cat("key_source: unknown \"", *source, "\""));
+  }
+  if (std::optional<std::string> key = stmt.ColumnOptionalText(12)) {
+    TM_ASSIGN_OR_RETURN(r.pending_public_key, PublicKey::FromBase64("pending_public_key", *key));
+  }
+  r.verified = stmt.ColumnInt64(13) != 0;
+  return r;
+}
+
+std::optional<std::string> KeyText(const std::optional<PublicKey>& key) {
+  if (!key.has_value()) return std::nullopt;
+  return key->Base64();
+}
+
+// A record never seen before, from its first heartbeat.
+MemberRecord NewRecord(const HeartbeatSighting& s, absl::Time now) {
+  MemberRecord r;
+  r.name = s.name;
+  r.cluster = s.cluster;
+  r.state = s.stopping ? MemberState::kAway : MemberState::kLive;
+  r.state_since = now;
+  r.first_seen = now;
+  r.last_seen = now;
+  r.heartbeat_last_seen = s.last_seen;
+  r.stopping = s.stopping;
+  return r;
+}
+
+void ClearIdentity(MemberRecord& r) {
+  r.public_key.reset();
+  r.fingerprint.reset();
+  r.key_source.reset();
+  r.pending_public_key.reset();
+  r.verified = false;
+}
+
+// What a sighting does to an existing record; true when it changed it.
+bool ApplySighting(const HeartbeatSighting& s, absl::Time now, MemberRecord& r) {
+  const bool new_heartbeat = r.heartbeat_last_seen != s.last_seen || r.stopping != s.stopping;
+  const MemberState want = s.stopping ? MemberState::kAway : MemberState::kLive;
+  switch (r.state) {
+    case MemberState::kKeyChanged:
+      return false;  // a person decides (doc/security.md §6)
+    case MemberState::kForgotten:
+      // Back only with a heartbeat it did not have when forgotten, and not
+      // with the one it leaves behind when it stops.
+      if (!new_heartbeat || s.stopping) return false;
+      if (r.forgotten_by == ForgottenBy::kPerson) {
+        r = NewRecord(s, now);
+        return true;
+      }
+      r.forgotten_by.reset();
+      break;
+    case MemberState::kLive:
+    case MemberState::kAway:
+      if (!new_heartbeat && r.state == want && r.cluster == s.cluster) return false;
+      break;
+  }
+  r.cluster = s.cluster;
+  if (new_heartbeat) {
+    r.last_seen = now;
+    r.heartbeat_last_seen = s.last_seen;
+    r.stopping = s.stopping;
+  }
+  if (r.state != want) {
+    r.state = want;
+    r.state_since = now;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MembershipStore>> MembershipStore::Open(const std::string& path) {
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
+  return std::unique_ptr<MembershipStore>(new MembershipStore(std::move(db), path));
+}
+
+absl::StatusOr<std::unique_ptr<MembershipStore>> MembershipStore::OpenReadOnly(
+    const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return absl::NotFoundError(Cat("membership: ", path,
+                                   " does not exist yet (telec-ingress "
+                                   "creates it: is it running with the same --data_dir?)"));
+  }
+  DatabaseOptions options;
+  options.read_only = true;
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, options));
+  TM_ASSIGN_OR_RETURN(int version, db->UserVersion());
+  if (version < kSchemaVersion) {
+    return absl::UnavailableError(Cat("membership: ", path, " has schema version ", version,
+                                      ", not yet ", kSchemaVersion,
+                                      " (telec-ingress is creating or upgrading it)"));
+  }
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        Cat("membership: ", path, " has schema version ", version, ", newer than this program's ",
+            kSchemaVersion, "; run the same release of telec-egress and telec-ingress"));
+  }
+  return std::unique_ptr<MembershipStore>(new MembershipStore(std::move(db), path));
+}
+
+absl::StatusOr<std::vector<MemberRecord>> MembershipStore::LoadAll() {
+  TM_ASSIGN_OR_RETURN(Statement * stmt,
+                      db_->Cached(Cat("SELECT ", kColumns, " FROM members ORDER BY name")));
+  std::vector<MemberRecord> out;
+  while (true) {
+    TM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    absl::StatusOr<MemberRecord> record = ReadRow(*stmt);
+    if (!record.ok()) {
+      ++skipped_rows_;
+      LOG_EVERY_T(WARNING, 60) << "membership: " << path_ << ": skipping the row of "
+                               << EscapeForMessage(stmt->ColumnText(0)) << ": "
+                               << record.status().message();
+      continue;
+    }
+    out.push_back(*std::move(record));
+  }
+  stmt->Reset();
+  return out;
+}
+
+absl::Status MembershipStore::Put(const MemberRecord& r) {
+  TM_ASSIGN_OR_RETURN(Statement * stmt,
+                      db_->Cached(Cat("INSERT OR REPLACE INTO members (", kColumns,
+                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+  stmt->Bind(1, r.name)
+      .Bind(2, r.cluster)
+      .Bind(3, MemberStateName(r.state))
+      .Bind(4, absl::ToUnixMillis(r.state_since))
+      .Bind(5, absl::ToUnixMillis(r.first_seen))
+      .Bind(6, absl::ToUnixMillis(r.last_seen))
+      .Bind(7, r.heartbeat_last_seen)
+      .Bind(8, r.stopping ? 1 : 0);
+  if (r.forgotten_by) {
+    stmt->Bind(9, ForgottenByName(*r.forgotten_by));
+  } else {
+    stmt->BindNull(9);
+  }
+  stmt->Bind(10, KeyText(r.public_key));
+  if (r.fingerprint) {
+    stmt->Bind(11, r.fingerprint->ToString());
+  } else {
+    stmt->BindNull(11);
+  }
+  if (r.key_source) {
+    stmt->Bind(12, KeySourceName(*r.key_source));
+  } else {
+    stmt->BindNull(12);
+  }
+  stmt->Bind(13, KeyText(r.pending_public_key)).Bind(14, r.verified ? 1 : 0);
+  return stmt->Run();
+}
+
+absl::Status MembershipStore::Delete(std::string_view name) {
+  TM_ASSIGN_OR_RETURN(Statement * stmt, db_->Cached("DELETE FROM members WHERE name = ?"));
+  stmt->Bind(1, name);
+  return stmt->Run();
+}
+
+absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeats(
+    const std::vector<HeartbeatSighting>& seen, absl::Time now, const Policy& policy) {
+  TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
+  TM_ASSIGN_OR_RETURN(std::vector<MemberRecord> loaded, LoadAll());
+  std::map<std::string, MemberRecord, std::less<>> records;
+  for (MemberRecord& r : loaded) {
+    std::string name = r.name;
+    records.emplace(std::move(name), std::move(r));
+  }
+  RecordResult result;
+  std::set<std::string, std::less<>> changed;
+  std::set<std::string, std::less<>> present;
+  for (const HeartbeatSighting& s : seen) {
+    if (!present.insert(s.name).second) continue;  // one per name
+    auto it = records.find(s.name);
+    if (it == records.end()) {
+      if (records.size() >= policy.max_members) {
+        ++result.refused;
+        continue;
+      }
+      MemberRecord r = NewRecord(s, now);
+      result.changes.push_back({r.name, std::nullopt, r.state, r.cluster, std::nullopt, false});
+      changed.insert(r.name);
+      records.emplace(s.name, std::move(r));
+      continue;
+    }
+    MemberRecord& r = it->second;
+    const MemberState before = r.state;
+    if (!ApplySighting(s, now, r)) continue;
+    changed.insert(r.name);
+    if (r.state != before) {
+      result.changes.push_back({r.name, before, r.state, r.cluster, std::nullopt, false});
+    }
+  }
+  std::vector<std::string> pruned;
+  for (auto& [name, r] : records) {
+    const bool is_present = present.contains(name);
+    const MemberState before = r.state;
+    if (r.state == MemberState::kLive && !is_present) {
+      r.state = MemberState::kAway;
+      r.state_since = now;
+    }
+    if (RetentionOver(r, now, policy.retention)) {
+      r.state = MemberState::kForgotten;
+      r.state_since = now;
+      r.forgotten_by = ForgottenBy::kRetention;
+    } else if (r.state == MemberState::kForgotten && before == MemberState::kForgotten &&
+               !is_present && r.state_since + policy.retention <= now) {
+      pruned.push_back(name);
+      result.changes.push_back({name, before, before, r.cluster, r.forgotten_by, true});
+      continue;
+    }
+    if (r.state != before) {
+      changed.insert(name);
+      result.changes.push_back({name, before, r.state, r.cluster, r.forgotten_by, false});
+    }
+  }
+  for (const std::string& name : pruned) {
+    TM_RETURN_IF_ERROR(Delete(name));
+    records.erase(name);
+  }
+  for (const std::string& name : changed) TM_RETURN_IF_ERROR(Put(records.at(name)));
+  if (!changed.empty() || !pruned.empty()) TM_RETURN_IF_ERROR(txn.Commit());
+  result.records.reserve(records.size());
+  for (auto& [name, r] : records) result.records.push_back(std::move(r));
+  return result;
+}
+
+absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl::Time now) {
+  TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
+  TM_ASSIGN_OR_RETURN(Statement * stmt,
+                      db_->Cached(Cat("SELECT ", kColumns, " FROM members WHERE name = ?")));
+  stmt->Bind(1, name);
+  TM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) {
+    stmt->Reset();
+    return absl::NotFoundError(
+        Cat("no computer named ", EscapeForMessage(name), " is known (telec peers lists them)"));
+  }
+  absl::StatusOr<MemberRecord> before = ReadRow(*stmt);
+  stmt->Reset();
+  MemberRecord record;
+  if (before.ok()) {
+    record = *before;
+  } else {
+    // An unreadable row is forgotten all the same (and rewritten whole).
+    record.name = std::string(name);
+    record.first_seen = record.last_seen = now;
+  }
+  if (record.state == MemberState::kForgotten && record.forgotten_by == ForgottenBy::kPerson) {
+    return record;
+  }
+  record.state = MemberState::kForgotten;
+  record.state_since = now;
+  record.forgotten_by = ForgottenBy::kPerson;
+  ClearIdentity(record);
+  TM_RETURN_IF_ERROR(Put(record));
+  TM_RETURN_IF_ERROR(txn.Commit());
+  if (!before.ok()) return record;
+  return *std::move(before);
+}
+
+}  // namespace teleclaude::mesh

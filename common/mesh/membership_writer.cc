@@ -1,0 +1,180 @@
+#include "common/mesh/membership_writer.h"
+
+#include <utility>
+#include <vector>
+
+#include "common/base/show_bytes.h"
+#include "common/base/status_macros.h"
+#include "common/base/strings.h"
+#include "common/mesh/heartbeat.h"
+#include "glog/logging.h"
+
+namespace teleclaude::mesh {
+namespace {
+
+std::string ClusterText(const std::optional<std::string>& cluster) {
+  return cluster.has_value() ? Cat("cluster ", *cluster) : std::string("no cluster");
+}
+
+void LogChange(const MembershipChange& c, absl::Duration retention) {
+  const std::string name = EscapeForMessage(c.name);
+  if (c.removed) {
+    LOG(INFO) << "membership: " << name << " pruned (forgotten for " << retention << ")";
+    return;
+  }
+  if (!c.from.has_value()) {
+    LOG(INFO) << "membership: new peer " << name << " (" << ClusterText(c.cluster) << ")"
+              << (c.to == MemberState::kAway ? ", stopping" : "");
+    return;
+  }
+  switch (c.to) {
+    case MemberState::kLive:
+      LOG(INFO) << "membership: " << name << " is live"
+                << (*c.from == MemberState::kForgotten ? " again (it was forgotten)" : " again");
+      break;
+    case MemberState::kAway:
+      LOG(INFO) << "membership: " << name
+                << " is away (heartbeat gone or stopping); still a destination for " << retention;
+      break;
+    case MemberState::kForgotten:
+      LOG(INFO) << "membership: " << name
+                << " forgotten: away for longer than --peer_retention=" << retention;
+      break;
+    case MemberState::kKeyChanged:
+      break;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MembershipWriter>> MembershipWriter::Open(Options options) {
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<MembershipStore> store,
+                      MembershipStore::Open(options.db_path));
+  TM_ASSIGN_OR_RETURN(std::vector<MemberRecord> records, store->LoadAll());
+  std::unique_ptr<MembershipWriter> writer(
+      new MembershipWriter(std::move(options), std::move(store)));
+  writer->Publish(std::move(records), absl::Now());
+  return writer;
+}
+
+MembershipWriter::MembershipWriter(Options options, std::unique_ptr<MembershipStore> store)
+    : options_(std::move(options)),
+      redis_(std::make_unique<RedisClient>(options_.redis)),
+      store_(std::move(store)),
+      snapshot_(std::make_shared<const MembershipSnapshot>()) {}
+
+MembershipWriter::~MembershipWriter() { Stop(); }
+
+void MembershipWriter::Start() {
+  if (started_.exchange(true)) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void MembershipWriter::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+MembershipSnapshot::Self MembershipWriter::SelfView() const {
+  return {options_.self_name, options_.self_cluster, options_.policy.retention};
+}
+
+void MembershipWriter::Publish(std::vector<MemberRecord> records, absl::Time now) {
+  auto snapshot = std::make_shared<const MembershipSnapshot>(std::move(records), SelfView(), now);
+  absl::MutexLock lock(&mu_);
+  snapshot_ = std::move(snapshot);
+}
+
+std::shared_ptr<const MembershipSnapshot> MembershipWriter::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return snapshot_;
+}
+
+MembershipWriter::Counters MembershipWriter::counters() const {
+  absl::MutexLock lock(&mu_);
+  return counters_;
+}
+
+std::shared_ptr<const MembershipSnapshot> MembershipWriter::Refresh() {
+  if (!RefreshNow().ok()) return nullptr;
+  return Snapshot();
+}
+
+absl::Status MembershipWriter::RefreshNow() {
+  absl::MutexLock work_lock(&work_mu_);
+  TM_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                      redis_->ScanKeys("computer:*:heartbeat", 1000));
+  std::vector<std::string> candidates;
+  candidates.reserve(keys.size());
+  for (std::string& key : keys) {
+    std::optional<std::string> name = ComputerNameFromHeartbeatKey(key);
+    if (name.has_value() && *name == options_.self_name) continue;
+    candidates.push_back(std::move(key));
+  }
+  std::vector<HeartbeatSighting> seen;
+  int64_t ignored = 0;
+  if (!candidates.empty()) {
+    TM_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values, redis_->MGet(candidates));
+    for (size_t i = 0; i < candidates.size() && i < values.size(); ++i) {
+      if (!values[i].has_value()) continue;  // expired between SCAN and MGET
+      // The signer is not used yet: pinning keys is the next stage
+      // (doc/security.md §10.1); a signature that does not verify already
+      // makes the heartbeat count for nothing.
+      absl::StatusOr<CheckedHeartbeat> checked = DecodeSignedHeartbeat(candidates[i], *values[i]);
+      if (!checked.ok()) {
+        ++ignored;
+        LOG_EVERY_T(WARNING, 60) << "membership: ignoring " << ShowBytes(candidates[i], 100) << ": "
+                                 << checked.status().message();
+        continue;
+      }
+      Heartbeat& hb = checked->heartbeat;
+      if (hb.computer_name == options_.self_name) continue;
+      seen.push_back(HeartbeatSighting{std::move(hb.computer_name), std::move(hb.cluster),
+                                       std::move(hb.last_seen),
+                                       hb.state == HeartbeatState::kStopping});
+    }
+  }
+  const absl::Time now = absl::Now();
+  TM_ASSIGN_OR_RETURN(MembershipStore::RecordResult result,
+                      store_->RecordHeartbeats(seen, now, options_.policy));
+  for (const MembershipChange& change : result.changes) {
+    LogChange(change, options_.policy.retention);
+  }
+  if (result.refused > 0) {
+    LOG_EVERY_T(WARNING, 60) << "membership: " << result.refused
+                             << " new computer name(s) not recorded: membership.db already holds "
+                             << options_.policy.max_members << " records";
+  }
+  Publish(std::move(result.records), now);
+  {
+    absl::MutexLock lock(&mu_);
+    ++counters_.refreshes;
+    counters_.heartbeats_ignored += ignored;
+    counters_.members_refused += result.refused;
+  }
+  read_once_.store(true);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MemberRecord> MembershipWriter::Forget(std::string_view name) {
+  absl::MutexLock work_lock(&work_mu_);
+  const absl::Time now = absl::Now();
+  TM_ASSIGN_OR_RETURN(MemberRecord before, store_->Forget(name, now));
+  TM_ASSIGN_OR_RETURN(std::vector<MemberRecord> records, store_->LoadAll());
+  Publish(std::move(records), now);
+  LOG(INFO) << "membership: " << EscapeForMessage(name) << " forgotten by a person (was "
+            << MemberStateName(before.state) << ")";
+  return before;
+}
+
+void MembershipWriter::Run() {
+  do {
+    absl::Status s = RefreshNow();
+    if (!s.ok()) {
+      LOG_EVERY_T(WARNING, 60) << "membership: cannot read heartbeats: " << s.message()
+                               << " (keeping what is recorded)";
+    }
+  } while (!stop_.WaitForNotificationWithTimeout(options_.refresh));
+}
+
+}  // namespace teleclaude::mesh
