@@ -69,10 +69,6 @@ namespace teleclaude::mesh {
 
 class LuaJsonCodec;
 
-// The runtime id of published Lua cartridges (`runtime` in
-// cartridge.published).
-inline constexpr std::string_view kLuaRuntimeId = "lua";
-
 struct LuaCartridgeSpec {
   std::string name;    // the published cartridge's name
   std::string source;  // Lua 5.4 source text

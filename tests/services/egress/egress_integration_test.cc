@@ -4,10 +4,13 @@
 // Installer server that records what it receives.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -346,22 +349,34 @@ TEST_F(EgressIntegrationTest, RpcContract) {
     EXPECT_NE(s.error_message().find("424242"), std::string::npos);
   }
   // WatchEvents with include_meta: processed events and cartridge.invoked.
+  // The subscription registers when the server starts the call, which the
+  // client cannot observe, so events are emitted from a second thread until
+  // the reader has seen both kinds; the deadline ends a stream that never
+  // delivers (a failure, not a hang).
   {
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::WatchEventsRequest request;
     request.set_include_meta(true);
     auto reader = stub_->WatchEvents(&ctx, request);
-    // The subscription is registered when the call starts on the server.
+    std::atomic<bool> done{false};
+    std::thread emitter([&] {
+      while (!done.load()) {
+        Emit("test.watch", "{}");
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    });
     std::set<std::string> seen;
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          Emit("test.watch", "{}");
-          v1::WatchedEvent e;
-          for (int i = 0; i < 4 && reader->Read(&e); ++i) seen.insert(e.envelope().event());
-          return seen.count("test.watch") > 0 && seen.count("cartridge.invoked") > 0;
-        },
-        absl::Seconds(5)));
+    v1::WatchedEvent e;
+    while ((seen.count("test.watch") == 0 || seen.count("cartridge.invoked") == 0) &&
+           reader->Read(&e)) {
+      seen.insert(e.envelope().event());
+    }
+    done = true;
+    emitter.join();
     ctx.TryCancel();
+    EXPECT_EQ(seen.count("test.watch"), 1u);
+    EXPECT_EQ(seen.count("cartridge.invoked"), 1u);
   }
   // SIGTERM: clean exit 0.
   egress_->Terminate();
