@@ -69,20 +69,20 @@ std::string Outbox::Schema(std::string_view name) {
 Outbox::Outbox(Database* db, Options options, Waker* writer, OutboxObserver* observer)
     : db_(db),
       options_(std::move(options)),
-      writer_(writer),
       observer_(observer),
       table_(Cat("outbox_", options_.name)),
       audiences_table_(Cat("outbox_", options_.name, "_audiences")),
       cursors_table_(Cat("outbox_", options_.name, "_cursors")),
       insert_sql_(Cat("INSERT INTO ", table_,
-                      " (seq, audience, message_id, body, created_ms) VALUES (?, ?, ?, ?, ?)")) {}
+                      " (seq, audience, message_id, body, created_ms) VALUES (?, ?, ?, ?, ?)")) {
+  AttachWriter(writer);
+}
 
 Outbox::~Outbox() = default;
 
 absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(Database* db, Options options, Waker* writer,
                                                      OutboxObserver* observer) {
   CHECK(db != nullptr);
-  CHECK(writer != nullptr);
   std::unique_ptr<Outbox> outbox(new Outbox(db, std::move(options), writer, observer));
   TM_RETURN_IF_ERROR(outbox->Load());
   return outbox;
@@ -91,6 +91,11 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(Database* db, Options optio
 void Outbox::AttachSender(Waker* sender) {
   absl::MutexLock lock(&mu_);
   sender_ = sender;
+}
+
+void Outbox::AttachWriter(Waker* writer) {
+  absl::MutexLock lock(&mu_);
+  writer_ = writer;
 }
 
 absl::Status Outbox::Load() {
@@ -490,12 +495,14 @@ void Outbox::RolledBack() {
 }
 
 void Outbox::Forget(std::string destination) {
+  Waker* writer;
   {
     absl::MutexLock lock(&mu_);
     forget_requests_.push_back(std::move(destination));
     has_work_.store(true);
+    writer = writer_;
   }
-  writer_->Wake();
+  if (writer != nullptr) writer->Wake();
 }
 
 bool Outbox::ShouldHoldInputs(int64_t extra) const {
@@ -530,6 +537,7 @@ std::shared_ptr<const OutboxView> Outbox::View() const {
 
 void Outbox::Report(std::vector<DestinationProgress> progress) {
   bool wake = false;
+  Waker* writer;
   {
     absl::MutexLock lock(&mu_);
     for (DestinationProgress& p : progress) {
@@ -558,8 +566,9 @@ void Outbox::Report(std::vector<DestinationProgress> progress) {
       wake = true;
     }
     if (!reports_.empty()) has_work_.store(true);
+    writer = writer_;
   }
-  if (wake) writer_->Wake();
+  if (wake && writer != nullptr) writer->Wake();
 }
 
 absl::StatusOr<std::vector<std::string>> Outbox::ReadAudience(Database* db, std::string_view name,

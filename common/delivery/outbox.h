@@ -120,15 +120,19 @@ class Outbox : public RoundParticipant {
 
   // Reads the committed state (cursors, audiences, the backlog per
   // destination: one scan of the outbox). `db` is the writer's connection;
-  // `writer` is woken when the sender reports (HasWork); `observer` may be
-  // null. None owned; all must outlive the outbox. Writer thread, before
-  // the writer runs rounds.
+  // `writer` is woken when the sender reports (HasWork) — it may be null
+  // here and attached later (AttachWriter), before rounds run; `observer`
+  // may be null. None owned; all must outlive the outbox. Writer thread,
+  // before the writer runs rounds.
   static absl::StatusOr<std::unique_ptr<Outbox>> Open(Database* db, Options options, Waker* writer,
                                                       OutboxObserver* observer);
   ~Outbox() override;
 
   // The sender to wake when rows are committed (outbox_sender.h calls it).
   void AttachSender(Waker* sender);
+  // The writer to wake when there is work for a round (when the owner's
+  // writer is built after the outbox).
+  void AttachWriter(Waker* writer);
 
   // --- writer thread, inside a transaction (a round or Transact) ---------
   // Appends `body` for `destinations` (in send order; non-empty names
@@ -222,7 +226,6 @@ class Outbox : public RoundParticipant {
 
   Database* const db_;
   const Options options_;
-  Waker* const writer_;
   OutboxObserver* const observer_;
   const std::string table_;            // outbox_{name}
   const std::string audiences_table_;  // outbox_{name}_audiences
@@ -240,6 +243,7 @@ class Outbox : public RoundParticipant {
   std::atomic<bool> has_work_{false};
   mutable absl::Mutex mu_;
   Waker* sender_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Waker* writer_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::map<std::string, Merged, std::less<>> reports_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> forget_requests_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const OutboxView> view_ ABSL_GUARDED_BY(mu_);

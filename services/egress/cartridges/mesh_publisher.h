@@ -3,11 +3,13 @@
 // cluster (none without a cluster), `public` to every live peer — never to
 // this computer, never an event that came from the mesh (origin mesh or
 // `payload._mesh_source` set), never `cartridge.invoked`. It does not talk to
-// Redis: each event becomes one mesh outbox row for all its peers (the body
-// stored once) in the batch transaction; the message id to a peer is derived
-// from the event's input key and the peer, so an event replayed after a crash
-// carries the same id. The mesh sender XADDs the messages after commit
-// (outbox_sender.h, mesh_sender.h).
+// Redis: each event becomes one row of the mesh outbox (the delivery core's
+// per-destination Outbox, common/delivery/outbox.h) for all its peers (the
+// body stored once) in the batch transaction; the message id to a peer is
+// derived from the event's input key and the peer, so an event replayed after
+// a crash carries the same id. The outbox's sender XADDs the messages after
+// commit, each peer at its own pace (common/delivery/outbox_sender.h,
+// delivery/mesh_sender.h).
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_MESH_PUBLISHER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_MESH_PUBLISHER_H_
 
@@ -20,13 +22,13 @@
 #include <utility>
 
 #include "common/cartridge/system_cartridges.h"
+#include "common/delivery/outbox.h"
 #include "common/mesh/peer_cache.h"
 #include "services/egress/cartridges/cartridge.h"
-#include "services/egress/storage/events_db.h"
 
 namespace teleclaude::mesh {
 
-// Thread-compatible (the pipeline worker's thread). `db` is not owned.
+// Thread-compatible (the pipeline worker's thread). `outbox` is not owned.
 class MeshPublisher : public Cartridge {
  public:
   struct Options {
@@ -36,8 +38,8 @@ class MeshPublisher : public Cartridge {
   // The current peers (e.g. PeerCache::Snapshot); never returns null.
   using PeersFn = std::function<std::shared_ptr<const PeerSnapshot>()>;
 
-  MeshPublisher(Options options, PeersFn peers, EventsDb* db)
-      : options_(std::move(options)), peers_(std::move(peers)), db_(db) {}
+  MeshPublisher(Options options, PeersFn peers, Outbox* outbox)
+      : options_(std::move(options)), peers_(std::move(peers)), outbox_(outbox) {}
 
   std::string_view Name() const override { return kMeshPublisherCartridge; }
   // Always kContinue; errors are events.db errors.
@@ -45,13 +47,14 @@ class MeshPublisher : public Cartridge {
 
   static std::string MessageIdPrefix(std::string_view self, std::string_view input_key);
 
-  // Outbox deliveries (event x peer) written since the last call.
+  // Outbox deliveries (event x peer) written since the last call (the
+  // worker's estimate of a batch's fan-out, for back-pressure).
   int64_t TakeDeliveriesAdded() { return std::exchange(deliveries_added_, 0); }
 
  private:
   const Options options_;
   const PeersFn peers_;
-  EventsDb* const db_;
+  Outbox* const outbox_;
   int64_t deliveries_added_ = 0;
 };
 
