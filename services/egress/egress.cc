@@ -158,6 +158,15 @@ absl::Status Egress::Init() {
     for (const auto& [peer, n] : mesh_send_->Forwarded()) {
       (*response->mutable_forwarded_per_peer())[peer] = n;
     }
+    for (const DestinationStats& d : mesh_outbox_->Stats()) {
+      v1::PeerOutbox* peer = response->add_outbox_per_peer();
+      peer->set_peer(d.destination);
+      peer->set_waiting(d.depth);
+      peer->set_sent(d.sent);
+      peer->set_dropped(d.dropped);
+      peer->set_held(d.held);
+      peer->set_failing(d.failing);
+    }
     response->set_local_stream_lag(reader_->lag());
     response->set_invocations_unsent(tracker_->unsent());
   };
