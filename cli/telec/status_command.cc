@@ -162,6 +162,17 @@ absl::Status Status(CommandContext& ctx) {
                                             stats->forwarded_per_peer().end());
       for (const auto& [peer, n] : sorted) j.Key(peer).Int(n);
       j.EndObject();
+      j.Key("outbox_per_peer").BeginObject();
+      for (const v1::PeerOutbox& p : stats->outbox_per_peer()) {
+        j.Key(p.peer()).BeginObject();
+        j.Key("waiting").Int(p.waiting());
+        j.Key("sent").Int(p.sent());
+        j.Key("dropped").Int(p.dropped());
+        j.Key("held").Bool(p.held());
+        j.Key("failing").Bool(p.failing());
+        j.EndObject();
+      }
+      j.EndObject();
       j.EndObject();
     } else {
       j.Null();
@@ -238,6 +249,13 @@ absl::Status Status(CommandContext& ctx) {
           Cat("depth ", Count(stats->outbox_depth()), ", dropped ", Count(stats->outbox_dropped()),
               ", input held back ", Count(stats->input_holds()), " time",
               stats->input_holds() == 1 ? "" : "s", "; forwarded: ", Forwarded(*stats)));
+      // Peers with something to say: waiting, dropped, held or failing.
+      for (const v1::PeerOutbox& p : stats->outbox_per_peer()) {
+        if (p.waiting() == 0 && p.dropped() == 0 && !p.held() && !p.failing()) continue;
+        out += Line("", Cat("  to ", p.peer(), ": waiting ", Count(p.waiting()), ", dropped ",
+                            Count(p.dropped()), p.held() ? ", held (its inbox is full)" : "",
+                            p.failing() ? ", failing" : ""));
+      }
     } else {
       out += Line("pipeline", "unknown (egress is down)");
       out += Line("outbox", "unknown (egress is down)");

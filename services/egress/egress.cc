@@ -78,8 +78,16 @@ absl::Status Egress::Init() {
   };
   system.push_back(std::make_unique<NotificationProjector>(
       &catalog_, db_.get(), std::vector<NotificationPushFn>{installer_push}));
+  // The mesh outbox: one cursor per peer, at most --outbox_max messages
+  // waiting per peer (the oldest beyond are dropped, counted per peer).
+  Outbox::Options mesh_outbox;
+  mesh_outbox.name = "mesh";
+  mesh_outbox.max_per_destination = options_.outbox_max;
+  mesh_outbox.id_per_destination = true;
+  TM_ASSIGN_OR_RETURN(mesh_outbox_, Outbox::Open(db_->database(), mesh_outbox, /*writer=*/nullptr,
+                                                 /*observer=*/nullptr));
   auto publisher = std::make_unique<MeshPublisher>(MeshPublisher::Options{config.computer_name},
-                                                   membership_.get(), db_.get());
+                                                   membership_.get(), mesh_outbox_.get());
   publisher_ = publisher.get();
   system.push_back(std::move(publisher));
 
@@ -94,40 +102,29 @@ absl::Status Egress::Init() {
 
   PipelineWorker::Options worker_options;
   worker_options.computer_name = config.computer_name;
-  worker_options.outbox_max = options_.outbox_max;
   PipelineWorker::Hooks hooks;
-  hooks.mesh_sender_draining = [this] { return mesh_sender_->draining(); };
-  hooks.wake_mesh_sender = [this] { mesh_sender_->Wake(); };
   hooks.wake_push_sender = [this] { push_sender_->Wake(); };
   hooks.take_push_rows_added = [this] { return std::exchange(push_rows_added_, 0); };
   worker_ = std::make_unique<PipelineWorker>(worker_options, db_.get(), runner_.get(), publisher_,
-                                             tracker_.get(), &hub_, hooks);
+                                             mesh_outbox_.get(), tracker_.get(), &hub_, hooks);
 
-  // Mesh sender: pipelined XADDs (DESIGN §3.3) under flow control
-  // (mesh_sender.h).
+  // Mesh sender: each peer on its own cursor; pipelined XADDs (DESIGN §3.3)
+  // under flow control per peer (mesh_sender.h).
   mesh_send_ = std::make_unique<MeshSender>(
       MeshSender::Options{config.computer_name, config.stream_maxlen}, redis);
   OutboxSender::Options mesh_options;
-  mesh_options.name = "mesh";
   mesh_options.db_path = db_path;
-  mesh_options.kind = OutboxKind::kMesh;
-  // About 40 events of 50 peers per batch: one flow-control round trip,
+  // About 40 events of 50 peers per round: one flow-control round trip,
   // then the XADDs (mesh_sender.h: two connections, 256 per round trip).
-  mesh_options.delivery_limit = 2048;
-  mesh_sender_ = std::make_unique<OutboxSender>(
-      mesh_options, [this](const std::vector<OutboxRow>& rows) { return mesh_send_->Send(rows); },
-      [this](OutboxKind kind, OutboxProgress progress) { worker_->OutboxDone(kind, progress); },
-      [this](OutboxKind kind, std::vector<int64_t> ids) {
-        worker_->OutboxAttempted(kind, std::move(ids));
-      },
-      [this] { worker_->SenderStoppedDraining(); });
+  mesh_options.max_deliveries = 2048;
+  mesh_sender_ = std::make_unique<OutboxSender>(mesh_options, mesh_outbox_.get(), mesh_send_.get());
 
-  OutboxSender::Options push_options;
+  PushSender::Options push_options;
   push_options.name = "push";
   push_options.db_path = db_path;
   push_options.kind = OutboxKind::kPush;
   push_options.batch_limit = 256;
-  push_sender_ = std::make_unique<OutboxSender>(
+  push_sender_ = std::make_unique<PushSender>(
       push_options,
       [this](const std::vector<OutboxRow>& rows) -> absl::StatusOr<std::vector<absl::Status>> {
         TM_ASSIGN_OR_RETURN(v1::OnNotificationRequest request, PushRequestFromRows(rows));
@@ -163,6 +160,15 @@ absl::Status Egress::Init() {
   deps.fill_stats = [this](v1::StatsResponse* response) {
     for (const auto& [peer, n] : mesh_send_->Forwarded()) {
       (*response->mutable_forwarded_per_peer())[peer] = n;
+    }
+    for (const DestinationStats& d : mesh_outbox_->Stats()) {
+      v1::PeerOutbox* peer = response->add_outbox_per_peer();
+      peer->set_peer(d.destination);
+      peer->set_waiting(d.depth);
+      peer->set_sent(d.sent);
+      peer->set_dropped(d.dropped);
+      peer->set_held(d.held);
+      peer->set_failing(d.failing);
     }
     response->set_local_stream_lag(reader_->lag());
     response->set_invocations_unsent(tracker_->unsent());

@@ -16,6 +16,8 @@
 #include "absl/time/time.h"
 #include "common/catalog/event_catalog.h"
 #include "common/config/config.h"
+#include "common/delivery/outbox.h"
+#include "common/delivery/outbox_sender.h"
 #include "common/grpc/grpc_server.h"
 #include "common/mesh/membership_reader.h"
 #include "services/egress/cartridges/cartridge_factory.h"
@@ -25,7 +27,7 @@
 #include "services/egress/delivery/installer_client.h"
 #include "services/egress/delivery/local_stream_reader.h"
 #include "services/egress/delivery/mesh_sender.h"
-#include "services/egress/delivery/outbox_sender.h"
+#include "services/egress/delivery/push_sender.h"
 #include "services/egress/pipeline/invocation_tracker.h"
 #include "services/egress/pipeline/pipeline_runner.h"
 #include "services/egress/pipeline/pipeline_worker.h"
@@ -74,11 +76,13 @@ class Egress {
   WatchHub hub_;
   int64_t push_rows_added_ = 0;  // worker thread only
   MeshPublisher* publisher_ = nullptr;
+  // Before runner_ and worker_, which point to it: destroyed after them.
+  std::unique_ptr<Outbox> mesh_outbox_;  // progress per peer (common/delivery)
   std::unique_ptr<PipelineRunner> runner_;
   std::unique_ptr<PipelineWorker> worker_;
-  std::unique_ptr<MeshSender> mesh_send_;  // the mesh sender's send function
+  std::unique_ptr<MeshSender> mesh_send_;  // the mesh outbox's transport (XADD)
   std::unique_ptr<OutboxSender> mesh_sender_;
-  std::unique_ptr<OutboxSender> push_sender_;
+  std::unique_ptr<PushSender> push_sender_;
   std::unique_ptr<CartridgeManager> manager_;
   std::unique_ptr<LocalStreamReader> reader_;
   std::unique_ptr<PipelineService> service_;

@@ -11,8 +11,8 @@
 #include "services/egress/runtimes.h"
 
 ABSL_FLAG(int64_t, outbox_max, 100000,
-          "Undelivered mesh messages kept in events.db at most; beyond, the oldest are dropped "
-          "and counted (Stats outbox_dropped)");
+          "Undelivered mesh messages kept in events.db at most per peer; beyond, that peer's "
+          "oldest are dropped and counted for it (Stats outbox_per_peer, outbox_dropped)");
 ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
           "Consecutive failures after which an active cartridge is suspended");
 

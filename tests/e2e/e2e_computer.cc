@@ -1,7 +1,10 @@
 #include "tests/e2e/e2e_computer.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -187,12 +190,25 @@ absl::Status Computer::AwaitReady(absl::Duration timeout) {
                                                   "; telec status: ", last, "\n", LogTails(5)));
 }
 
+absl::Status Computer::Signal(Service service, int signo) {
+  auto it = children_.find(service);
+  if (it == children_.end() || !it->second->Running()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("telec-", ServiceName(service), " of ", options_.name, " does not run"));
+  }
+  if (kill(it->second->pid(), signo) != 0) {
+    return absl::InternalError(absl::StrCat("kill ", it->second->pid(), ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 std::string Computer::Stop() {
   std::string problems;
   for (Service s : {Service::kIngress, Service::kEgress, Service::kInstaller}) {
     auto it = children_.find(s);
     if (it == children_.end()) continue;
     testing::ChildProcess& child = *it->second;
+    if (child.Running()) kill(child.pid(), SIGCONT);  // a test may have stopped it
     bool was_running = child.Running();
     child.Terminate();
     absl::StatusOr<testing::ExitInfo> exit = child.Wait(absl::Seconds(10));

@@ -37,10 +37,10 @@ absl::StatusOr<Cartridge::Verdict> MeshPublisher::Process(EventEnvelope& event,
     return true;
   });
   if (targets.empty()) return Verdict::kContinue;
-  TM_ASSIGN_OR_RETURN(int64_t id,
-                      db_->AddMeshOutbox(MessageIdPrefix(options_.self_name, context.input_key),
-                                         targets, EncodeEnvelopeJson(event)));
-  (void)id;
+  TM_RETURN_IF_ERROR(outbox_
+                         ->Append(targets, MessageIdPrefix(options_.self_name, context.input_key),
+                                  EncodeEnvelopeJson(event))
+                         .status());
   deliveries_added_ += static_cast<int64_t>(targets.size());
   return Verdict::kContinue;
 }

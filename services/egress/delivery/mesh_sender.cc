@@ -101,10 +101,10 @@ class MeshSender::Lane {
         }
       }
       for (size_t k = 0; k < n; ++k) {
-        const Delivery& d = deliveries[mine[first + k]];
-        const std::string& peer = d.row->destinations[d.dest];
-        AssignMeshXAddArgv(peer, options_.stream_maxlen, d.row->body, options_.self_name,
-                           d.row->message_id, peer, commands_[k].size() == frame, &commands_[k]);
+        const OutboxDelivery& m = *deliveries[mine[first + k]].message;
+        AssignMeshXAddArgv(m.destination, options_.stream_maxlen, m.body, options_.self_name,
+                           m.message_id, m.message_id_suffix, commands_[k].size() == frame,
+                           &commands_[k]);
       }
       TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, redis_.Pipeline(commands_));
       for (size_t k = 0; k < n && k < replies.size(); ++k) {
@@ -115,7 +115,7 @@ class MeshSender::Lane {
           continue;
         }
         const std::string what =
-            Cat("XADD ", MeshStreamKey(d.row->destinations[d.dest]), ": ", replies[k].str());
+            Cat("XADD ", MeshStreamKey(d.message->destination), ": ", replies[k].str());
         if (replies[k].str().rfind("WRONGTYPE", 0) != 0) return absl::UnavailableError(what);
         (*out)[i] = absl::FailedPreconditionError(what);
       }
@@ -177,71 +177,64 @@ std::map<std::string, int64_t> MeshSender::Forwarded() const {
   return forwarded_;
 }
 
-absl::StatusOr<std::vector<absl::Status>> MeshSender::Send(const std::vector<OutboxRow>& rows) {
+absl::StatusOr<std::vector<int64_t>> MeshSender::Room(
+    const std::vector<std::string_view>& destinations) {
+  // A peer's inbox is trimmed at about `stream_maxlen` entries (DESIGN
+  // §3.3), so sending more than the receiver has room for would let Redis
+  // trim messages it has not read yet. Where the peer runs our ingress (its
+  // `mesh-ingress` group reports lag), at most maxlen - (unread + pending);
+  // peers without that group (Python readers) get no flow control, as with
+  // Python senders.
+  std::vector<int64_t> room(destinations.size(), std::numeric_limits<int64_t>::max());
+  if (destinations.empty() || options_.stream_maxlen <= 0) return room;
+  std::vector<std::vector<std::string>> info_cmds;
+  info_cmds.reserve(destinations.size());
+  for (std::string_view peer : destinations) {
+    info_cmds.push_back({"XINFO", "GROUPS", MeshStreamKey(peer)});
+  }
+  TM_ASSIGN_OR_RETURN(std::vector<RedisReply> infos, lanes_[0]->redis().Pipeline(info_cmds));
+  for (size_t i = 0; i < destinations.size() && i < infos.size(); ++i) {
+    if (infos[i].is_error()) continue;  // no stream yet: nothing to trim
+    std::optional<GroupInfo> group = RedisClient::FindGroupInfo(infos[i], kMeshIngressGroup);
+    if (!group.has_value() || !group->lag.has_value()) continue;
+    room[i] = options_.stream_maxlen - (*group->lag + group->pending);
+    if (room[i] <= 0) {
+      LOG_EVERY_N(INFO, 100) << "mesh outbox: " << MeshStreamKey(destinations[i])
+                             << " is full of unread messages; holding its messages until it "
+                                "drains (other peers go on)";
+    }
+  }
+  return room;
+}
+
+OutboxSendResult MeshSender::Send(const std::vector<OutboxDelivery>& messages) {
+  OutboxSendResult result;
   // The peers of the batch, in first-seen order, and its deliveries.
   std::vector<std::string_view> peers;
   std::vector<Delivery> deliveries;
+  deliveries.reserve(messages.size());
   {
     std::unordered_map<std::string_view, uint32_t> index;
-    for (const OutboxRow& row : rows) {
-      for (size_t i = row.done; i < row.destinations.size(); ++i) {
-        auto [it, added] =
-            index.try_emplace(row.destinations[i], static_cast<uint32_t>(peers.size()));
-        if (added) peers.push_back(row.destinations[i]);
-        deliveries.push_back({&row, static_cast<uint32_t>(i), it->second});
-      }
+    for (const OutboxDelivery& m : messages) {
+      auto [it, added] = index.try_emplace(m.destination, static_cast<uint32_t>(peers.size()));
+      if (added) peers.push_back(m.destination);
+      deliveries.push_back({&m, it->second});
     }
   }
-  if (deliveries.empty()) return std::vector<absl::Status>();
-
-  // Flow control: a peer's inbox is trimmed at about `stream_maxlen` entries
-  // (DESIGN §3.3), so sending more than the receiver has room for would let
-  // Redis trim messages it has not read yet. Where the peer runs our ingress
-  // (its `mesh-ingress` group reports lag), send at most maxlen - (unread +
-  // pending) per peer; the rest stays in the outbox for the next round.
-  // Peers without that group (Python readers) get no flow control, as with
-  // Python senders.
-  size_t sendable = deliveries.size();
-  {
-    std::vector<std::vector<std::string>> info_cmds;
-    info_cmds.reserve(peers.size());
-    for (std::string_view peer : peers) {
-      info_cmds.push_back({"XINFO", "GROUPS", MeshStreamKey(peer)});
-    }
-    TM_ASSIGN_OR_RETURN(std::vector<RedisReply> infos, lanes_[0]->redis().Pipeline(info_cmds));
-    std::vector<int64_t> room(peers.size(), std::numeric_limits<int64_t>::max());
-    for (size_t i = 0; i < peers.size() && i < infos.size(); ++i) {
-      if (infos[i].is_error()) continue;  // no stream yet: nothing to trim
-      std::optional<GroupInfo> group = RedisClient::FindGroupInfo(infos[i], kMeshIngressGroup);
-      if (!group.has_value() || !group->lag.has_value()) continue;
-      room[i] = options_.stream_maxlen - (*group->lag + group->pending);
-    }
-    for (size_t d = 0; d < deliveries.size(); ++d) {
-      if (--room[deliveries[d].peer] < 0) {
-        sendable = d;
-        break;
-      }
-    }
-    if (sendable < deliveries.size()) {
-      LOG_EVERY_N(INFO, 100) << "mesh outbox: " << MeshStreamKey(peers[deliveries[sendable].peer])
-                             << " is full of unread messages; holding "
-                             << deliveries.size() - sendable << " message(s) until it drains";
-    }
-  }
-  if (sendable == 0) return std::vector<absl::Status>();
+  if (deliveries.empty()) return result;
 
   // Each peer's messages on one lane, in order; the lanes at once. Only
   // WRONGTYPE (the peer's key is not a stream) refuses a message for good;
   // any other error reply (LOADING after a restart, BUSY, OOM, READONLY,
-  // ...) or an I/O error fails the whole batch, which is retried: messages
-  // that did go out are sent again with the same message id (the receiver
-  // drops copies).
+  // ...) or an I/O error fails the whole batch, which is offered again:
+  // messages that did go out are sent again with the same message id (the
+  // receiver drops copies).
   const size_t lanes = std::min(lanes_.size(), peers.size());
   std::vector<std::vector<uint32_t>> mine(lanes);
-  for (size_t i = 0; i < sendable; ++i) {
+  for (size_t i = 0; i < deliveries.size(); ++i) {
     mine[deliveries[i].peer % lanes].push_back(static_cast<uint32_t>(i));
   }
-  std::vector<absl::Status> out(sendable);
+  std::vector<absl::Status> out(deliveries.size());
   std::vector<std::vector<int64_t>> sent(lanes, std::vector<int64_t>(peers.size(), 0));
   std::vector<absl::Status> lane_status(lanes);
   for (size_t l = 1; l < lanes; ++l) {
@@ -250,7 +243,12 @@ absl::StatusOr<std::vector<absl::Status>> MeshSender::Send(const std::vector<Out
   }
   lane_status[0] = lanes_[0]->Send(deliveries, mine[0], &out, &sent[0]);
   for (size_t l = 1; l < lanes; ++l) lanes_[l]->Wait();
-  for (const absl::Status& s : lane_status) TM_RETURN_IF_ERROR(s);
+  for (const absl::Status& s : lane_status) {
+    if (!s.ok()) {
+      result.error = s;
+      return result;
+    }
+  }
 
   absl::MutexLock lock(&mu_);
   for (size_t p = 0; p < peers.size(); ++p) {
@@ -258,7 +256,8 @@ absl::StatusOr<std::vector<absl::Status>> MeshSender::Send(const std::vector<Out
     for (size_t l = 0; l < lanes; ++l) n += sent[l][p];
     if (n > 0) forwarded_[std::string(peers[p])] += n;
   }
-  return out;
+  result.statuses = std::move(out);
+  return result;
 }
 
 }  // namespace teleclaude::mesh

@@ -1,10 +1,11 @@
-// The send function of the mesh outbox (outbox_sender.h): every pending
-// delivery of a batch of mesh rows becomes `XADD messages:{peer} MAXLEN ~
-// {stream_maxlen} * type mesh_event payload <body> source_computer <me>
-// message_id <prefix><peer>` (doc/wire.md §6-7), under flow control
-// (doc/wire.md "Flow control on mesh streams": one XINFO GROUPS round trip
-// per batch, never more than stream_maxlen - (lag + pending) messages to a
-// peer whose `mesh-ingress` group reports lag). The XADDs go out pipelined,
+// The transport of the mesh outbox (common/delivery/outbox_transport.h,
+// driven by the delivery core's OutboxSender): every delivery becomes `XADD
+// messages:{peer} MAXLEN ~ {stream_maxlen} * type mesh_event payload <body>
+// source_computer <me> message_id <prefix><peer>` (doc/wire.md §6-7), under
+// flow control (doc/wire.md "Flow control on mesh streams": Room() costs one
+// XINFO GROUPS round trip per round, and allows no more than stream_maxlen -
+// (lag + pending) messages to a peer whose `mesh-ingress` group reports lag;
+// the sender holds back only that peer). The XADDs go out pipelined,
 // pipeline_depth per round trip (a very deep pipeline costs hiredis more in
 // buffer copies than it saves in round trips), on `lanes` connections at
 // once: a peer's messages always use one lane, in order, so while Redis
@@ -23,15 +24,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/delivery/outbox_transport.h"
 #include "common/redis/redis_client.h"
-#include "services/egress/storage/events_db.h"
 
 namespace teleclaude::mesh {
 
-// Send() is thread-compatible (the mesh OutboxSender's thread calls it; lanes
-// past the first run on threads of their own, joined before it returns);
-// Forwarded() is thread-safe.
-class MeshSender {
+// Room() and Send() are thread-compatible (the mesh OutboxSender's thread
+// calls them; lanes past the first run on threads of their own, joined before
+// Send returns); Forwarded() is thread-safe.
+class MeshSender : public OutboxTransport {
  public:
   struct Options {
     std::string self_name;      // source_computer
@@ -41,27 +42,30 @@ class MeshSender {
   };
 
   MeshSender(Options options, const RedisClientOptions& redis);
-  ~MeshSender();
+  ~MeshSender() override;
   MeshSender(const MeshSender&) = delete;
   MeshSender& operator=(const MeshSender&) = delete;
 
-  // An OutboxSender::SendFn for rows of kind mesh: one status per delivery
-  // attempted — OK, or FAILED_PRECONDITION when the peer's key is not a
-  // stream (WRONGTYPE: refused for good) — fewer than the deliveries when
-  // flow control holds the rest back. Errors (nothing counts as sent; the
-  // batch is retried): UNAVAILABLE for Redis I/O failures and for any other
-  // error reply (LOADING, OOM, READONLY, ...).
-  absl::StatusOr<std::vector<absl::Status>> Send(const std::vector<OutboxRow>& rows);
+  // Flow control: per peer, stream_maxlen - (lag + pending) of its
+  // `mesh-ingress` group, unlimited without that group (or without the
+  // stream). UNAVAILABLE when Redis cannot be asked.
+  absl::StatusOr<std::vector<int64_t>> Room(
+      const std::vector<std::string_view>& destinations) override;
+  // One status per delivery — OK, or FAILED_PRECONDITION when the peer's key
+  // is not a stream (WRONGTYPE: refused for good). `error` (no statuses:
+  // nothing counts as sent; the deliveries are offered again, with the same
+  // ids): UNAVAILABLE for Redis I/O failures and for any other error reply
+  // (LOADING, OOM, READONLY, ...).
+  OutboxSendResult Send(const std::vector<OutboxDelivery>& deliveries) override;
 
   // Messages XADDed per peer since construction.
   std::map<std::string, int64_t> Forwarded() const;
 
  private:
   class Lane;
-  // One message of a batch: rows[row].destinations[dest] to peers[peer].
+  // One message of a batch and the index of its peer in the batch.
   struct Delivery {
-    const OutboxRow* row;
-    uint32_t dest;
+    const OutboxDelivery* message;
     uint32_t peer;
   };
 

@@ -30,17 +30,24 @@ std::shared_ptr<const v1::WatchedEvent> ToWatched(const RunResult& r, const std:
 }  // namespace
 
 PipelineWorker::PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner,
-                               MeshPublisher* publisher, InvocationTracker* tracker, WatchHub* hub,
-                               Hooks hooks)
+                               MeshPublisher* publisher, Outbox* mesh_outbox,
+                               InvocationTracker* tracker, WatchHub* hub, Hooks hooks)
     : options_(std::move(options)),
       db_(db),
       runner_(runner),
       publisher_(publisher),
+      mesh_outbox_(mesh_outbox),
       tracker_(tracker),
       hub_(hub),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)) {
+  CHECK(mesh_outbox_ != nullptr);
+  mesh_outbox_->AttachWriter(this);
+}
 
-PipelineWorker::~PipelineWorker() { Stop(); }
+PipelineWorker::~PipelineWorker() {
+  Stop();
+  mesh_outbox_->AttachWriter(nullptr);
+}
 
 absl::Status PipelineWorker::Start() {
   RecountOutbox();
@@ -80,39 +87,40 @@ void PipelineWorker::Post(std::function<void(bool stopped)> task) {
 }
 
 void PipelineWorker::OutboxDone(OutboxKind kind, OutboxProgress progress) {
+  (void)kind;  // push
   absl::MutexLock lock(&mu_);
-  (kind == OutboxKind::kMesh ? reports_.done_mesh : reports_.done_push).Merge(progress);
+  reports_.done_push.Merge(progress);
 }
 
 void PipelineWorker::OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids) {
+  (void)kind;  // push
   absl::MutexLock lock(&mu_);
-  std::vector<int64_t>& list =
-      kind == OutboxKind::kMesh ? reports_.attempted_mesh : reports_.attempted_push;
-  list.insert(list.end(), ids.begin(), ids.end());
+  reports_.attempted_push.insert(reports_.attempted_push.end(), ids.begin(), ids.end());
 }
 
-void PipelineWorker::SenderStoppedDraining() {
+void PipelineWorker::Wake() {
   // Nothing to change: releasing mu_ makes the worker's Await re-evaluate
-  // its condition, which asks the sender again (HoldInputs).
+  // its condition, which asks the outbox again (HasWork, HoldInputs).
   absl::MutexLock lock(&mu_);
 }
 
 PipelineWorker::Stats PipelineWorker::stats() const {
+  const OutboxTotals mesh = mesh_outbox_->Totals();
   absl::MutexLock lock(&mu_);
-  return stats_;
+  Stats s = stats_;
+  s.mesh_outbox_depth = mesh.depth;
+  s.outbox_dropped = mesh.dropped + mesh.forgotten;
+  return s;
 }
 
 void PipelineWorker::RecountOutbox() {
-  absl::StatusOr<int64_t> mesh = db_->CountOutbox(OutboxKind::kMesh);
   absl::StatusOr<int64_t> push = db_->CountOutbox(OutboxKind::kPush);
   absl::MutexLock lock(&mu_);
-  if (mesh.ok()) stats_.mesh_outbox_depth = *mesh;
   if (push.ok()) stats_.push_outbox_depth = *push;
 }
 
-bool PipelineWorker::HoldInputs(double projected_depth) const {
-  return !stop_ && projected_depth >= static_cast<double>(options_.outbox_max / 2) &&
-         hooks_.mesh_sender_draining && hooks_.mesh_sender_draining();
+bool PipelineWorker::HoldInputs(int64_t extra) const {
+  return !stop_ && mesh_outbox_->ShouldHoldInputs(extra);
 }
 
 void PipelineWorker::Run() {
@@ -125,12 +133,11 @@ void PipelineWorker::Run() {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ ||
-               (!batches_.empty() && !HoldInputs(static_cast<double>(stats_.mesh_outbox_depth))) ||
-               !tasks_.empty() || !reports_.empty();
+        return stop_ || (!batches_.empty() && !HoldInputs(0)) || !tasks_.empty() ||
+               !reports_.empty() || mesh_outbox_->HasWork();
       };
-      // While holding, the sender's reports and SenderStoppedDraining()
-      // wake the worker; the timeout is a fallback.
+      // While holding, the sender's reports wake the worker (Wake); the
+      // timeout is a fallback.
       // A pruning pass in progress goes on at once.
       mu_.AwaitWithTimeout(absl::Condition(&ready), held       ? options_.hold_recheck
                                                     : pruning_ ? absl::ZeroDuration()
@@ -139,10 +146,11 @@ void PipelineWorker::Run() {
         tasks.push_back(std::move(tasks_.front()));
         tasks_.pop_front();
       }
-      // Back-pressure: while the sender drains the outbox, batches are
-      // taken only as long as the outbox, counting what they are likely to
-      // add, stays below half the bound.
-      double projected = static_cast<double>(stats_.mesh_outbox_depth);
+      // Back-pressure: while the sender drains a peer, batches are taken
+      // only as long as that peer's backlog, counting what they are likely
+      // to add (at most one message per event and peer), stays below half
+      // the bound.
+      int64_t projected = 0;
       size_t events = 0;
       held = false;
       while (!batches_.empty() &&
@@ -153,7 +161,7 @@ void PipelineWorker::Run() {
           break;
         }
         events += batches_.front().events.size();
-        projected += mesh_fanout_ * static_cast<double>(batches_.front().events.size());
+        if (mesh_fanout_ > 0) projected += static_cast<int64_t>(batches_.front().events.size());
         batches.push_back(std::move(batches_.front()));
         batches_.pop_front();
       }
@@ -165,7 +173,7 @@ void PipelineWorker::Run() {
       }
     }
     for (auto& task : tasks) task(false);
-    if (!batches.empty() || !reports.empty()) {
+    if (!batches.empty() || !reports.empty() || mesh_outbox_->HasWork()) {
       ProcessBatches(std::move(batches), std::move(reports));
     }
     if (exit) return;
@@ -199,32 +207,25 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
   std::vector<RunResult> results;       // for watchers
   std::vector<Invocation> invocations;  // for the tracker
   std::vector<std::vector<InputOutcome>> outcomes(batches.size());
-  int64_t processed = 0, duplicate = 0, dropped_rows = 0;
+  int64_t processed = 0, duplicate = 0;
   int64_t mesh_added = 0, push_added = 0;
-  int64_t mesh_deleted = 0, push_deleted = 0;
-  int64_t mesh_depth, push_depth;
+  int64_t push_deleted = 0;
+  int64_t push_depth;
   {
     absl::MutexLock lock(&mu_);
-    mesh_depth = stats_.mesh_outbox_depth;
     push_depth = stats_.push_outbox_depth;
   }
 
+  bool began = false;  // the mesh outbox took part (BeforeJobs ran)
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
     if (!txn.ok()) return txn.status();
-    if (!reports.done_mesh.empty()) {
-      absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kMesh, reports.done_mesh);
-      if (!n.ok()) return n.status();
-      mesh_deleted = *n;
-    }
+    began = true;
+    TM_RETURN_IF_ERROR(mesh_outbox_->BeforeJobs());
     if (!reports.done_push.empty()) {
       absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kPush, reports.done_push);
       if (!n.ok()) return n.status();
       push_deleted = *n;
-    }
-    if (!reports.attempted_mesh.empty()) {
-      absl::Status s = db_->CountOutboxAttempt(OutboxKind::kMesh, reports.attempted_mesh);
-      if (!s.ok()) return s;
     }
     if (!reports.attempted_push.empty()) {
       absl::Status s = db_->CountOutboxAttempt(OutboxKind::kPush, reports.attempted_push);
@@ -267,17 +268,10 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
       mesh_fanout_ = std::max(static_cast<double>(mesh_added) / processed, mesh_fanout_ * 0.9);
     }
     push_added = hooks_.take_push_rows_added ? hooks_.take_push_rows_added() : 0;
-    // The bound of the mesh outbox: drop the oldest deliveries, counted.
-    int64_t depth = mesh_depth + mesh_added - mesh_deleted;
-    if (depth > options_.outbox_max) {
-      absl::StatusOr<int64_t> dropped =
-          db_->DropOldestOutbox(OutboxKind::kMesh, depth - options_.outbox_max);
-      if (!dropped.ok()) return dropped.status();
-      dropped_rows = *dropped;
-      LOG_EVERY_N(WARNING, 1) << "mesh outbox full (" << options_.outbox_max
-                              << " messages, --outbox_max): dropped the " << *dropped
-                              << " oldest undelivered mesh message(s)";
-    }
+    // The mesh outbox records its sender's progress and applies its
+    // per-peer bound (dropping a peer's oldest, counted) in this
+    // transaction.
+    TM_RETURN_IF_ERROR(mesh_outbox_->AfterJobs());
     return txn->Commit();
   }();
 
@@ -286,6 +280,7 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
     // not XACK; RPC callers get the error).
     LOG(ERROR) << "events.db batch of " << batches.size()
                << " input batch(es) failed: " << status.message();
+    if (began) mesh_outbox_->RolledBack();
     // The publisher's and push counters were taken above (or are reset now).
     if (publisher_ != nullptr) publisher_->TakeDeliveriesAdded();
     if (hooks_.take_push_rows_added) hooks_.take_push_rows_added();
@@ -293,25 +288,23 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
       absl::MutexLock lock(&mu_);
       ++stats_.batch_failures;
       // Re-queue the sender reports: those rows still exist.
-      reports_.done_mesh.Merge(reports.done_mesh);
       reports_.done_push.Merge(reports.done_push);
     }
     RecountOutbox();
     for (PendingBatch& b : batches) b.done(status);
     return;
   }
+  // Wakes the mesh sender when rows were appended or moved.
+  mesh_outbox_->Committed();
 
   {
     absl::MutexLock lock(&mu_);
     stats_.inputs_processed += processed;
     stats_.inputs_duplicate += duplicate;
     stats_.batches += 1;
-    stats_.mesh_outbox_depth = mesh_depth + mesh_added - mesh_deleted - dropped_rows;
     stats_.push_outbox_depth = push_depth + push_added - push_deleted;
-    stats_.outbox_dropped += dropped_rows;
   }
   for (size_t b = 0; b < batches.size(); ++b) batches[b].done(std::move(outcomes[b]));
-  if (mesh_added > 0 && hooks_.wake_mesh_sender) hooks_.wake_mesh_sender();
   if (push_added > 0 && hooks_.wake_push_sender) hooks_.wake_push_sender();
   if (tracker_ != nullptr) tracker_->Add(invocations);
 

@@ -4,19 +4,23 @@
 // change notifications), and outbox rows the senders finished. The worker
 // takes everything queued (up to max_batch_events) and processes it in ONE
 // transaction: processed-input check, the chain (dedup, projection, outbox
-// rows), outbox deletions and the outbox bound; then commits, then completes
-// the batches (RPC replies, stream XACKs), then wakes the senders, hands the
-// invocations to the tracker and feeds the watchers. An idle worker starts a
-// batch as soon as something arrives (no waiting for a full batch).
+// rows), push outbox deletions, and the mesh outbox's own work (it is a
+// RoundParticipant of the transaction: common/delivery/outbox.h records its
+// sender's progress per peer and applies its per-peer bound there); then
+// commits, then completes the batches (RPC replies, stream XACKs), then wakes
+// the senders, hands the invocations to the tracker and feeds the watchers.
+// An idle worker starts a batch as soon as something arrives (no waiting for
+// a full batch). The worker is the mesh outbox's writer (Waker): the outbox
+// wakes it when its sender reported progress.
 //
-// Back-pressure from the mesh outbox: while it holds at least half of
-// outbox_max messages and the mesh sender is draining it (busy, its last
-// batch neither failed nor held back by a full peer inbox), the worker takes
-// no new input batches — they wait where they came from (the local stream
-// keeps its entries until they are acknowledged), so a fan-out burst goes out
-// at the sender's pace instead of overflowing the bound. A sender that fails,
-// is held back or is idle does not hold inputs back: the bound then drops the
-// oldest messages, counted.
+// Back-pressure from the mesh outbox (Outbox::ShouldHoldInputs): while a
+// peer the sender is draining (its sends go out whole: not held by flow
+// control, not failing) holds at least half of the per-peer bound, the
+// worker takes no new input batches — they wait where they came from (the
+// local stream keeps its entries until they are acknowledged), so a fan-out
+// burst goes out at the sender's pace instead of overflowing the bound. A
+// peer that is full, failing or dead does not hold inputs back: its bound
+// drops its oldest messages, counted per peer.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_
 
@@ -32,6 +36,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/delivery/outbox.h"
+#include "common/delivery/waker.h"
 #include "services/egress/cartridges/mesh_publisher.h"
 #include "services/egress/pipeline/invocation_tracker.h"
 #include "services/egress/pipeline/pipeline_runner.h"
@@ -68,14 +74,11 @@ struct InputOutcome {
 using BatchDoneFn = std::function<void(absl::StatusOr<std::vector<InputOutcome>> outcomes)>;
 
 // Thread-safe (every public method may be called from any thread).
-class PipelineWorker {
+class PipelineWorker : public Waker {
  public:
   struct Options {
     std::string computer_name;  // source of cartridge.invoked watch events
     int max_batch_events = 1024;
-    // Mesh deliveries (event x peer) kept at most; beyond, the oldest are
-    // dropped and counted.
-    int64_t outbox_max = 100000;
     absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
     // Every prune_interval the worker deletes processed_inputs older than
     // processed_inputs_ttl, prune_chunk rows per round between batches
@@ -94,29 +97,24 @@ class PipelineWorker {
     int checkpoint_idle_pages = 1000;
     int checkpoint_busy_pages = 8000;
     int checkpoint_backlog_events = 512;
-    // While holding inputs for the mesh sender, re-ask it this often even
-    // without a report or SenderStoppedDraining().
+    // While holding inputs for the mesh sender, re-ask the outbox this
+    // often even without a report.
     absl::Duration hold_recheck = absl::Milliseconds(200);
   };
-  // Hooks run on the worker thread (mesh_sender_draining also under the
-  // worker's lock: it must not block).
+  // Hooks run on the worker thread.
   struct Hooks {
-    // Whether the mesh sender is draining the outbox (back-pressure above;
-    // OutboxSender::draining); unset = no back-pressure. When it turns
-    // false the sender calls SenderStoppedDraining(); the worker also
-    // re-checks every Options::hold_recheck while it holds inputs.
-    std::function<bool()> mesh_sender_draining;
-    std::function<void()> wake_mesh_sender;
     std::function<void()> wake_push_sender;
     // Push rows written during the batch (the push callback counts them).
     std::function<int64_t()> take_push_rows_added;
   };
 
   // None owned; all must outlive the worker. `publisher` is the runner's
-  // mesh-publisher (for the outbox delivery count).
+  // mesh-publisher (for the fan-out estimate); `mesh_outbox` is the outbox it
+  // appends to, opened on db->database() (the worker attaches itself as its
+  // writer).
   PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner, MeshPublisher* publisher,
-                 InvocationTracker* tracker, WatchHub* hub, Hooks hooks);
-  ~PipelineWorker();  // Stop()
+                 Outbox* mesh_outbox, InvocationTracker* tracker, WatchHub* hub, Hooks hooks);
+  ~PipelineWorker() override;  // Stop()
 
   // Counts the outbox and starts the thread.
   absl::Status Start();
@@ -129,21 +127,23 @@ class PipelineWorker {
   // its own transaction, and the runner). After Stop() the task runs with
   // `stopped` = true on the caller's thread instead and must not touch the db.
   void Post(std::function<void(bool stopped)> task);
-  // Sender reports (applied in the next transaction).
+  // Push sender reports (applied in the next transaction).
   void OutboxDone(OutboxKind kind, OutboxProgress progress);
-  // The mesh sender stopped draining: held inputs may go now.
-  void SenderStoppedDraining();
   void OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids);
+  // Waker: the mesh outbox has work (its sender reported) or held inputs
+  // may go now.
+  void Wake() override;
 
   struct Stats {
     int64_t inputs_processed = 0;
     int64_t inputs_duplicate = 0;
     int64_t batches = 0;
     int64_t batch_failures = 0;
-    // Deliveries waiting in the outbox (a mesh row holds one per peer).
+    // Deliveries waiting in the outboxes (mesh: summed over the peers; per
+    // peer: Outbox::Stats).
     int64_t mesh_outbox_depth = 0;
     int64_t push_outbox_depth = 0;
-    int64_t outbox_dropped = 0;  // mesh deliveries dropped by the bound
+    int64_t outbox_dropped = 0;  // mesh deliveries dropped by the per-peer bound
     // Rounds in which the worker held input batches back for the mesh
     // sender (a round ends at each sender report or wake-up).
     int64_t input_holds = 0;
@@ -158,32 +158,27 @@ class PipelineWorker {
     BatchDoneFn done;
   };
   void Run();
-  // Sender reports taken from the queue for one transaction.
+  // Push sender reports taken from the queue for one transaction.
   struct OutboxReports {
-    OutboxProgress done_mesh;
     OutboxProgress done_push;
-    std::vector<int64_t> attempted_mesh;
     std::vector<int64_t> attempted_push;
-    bool empty() const {
-      return done_mesh.empty() && done_push.empty() && attempted_mesh.empty() &&
-             attempted_push.empty();
-    }
+    bool empty() const { return done_push.empty() && attempted_push.empty(); }
   };
   void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
   // One chunk of a pruning pass, when one is due or running.
   void MaybePrune();
   // A checkpoint when the WAL is over the threshold for `events_waiting`.
   void MaybeCheckpoint(size_t events_waiting);
-  // True when input batches wait for the mesh sender (back-pressure): the
-  // sender drains the outbox and it would hold (`projected_depth`
-  // deliveries) at least half its bound.
-  bool HoldInputs(double projected_depth) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True when input batches wait for the mesh sender (back-pressure), with
+  // `extra` more messages per peer (Outbox::ShouldHoldInputs).
+  bool HoldInputs(int64_t extra) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecountOutbox();
 
   const Options options_;
   EventsDb* const db_;
   PipelineRunner* const runner_;
   MeshPublisher* const publisher_;
+  Outbox* const mesh_outbox_;
   InvocationTracker* const tracker_;
   WatchHub* const hub_;
   const Hooks hooks_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/delivery/outbox.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/json/json_text.h"
 
@@ -86,6 +87,29 @@ INSERT INTO mesh_outbox (id, deliveries, done, attempts, peers, message_id_prefi
     FROM outbox WHERE kind = 'mesh' ORDER BY id;
 DELETE FROM outbox WHERE kind = 'mesh';
 )sql"},
+      // Mesh messages move to the delivery core's per-destination outbox
+      // (common/delivery/outbox.h, tables outbox_mesh*): a v2 row lists its
+      // peers ' '-separated, as an audience does, and keeps its id as seq and
+      // its message id prefix; the first `done` peers of a partly finished row
+      // (only the oldest row can be one) get a cursor past it.
+      {3, Cat(Outbox::Schema("mesh"), R"sql(
+INSERT INTO outbox_mesh_audiences (destinations) SELECT DISTINCT peers FROM mesh_outbox;
+INSERT INTO outbox_mesh (seq, audience, message_id, body, created_ms)
+    SELECT m.id, a.id, m.message_id_prefix, m.body,
+           COALESCE(CAST((julianday(m.created_at) - 2440587.5) * 86400000 AS INTEGER), 0)
+    FROM mesh_outbox m JOIN outbox_mesh_audiences a ON a.destinations = m.peers
+    ORDER BY m.id;
+WITH RECURSIVE split (id, done, pos, name, rest) AS (
+    SELECT id, done, 0, '', peers || ' ' FROM mesh_outbox WHERE done > 0
+    UNION ALL
+    SELECT id, done, pos + 1, substr(rest, 1, instr(rest, ' ') - 1),
+           substr(rest, instr(rest, ' ') + 1)
+    FROM split WHERE rest <> '')
+INSERT INTO outbox_mesh_cursors (destination, next_seq)
+    SELECT name, MIN(id) + 1 FROM split WHERE pos BETWEEN 1 AND done AND name <> ''
+    GROUP BY name;
+DROP TABLE mesh_outbox;
+)sql")},
   };
   return *migrations;
 }
@@ -129,27 +153,6 @@ std::string StoredJson(std::string_view canonical) {
   return out;
 }
 
-// mesh_outbox.peers: the names joined by single spaces (computer names hold
-// no whitespace: ValidateName). Not absl::StrJoin: with std::string_view
-// elements (Debian's absl::string_view is its own type) it takes its
-// formatter path, which grows the string as it goes instead of sizing it
-// once; this runs for every public event (1 allocation here against 2-3).
-std::string JoinPeers(const std::vector<std::string_view>& peers) {
-  size_t size = 0;
-  for (std::string_view p : peers) size += p.size() + 1;
-  std::string out;
-  out.reserve(size);
-  for (std::string_view p : peers) {
-    if (!out.empty()) out += ' ';
-    out.append(p.data(), p.size());
-  }
-  return out;
-}
-
-std::vector<std::string> SplitPeers(std::string_view text) {
-  return absl::StrSplit(ToAbsl(text), ' ', absl::SkipEmpty());
-}
-
 std::string IdList(const std::vector<int64_t>& ids) {
   std::string list;
   for (int64_t id : ids) {
@@ -162,7 +165,8 @@ std::string IdList(const std::vector<int64_t>& ids) {
 }  // namespace
 
 std::string_view OutboxKindName(OutboxKind kind) {
-  return kind == OutboxKind::kMesh ? "mesh" : "push";
+  (void)kind;
+  return "push";
 }
 
 std::string EventsDb::NowIso() { return FormatTimestampStream(Timestamp::NowUtc()); }
@@ -359,11 +363,6 @@ absl::StatusOr<int64_t> EventsDb::CountNotifications() {
   return n;
 }
 
-std::string OutboxRow::MessageIdFor(size_t i) const {
-  if (kind == OutboxKind::kPush || i >= destinations.size()) return message_id;
-  return Cat(message_id, destinations[i]);
-}
-
 void OutboxProgress::Merge(const OutboxProgress& other) {
   through_id = std::max(through_id, other.through_id);
   if (std::make_pair(other.partial_id, other.partial_done) >
@@ -393,160 +392,44 @@ absl::StatusOr<int64_t> EventsDb::AddPushOutbox(std::string_view destination,
   return db_->LastInsertRowId();
 }
 
-absl::StatusOr<int64_t> EventsDb::AddMeshOutbox(std::string_view message_id_prefix,
-                                                const std::vector<std::string_view>& peers,
-                                                std::string_view body) {
-  TM_ASSIGN_OR_RETURN(
-      Statement * s,
-      db_->Cached("INSERT INTO mesh_outbox (deliveries, peers, message_id_prefix, body, "
-                  "created_at) VALUES (?, ?, ?, ?, ?)"));
-  s->Bind(1, static_cast<int64_t>(peers.size()))
-      .Bind(2, JoinPeers(peers))
-      .Bind(3, message_id_prefix)
-      .Bind(4, body)
-      .Bind(5, NowIso());
-  TM_RETURN_IF_ERROR(s->Run());
-  return db_->LastInsertRowId();
-}
-
 absl::StatusOr<int64_t> EventsDb::FinishOutbox(OutboxKind kind, const OutboxProgress& progress) {
-  int64_t finished = 0;
-  if (kind == OutboxKind::kPush) {
-    // One delivery per row: the rows deleted are the deliveries finished.
-    if (progress.through_id > 0) {
-      TM_ASSIGN_OR_RETURN(Statement * del,
-                          db_->Cached("DELETE FROM outbox WHERE kind = 'push' AND id <= ?"));
-      del->Bind(1, progress.through_id);
-      TM_RETURN_IF_ERROR(del->Run());
-      finished += db_->Changes();
-    }
-    return finished;
-  }
-  if (progress.through_id > 0) {
-    // The rows below through_id are all finished, so this sums (and
-    // deletes) only the rows of this report: the older ones are gone.
-    TM_ASSIGN_OR_RETURN(
-        Statement * sum,
-        db_->Cached("SELECT COALESCE(SUM(deliveries - done), 0) FROM mesh_outbox WHERE id <= ?"));
-    sum->Bind(1, progress.through_id);
-    TM_ASSIGN_OR_RETURN(bool row, sum->Step());
-    finished += row ? sum->ColumnInt64(0) : 0;
-    sum->Reset();
-    TM_ASSIGN_OR_RETURN(Statement * del, db_->Cached("DELETE FROM mesh_outbox WHERE id <= ?"));
-    del->Bind(1, progress.through_id);
-    TM_RETURN_IF_ERROR(del->Run());
-  }
-  if (progress.partial_id > progress.through_id && progress.partial_done > 0) {
-    TM_ASSIGN_OR_RETURN(Statement * get,
-                        db_->Cached("SELECT deliveries, done FROM mesh_outbox WHERE id = ?"));
-    get->Bind(1, progress.partial_id);
-    TM_ASSIGN_OR_RETURN(bool row, get->Step());
-    int64_t deliveries = row ? get->ColumnInt64(0) : 0;
-    int64_t done = row ? get->ColumnInt64(1) : 0;
-    get->Reset();
-    int64_t now_done = std::min(progress.partial_done, deliveries);
-    if (row && now_done > done) {
-      TM_ASSIGN_OR_RETURN(Statement * set,
-                          db_->Cached("UPDATE mesh_outbox SET done = ? WHERE id = ?"));
-      set->Bind(1, now_done).Bind(2, progress.partial_id);
-      TM_RETURN_IF_ERROR(set->Run());
-      finished += now_done - done;
-    }
-  }
-  return finished;
+  (void)kind;  // push: one delivery per row
+  if (progress.through_id <= 0) return 0;
+  TM_ASSIGN_OR_RETURN(Statement * del,
+                      db_->Cached("DELETE FROM outbox WHERE kind = 'push' AND id <= ?"));
+  del->Bind(1, progress.through_id);
+  TM_RETURN_IF_ERROR(del->Run());
+  return db_->Changes();
 }
 
 absl::Status EventsDb::CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids) {
-  const std::string_view table = kind == OutboxKind::kMesh ? "mesh_outbox" : "outbox";
+  (void)kind;
   // Chunks keep each statement small; ids are integers (no injection).
   for (size_t start = 0; start < ids.size(); start += 500) {
     std::vector<int64_t> chunk(ids.begin() + start,
                                ids.begin() + std::min(ids.size(), start + 500));
     TM_RETURN_IF_ERROR(db_->Exec(
-        Cat("UPDATE ", table, " SET attempts = attempts + 1 WHERE id IN (", IdList(chunk), ")")));
+        Cat("UPDATE outbox SET attempts = attempts + 1 WHERE id IN (", IdList(chunk), ")")));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> EventsDb::CountOutbox(OutboxKind kind) {
-  TM_ASSIGN_OR_RETURN(
-      Statement * s, db_->Cached(kind == OutboxKind::kMesh
-                                     ? "SELECT COALESCE(SUM(deliveries - done), 0) FROM mesh_outbox"
-                                     : "SELECT COUNT(*) FROM outbox WHERE kind = 'push'"));
+  (void)kind;
+  TM_ASSIGN_OR_RETURN(Statement * s,
+                      db_->Cached("SELECT COUNT(*) FROM outbox WHERE kind = 'push'"));
   TM_ASSIGN_OR_RETURN(bool row, s->Step());
   int64_t n = row ? s->ColumnInt64(0) : 0;
   s->Reset();
   return n;
 }
 
-absl::StatusOr<int64_t> EventsDb::DropOldestOutbox(OutboxKind kind, int64_t count) {
-  if (count <= 0) return 0;
-  if (kind == OutboxKind::kPush) {
-    TM_ASSIGN_OR_RETURN(Statement * s,
-                        db_->Cached("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
-                                    "kind = 'push' ORDER BY id LIMIT ?)"));
-    s->Bind(1, count);
-    TM_RETURN_IF_ERROR(s->Run());
-    return db_->Changes();
-  }
-  // Whole rows while they fit in `count`, then the first destinations of
-  // the next row (done moves on: the sender skips them).
-  int64_t left = count;
-  int64_t last_whole = 0;
-  int64_t partial_id = 0, partial_done = 0;
-  {
-    TM_ASSIGN_OR_RETURN(Statement * s,
-                        db_->Cached("SELECT id, deliveries, done FROM mesh_outbox ORDER BY id"));
-    while (left > 0) {
-      TM_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      int64_t pending = s->ColumnInt64(1) - s->ColumnInt64(2);
-      if (pending <= left) {
-        left -= std::max<int64_t>(pending, 0);
-        last_whole = s->ColumnInt64(0);
-      } else {
-        partial_id = s->ColumnInt64(0);
-        partial_done = s->ColumnInt64(2) + left;
-        left = 0;
-      }
-    }
-    s->Reset();
-  }
-  // The same writes as a sender's report that got that far.
-  OutboxProgress dropped;
-  dropped.through_id = last_whole;
-  dropped.partial_id = partial_id;
-  dropped.partial_done = partial_done;
-  TM_RETURN_IF_ERROR(FinishOutbox(OutboxKind::kMesh, dropped).status());
-  return count - left;
-}
-
 absl::StatusOr<std::vector<OutboxRow>> EventsDb::ReadOutbox(Database* db, OutboxKind kind,
                                                             int64_t after_id, int limit) {
   std::vector<OutboxRow> rows;
-  if (kind == OutboxKind::kPush) {
-    TM_ASSIGN_OR_RETURN(Statement * s,
-                        db->Cached("SELECT id, destination, message_id, body, attempts FROM outbox "
-                                   "WHERE kind = 'push' AND id > ? ORDER BY id LIMIT ?"));
-    s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-    while (true) {
-      TM_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      OutboxRow r;
-      r.id = s->ColumnInt64(0);
-      r.kind = kind;
-      r.destinations.push_back(s->ColumnText(1));
-      r.message_id = s->ColumnText(2);
-      r.body = s->ColumnText(3);
-      r.attempts = s->ColumnInt64(4);
-      rows.push_back(std::move(r));
-    }
-    s->Reset();
-    return rows;
-  }
   TM_ASSIGN_OR_RETURN(Statement * s,
-                      db->Cached("SELECT id, done, attempts, peers, message_id_prefix, body FROM "
-                                 "mesh_outbox WHERE id > ? ORDER BY id LIMIT ?"));
+                      db->Cached("SELECT id, destination, message_id, body, attempts FROM outbox "
+                                 "WHERE kind = 'push' AND id > ? ORDER BY id LIMIT ?"));
   s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   while (true) {
     TM_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -554,12 +437,10 @@ absl::StatusOr<std::vector<OutboxRow>> EventsDb::ReadOutbox(Database* db, Outbox
     OutboxRow r;
     r.id = s->ColumnInt64(0);
     r.kind = kind;
-    r.done = s->ColumnInt64(1);
-    r.attempts = s->ColumnInt64(2);
-    r.destinations = SplitPeers(s->ColumnText(3));
-    r.done = std::clamp<int64_t>(r.done, 0, static_cast<int64_t>(r.destinations.size()));
-    r.message_id = s->ColumnText(4);
-    r.body = s->ColumnText(5);
+    r.destinations.push_back(s->ColumnText(1));
+    r.message_id = s->ColumnText(2);
+    r.body = s->ColumnText(3);
+    r.attempts = s->ColumnInt64(4);
     rows.push_back(std::move(r));
   }
   s->Reset();

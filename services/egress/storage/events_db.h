@@ -1,7 +1,10 @@
 // events.db: egress's SQLite database (doc/events-db.md). The notification
 // projection with TeleClaude's columns and statuses (teleclaude/events/db.py),
 // the processed inputs (a redelivered input has no second effect) and the
-// persistent outbox of mesh messages and installer pushes.
+// persistent outbox of installer pushes. The mesh outbox lives in the same
+// database but belongs to the delivery core (common/delivery/outbox.h,
+// tables outbox_mesh*; migration 3 moved v2's mesh_outbox there); the push
+// outbox will follow it.
 //
 // One writer: the pipeline worker owns the EventsDb and calls every method.
 // Senders read the outbox through their own connection (ReadOutbox()).
@@ -61,31 +64,26 @@ struct NotificationFilter {
   int offset = 0;
 };
 
-enum class OutboxKind { kMesh, kPush };
-// "mesh" / "push".
+// The kinds of rows of the `outbox` table: only installer pushes since the
+// mesh messages moved to the delivery core's outbox (outbox_mesh).
+enum class OutboxKind { kPush };
+// "push".
 std::string_view OutboxKindName(OutboxKind kind);
 
-// One row of the outbox: one body for one or more destinations
-// (doc/events-db.md "outbox", "mesh_outbox"). A delivery is the body sent to
-// one destination. Value type.
+// One row of the push outbox (doc/events-db.md "outbox"): one push to one
+// destination ("installer"). Value type.
 struct OutboxRow {
   int64_t id = 0;
-  OutboxKind kind = OutboxKind::kMesh;
-  // mesh: the peers' computer names, in send order; push: {"installer"}.
-  std::vector<std::string> destinations;
-  // destinations[0, done) are finished (sent, refused or dropped by the
-  // bound); only mesh rows are ever partly done.
+  OutboxKind kind = OutboxKind::kPush;
+  std::vector<std::string> destinations;  // {"installer"}
+  // destinations[0, done) are finished (the sender's bookkeeping).
   int64_t done = 0;
-  // mesh: "{me}/{input key}/", the prefix of the message ids: the message to
-  // destination d has the id message_id + d (doc/wire.md); push: the push_id.
-  std::string message_id;
-  std::string body;  // mesh: envelope JSON; push: a serialized NotificationPush
+  std::string message_id;  // the push_id
+  std::string body;        // a serialized NotificationPush (base64)
   int64_t attempts = 0;
 
   // Deliveries still to make.
   int64_t pending() const { return static_cast<int64_t>(destinations.size()) - done; }
-  // The message id of the delivery to destinations[i].
-  std::string MessageIdFor(size_t i) const;
 };
 
 // How far a sender got through the rows of one kind, which it takes in id
@@ -152,32 +150,19 @@ class EventsDb {
   absl::StatusOr<std::vector<NotificationRow>> ListNotifications(const NotificationFilter& filter);
   absl::StatusOr<int64_t> CountNotifications();
 
-  // --- outbox --------------------------------------------------------------
-  // The outbox holds deliveries: push rows have one each, mesh rows one per
-  // peer. Counts below are deliveries.
+  // --- push outbox ---------------------------------------------------------
+  // One delivery per row.
   //
-  // Appends a push row; returns its id (ids only grow). Mesh rows:
-  // AddMeshOutbox.
+  // Appends a push row; returns its id (ids only grow).
   absl::StatusOr<int64_t> AddPushOutbox(std::string_view destination, std::string_view message_id,
                                         std::string_view body);
-  // Appends a mesh row: `body` for each of `peers` (in this order, none
-  // empty or holding whitespace), with message ids message_id_prefix + peer.
-  // Returns its id (ids only grow). REQUIRES: !peers.empty().
-  absl::StatusOr<int64_t> AddMeshOutbox(std::string_view message_id_prefix,
-                                        const std::vector<std::string_view>& peers,
-                                        std::string_view body);
-  // Applies a sender's progress: deletes the rows finished, records a partly
-  // finished one. Returns how many deliveries left the outbox (rows already
-  // gone, e.g. dropped by the bound, count nothing).
+  // Applies a sender's progress: deletes the rows finished. Returns how many
+  // left the outbox.
   absl::StatusOr<int64_t> FinishOutbox(OutboxKind kind, const OutboxProgress& progress);
   // attempts += 1 for the rows `ids` of `kind`.
   absl::Status CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids);
   // Deliveries of `kind` not yet finished.
   absl::StatusOr<int64_t> CountOutbox(OutboxKind kind);
-  // Drops the `count` oldest deliveries of `kind` (whole rows, and the first
-  // destinations of one row); returns how many were dropped (fewer when the
-  // outbox holds fewer).
-  absl::StatusOr<int64_t> DropOldestOutbox(OutboxKind kind, int64_t count);
 
   // Rows of `kind` with id > after_id, oldest first, at most `limit`. Works on
   // any connection to events.db (senders use their own, read-only use).

@@ -1,10 +1,12 @@
 // MeshSender against a real redis-server (tests/support): the XADD argv it
 // builds is exactly the mesh message of doc/wire.md, every pending delivery
 // goes out with its own message id, each peer's messages stay in order over
-// several connections, flow control holds back what a peer's inbox has no
-// room for, and WRONGTYPE refuses only that message.
+// several connections, Room() is what a peer's inbox has room for (flow
+// control, per peer), and WRONGTYPE refuses only that message.
 #include "services/egress/delivery/mesh_sender.h"
 
+#include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,17 +40,6 @@ TEST(AssignMeshXAddArgvTest, IsTheXAddOfTheEncodedMeshMessage) {
   }
 }
 
-OutboxRow Row(int64_t id, std::string key, std::vector<std::string> peers, int64_t done = 0) {
-  OutboxRow r;
-  r.id = id;
-  r.kind = OutboxKind::kMesh;
-  r.destinations = std::move(peers);
-  r.done = done;
-  r.message_id = Cat("alpha/", key, "/");
-  r.body = Cat("{\"key\":\"", key, "\"}");
-  return r;
-}
-
 class MeshSenderTest : public ::testing::Test {
  protected:
   MeshSenderTest() : client_(redis_.Client()) {}
@@ -77,18 +68,34 @@ class MeshSenderTest : public ::testing::Test {
     return out;
   }
 
+  // The deliveries of each (key, peers) in order: message id
+  // alpha/{key}/{peer}, body {"key":"{key}"}. The strings live in the test.
+  std::vector<OutboxDelivery> Messages(
+      const std::vector<std::pair<std::string, std::vector<std::string>>>& rows) {
+    std::vector<OutboxDelivery> out;
+    for (const auto& [key, peers] : rows) {
+      const std::string& prefix = strings_.emplace_back(Cat("alpha/", key, "/"));
+      const std::string& body = strings_.emplace_back(Cat("{\"key\":\"", key, "\"}"));
+      for (const std::string& peer : peers) {
+        const std::string& name = strings_.emplace_back(peer);
+        out.push_back(OutboxDelivery{name, prefix, name, body, static_cast<int64_t>(out.size())});
+      }
+    }
+    return out;
+  }
+
   RedisServer redis_{RedisServer::Options{}};
   std::unique_ptr<RedisClient> client_;
+  std::deque<std::string> strings_;
 };
 
 TEST_F(MeshSenderTest, SendsEveryPendingDeliveryWithItsOwnMessageId) {
   auto sender = Sender(/*maxlen=*/1000, /*depth=*/2);  // several round trips
-  std::vector<OutboxRow> rows = {Row(1, "k1", {"beta", "gamma"}, /*done=*/1),
-                                 Row(2, "k2", {"beta", "gamma"}), Row(3, "k3", {"gamma"})};
-  auto statuses = sender->Send(rows);
-  ASSERT_TRUE(statuses.ok()) << statuses.status();
-  ASSERT_EQ(statuses->size(), 4u);
-  for (const absl::Status& s : *statuses) EXPECT_TRUE(s.ok()) << s;
+  OutboxSendResult result =
+      sender->Send(Messages({{"k1", {"gamma"}}, {"k2", {"beta", "gamma"}}, {"k3", {"gamma"}}}));
+  ASSERT_TRUE(result.error.ok()) << result.error;
+  ASSERT_EQ(result.statuses.size(), 4u);
+  for (const absl::Status& s : result.statuses) EXPECT_TRUE(s.ok()) << s;
   EXPECT_EQ(Inbox("beta"), (std::vector<std::string>{"alpha/k2/beta <- {\"key\":\"k2\"}"}));
   EXPECT_EQ(Inbox("gamma"), (std::vector<std::string>{"alpha/k1/gamma <- {\"key\":\"k1\"}",
                                                       "alpha/k2/gamma <- {\"key\":\"k2\"}",
@@ -101,11 +108,11 @@ TEST_F(MeshSenderTest, EveryPeerGetsItsMessagesInOrderAcrossLanes) {
       MeshSender::Options{"alpha", /*stream_maxlen=*/1000, /*pipeline_depth=*/3, /*lanes=*/3},
       redis_.ClientOptions());
   const std::vector<std::string> peers = {"p0", "p1", "p2", "p3", "p4"};
-  std::vector<OutboxRow> rows;
-  for (int i = 0; i < 20; ++i) rows.push_back(Row(i + 1, Cat("k", i), peers));
-  auto statuses = sender->Send(rows);
-  ASSERT_TRUE(statuses.ok()) << statuses.status();
-  EXPECT_EQ(statuses->size(), 100u);
+  std::vector<std::pair<std::string, std::vector<std::string>>> rows;
+  for (int i = 0; i < 20; ++i) rows.emplace_back(Cat("k", i), peers);
+  OutboxSendResult result = sender->Send(Messages(rows));
+  ASSERT_TRUE(result.error.ok()) << result.error;
+  EXPECT_EQ(result.statuses.size(), 100u);
   for (const std::string& peer : peers) {
     std::vector<std::string> expected;
     for (int i = 0; i < 20; ++i) {
@@ -118,46 +125,53 @@ TEST_F(MeshSenderTest, EveryPeerGetsItsMessagesInOrderAcrossLanes) {
   EXPECT_EQ(sender->Forwarded(), forwarded);
 }
 
-TEST_F(MeshSenderTest, FlowControlSendsOnlyWhatAPeersInboxHasRoomFor) {
+TEST_F(MeshSenderTest, RoomIsWhatAPeersInboxHoldsBelowMaxlenPerPeer) {
   // beta runs our ingress: its group has 2 unread messages of maxlen 3.
   ASSERT_TRUE(client_->XGroupCreate(MeshStreamKey("beta"), kMeshIngressGroup, "$", true).ok());
   ASSERT_TRUE(client_->XAdd(MeshStreamKey("beta"), {{"n", "1"}}, 0).ok());
   ASSERT_TRUE(client_->XAdd(MeshStreamKey("beta"), {{"n", "2"}}, 0).ok());
   auto sender = Sender(/*maxlen=*/3, /*depth=*/256);
-  std::vector<OutboxRow> rows = {Row(1, "k1", {"gamma", "beta"}), Row(2, "k2", {"gamma", "beta"}),
-                                 Row(3, "k3", {"gamma", "beta"})};
-  auto statuses = sender->Send(rows);
-  ASSERT_TRUE(statuses.ok()) << statuses.status();
-  // k1 to both, then k2 to gamma; k2 to beta would overrun beta's inbox.
-  EXPECT_EQ(statuses->size(), 3u);
-  EXPECT_EQ(Inbox("gamma"), (std::vector<std::string>{"alpha/k1/gamma <- {\"key\":\"k1\"}",
-                                                      "alpha/k2/gamma <- {\"key\":\"k2\"}"}));
+  // gamma has no stream (no reader to overrun): no limit.
+  auto room = sender->Room({"gamma", "beta"});
+  ASSERT_TRUE(room.ok()) << room.status();
+  EXPECT_EQ(*room, (std::vector<int64_t>{std::numeric_limits<int64_t>::max(), 1}));
+  ASSERT_TRUE(sender->Send(Messages({{"k1", {"gamma", "beta"}}})).error.ok());
   EXPECT_EQ(Inbox("beta"),
             (std::vector<std::string>{"other", "other", "alpha/k1/beta <- {\"key\":\"k1\"}"}));
-  // No room at all: nothing is attempted.
-  auto none = sender->Send({Row(2, "k2", {"gamma", "beta"}, /*done=*/1)});
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
+  room = sender->Room({"beta"});
+  ASSERT_TRUE(room.ok());
+  EXPECT_EQ(*room, std::vector<int64_t>{0});  // full: the sender holds beta back
+  // beta's reader reads everything but has not acknowledged it yet.
+  ASSERT_TRUE(client_
+                  ->Command({"XREADGROUP", "GROUP", std::string(kMeshIngressGroup), "c", "STREAMS",
+                             MeshStreamKey("beta"), ">"})
+                  .ok());
+  room = sender->Room({"beta"});
+  ASSERT_TRUE(room.ok());
+  EXPECT_EQ(*room, std::vector<int64_t>{0});  // read but still pending: no room yet
 }
 
 TEST_F(MeshSenderTest, WrongTypeRefusesOnlyThatMessage) {
   ASSERT_TRUE(client_->Command({"SET", MeshStreamKey("delta"), "not a stream"}).ok());
   auto sender = Sender(/*maxlen=*/1000, /*depth=*/256);
-  auto statuses = sender->Send({Row(1, "k1", {"beta", "delta", "gamma"})});
-  ASSERT_TRUE(statuses.ok()) << statuses.status();
-  ASSERT_EQ(statuses->size(), 3u);
-  EXPECT_TRUE((*statuses)[0].ok());
-  EXPECT_EQ((*statuses)[1].code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE((*statuses)[1].message().find("WRONGTYPE"), std::string::npos);
-  EXPECT_TRUE((*statuses)[2].ok());
+  OutboxSendResult result = sender->Send(Messages({{"k1", {"beta", "delta", "gamma"}}}));
+  ASSERT_TRUE(result.error.ok()) << result.error;
+  const std::vector<absl::Status>& statuses = result.statuses;
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(statuses[1].message().find("WRONGTYPE"), std::string::npos);
+  EXPECT_TRUE(statuses[2].ok());
   EXPECT_EQ(sender->Forwarded(), (std::map<std::string, int64_t>{{"beta", 1}, {"gamma", 1}}));
 }
 
 TEST_F(MeshSenderTest, RedisDownFailsTheBatch) {
   auto sender = Sender(/*maxlen=*/1000, /*depth=*/256);
   redis_.Stop();
-  auto statuses = sender->Send({Row(1, "k1", {"beta"})});
-  EXPECT_EQ(statuses.status().code(), absl::StatusCode::kUnavailable);
+  OutboxSendResult result = sender->Send(Messages({{"k1", {"beta"}}}));
+  EXPECT_EQ(result.error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(result.statuses.empty());  // nothing counts as sent
+  EXPECT_EQ(sender->Room({"beta"}).status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

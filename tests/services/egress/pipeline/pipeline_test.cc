@@ -1,16 +1,20 @@
 // Component tests of the egress pipeline on a real SQLite file: the runner
 // (order, drop, failure, suspension, emits, invocations), the system
 // cartridges with TeleClaude's semantics, and the worker (processed inputs,
-// outbox bound). The test cartridges below are real Cartridge
+// the mesh outbox as a participant of its transactions: per-peer bound,
+// back-pressure). The test cartridges below are real Cartridge
 // implementations (the interface is ours), not mocks.
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/catalog/event_catalog.h"
+#include "common/delivery/outbox.h"
 #include "common/json/json_text.h"
 #include "common/mesh/membership_reader.h"
 #include "common/mesh/membership_store.h"
@@ -97,6 +101,20 @@ class PipelineTest : public ::testing::Test {
     membership_ = std::make_unique<MembershipReader>(MembershipReader::Options{
         dir_.File("membership.db"), "alpha", "c1", absl::Hours(1), absl::Hours(24)});
     ASSERT_TRUE(membership_->ReloadNow().ok());
+    Build(/*bound=*/0);
+  }
+
+  // The mesh outbox (at most `bound` messages per peer; 0 = none) and the
+  // runner whose publisher appends to it.
+  void Build(int64_t bound) {
+    runner_.reset();
+    Outbox::Options outbox_options;
+    outbox_options.name = "mesh";
+    outbox_options.max_per_destination = bound;
+    outbox_options.id_per_destination = true;
+    auto outbox = Outbox::Open(db_->database(), outbox_options, nullptr, nullptr);
+    ASSERT_TRUE(outbox.ok()) << outbox.status();
+    outbox_ = std::move(*outbox);
     std::vector<std::unique_ptr<Cartridge>> system;
     system.push_back(std::make_unique<DedupCartridge>(&catalog_, db_.get()));
     system.push_back(std::make_unique<NotificationProjector>(
@@ -108,7 +126,7 @@ class PipelineTest : public ::testing::Test {
           return absl::OkStatus();
         }}));
     auto publisher = std::make_unique<MeshPublisher>(MeshPublisher::Options{"alpha"},
-                                                     membership_.get(), db_.get());
+                                                     membership_.get(), outbox_.get());
     publisher_ = publisher.get();
     system.push_back(std::move(publisher));
     PipelineRunner::Options options;
@@ -140,8 +158,15 @@ class PipelineTest : public ::testing::Test {
                              std::string key = "") {
     std::vector<RunResult> results;
     if (key.empty()) key = "test:" + std::to_string(next_key_++);
+    // One round, as the worker runs it: the outbox takes part.
+    auto txn = Transaction::Begin(db_->database());
+    EXPECT_TRUE(txn.ok());
+    EXPECT_TRUE(outbox_->BeforeJobs().ok());
     runner_->Run(std::move(e), origin, origin == EventOrigin::kMesh ? "beta" : "", key, &results,
                  &invocations_);
+    EXPECT_TRUE(outbox_->AfterJobs().ok());
+    EXPECT_TRUE(txn->Commit().ok());
+    outbox_->Committed();
     return results;
   }
 
@@ -151,24 +176,58 @@ class PipelineTest : public ::testing::Test {
     return row.ok() && row->has_value() ? **row : NotificationRow{};
   }
 
-  // The pending mesh deliveries, oldest first: "destination" or, with
-  // `ids`, the message id.
+  // The pending mesh deliveries as committed in events.db, oldest first:
+  // "destination" or, with `ids`, the message id.
   std::vector<std::string> OutboxDestinations(bool ids = false) {
-    auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 1000);
-    EXPECT_TRUE(rows.ok());
+    Database* db = db_->database();
+    std::map<std::string, int64_t> cursors;
+    auto c = db->Prepare("SELECT destination, next_seq FROM outbox_mesh_cursors");
+    EXPECT_TRUE(c.ok());
+    while (c.ok() && *c->Step()) cursors[c->ColumnText(0)] = c->ColumnInt64(1);
     std::vector<std::string> out;
-    for (const auto& r : *rows) {
-      for (size_t i = r.done; i < r.destinations.size(); ++i) {
-        out.push_back(ids ? r.MessageIdFor(i) : r.destinations[i]);
+    auto s = db->Prepare(
+        "SELECT o.seq, o.message_id, a.destinations FROM outbox_mesh o JOIN "
+        "outbox_mesh_audiences a ON a.id = o.audience ORDER BY o.seq");
+    EXPECT_TRUE(s.ok());
+    while (s.ok() && *s->Step()) {
+      const int64_t seq = s->ColumnInt64(0);
+      for (const std::string& dest :
+           std::vector<std::string>(absl::StrSplit(s->ColumnText(2), ' '))) {
+        if (seq < cursors[std::string(dest)]) continue;
+        out.push_back(ids ? s->ColumnText(1) + std::string(dest) : std::string(dest));
       }
     }
     return out;
+  }
+
+  int64_t OutboxRows() {
+    auto s = db_->database()->Prepare("SELECT COUNT(*) FROM outbox_mesh");
+    EXPECT_TRUE(s.ok() && *s->Step());
+    return s.ok() ? s->ColumnInt64(0) : -1;
+  }
+
+  // What the mesh outbox's sender reports (common/delivery/outbox_sender.h),
+  // for every peer: `sent` more messages delivered, draining or not.
+  void ReportSent(int sent, bool draining) {
+    std::shared_ptr<const OutboxView> view = outbox_->View();
+    std::vector<DestinationProgress> progress;
+    for (const auto& [dest, cursor] : view->cursors) {
+      DestinationProgress p;
+      p.destination = dest;
+      p.from = cursor;
+      p.to = cursor + sent;
+      p.delivered = sent;
+      p.draining = draining;
+      progress.push_back(p);
+    }
+    outbox_->Report(std::move(progress));
   }
 
   TempDir dir_;
   EventCatalog catalog_ = BuildDefaultCatalog();
   std::unique_ptr<EventsDb> db_;
   std::unique_ptr<MembershipReader> membership_;
+  std::unique_ptr<Outbox> outbox_;
   MeshPublisher* publisher_ = nullptr;
   std::unique_ptr<PipelineRunner> runner_;
   std::vector<Invocation> invocations_;
@@ -344,10 +403,8 @@ TEST_F(PipelineTest, MeshPublisherRoutesByVisibility) {
             (std::vector<std::string>{"beta", "beta", "delta", "gamma"}));  // peers sorted by name
   EXPECT_EQ(OutboxDestinations(/*ids=*/true)[1], "alpha/local:s:9-0/beta");
   // One row per event: the body is stored once for its three peers.
-  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
-  ASSERT_EQ(rows->size(), 2u);
-  EXPECT_EQ((*rows)[1].message_id, "alpha/local:s:9-0/");
-  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 4);
+  EXPECT_EQ(OutboxRows(), 2);
+  EXPECT_EQ(outbox_->Totals().depth, 4);
   // From the mesh, by origin or by the stamp: never forwarded again.
   Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kMesh);
   Run(Event("test.x", R"({"_mesh_source":"beta"})", Visibility::kPublic));
@@ -371,7 +428,8 @@ TEST_F(PipelineTest, MeshPublisherKeepsRoutingToAwayPeersButNotToForgottenOnes) 
 }
 
 TEST_F(PipelineTest, WorkerRecordsInputsSoARedeliveryHasNoSecondEffect) {
-  PipelineWorker worker({"alpha"}, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  PipelineWorker worker({"alpha"}, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
+                        nullptr, {});
   ASSERT_TRUE(worker.Start().ok());
   auto submit = [&](std::string key) {
     absl::Notification done;
@@ -402,11 +460,12 @@ TEST_F(PipelineTest, WorkerRecordsInputsSoARedeliveryHasNoSecondEffect) {
   EXPECT_EQ(worker.stats().inputs_duplicate, 3);
 }
 
-TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxDroppingTheOldest) {
+TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxPerPeerDroppingItsOldestCounted) {
+  Build(/*bound=*/2);
   PipelineWorker::Options options;
   options.computer_name = "alpha";
-  options.outbox_max = 5;
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
+                        nullptr, {});
   ASSERT_TRUE(worker.Start().ok());
   for (int i = 0; i < 4; ++i) {
     absl::Notification done;
@@ -418,27 +477,30 @@ TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxDroppingTheOldest) {
     done.WaitForNotification();
   }
   worker.Stop();
-  std::vector<std::string> left = OutboxDestinations(/*ids=*/true);
-  ASSERT_EQ(left.size(), 5u);
-  EXPECT_EQ(left.front(), "alpha/k2/delta");  // the 7 oldest are gone
-  EXPECT_EQ(left.back(), "alpha/k3/gamma");
-  EXPECT_EQ(worker.stats().outbox_dropped, 7);
-  EXPECT_EQ(worker.stats().mesh_outbox_depth, 5);
-  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 5);
+  // Each peer keeps its 2 newest; its 2 oldest are gone, counted for it.
+  EXPECT_EQ(OutboxDestinations(/*ids=*/true),
+            (std::vector<std::string>{"alpha/k2/beta", "alpha/k2/delta", "alpha/k2/gamma",
+                                      "alpha/k3/beta", "alpha/k3/delta", "alpha/k3/gamma"}));
+  EXPECT_EQ(worker.stats().outbox_dropped, 6);
+  EXPECT_EQ(worker.stats().mesh_outbox_depth, 6);
+  for (const DestinationStats& d : outbox_->Stats()) {
+    EXPECT_EQ(d.dropped, 2) << d.destination;
+    EXPECT_EQ(d.depth, 2) << d.destination;
+    EXPECT_TRUE(d.dropping) << d.destination;
+  }
+  EXPECT_EQ(OutboxRows(), 2);  // rows every peer is done with are deleted
 }
 
-// While the mesh sender drains the outbox, inputs wait (they stay in their
-// stream) instead of pushing the outbox over its bound; a sender that does
+// While the mesh sender drains a peer, inputs wait (they stay in their
+// stream) instead of pushing that peer over its bound; a sender that does
 // not drain it (failing, held by a full inbox, idle) does not hold them back.
-TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullOutbox) {
-  std::atomic<bool> draining{true};
+TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullPeer) {
+  Build(/*bound=*/4);  // back-pressure from 2 messages per peer (2 events) on
   PipelineWorker::Options options;
   options.computer_name = "alpha";
-  options.outbox_max = 12;                // back-pressure from 6 deliveries (2 events) on
-  options.hold_recheck = absl::Hours(1);  // only reports and the sender's call wake it
-  PipelineWorker::Hooks hooks;
-  hooks.mesh_sender_draining = [&] { return draining.load(); };
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, hooks);
+  options.hold_recheck = absl::Hours(1);  // only the outbox's reports wake it
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
+                        nullptr, {});
   ASSERT_TRUE(worker.Start().ok());
   std::atomic<int> done{0};
   auto submit = [&](int i) {
@@ -450,26 +512,24 @@ TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullOutbox) {
   };
   for (int i = 0; i < 2; ++i) submit(i);
   ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 2; }, absl::Seconds(5)));
+  ReportSent(0, /*draining=*/true);  // the sender is busy with every peer
   for (int i = 2; i < 6; ++i) submit(i);
   absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(done.load(), 2);  // held: the outbox is at half its bound
-  // The sender reports the first event done: one more input fits.
-  auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kMesh, 0, 10);
-  ASSERT_EQ(rows->size(), 2u);
-  worker.OutboxDone(OutboxKind::kMesh, OutboxProgress{rows->front().id, 0, 0});
+  EXPECT_EQ(done.load(), 2);  // held: every peer is at half its bound
+  // The sender reports the first event delivered: one more input fits.
+  ReportSent(1, /*draining=*/true);
   ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 3; }, absl::Seconds(5)));
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(done.load(), 3);
   // A sender that stops draining (failing, held by a full inbox, or idle)
-  // lets the rest through; the bound drops.
-  draining = false;
-  worker.SenderStoppedDraining();
+  // lets the rest through; the bound drops, per peer.
+  ReportSent(0, /*draining=*/false);
   ASSERT_TRUE(testing::WaitFor([&] { return done.load() == 6; }, absl::Seconds(5)));
   worker.Stop();
   EXPECT_EQ(worker.stats().mesh_outbox_depth, 12);
   EXPECT_EQ(worker.stats().outbox_dropped, 3);
   EXPECT_GT(worker.stats().input_holds, 0);
-  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kMesh), 12);
+  EXPECT_EQ(OutboxDestinations().size(), 12u);
 }
 
 // `n` public test.x events with input keys k{first}, k{first+1}, ...
@@ -491,7 +551,8 @@ TEST_F(PipelineTest, WorkerCheckpointsTheWalPastItsThreshold) {
   options.computer_name = "alpha";
   options.checkpoint_idle_pages = 20;
   options.checkpoint_busy_pages = 40;
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
+                        nullptr, {});
   ASSERT_TRUE(worker.Start().ok());
   int max_frames = 0;
   for (int round = 0; round < 40; ++round) {
@@ -523,7 +584,8 @@ TEST_F(PipelineTest, WorkerDefersCheckpointsWhileABacklogWaits) {
   options.checkpoint_idle_pages = 20;
   options.checkpoint_busy_pages = 1'000'000;
   options.checkpoint_backlog_events = 20;
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
+                        nullptr, {});
   std::atomic<int> done{0};
   for (int round = 0; round < 40; ++round) {
     std::vector<InputEvent> events = PublicEvents(round * 20, 20);
@@ -556,7 +618,8 @@ TEST_F(PipelineTest, WorkerPrunesEveryExpiredInputInChunks) {
   options.computer_name = "alpha";
   options.prune_chunk = 100;  // 25 chunks
   options.processed_inputs_ttl = absl::Hours(1);
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, nullptr, nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
+                        nullptr, {});
   ASSERT_TRUE(worker.Start().ok());
   ASSERT_TRUE(
       testing::WaitFor([&] { return worker.stats().inputs_pruned == 2500; }, absl::Seconds(10)));

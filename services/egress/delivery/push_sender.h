@@ -1,13 +1,14 @@
-// Delivers the rows of one kind of the persistent outbox (events.db `outbox`
-// and `mesh_outbox`, doc/events-db.md): mesh messages to peers' streams, or
-// pushes to the installer. A background thread reads rows through its own
+// Delivers the installer pushes of events.db's `outbox` (doc/events-db.md).
+// (Mesh messages moved to the delivery core's per-destination outbox,
+// common/delivery/outbox_sender.h; the pushes will follow, and this class
+// will go.) A background thread reads rows through its own
 // read-only use of a connection (the pipeline worker stays the only writer),
 // hands them in order, in batches, to a send function, and reports how far
 // it got (OutboxProgress) so that the worker deletes the rows finished. On
 // failure the same rows are retried with exponential backoff (logged
 // rate-limited); nothing is dropped here.
-#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_OUTBOX_SENDER_H_
-#define TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_OUTBOX_SENDER_H_
+#ifndef TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_PUSH_SENDER_H_
+#define TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_PUSH_SENDER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -26,12 +27,12 @@
 namespace teleclaude::mesh {
 
 // Thread-safe.
-class OutboxSender {
+class PushSender {
  public:
   struct Options {
-    std::string name;  // for logs: "mesh" / "push"
+    std::string name;  // for logs: "push"
     std::string db_path;
-    OutboxKind kind = OutboxKind::kMesh;
+    OutboxKind kind = OutboxKind::kPush;
     // Rows read at most per batch.
     int batch_limit = 1024;
     // Deliveries handed to the send function at most per batch (at least one
@@ -64,11 +65,11 @@ class OutboxSender {
   using StoppedDrainingFn = std::function<void()>;
 
   // `stopped_draining` may be empty.
-  OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed,
-               StoppedDrainingFn stopped_draining = nullptr);
-  ~OutboxSender();  // Stop()
-  OutboxSender(const OutboxSender&) = delete;
-  OutboxSender& operator=(const OutboxSender&) = delete;
+  PushSender(Options options, SendFn send, DoneFn done, FailedFn failed,
+             StoppedDrainingFn stopped_draining = nullptr);
+  ~PushSender();  // Stop()
+  PushSender(const PushSender&) = delete;
+  PushSender& operator=(const PushSender&) = delete;
 
   // Opens the read connection and starts the thread.
   absl::Status Start();
@@ -117,4 +118,4 @@ class OutboxSender {
 
 }  // namespace teleclaude::mesh
 
-#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_OUTBOX_SENDER_H_
+#endif  // TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_PUSH_SENDER_H_

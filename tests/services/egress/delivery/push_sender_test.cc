@@ -1,9 +1,9 @@
-// OutboxSender on a real events.db: deliveries are offered in order, a send
-// that attempts only a prefix (flow control) reports how far it got — into
-// the middle of a row — and the rest is offered again from there; refused
+// PushSender on a real events.db: pushes are offered in order, a send that
+// attempts only a prefix reports how far it got and the rest is offered
+// again from there; refused
 // deliveries count as done; a failed send is retried and counted. The send
 // function is the test's own (it is the sender's injected dependency).
-#include "services/egress/delivery/outbox_sender.h"
+#include "services/egress/delivery/push_sender.h"
 
 #include <atomic>
 #include <memory>
@@ -22,7 +22,7 @@ namespace {
 using testing::TempDir;
 using testing::WaitFor;
 
-class OutboxSenderTest : public ::testing::Test {
+class PushSenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = EventsDb::Open(dir_.File("events.db"));
@@ -30,28 +30,23 @@ class OutboxSenderTest : public ::testing::Test {
     db_ = std::move(*db);
   }
 
-  // Starts a mesh sender whose send function answers with `answer` (called
+  // Starts a push sender whose send function answers with `answer` (called
   // with the deliveries offered, "message id" each).
   void Start(
       std::function<absl::StatusOr<std::vector<absl::Status>>(std::vector<std::string>)> answer,
       int delivery_limit = 0) {
-    OutboxSender::Options options;
-    options.name = "mesh";
+    PushSender::Options options;
+    options.name = "push";
     options.db_path = dir_.File("events.db");
-    options.kind = OutboxKind::kMesh;
     options.delivery_limit = delivery_limit;
     options.backoff_min = absl::Milliseconds(1);
     options.hold_max = absl::Milliseconds(5);
     options.poll = absl::Milliseconds(20);
-    sender_ = std::make_unique<OutboxSender>(
+    sender_ = std::make_unique<PushSender>(
         options,
         [this, answer](const std::vector<OutboxRow>& rows) {
           std::vector<std::string> offered;
-          for (const OutboxRow& r : rows) {
-            for (size_t i = r.done; i < r.destinations.size(); ++i) {
-              offered.push_back(r.MessageIdFor(i));
-            }
-          }
+          for (const OutboxRow& r : rows) offered.push_back(r.message_id);
           {
             absl::MutexLock lock(&mu_);
             calls_.push_back(offered);
@@ -59,7 +54,7 @@ class OutboxSenderTest : public ::testing::Test {
           return answer(offered);
         },
         [this](OutboxKind kind, OutboxProgress p) {
-          EXPECT_EQ(kind, OutboxKind::kMesh);
+          EXPECT_EQ(kind, OutboxKind::kPush);
           absl::MutexLock lock(&mu_);
           progress_.push_back(Cat(p.through_id, "+", p.partial_id, ":", p.partial_done));
         },
@@ -82,7 +77,7 @@ class OutboxSenderTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<EventsDb> db_;
-  std::unique_ptr<OutboxSender> sender_;
+  std::unique_ptr<PushSender> sender_;
   absl::Mutex mu_;
   std::vector<std::vector<std::string>> calls_;
   std::vector<std::string> progress_;
@@ -90,22 +85,27 @@ class OutboxSenderTest : public ::testing::Test {
   std::atomic<int> stopped_draining_{0};
 };
 
-TEST_F(OutboxSenderTest, AHeldBackPrefixIsReportedAndTheRestOfferedFromThere) {
-  ASSERT_TRUE(db_->AddMeshOutbox("a/k1/", {"b", "c", "d"}, "{}").ok());
-  ASSERT_TRUE(db_->AddMeshOutbox("a/k2/", {"b", "c", "d"}, "{}").ok());
+// Push rows k{first}.. k{first + n - 1} to the installer.
+void AddPushes(EventsDb* db, int first, int n) {
+  for (int i = first; i < first + n; ++i) {
+    ASSERT_TRUE(db->AddPushOutbox("installer", Cat("k", i), "{}").ok());
+  }
+}
+
+TEST_F(PushSenderTest, AHeldBackPrefixIsReportedAndTheRestOfferedFromThere) {
+  AddPushes(db_.get(), 1, 4);
   int round = 0;
   std::vector<bool> draining;  // while sending
   Start([&](std::vector<std::string> offered) -> absl::StatusOr<std::vector<absl::Status>> {
     draining.push_back(sender_->draining());
-    // First round: room for 4 only (k1 whole, k2 to b).
-    size_t n = round++ == 0 ? 4 : offered.size();
+    // First round: room for 2 only.
+    size_t n = round++ == 0 ? 2 : offered.size();
     return std::vector<absl::Status>(n);
   });
-  ASSERT_TRUE(WaitFor([&] { return sender_->delivered() == 6; }, absl::Seconds(5)));
-  EXPECT_EQ(calls(), (std::vector<std::vector<std::string>>{
-                         {"a/k1/b", "a/k1/c", "a/k1/d", "a/k2/b", "a/k2/c", "a/k2/d"},
-                         {"a/k2/c", "a/k2/d"}}));
-  EXPECT_EQ(progress(), (std::vector<std::string>{"1+2:1", "2+0:0"}));
+  ASSERT_TRUE(WaitFor([&] { return sender_->delivered() == 4; }, absl::Seconds(5)));
+  EXPECT_EQ(calls(),
+            (std::vector<std::vector<std::string>>{{"k1", "k2", "k3", "k4"}, {"k3", "k4"}}));
+  EXPECT_EQ(progress(), (std::vector<std::string>{"2+0:0", "4+0:0"}));
   EXPECT_EQ(sender_->held(), 1);
   // Busy at first; not after a batch was held back (until one goes whole).
   EXPECT_EQ(draining, (std::vector<bool>{true, false}));
@@ -115,23 +115,8 @@ TEST_F(OutboxSenderTest, AHeldBackPrefixIsReportedAndTheRestOfferedFromThere) {
   EXPECT_EQ(stopped_draining_.load(), 2);
 }
 
-TEST_F(OutboxSenderTest, PartProgressRecordedInTheDatabaseIsHonouredAfterARestart) {
-  auto id = db_->AddMeshOutbox("a/k1/", {"b", "c", "d"}, "{}");
-  ASSERT_TRUE(id.ok());
-  // A previous process got through b and c.
-  ASSERT_TRUE(db_->FinishOutbox(OutboxKind::kMesh, OutboxProgress{0, *id, 2}).ok());
-  Start([](std::vector<std::string> offered) -> absl::StatusOr<std::vector<absl::Status>> {
-    return std::vector<absl::Status>(offered.size());
-  });
-  ASSERT_TRUE(WaitFor([&] { return sender_->delivered() == 1; }, absl::Seconds(5)));
-  EXPECT_EQ(calls(), (std::vector<std::vector<std::string>>{{"a/k1/d"}}));
-  sender_->Stop();
-}
-
-TEST_F(OutboxSenderTest, BatchesAreCutAtTheDeliveryLimitOnRowBoundaries) {
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(db_->AddMeshOutbox(Cat("a/k", i, "/"), {"b", "c", "d"}, "{}").ok());
-  }
+TEST_F(PushSenderTest, BatchesAreCutAtTheDeliveryLimit) {
+  AddPushes(db_.get(), 0, 9);
   Start(
       [](std::vector<std::string> offered) -> absl::StatusOr<std::vector<absl::Status>> {
         return std::vector<absl::Status>(offered.size());
@@ -140,17 +125,18 @@ TEST_F(OutboxSenderTest, BatchesAreCutAtTheDeliveryLimitOnRowBoundaries) {
   ASSERT_TRUE(WaitFor([&] { return sender_->delivered() == 9; }, absl::Seconds(5)));
   std::vector<size_t> sizes;
   for (const auto& c : calls()) sizes.push_back(c.size());
-  EXPECT_EQ(sizes, (std::vector<size_t>{6, 3}));
+  EXPECT_EQ(sizes, (std::vector<size_t>{7, 2}));
   sender_->Stop();
 }
 
-TEST_F(OutboxSenderTest, RefusedCountsAsDoneAndAFailedSendIsRetried) {
-  auto id = db_->AddMeshOutbox("a/k1/", {"b", "c"}, "{}");
-  ASSERT_TRUE(id.ok());
+TEST_F(PushSenderTest, RefusedCountsAsDoneAndAFailedSendIsRetried) {
+  auto first = db_->AddPushOutbox("installer", "k1", "{}");
+  auto second = db_->AddPushOutbox("installer", "k2", "{}");
+  ASSERT_TRUE(first.ok() && second.ok());
   int round = 0;
   Start([&round](std::vector<std::string>) -> absl::StatusOr<std::vector<absl::Status>> {
-    if (round++ == 0) return absl::UnavailableError("redis down");
-    return std::vector<absl::Status>{absl::OkStatus(), absl::FailedPreconditionError("WRONGTYPE")};
+    if (round++ == 0) return absl::UnavailableError("installer down");
+    return std::vector<absl::Status>{absl::OkStatus(), absl::FailedPreconditionError("refused")};
   });
   ASSERT_TRUE(
       WaitFor([&] { return sender_->delivered() + sender_->refused() == 2; }, absl::Seconds(5)));
@@ -159,10 +145,10 @@ TEST_F(OutboxSenderTest, RefusedCountsAsDoneAndAFailedSendIsRetried) {
   EXPECT_EQ(sender_->delivered(), 1);
   EXPECT_EQ(sender_->refused(), 1);
   EXPECT_EQ(calls().size(), 2u);
-  EXPECT_EQ(progress(), (std::vector<std::string>{Cat(*id, "+0:0")}));
+  EXPECT_EQ(progress(), (std::vector<std::string>{Cat(*second, "+0:0")}));
   {
     absl::MutexLock lock(&mu_);
-    EXPECT_EQ(failed_ids_, (std::vector<int64_t>{*id}));
+    EXPECT_EQ(failed_ids_, (std::vector<int64_t>{*first, *second}));
   }
   sender_->Stop();
 }

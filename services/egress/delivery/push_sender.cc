@@ -1,4 +1,4 @@
-#include "services/egress/delivery/outbox_sender.h"
+#include "services/egress/delivery/push_sender.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,27 +9,27 @@
 
 namespace teleclaude::mesh {
 
-OutboxSender::OutboxSender(Options options, SendFn send, DoneFn done, FailedFn failed,
-                           StoppedDrainingFn stopped_draining)
+PushSender::PushSender(Options options, SendFn send, DoneFn done, FailedFn failed,
+                       StoppedDrainingFn stopped_draining)
     : options_(std::move(options)),
       send_(std::move(send)),
       done_(std::move(done)),
       failed_(std::move(failed)),
       stopped_draining_(std::move(stopped_draining)) {}
 
-void OutboxSender::SetDraining(bool draining) {
+void PushSender::SetDraining(bool draining) {
   if (draining_.exchange(draining) && !draining && stopped_draining_) stopped_draining_();
 }
 
-OutboxSender::~OutboxSender() { Stop(); }
+PushSender::~PushSender() { Stop(); }
 
-absl::Status OutboxSender::Start() {
+absl::Status PushSender::Start() {
   TM_ASSIGN_OR_RETURN(db_, Database::Open(options_.db_path));
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
 
-void OutboxSender::Stop() {
+void PushSender::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
@@ -37,12 +37,12 @@ void OutboxSender::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void OutboxSender::Wake() {
+void PushSender::Wake() {
   absl::MutexLock lock(&mu_);
   woken_ = true;
 }
 
-void OutboxSender::Wait(absl::Duration d, bool wakeable) {
+void PushSender::Wait(absl::Duration d, bool wakeable) {
   absl::MutexLock lock(&mu_);
   auto ready = [this, wakeable]()
                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || (wakeable && woken_); };
@@ -50,7 +50,7 @@ void OutboxSender::Wait(absl::Duration d, bool wakeable) {
   if (wakeable) woken_ = false;
 }
 
-void OutboxSender::Run() {
+void PushSender::Run() {
   // Rows up to progress.through_id are finished; the row partial_id has its
   // first partial_done destinations finished (the worker may not have
   // recorded it yet when the row is read again).

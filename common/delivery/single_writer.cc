@@ -1,0 +1,240 @@
+#include "common/delivery/single_writer.h"
+
+#include "common/delivery/backoff.h"
+#include "common/sqlite/transaction.h"
+
+namespace teleclaude::mesh {
+
+SingleWriter::SingleWriter(Options options, Database* db) : options_(std::move(options)), db_(db) {
+  CHECK(db_ != nullptr);
+}
+
+SingleWriter::~SingleWriter() { Stop(); }
+
+void SingleWriter::AddParticipant(RoundParticipant* participant) {
+  participants_.push_back(participant);
+}
+void SingleWriter::AddChore(WriterChore* chore) { chores_.push_back(chore); }
+void SingleWriter::SetInputGate(InputGate* gate) { gate_ = gate; }
+
+void SingleWriter::Start() {
+  absl::MutexLock lock(&mu_);
+  CHECK(!started_) << options_.name << ": SingleWriter::Start called twice";
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SingleWriter::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  // Never started: what was queued cannot run.
+  std::deque<std::unique_ptr<WriterJob>> jobs;
+  std::deque<std::function<void(bool)>> tasks;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    jobs.swap(jobs_);
+    tasks.swap(tasks_);
+    queued_weight_ = 0;
+  }
+  for (auto& task : tasks) task(true);
+  for (auto& job : jobs) job->Finish(absl::UnavailableError(options_.name + " is shutting down"));
+}
+
+void SingleWriter::Submit(std::unique_ptr<WriterJob> job) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      queued_weight_ += job->weight();
+      jobs_.push_back(std::move(job));
+      return;
+    }
+  }
+  job->Finish(absl::UnavailableError(options_.name + " is shutting down"));
+}
+
+void SingleWriter::Post(std::function<void(bool stopped)> task) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      tasks_.push_back(std::move(task));
+      return;
+    }
+  }
+  task(true);
+}
+
+void SingleWriter::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+SingleWriter::Stats SingleWriter::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+size_t SingleWriter::queued_weight() const {
+  absl::MutexLock lock(&mu_);
+  return queued_weight_;
+}
+
+bool SingleWriter::AnyParticipantWork() const {
+  for (RoundParticipant* p : participants_) {
+    if (p->HasWork()) return true;
+  }
+  return false;
+}
+
+absl::Status SingleWriter::Transact(absl::FunctionRef<absl::Status()> body) {
+  CHECK(OnWriterThread()) << options_.name << ": Transact() off the writer thread";
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
+    if (!txn.ok()) return txn.status();
+    for (RoundParticipant* p : participants_) {
+      absl::Status s = p->BeforeJobs();
+      if (!s.ok()) return s;
+    }
+    absl::Status s = body();
+    if (!s.ok()) return s;
+    for (RoundParticipant* p : participants_) {
+      s = p->AfterJobs();
+      if (!s.ok()) return s;
+    }
+    return txn->Commit();
+  }();
+  if (status.ok()) {
+    for (RoundParticipant* p : participants_) p->Committed();
+  } else {
+    for (RoundParticipant* p : participants_) p->RolledBack();
+  }
+  return status;
+}
+
+bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
+  // Participants are told after the jobs when the round commits (their
+  // bookkeeping may wake other threads; the jobs' callers wait), before them
+  // when it fails (their state is back to what was committed).
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
+    if (!txn.ok()) return txn.status();
+    for (RoundParticipant* p : participants_) {
+      absl::Status s = p->BeforeJobs();
+      if (!s.ok()) return s;
+    }
+    for (std::unique_ptr<WriterJob>& job : jobs) {
+      absl::Status s = job->Apply();
+      if (!s.ok()) return s;
+    }
+    for (RoundParticipant* p : participants_) {
+      absl::Status s = p->AfterJobs();
+      if (!s.ok()) return s;
+    }
+    return txn->Commit();
+  }();
+  if (!status.ok()) {
+    LOG(ERROR) << options_.name << ": a round of " << jobs.size()
+               << " job(s) failed and was rolled back: " << status.message();
+    for (RoundParticipant* p : participants_) p->RolledBack();
+    for (std::unique_ptr<WriterJob>& job : jobs) job->Finish(status);
+    absl::MutexLock lock(&mu_);
+    ++stats_.round_failures;
+    return false;
+  }
+  for (std::unique_ptr<WriterJob>& job : jobs) job->Finish(status);
+  for (RoundParticipant* p : participants_) p->Committed();
+  absl::MutexLock lock(&mu_);
+  ++stats_.rounds;
+  stats_.jobs += static_cast<int64_t>(jobs.size());
+  return true;
+}
+
+void SingleWriter::MaybeCheckpoint() {
+  if (options_.checkpoint_idle_pages <= 0) return;
+  const int threshold = queued_weight() >= options_.checkpoint_backlog_weight
+                            ? options_.checkpoint_busy_pages
+                            : options_.checkpoint_idle_pages;
+  if (db_->wal_frames() < threshold) return;
+  absl::StatusOr<int> copied = db_->Checkpoint();
+  if (!copied.ok()) {
+    // Harmless for the data (the WAL keeps it); tried again after the next round.
+    LOG_EVERY_N(WARNING, 100) << options_.name << ": " << copied.status().message();
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  ++stats_.checkpoints;
+}
+
+bool SingleWriter::RunChores() {
+  bool again = false;
+  const absl::Time now = options_.clock->Now();
+  for (WriterChore* chore : chores_) again = chore->RunIfDue(now) || again;
+  return again;
+}
+
+void SingleWriter::Loop() {
+  thread_id_.store(std::this_thread::get_id());
+  bool held = false;        // the last look held inputs back
+  bool chores_busy = true;  // a chore wants to go on at once (and: look at start)
+  Backoff failure_backoff(absl::Milliseconds(50), absl::Seconds(5));
+  while (true) {
+    std::vector<std::unique_ptr<WriterJob>> jobs;
+    std::vector<std::function<void(bool)>> tasks;
+    bool exit = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto admit = [this](size_t taken) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || gate_ == nullptr || gate_->Admit(taken);
+      };
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || woken_ || !tasks_.empty() || (!jobs_.empty() && admit(0)) ||
+               AnyParticipantWork();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), held          ? options_.gate_recheck
+                                                    : chores_busy ? absl::ZeroDuration()
+                                                                  : options_.idle_wake);
+      woken_ = false;
+      while (!tasks_.empty()) {
+        tasks.push_back(std::move(tasks_.front()));
+        tasks_.pop_front();
+      }
+      size_t taken = 0;
+      held = false;
+      while (!jobs_.empty() && (jobs.empty() || taken < options_.max_round_weight)) {
+        if (!admit(taken)) {
+          held = true;
+          ++stats_.input_holds;
+          break;
+        }
+        taken += jobs_.front()->weight();
+        queued_weight_ -= jobs_.front()->weight();
+        jobs.push_back(std::move(jobs_.front()));
+        jobs_.pop_front();
+      }
+      if (stop_ && jobs_.empty() && tasks_.empty()) {
+        // Nothing more can be queued after this: late callers fail fast.
+        stopped_ = true;
+        exit = true;
+      }
+    }
+    for (auto& task : tasks) task(false);
+    if (!jobs.empty() || AnyParticipantWork()) {
+      if (RunRound(std::move(jobs))) {
+        failure_backoff.Reset();
+      } else {
+        // The database refuses (disk full, I/O error): do not spin on it.
+        absl::MutexLock lock(&mu_);
+        auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+        mu_.AwaitWithTimeout(absl::Condition(&stopping), failure_backoff.Next());
+      }
+    }
+    if (exit) return;
+    chores_busy = RunChores();
+    MaybeCheckpoint();
+  }
+}
+
+}  // namespace teleclaude::mesh
