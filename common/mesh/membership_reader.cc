@@ -13,8 +13,9 @@ MembershipReader::MembershipReader(Options options)
 
 MembershipReader::~MembershipReader() { Stop(); }
 
-void MembershipReader::Start() {
+void MembershipReader::Start(MembershipListener* listener) {
   if (started_.exchange(true)) return;
+  listener_ = listener;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -58,6 +59,8 @@ void MembershipReader::Run() {
     if (!s.ok()) {
       LOG_EVERY_T(WARNING, 60) << "membership: cannot read " << options_.db_path << ": "
                                << s.message() << " (keeping the previous peers)";
+    } else if (listener_ != nullptr) {
+      listener_->OnSnapshot(*Snapshot());
     }
   } while (!stop_.WaitForNotificationWithTimeout(options_.refresh));
 }

@@ -39,7 +39,9 @@ class MembershipReader : public MembershipView {
   MembershipReader& operator=(const MembershipReader&) = delete;
 
   // Starts the background reload (the first runs at once). Idempotent.
-  void Start();
+  // `listener` (optional, not owned, must outlive Stop()) hears every
+  // snapshot the background reload publishes.
+  void Start(MembershipListener* listener = nullptr);
   // Stops it; idempotent.
   void Stop();
 
@@ -66,6 +68,7 @@ class MembershipReader : public MembershipView {
   absl::Notification stop_;
   std::thread thread_;
   std::atomic<bool> started_{false};
+  MembershipListener* listener_ = nullptr;  // set by Start, read by Run
 };
 
 }  // namespace teleclaude::mesh

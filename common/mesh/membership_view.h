@@ -27,6 +27,15 @@ class MembershipView {
   virtual std::shared_ptr<const MembershipSnapshot> Refresh() = 0;
 };
 
+// Told of every snapshot a view publishes by its background refresh (e.g.
+// egress drops the outbox of a computer once it is forgotten). Called on the
+// view's refresh thread, one call at a time; must not block for long.
+class MembershipListener {
+ public:
+  virtual ~MembershipListener() = default;
+  virtual void OnSnapshot(const MembershipSnapshot& snapshot) = 0;
+};
+
 }  // namespace teleclaude::mesh
 
 #endif  // TELECLAUDE_MESH_COMMON_MESH_MEMBERSHIP_VIEW_H_

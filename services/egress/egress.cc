@@ -180,7 +180,8 @@ absl::Status Egress::Init() {
   TM_RETURN_IF_ERROR(mesh_sender_->Start());
   TM_RETURN_IF_ERROR(push_sender_->Start());
   tracker_->Start();
-  membership_->Start();
+  forgotten_sweeper_ = std::make_unique<ForgottenPeerSweeper>(mesh_outbox_.get());
+  membership_->Start(forgotten_sweeper_.get());
   manager_->Start();
   GrpcServerOptions server_options;
   server_options.flag_name = "egress_addr";
@@ -199,6 +200,8 @@ absl::Status Egress::Init() {
 void Egress::Shutdown() {
   std::call_once(shutdown_once_, [this] {
     if (reader_) reader_->Stop();
+    // Its refresh thread tells the sweeper, which queues work for the worker.
+    if (membership_) membership_->Stop();
     if (server_) {
       server_->Shutdown(absl::Seconds(2));
       server_->Wait();
@@ -211,7 +214,6 @@ void Egress::Shutdown() {
       tracker_->Stop();
       (void)tracker_->Flush();
     }
-    if (membership_) membership_->Stop();
     LOG(INFO) << "telec-egress stopped";
   });
 }

@@ -26,6 +26,7 @@
 #include "services/egress/control/pipeline_service.h"
 #include "services/egress/delivery/installer_client.h"
 #include "services/egress/delivery/local_stream_reader.h"
+#include "services/egress/delivery/forgotten_peer_sweeper.h"
 #include "services/egress/delivery/mesh_sender.h"
 #include "services/egress/delivery/push_sender.h"
 #include "services/egress/pipeline/invocation_tracker.h"
@@ -78,6 +79,7 @@ class Egress {
   MeshPublisher* publisher_ = nullptr;
   // Before runner_ and worker_, which point to it: destroyed after them.
   std::unique_ptr<Outbox> mesh_outbox_;  // progress per peer (common/delivery)
+  std::unique_ptr<ForgottenPeerSweeper> forgotten_sweeper_;  // membership -> mesh outbox
   std::unique_ptr<PipelineRunner> runner_;
   std::unique_ptr<PipelineWorker> worker_;
   std::unique_ptr<MeshSender> mesh_send_;  // the mesh outbox's transport (XADD)
