@@ -128,6 +128,8 @@ std::string Computer::Addr(Service service) const {
   return absl::StrCat("127.0.0.1:", ports_.at(service));
 }
 
+std::string Computer::DataDir() const { return dir_.File("data"); }
+
 std::vector<std::string> Computer::ClientFlags() const {
   return {
       absl::StrCat("--egress_addr=", Addr(Service::kEgress)),
@@ -140,7 +142,7 @@ std::vector<std::string> Computer::ClientFlags() const {
 std::vector<std::string> Computer::ServiceFlags() const {
   std::vector<std::string> flags = ClientFlags();
   flags.push_back(absl::StrCat("--redis_url=", options_.redis_url));
-  flags.push_back(absl::StrCat("--data_dir=", dir_.File("data")));
+  flags.push_back(absl::StrCat("--data_dir=", DataDir()));
   flags.push_back(absl::StrCat("--cartridge_install=", options_.install_level));
   if (!options_.cluster.empty()) flags.push_back(absl::StrCat("--cluster=", options_.cluster));
   flags.insert(flags.end(), options_.extra_flags.begin(), options_.extra_flags.end());

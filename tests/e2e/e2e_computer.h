@@ -61,6 +61,8 @@ class Computer {
   const std::string& name() const { return options_.name; }
   const ComputerOptions& options() const { return options_; }
   std::string Addr(Service service) const;
+  // The services' --data_dir.
+  std::string DataDir() const;
 
   // Spawns the three services (no waiting). Errors: a binary is not built.
   absl::Status Launch();
