@@ -47,7 +47,10 @@ std::vector<EventSchema> CartridgeSchemas() {
        Level::kWorkflow,
        "cartridge",
        Visibility::kPublic,
-       {"author", "event_type", "version"},
+       // The plan keys on author, event_type, version: two different cartridges
+       // of one author for one event type at one version would collide, so the
+       // name replaces event_type (doc/cartridges.md "Identity").
+       {"author", "name", "version"},
        Lifecycle(kCreates),
        /*actionable=*/true},
       {"cartridge.install_pending",

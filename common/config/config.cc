@@ -18,6 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/json/options.h"
+#include "common/base/utf8.h"
 #include "common/redis/redis_tls_context.h"
 
 namespace {
@@ -106,6 +108,13 @@ ABSL_FLAG(std::string, guardian_addr, "",
 ABSL_FLAG(int64_t, max_message_bytes, 1048576, "Largest gRPC message and mesh envelope, bytes.");
 ABSL_FLAG(int64_t, max_cartridge_bytes, 262144, "Largest cartridge source accepted, bytes.");
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning or error.");
+ABSL_FLAG(bool, answer_transport_requests, true,
+          "ingress answers TeleClaude transport requests (get_computer_info; the "
+          "unknown-command error for the rest) as a Python computer does; turn off when a "
+          "Python TeleClaude daemon runs under the same --computer_name.");
+ABSL_FLAG(std::string, computer_role, "general",
+          "This computer's role as get_computer_info reports it to Python TeleClaude "
+          "computers.");
 
 namespace teleclaude::mesh {
 namespace {
@@ -512,6 +521,15 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
 
   c.log_level = absl::GetFlag(FLAGS_log_level);
   TM_RETURN_IF_ERROR(CheckLogLevel(c.log_level));
+
+  c.answer_transport_requests = absl::GetFlag(FLAGS_answer_transport_requests);
+  c.computer_role = absl::GetFlag(FLAGS_computer_role);
+  if (c.computer_role.empty() || c.computer_role.size() > 64 || !IsValidUtf8(c.computer_role) ||
+      c.computer_role.find_first_of("\r\n") != std::string::npos) {
+    return Invalid("computer_role",
+                   absl::StrCat(Quoted(absl::CEscape(c.computer_role)), " is not a role"),
+                   "give one line of at most 64 bytes, e.g. general");
+  }
 
   TM_ASSIGN_OR_RETURN(c.data_dir, ExpandDataDir(absl::GetFlag(FLAGS_data_dir)));
   const std::string auth_dir = absl::GetFlag(FLAGS_auth_dir);

@@ -50,6 +50,8 @@ ABSL_DECLARE_FLAG(std::string, guardian_addr);
 ABSL_DECLARE_FLAG(int64_t, max_message_bytes);
 ABSL_DECLARE_FLAG(int64_t, max_cartridge_bytes);
 ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(bool, answer_transport_requests);
+ABSL_DECLARE_FLAG(std::string, computer_role);
 
 namespace teleclaude::mesh {
 
@@ -107,6 +109,10 @@ struct Config {
   int64_t max_message_bytes = 1048576;       // > 0
   int64_t max_cartridge_bytes = 262144;      // > 0
   std::string log_level = "info";            // "debug" | "info" | "warning" | "error"
+  // ingress answers TeleClaude transport requests (doc/transport.md); off when
+  // a Python TeleClaude daemon serves this computer's name.
+  bool answer_transport_requests = true;
+  std::string computer_role = "general";  // reported by get_computer_info; non-empty
 
   // The token telec authenticates with: auth_token_file, else
   // {auth_dir}/owner.token.

@@ -1,5 +1,6 @@
 #include "services/egress/runtimes.h"
 
+#include "common/base/strings.h"
 #include "common/cartridge/runtime.h"
 #include "glog/logging.h"
 #ifdef TM_EGRESS_HAVE_LUA
@@ -23,8 +24,20 @@ void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry) {
 #else
   LOG(WARNING) << "this telec-egress was built without the Lua runtime: published cartridges "
                   "cannot run";
-  (void)registry;
 #endif
+  // Python cartridges are installed ({data_dir}/cartridges/{name}.py, where
+  // TeleClaude's sandbox runner reads them) but this egress has no runner
+  // client yet: loading one fails with a reason the installer records
+  // (status failed, `telec cartridges show NAME`), never a silent drop.
+  absl::Status python = registry.Register(
+      std::string(kPythonRuntime),
+      [](const CartridgeSpec& spec) -> absl::StatusOr<std::unique_ptr<Cartridge>> {
+        return absl::UnavailableError(Cat(
+            "runtime python unavailable: this egress has no sandbox runner client yet; "
+            "cartridge ",
+            spec.name, " stays installed as ", spec.name, ".py but cannot run on this computer"));
+      });
+  CHECK(python.ok()) << python.message();
 }
 
 }  // namespace teleclaude::mesh

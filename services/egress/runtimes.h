@@ -10,7 +10,9 @@ namespace teleclaude::mesh {
 // Registers `lua` (services/egress/lua) when the binary was built with it;
 // without it nothing is registered, and an active cartridge of that runtime is
 // reported to the installer as not loadable ("runtime \"lua\" is not
-// supported by this egress").
+// supported by this egress"). Registers `python` as a loader that always
+// fails with "runtime python unavailable: ..." (no sandbox runner client yet,
+// doc/cartridges.md).
 void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry);
 
 }  // namespace teleclaude::mesh

@@ -61,6 +61,12 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   // its response: half of it per Submit leaves room for the echo (a larger
   // single event still goes alone).
   consumer_options.submit_max_bytes = std::max<int64_t>(4096, config.max_message_bytes / 2);
+  if (config.answer_transport_requests) {
+    p->transport_ = std::make_unique<TransportResponder>(
+        TransportResponder::Options{RedisOptions(config, "transport"), config.computer_name,
+                                    config.computer_role, config.stream_maxlen});
+    consumer_options.transport = p->transport_.get();
+  }
   p->consumer_ = std::make_unique<MeshConsumer>(consumer_options, p->trust_.get(),
                                                 p->quarantine_.get(), p->pipeline_.get());
   p->consumer_->Start();
@@ -97,7 +103,8 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
             << p->server_->listen_address() << " (stream " << config.mesh_stream()
             << ", trust_mode " << TrustModeName(config.trust_mode) << ", strictness "
             << TrustStrictnessName(config.trust_strictness) << ", egress " << config.egress_addr
-            << ")";
+            << ", transport requests "
+            << (config.answer_transport_requests ? "answered" : "left to another daemon") << ")";
   return p;
 }
 

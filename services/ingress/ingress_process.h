@@ -15,6 +15,7 @@
 #include "services/ingress/mesh_consumer.h"
 #include "services/ingress/pipeline_client.h"
 #include "services/ingress/quarantine_store.h"
+#include "services/ingress/transport_responder.h"
 #include "services/ingress/trust_evaluator.h"
 
 namespace teleclaude::mesh {
@@ -46,6 +47,7 @@ class IngressProcess {
   std::unique_ptr<MembershipWriter> membership_;
   std::unique_ptr<TrustEvaluator> trust_;
   std::unique_ptr<PipelineClient> pipeline_;
+  std::unique_ptr<TransportResponder> transport_;  // null with --noanswer_transport_requests
   std::unique_ptr<MeshConsumer> consumer_;
   std::unique_ptr<HeartbeatPublisher> heartbeat_;
   std::unique_ptr<IngressService> service_;

@@ -219,6 +219,8 @@ bool MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
     DecodedEntry decoded = decoder_.Decode(entry);
     switch (decoded.kind) {
       case DecodedEntry::Kind::kNotMesh:
+        // Unanswered (Redis refused the answer): stays pending, read again later.
+        if (options_.transport != nullptr && !options_.transport->Answer(entry).ok()) break;
         ++delta.non_mesh_ignored;
         ack.push_back(entry.id);
         break;

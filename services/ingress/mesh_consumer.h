@@ -30,6 +30,7 @@
 #include "services/ingress/mesh_entry_decoder.h"
 #include "services/ingress/pipeline_client.h"
 #include "services/ingress/quarantine_store.h"
+#include "services/ingress/transport_responder.h"
 #include "services/ingress/trust_evaluator.h"
 
 namespace teleclaude::mesh {
@@ -76,6 +77,10 @@ class MeshConsumer {
     // When set, nothing is read before it returns true (polled every 50 ms):
     // the trust gate must know the live peers before it judges anything.
     std::function<bool()> can_read;
+    // When set, entries that are not mesh events go to it first (TeleClaude
+    // transport requests get their answer) and are acknowledged only once it
+    // returned OK; not owned, must outlive the consumer.
+    TransportResponder* transport = nullptr;
   };
 
   MeshConsumer(Options options, const TrustEvaluator* trust, QuarantineStore* quarantine,

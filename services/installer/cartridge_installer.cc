@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/cartridge/runtime.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
@@ -649,9 +650,12 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
       }
       return absl::OkStatus();
     }));
-    absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
-                                         target->cartridge.runtime);
-    if (!removed.ok()) LOG(WARNING) << "cartridge " << request.name() << ": " << removed;
+    const CartridgeRuntime* runtime = FindCartridgeRuntime(target->cartridge.runtime);
+    if (request.suspended() || runtime == nullptr || !runtime->file_read_by_runner) {
+      absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
+                                           target->cartridge.runtime);
+      if (!removed.ok()) LOG(WARNING) << "cartridge " << request.name() << ": " << removed;
+    }
     LOG(WARNING) << "cartridge " << request.name() << " " << RegistryStatusName(new_status) << ": "
                  << reason;
     return ToProto(*target, false);

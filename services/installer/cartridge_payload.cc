@@ -1,5 +1,6 @@
 #include "services/installer/cartridge_payload.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/status/status.h"
@@ -84,6 +85,32 @@ bool IsIdentifier(std::string_view s) {
     if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
   }
   return true;
+}
+
+// A Python module path: identifiers joined by '.', at most 128 characters.
+bool IsModulePath(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = s.find('.', start);
+    if (!IsIdentifier(s.substr(start, dot == std::string_view::npos ? dot : dot - start))) {
+      return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// Whether a line of `source` starts a Python function definition
+// ("def " / "async def " at the start of a line): never valid Lua.
+bool DefinesPythonFunction(std::string_view source) {
+  for (size_t start = 0; start < source.size();) {
+    const size_t end = std::min(source.find('\n', start), source.size());
+    const std::string_view line = source.substr(start, end - start);
+    if (line.starts_with("def ") || line.starts_with("async def ")) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 bool IsStrictBase64(std::string_view s) {
@@ -206,12 +233,7 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
 
   auto entry_point = GetString(doc, "entry_point", false, false);
   if (!entry_point.ok()) return entry_point.status();
-  if (!entry_point->empty() && !IsIdentifier(*entry_point)) {
-    return FieldError("entry_point",
-                      absl::StrCat(Show(*entry_point),
-                                   " is not an identifier; use letters, digits and '_', at most "
-                                   "64, not starting with a digit"));
-  }
+  TM_RETURN_IF_ERROR(CheckEntryPoint(*entry_point));
   c.entry_point = *std::move(entry_point);
 
   // HasMember/operator[] rather than comparing member iterators: comparing
@@ -243,15 +265,47 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
   }
   c.description = *std::move(description);
 
-  auto runtime = GetString(doc, "runtime", true, true);
+  auto runtime = GetString(doc, "runtime", false, false);
   if (!runtime.ok()) return runtime.status();
-  if (FindCartridgeRuntime(*runtime) == nullptr) {
-    return FieldError(
-        "runtime", absl::StrCat(Show(*runtime), " is not a runtime this computer runs; supported: ",
-                                SupportedRuntimeNames()));
+  if (doc.HasMember("runtime") && !doc["runtime"].IsNull() && runtime->empty()) {
+    return FieldError("runtime", "must not be empty; omit it to infer the runtime, or name one");
   }
-  c.runtime = *std::move(runtime);
+  TM_ASSIGN_OR_RETURN(c.runtime, ResolveRuntime(*runtime, c.entry_point, c.source));
   return c;
+}
+
+absl::Status CheckEntryPoint(std::string_view entry_point) {
+  if (entry_point.empty() || IsIdentifier(entry_point)) return absl::OkStatus();
+  const size_t colon = entry_point.find(':');
+  if (colon != std::string_view::npos && IsModulePath(entry_point.substr(0, colon)) &&
+      IsIdentifier(entry_point.substr(colon + 1))) {
+    return absl::OkStatus();
+  }
+  return FieldError("entry_point",
+                    absl::StrCat(Show(entry_point),
+                                 " is neither a function name nor module:function; use letters, "
+                                 "digits and '_' (at most 64, not starting with a digit), e.g. "
+                                 "process or tagger:process"));
+}
+
+absl::StatusOr<std::string> ResolveRuntime(std::string_view runtime, std::string_view entry_point,
+                                           std::string_view source) {
+  if (!runtime.empty()) {
+    if (FindCartridgeRuntime(runtime) == nullptr) {
+      return FieldError("runtime", absl::StrCat(Show(runtime),
+                                                " is not a runtime this computer runs; supported: ",
+                                                SupportedRuntimeNames()));
+    }
+    return std::string(runtime);
+  }
+  if (entry_point.find(':') != std::string_view::npos || DefinesPythonFunction(source)) {
+    return std::string(kPythonRuntime);
+  }
+  return FieldError("runtime",
+                    absl::StrCat("field required: the runtime cannot be inferred (entry_point is "
+                                 "not module:function and the code defines no Python function); "
+                                 "set runtime to one of ",
+                                 SupportedRuntimeNames()));
 }
 
 std::string PayloadErrorField(const absl::Status& status) {

@@ -3,7 +3,7 @@
 // the name is checked against ^[a-z0-9][a-z0-9_-]{0,63}$ before it may ever
 // name a file, the code must be base64 of valid UTF-8 within the size limit,
 // version and author must be non-empty and the runtime must be one of
-// kSupportedRuntimes. Pure functions; thread-safe.
+// kSupportedRuntimes (or inferred: ResolveRuntime). Pure functions; thread-safe.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_PAYLOAD_H_
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_PAYLOAD_H_
 
@@ -23,8 +23,8 @@ struct CartridgeCandidate {
   std::string event_type;   // may be empty
   std::string version;      // non-empty
   std::string author;       // non-empty
-  std::string runtime;      // a name in kSupportedRuntimes
-  std::string entry_point;  // "" or a Lua-style identifier
+  std::string runtime;      // a name in kSupportedRuntimes (ResolveRuntime)
+  std::string entry_point;  // "", an identifier or module:function (CheckEntryPoint)
   std::vector<std::string> dependencies;
   std::string description;
   std::string source;           // decoded code: valid UTF-8, non-empty
@@ -47,6 +47,19 @@ bool IsValidCartridgeName(std::string_view name);
 absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payload_json,
                                                          int64_t max_cartridge_bytes,
                                                          std::string_view source_computer);
+
+// `entry_point` of a cartridge.published payload: "" (the runtime's default,
+// `process`), a function name, or the plan's Python form `module:function`
+// (module = identifiers joined by '.'). INVALID_ARGUMENT naming the field.
+absl::Status CheckEntryPoint(std::string_view entry_point);
+
+// The cartridge's runtime: `runtime` when given (it must be in
+// kSupportedRuntimes); absent or null, it is inferred as the plan's payloads
+// leave it out: kPythonRuntime for a `module:function` entry point or a
+// source with a line starting "def " / "async def "; otherwise
+// INVALID_ARGUMENT "runtime: field required: ..." (doc/cartridges.md).
+absl::StatusOr<std::string> ResolveRuntime(std::string_view runtime, std::string_view entry_point,
+                                           std::string_view source);
 
 // The field named at the start of an error from ParseCartridgePayload
 // ("payload" when the message has no field prefix).

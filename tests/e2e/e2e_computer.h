@@ -96,8 +96,6 @@ class Computer {
   // stops answering while the others run). FAILED_PRECONDITION when it does
   // not run.
   absl::Status Signal(Service service, int signo);
-  // The --data_dir of the services (events.db, installer.db, ...).
-  std::string DataDir() const { return dir_.File("data"); }
 
   // The last `lines` lines of each service's log.
   std::string LogTails(int lines = 15) const;

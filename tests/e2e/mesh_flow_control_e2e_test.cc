@@ -40,7 +40,7 @@ constexpr int kEvents = 2000;
 // Notifications in `c`'s events.db whose worker_name starts with `prefix`
 // (-1 when the database cannot be read yet).
 int64_t Received(const Computer& c, const std::string& prefix) {
-  auto db = Database::Open(absl::StrCat(c.DataDir(), "/events.db"));
+  auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
   if (!db.ok()) return -1;
   auto s = (*db)->Prepare(
       "SELECT COUNT(*) FROM notifications WHERE event_type = 'system.worker.crashed' AND "
@@ -54,7 +54,7 @@ int64_t Received(const Computer& c, const std::string& prefix) {
 
 // Mesh input keys from A recorded by `c` (one per message id it acted on).
 int64_t MeshInputsFromA(const Computer& c) {
-  auto db = Database::Open(absl::StrCat(c.DataDir(), "/events.db"));
+  auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
   if (!db.ok()) return -1;
   auto s = (*db)->Prepare("SELECT COUNT(*) FROM processed_inputs WHERE input_key LIKE 'mesh:A/%'");
   if (!s.ok()) return -1;

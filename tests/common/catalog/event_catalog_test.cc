@@ -115,7 +115,7 @@ TEST(EventCatalogTest, DefaultCatalogHasDesignTableRows) {
   }
   EXPECT_EQ(printed,
             "cartridge.published | WORKFLOW | public | cartridge | "
-            "idem=[author,event_type,version] | creates group=- meaningful=[] "
+            "idem=[author,name,version] | creates group=- meaningful=[] "
             "silent=[] | actionable\n"
             "cartridge.install_pending | WORKFLOW | local | cartridge | "
             "idem=[name,sha256] | creates group=- meaningful=[] silent=[] | "
@@ -195,7 +195,7 @@ class IdempotencyKeyTest : public ::testing::Test {
 // Expected keys below were computed by Python's
 // ":".join([t] + [str(payload.get(f, "")) for f in fields]).
 TEST_F(IdempotencyKeyTest, JoinsFieldsInSchemaOrder) {
-  EXPECT_THAT(Key(R"({"version":3,"event_type":"x.y","author":"ann"})"),
+  EXPECT_THAT(Key(R"({"version":3,"name":"x.y","author":"ann"})"),
               Optional(Eq("cartridge.published:ann:x.y:3")));
 }
 
@@ -206,16 +206,15 @@ TEST_F(IdempotencyKeyTest, MissingFieldIsEmptyAndColonsAreKept) {
 }
 
 TEST_F(IdempotencyKeyTest, NestedValuesUsePythonStr) {
-  EXPECT_THAT(Key(R"({"author":{"k":[1,"two",null,true,false,1.5]},"event_type":[],"version":{}})"),
+  EXPECT_THAT(Key(R"({"author":{"k":[1,"two",null,true,false,1.5]},"name":[],"version":{}})"),
               Optional(Eq("cartridge.published:{'k': [1, 'two', None, True, False, "
                           "1.5]}:[]:{}")));
 }
 
 TEST_F(IdempotencyKeyTest, StringsVerbatimNullAsNoneBigIntsExact) {
-  EXPECT_THAT(
-      Key(R"({"author":"café \"q\" it's","event_type":null,"version":-12345678901234567890})"),
-      Optional(Eq("cartridge.published:café \"q\" it's:None:"
-                  "-12345678901234567890")));
+  EXPECT_THAT(Key(R"({"author":"café \"q\" it's","name":null,"version":-12345678901234567890})"),
+              Optional(Eq("cartridge.published:café \"q\" it's:None:"
+                          "-12345678901234567890")));
 }
 
 TEST_F(IdempotencyKeyTest, NoneForUnknownTypeOrNoFields) {

@@ -91,6 +91,8 @@ TEST_F(ConfigTest, DefaultsMatchDesign) {
   EXPECT_EQ(c->max_message_bytes, 1048576);
   EXPECT_EQ(c->max_cartridge_bytes, 262144);
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_TRUE(c->answer_transport_requests);
+  EXPECT_EQ(c->computer_role, "general");
 }
 
 TEST_F(ConfigTest, ComputerNameDefaultsToHostName) {
@@ -253,6 +255,9 @@ TEST_F(ConfigTest, EachInvalidValueGivesOneClearLine) {
       {[] { absl::SetFlag(&FLAGS_log_level, "loud"); },
        "log_level: \"loud\" is not a log level; use debug, info, warning or "
        "error"},
+      {[] { absl::SetFlag(&FLAGS_computer_role, "two\nlines"); },
+       "computer_role: \"two\\nlines\" is not a role; give one line of at most 64 bytes, e.g. "
+       "general"},
       {[] { absl::SetFlag(&FLAGS_local_stream, "a b"); },
        "local_stream: \"a b\" contains whitespace; use a stream key without "
        "spaces"},

@@ -58,7 +58,7 @@ TEST_F(CartridgeFilesTest, RefusesBadNamesAndRuntimes) {
     absl::Status s = files->Write(Place::kIncoming, bad, "lua", "x");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  EXPECT_EQ(files->Write(Place::kIncoming, "ok", "python", "x").code(),
+  EXPECT_EQ(files->Write(Place::kIncoming, "ok", "wasm", "x").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(FilesUnder(dir_.path()), ::testing::IsEmpty());
 }

@@ -289,7 +289,7 @@ TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
       {R"({"name":"x","code":"%%%","version":"1","author":"a","runtime":"lua"})", "code"},
       {PublishedPayload("x", "\xff\xfe"), "code"},
       {PublishedPayload("x", std::string(4097, 'a')), "code"},
-      {PublishedPayload("x", kCleanLua, "1", "a", "python"), "runtime"},
+      {PublishedPayload("x", kCleanLua, "1", "a", "wasm"), "runtime"},
       {PublishedPayload("x", kCleanLua, "", "a"), "version"},
       {PublishedPayload("x", kCleanLua, "1", ""), "author"},
   };

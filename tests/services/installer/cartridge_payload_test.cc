@@ -87,8 +87,10 @@ TEST(CartridgePayloadTest, RefusesBadPayloadsNamingTheField) {
       {"oversize", Payload("x", B64(std::string(kLimit + 1, 'a'))), "code", "limit of 1024"},
       {"far oversize", Payload("x", B64(std::string(10 * kLimit, 'a'))), "code", "limit"},
       {"empty code", Payload("x", ""), "code", "must not be empty"},
-      {"unknown runtime", Payload("x", ok_code, R"("version":"1","author":"a","runtime":"python")"),
-       "runtime", "supported: lua"},
+      {"unknown runtime", Payload("x", ok_code, R"("version":"1","author":"a","runtime":"wasm")"),
+       "runtime", "supported: lua, python"},
+      {"empty runtime", Payload("x", ok_code, R"("version":"1","author":"a","runtime":"")"),
+       "runtime", "must not be empty"},
       {"missing runtime", Payload("x", ok_code, R"("version":"1","author":"a")"), "runtime",
        "field required"},
       {"missing version", Payload("x", ok_code, R"("author":"a","runtime":"lua")"), "version",
@@ -120,6 +122,45 @@ TEST(CartridgePayloadTest, RefusesBadPayloadsNamingTheField) {
       R"({"name":"x","code":"eA==","version":"1","author":"a","runtime":"lua","dependencies":[1]})",
       kLimit, "");
   EXPECT_EQ(PayloadErrorField(bad_deps.status()), "dependencies[0]") << bad_deps.status();
+}
+
+// The plan's cartridge.published: no runtime, entry_point module:function.
+TEST(CartridgePayloadTest, PlanShapedPythonPayloadInfersThePythonRuntime) {
+  const std::string py = B64("async def process(event, context):\n    return event\n");
+  auto c = ParseCartridgePayload(
+      absl::StrCat(R"({"name":"pytagger","event_type":"*","version":"1.0.0","author":"c",)",
+                   R"("code":")", py, R"(","entry_point":"pytagger:process"})"),
+      kLimit, "py-a");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->runtime, "python");
+  EXPECT_EQ(c->entry_point, "pytagger:process");
+  // A bare name with Python code: inferred from the code.
+  c = ParseCartridgePayload(absl::StrCat(R"({"name":"t","version":"1","author":"c","code":")", py,
+                                         R"(","entry_point":"process"})"),
+                            kLimit, "");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->runtime, "python");
+  // Lua code and no runtime: nothing to infer it from.
+  c = ParseCartridgePayload(absl::StrCat(R"({"name":"t","version":"1","author":"c","code":")",
+                                         B64("function process(e) return e end\n"), R"("})"),
+                            kLimit, "");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(PayloadErrorField(c.status()), "runtime") << c.status();
+  EXPECT_THAT(c.status().message(), HasSubstr("cannot be inferred"));
+  // An explicit runtime wins over the inference.
+  EXPECT_EQ(ResolveRuntime("lua", "m:process", "def process(e):").value_or(""), "lua");
+}
+
+TEST(CartridgePayloadTest, EntryPointIsANameOrModuleColonFunction) {
+  for (const char* ok : {"", "process", "pytagger:process", "pkg.mod_2:run", "_x:_y"}) {
+    EXPECT_TRUE(CheckEntryPoint(ok).ok()) << ok;
+  }
+  for (const char* bad :
+       {"a b", ":process", "mod:", "a:b:c", "mod..x:f", "1mod:f", "mod:1f", "mod:f()"}) {
+    absl::Status s = CheckEntryPoint(bad);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(PayloadErrorField(s), "entry_point") << s;
+  }
 }
 
 // Found by fuzz_cartridge_payload: numbers such as -0e41 took RapidJSON's
