@@ -8,21 +8,14 @@
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/common/mesh/join_names.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh {
 namespace {
 
-// "a b c" (absl::StrJoin takes no std::string_view in this abseil).
-std::string Join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::string_view n : names) {
-    if (!out.empty()) out += " ";
-    out += n;
-  }
-  return out;
-}
+using testing::JoinNames;
 
 using testing::TempDir;
 
@@ -55,7 +48,7 @@ TEST_F(MembershipReaderTest, IsEmptyUntilIngressHasCreatedTheDatabase) {
   EXPECT_EQ(reader.Refresh(), nullptr);
   Record({{"alpha", "x", "t1", false}}, absl::Now());
   ASSERT_TRUE(reader.ReloadNow().ok());
-  EXPECT_EQ(Join(reader.Snapshot()->Destinations(Visibility::kCluster)), "alpha");
+  EXPECT_EQ(JoinNames(reader.Snapshot()->Destinations(Visibility::kCluster)), "alpha");
 }
 
 TEST_F(MembershipReaderTest, TheBackgroundReloadFollowsTheWriter) {
@@ -71,7 +64,7 @@ TEST_F(MembershipReaderTest, TheBackgroundReloadFollowsTheWriter) {
         return s->Find("bravo") != nullptr && s->Find("alpha")->state == MemberState::kAway;
       },
       absl::Seconds(10)));
-  EXPECT_EQ(Join(reader.Snapshot()->Destinations(Visibility::kPublic)), "alpha bravo");
+  EXPECT_EQ(JoinNames(reader.Snapshot()->Destinations(Visibility::kPublic)), "alpha bravo");
   ASSERT_TRUE(writer_->Forget("alpha", absl::Now()).ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] { return reader.Snapshot()->Destinations(Visibility::kPublic).size() == 1; },

@@ -7,19 +7,12 @@
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/common/mesh/join_names.h"
 
 namespace teleclaude::mesh {
 namespace {
 
-// "a b c" (absl::StrJoin takes no std::string_view in this abseil).
-std::string Join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::string_view n : names) {
-    if (!out.empty()) out += " ";
-    out += n;
-  }
-  return out;
-}
+using testing::JoinNames;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'750'000'000);
 
@@ -36,7 +29,7 @@ MemberRecord Member(std::string name, std::optional<std::string> cluster, Member
   return r;
 }
 
-std::string Names(const std::vector<std::string_view>& names) { return Join(names); }
+std::string Names(const std::vector<std::string_view>& names) { return JoinNames(names); }
 
 // Seen by "self" in cluster "x", retention 1 h:
 //   alpha  x        live        bravo  x     away (10 min)

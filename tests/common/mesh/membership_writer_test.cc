@@ -13,6 +13,7 @@
 #include "common/identity/identity_key.h"
 #include "common/mesh/heartbeat.h"
 #include "gtest/gtest.h"
+#include "tests/common/mesh/join_names.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -20,15 +21,7 @@
 namespace teleclaude::mesh {
 namespace {
 
-// "a b c" (absl::StrJoin takes no std::string_view in this abseil).
-std::string Join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::string_view n : names) {
-    if (!out.empty()) out += " ";
-    out += n;
-  }
-  return out;
-}
+using testing::JoinNames;
 
 using testing::RedisServer;
 using testing::TempDir;
@@ -96,7 +89,7 @@ TEST_F(MembershipWriterTest, ALapsedHeartbeatLeavesTheComputerAwayAndStillADesti
   ASSERT_TRUE(writer->RefreshNow().ok());
   auto snapshot = writer->Snapshot();
   EXPECT_EQ(Records(*snapshot), "alpha:away:x");
-  EXPECT_EQ(Join(snapshot->Destinations(Visibility::kCluster)), "alpha");
+  EXPECT_EQ(JoinNames(snapshot->Destinations(Visibility::kCluster)), "alpha");
 }
 
 TEST_F(MembershipWriterTest, AKeyThatClaimsAnotherComputersNameChangesNothing) {
@@ -159,7 +152,7 @@ TEST_F(MembershipWriterTest, RecordsEveryNamePythonAccepts) {
   EXPECT_EQ(Records(*writer->Snapshot()),
             Cat("a:b:live:- caf\xc3\xa9*:live:- ", long_name, ":live:- py C:live:-"));
   EXPECT_EQ(writer->counters().heartbeats_ignored, 1);
-  EXPECT_EQ(Join(writer->Snapshot()->Destinations(Visibility::kPublic)),
+  EXPECT_EQ(JoinNames(writer->Snapshot()->Destinations(Visibility::kPublic)),
             Cat("a:b caf\xc3\xa9* ", long_name, " py C"));
 }
 
