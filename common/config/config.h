@@ -47,6 +47,8 @@ ABSL_DECLARE_FLAG(std::string, guardian_addr);
 ABSL_DECLARE_FLAG(int64_t, max_message_bytes);
 ABSL_DECLARE_FLAG(int64_t, max_cartridge_bytes);
 ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(std::string, metrics_addr);
+ABSL_DECLARE_FLAG(int64_t, dependency_grace_s);
 
 namespace teleclaude::mesh {
 
@@ -96,6 +98,12 @@ struct Config {
   int64_t max_message_bytes = 1048576;       // > 0
   int64_t max_cartridge_bytes = 262144;      // > 0
   std::string log_level = "info";            // "debug" | "info" | "warning" | "error"
+  // Where the Prometheus endpoint listens ("host:port", a bare port made
+  // 127.0.0.1:PORT); nullopt = no endpoint.
+  std::optional<std::string> metrics_addr;
+  // How long a peer service this one needs may be unreachable before the
+  // service reports NOT_SERVING (common/grpc/health_monitor.h).
+  absl::Duration dependency_grace = absl::Seconds(30);
 
   // {data_dir}/events.db — egress's notification projection.
   std::filesystem::path events_db_path() const;

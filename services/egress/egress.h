@@ -16,6 +16,7 @@
 #include "common/catalog/event_catalog.h"
 #include "common/config/config.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/service_telemetry.h"
 #include "common/mesh/peer_cache.h"
 #include "services/egress/cartridges/cartridge_factory.h"
 #include "services/egress/cartridges/mesh_publisher.h"
@@ -39,6 +40,8 @@ struct EgressOptions {
   int failure_threshold = 5;
   absl::Duration installer_timeout = absl::Seconds(3);
   absl::Duration invocation_flush = absl::Milliseconds(200);
+  // Processed events kept for `telec events tail --last N` (WatchHub).
+  int64_t watch_history = 0;
 };
 
 // Thread-safe: Start() once, Shutdown() once (idempotent).
@@ -81,6 +84,7 @@ class Egress {
   std::unique_ptr<CartridgeManager> manager_;
   std::unique_ptr<LocalStreamReader> reader_;
   std::unique_ptr<PipelineService> service_;
+  std::unique_ptr<ServiceTelemetry> telemetry_;  // health probes, metrics
   std::unique_ptr<GrpcServer> server_;
   std::once_flag shutdown_once_;
 };

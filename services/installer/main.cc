@@ -9,12 +9,16 @@
 #include "absl/strings/str_split.h"
 #include "common/base/strings.h"
 #include "common/config/config.h"
+#include "common/grpc/database_probe.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/peer_service_probe.h"
+#include "common/grpc/service_telemetry.h"
 #include "common/grpc/shutdown_signal.h"
 #include "glog/logging.h"
 #include "services/installer/cartridge_installer.h"
 #include "services/installer/grpc_guardian.h"
 #include "services/installer/guardian_chain.h"
+#include "services/installer/installer_metrics.h"
 #include "services/installer/installer_service.h"
 #include "services/installer/policy_guardian.h"
 
@@ -55,6 +59,7 @@ int Run(int argc, char** argv) {
   options.incoming_dir = config.incoming_dir();
   options.db_path = config.installer_db_path();
   options.egress_addr = config.egress_addr;
+  options.egress_grace = config.dependency_grace;
 
   std::unique_ptr<Guardian> guardian;
   if (options.level == SovereigntyLevel::kL2) {
@@ -83,9 +88,27 @@ int Run(int argc, char** argv) {
   server_options.flag_name = "installer_addr";
   server_options.program = kProgram;
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
+  // Health: installer.db, and egress (its events and decisions go there)
+  // after --dependency_grace_s. The installer does not use Redis.
+  absl::StatusOr<std::unique_ptr<ServiceTelemetry>> telemetry =
+      ServiceTelemetry::Create({kProgram, config.metrics_addr});
+  if (!telemetry.ok()) Fail(1, ToStd(telemetry.status().message()));
+  (*telemetry)
+      ->health()
+      .Add(std::make_unique<DatabaseProbe>(DatabaseProbe::Options{
+               .name = "installer.db", .path = config.installer_db_path().string()}),
+           absl::ZeroDuration());
+  (*telemetry)
+      ->health()
+      .Add(std::make_unique<PeerServiceProbe>("egress", config.egress_addr),
+           config.dependency_grace);
+  (*telemetry)->AddMetrics(std::make_shared<InstallerMetrics>(installer->get()));
+  std::vector<grpc::Service*> services = {&service};
+  (*telemetry)->Prepare(&services, &server_options);
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
-      GrpcServer::Start(config.ListenAddrOr(config.installer_addr), {&service}, server_options);
+      GrpcServer::Start(config.ListenAddrOr(config.installer_addr), services, server_options);
   if (!server.ok()) Fail(1, ToStd(server.status().message()));
+  (*telemetry)->Start(server->get());
   LOG(INFO) << kProgram << " listening on " << (*server)->listen_address() << " (sovereignty "
             << SovereigntyLevelName(options.level) << ", promotion threshold "
             << options.promotion_threshold << ", data dir " << config.data_dir.string()
@@ -93,6 +116,7 @@ int Run(int argc, char** argv) {
 
   signal.Wait();
   LOG(INFO) << kProgram << ": shutting down (signal " << signal.signal_number() << ")";
+  (*telemetry)->Stop();
   (*server)->Shutdown(absl::Seconds(5));
   (*server)->Wait();
   (*installer)->Stop();
