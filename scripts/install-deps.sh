@@ -12,6 +12,10 @@ BUILD_PACKAGES=(
   libhiredis-dev libsqlite3-dev libssl-dev libabsl-dev libgoogle-glog-dev rapidjson-dev
   libsodium-dev
   liblua5.4-dev
+  # each service's Prometheus endpoint (--metrics_addr); the runtime libraries
+  # (libprometheus-cpp-*1.0, libcivetweb1) reach deploy/Dockerfile's runtime
+  # stage through its ldd check
+  prometheus-cpp-dev
 )
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"

@@ -40,6 +40,23 @@ std::vector<CommandSpec> BuildCommands() {
        "reject a pending cartridge",
        "",
        {{"reason", "TEXT", "why (recorded with the decision)"}, kJson}},
+      {"cartridges deactivate",
+       "NAME",
+       1,
+       1,
+       "turn off an active (or suspended) cartridge: egress stops running it",
+       "The cartridge becomes inactive; 'telec cartridges activate NAME' turns it on\n"
+       "again. Audited, and a cartridge.deactivated notification says so.",
+       {{"reason", "TEXT", "why (recorded with the decision)"}, kJson}},
+      {"cartridges remove",
+       "NAME",
+       1,
+       1,
+       "remove every version of a cartridge from the registry and its files",
+       "An active version stops running, a pending one's install_pending\n"
+       "notification is resolved. The audit log keeps the cartridge's history\n"
+       "(a cartridge.removed notification says so).",
+       {{"reason", "TEXT", "why (recorded in the audit log)"}, kJson}},
       {"cartridges publish",
        "FILE",
        1,
@@ -61,7 +78,8 @@ std::vector<CommandSpec> BuildCommands() {
        1,
        "emit an event of TYPE through this computer's pipeline",
        "Defaults for level, visibility and domain come from the event catalog.",
-       {{"payload", "JSON", "the payload, a JSON object (default: {})"},
+       {{"payload", "JSON",
+         "the payload, a JSON object (default: {}); @FILE reads it from FILE, - from stdin"},
         {"level", "LEVEL", "0-3 or infrastructure, operational, workflow, business"},
         {"visibility", "VIS", "local, cluster or public"},
         {"domain", "DOMAIN", "the event's domain"},
@@ -75,11 +93,23 @@ std::vector<CommandSpec> BuildCommands() {
        0,
        0,
        "follow the events egress processes, until Ctrl-C",
-       "One line per event: time, type, level, visibility, source, origin and the\n"
-       "payload (abbreviated). With --json, one JSON object per line.",
+       "A header, then one line per event: time, type, level, visibility, source,\n"
+       "origin and the payload (abbreviated). With --json, one JSON object per line\n"
+       "and no header. --last N first shows the last N events egress still keeps\n"
+       "(telec-egress --watch_history, 1000 by default).",
        {{"type", "PREFIX", "only events whose type starts with PREFIX"},
         {"include-meta", "", "include cartridge.invoked events"},
+        {"last", "N", "start with the last N events (default 0: only new ones)"},
         kJson}},
+      {"events types",
+       "[PATTERN]",
+       0,
+       1,
+       "list the event catalog: each type's level, visibility and lifecycle",
+       "PATTERN is a prefix (\"system.\") or a glob (\"*.crashed\"). LIFECYCLE says\n"
+       "what an event of the type does to notifications: creates (a new one),\n"
+       "updates or resolves (an existing one of its group), none (no notification).",
+       {kJson}},
       {"notifications list",
        "",
        0,
@@ -105,8 +135,13 @@ std::vector<CommandSpec> BuildCommands() {
        1,
        "resolve a notification",
        "Resolving a cartridge.install_pending notification with\n"
-       "--resolution '{\"decision\":\"approve\"}' activates the cartridge.",
-       {{"resolution", "JSON", "the resolution, a JSON object (default: {})"}, kJson}},
+       "--resolution '{\"decision\":\"approve\"}' activates the cartridge (\"reject\"\n"
+       "rejects it; any other resolution of it is refused). A notification that\n"
+       "is resolved already is refused unless --force.",
+       {{"resolution", "JSON",
+         "the resolution, a JSON object (default: {}); @FILE reads it from FILE, - from stdin"},
+        {"force", "", "replace the resolution of a notification already resolved"},
+        kJson}},
       {"peers",
        "",
        0,
@@ -131,15 +166,18 @@ std::vector<CommandSpec> BuildCommands() {
        0,
        3,
        "check services with grpc.health.v1 (egress, ingress, installer; default all)",
-       "Exits 0 when every named service answers SERVING, 3 otherwise. Used by the\n"
-       "Docker HEALTHCHECK.",
+       "SERVING means the service and what it needs work: Redis, its database, and\n"
+       "(after --dependency_grace_s) the services it calls. NOT_SERVING lines say\n"
+       "why. Exits 0 when every named service answers SERVING, 3 otherwise. Used\n"
+       "by the Docker HEALTHCHECK.",
        {kJson}},
       {"status",
        "",
        0,
        0,
-       "one screen: services up/down, computer and cluster, sovereignty, counters",
-       "Exits with status 3 when a service is down (the screen is printed anyway).",
+       "one screen: services up/down, Redis, computer and cluster, sovereignty, counters",
+       "Exits with status 3 when a service is down or not serving (the screen is\n"
+       "printed anyway).",
        {kJson}},
   };
 }
@@ -234,6 +272,7 @@ Invocation ParseArguments(const std::vector<std::string>& args) {
   Invocation inv;
   bool words_done = false;  // a command (leaf) was reached
   bool options_done = false;
+  std::optional<std::string> early_json;  // --json before the command words
   auto fail = [&](std::string message) {
     if (inv.error.empty()) inv.error = std::move(message);
   };
@@ -301,6 +340,16 @@ Invocation ParseArguments(const std::vector<std::string>& args) {
         continue;
       }
     }
+    // Global switches may come before (or between) the command words.
+    if (inv.command == nullptr && Normalize(name) == "json") {
+      if (value && *value != "true" && *value != "false" && *value != "1" && *value != "0" &&
+          *value != "yes" && *value != "no") {
+        fail("--json is a switch; write --json without a value");
+        break;
+      }
+      early_json = value.value_or("true");
+      continue;
+    }
     if (name == "version") {
       inv.version = true;
       continue;
@@ -326,7 +375,9 @@ Invocation ParseArguments(const std::vector<std::string>& args) {
       continue;
     }
     if (inv.command == nullptr && !inv.help) {
-      fail(Cat("unknown option ", arg, " before the command; options follow the command words"));
+      fail(Cat("unknown option ", arg,
+               " before the command; a command's own options follow its words (only --json, "
+               "--help and configuration flags may come first)"));
     } else {
       fail(Cat("unknown option --", name, " for ", CommandName(inv.level), "; see ",
                CommandName(inv.level), " --help"));
@@ -336,6 +387,13 @@ Invocation ParseArguments(const std::vector<std::string>& args) {
   if (inv.command == nullptr) {
     fail(inv.level.empty() ? "missing command" : Cat("missing command after \"", inv.level, "\""));
     return inv;
+  }
+  if (early_json.has_value() && !inv.Has("json")) {
+    if (inv.command->FindOption("json") == nullptr) {
+      fail(Cat("--json: ", CommandName(inv.level), " has no JSON output"));
+      return inv;
+    }
+    inv.options["json"] = *early_json;
   }
   int n = static_cast<int>(inv.args.size());
   if (n < inv.command->min_args) {

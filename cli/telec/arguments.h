@@ -6,9 +6,10 @@
 // them). Options are either the command's own (`--json`, `--payload JSON`;
 // spelled with '-' or '_', `--opt=value` or `--opt value`) or one of the
 // configuration flags of common/config (`--egress_addr`, `--flagfile`, ...),
-// which are handed to InitProcess unchanged. Configuration flags may also
-// come before the words. `--help` / `-h` at any level asks for the help of
-// that level.
+// which are handed to InitProcess unchanged. Global options — configuration
+// flags, `--json` and `--help` / `-h` — may also come before or between the
+// words (`telec --json notifications list`). `--help` at any level asks for
+// the help of that level.
 //
 // Everything here is pure (it reads the absl flag registry only to know
 // which configuration flags exist) and thread-compatible.

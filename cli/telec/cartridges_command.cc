@@ -156,6 +156,51 @@ absl::Status CartridgesReject(CommandContext& ctx) {
   return absl::OkStatus();
 }
 
+absl::Status CartridgesDeactivate(CommandContext& ctx) {
+  v1::DeactivateRequest request;
+  request.set_name(ctx.invocation.args[0]);
+  request.set_decided_by("human");
+  request.set_reason(ctx.invocation.Get("reason").value_or(""));
+  v1::Cartridge c;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.installer().Deactivate(context.get(), request, &c);
+  if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  if (ctx.json()) {
+    PrintCartridgeJson(ctx, c, false);
+  } else {
+    ctx.out << "deactivated " << Describe(c) << " (inactive; 'telec cartridges activate "
+            << c.name() << "' turns it on again)\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CartridgesRemove(CommandContext& ctx) {
+  v1::RemoveRequest request;
+  request.set_name(ctx.invocation.args[0]);
+  request.set_decided_by("human");
+  request.set_reason(ctx.invocation.Get("reason").value_or(""));
+  v1::RemoveResponse response;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.installer().Remove(context.get(), request, &response);
+  if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  if (ctx.json()) {
+    std::string text;
+    json::Writer w(&text);
+    w.BeginArray();
+    for (const v1::Cartridge& c : response.removed()) WriteCartridge(c, false, w);
+    w.EndArray();
+    ctx.out << text << "\n";
+    return absl::OkStatus();
+  }
+  std::vector<std::string> versions;
+  for (const v1::Cartridge& c : response.removed()) {
+    versions.push_back(Cat(OrDash(c.version()), " (", CartridgeStatusName(c.status()), ")"));
+  }
+  ctx.out << "removed cartridge " << request.name() << ": " << absl::StrJoin(versions, ", ")
+          << "\n";
+  return absl::OkStatus();
+}
+
 absl::Status CartridgesPublish(CommandContext& ctx) {
   const Invocation& inv = ctx.invocation;
   PublishRequest request;

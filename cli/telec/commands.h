@@ -18,14 +18,20 @@ absl::Status CartridgesList(CommandContext& ctx);
 absl::Status CartridgesShow(CommandContext& ctx);
 absl::Status CartridgesActivate(CommandContext& ctx);
 absl::Status CartridgesReject(CommandContext& ctx);
+absl::Status CartridgesDeactivate(CommandContext& ctx);
+absl::Status CartridgesRemove(CommandContext& ctx);
 absl::Status CartridgesPublish(CommandContext& ctx);
 
 // events_command.cc
 absl::Status EventsEmit(CommandContext& ctx);
 // Follows WatchEvents until SIGINT / SIGTERM (then OK) or the stream ends.
 absl::Status EventsTail(CommandContext& ctx);
-// One human line of `events tail` (local clock time, no newline).
+// One human line of `events tail` (local clock time, no newline), and the
+// header line above them.
 std::string FormatTailLine(const v1::WatchedEvent& event);
+std::string TailHeader();
+// The built-in event catalog (no service needed), optionally filtered.
+absl::Status EventsTypes(CommandContext& ctx);
 
 // notifications_command.cc
 absl::Status NotificationsList(CommandContext& ctx);

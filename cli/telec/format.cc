@@ -179,6 +179,8 @@ std::string_view CartridgeStatusName(v1::CartridgeStatus status) {
       return "suspended";
     case v1::CARTRIDGE_STATUS_FAILED:
       return "failed";
+    case v1::CARTRIDGE_STATUS_INACTIVE:
+      return "inactive";
     case v1::CARTRIDGE_STATUS_SYSTEM:
       return "system";
     default:

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -34,6 +35,36 @@ absl::StatusOr<std::string> ParseJsonObjectOption(std::string_view option, std::
     }
   }
   return absl::InvalidArgumentError(message);
+}
+
+absl::StatusOr<std::string> ReadOptionText(std::string_view option, const std::string& value,
+                                           int64_t max_bytes) {
+  if (value != "-" && !value.starts_with("@")) return value;
+  const bool from_stdin = value == "-";
+  const std::string path = from_stdin ? std::string() : value.substr(1);
+  const std::string what = from_stdin ? std::string("standard input") : path;
+  std::ifstream file;
+  if (!from_stdin) {
+    file.open(path, std::ios::binary);
+    if (!file) {
+      return absl::InvalidArgumentError(
+          Cat("--", option, ": cannot read ", path, ": ", std::strerror(errno)));
+    }
+  }
+  std::istream& in = from_stdin ? std::cin : file;
+  std::string text;
+  char buffer[64 * 1024];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (static_cast<int64_t>(text.size()) > max_bytes) {
+      return absl::InvalidArgumentError(Cat("--", option, ": ", what, " is larger than ", max_bytes,
+                                            " bytes (--max_message_bytes)"));
+    }
+  }
+  if (in.bad()) {
+    return absl::InvalidArgumentError(Cat("--", option, ": cannot read ", what));
+  }
+  return text;
 }
 
 absl::StatusOr<int64_t> ParseNotificationId(std::string_view text) {

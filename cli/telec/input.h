@@ -21,6 +21,13 @@ namespace teleclaude::mesh::telec {
 // at offset 7, near \"2}\"" or "--payload: expected a JSON object, got array".
 absl::StatusOr<std::string> ParseJsonObjectOption(std::string_view option, std::string_view text);
 
+// The text of a JSON option as given: "@FILE" reads FILE, "-" reads
+// standard input (each at most `max_bytes`), anything else is the text
+// itself. Errors: INVALID_ARGUMENT "--payload: cannot read FILE: No such
+// file or directory" / "... is larger than N bytes".
+absl::StatusOr<std::string> ReadOptionText(std::string_view option, const std::string& value,
+                                           int64_t max_bytes);
+
 // A notification id: a positive decimal integer.
 absl::StatusOr<int64_t> ParseNotificationId(std::string_view text);
 

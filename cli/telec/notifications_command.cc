@@ -7,6 +7,7 @@
 #include "cli/telec/json_out.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/json/json_text.h"
 
 namespace teleclaude::mesh::telec {
 namespace {
@@ -18,6 +19,14 @@ std::string StateCell(const v1::Notification& n) {
     CatTo(state, ", ", AgentStatusName(n.agent_status()));
   }
   return state;
+}
+
+// "local", or the computer the event came from over the mesh (ingress
+// stamps payload._mesh_source, DESIGN §3.3).
+std::string SourceCell(const v1::Notification& n) {
+  std::optional<std::string> from =
+      json::GetMemberString(n.payload_json().empty() ? "{}" : n.payload_json(), "_mesh_source");
+  return from.has_value() && !from->empty() ? Abbreviate(*from, 24) : "local";
 }
 
 void PrintNotification(CommandContext& ctx, const v1::Notification& n) {
@@ -92,10 +101,10 @@ absl::Status NotificationsList(CommandContext& ctx) {
     ctx.out << "no notifications\n";
     return absl::OkStatus();
   }
-  Table table({"ID", "CREATED", "LEVEL", "TYPE", "ENTITY", "STATE", "DESCRIPTION"});
+  Table table({"ID", "CREATED", "LEVEL", "TYPE", "SOURCE", "ENTITY", "STATE", "DESCRIPTION"});
   for (const v1::Notification& n : response.notifications()) {
     table.AddRow({Cat(n.id()), RelativeTimestamp(n.created_at(), ctx.now, "-"),
-                  std::string(LevelName(n.level())), n.event_type(),
+                  std::string(LevelName(n.level())), n.event_type(), SourceCell(n),
                   n.has_entity() && !n.entity().empty() ? n.entity() : "-", StateCell(n),
                   Abbreviate(n.description().empty() ? "-" : n.description(), 50)});
   }
@@ -123,7 +132,9 @@ absl::Status NotificationsShow(CommandContext& ctx) {
   row("type:", Cat(n.event_type(), n.actionable() ? " (actionable)" : ""));
   row("level:", std::string(LevelName(n.level())));
   row("visibility:", std::string(VisibilityName(n.visibility())));
-  row("source:", n.source());
+  row("source:",
+      Cat(n.source(),
+          SourceCell(n) == "local" ? "" : Cat(" (from ", SourceCell(n), " over the mesh)")));
   row("domain:", n.domain().empty() ? "-" : n.domain());
   row("entity:", n.has_entity() && !n.entity().empty() ? n.entity() : "-");
   row("description:", n.description().empty() ? "-" : n.description());
@@ -166,9 +177,12 @@ absl::Status NotificationsResolve(CommandContext& ctx) {
   TM_ASSIGN_OR_RETURN(int64_t id, ParseNotificationId(ctx.invocation.args[0]));
   request.set_id(id);
   if (auto v = ctx.invocation.Get("resolution")) {
-    TM_ASSIGN_OR_RETURN(std::string canonical, ParseJsonObjectOption("resolution", *v));
+    TM_ASSIGN_OR_RETURN(std::string text,
+                        ReadOptionText("resolution", *v, ctx.config.max_message_bytes));
+    TM_ASSIGN_OR_RETURN(std::string canonical, ParseJsonObjectOption("resolution", text));
     request.set_resolution_json(canonical);
   }
+  request.set_force(ctx.invocation.Switch("force"));
   v1::Notification n;
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.egress().ResolveNotification(context.get(), request, &n);

@@ -110,6 +110,12 @@ v1::Installer::Stub& ServiceClients::installer() {
   return *installer_;
 }
 
+v1::Readiness::Stub& ServiceClients::readiness(Service service) {
+  std::unique_ptr<v1::Readiness::Stub>& stub = readiness_[static_cast<int>(service)];
+  if (stub == nullptr) stub = v1::Readiness::NewStub(Channel(service));
+  return *stub;
+}
+
 std::unique_ptr<grpc::ClientContext> ServiceClients::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
@@ -126,9 +132,21 @@ absl::Status ServiceClients::CheckHealth(Service service, absl::Duration timeout
   grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) return Explain(service, status);
   if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    std::string why;
+    // NewContext: whatever every call of telec carries, with this timeout.
+    std::unique_ptr<grpc::ClientContext> readiness_context = NewContext();
+    readiness_context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    v1::GetReadinessResponse readiness;
+    if (this->readiness(service)
+            .GetReadiness(readiness_context.get(), v1::GetReadinessRequest(), &readiness)
+            .ok()) {
+      for (const v1::ProbeResult& p : readiness.probes()) {
+        if (p.failing()) CatTo(why, why.empty() ? ": " : "; ", p.name(), ": ", p.error());
+      }
+    }
     return absl::FailedPreconditionError(
         Cat(ServiceName(service), " at ", address(service), " reports ",
-            grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())));
+            grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()), why));
   }
   return absl::OkStatus();
 }
@@ -181,8 +199,11 @@ absl::Status ServiceClients::Explain(Service service, const grpc::Status& status
   }
   // NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, ...:
   // the service's message says what is wrong in plain words.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      message.empty() ? Cat(name, " refused the request") : message);
+  absl::StatusCode code = static_cast<absl::StatusCode>(status.error_code());
+  if (code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kOutOfRange) {
+    code = absl::StatusCode::kFailedPrecondition;  // refused by the service: exit 1
+  }
+  return absl::Status(code, message.empty() ? Cat(name, " refused the request") : message);
 }
 
 }  // namespace teleclaude::mesh::telec

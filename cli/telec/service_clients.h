@@ -17,6 +17,7 @@
 #include "teleclaude/mesh/v1/ingress.grpc.pb.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
+#include "teleclaude/mesh/v1/readiness.grpc.pb.h"
 
 namespace teleclaude::mesh::telec {
 
@@ -51,6 +52,9 @@ class ServiceClients {
   v1::Pipeline::Stub& egress();
   v1::Ingress::Stub& ingress();
   v1::Installer::Stub& installer();
+  // The Readiness service every one of them serves (what its health probes
+  // found).
+  v1::Readiness::Stub& readiness(Service service);
 
   // The address telec uses for `service`.
   const std::string& address(Service service) const;
@@ -61,7 +65,8 @@ class ServiceClients {
 
   // grpc.health.v1.Health/Check of the whole server ("" service) with
   // `timeout`. OK: SERVING; FAILED_PRECONDITION "<service> at ADDR reports
-  // NOT_SERVING"; otherwise Explain()'s error.
+  // NOT_SERVING: <why, from its Readiness probes>"; otherwise Explain()'s
+  // error.
   absl::Status CheckHealth(Service service, absl::Duration timeout);
 
   // A failed call of `service` in plain words:
@@ -69,8 +74,11 @@ class ServiceClients {
   //    the deadline): UNAVAILABLE "cannot reach egress at 127.0.0.1:50051
   //    (is telec-egress running? start it with deploy/run-local.sh)";
   //  * otherwise the service's own message with the call's code (NOT_FOUND,
-  //    FAILED_PRECONDITION, INVALID_ARGUMENT, ...); codes that carry no
-  //    explanation of their own (UNIMPLEMENTED, INTERNAL, ...) get one;
+  //    FAILED_PRECONDITION, ...); codes that carry no explanation of their
+  //    own (UNIMPLEMENTED, INTERNAL, ...) get one. The service refused what
+  //    telec sent, so its INVALID_ARGUMENT / OUT_OF_RANGE come back as
+  //    FAILED_PRECONDITION (exit 1, "the service refused"; exit 2 is for
+  //    what telec itself finds wrong in the command line);
   //  * UNAUTHENTICATED when the token could not be read: why not (the token
   //    file's own refusal, e.g. "auth token PATH: no such file; ...").
   // REQUIRES: !status.ok().
@@ -91,6 +99,7 @@ class ServiceClients {
   std::unique_ptr<v1::Pipeline::Stub> egress_;
   std::unique_ptr<v1::Ingress::Stub> ingress_;
   std::unique_ptr<v1::Installer::Stub> installer_;
+  std::unique_ptr<v1::Readiness::Stub> readiness_[3];
 };
 
 // The one-line "cannot reach" message for `service` at `address`.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/telec/commands.h"
@@ -19,7 +20,44 @@ constexpr absl::Duration kHealthTimeout = absl::Seconds(2);
 struct ServiceState {
   Service service;
   absl::Status health;
+  // It answered (SERVING or NOT_SERVING); CheckHealth says NOT_SERVING with
+  // FAILED_PRECONDITION.
+  bool reachable() const {
+    return health.ok() || health.code() == absl::StatusCode::kFailedPrecondition;
+  }
 };
+
+// The Redis probe of the first reachable service that has one (egress, then
+// ingress; the installer does not use Redis): what `status` shows on its
+// Redis line (common/grpc/redis_probe.h).
+std::optional<v1::ProbeResult> RedisProbe(CommandContext& ctx,
+                                          const std::vector<ServiceState>& services) {
+  for (const ServiceState& s : services) {
+    if (s.service == Service::kInstaller || !s.reachable()) continue;
+    auto context = ctx.clients.NewContext();
+    v1::GetReadinessResponse readiness;
+    grpc::Status status = ctx.clients.readiness(s.service).GetReadiness(
+        context.get(), v1::GetReadinessRequest(), &readiness);
+    if (!status.ok()) continue;
+    for (const v1::ProbeResult& p : readiness.probes()) {
+      if (p.name() == "redis") return p;
+    }
+  }
+  return std::nullopt;
+}
+
+// "redis://127.0.0.1:6379/0, connected (PING 0.3 ms)" or
+// "..., NOT CONNECTED since T: <error>".
+std::string RedisLine(const std::optional<v1::ProbeResult>& redis) {
+  if (!redis.has_value()) return "unknown (egress and ingress are down)";
+  if (redis->ok()) {
+    return absl::StrFormat("%s, connected (PING %.1f ms)", redis->target(),
+                           static_cast<double>(redis->round_trip_us()) / 1000.0);
+  }
+  return Cat(redis->target(), ", NOT CONNECTED",
+             redis->failing_since().empty() ? "" : Cat(" since ", redis->failing_since()), ": ",
+             redis->error());
+}
 
 std::string Line(std::string_view key, std::string_view value) {
   std::string out(key);
@@ -36,6 +74,18 @@ std::string Forwarded(const v1::StatsResponse& stats) {
   return absl::StrJoin(parts, ", ");
 }
 
+// "; 1 failed, 2 inactive" for the cartridge states that need a look (none:
+// "").
+std::string OtherCounts(const v1::GetStatsResponse& installer) {
+  std::vector<std::string> parts;
+  for (const auto& [n, what] : {std::pair{installer.failed_count(), "failed"},
+                                std::pair{installer.suspended_count(), "suspended"},
+                                std::pair{installer.inactive_count(), "inactive"}}) {
+    if (n > 0) parts.push_back(Cat(n, " ", what));
+  }
+  return parts.empty() ? "" : Cat("; ", absl::StrJoin(parts, ", "));
+}
+
 }  // namespace
 
 absl::Status Status(CommandContext& ctx) {
@@ -43,7 +93,7 @@ absl::Status Status(CommandContext& ctx) {
   for (Service s : {Service::kEgress, Service::kIngress, Service::kInstaller}) {
     services.push_back({s, ctx.clients.CheckHealth(s, kHealthTimeout)});
   }
-  auto up = [&](Service s) { return services[static_cast<int>(s)].health.ok(); };
+  auto up = [&](Service s) { return services[static_cast<int>(s)].reachable(); };
   // What each service tells about itself; nullopt when it is down or the
   // call failed (the error is kept for the screen).
   std::optional<v1::StatsResponse> stats;
@@ -90,9 +140,15 @@ absl::Status Status(CommandContext& ctx) {
       note(Service::kIngress, s);
   }
   std::vector<std::string> down;
+  std::vector<std::string> not_serving;
   for (const ServiceState& s : services) {
-    if (!s.health.ok()) down.emplace_back(ServiceName(s.service));
+    if (!s.reachable()) {
+      down.emplace_back(ServiceName(s.service));
+    } else if (!s.health.ok()) {
+      not_serving.emplace_back(ServiceName(s.service));
+    }
   }
+  const std::optional<v1::ProbeResult> redis = RedisProbe(ctx, services);
   std::string computer = stats ? stats->computer_name() : ctx.config.computer_name;
   std::string cluster =
       stats ? stats->cluster() : (ctx.config.cluster ? *ctx.config.cluster : std::string());
@@ -112,7 +168,8 @@ absl::Status Status(CommandContext& ctx) {
       j.BeginObject();
       j.Key("name").String(ServiceName(s.service));
       j.Key("address").String(ctx.clients.address(s.service));
-      j.Key("up").Bool(s.health.ok());
+      j.Key("up").Bool(s.reachable());
+      j.Key("serving").Bool(s.health.ok());
       j.Key("error");
       if (s.health.ok())
         j.Null();
@@ -121,6 +178,21 @@ absl::Status Status(CommandContext& ctx) {
       j.EndObject();
     }
     j.EndArray();
+    j.Key("redis");
+    if (redis) {
+      j.BeginObject();
+      j.Key("address").String(redis->target());
+      j.Key("connected").Bool(redis->ok());
+      j.Key("round_trip_us").Int(redis->round_trip_us());
+      j.Key("error");
+      if (redis->ok())
+        j.Null();
+      else
+        j.String(redis->error());
+      j.EndObject();
+    } else {
+      j.Null();
+    }
     j.Key("peers");
     if (peers) {
       const PeerCounts n = CountPeers(*peers);
@@ -139,6 +211,11 @@ absl::Status Status(CommandContext& ctx) {
       j.Int(installer->pending_count());
     else
       j.Null();
+    if (installer) {
+      j.Key("failed_count").Int(installer->failed_count());
+      j.Key("suspended_count").Int(installer->suspended_count());
+      j.Key("inactive_count").Int(installer->inactive_count());
+    }
     j.Key("outbox_depth");
     if (stats)
       j.Int(stats->outbox_depth());
@@ -210,7 +287,7 @@ absl::Status Status(CommandContext& ctx) {
     Table table({"", "", "", ""});
     for (const ServiceState& s : services) {
       table.AddRow({std::string(ServiceName(s.service)), ctx.clients.address(s.service),
-                    s.health.ok() ? "up" : "DOWN",
+                    s.health.ok() ? "up" : (s.reachable() ? "NOT_SERVING" : "DOWN"),
                     s.health.ok() ? ""
                     : s.health.code() == absl::StatusCode::kUnavailable
                         ? "not reachable"
@@ -223,6 +300,7 @@ absl::Status Status(CommandContext& ctx) {
       out += Line(first ? "services" : "", ToStd(row));
       first = false;
     }
+    out += Line("redis", RedisLine(redis));
     if (peers) {
       const PeerCounts n = CountPeers(*peers);
       out +=
@@ -235,7 +313,7 @@ absl::Status Status(CommandContext& ctx) {
           Line("sovereignty",
                Cat(installer->sovereignty_level(), ", ", installer->pending_count(), " cartridge",
                    installer->pending_count() == 1 ? "" : "s", " pending (promotion after ",
-                   installer->promotion_threshold(), " invocations)"));
+                   installer->promotion_threshold(), " invocations)", OtherCounts(*installer)));
     } else {
       out += Line("sovereignty", "unknown (installer is down)");
     }
@@ -277,6 +355,11 @@ absl::Status Status(CommandContext& ctx) {
     return absl::UnavailableError(
         Cat(down.size(), " of 3 services ", down.size() == 1 ? "is" : "are",
             " down: ", absl::StrJoin(down, ", "), " (start them with deploy/run-local.sh)"));
+  }
+  if (!not_serving.empty()) {
+    return absl::UnavailableError(Cat(absl::StrJoin(not_serving, ", "), " ",
+                                      not_serving.size() == 1 ? "is" : "are",
+                                      " not serving (see the services and redis lines)"));
   }
   if (!errors.empty()) return absl::UnknownError(errors.front());
   return absl::OkStatus();

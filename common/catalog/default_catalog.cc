@@ -127,6 +127,22 @@ std::vector<EventSchema> CartridgeSchemas() {
        {},
        Lifecycle(kCreates),
        /*actionable=*/false},
+      {"cartridge.deactivated",
+       "An active cartridge was turned off; `telec cartridges activate` turns it on again",
+       Level::kOperational,
+       "cartridge",
+       Visibility::kLocal,
+       {},
+       Lifecycle(kCreates),
+       /*actionable=*/false},
+      {"cartridge.removed",
+       "A cartridge left the registry: its versions and files are gone, its audit log stays",
+       Level::kOperational,
+       "cartridge",
+       Visibility::kLocal,
+       {},
+       Lifecycle(kCreates),
+       /*actionable=*/false},
   };
 }
 

@@ -115,6 +115,13 @@ ABSL_FLAG(bool, answer_transport_requests, true,
 ABSL_FLAG(std::string, computer_role, "general",
           "This computer's role as get_computer_info reports it to Python TeleClaude "
           "computers.");
+ABSL_FLAG(std::string, metrics_addr, "",
+          "Serve Prometheus metrics (GET /metrics) on this host:port; a bare port means "
+          "127.0.0.1:PORT; empty = off.");
+ABSL_FLAG(int64_t, dependency_grace_s, 30,
+          "Seconds a service this one needs (egress for ingress and the installer, the installer "
+          "for egress) may be unreachable before health turns NOT_SERVING and a warning is "
+          "logged; within it services started in any order wait for each other quietly.");
 
 namespace teleclaude::mesh {
 namespace {
@@ -530,6 +537,19 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
                    absl::StrCat(Quoted(absl::CEscape(c.computer_role)), " is not a role"),
                    "give one line of at most 64 bytes, e.g. general");
   }
+  std::string metrics = absl::GetFlag(FLAGS_metrics_addr);
+  if (!metrics.empty()) {
+    if (metrics.find(':') == std::string::npos) metrics = absl::StrCat("127.0.0.1:", metrics);
+    if (metrics.front() == ':') metrics = absl::StrCat("127.0.0.1", metrics);
+    TM_RETURN_IF_ERROR(ValidateHostPort("metrics_addr", metrics));
+    c.metrics_addr = std::move(metrics);
+  }
+  const int64_t grace = absl::GetFlag(FLAGS_dependency_grace_s);
+  if (grace < 0 || grace > 86400) {
+    return Invalid("dependency_grace_s", absl::StrCat(grace, " is out of range"),
+                   "use 0 to 86400 seconds");
+  }
+  c.dependency_grace = absl::Seconds(grace);
 
   TM_ASSIGN_OR_RETURN(c.data_dir, ExpandDataDir(absl::GetFlag(FLAGS_data_dir)));
   const std::string auth_dir = absl::GetFlag(FLAGS_auth_dir);

@@ -52,6 +52,8 @@ ABSL_DECLARE_FLAG(int64_t, max_cartridge_bytes);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(bool, answer_transport_requests);
 ABSL_DECLARE_FLAG(std::string, computer_role);
+ABSL_DECLARE_FLAG(std::string, metrics_addr);
+ABSL_DECLARE_FLAG(int64_t, dependency_grace_s);
 
 namespace teleclaude::mesh {
 
@@ -113,6 +115,12 @@ struct Config {
   // a Python TeleClaude daemon serves this computer's name.
   bool answer_transport_requests = true;
   std::string computer_role = "general";  // reported by get_computer_info; non-empty
+  // Where the Prometheus endpoint listens ("host:port", a bare port made
+  // 127.0.0.1:PORT); nullopt = no endpoint.
+  std::optional<std::string> metrics_addr;
+  // How long a peer service this one needs may be unreachable before the
+  // service reports NOT_SERVING (common/grpc/health_monitor.h).
+  absl::Duration dependency_grace = absl::Seconds(30);
 
   // The token telec authenticates with: auth_token_file, else
   // {auth_dir}/owner.token.

@@ -21,16 +21,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/grpc/reflection_v1_service.h"
 #include "glog/logging.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace teleclaude::mesh {
 namespace {
 
 // Records the names of the services registered on a server (gRPC has no
-// public accessor; a builder plugin sees them).
+// public accessor; a builder plugin sees them): ours in `out`, every one in
+// the v1 reflection service's list.
 class ServiceListPlugin : public grpc::ServerBuilderPlugin {
  public:
-  explicit ServiceListPlugin(std::vector<std::string>* out) : out_(out) {}
+  ServiceListPlugin(std::vector<std::string>* out, ReflectionV1Service* reflection)
+      : out_(out), reflection_(reflection) {}
   std::string name() override { return "teleclaude_service_list"; }
   void InitServer(grpc::ServerInitializer* /*si*/) override {}
   void Finish(grpc::ServerInitializer* si) override {
@@ -38,24 +42,43 @@ class ServiceListPlugin : public grpc::ServerBuilderPlugin {
       for (const std::string& s : *list) {
         if (!absl::StartsWith(s, "grpc.")) out_->push_back(s);
       }
+      reflection_->SetServiceNames(*list);
     }
   }
   void ChangeArguments(const std::string& /*name*/, void* /*value*/) override {}
 
  private:
   std::vector<std::string>* const out_;
+  ReflectionV1Service* const reflection_;
 };
 
 class ServiceListOption : public grpc::ServerBuilderOption {
  public:
-  explicit ServiceListOption(std::vector<std::string>* out) : out_(out) {}
+  ServiceListOption(std::vector<std::string>* out, ReflectionV1Service* reflection)
+      : out_(out), reflection_(reflection) {}
   void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<ServiceListPlugin>(out_));
+    plugins->push_back(std::make_unique<ServiceListPlugin>(out_, reflection_));
   }
 
  private:
   std::vector<std::string>* const out_;
+  ReflectionV1Service* const reflection_;
+};
+
+// Hands gRPC (which wants to own its factories) a shared one.
+class SharedInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit SharedInterceptorFactory(
+      std::shared_ptr<grpc::experimental::ServerInterceptorFactoryInterface> factory)
+      : factory_(std::move(factory)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return factory_->CreateServerInterceptor(info);
+  }
+
+ private:
+  const std::shared_ptr<grpc::experimental::ServerInterceptorFactoryInterface> factory_;
 };
 
 // Splits "host:port" / "[v6]:port".
@@ -134,6 +157,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::string addr,
   // libgrpc++_reflection is dropped when nothing references the library.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service is hand-encoded: referencing the generated
+  // grpc.health.v1 code puts its descriptors into the pool reflection reads
+  // (`grpcurl describe grpc.health.v1.Health`).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -154,8 +181,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::string addr,
     CHECK(service != nullptr) << "GrpcServer::Start: null service";
     builder.RegisterService(service);
   }
+  auto reflection_v1 = std::make_unique<ReflectionV1Service>();
+  builder.RegisterService(reflection_v1.get());
   std::vector<std::string> names;
-  builder.SetOption(std::make_unique<ServiceListOption>(&names));
+  builder.SetOption(std::make_unique<ServiceListOption>(&names, reflection_v1.get()));
+  if (!options.interceptors.empty()) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    for (auto& factory : options.interceptors) {
+      creators.push_back(std::make_unique<SharedInterceptorFactory>(factory));
+    }
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
 
   RouteGrpcLogsToGlog();
   std::string grpc_log;
@@ -179,16 +215,18 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::string addr,
   if (!grpc_log.empty()) {
     VLOG(1) << "grpc while starting " << addr << ": " << grpc_log;
   }
-  auto result = std::unique_ptr<GrpcServer>(
-      new GrpcServer(std::move(addr), port, std::move(server), std::move(names)));
+  auto result = std::unique_ptr<GrpcServer>(new GrpcServer(
+      std::move(addr), port, std::move(server), std::move(names), std::move(reflection_v1)));
   result->SetServing(options.serving_at_start);
   return result;
 }
 
 GrpcServer::GrpcServer(std::string address, int port, std::unique_ptr<grpc::Server> server,
-                       std::vector<std::string> service_names)
+                       std::vector<std::string> service_names,
+                       std::unique_ptr<grpc::Service> reflection_v1)
     : address_(std::move(address)),
       port_(port),
+      reflection_v1_(std::move(reflection_v1)),
       server_(std::move(server)),
       service_names_(std::move(service_names)) {}
 
@@ -198,6 +236,8 @@ GrpcServer::~GrpcServer() {
 }
 
 void GrpcServer::SetServing(bool serving) {
+  absl::MutexLock lock(&health_mu_);
+  if (shut_down_) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus("", serving);
@@ -207,6 +247,8 @@ void GrpcServer::SetServing(bool serving) {
 }
 
 void GrpcServer::SetServing(std::string_view service_name, bool serving) {
+  absl::MutexLock lock(&health_mu_);
+  if (shut_down_) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(std::string(service_name), serving);
@@ -215,6 +257,10 @@ void GrpcServer::SetServing(std::string_view service_name, bool serving) {
 void GrpcServer::Shutdown(absl::Duration deadline) {
   std::call_once(shutdown_once_, [&] {
     SetServing(false);
+    {
+      absl::MutexLock lock(&health_mu_);
+      shut_down_ = true;
+    }
     server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   });
 }

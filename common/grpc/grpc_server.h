@@ -1,11 +1,13 @@
 // A gRPC server as every service runs it (DESIGN §2): our services plus
-// server reflection (`grpcurl -plaintext ADDR list`) and the standard
-// grpc.health.v1.Health service.
+// server reflection, v1alpha (gRPC's) and v1 (reflection_v1_service.h), so
+// `grpcurl -plaintext ADDR list` / `describe` work with any grpcurl, and the
+// standard grpc.health.v1.Health service, itself described by reflection.
 #ifndef TELECLAUDE_MESH_COMMON_GRPC_GRPC_SERVER_H_
 #define TELECLAUDE_MESH_COMMON_GRPC_GRPC_SERVER_H_
 
 #include <grpcpp/impl/codegen/service_type.h>
 #include <grpcpp/server.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
 #include <mutex>
@@ -13,7 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/grpc/call_authenticator.h"
 
@@ -32,6 +36,8 @@ struct GrpcServerOptions {
   // Checks every call's token before any handler runs (call_authenticator.h).
   // Every service process sets it; null (no check) is for test stand-ins.
   std::shared_ptr<const CallAuthenticator> authenticator;
+  // Interceptors of every call, in order (e.g. GrpcMetricsInterceptorFactory).
+  std::vector<std::shared_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 
 // A started gRPC server. Thread-safe: every method may be called from any
@@ -56,10 +62,11 @@ class GrpcServer {
   GrpcServer& operator=(const GrpcServer&) = delete;
 
   // Sets the health status of the whole server ("" service) and of every
-  // registered service: SERVING or NOT_SERVING.
+  // registered service: SERVING or NOT_SERVING. After Shutdown() the status
+  // stays NOT_SERVING.
   void SetServing(bool serving);
   // Sets the health status of one fully-qualified service name
-  // (e.g. "teleclaude.mesh.v1.Pipeline").
+  // (e.g. "teleclaude.mesh.v1.Pipeline"); ignored after Shutdown().
   void SetServing(std::string_view service_name, bool serving);
 
   // Stops accepting calls; in-flight calls get until `deadline` from now to
@@ -81,13 +88,17 @@ class GrpcServer {
 
  private:
   GrpcServer(std::string address, int port, std::unique_ptr<grpc::Server> server,
-             std::vector<std::string> service_names);
+             std::vector<std::string> service_names, std::unique_ptr<grpc::Service> reflection_v1);
 
   const std::string address_;
   const int port_;
+  // Destroyed after server_ (declared before it).
+  const std::unique_ptr<grpc::Service> reflection_v1_;
   const std::unique_ptr<grpc::Server> server_;
   const std::vector<std::string> service_names_;
   std::once_flag shutdown_once_;
+  absl::Mutex health_mu_;  // orders SetServing with Shutdown
+  bool shut_down_ ABSL_GUARDED_BY(health_mu_) = false;
 };
 
 // Sends gRPC core's own log lines to glog (once per process; idempotent).

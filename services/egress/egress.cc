@@ -7,10 +7,14 @@
 #include "common/base/strings.h"
 #include "common/envelope/proto_codec.h"
 #include "common/identity/local_tokens.h"
+#include "common/grpc/database_probe.h"
+#include "common/grpc/peer_service_probe.h"
+#include "common/grpc/redis_probe.h"
 #include "common/redis/redis_client.h"
 #include "glog/logging.h"
 #include "services/egress/cartridges/dedup_cartridge.h"
 #include "services/egress/cartridges/notification_projector.h"
+#include "services/egress/control/egress_metrics.h"
 #include "services/egress/delivery/installer_push.h"
 
 namespace teleclaude::mesh {
@@ -18,7 +22,8 @@ namespace teleclaude::mesh {
 Egress::Egress(EgressOptions options, CartridgeFactoryRegistry registry)
     : options_(std::move(options)),
       registry_(std::move(registry)),
-      catalog_(BuildDefaultCatalog()) {}
+      catalog_(BuildDefaultCatalog()),
+      hub_(static_cast<size_t>(options_.watch_history)) {}
 
 Egress::~Egress() { Shutdown(); }
 
@@ -136,8 +141,10 @@ absl::Status Egress::Init() {
         worker_->OutboxAttempted(kind, std::move(ids));
       });
 
-  manager_ = std::make_unique<CartridgeManager>(CartridgeManager::Options{}, installer_.get(),
-                                                &registry_, worker_.get(), runner_.get());
+  CartridgeManager::Options manager_options;
+  manager_options.warn_after = config.dependency_grace;
+  manager_ = std::make_unique<CartridgeManager>(manager_options, installer_.get(), &registry_,
+                                                worker_.get(), runner_.get());
 
   LocalStreamReader::Options reader_options;
   reader_options.redis = redis;
@@ -156,7 +163,10 @@ absl::Status Egress::Init() {
   deps.membership = membership_.get();
   deps.hub = &hub_;
   deps.cartridges = manager_.get();
-  deps.wake_push_sender = [this] { push_sender_->Wake(); };
+  deps.wake_push_sender = [this] {
+    ++push_rows_added_;  // a resolve queued a push (worker thread)
+    push_sender_->Wake();
+  };
   deps.fill_stats = [this](v1::StatsResponse* response) {
     for (const auto& [peer, n] : mesh_send_->Forwarded()) {
       (*response->mutable_forwarded_per_peer())[peer] = n;
@@ -188,8 +198,21 @@ absl::Status Egress::Init() {
   server_options.program = "telec-egress";
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
   server_options.authenticator = tokens.Authenticator();
-  TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr),
-                                                 {service_.get()}, server_options));
+  // Health: Redis, events.db, and the installer (pushes and the cartridge
+  // set wait for it) after --dependency_grace_s.
+  TM_ASSIGN_OR_RETURN(telemetry_, ServiceTelemetry::Create({"telec-egress", config.metrics_addr}));
+  telemetry_->health().Add(std::make_unique<RedisProbe>(redis), absl::ZeroDuration());
+  telemetry_->health().Add(
+      std::make_unique<DatabaseProbe>(DatabaseProbe::Options{.name = "events.db", .path = db_path}),
+      absl::ZeroDuration());
+  telemetry_->health().Add(std::make_unique<PeerServiceProbe>("installer", config.installer_addr),
+                           config.dependency_grace);
+  telemetry_->AddMetrics(std::make_shared<EgressMetrics>(service_.get()));
+  std::vector<grpc::Service*> services = {service_.get()};
+  telemetry_->Prepare(&services, &server_options);
+  TM_ASSIGN_OR_RETURN(server_, GrpcServer::Start(config.ListenAddrOr(config.egress_addr), services,
+                                                 server_options));
+  telemetry_->Start(server_.get());
   reader_->Start();
   LOG(INFO) << "telec-egress " << config.computer_name << " listening on "
             << server_->listen_address() << ", local stream " << config.local_stream
@@ -200,6 +223,7 @@ absl::Status Egress::Init() {
 void Egress::Shutdown() {
   std::call_once(shutdown_once_, [this] {
     if (reader_) reader_->Stop();
+    if (telemetry_) telemetry_->Stop();
     // Its refresh thread tells the sweeper, which queues work for the worker.
     if (membership_) membership_->Stop();
     if (server_) {

@@ -19,6 +19,7 @@
 #include "common/delivery/outbox.h"
 #include "common/delivery/outbox_sender.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/service_telemetry.h"
 #include "common/mesh/membership_reader.h"
 #include "services/egress/cartridges/cartridge_factory.h"
 #include "services/egress/cartridges/mesh_publisher.h"
@@ -43,6 +44,8 @@ struct EgressOptions {
   int failure_threshold = 5;
   absl::Duration installer_timeout = absl::Seconds(3);
   absl::Duration invocation_flush = absl::Milliseconds(200);
+  // Processed events kept for `telec events tail --last N` (WatchHub).
+  int64_t watch_history = 0;
 };
 
 // Thread-safe: Start() once, Shutdown() once (idempotent).
@@ -88,6 +91,7 @@ class Egress {
   std::unique_ptr<CartridgeManager> manager_;
   std::unique_ptr<LocalStreamReader> reader_;
   std::unique_ptr<PipelineService> service_;
+  std::unique_ptr<ServiceTelemetry> telemetry_;  // health probes, metrics
   std::unique_ptr<GrpcServer> server_;
   std::once_flag shutdown_once_;
 };

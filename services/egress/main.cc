@@ -15,6 +15,8 @@ ABSL_FLAG(int64_t, outbox_max, 100000,
           "oldest are dropped and counted for it (Stats outbox_per_peer, outbox_dropped)");
 ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
           "Consecutive failures after which an active cartridge is suspended");
+ABSL_FLAG(int64_t, watch_history, 1000,
+          "Processed events kept in memory for `telec events tail --last N` (0 = none)");
 
 int main(int argc, char** argv) {
   teleclaude::mesh::ShutdownSignal signal;
@@ -25,8 +27,13 @@ int main(int argc, char** argv) {
   options.config = std::move(config);
   options.outbox_max = absl::GetFlag(FLAGS_outbox_max);
   options.failure_threshold = static_cast<int>(absl::GetFlag(FLAGS_cartridge_failure_threshold));
+  options.watch_history = absl::GetFlag(FLAGS_watch_history);
   if (options.outbox_max <= 0 || options.failure_threshold <= 0) {
     std::cerr << "telec-egress: outbox_max and cartridge_failure_threshold must be positive\n";
+    return 2;
+  }
+  if (options.watch_history < 0 || options.watch_history > 1000000) {
+    std::cerr << "telec-egress: watch_history: use 0 to 1000000 events\n";
     return 2;
   }
   teleclaude::mesh::CartridgeFactoryRegistry registry;

@@ -6,7 +6,11 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/identity/local_tokens.h"
+#include "common/grpc/database_probe.h"
+#include "common/grpc/peer_service_probe.h"
+#include "common/grpc/redis_probe.h"
 #include "glog/logging.h"
+#include "services/ingress/ingress_metrics.h"
 #include "services/ingress/trust_chain.h"
 
 namespace teleclaude::mesh {
@@ -89,8 +93,28 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   server_options.program = "telec-ingress";
   server_options.max_message_bytes = static_cast<int>(channel_max);
   server_options.authenticator = tokens->Authenticator();
-  absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
-      config.ListenAddrOr(config.ingress_addr), {p->service_.get()}, server_options);
+  // Health: Redis, ingress.db, and egress (every accepted event goes there)
+  // after --dependency_grace_s.
+  absl::StatusOr<std::unique_ptr<ServiceTelemetry>> telemetry =
+      ServiceTelemetry::Create({"telec-ingress", config.metrics_addr});
+  std::vector<grpc::Service*> services = {p->service_.get()};
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server =
+      absl::InternalError("not started");  // replaced below
+  if (!telemetry.ok()) {
+    server = telemetry.status();
+  } else {
+    p->telemetry_ = *std::move(telemetry);
+    HealthMonitor& health = p->telemetry_->health();
+    health.Add(std::make_unique<RedisProbe>(RedisOptions(config, "status")), absl::ZeroDuration());
+    health.Add(std::make_unique<DatabaseProbe>(
+                   DatabaseProbe::Options{.name = "ingress.db", .path = db_path}),
+               absl::ZeroDuration());
+    health.Add(std::make_unique<PeerServiceProbe>("egress", config.egress_addr),
+               config.dependency_grace);
+    p->telemetry_->AddMetrics(std::make_shared<IngressMetrics>(p->service_.get()));
+    p->telemetry_->Prepare(&services, &server_options);
+    server = GrpcServer::Start(config.ListenAddrOr(config.ingress_addr), services, server_options);
+  }
   if (!server.ok()) {
     p->consumer_->Stop();
     p->heartbeat_->Stop();
@@ -99,6 +123,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
     return server.status();
   }
   p->server_ = *std::move(server);
+  p->telemetry_->Start(p->server_.get());
   LOG(INFO) << "telec-ingress " << config.computer_name << " listening on "
             << p->server_->listen_address() << " (stream " << config.mesh_stream()
             << ", trust_mode " << TrustModeName(config.trust_mode) << ", strictness "
@@ -113,6 +138,7 @@ IngressProcess::~IngressProcess() { Shutdown(); }
 void IngressProcess::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (telemetry_) telemetry_->Stop();
   // Start() failed before the server existed: what it started stops with
   // its own destructor.
   if (server_ == nullptr) return;

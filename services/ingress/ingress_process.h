@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/service_telemetry.h"
 #include "common/mesh/membership_writer.h"
 #include "services/ingress/heartbeat_publisher.h"
 #include "services/ingress/ingress_service.h"
@@ -51,6 +52,7 @@ class IngressProcess {
   std::unique_ptr<MeshConsumer> consumer_;
   std::unique_ptr<HeartbeatPublisher> heartbeat_;
   std::unique_ptr<IngressService> service_;
+  std::unique_ptr<ServiceTelemetry> telemetry_;  // health probes, metrics
   std::unique_ptr<GrpcServer> server_;
   bool shut_down_ = false;
 };

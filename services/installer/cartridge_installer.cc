@@ -9,6 +9,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/cartridge/runtime.h"
+#include "common/cartridge/install_decision.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
@@ -63,6 +64,8 @@ v1::CartridgeStatus ToProtoStatus(RegistryStatus s) {
       return v1::CARTRIDGE_STATUS_SUSPENDED;
     case RegistryStatus::kFailed:
       return v1::CARTRIDGE_STATUS_FAILED;
+    case RegistryStatus::kInactive:
+      return v1::CARTRIDGE_STATUS_INACTIVE;
   }
   return v1::CARTRIDGE_STATUS_UNSPECIFIED;
 }
@@ -108,10 +111,12 @@ int Relevance(RegistryStatus s) {
       return 1;
     case RegistryStatus::kSuspended:
       return 2;
-    case RegistryStatus::kFailed:
+    case RegistryStatus::kInactive:
       return 3;
-    default:
+    case RegistryStatus::kFailed:
       return 4;
+    default:
+      return 5;
   }
 }
 
@@ -129,7 +134,7 @@ struct CartridgeInstaller::GateDecision {
   // kInvalid
   std::string raw_name, raw_author, raw_version, source_computer, field, error;
   // kResolution / kLinkPending
-  std::string name, sha256, decision;
+  std::string name, sha256, resolution_json;
 };
 
 absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
@@ -207,10 +212,7 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
       d.sha256 = json::GetMemberString(payload, "sha256").value_or("");
       if (push.resolved()) {
         d.kind = GateDecision::Kind::kResolution;
-        d.decision = json::GetMemberString(push.resolution_json().empty() ? std::string("{}")
-                                                                          : push.resolution_json(),
-                                           "decision")
-                         .value_or("");
+        d.resolution_json = push.resolution_json();
       } else if (push.was_created()) {
         d.kind = GateDecision::Kind::kLinkPending;
       } else {
@@ -486,7 +488,15 @@ absl::Status CartridgeInstaller::ApplyResolution(const GateDecision& d) {
   }
   if (rec->pending_notification_id == 0) rec->pending_notification_id = d.notification_id;
   const std::string actor = Cat("notification:", d.notification_id);
-  if (d.decision == "approve") {
+  absl::StatusOr<InstallDecision> decision = ParseInstallDecision(d.resolution_json);
+  if (!decision.ok()) {
+    // Egress refuses such resolutions; one can only come from an older egress.
+    LOG(WARNING) << "install_pending notification " << d.notification_id
+                 << " resolved: " << decision.status().message() << "; cartridge "
+                 << rec->cartridge.name << " stays pending";
+    return absl::OkStatus();
+  }
+  if (*decision == InstallDecision::kApprove) {
     absl::Status written = files_.Write(CartridgeFiles::Place::kActive, rec->cartridge.name,
                                         rec->cartridge.runtime, rec->cartridge.source);
     if (!written.ok()) {
@@ -496,13 +506,12 @@ absl::Status CartridgeInstaller::ApplyResolution(const GateDecision& d) {
     return InstallActive(*rec, actor, "approved by resolving the install_pending notification",
                          false);
   }
-  if (d.decision == "reject") {
+  if (*decision == InstallDecision::kReject) {
     return RejectRecord(*rec, actor, "rejected by resolving the install_pending notification",
                         /*resolve_notification=*/false);
   }
-  LOG(WARNING) << "install_pending notification " << d.notification_id
-               << " resolved without a decision of \"approve\" or \"reject\" (got \"" << d.decision
-               << "\"); cartridge " << rec->cartridge.name << " stays pending";
+  VLOG(1) << "install_pending notification " << d.notification_id
+          << " closed by the installer itself; nothing to do";
   return absl::OkStatus();
 }
 
@@ -522,7 +531,8 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
       return absl::NotFoundError(NotFound(key));
     }
     CartridgeRecord* target = nullptr;
-    for (RegistryStatus wanted : {RegistryStatus::kPending, RegistryStatus::kSuspended}) {
+    for (RegistryStatus wanted :
+         {RegistryStatus::kPending, RegistryStatus::kSuspended, RegistryStatus::kInactive}) {
       for (CartridgeRecord& r : rows) {
         if (r.status == wanted) {
           target = &r;
@@ -538,22 +548,157 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
           });
       return absl::FailedPreconditionError(
           Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
-              best.cartridge.version, "); only a pending or suspended cartridge can be activated"));
+              best.cartridge.version,
+              "); only a pending, suspended or inactive cartridge can be activated"));
     }
-    const bool was_pending = target->status == RegistryStatus::kPending;
+    const RegistryStatus was = target->status;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
     TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-      TM_RETURN_IF_ERROR(InstallActive(
-          *target, actor, was_pending ? "activated by a human" : "re-activated after suspension",
-          false));
-      if (was_pending) TM_RETURN_IF_ERROR(EnqueueResolve(*target, Resolution("approve", actor)));
+      TM_RETURN_IF_ERROR(InstallActive(*target, actor,
+                                       was == RegistryStatus::kPending ? "activated by a human"
+                                       : was == RegistryStatus::kSuspended
+                                           ? "re-activated after suspension"
+                                           : "turned on again",
+                                       false));
+      if (was == RegistryStatus::kPending) {
+        TM_RETURN_IF_ERROR(EnqueueResolve(*target, Resolution("approve", actor)));
+      }
       return absl::OkStatus();
     }));
     return ToProto(*target, /*with_audit=*/false);
   });
   WakeSender();
+  if (!out.ok()) return out;
+  // Activation is done when egress runs it: ask now, so a cartridge that
+  // cannot be loaded is a failed call and not a quiet "failed" in the list.
+  absl::StatusOr<v1::ReloadCartridgesResponse> loaded = egress_.Reload();
+  if (!loaded.ok()) {
+    LOG(INFO) << "cartridge " << out->name() << " activated; egress could not be asked to load it ("
+              << loaded.status().message() << "); it loads it when it is back";
+    return out;
+  }
+  if (auto failed = loaded->failed().find(out->name()); failed != loaded->failed().end()) {
+    return absl::FailedPreconditionError(Cat("cartridge ", out->name(), " ", out->version(),
+                                             " cannot run: ", failed->second,
+                                             "; it is now failed (publish a fixed version)"));
+  }
   return out;
+}
+
+absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view name,
+                                                             std::string_view decided_by,
+                                                             std::string_view reason) {
+  const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
+  const std::string why = reason.empty() ? "turned off by a human" : std::string(reason);
+  const std::string key(name);
+  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
+    if (rows.empty()) {
+      if (IsSystemCartridge(key)) {
+        return absl::FailedPreconditionError(
+            Cat(key, " is a system cartridge; the pipeline always runs it"));
+      }
+      return absl::NotFoundError(NotFound(key));
+    }
+    CartridgeRecord* target = nullptr;
+    for (RegistryStatus wanted : {RegistryStatus::kActive, RegistryStatus::kSuspended}) {
+      for (CartridgeRecord& r : rows) {
+        if (target == nullptr && r.status == wanted) target = &r;
+      }
+    }
+    if (target == nullptr) {
+      const CartridgeRecord& best = *std::min_element(
+          rows.begin(), rows.end(), [](const CartridgeRecord& a, const CartridgeRecord& b) {
+            return Relevance(a.status) < Relevance(b.status);
+          });
+      return absl::FailedPreconditionError(Cat(
+          "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
+          best.cartridge.version, "); only an active or suspended cartridge can be turned off"));
+    }
+    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+      const RegistryStatus was = target->status;
+      target->status = RegistryStatus::kInactive;
+      target->activation_order = 0;
+      target->decided_by = actor;
+      target->decided_at = NowText();
+      target->reason = why;
+      target->updated_at = target->decided_at;
+      TM_RETURN_IF_ERROR(db_->Update(*target));
+      TM_RETURN_IF_ERROR(
+          Audit(*target, "deactivated", actor, Cat(why, " (was ", RegistryStatusName(was), ")")));
+      TM_RETURN_IF_ERROR(EnqueueSubmit(events_.Deactivated(target->cartridge, actor, why),
+                                       "cartridge.deactivated", &target->cartridge));
+      return EnqueueReload();
+    }));
+    absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
+                                         target->cartridge.runtime);
+    if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
+    LOG(INFO) << "cartridge " << key << " " << target->cartridge.version << " turned off (" << actor
+              << ")";
+    return ToProto(*target, /*with_audit=*/false);
+  });
+  WakeSender();
+  if (out.ok()) ReloadEgressNow();
+  return out;
+}
+
+absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view name,
+                                                              std::string_view decided_by,
+                                                              std::string_view reason) {
+  const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
+  const std::string why = reason.empty() ? "removed by a human" : std::string(reason);
+  const std::string key(name);
+  bool was_active = false;
+  absl::StatusOr<v1::RemoveResponse> out =
+      executor_.Run([&]() -> absl::StatusOr<v1::RemoveResponse> {
+        TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
+        if (rows.empty()) {
+          if (IsSystemCartridge(key)) {
+            return absl::FailedPreconditionError(
+                Cat(key, " is a system cartridge; it cannot be removed"));
+          }
+          return absl::NotFoundError(NotFound(key));
+        }
+        v1::RemoveResponse response;
+        for (const CartridgeRecord& r : rows) {
+          TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
+        }
+        TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+          for (const CartridgeRecord& r : rows) {
+            TM_RETURN_IF_ERROR(
+                Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
+            if (r.status == RegistryStatus::kActive) was_active = true;
+            if (r.status == RegistryStatus::kPending) {
+              TM_RETURN_IF_ERROR(EnqueueResolve(r, Resolution("removed", "installer")));
+            }
+          }
+          TM_ASSIGN_OR_RETURN(int64_t deleted, db_->DeleteByName(key));
+          TM_RETURN_IF_ERROR(
+              EnqueueSubmit(events_.Removed(rows.front().cartridge, actor, why, deleted),
+                            "cartridge.removed", nullptr));
+          return was_active ? EnqueueReload() : absl::OkStatus();
+        }));
+        for (CartridgeFiles::Place place :
+             {CartridgeFiles::Place::kActive, CartridgeFiles::Place::kIncoming}) {
+          absl::Status removed = files_.Remove(place, key, rows.front().cartridge.runtime);
+          if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
+        }
+        LOG(INFO) << "cartridge " << key << " removed (" << rows.size() << " version(s), " << actor
+                  << ")";
+        return response;
+      });
+  WakeSender();
+  if (out.ok() && was_active) ReloadEgressNow();
+  return out;
+}
+
+void CartridgeInstaller::ReloadEgressNow() {
+  absl::StatusOr<v1::ReloadCartridgesResponse> reloaded = egress_.Reload();
+  if (!reloaded.ok()) {
+    LOG(INFO) << "egress could not be asked to reload its cartridges now ("
+              << reloaded.status().message() << "); the queued reload follows when it is back";
+  }
 }
 
 absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
@@ -791,6 +936,14 @@ absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
     out.set_sovereignty_level(std::string(SovereigntyLevelName(options_.level)));
     TM_ASSIGN_OR_RETURN(int64_t pending, db_->CountWithStatus(RegistryStatus::kPending));
     out.set_pending_count(pending);
+    TM_ASSIGN_OR_RETURN(int64_t active, db_->CountWithStatus(RegistryStatus::kActive));
+    out.set_active_count(active);
+    TM_ASSIGN_OR_RETURN(int64_t failed, db_->CountWithStatus(RegistryStatus::kFailed));
+    out.set_failed_count(failed);
+    TM_ASSIGN_OR_RETURN(int64_t suspended, db_->CountWithStatus(RegistryStatus::kSuspended));
+    out.set_suspended_count(suspended);
+    TM_ASSIGN_OR_RETURN(int64_t inactive, db_->CountWithStatus(RegistryStatus::kInactive));
+    out.set_inactive_count(inactive);
     TM_ASSIGN_OR_RETURN(int64_t unsent, db_->OutboxSize());
     out.set_events_unsent(unsent);
     return out;
@@ -949,18 +1102,28 @@ void CartridgeInstaller::SendLoop() {
   absl::Duration backoff = options_.retry_initial;
   absl::Time next_prune = absl::Now() + kPruneEvery;
   int failures = 0;
+  int warnings = 0;
+  absl::Time failing_since = absl::InfinitePast();
   for (;;) {
     bool sent_any = false;
     absl::Status status = SendOnce(&sent_any);
     if (status.ok()) {
-      if (failures > 0) LOG(INFO) << "egress " << egress_.addr() << " reachable again";
+      if (warnings > 0) LOG(INFO) << "egress " << egress_.addr() << " reachable again";
       failures = 0;
+      warnings = 0;
+      failing_since = absl::InfinitePast();
       backoff = options_.retry_initial;
     } else {
-      // One line per outage, then every 10th attempt.
-      if (failures % 10 == 0) {
+      // Quiet while egress may just be starting (--dependency_grace_s), then
+      // one line per outage and every 10th attempt after it.
+      if (failures == 0) failing_since = absl::Now();
+      if (absl::Now() - failing_since >= options_.egress_grace &&
+          (warnings == 0 || failures % 10 == 0)) {
         LOG(WARNING) << "outbox: " << status << "; retrying in " << backoff
                      << " (events stay queued)";
+        ++warnings;
+      } else {
+        VLOG(1) << "outbox: " << status << "; retrying in " << backoff;
       }
       ++failures;
     }

@@ -57,6 +57,9 @@ struct InstallerOptions {
   // Outbox retry backoff while egress is unreachable.
   absl::Duration retry_initial = absl::Milliseconds(100);
   absl::Duration retry_max = absl::Seconds(2);
+  // Egress unreachable for less than this is not worth a warning (it may be
+  // starting after the installer): --dependency_grace_s.
+  absl::Duration egress_grace = absl::Seconds(30);
 };
 
 class CartridgeInstaller {
@@ -105,12 +108,35 @@ class CartridgeInstaller {
   // "no cartridge named X; see `telec cartridges list`".
   absl::StatusOr<v1::Cartridge> GetCartridge(std::string_view name);
 
-  // Pending (else suspended) → active. NOT_FOUND as GetCartridge;
-  // FAILED_PRECONDITION "cartridge X is <status> ...; only a pending or
-  // suspended cartridge can be activated". Audited; emits
-  // cartridge.installed, resolves the install_pending notification, asks
-  // egress to reload.
+  // Pending (else suspended, else inactive) → active. NOT_FOUND as
+  // GetCartridge; FAILED_PRECONDITION "cartridge X is <status> ...; only a
+  // pending, suspended or inactive cartridge can be activated". Audited;
+  // emits cartridge.installed, resolves the install_pending notification.
+  // Then asks egress to load the active set (calling it on this thread):
+  // when egress cannot load this cartridge, FAILED_PRECONDITION "cartridge X
+  // 1.0 cannot run: <egress's reason, e.g. the compile error>; it is now
+  // failed" (egress has reported it failed). An unreachable egress is not an
+  // error: the queued reload loads it when egress is back.
   absl::StatusOr<v1::Cartridge> Activate(std::string_view name, std::string_view decided_by);
+
+  // Active (else suspended) → inactive; its active file is deleted, the
+  // source stays in installer.db for Activate. Audited ("deactivated"),
+  // emits cartridge.deactivated, then asks egress to reload (egress stops
+  // running it; unreachable: the queued reload does it later). NOT_FOUND as
+  // GetCartridge; FAILED_PRECONDITION for another status or a system
+  // cartridge.
+  absl::StatusOr<v1::Cartridge> Deactivate(std::string_view name, std::string_view decided_by,
+                                           std::string_view reason);
+
+  // Every version of `name` leaves the registry (audited "removed" per
+  // version; the audit log keeps them), its files are deleted, a pending
+  // version's install_pending notification is resolved
+  // {"decision":"removed","decided_by":"installer"}, cartridge.removed is
+  // emitted, and egress reloads when one was active. Returns the versions
+  // as they were. NOT_FOUND as GetCartridge; FAILED_PRECONDITION for a
+  // system cartridge.
+  absl::StatusOr<v1::RemoveResponse> Remove(std::string_view name, std::string_view decided_by,
+                                            std::string_view reason);
 
   // Pending → rejected, its incoming file deleted. Errors as Activate.
   absl::StatusOr<v1::Cartridge> Reject(std::string_view name, std::string_view decided_by,
@@ -151,6 +177,10 @@ class CartridgeInstaller {
   absl::Status Audit(const CartridgeRecord& record, std::string_view action, std::string_view actor,
                      std::string_view reason);
   absl::StatusOr<v1::Cartridge> ToProto(const CartridgeRecord& record, bool with_audit);
+
+  // Pipeline.ReloadCartridges on the calling thread (not the worker);
+  // failures are logged (the outbox holds a reload too).
+  void ReloadEgressNow();
 
   // --- sender thread ---
   void SendLoop();

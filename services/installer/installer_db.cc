@@ -96,6 +96,41 @@ CREATE TABLE outbox (
   created_at       TEXT NOT NULL
 );
 )sql"},
+      // 2: status 'inactive' (Deactivate). SQLite cannot change a CHECK
+      // constraint in place: the table is rebuilt with the same rows and ids.
+      {2, R"sql(
+CREATE TABLE cartridges_v2 (
+  id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+  name                    TEXT NOT NULL,
+  sha256                  TEXT NOT NULL,
+  version                 TEXT NOT NULL,
+  author                  TEXT NOT NULL,
+  event_type              TEXT NOT NULL DEFAULT '',
+  runtime                 TEXT NOT NULL,
+  entry_point             TEXT NOT NULL DEFAULT '',
+  dependencies            TEXT NOT NULL DEFAULT '[]',
+  description             TEXT NOT NULL DEFAULT '',
+  source                  TEXT NOT NULL,
+  source_computer         TEXT NOT NULL DEFAULT '',
+  status                  TEXT NOT NULL CHECK (status IN
+                            ('pending','active','rejected','superseded','suspended','failed',
+                             'inactive')),
+  decided_by              TEXT NOT NULL DEFAULT '',
+  decided_at              TEXT NOT NULL DEFAULT '',
+  reason                  TEXT NOT NULL DEFAULT '',
+  notification_ids        TEXT NOT NULL DEFAULT '[]',
+  pending_notification_id INTEGER NOT NULL DEFAULT 0,
+  activation_order        INTEGER NOT NULL DEFAULT 0,
+  created_at              TEXT NOT NULL,
+  updated_at              TEXT NOT NULL,
+  UNIQUE (name, sha256)
+);
+INSERT INTO cartridges_v2 SELECT * FROM cartridges;
+DROP TABLE cartridges;
+ALTER TABLE cartridges_v2 RENAME TO cartridges;
+CREATE INDEX cartridges_by_status ON cartridges (status, activation_order);
+CREATE INDEX cartridges_by_pending_notification ON cartridges (pending_notification_id);
+)sql"},
   };
   return *migrations;
 }
@@ -206,6 +241,8 @@ std::string_view RegistryStatusName(RegistryStatus status) {
       return "suspended";
     case RegistryStatus::kFailed:
       return "failed";
+    case RegistryStatus::kInactive:
+      return "inactive";
   }
   return "failed";
 }
@@ -213,7 +250,8 @@ std::string_view RegistryStatusName(RegistryStatus status) {
 std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name) {
   for (RegistryStatus s :
        {RegistryStatus::kPending, RegistryStatus::kActive, RegistryStatus::kRejected,
-        RegistryStatus::kSuperseded, RegistryStatus::kSuspended, RegistryStatus::kFailed}) {
+        RegistryStatus::kSuperseded, RegistryStatus::kSuspended, RegistryStatus::kFailed,
+        RegistryStatus::kInactive}) {
     if (RegistryStatusName(s) == name) return s;
   }
   return std::nullopt;
@@ -384,6 +422,12 @@ absl::Status InstallerDb::Update(const CartridgeRecord& r) {
     return absl::NotFoundError(Cat(db_->path(), ": no cartridges row with id ", r.id));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> InstallerDb::DeleteByName(std::string_view name) {
+  TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached("DELETE FROM cartridges WHERE name = ?1"));
+  TM_RETURN_IF_ERROR(st->Bind(1, name).Run());
+  return db_->Changes();
 }
 
 absl::StatusOr<int64_t> InstallerDb::NextActivationOrder() {

@@ -24,8 +24,17 @@
 namespace teleclaude::mesh {
 
 // A registry row's status (doc/installer-db.md "cartridges").
-enum class RegistryStatus { kPending, kActive, kRejected, kSuperseded, kSuspended, kFailed };
-// "pending", "active", "rejected", "superseded", "suspended", "failed".
+enum class RegistryStatus {
+  kPending,
+  kActive,
+  kRejected,
+  kSuperseded,
+  kSuspended,
+  kFailed,
+  kInactive,
+};
+// "pending", "active", "rejected", "superseded", "suspended", "failed",
+// "inactive".
 std::string_view RegistryStatusName(RegistryStatus status);
 std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name);
 
@@ -121,6 +130,9 @@ class InstallerDb {
   // Writes the mutable columns (status, decided_*, reason, notification ids,
   // pending_notification_id, activation_order, updated_at) of row record.id.
   absl::Status Update(const CartridgeRecord& record);
+  // Deletes every version of `name` (the audit log keeps its entries);
+  // returns how many rows went.
+  absl::StatusOr<int64_t> DeleteByName(std::string_view name);
   // max(activation_order) + 1.
   absl::StatusOr<int64_t> NextActivationOrder();
 

@@ -129,6 +129,27 @@ std::string InstallerEvents::Rejected(const CartridgeCandidate& c, std::string_v
                "cartridge:" + c.name, std::move(payload));
 }
 
+std::string InstallerEvents::Deactivated(const CartridgeCandidate& c, std::string_view decided_by,
+                                         std::string_view reason) const {
+  std::string activate = absl::StrCat("telec cartridges activate ", c.name);
+  std::string payload = CartridgePayload(
+      c, {{"decided_by", decided_by}, {"reason", reason}, {"activate_command", activate}});
+  return Build("cartridge.deactivated",
+               absl::StrCat("Cartridge ", Who(c), " was turned off (", ToAbsl(decided_by), "); `",
+                            activate, "` turns it on again"),
+               "cartridge:" + c.name, std::move(payload));
+}
+
+std::string InstallerEvents::Removed(const CartridgeCandidate& c, std::string_view decided_by,
+                                     std::string_view reason, int64_t versions) const {
+  std::string payload = CartridgePayload(c, {{"decided_by", decided_by}, {"reason", reason}});
+  return Build(
+      "cartridge.removed",
+      absl::StrCat("Cartridge ", ToAbsl(c.name), " was removed (", versions,
+                   versions == 1 ? " version" : " versions", ", ", ToAbsl(decided_by), ")"),
+      "cartridge:" + c.name, std::move(payload));
+}
+
 std::string InstallerEvents::Suspended(const CartridgeCandidate& c, std::string_view reason) const {
   std::string activate = absl::StrCat("telec cartridges activate ", c.name);
   std::string payload = CartridgePayload(c, {{"reason", reason}, {"activate_command", activate}});

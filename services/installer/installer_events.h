@@ -33,6 +33,12 @@ class InstallerEvents {
   // cartridge.rejected.
   std::string Rejected(const CartridgeCandidate& c, std::string_view decided_by,
                        std::string_view reason) const;
+  // cartridge.deactivated.
+  std::string Deactivated(const CartridgeCandidate& c, std::string_view decided_by,
+                          std::string_view reason) const;
+  // cartridge.removed: `versions` is how many versions left the registry.
+  std::string Removed(const CartridgeCandidate& c, std::string_view decided_by,
+                      std::string_view reason, int64_t versions) const;
   // cartridge.suspended.
   std::string Suspended(const CartridgeCandidate& c, std::string_view reason) const;
   // cartridge.install_failed: the payload was refused. `name` is whatever

@@ -49,6 +49,19 @@ grpc::Status InstallerService::Reject(grpc::ServerContext*, const v1::RejectRequ
                response);
 }
 
+grpc::Status InstallerService::Deactivate(grpc::ServerContext*,
+                                          const v1::DeactivateRequest* request,
+                                          v1::Cartridge* response) {
+  return Reply(installer_->Deactivate(request->name(), request->decided_by(), request->reason()),
+               response);
+}
+
+grpc::Status InstallerService::Remove(grpc::ServerContext*, const v1::RemoveRequest* request,
+                                      v1::RemoveResponse* response) {
+  return Reply(installer_->Remove(request->name(), request->decided_by(), request->reason()),
+               response);
+}
+
 grpc::Status InstallerService::GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
                                         v1::GetStatsResponse* response) {
   return Reply(installer_->GetStats(), response);

@@ -29,6 +29,10 @@ class InstallerService final : public v1::Installer::Service {
                         v1::Cartridge* response) override;
   grpc::Status Reject(grpc::ServerContext* context, const v1::RejectRequest* request,
                       v1::Cartridge* response) override;
+  grpc::Status Deactivate(grpc::ServerContext* context, const v1::DeactivateRequest* request,
+                          v1::Cartridge* response) override;
+  grpc::Status Remove(grpc::ServerContext* context, const v1::RemoveRequest* request,
+                      v1::RemoveResponse* response) override;
   grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
                         v1::GetStatsResponse* response) override;
   grpc::Status ListActive(grpc::ServerContext* context, const v1::ListActiveRequest* request,

@@ -9,13 +9,17 @@
 #include "absl/strings/str_split.h"
 #include "common/base/strings.h"
 #include "common/config/config.h"
+#include "common/grpc/database_probe.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/peer_service_probe.h"
+#include "common/grpc/service_telemetry.h"
 #include "common/grpc/shutdown_signal.h"
 #include "common/identity/local_tokens.h"
 #include "glog/logging.h"
 #include "services/installer/cartridge_installer.h"
 #include "services/installer/grpc_guardian.h"
 #include "services/installer/guardian_chain.h"
+#include "services/installer/installer_metrics.h"
 #include "services/installer/installer_service.h"
 #include "services/installer/policy_guardian.h"
 
@@ -61,6 +65,7 @@ int Run(int argc, char** argv) {
   absl::StatusOr<LocalTokens> tokens = LocalTokens::LoadOrCreate(config.auth_dir);
   if (!tokens.ok()) Fail(1, ToStd(tokens.status().message()));
   options.service_token = std::string(tokens->service());
+  options.egress_grace = config.dependency_grace;
 
   std::unique_ptr<Guardian> guardian;
   if (options.level == SovereigntyLevel::kL2) {
@@ -90,9 +95,27 @@ int Run(int argc, char** argv) {
   server_options.program = kProgram;
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
   server_options.authenticator = tokens->Authenticator();
+  // Health: installer.db, and egress (its events and decisions go there)
+  // after --dependency_grace_s. The installer does not use Redis.
+  absl::StatusOr<std::unique_ptr<ServiceTelemetry>> telemetry =
+      ServiceTelemetry::Create({kProgram, config.metrics_addr});
+  if (!telemetry.ok()) Fail(1, ToStd(telemetry.status().message()));
+  (*telemetry)
+      ->health()
+      .Add(std::make_unique<DatabaseProbe>(DatabaseProbe::Options{
+               .name = "installer.db", .path = config.installer_db_path().string()}),
+           absl::ZeroDuration());
+  (*telemetry)
+      ->health()
+      .Add(std::make_unique<PeerServiceProbe>("egress", config.egress_addr),
+           config.dependency_grace);
+  (*telemetry)->AddMetrics(std::make_shared<InstallerMetrics>(installer->get()));
+  std::vector<grpc::Service*> services = {&service};
+  (*telemetry)->Prepare(&services, &server_options);
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
-      GrpcServer::Start(config.ListenAddrOr(config.installer_addr), {&service}, server_options);
+      GrpcServer::Start(config.ListenAddrOr(config.installer_addr), services, server_options);
   if (!server.ok()) Fail(1, ToStd(server.status().message()));
+  (*telemetry)->Start(server->get());
   LOG(INFO) << kProgram << " listening on " << (*server)->listen_address() << " (sovereignty "
             << SovereigntyLevelName(options.level) << ", promotion threshold "
             << options.promotion_threshold << ", data dir " << config.data_dir.string()
@@ -100,6 +123,7 @@ int Run(int argc, char** argv) {
 
   signal.Wait();
   LOG(INFO) << kProgram << ": shutting down (signal " << signal.signal_number() << ")";
+  (*telemetry)->Stop();
   (*server)->Shutdown(absl::Seconds(5));
   (*server)->Wait();
   (*installer)->Stop();

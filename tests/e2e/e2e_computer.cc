@@ -159,6 +159,9 @@ absl::Status Computer::Launch() {
     testing::ChildOptions child;
     child.args.push_back(*binary);
     for (std::string& f : ServiceFlags()) child.args.push_back(std::move(f));
+    if (auto it = options_.service_flags.find(ServiceName(s)); it != options_.service_flags.end()) {
+      child.args.insert(child.args.end(), it->second.begin(), it->second.end());
+    }
     child.log_path = dir_.File(absl::StrCat(ServiceName(s), ".log"));
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> started =
         testing::ChildProcess::Start(std::move(child));

@@ -45,6 +45,8 @@ struct ComputerOptions {
   std::string redis_url;
   // Appended to every service's command line.
   std::vector<std::string> extra_flags;
+  // Appended to one service's command line, by ServiceName() ("egress").
+  std::map<std::string, std::vector<std::string>> service_flags;
 };
 
 enum class Service { kInstaller, kEgress, kIngress };

@@ -191,6 +191,9 @@ TEST_F(TelecCliTest, StatusShowsEveryServiceUp) {
   EXPECT_THAT(r.out, HasSubstr(Cat("services     egress     ", computer_->egress, "  up\n")));
   EXPECT_THAT(r.out, HasSubstr(Cat("             ingress    ", computer_->ingress, "  up\n")));
   EXPECT_THAT(r.out, HasSubstr(Cat("             installer  ", computer_->installer, "  up\n")));
+  EXPECT_THAT(r.out,
+              ContainsRegex(Cat("\nredis        redis://127\\.0\\.0\\.1:", computer_->redis.port(),
+                                "[^,]*, connected \\(PING [0-9.]+ ms\\)\n")));
   EXPECT_THAT(r.out, ContainsRegex("\nsovereignty  L1, [0-9]+ cartridges? pending"));
   EXPECT_THAT(r.out, ContainsRegex("\npipeline     processed [0-9,]+, duplicate"));
   EXPECT_THAT(r.out, ContainsRegex("\noutbox       depth [0-9,]+, dropped"));
@@ -202,7 +205,9 @@ TEST_F(TelecCliTest, StatusShowsEveryServiceUp) {
   EXPECT_THAT(r.out, StartsWith("{\"computer_name\":\"laptop\",\"cluster\":\"home\","));
   EXPECT_THAT(r.out, HasSubstr("\"sovereignty_level\":\"L1\""));
   EXPECT_THAT(r.out, HasSubstr(Cat("{\"name\":\"installer\",\"address\":\"", computer_->installer,
-                                   "\",\"up\":true,\"error\":null}")));
+                                   "\",\"up\":true,\"serving\":true,\"error\":null}")));
+  EXPECT_THAT(r.out, HasSubstr(Cat("\"redis\":{\"address\":\"", computer_->redis.url())));
+  EXPECT_THAT(r.out, HasSubstr("\"connected\":true,"));
   EXPECT_THAT(r.out, HasSubstr("\"errors\":[]}"));
 }
 
@@ -250,9 +255,10 @@ TEST_F(TelecCliTest, EmitThenNotificationsListShowSeenResolve) {
   r = Telec({"notifications", "list", "--type", "system.worker."});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("ID"));
-  EXPECT_THAT(r.out, ContainsRegex(Cat("\n", id,
-                                       " +just now +operational +system\\.worker\\.crashed +- +"
-                                       "unseen +worker w1 crashed\n")));
+  EXPECT_THAT(r.out,
+              ContainsRegex(Cat("\n", id,
+                                " +just now +operational +system\\.worker\\.crashed +local +- +"
+                                "unseen +worker w1 crashed\n")));
   r = Telec({"notifications", "list", "--type", "system.worker.", "--json"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, StartsWith(Cat("[{\"id\":", id, ",\"event_type\":\"system.worker.crashed\"")));
@@ -400,6 +406,164 @@ TEST_F(TelecCliTest, RejectAndUnknownCartridges) {
   EXPECT_ONE_LINE_ERROR(r, 2, "telec: cannot read ");
 }
 
+// Waits until `telec cartridges list --json` shows cartridge `name` with
+// `status`.
+#define WAIT_FOR_CARTRIDGE(name, status)                                                     \
+  ASSERT_TRUE(testing::WaitFor(                                                              \
+      [&] {                                                                                  \
+        return Telec({"cartridges", "list", "--json"})                                       \
+                   .out.find(Cat("{\"name\":\"", name, "\",\"status\":\"", status, "\"")) != \
+               std::string::npos;                                                            \
+      },                                                                                     \
+      absl::Seconds(10)))                                                                    \
+      << Telec({"cartridges", "list"}).out
+
+// Issue 17: an active cartridge can be turned off and on again and removed,
+// and egress follows each step (the cartridge drops marked events while it
+// runs).
+TEST_F(TelecCliTest, DeactivateActivateAndRemoveACartridge) {
+  std::string file = File("lamp.lua",
+                          "function process(e) if e.payload.lamp_test then return nil end "
+                          "return e end\n");
+  CommandResult r = Telec({"cartridges", "publish", file, "--name", "lamp", "--version", "1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  WAIT_FOR_CARTRIDGE("lamp", "pending");
+  r = Telec({"cartridges", "deactivate", "lamp"});  // not active yet
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: cartridge lamp is pending");
+  r = Telec({"cartridges", "activate", "lamp"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> marked = {"events", "emit", "ops.lamp.test", "--payload",
+                                           R"({"lamp_test": true})"};
+  r = Telec(marked);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(": dropped by lamp"));
+
+  r = Telec({"cartridges", "deactivate", "lamp", "--reason", "too dark"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "deactivated cartridge lamp 1.0 by laptop (inactive; 'telec cartridges activate "
+            "lamp' turns it on again)\n");
+  r = Telec({"cartridges", "show", "lamp", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"status\":\"inactive\""));
+  EXPECT_THAT(r.out, HasSubstr("\"reason\":\"too dark\""));
+  r = Telec(marked);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("processed ops.lamp.test"));
+  r = Telec({"cartridges", "deactivate", "lamp"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: cartridge lamp is inactive");
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return Telec({"notifications", "list", "--type", "cartridge.deactivated"})
+                   .out.find("cartridge:lamp") != std::string::npos;
+      },
+      absl::Seconds(10)));
+
+  r = Telec({"cartridges", "activate", "lamp"});  // on again
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Telec(marked);
+  EXPECT_THAT(r.out, HasSubstr(": dropped by lamp"));
+
+  r = Telec({"cartridges", "remove", "lamp"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "removed cartridge lamp: 1.0 (active)\n");
+  r = Telec(marked);
+  EXPECT_THAT(r.out, StartsWith("processed ops.lamp.test"));
+  r = Telec({"cartridges", "show", "lamp"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: no cartridge named \"lamp\"");
+  r = Telec({"cartridges", "remove", "lamp"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: no cartridge named \"lamp\"");
+  r = Telec({"cartridges", "remove", "dedup"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: dedup is a system cartridge");
+}
+
+// Issue 17 "every failure is a failure": a cartridge egress cannot load is a
+// failed activation with the compile error.
+TEST_F(TelecCliTest, ActivatingACartridgeThatDoesNotCompileFails) {
+  std::string file = File("broken.lua", "function process(e\n");
+  CommandResult r = Telec({"cartridges", "publish", file, "--name", "broken", "--version", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  WAIT_FOR_CARTRIDGE("broken", "pending");
+  r = Telec({"cartridges", "activate", "broken"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: cartridge broken 1 cannot run: ");
+  EXPECT_THAT(r.err, HasSubstr("it is now failed"));
+  WAIT_FOR_CARTRIDGE("broken", "failed");
+}
+
+// Resolving an install_pending notification with anything but approve or
+// reject is refused (it changed nothing before), and so is resolving a
+// resolved notification again, unless --force.
+TEST_F(TelecCliTest, ResolveRefusesMeaninglessAndRepeatedResolutions) {
+  std::string file = File("maybe.lua", "function process(e) return e end\n");
+  CommandResult r = Telec({"cartridges", "publish", file, "--name", "maybe", "--version", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  std::string list;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        list = Telec({"notifications", "list", "--type", "cartridge.install_pending"}).out;
+        return std::regex_search(
+            list, m,
+            std::regex("(^|\n)([0-9]+) [^\n]*cartridge\\.install_pending +local +"
+                       "cartridge:maybe "));
+      },
+      absl::Seconds(10)))
+      << list;
+  const std::string id = m[2];
+  r = Telec({"notifications", "resolve", id, "--resolution", R"({"decision":"maybe"})"});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: resolution: \"maybe\" is not a decision");
+  r = Telec({"cartridges", "show", "maybe", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"status\":\"pending\""));
+
+  std::string approve = File("approve.json", R"({"decision":"approve"})");
+  r = Telec({"notifications", "resolve", id, "--resolution", Cat("@", approve)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  WAIT_FOR_CARTRIDGE("maybe", "active");
+  r = Telec({"notifications", "resolve", id, "--resolution", R"({"decision":"reject"})"});
+  EXPECT_ONE_LINE_ERROR(r, 1, Cat("telec: notification ", id));
+  EXPECT_THAT(r.err, HasSubstr("was resolved already"));
+  EXPECT_THAT(r.err, HasSubstr("--force"));
+
+  r = Telec({"events", "emit", "system.worker.crashed", "--payload", "-"}, {});
+  // stdin is empty here: not a JSON object.
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --payload: ");
+  std::string payload = File("crash.json", R"({"worker_name": "w-force", "timestamp": "t9"})");
+  r = Telec({"events", "emit", "system.worker.crashed", "--payload", Cat("@", payload)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("notification ([0-9]+)\n$"))) << r.out;
+  const std::string crash = m[1];
+  r = Telec({"notifications", "resolve", crash, "--resolution", R"({"note":"first"})"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Telec({"notifications", "resolve", crash, "--resolution", R"({"note":"second"})"});
+  EXPECT_ONE_LINE_ERROR(r, 1, Cat("telec: notification ", crash));
+  r = Telec({"notifications", "resolve", crash, "--resolution", R"({"note":"second"})", "--force"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Telec({"notifications", "show", crash, "--json"});
+  EXPECT_THAT(r.out, HasSubstr("\"resolution\":{\"note\":\"second\"}"));
+  r = Telec({"events", "emit", "x.y", "--payload", "@/nonexistent/payload.json"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --payload: cannot read /nonexistent/payload.json: ");
+}
+
+// Global switches may come before the command words; `events types` lists
+// the catalog with what each type does to notifications.
+TEST_F(TelecCliTest, JsonBeforeTheCommandAndEventTypes) {
+  CommandResult r = Telec({"--json", "notifications", "list", "--type", "system.worker."});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("["));
+  r = Telec({"--json", "events", "types", "system.worker."});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("{\"event_type\":\"system.worker.crashed\""));
+  EXPECT_THAT(r.out, HasSubstr("\"creates_notification\":true"));
+  r = Telec({"events", "types", "*.deactivated"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("TYPE"));
+  EXPECT_THAT(r.out, ContainsRegex("\ncartridge\\.deactivated +operational +local +creates +no "));
+  r = Telec({"events", "types", "no.such.type."});
+  EXPECT_ONE_LINE_ERROR(r, 1, "telec: no event type matches \"no.such.type.\"");
+  r = Telec({"--json", "health"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"serving\":true"));
+}
+
 // telec peers lists what membership.db remembers (doc/membership.md): a
 // cluster peer, a Python peer without a cluster, a Python name with a space
 // (issue 15: shown quoted, never dropped); `telec peers forget NAME` makes
@@ -486,7 +650,8 @@ TEST_F(TelecCliTest, TailFollowsEventsUntilCtrlC) {
       EXPECT_THAT(log, HasSubstr("\"event\":\"tail.test.ping\""));
       EXPECT_THAT(log, HasSubstr("\"payload\":{\"n\":1}"));
     } else {
-      EXPECT_THAT(log, ContainsRegex("^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]  tail\\.test\\.ping +"
+      EXPECT_THAT(log, ContainsRegex("^TIME +TYPE +LEVEL +VISIBILITY +SOURCE +ORIGIN +PAYLOAD\n"
+                                     "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]  tail\\.test\\.ping +"
                                      "operational +local +laptop +local +\\{\"n\":1\\}\n"));
     }
     ASSERT_EQ(kill((*tail)->pid(), SIGINT), 0);  // Ctrl-C
@@ -496,6 +661,21 @@ TEST_F(TelecCliTest, TailFollowsEventsUntilCtrlC) {
     EXPECT_EQ(exit->exit_code, 0) << (*tail)->ReadLog();
     EXPECT_EQ((*tail)->ReadLog().find("telec:"), std::string::npos) << (*tail)->ReadLog();
   }
+  // --last N starts with the last N matching events egress keeps.
+  ChildOptions options;
+  options.args = {kTelec, "events", "tail", "--type", "tail.test", "--last", "1", "--json"};
+  options.env = computer_->Env();
+  options.log_path = computer_->dir.File("tail-last.log");
+  absl::StatusOr<std::unique_ptr<ChildProcess>> tail = ChildProcess::Start(options);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return (*tail)->ReadLog().find("tail.test.ping") != std::string::npos; },
+      absl::Seconds(10)))
+      << (*tail)->ReadLog();
+  ASSERT_EQ(kill((*tail)->pid(), SIGINT), 0);
+  ASSERT_TRUE((*tail)->Wait(absl::Seconds(10)).ok());
+  std::string log = (*tail)->ReadLog();
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
 }
 
 }  // namespace

@@ -114,6 +114,7 @@ void CartridgeManager::Run() {
   absl::Time next_initial = absl::InfinitePast();
   absl::Time next_report = absl::InfinitePast();
   bool logged_unreachable = false;
+  const absl::Time started = absl::Now();
   while (true) {
     std::deque<ReloadDoneFn> reloads;
     bool need_initial;
@@ -148,11 +149,15 @@ void CartridgeManager::Run() {
         initial_loaded_ = true;
         if (logged_unreachable) LOG(INFO) << "installer reachable: active cartridges loaded";
       } else {
-        if (!logged_unreachable) {
-          LOG(WARNING) << "cannot load the active cartridges (running without them, retrying "
-                          "in the background): "
+        // The installer may simply start after egress: quiet until warn_after.
+        if (!logged_unreachable && absl::Now() - started >= options_.warn_after) {
+          LOG(WARNING) << "cannot load the active cartridges for "
+                       << absl::FormatDuration(absl::Trunc(absl::Now() - started, absl::Seconds(1)))
+                       << " (running without them, retrying in the background): "
                        << r.status().message();
           logged_unreachable = true;
+        } else if (!logged_unreachable) {
+          VLOG(1) << "active cartridges not loaded yet: " << r.status().message();
         }
         next_initial = absl::Now() + retry;
         retry = std::min(retry * 2, options_.retry_max);

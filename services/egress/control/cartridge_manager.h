@@ -6,7 +6,8 @@
 // decided by the runner are reported the same way (suspended = true),
 // retried until the installer answers. At start the set is loaded in the
 // background; an unreachable installer means no active cartridges until a
-// retry succeeds (logged).
+// retry succeeds; an installer still unreachable after `warn_after` (start
+// order: egress may start first) is logged once as a warning.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_CONTROL_CARTRIDGE_MANAGER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_CONTROL_CARTRIDGE_MANAGER_H_
 
@@ -34,6 +35,7 @@ class CartridgeManager {
   struct Options {
     absl::Duration retry_min = absl::Milliseconds(500);
     absl::Duration retry_max = absl::Seconds(30);
+    absl::Duration warn_after = absl::Seconds(30);  // --dependency_grace_s
   };
   using ReloadDoneFn = std::function<void(absl::StatusOr<v1::ReloadCartridgesResponse>)>;
 

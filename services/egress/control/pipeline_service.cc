@@ -1,12 +1,15 @@
 #include "services/egress/control/pipeline_service.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/base/strings.h"
+#include "common/cartridge/install_decision.h"
 #include "common/envelope/json_codec.h"
 #include "common/envelope/proto_codec.h"
 #include "common/grpc/call_authenticator.h"
@@ -189,7 +192,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchedEvent> {
   WatchReactor(WatchHub* hub, const v1::WatchEventsRequest& request) : hub_(hub) {
     subscription_ =
         std::make_shared<WatchSubscription>(this, request.type_prefix(), request.include_meta());
-    hub_->Subscribe(subscription_);
+    hub_->Subscribe(subscription_, static_cast<size_t>(std::max(0, request.last())));
   }
   void OnWriteDone(bool ok) override { subscription_->WriteDone(ok); }
   void OnCancel() override { subscription_->Cancel(); }
@@ -500,7 +503,8 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
     resolution = std::move(*r);
   }
   int64_t id = request->id();
-  deps_.worker->Post([this, reactor, response, id, resolution](bool stopped) {
+  const bool force = request->force();
+  deps_.worker->Post([this, reactor, response, id, resolution, force](bool stopped) {
     if (stopped) {
       reactor->Finish(ShuttingDown());
       return;
@@ -510,6 +514,22 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
         [&]() -> absl::StatusOr<std::optional<NotificationRow>> {
       absl::StatusOr<Transaction> txn = Transaction::Begin(deps_.db->database());
       if (!txn.ok()) return txn.status();
+      // Refused before anything changes: a resolution that would be
+      // silently ignored, or one that would overwrite an earlier one.
+      absl::StatusOr<std::optional<NotificationRow>> before = deps_.db->GetNotification(id);
+      if (!before.ok()) return before.status();
+      if (!before->has_value()) return std::optional<NotificationRow>();
+      if ((*before)->agent_status == "resolved" && !force) {
+        return absl::FailedPreconditionError(
+            Cat("notification ", id, " (", (*before)->event_type, ") was resolved already",
+                (*before)->resolved_at ? Cat(" at ", *(*before)->resolved_at) : "",
+                (*before)->resolution_json ? Cat(" with ", *(*before)->resolution_json) : "",
+                "; give --force to replace the resolution"));
+      }
+      if ((*before)->event_type == kInstallPendingType) {
+        absl::StatusOr<InstallDecision> decision = ParseInstallDecision(resolution);
+        if (!decision.ok()) return decision.status();
+      }
       absl::StatusOr<bool> found = deps_.db->ResolveNotification(id, resolution);
       if (!found.ok()) return found.status();
       if (!*found) return std::optional<NotificationRow>();
@@ -573,30 +593,56 @@ grpc::ServerUnaryReactor* PipelineService::Stats(grpc::CallbackServerContext* co
       reactor->Finish(ShuttingDown());
       return;
     }
-    response->set_computer_name(deps_.computer_name);
-    if (deps_.cluster.has_value()) response->set_cluster(*deps_.cluster);
-    std::vector<std::string> active = deps_.runner->ActiveNames();
-    for (const auto& [name, c] : deps_.runner->counters()) {
-      v1::CartridgeCounters* out = response->add_cartridges();
-      out->set_name(name);
-      out->set_invocations(c.invocations);
-      out->set_dropped(c.dropped);
-      out->set_failures(c.failures);
-      out->set_suspended(c.suspended);
-    }
-    PipelineWorker::Stats w = deps_.worker->stats();
-    response->set_outbox_depth(w.mesh_outbox_depth);
-    response->set_outbox_dropped(w.outbox_dropped);
-    response->set_inputs_processed(w.inputs_processed);
-    response->set_inputs_duplicate(w.inputs_duplicate);
-    response->set_inputs_invalid(inputs_invalid_.load());
-    response->set_pushes_unsent(w.push_outbox_depth);
-    response->set_input_holds(w.input_holds);
-    response->set_wal_checkpoints(w.checkpoints);
-    if (deps_.fill_stats) deps_.fill_stats(response);
+    FillStats(response);
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
+}
+
+absl::StatusOr<v1::StatsResponse> PipelineService::StatsNow(absl::Duration timeout) {
+  struct Result {
+    absl::Notification done;
+    v1::StatsResponse response;
+    bool stopped = false;
+  };
+  auto result = std::make_shared<Result>();
+  deps_.worker->Post([this, result](bool stopped) {
+    if (stopped) {
+      result->stopped = true;
+    } else {
+      FillStats(&result->response);
+    }
+    result->done.Notify();
+  });
+  if (!result->done.WaitForNotificationWithTimeout(timeout)) {
+    return absl::DeadlineExceededError(
+        Cat("the pipeline worker did not answer within ", absl::FormatDuration(timeout)));
+  }
+  if (result->stopped) return absl::UnavailableError("egress is shutting down");
+  return std::move(result->response);
+}
+
+void PipelineService::FillStats(v1::StatsResponse* response) {
+  response->set_computer_name(deps_.computer_name);
+  if (deps_.cluster.has_value()) response->set_cluster(*deps_.cluster);
+  for (const auto& [name, c] : deps_.runner->counters()) {
+    v1::CartridgeCounters* out = response->add_cartridges();
+    out->set_name(name);
+    out->set_invocations(c.invocations);
+    out->set_dropped(c.dropped);
+    out->set_failures(c.failures);
+    out->set_suspended(c.suspended);
+  }
+  PipelineWorker::Stats w = deps_.worker->stats();
+  response->set_outbox_depth(w.mesh_outbox_depth);
+  response->set_outbox_dropped(w.outbox_dropped);
+  response->set_inputs_processed(w.inputs_processed);
+  response->set_inputs_duplicate(w.inputs_duplicate);
+  response->set_inputs_invalid(inputs_invalid_.load());
+  response->set_pushes_unsent(w.push_outbox_depth);
+  response->set_input_holds(w.input_holds);
+  response->set_wal_checkpoints(w.checkpoints);
+  if (deps_.fill_stats) deps_.fill_stats(response);
 }
 
 grpc::ServerUnaryReactor* PipelineService::ReloadCartridges(

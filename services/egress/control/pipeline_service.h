@@ -74,12 +74,20 @@ class PipelineService final : public v1::Pipeline::CallbackService {
 
   int64_t inputs_invalid() const { return inputs_invalid_.load(); }
 
+  // What Stats answers, gathered on the pipeline worker; for the metrics
+  // endpoint. Blocks up to `timeout` (never call it on a reactor thread).
+  // UNAVAILABLE while shutting down, DEADLINE_EXCEEDED when the worker is
+  // busier than `timeout`.
+  absl::StatusOr<v1::StatsResponse> StatsNow(absl::Duration timeout);
+
   // Converts a stored row (strict JSON columns) to the proto.
   static void RowToProto(const NotificationRow& row, const EventCatalog& catalog,
                          v1::Notification* out);
 
  private:
   std::string NextRpcKey(std::string_view prefix);
+  // REQUIRES: on the worker thread.
+  void FillStats(v1::StatsResponse* response);
 
   const Deps deps_;
   const std::string rpc_key_prefix_;  // unique per process run

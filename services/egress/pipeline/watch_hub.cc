@@ -5,11 +5,26 @@
 
 namespace teleclaude::mesh {
 
-void WatchHub::Subscribe(std::shared_ptr<WatchSubscriber> subscriber) {
+void WatchHub::Subscribe(std::shared_ptr<WatchSubscriber> subscriber, size_t last) {
   absl::MutexLock lock(&mu_);
+  if (last > 0) {
+    // Under mu_: a Publish either put its events in history_ before this
+    // (and did not see the subscriber) or delivers them after this.
+    std::vector<std::shared_ptr<const v1::WatchedEvent>> picked;
+    for (auto it = history_.rbegin(); it != history_.rend() && picked.size() < last; ++it) {
+      if (Wants(*subscriber, **it, /*meta=*/false)) picked.push_back(*it);
+    }
+    for (auto it = picked.rbegin(); it != picked.rend(); ++it) subscriber->Deliver(*it);
+  }
   if (subscriber->include_meta()) meta_subscribers_.fetch_add(1);
   list_.push_back(std::move(subscriber));
   subscribers_.fetch_add(1);
+}
+
+bool WatchHub::Wants(const WatchSubscriber& subscriber, const v1::WatchedEvent& event, bool meta) {
+  if (meta && !subscriber.include_meta()) return false;
+  const std::string& prefix = subscriber.type_prefix();
+  return prefix.empty() || event.envelope().event().compare(0, prefix.size(), prefix) == 0;
 }
 
 void WatchHub::Unsubscribe(const WatchSubscriber* subscriber) {
@@ -27,16 +42,15 @@ void WatchHub::Publish(const std::vector<std::shared_ptr<const v1::WatchedEvent>
   std::vector<std::shared_ptr<WatchSubscriber>> list;
   {
     absl::MutexLock lock(&mu_);
+    if (history_capacity_ > 0 && !meta) {
+      for (const auto& e : events) history_.push_back(e);
+      while (history_.size() > history_capacity_) history_.pop_front();
+    }
     list = list_;
   }
   for (const auto& s : list) {
-    if (meta && !s->include_meta()) continue;
-    const std::string& prefix = s->type_prefix();
     for (const auto& e : events) {
-      if (!prefix.empty() && e->envelope().event().compare(0, prefix.size(), prefix) != 0) {
-        continue;
-      }
-      s->Deliver(e);
+      if (Wants(*s, *e, meta)) s->Deliver(e);
     }
   }
 }

@@ -5,6 +5,7 @@
 #define TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_WATCH_HUB_H_
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,10 +29,18 @@ class WatchSubscriber {
 // Thread-safe.
 class WatchHub {
  public:
-  void Subscribe(std::shared_ptr<WatchSubscriber> subscriber);
+  // Keeps the last `history` published events (not the meta ones) for
+  // subscribers that ask for them; 0 keeps none. With a history the worker
+  // builds watched events for every batch (HasSubscribers() is true).
+  explicit WatchHub(size_t history = 0) : history_capacity_(history) {}
+
+  // Adds `subscriber`; first delivers the last `last` kept events that match
+  // it (oldest first), so nothing published meanwhile is missed or doubled.
+  void Subscribe(std::shared_ptr<WatchSubscriber> subscriber, size_t last = 0);
   void Unsubscribe(const WatchSubscriber* subscriber);
 
-  bool HasSubscribers() const { return subscribers_.load() > 0; }
+  bool HasSubscribers() const { return history_capacity_ > 0 || subscribers_.load() > 0; }
+  size_t history_capacity() const { return history_capacity_; }
   bool HasMetaSubscribers() const { return meta_subscribers_.load() > 0; }
 
   // Delivers each event to every subscriber whose prefix matches (and, for
@@ -39,8 +48,13 @@ class WatchHub {
   void Publish(const std::vector<std::shared_ptr<const v1::WatchedEvent>>& events, bool meta);
 
  private:
+  // Whether `subscriber` wants `event` (prefix; meta events only when asked).
+  static bool Wants(const WatchSubscriber& subscriber, const v1::WatchedEvent& event, bool meta);
+
+  const size_t history_capacity_;
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<WatchSubscriber>> list_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<const v1::WatchedEvent>> history_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> subscribers_{0};
   std::atomic<int> meta_subscribers_{0};
 };

@@ -106,7 +106,18 @@ TEST(ArgumentsTest, BadOptions) {
             "--payload needs a value; write --payload=JSON");
   EXPECT_EQ(Parse({"peers", "--json=maybe"}).error,
             "--json is a switch; write --json without a value");
-  EXPECT_THAT(Parse({"--json", "peers"}).error, HasSubstr("before the command"));
+  EXPECT_THAT(Parse({"--type", "x", "notifications", "list"}).error,
+              HasSubstr("before the command"));
+}
+
+// Global switches anywhere on the line (issue 17): `telec --json CMD`.
+TEST(ArgumentsTest, JsonMayComeBeforeTheCommandWords) {
+  Invocation inv = Parse({"--json", "notifications", "list"});
+  EXPECT_EQ(inv.error, "");
+  EXPECT_TRUE(inv.Switch("json"));
+  inv = Parse({"notifications", "--json", "list"});
+  EXPECT_EQ(inv.error, "");
+  EXPECT_TRUE(inv.Switch("json"));
 }
 
 TEST(ArgumentsTest, DoubleDashEndsOptions) {

@@ -92,7 +92,7 @@ TEST(JsonOutTest, WatchedEventShapeAndTailLine) {
 
   setenv("TZ", "UTC", 1);
   EXPECT_EQ(FormatTailLine(w),
-            "12:34:56  cartridge.published           workflow        public   desk          "
+            "12:34:56  cartridge.published           workflow        public      desk          "
             "mesh:desk     {\"name\":\"x\",\"code\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA..."
             "  [dropped by dedup]");
 }

@@ -95,9 +95,11 @@ TEST_F(TelecTest, StatusPrintsTheScreenWhenEverythingIsDown) {
             "telec: 3 of 3 services are down: egress, ingress, installer (start them with "
             "deploy/run-local.sh)\n");
   EXPECT_EQ(Run({"status", "--json"}), 3);
-  EXPECT_THAT(out_.str(), StartsWith("{\"computer_name\":\"laptop\",\"cluster\":null,"
-                                     "\"services\":[{\"name\":\"egress\",\"address\":\"" +
-                                     egress_ + "\",\"up\":false,\"error\":\"cannot reach egress"));
+  EXPECT_THAT(
+      out_.str(),
+      StartsWith("{\"computer_name\":\"laptop\",\"cluster\":null,"
+                 "\"services\":[{\"name\":\"egress\",\"address\":\"" +
+                 egress_ + "\",\"up\":false,\"serving\":false,\"error\":\"cannot reach egress"));
 }
 
 TEST_F(TelecTest, BadInputIsExit2BeforeAnyCall) {

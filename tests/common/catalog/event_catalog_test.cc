@@ -161,7 +161,8 @@ TEST(EventCatalogTest, DefaultCatalogMatchesPythonCatalog) {
   }
   EXPECT_EQ(actual, expected);
   // Ours: python's plus cartridge.* and mesh.*.
-  EXPECT_EQ(catalog.size(), python_types.size() + 10);
+  // (cartridge.deactivated and cartridge.removed: issue 17.)
+  EXPECT_EQ(catalog.size(), python_types.size() + 12);
 }
 
 TEST(EventCatalogTest, DefaultCatalogCoversEveryLifecycleKind) {

@@ -1,6 +1,9 @@
 #include "common/grpc/grpc_server.h"
 
 #include <grpcpp/client_context.h>
+#include <grpcpp/impl/codegen/client_callback.h>
+#include <grpcpp/impl/codegen/rpc_method.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/channel.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
@@ -27,6 +32,34 @@ using ::testing::HasSubstr;
 
 constexpr char kPipeline[] = "teleclaude.mesh.v1.Pipeline";
 constexpr char kInstaller[] = "teleclaude.mesh.v1.Installer";
+
+namespace rv1 = ::grpc::reflection::v1;
+
+// One request on a reflection stream of `method` (v1 and v1alpha share the
+// wire format, so the v1 messages speak both), as grpcurl sends it.
+absl::StatusOr<rv1::ServerReflectionResponse> Reflect(const std::shared_ptr<grpc::Channel>& channel,
+                                                      const char* method,
+                                                      const rv1::ServerReflectionRequest& request) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::internal::RpcMethod rpc(method, grpc::internal::RpcMethod::BIDI_STREAMING, channel);
+  std::unique_ptr<
+      grpc::ClientReaderWriter<rv1::ServerReflectionRequest, rv1::ServerReflectionResponse>>
+      stream(grpc::internal::ClientReaderWriterFactory<
+             rv1::ServerReflectionRequest, rv1::ServerReflectionResponse>::Create(channel.get(),
+                                                                                  rpc, &context));
+  rv1::ServerReflectionResponse response;
+  if (!stream->Write(request) || !stream->WritesDone() || !stream->Read(&response)) {
+    grpc::Status status = stream->Finish();
+    return absl::UnavailableError(absl::StrCat(method, ": ", status.error_message()));
+  }
+  stream->Finish();
+  return response;
+}
+
+constexpr char kReflectionV1[] = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+constexpr char kReflectionV1alpha[] =
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
 
 class GrpcServerTest : public ::testing::Test {
  protected:
@@ -91,8 +124,65 @@ TEST_F(GrpcServerTest, ReflectionListsEveryService) {
   auto services = ListServices(MakeChannel(server->target()));
   ASSERT_TRUE(services.ok()) << services.status();
   EXPECT_THAT(*services,
-              ElementsAre("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
-                          kInstaller, kPipeline));
+              ElementsAre("grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                          "grpc.reflection.v1alpha.ServerReflection", kInstaller, kPipeline));
+}
+
+// `grpcurl describe grpc.health.v1.Health` and `grpcurl ... Health/Check`
+// (issue 17): both reflection versions describe the built-in health
+// service, and the file they send declares it.
+TEST_F(GrpcServerTest, BothReflectionVersionsDescribeTheHealthService) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto channel = MakeChannel(server->target());
+  for (const char* method : {kReflectionV1, kReflectionV1alpha}) {
+    SCOPED_TRACE(method);
+    rv1::ServerReflectionRequest request;
+    request.set_file_containing_symbol("grpc.health.v1.Health");
+    absl::StatusOr<rv1::ServerReflectionResponse> response = Reflect(channel, method, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_TRUE(response->has_file_descriptor_response())
+        << response->error_response().error_message();
+    bool declares_health = false;
+    for (const std::string& bytes : response->file_descriptor_response().file_descriptor_proto()) {
+      google::protobuf::FileDescriptorProto file;
+      ASSERT_TRUE(file.ParseFromString(bytes));
+      for (const auto& service : file.service()) {
+        if (file.package() == "grpc.health.v1" && service.name() == "Health") {
+          declares_health = true;
+          EXPECT_EQ(service.method(0).name(), "Check");
+        }
+      }
+    }
+    EXPECT_TRUE(declares_health);
+  }
+}
+
+TEST_F(GrpcServerTest, ReflectionV1ListsServicesAndDescribesOurs) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto channel = MakeChannel(server->target());
+  rv1::ServerReflectionRequest list;
+  list.set_list_services("*");
+  absl::StatusOr<rv1::ServerReflectionResponse> listed = Reflect(channel, kReflectionV1, list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::vector<std::string> names;
+  for (const auto& s : listed->list_services_response().service()) names.push_back(s.name());
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"grpc.health.v1.Health", kPipeline, kInstaller,
+                                              "grpc.reflection.v1.ServerReflection"}));
+
+  rv1::ServerReflectionRequest describe;
+  describe.set_file_containing_symbol(kPipeline);
+  absl::StatusOr<rv1::ServerReflectionResponse> described =
+      Reflect(channel, kReflectionV1, describe);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_GT(described->file_descriptor_response().file_descriptor_proto_size(), 0);
+
+  rv1::ServerReflectionRequest unknown;
+  unknown.set_file_containing_symbol("no.such.Service");
+  absl::StatusOr<rv1::ServerReflectionResponse> missing = Reflect(channel, kReflectionV1, unknown);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
 }
 
 TEST_F(GrpcServerTest, RegisteredServiceAnswersCalls) {

@@ -135,7 +135,9 @@ TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves)
   ASSERT_EQ(resolutions.size(), 1u);
   EXPECT_EQ(resolutions[0].id, pending_id);
   EXPECT_EQ(json::GetMemberString(resolutions[0].resolution_json, "decision"), "approve");
-  EXPECT_EQ(recorder_.reloads(), 1);
+  // The outbox's reload (durable) and the one Activate makes itself to learn
+  // whether egress can load the cartridge.
+  EXPECT_EQ(recorder_.reloads(), 2);
   EXPECT_THAT(AuditActions(Get(*inst, "ping")), ElementsAre("received:peer-b", "activated:human"));
 
   // Not pending any more.
@@ -309,6 +311,68 @@ TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
   }
   EXPECT_THAT(recorder_.Events("cartridge.installed"), IsEmpty());
   EXPECT_EQ(recorder_.reloads(), 0);
+}
+
+// active -> inactive -> active, audited and announced; egress is asked to
+// reload at each step. Then Remove takes every version away.
+TEST_F(CartridgeInstallerTest, DeactivateThenActivateAgainThenRemove) {
+  auto inst = Make(SovereigntyLevel::kL3);
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  ASSERT_EQ(Get(*inst, "ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
+
+  auto off = inst->Deactivate("ping", "", "too noisy");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->status(), v1::CARTRIDGE_STATUS_INACTIVE);
+  EXPECT_EQ(off->reason(), "too noisy");
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
+  EXPECT_EQ(inst->ListActive()->cartridges_size(), 0);
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  EXPECT_EQ(recorder_.Events("cartridge.deactivated").size(), 1u);
+  EXPECT_EQ(inst->GetStats()->inactive_count(), 1);
+  auto twice = inst->Deactivate("ping", "", "");
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(twice.status().message(), HasSubstr("is inactive"));
+
+  auto on = inst->Activate("ping", "");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->status(), v1::CARTRIDGE_STATUS_ACTIVE);
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
+  EXPECT_THAT(
+      AuditActions(Get(*inst, "ping")),
+      ElementsAre("received:peer-b", "activated:L3", "deactivated:human", "activated:human"));
+
+  auto removed = inst->Remove("ping", "", "");
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  ASSERT_EQ(removed->removed_size(), 1);
+  EXPECT_EQ(removed->removed(0).status(), v1::CARTRIDGE_STATUS_ACTIVE);
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
+  EXPECT_EQ(inst->GetCartridge("ping").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(inst->ListActive()->cartridges_size(), 0);
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  EXPECT_EQ(recorder_.Events("cartridge.removed").size(), 1u);
+  EXPECT_EQ(inst->Remove("ping", "", "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(inst->Remove("dedup", "", "").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Removing a pending version closes its install_pending notification.
+TEST_F(CartridgeInstallerTest, RemovingAPendingVersionResolvesItsNotification) {
+  auto inst = Make(SovereigntyLevel::kL1);
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
+          .ok());
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  int64_t pending_id = recorder_.Events("cartridge.install_pending").at(0).notification_id;
+  ASSERT_TRUE(inst->Remove("ping", "", "").ok());
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  auto resolutions = recorder_.Resolutions();
+  ASSERT_EQ(resolutions.size(), 1u);
+  EXPECT_EQ(resolutions[0].id, pending_id);
+  EXPECT_EQ(json::GetMemberString(resolutions[0].resolution_json, "decision"), "removed");
+  EXPECT_EQ(json::GetMemberString(resolutions[0].resolution_json, "decided_by"), "installer");
+  EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
 }
 
 TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
