@@ -15,7 +15,7 @@
 namespace teleclaude::mesh {
 namespace {
 
-enum LifecycleKind : int { kCreates = 1, kUpdates = 2, kResolves = 4, kAggregates = 8 };
+enum LifecycleKind : int { kCreates = 1, kUpdates = 2, kResolves = 4 };
 
 NotificationLifecycle Lifecycle(int kinds, std::optional<std::string> group_key = std::nullopt,
                                 std::vector<std::string> meaningful_fields = {},
@@ -24,7 +24,6 @@ NotificationLifecycle Lifecycle(int kinds, std::optional<std::string> group_key 
   lc.creates = (kinds & kCreates) != 0;
   lc.updates = (kinds & kUpdates) != 0;
   lc.resolves = (kinds & kResolves) != 0;
-  lc.aggregates = (kinds & kAggregates) != 0;
   lc.group_key = std::move(group_key);
   lc.meaningful_fields = std::move(meaningful_fields);
   lc.silent_fields = std::move(silent_fields);
@@ -98,15 +97,13 @@ std::vector<EventSchema> CartridgeSchemas() {
        Lifecycle(kCreates),
        /*actionable=*/true},
       // Ours, used by the installer.
-      // One notification per sender and invalid field, with a count and the
-      // last example (a peer publishing garbage in a loop makes one row).
       {"cartridge.install_failed",
        "A published cartridge could not be installed: its payload is invalid",
        Level::kOperational,
        "cartridge",
        Visibility::kLocal,
        {},
-       Lifecycle(kCreates | kUpdates | kAggregates, "aggregate_key"),
+       Lifecycle(kCreates),
        /*actionable=*/false},
       // egress (which suspends) and the installer (which records it) both
       // report a suspension; [name, sha256] makes them one notification.
@@ -148,16 +145,13 @@ std::vector<EventSchema> CartridgeSchemas() {
 
 std::vector<EventSchema> MeshSchemas() {
   return {
-      // One notification per sender and reason, with a count and the last
-      // example (doc/ingress.md "mesh.event.rejected"): a flood of refused
-      // entries makes a handful of rows, not one each.
       {"mesh.event.rejected",
        "An event from a mesh peer was refused by the trust gate",
        Level::kOperational,
        "mesh",
        Visibility::kLocal,
        {},
-       Lifecycle(kCreates | kUpdates | kAggregates, "aggregate_key"),
+       Lifecycle(kCreates),
        /*actionable=*/false},
   };
 }

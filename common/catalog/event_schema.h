@@ -24,23 +24,10 @@ namespace teleclaude::mesh {
 //   resolves           — the event resolves the notification whose group key
 //                        matches.
 // A schema may combine creates+updates (upsert by group key).
-//
-//   aggregates         — with creates+updates and a group key: the events of
-//                        a group fold into one notification whose
-//                        payload.count is their total (each event adds its
-//                        own payload.count, 1 when absent) and whose other
-//                        fields are the last event's (the last example);
-//                        updates are never meaningful. New groups are rate
-//                        limited (NotificationProjector): past the limit an
-//                        event folds into the type's group
-//                        "<type>|(rate limited)".
-//                        For per-message failures that a flood could repeat
-//                        (mesh.event.rejected, cartridge.install_failed).
 struct NotificationLifecycle {
   bool creates = false;
   bool updates = false;
   bool resolves = false;
-  bool aggregates = false;
   std::optional<std::string> group_key;
   std::vector<std::string> meaningful_fields;
   std::vector<std::string> silent_fields;

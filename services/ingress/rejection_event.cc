@@ -29,9 +29,6 @@ EventEnvelope BuildRejectionEvent(const Rejection& rejection, std::string_view s
   w.Key("detail").String(rejection.detail);
   w.Key("raw").String(rejection.raw);
   w.Key("stream_entry_id").String(stream_entry_id);
-  // One notification per sender and reason (the catalog aggregates by it).
-  w.Key("aggregate_key").String(Cat(kMeshEventRejected, "|", source, "|", rejection.reason));
-  w.Key("count").Int(1);
   w.EndObject();
   return event;
 }

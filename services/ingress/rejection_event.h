@@ -16,11 +16,7 @@ inline constexpr std::string_view kMeshEventRejected = "mesh.event.rejected";
 // event mesh.event.rejected, level OPERATIONAL, visibility local, domain
 // "mesh", source = this computer, entity "mesh/{source_computer}" when known,
 // payload {source_computer, event_type (when known), reason, detail, raw,
-// stream_entry_id, aggregate_key: "mesh.event.rejected|{source_computer}|{reason}",
-// count: 1}:
-// egress folds the rejections of one sender and reason into one
-// notification counting them (common/catalog/event_schema.h "aggregates").
-// Pure; thread-safe.
+// stream_entry_id}. Pure; thread-safe.
 EventEnvelope BuildRejectionEvent(const Rejection& rejection, std::string_view self_name,
                                   std::string_view stream_entry_id);
 

@@ -174,11 +174,6 @@ std::string InstallerEvents::InstallFailed(std::string_view name, std::string_vi
   w.Key("published_notification_id").Int(published_notification_id);
   w.Key("field").String(field);
   w.Key("error").String(error);
-  // One notification per sender and field (the catalog aggregates by it).
-  w.Key("aggregate_key")
-      .String(
-          absl::StrCat("cartridge.install_failed|", ToAbsl(source_computer), "|", ToAbsl(field)));
-  w.Key("count").Int(1);
   w.EndObject();
   return Build("cartridge.install_failed",
                absl::StrCat("A published cartridge was refused: ", ToAbsl(error)), "",

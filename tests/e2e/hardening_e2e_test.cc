@@ -1,7 +1,7 @@
 // Issue 18 against one real computer (redis-server, telec-installer,
 // telec-egress, telec-ingress, telec), attacked from a local process as the
 // issue's "Why" did: unauthenticated and wrongly authenticated calls, a
-// payload nested 200,000 deep, 10,000 garbage inbox entries, cartridges named
+// payload nested 200,000 deep, cartridges named
 // like system ones. Meanwhile telec and the services keep working.
 #include <grpcpp/client_context.h>
 
@@ -56,13 +56,6 @@ v1::NotificationPush PublishedPush(const std::string& push_id, const std::string
   p.mutable_envelope()->set_level(v1::EVENT_LEVEL_WORKFLOW);
   p.mutable_envelope()->set_payload_json(payload);
   return p;
-}
-
-// The most rows an aggregating type may create in `elapsed`
-// (services/egress/cartridges/notification_projector.h: a burst of 5 new
-// groups, then one per 12 s), plus its one rate-limited row.
-int64_t NewRowBudget(absl::Duration elapsed) {
-  return 5 + 1 + absl::ToInt64Seconds(elapsed) / 12 + 1;
 }
 
 std::string Output(const testing::CommandResult& r) { return r.out + r.err; }
@@ -328,72 +321,6 @@ TEST_F(HardeningE2ETest, ReadmeGrpcurlCallsWorkWithTheOwnerTokenHeader) {
   ASSERT_TRUE(health.ok()) << health.status();
 }
 
-TEST_F(HardeningE2ETest, TenThousandGarbageEntriesMakeAHandfulOfNotificationsAndAreAllAcked) {
-  constexpr int kEntries = 10000;
-  const absl::Time start = absl::Now();
-  auto redis = redis_->Client();
-  std::vector<std::vector<std::string>> batch;
-  for (int i = 0; i < kEntries; ++i) {
-    batch.push_back({"XADD", "messages:laptop", "*", "type", "mesh_event", "payload",
-                     absl::StrCat("{not json ", i), "source_computer",
-                     absl::StrCat("evil", i % 50)});
-    if (batch.size() == 1000) {
-      ASSERT_TRUE(redis->Pipeline(batch).ok());
-      batch.clear();
-    }
-  }
-  auto ingress = v1::Ingress::NewStub(Channel(Service::kIngress, As::kOwner));
-  v1::IngressStatusResponse status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        grpc::Status s = ingress->Status(Context().get(), {}, &status);
-        return s.ok() && status.malformed() >= kEntries && status.lag() == 0;
-      },
-      absl::Seconds(180)))
-      << status.DebugString() << computer_->LogTails();
-  // Every entry acknowledged: nothing pending in ingress's group.
-  // Every entry acknowledged (ingress acks after the batch's effects are
-  // committed): nothing left pending in its group.
-  int64_t pending_count = -1;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        auto pending = redis->Command({"XPENDING", "messages:laptop", "mesh-ingress"});
-        if (!pending.ok() || pending->elements().empty()) return false;
-        pending_count = pending->elements()[0].integer();
-        return pending_count == 0;
-      },
-      absl::Seconds(60)))
-      << "pending " << pending_count;
-
-  // Every rejection counted, in a handful of notifications.
-  int64_t counted = 0;
-  int rows = 0;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto list = computer_->TelecJson(
-            {"notifications", "list", "--type", "mesh.event.rejected", "--limit", "1000"});
-        if (!list.ok() || !(*list)->IsArray()) return false;
-        counted = 0;
-        rows = 0;
-        for (const auto& n : (*list)->GetArray()) {
-          ++rows;
-          if (const rapidjson::Value* payload = Member(n, "payload")) {
-            counted += Int(*payload, "count");
-          }
-        }
-        return counted >= kEntries;
-      },
-      absl::Seconds(60)))
-      << "counted " << counted << " in " << rows << " rows";
-  EXPECT_EQ(counted, kEntries);
-  // 50 senders, one reason: new rows within the projector's budget (a burst,
-  // then one per interval of the time the flood took), then one rate-limited
-  // row for the rest.
-  const int64_t budget = NewRowBudget(absl::Now() - start);
-  EXPECT_LE(rows, budget) << "one per sender within the new-row budget, then one rate-limited row";
-  EXPECT_LE(rows, 50);
-}
-
 TEST_F(HardeningE2ETest, CartridgesNamedLikeSystemOnesAreRefusedWithTheReason) {
   // telec refuses to publish them.
   for (const char* name : {"dedup", "mesh-publisher", "system-audit", "teleclaude_sync"}) {
@@ -408,7 +335,7 @@ TEST_F(HardeningE2ETest, CartridgesNamedLikeSystemOnesAreRefusedWithTheReason) {
   // notification says why.
   v1::OnNotificationRequest r;
   *r.add_pushes() = PublishedPush("squat-1", PublishedPayload("dedup"));
-  // From another sender: install failures aggregate per sender and field.
+  // From two senders (each refusal is its own notification).
   *r.add_pushes() = PublishedPush("squat-2", PublishedPayload("builtin-x"), "trudy");
   v1::OnNotificationResponse out;
   grpc::Status s = Installer(As::kService)->OnNotification(Context().get(), r, &out);

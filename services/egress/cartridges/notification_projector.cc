@@ -1,15 +1,10 @@
 #include "services/egress/cartridges/notification_projector.h"
 
-#include <algorithm>
-#include <limits>
 #include <optional>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "common/base/status_macros.h"
-#include "common/base/strings.h"
 #include "common/json/json_text.h"
-#include "common/json/quote.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -37,67 +32,7 @@ bool KnownAbsent(const EventEnvelope& event, const CartridgeContext& context) {
          *event.idempotency_key == context.absent_idempotency_key;
 }
 
-// payload.count of an aggregating event or row: a positive integer, 1 when
-// absent or anything else.
-int64_t CountOf(std::string_view payload_json) {
-  std::optional<std::string> member = json::GetMember(payload_json, "count");
-  int64_t n = 0;
-  if (!member.has_value() || !absl::SimpleAtoi(*member, &n) || n < 1) return 1;
-  return n;
-}
-
 }  // namespace
-
-bool NotificationProjector::TakeNewGroupToken(const std::string& event_type, absl::Time now) {
-  Bucket& b = buckets_[event_type];
-  if (b.refilled != absl::InfinitePast() && now > b.refilled) {
-    b.tokens = std::min<double>(kNewGroupBurst,
-                                b.tokens + absl::FDivDuration(now - b.refilled, kNewGroupInterval));
-  }
-  b.refilled = now;
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
-}
-
-absl::Status NotificationProjector::Aggregate(const EventEnvelope& event,
-                                              const NotificationLifecycle& lc,
-                                              const CartridgeContext& context,
-                                              std::optional<int64_t>* notification_id,
-                                              bool* was_created) {
-  const std::string& field = *lc.group_key;
-  std::string payload = event.payload_json;
-  TM_ASSIGN_OR_RETURN(std::optional<int64_t> existing,
-                      db_->FindByGroupKey(field, GroupValue(payload, field)));
-  if (!existing.has_value() && !TakeNewGroupToken(event.event, absl::Now())) {
-    // Past the budget of new groups: the rate-limited group of the type.
-    const std::string limited = Cat(event.event, "|", kRateLimitedGroup);
-    TM_ASSIGN_OR_RETURN(payload, json::SetMember(payload, field, json::Quote(limited)));
-    TM_ASSIGN_OR_RETURN(existing, db_->FindByGroupKey(field, limited));
-  }
-  if (!existing.has_value()) {
-    EventEnvelope row = event;
-    row.payload_json = std::move(payload);
-    TM_ASSIGN_OR_RETURN(auto upserted, db_->UpsertByIdempotencyKey(row, KnownAbsent(row, context)));
-    *notification_id = upserted.first;
-    *was_created = upserted.second;
-    return absl::OkStatus();
-  }
-  TM_ASSIGN_OR_RETURN(std::optional<NotificationRow> row, db_->GetNotification(*existing));
-  int64_t count = CountOf(payload);
-  if (row.has_value()) {
-    const int64_t before = CountOf(row->payload_json);
-    count = before > std::numeric_limits<int64_t>::max() - count
-                ? std::numeric_limits<int64_t>::max()
-                : before + count;
-  }
-  TM_ASSIGN_OR_RETURN(payload, json::SetMember(payload, "count", std::to_string(count)));
-  TM_ASSIGN_OR_RETURN(bool updated, db_->UpdateNotificationFields(*existing, event.description,
-                                                                  payload, /*meaningful=*/false));
-  (void)updated;
-  *notification_id = *existing;
-  return absl::OkStatus();
-}
 
 absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope& event,
                                                                   CartridgeContext& context) {
@@ -137,10 +72,7 @@ absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope&
     return absl::OkStatus();
   };
 
-  if (lc.aggregates && lc.creates && lc.updates && lc.group_key.has_value()) {
-    TM_RETURN_IF_ERROR(Aggregate(event, lc, context, &notification_id, &was_created));
-    is_meaningful = was_created;
-  } else if (lc.creates && lc.updates && lc.group_key.has_value()) {
+  if (lc.creates && lc.updates && lc.group_key.has_value()) {
     TM_RETURN_IF_ERROR(update_or_create());
   } else if (lc.creates) {
     TM_ASSIGN_OR_RETURN(auto upserted,

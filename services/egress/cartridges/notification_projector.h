@@ -9,12 +9,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
 #include "common/cartridge/system_cartridges.h"
 #include "common/catalog/event_catalog.h"
 #include "services/egress/cartridges/cartridge.h"
@@ -50,26 +48,7 @@ class NotificationProjector : public Cartridge {
 
   int64_t push_failures() const { return push_failures_; }
 
-  // Aggregating types (event_schema.h): at most kNewGroupBurst new groups at
-  // once, then one more every kNewGroupInterval, per event type.
-  static constexpr int kNewGroupBurst = 5;
-  static constexpr absl::Duration kNewGroupInterval = absl::Seconds(12);
-  static constexpr std::string_view kRateLimitedGroup = "(rate limited)";
-
  private:
-  // The aggregating lifecycle: fold into the group's notification, create
-  // one within the new-group budget, or fold into "<type>|(rate limited)".
-  absl::Status Aggregate(const EventEnvelope& event, const NotificationLifecycle& lc,
-                         const CartridgeContext& context, std::optional<int64_t>* notification_id,
-                         bool* was_created);
-  // Takes one new-group token of `event_type`'s bucket.
-  bool TakeNewGroupToken(const std::string& event_type, absl::Time now);
-
-  struct Bucket {
-    double tokens = kNewGroupBurst;
-    absl::Time refilled = absl::InfinitePast();
-  };
-  std::map<std::string, Bucket> buckets_;
   const EventCatalog* const catalog_;
   EventsDb* const db_;
   const std::vector<NotificationPushFn> push_callbacks_;

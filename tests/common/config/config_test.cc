@@ -248,7 +248,7 @@ TEST_F(ConfigTest, EachInvalidValueGivesOneClearLine) {
        "standard or strict"},
       {[] { absl::SetFlag(&FLAGS_max_message_bytes, 0); },
        "max_message_bytes: 0 is not positive; use a number from 1 to "
-       "2147483647"},
+       "67108864"},
       {[] { absl::SetFlag(&FLAGS_max_message_bytes, 100000); },
        "max_cartridge_bytes: 262144 cannot fit base64-encoded in "
        "--max_message_bytes=100000; keep it below 3/4 of --max_message_bytes"},
