@@ -56,7 +56,11 @@ void HeartbeatPublisher::Run() {
   } while (!stop_.WaitForNotificationWithTimeout(options_.interval));
 }
 
-void HeartbeatPublisher::Stop() {
+void HeartbeatPublisher::Stop() { StopAnd(/*withdraw=*/false); }
+
+void HeartbeatPublisher::Withdraw() { StopAnd(/*withdraw=*/true); }
+
+void HeartbeatPublisher::StopAnd(bool withdraw) {
   if (stopped_.exchange(true)) return;
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
@@ -65,6 +69,14 @@ void HeartbeatPublisher::Stop() {
   // After a failure the client would refuse calls for its backoff; this is
   // the last chance to tell peers, so it reconnects right away.
   if (last_failed_.load()) redis_->Disconnect();
+  if (withdraw) {
+    absl::StatusOr<int64_t> deleted = redis_->Del({key_});
+    if (!deleted.ok()) {
+      LOG(WARNING) << "heartbeat " << key_ << ": DEL failed (" << deleted.status()
+                   << "); it expires within " << options_.ttl;
+    }
+    return;
+  }
   absl::Status status = PublishOnce(HeartbeatState::kStopping);
   if (!status.ok()) {
     LOG(WARNING) << "heartbeat " << key_ << ": the stopping heartbeat failed (" << status

@@ -52,12 +52,17 @@ class HeartbeatPublisher {
   // Stops the thread and writes the "stopping" heartbeat (one attempt; a
   // failure is logged and the running one expires by its TTL). Idempotent.
   void Stop();
+  // For a process that failed to start: stops the thread and deletes the
+  // key (it never was a working computer; peers need not remember it).
+  // Idempotent, and Stop() after it does nothing.
+  void Withdraw();
 
   // How many SETEX calls succeeded so far.
   int64_t published() const { return published_.load(); }
 
  private:
   void Run();
+  void StopAnd(bool withdraw);
   absl::Status PublishOnce(HeartbeatState state);
 
   const Options options_;

@@ -117,7 +117,7 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   }
   if (!server.ok()) {
     p->consumer_->Stop();
-    p->heartbeat_->Stop();
+    p->heartbeat_->Withdraw();
     p->membership_->Stop();
     p->shut_down_ = true;
     return server.status();
