@@ -26,8 +26,8 @@
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/json/options.h"
 #include "common/base/utf8.h"
+#include "common/json/options.h"
 #include "common/redis/redis_tls_context.h"
 
 namespace {

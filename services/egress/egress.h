@@ -25,9 +25,9 @@
 #include "services/egress/cartridges/mesh_publisher.h"
 #include "services/egress/control/cartridge_manager.h"
 #include "services/egress/control/pipeline_service.h"
+#include "services/egress/delivery/forgotten_peer_sweeper.h"
 #include "services/egress/delivery/installer_client.h"
 #include "services/egress/delivery/local_stream_reader.h"
-#include "services/egress/delivery/forgotten_peer_sweeper.h"
 #include "services/egress/delivery/mesh_sender.h"
 #include "services/egress/delivery/push_sender.h"
 #include "services/egress/pipeline/invocation_tracker.h"
@@ -81,7 +81,7 @@ class Egress {
   int64_t push_rows_added_ = 0;  // worker thread only
   MeshPublisher* publisher_ = nullptr;
   // Before runner_ and worker_, which point to it: destroyed after them.
-  std::unique_ptr<Outbox> mesh_outbox_;  // progress per peer (common/delivery)
+  std::unique_ptr<Outbox> mesh_outbox_;                      // progress per peer (common/delivery)
   std::unique_ptr<ForgottenPeerSweeper> forgotten_sweeper_;  // membership -> mesh outbox
   std::unique_ptr<PipelineRunner> runner_;
   std::unique_ptr<PipelineWorker> worker_;

@@ -5,10 +5,10 @@
 
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/identity/local_tokens.h"
 #include "common/grpc/database_probe.h"
 #include "common/grpc/peer_service_probe.h"
 #include "common/grpc/redis_probe.h"
+#include "common/identity/local_tokens.h"
 #include "glog/logging.h"
 #include "services/ingress/ingress_metrics.h"
 #include "services/ingress/trust_chain.h"
