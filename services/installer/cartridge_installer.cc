@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
-#include "common/cartridge/runtime.h"
 #include "common/cartridge/install_decision.h"
+#include "common/cartridge/runtime.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
@@ -100,6 +100,19 @@ std::string Resolution(std::string_view decision, std::string_view decided_by) {
 
 std::string NotFound(std::string_view name) {
   return Cat("no cartridge named \"", name, "\"; see `telec cartridges list`");
+}
+
+// Every version of cartridge `name`, or why there is none to act on: a system
+// cartridge (FAILED_PRECONDITION, `system_refusal` says what cannot be done
+// to it) or NOT_FOUND.
+absl::StatusOr<std::vector<CartridgeRecord>> VersionsOf(InstallerDb& db, const std::string& name,
+                                                        std::string_view system_refusal) {
+  TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db.FindByName(name));
+  if (!rows.empty()) return rows;
+  if (IsSystemCartridge(name)) {
+    return absl::FailedPreconditionError(Cat(name, " is a system cartridge; ", system_refusal));
+  }
+  return absl::NotFoundError(NotFound(name));
 }
 
 // Rank for "the most relevant version" (lower is better).
@@ -522,14 +535,8 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string key(name);
   absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
-    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
-    if (rows.empty()) {
-      if (IsSystemCartridge(key)) {
-        return absl::FailedPreconditionError(
-            Cat(key, " is a system cartridge; it is always active"));
-      }
-      return absl::NotFoundError(NotFound(key));
-    }
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                        VersionsOf(*db_, key, "it is always active"));
     CartridgeRecord* target = nullptr;
     for (RegistryStatus wanted :
          {RegistryStatus::kPending, RegistryStatus::kSuspended, RegistryStatus::kInactive}) {
@@ -593,14 +600,8 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
   const std::string why = reason.empty() ? "turned off by a human" : std::string(reason);
   const std::string key(name);
   absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
-    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
-    if (rows.empty()) {
-      if (IsSystemCartridge(key)) {
-        return absl::FailedPreconditionError(
-            Cat(key, " is a system cartridge; the pipeline always runs it"));
-      }
-      return absl::NotFoundError(NotFound(key));
-    }
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                        VersionsOf(*db_, key, "the pipeline always runs it"));
     CartridgeRecord* target = nullptr;
     for (RegistryStatus wanted : {RegistryStatus::kActive, RegistryStatus::kSuspended}) {
       for (CartridgeRecord& r : rows) {
@@ -652,14 +653,8 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
   bool was_active = false;
   absl::StatusOr<v1::RemoveResponse> out =
       executor_.Run([&]() -> absl::StatusOr<v1::RemoveResponse> {
-        TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
-        if (rows.empty()) {
-          if (IsSystemCartridge(key)) {
-            return absl::FailedPreconditionError(
-                Cat(key, " is a system cartridge; it cannot be removed"));
-          }
-          return absl::NotFoundError(NotFound(key));
-        }
+        TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                            VersionsOf(*db_, key, "it cannot be removed"));
         v1::RemoveResponse response;
         for (const CartridgeRecord& r : rows) {
           TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
@@ -708,14 +703,8 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
   const std::string why = reason.empty() ? "rejected by a human" : std::string(reason);
   const std::string key(name);
   absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
-    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
-    if (rows.empty()) {
-      if (IsSystemCartridge(key)) {
-        return absl::FailedPreconditionError(
-            Cat(key, " is a system cartridge; it cannot be rejected"));
-      }
-      return absl::NotFoundError(NotFound(key));
-    }
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                        VersionsOf(*db_, key, "it cannot be rejected"));
     auto pending = std::find_if(rows.begin(), rows.end(), [](const CartridgeRecord& r) {
       return r.status == RegistryStatus::kPending;
     });

@@ -131,7 +131,6 @@ std::string Computer::Addr(Service service) const {
   return absl::StrCat("127.0.0.1:", ports_.at(service));
 }
 
-
 std::vector<std::string> Computer::ClientFlags() const {
   return {
       absl::StrCat("--egress_addr=", Addr(Service::kEgress)),
