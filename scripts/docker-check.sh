@@ -190,7 +190,9 @@ pick_host_telec() {
   elif command -v telec >/dev/null; then
     HOST_TELEC=("$(command -v telec)")
   else
-    HOST_TELEC=(docker run --rm --network host "$IMAGE" telec)
+    # As the host's user, with the work folder (the owner token) mounted.
+    HOST_TELEC=(docker run --rm --network host --user "$(id -u):$(id -g)" -v "$WORK:$WORK:ro"
+      -e TELEC_AUTH_TOKEN_FILE "$IMAGE" telec)
   fi
 }
 host_telec() { "${HOST_TELEC[@]}" "$@"; }
@@ -293,6 +295,14 @@ for svc in egress:50051 ingress:50052 installer:50053; do
   [ "$uid" != 0 ] || fail "$name runs as root"
 done
 say "each service logs 'listening on 0.0.0.0:<port>', runs as uid $uid, publishes on 127.0.0.1 only"
+# The host's telec authenticates with the computer's owner token (doc/security.md
+# "Local RPC authentication"), copied out of the shared data volume as the README
+# shows; the three services share it (one volume), so one token serves all.
+one exec -T egress cat /data/owner.token >"$WORK/owner.token" || fail "cannot read /data/owner.token"
+chmod 600 "$WORK/owner.token"
+[ -s "$WORK/owner.token" ] || fail "/data/owner.token is empty"
+export TELEC_AUTH_TOKEN_FILE="$WORK/owner.token"
+say "owner token copied to the host ($(wc -c <"$WORK/owner.token") bytes, TELEC_AUTH_TOKEN_FILE)"
 ok
 
 # --- 4, 5. telec from the host and inside -----------------------------------
@@ -325,7 +335,7 @@ step "named volumes survive down / up"
 [ "$(one exec -T redis redis-cli SET docker-check:marker "$RUN_ID")" = OK ] || fail "redis-cli SET failed"
 volumes() { docker volume ls -q --filter "label=com.docker.compose.project=$ONE_PROJECT" | sort; }
 before=$(volumes)
-[ "$(echo "$before" | grep -c .)" = 4 ] || fail "expected 4 named volumes, found: $before"
+[ "$(echo "$before" | grep -c .)" = 2 ] || fail "expected 2 named volumes (redis, data), found: $before"
 one down >"$WORK/one-down.log" 2>&1 || { cat "$WORK/one-down.log" >&2; fail "down failed"; }
 [ -z "$(one ps -q)" ] || fail "containers left after down"
 [ "$(volumes)" = "$before" ] || fail "volumes changed across down: $(volumes)"
@@ -354,6 +364,13 @@ grep -qE "context: ($ROOT|$(pwd -P))\$" <(mesh config) || fail "$MESH_FILE does 
 mesh up -d >"$WORK/mesh-up.log" 2>&1 || { sed 's/^/    | /' "$WORK/mesh-up.log" >&2; fail "up failed"; }
 wait_healthy mesh 120
 say "7 containers healthy $(elapsed "$STEP_T0") after 'up'"
+# Each computer has its own owner token (in its own data volume).
+for c in alpha beta; do
+  mesh exec -T "$c-egress" cat /data/owner.token >"$WORK/$c.token" || fail "cannot read $c's owner token"
+  chmod 600 "$WORK/$c.token"
+done
+ALPHA+=(--auth_token_file="$WORK/alpha.token")
+BETA+=(--auth_token_file="$WORK/beta.token")
 wait_output beta 30 host_telec "${ALPHA[@]}" peers
 out=$(host_telec "${ALPHA[@]}" events emit system.worker.crashed --visibility public \
   --payload "{\"worker_name\":\"alpha-$RUN_ID\",\"timestamp\":\"t3\"}" --description "alpha to beta $RUN_ID")
