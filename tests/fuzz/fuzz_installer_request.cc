@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "common/json/json_text.h"
 #include "common/json/options.h"
 #include "services/installer/cartridge_payload.h"
@@ -76,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Status checked = CheckNotificationJson(request);
   if (!checked.ok()) {
     if (!absl::IsInvalidArgument(checked)) Fail("not INVALID_ARGUMENT", checked.ToString());
-    if (!checked.message().starts_with("pushes[")) Fail("names no push", checked.ToString());
+    if (!absl::StartsWith(checked.message(), "pushes[")) Fail("names no push", checked.ToString());
     return 0;
   }
   for (const v1::NotificationPush& push : request.pushes()) {
