@@ -6,8 +6,9 @@
 // source is non-empty valid UTF-8 within the limit and is what the
 // payload's `code` decodes to, sha256 is the source's (computed here with OpenSSL's
 // one-shot SHA256), version / author non-empty, the runtime supported, the
-// entry point empty or an identifier. On failure the error names a payload
-// field. Any violation aborts.
+// entry point empty, an identifier or module:function (a dotted module path
+// of at most 128 bytes, doc/cartridges.md). On failure the error names a
+// payload field. Any violation aborts.
 #include <openssl/sha.h>
 
 #include <cstddef>
@@ -46,6 +47,20 @@ bool IsLuaIdentifier(std::string_view s) {
     if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
   }
   return true;
+}
+
+// module:function with module = identifier(.identifier)* of at most 128 bytes.
+bool IsModuleFunction(std::string_view s) {
+  const size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 128) return false;
+  if (!IsLuaIdentifier(s.substr(colon + 1))) return false;
+  std::string_view module = s.substr(0, colon);
+  while (true) {
+    const size_t dot = module.find('.');
+    if (!IsLuaIdentifier(module.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    module.remove_prefix(dot + 1);
+  }
 }
 
 std::string Sha256OneShot(std::string_view data) {
@@ -88,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (c->description.size() > 4096) Fail("description too long", "");
   if (c->dependencies.size() > 64) Fail("too many dependencies", "");
   if (FindCartridgeRuntime(c->runtime) == nullptr) Fail("unsupported runtime", c->runtime);
-  if (!c->entry_point.empty() && !IsLuaIdentifier(c->entry_point)) {
+  if (!c->entry_point.empty() && !IsLuaIdentifier(c->entry_point) &&
+      !IsModuleFunction(c->entry_point)) {
     Fail("bad entry point", c->entry_point);
   }
   if (c->source.empty() || static_cast<int64_t>(c->source.size()) > max_bytes ||
