@@ -142,6 +142,19 @@ std::vector<CommandSpec> BuildCommands() {
          "the resolution, a JSON object (default: {}); @FILE reads it from FILE, - from stdin"},
         {"force", "", "replace the resolution of a notification already resolved"},
         kJson}},
+      {"ingress quarantined",
+       "",
+       0,
+       0,
+       "list the events ingress' trust gate quarantined, newest first",
+       "A quarantined event was not submitted to this computer's pipeline; it is\n"
+       "kept in ingress.db with the trust flags that held it back (e.g.\n"
+       "unknown_source: under --trust_strictness=strict, a trusted peer's event\n"
+       "naming a source no one knows). SOURCE is the envelope's source. --json\n"
+       "includes each event's envelope.",
+       {{"limit", "N", "at most N rows (default 50, at most 1000)"},
+        {"offset", "N", "skip the first N rows"},
+        kJson}},
       {"peers",
        "",
        0,
