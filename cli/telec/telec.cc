@@ -31,6 +31,7 @@ const std::map<std::string_view, CommandFunction>& Commands() {
       {"peers forget", PeersForget},
       {"health", Health},
       {"status", Status},
+      {"completion", Completion},
   };
   return *kCommands;
 }

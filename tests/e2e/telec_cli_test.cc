@@ -710,6 +710,40 @@ TEST_F(TelecCliTest, IngressQuarantinedListsWhatTheTrustGateHeldBack) {
   EXPECT_ONE_LINE_ERROR(r, 3, "telec: cannot reach ingress at 127.0.0.1:1");
 }
 
+// `telec completion bash`, sourced in bash, completes command words, a
+// command's options and argument choices, after configuration flags and
+// option values (split at '=' and ':' as bash splits them).
+TEST_F(TelecCliTest, BashCompletionFollowsTheCommandTable) {
+  CommandResult r = Telec({"completion", "bash"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string script = File("telec-completion.bash", r.out);
+  // COMP_WORDS as bash would set them (`words`: a bash array body), the
+  // cursor in the last word.
+  auto complete = [&](const std::string& words) {
+    absl::StatusOr<CommandResult> c = testing::RunCommand(
+        {"bash", "-c",
+         Cat("source ", script, " && complete -p telec >/dev/null && COMP_WORDS=(", words,
+             ") && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _telec; echo \"${COMPREPLY[*]}\"")});
+    CHECK(c.ok()) << c.status();
+    EXPECT_EQ(c->err, "") << words;
+    return c->out;
+  };
+  EXPECT_EQ(complete("telec c"), "cartridges completion\n");
+  EXPECT_EQ(complete("telec cartridges de"), "deactivate\n");
+  EXPECT_EQ(complete("telec peers f"), "forget\n");
+  EXPECT_EQ(complete("telec ingress ''"), "quarantined\n");
+  EXPECT_EQ(complete("telec --egress_addr = 127.0.0.1 : 1 notifications re"), "resolve\n");
+  EXPECT_EQ(complete("telec --json events emit x --payload '{\"a\": 1}' --vis"), "--visibility\n");
+  EXPECT_EQ(complete("telec health egress in"), "ingress installer\n");
+  EXPECT_EQ(complete("telec completion ''"), "bash --help\n");
+  EXPECT_EQ(complete("telec ingress quarantined --l"), "--limit\n");
+  // An option's value is not completed with words.
+  EXPECT_EQ(complete("telec events emit x --level ''"), "\n");
+
+  r = Telec({"completion", "zsh"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: completion: \"zsh\" is not a shell telec completes");
+}
+
 TEST_F(TelecCliTest, TailFollowsEventsUntilCtrlC) {
   for (bool json : {true, false}) {
     ChildOptions options;
