@@ -13,16 +13,10 @@
 namespace teleclaude::mesh::telec {
 
 absl::Status IngressQuarantined(CommandContext& ctx) {
-  const Invocation& inv = ctx.invocation;
   v1::ListQuarantinedRequest request;
-  if (auto v = inv.Get("limit")) {
-    TM_ASSIGN_OR_RETURN(int32_t limit, ParseCountOption("limit", *v));
-    request.set_limit(limit);
-  }
-  if (auto v = inv.Get("offset")) {
-    TM_ASSIGN_OR_RETURN(int32_t offset, ParseCountOption("offset", *v));
-    request.set_offset(offset);
-  }
+  TM_ASSIGN_OR_RETURN(Page page, ParsePage(ctx.invocation));
+  request.set_limit(page.limit);
+  request.set_offset(page.offset);
   v1::ListQuarantinedResponse response;
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.ingress().ListQuarantined(context.get(), request, &response);
