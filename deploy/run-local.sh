@@ -116,7 +116,7 @@ running_sets() {
           [ -f "$dir/run-local.pids" ] && echo "$dir"
           break ;;
       esac
-    done < "$cmdline" 2>/dev/null
+    done 2>/dev/null <"$cmdline"
   done | sort -u
 }
 

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -324,6 +325,7 @@ TEST(RunLocalTest, OneComputerFollowsItsHintsAndStopNeedsItsDataDir) {
       absl::StrContains(wrong->err, absl::StrCat("nothing to stop in ", other.path().string())))
       << wrong->err;
   EXPECT_TRUE(absl::StrContains(wrong->err, run.dir().string())) << wrong->err;
+  EXPECT_EQ(std::count(wrong->err.begin(), wrong->err.end(), '\n'), 1) << wrong->err;
 
   auto stop = run.Script({"stop"});
   ASSERT_TRUE(stop.ok()) << stop.status();
