@@ -4,8 +4,9 @@
 #
 #   deploy/run-local.sh                    one computer, its own redis-server, foreground (Ctrl-C stops all)
 #   deploy/run-local.sh --computers 3      a local mesh: alpha+beta in cluster "x", gamma with no cluster
-#   deploy/run-local.sh --detach           start and return; stop later with: deploy/run-local.sh stop
-#   deploy/run-local.sh stop               stop everything a previous run started (by PID)
+#   deploy/run-local.sh --detach           start and return; it prints the stop command to use
+#   deploy/run-local.sh stop               stop everything a previous run started (by PID); give it
+#                                          the same --data-dir as the run
 #   deploy/run-local.sh --tls              the same over TLS: its redis-server serves only TLS,
 #                                          with a CA and certificates made in DATA_DIR/tls
 #                                          (deploy/redis-tls-certs.sh); services use rediss://
@@ -14,10 +15,12 @@
 # Options: --data-dir DIR (default ~/.teleclaude-local), --redis-url URL (use an
 # existing Redis instead of starting one), --redis-port N (default 6390),
 # --base-port N (first service port, default 50051), --cartridge-install L1|L2|L3,
-# --build-dir DIR (default build).
+# --build-dir DIR (default build). Every option is checked, and every port must
+# be free, before anything starts.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DATA_DIR="${HOME}/.teleclaude-local"
+DEFAULT_DATA_DIR="${HOME}/.teleclaude-local"
+DATA_DIR="$DEFAULT_DATA_DIR"
 REDIS_URL=""
 REDIS_PORT=6390
 BASE_PORT=50051
@@ -28,30 +31,47 @@ LEVEL=L1
 BUILD_DIR="$ROOT/build"
 CMD=run
 
+# The comment block at the top of this file, without the '#'s.
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
+bad() { echo "run-local: $*" >&2; exit 2; }
+# An option's value: $1 the option, then the rest of the command line (an
+# option where the value should be means the value was left out).
+need() { [ $# -ge 2 ] && [ "${2#--}" = "$2" ] || bad "$1 needs a value (see --help)"; }
+
 while [ $# -gt 0 ]; do
   case "$1" in
     stop) CMD=stop ;;
-    --computers) COMPUTERS=$2; shift ;;
-    --data-dir) DATA_DIR=$2; shift ;;
-    --redis-url) REDIS_URL=$2; shift ;;
-    --redis-port) REDIS_PORT=$2; shift ;;
-    --base-port) BASE_PORT=$2; shift ;;
+    --computers) need "$@"; COMPUTERS=$2; shift ;;
+    --data-dir) need "$@"; DATA_DIR=$2; shift ;;
+    --redis-url) need "$@"; REDIS_URL=$2; shift ;;
+    --redis-port) need "$@"; REDIS_PORT=$2; shift ;;
+    --base-port) need "$@"; BASE_PORT=$2; shift ;;
     --tls) TLS=1 ;;
-    --cartridge-install) LEVEL=$2; shift ;;
-    --build-dir) BUILD_DIR=$2; shift ;;
+    --cartridge-install) need "$@"; LEVEL=$2; shift ;;
+    --build-dir) need "$@"; BUILD_DIR=$2; shift ;;
     --detach) DETACH=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run-local: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) bad "unknown argument '$1' (see --help)" ;;
   esac
   shift
 done
-case "$COMPUTERS" in (''|*[!0-9]*) echo "run-local: --computers must be a number 1..9, got '$COMPUTERS'" >&2; exit 2;; esac
-if [ "$COMPUTERS" -lt 1 ] || [ "$COMPUTERS" -gt 9 ]; then
-  echo "run-local: --computers must be 1..9, got $COMPUTERS" >&2; exit 2
-fi
-for n in "$REDIS_PORT" "$BASE_PORT"; do
-  case "$n" in (''|*[!0-9]*) echo "run-local: ports must be numbers, got '$n'" >&2; exit 2;; esac
+[ -n "$DATA_DIR" ] || bad "--data-dir must not be empty"
+case "$COMPUTERS" in (''|*[!0-9]*) bad "--computers must be a number 1..9, got '$COMPUTERS'";; esac
+if [ "$COMPUTERS" -lt 1 ] || [ "$COMPUTERS" -gt 9 ]; then bad "--computers must be 1..9, got $COMPUTERS"; fi
+for opt in "--redis-port $REDIS_PORT" "--base-port $BASE_PORT"; do
+  n=${opt#* }
+  case "$n" in (''|*[!0-9]*) bad "${opt%% *} must be a port number 1..65535, got '$n'";; esac
+  if [ "${#n}" -gt 5 ] || [ "$n" -lt 1 ] || [ "$n" -gt 65535 ]; then bad "${opt%% *} must be a port number 1..65535, got $n"; fi
 done
+LAST_PORT=$((BASE_PORT + 10 * (COMPUTERS - 1) + 2))
+if [ "$LAST_PORT" -gt 65535 ]; then
+  bad "--base-port $BASE_PORT leaves no room for $COMPUTERS computer(s) (ports up to $LAST_PORT); use a lower one"
+fi
+case "$LEVEL" in (L1|L2|L3|l1|l2|l3) ;; (*) bad "--cartridge-install must be L1, L2 or L3, got '$LEVEL'";; esac
+case "$REDIS_URL" in
+  (''|redis://*|rediss://*|unix://*) ;;
+  (*) bad "--redis-url must be redis://HOST:PORT/DB, rediss://... or unix:///PATH, got '$REDIS_URL'";;
+esac
 if [ "$TLS" -eq 1 ] && [ -n "$REDIS_URL" ]; then
   echo "run-local: --tls starts its own TLS redis-server; for an existing one give --redis-url rediss://... and its CA as TELEC_REDIS_TLS_CA=FILE" >&2
   exit 2
@@ -62,26 +82,82 @@ PIDS_FILE="$DATA_DIR/run-local.pids"
 # our children belong to whoever adopts orphans) still answers kill -0.
 alive() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
 
+# The options a later `stop` needs to find this run (printed in hints).
+STOP_CMD="deploy/run-local.sh stop"
+[ "$DATA_DIR" = "$DEFAULT_DATA_DIR" ] || STOP_CMD+=" --data-dir $(printf %q "$DATA_DIR")"
+
+# Stops what $PIDS_FILE records; sets STOPPED to how many were running.
+STOPPED=0
 stop_all() {
-  [ -f "$PIDS_FILE" ] || { echo "run-local: nothing to stop ($PIDS_FILE not found)"; return 0; }
+  [ -f "$PIDS_FILE" ] || return 0
   # Services first (reverse start order), Redis last.
-  tac "$PIDS_FILE" | while read -r pid name; do
+  while read -r pid name; do
     if alive "$pid"; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
       alive "$pid" && { echo "run-local: $name ($pid) did not stop in 10 s, killing"; kill -KILL "$pid" 2>/dev/null || true; }
       echo "run-local: stopped $name ($pid)"
+      STOPPED=$((STOPPED + 1))
     fi
-  done
+  done < <(tac "$PIDS_FILE")
   rm -f "$PIDS_FILE"
 }
 
-if [ "$CMD" = stop ]; then stop_all; exit 0; fi
+# The data dirs of the run-local sets running now: a telec-* service whose
+# --data_dir is DIR/NAME where DIR has a run-local.pids (this script's own
+# record), one per line.
+running_sets() {
+  local cmdline arg dir
+  for cmdline in /proc/[0-9]*/cmdline; do
+    while IFS= read -r -d '' arg; do
+      case "$arg" in
+        --data_dir=*)
+          dir=$(dirname "${arg#--data_dir=}")
+          [ -f "$dir/run-local.pids" ] && echo "$dir"
+          break ;;
+      esac
+    done 2>/dev/null <"$cmdline"
+  done | sort -u
+}
+
+if [ "$CMD" = stop ]; then
+  stop_all
+  [ "$STOPPED" -gt 0 ] && exit 0
+  # Nothing of this data dir ran; say so loudly when another set does run
+  # (a stop without the --data-dir its run was given).
+  others=$(running_sets | grep -vxF "$DATA_DIR" || true)
+  if [ -n "$others" ]; then
+    echo "run-local: nothing to stop in $DATA_DIR, but run-local services run with --data-dir $(echo $others); stop those with: deploy/run-local.sh stop --data-dir DIR" >&2
+    exit 1
+  fi
+  echo "run-local: nothing to stop in $DATA_DIR"
+  exit 0
+fi
 
 if [ -f "$PIDS_FILE" ]; then
-  echo "run-local: a previous run is still recorded in $PIDS_FILE; run 'deploy/run-local.sh stop' first" >&2
+  echo "run-local: a previous run is still recorded in $PIDS_FILE; run '$STOP_CMD' first" >&2
   exit 1
 fi
+
+# Every port this run listens on must be free (something answering on it
+# would make a service or redis-server fail at start, or worse, talk to a
+# stranger).
+NAMES=(alpha beta gamma delta epsilon zeta eta theta iota)
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "$REDIS_URL" ] && in_use "$REDIS_PORT"; then
+  echo "run-local: port $REDIS_PORT (redis-server) is in use on 127.0.0.1; choose another with --redis-port, or --redis-url to use that Redis" >&2
+  exit 1
+fi
+for i in $(seq 0 $((COMPUTERS - 1))); do
+  for k in 0 1 2; do
+    port=$((BASE_PORT + 10 * i + k))
+    if in_use "$port"; then
+      svc=(egress ingress installer)
+      echo "run-local: port $port (${NAMES[$i]}/${svc[$k]}) is in use on 127.0.0.1; choose another first port with --base-port" >&2
+      exit 1
+    fi
+  done
+done
 
 BIN="$BUILD_DIR"
 need_build=0
@@ -119,11 +195,12 @@ if [ -z "$REDIS_URL" ]; then
   echo "$! redis-server" >> "$PIDS_FILE"
   REDIS_URL="$scheme://127.0.0.1:$REDIS_PORT/0"
   for _ in $(seq 1 100); do "${cli[@]}" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  "${cli[@]}" ping >/dev/null 2>&1 || { echo "run-local: redis-server did not start; see $DATA_DIR/redis/redis.log" >&2; stop_all; exit 1; }
+  "${cli[@]}" ping >/dev/null 2>&1 || {
+    echo "run-local: redis-server did not start on port $REDIS_PORT: $(tail -n 1 "$DATA_DIR/redis/redis.log" 2>/dev/null) (log: $DATA_DIR/redis/redis.log)" >&2
+    stop_all; exit 1; }
   echo "run-local: redis-server on $REDIS_URL (data in $DATA_DIR/redis${TLS_FLAGS:+; CA $DATA_DIR/tls/ca.crt})"
 fi
 
-NAMES=(alpha beta gamma delta epsilon zeta eta theta iota)
 for i in $(seq 0 $((COMPUTERS - 1))); do
   name=${NAMES[$i]}
   cluster=""
@@ -157,21 +234,26 @@ while read -r pid name; do
 done < "$PIDS_FILE"
 if [ $failed -eq 1 ]; then stop_all; exit 1; fi
 
-ADDRS=""
+# telec finds a computer by its addresses and reads its owner token from
+# its data dir (doc/security.md), so the hint sets both for alpha.
+ENV_LINE="export PATH=$(printf %q "$BIN/cli/telec"):\$PATH TELEC_DATA_DIR=$(printf %q "$DATA_DIR/alpha")"
 if [ "$BASE_PORT" -ne 50051 ]; then
-  ADDRS=" --egress_addr=127.0.0.1:$BASE_PORT --ingress_addr=127.0.0.1:$((BASE_PORT + 1)) --installer_addr=127.0.0.1:$((BASE_PORT + 2))"
+  ENV_LINE+=" TELEC_EGRESS_ADDR=127.0.0.1:$BASE_PORT TELEC_INGRESS_ADDR=127.0.0.1:$((BASE_PORT + 1)) TELEC_INSTALLER_ADDR=127.0.0.1:$((BASE_PORT + 2))"
 fi
 cat <<MSG
 
-Try it:
-  $BIN/cli/telec/telec status$ADDRS
-  $BIN/cli/telec/telec events emit demo.hello --payload '{"n":1}' --visibility public$ADDRS
-  $BIN/cli/telec/telec notifications list$ADDRS
-(For the other computers add --egress_addr/--ingress_addr/--installer_addr, e.g. 127.0.0.1:$((BASE_PORT + 10)).)
+Try it (telec talks to alpha; flags win over these variables):
+  $ENV_LINE
+  telec status
+  telec events emit system.worker.crashed --payload '{"worker_name":"w1","timestamp":"t1"}'
+  telec notifications list
 MSG
+if [ "$COMPUTERS" -gt 1 ]; then
+  echo "(For beta: --egress_addr=127.0.0.1:$((BASE_PORT + 10)) --ingress_addr=127.0.0.1:$((BASE_PORT + 11)) --installer_addr=127.0.0.1:$((BASE_PORT + 12)) --data_dir=$(printf %q "$DATA_DIR/beta"); and so on, +10 per computer.)"
+fi
 
 if [ $DETACH -eq 1 ]; then
-  echo "run-local: running in the background; stop with: deploy/run-local.sh stop"
+  echo "run-local: running in the background; stop with: $STOP_CMD"
   exit 0
 fi
 echo "run-local: running; Ctrl-C stops everything"

@@ -142,6 +142,19 @@ std::vector<CommandSpec> BuildCommands() {
          "the resolution, a JSON object (default: {}); @FILE reads it from FILE, - from stdin"},
         {"force", "", "replace the resolution of a notification already resolved"},
         kJson}},
+      {"ingress quarantined",
+       "",
+       0,
+       0,
+       "list the events ingress' trust gate quarantined, newest first",
+       "A quarantined event was not submitted to this computer's pipeline; it is\n"
+       "kept in ingress.db with the trust flags that held it back (e.g.\n"
+       "unknown_source: under --trust_strictness=strict, a trusted peer's event\n"
+       "naming a source no one knows). SOURCE is the envelope's source. --json\n"
+       "includes each event's envelope.",
+       {{"limit", "N", "at most N rows (default 50, at most 1000)"},
+        {"offset", "N", "skip the first N rows"},
+        kJson}},
       {"peers",
        "",
        0,
@@ -170,7 +183,8 @@ std::vector<CommandSpec> BuildCommands() {
        "(after --dependency_grace_s) the services it calls. NOT_SERVING lines say\n"
        "why. Exits 0 when every named service answers SERVING, 3 otherwise. Used\n"
        "by the Docker HEALTHCHECK.",
-       {kJson}},
+       {kJson},
+       {"egress", "ingress", "installer"}},
       {"status",
        "",
        0,
@@ -179,6 +193,16 @@ std::vector<CommandSpec> BuildCommands() {
        "Exits with status 3 when a service is down or not serving (the screen is\n"
        "printed anyway).",
        {kJson}},
+      {"completion",
+       "bash",
+       1,
+       1,
+       "print a bash completion script for telec",
+       "Generated from telec's own command table. Load it in the current shell with\n"
+       "  source <(telec completion bash)\n"
+       "or install it: telec completion bash > /etc/bash_completion.d/telec",
+       {},
+       {"bash"}},
   };
 }
 
@@ -251,6 +275,15 @@ const CommandSpec* FindCommand(std::string_view path) {
     if (c.path == path) return &c;
   }
   return nullptr;
+}
+
+std::map<std::string, bool> ConfigFlags() {
+  std::map<std::string, bool> out = {{"flagfile", false}};
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    bool is_bool = false;
+    if (IsConfigFlag(std::string(name), &is_bool)) out[std::string(name)] = is_bool;
+  }
+  return out;
 }
 
 bool Invocation::Has(std::string_view option) const {

@@ -40,6 +40,8 @@ struct CommandSpec {
   std::string_view summary;  // one line
   std::string_view details;  // more help text, may be empty
   std::vector<OptionSpec> options;
+  // The words an argument may be, for shell completion (empty: any).
+  std::vector<std::string_view> arg_choices = {};
 
   // The spec of option `name` ('-' and '_' equivalent), or nullptr.
   const OptionSpec* FindOption(std::string_view name) const;
@@ -75,6 +77,10 @@ struct Invocation {
   // Whether switch `option` is on (given without value, or =true/1/yes).
   bool Switch(std::string_view option) const;
 };
+
+// The configuration flags telec accepts on its command line (those of
+// common/config, and --flagfile): name -> whether the flag is a switch.
+std::map<std::string, bool> ConfigFlags();
 
 // Parses `args` (argv without the program name).
 Invocation ParseArguments(const std::vector<std::string>& args);

@@ -56,6 +56,14 @@ struct PeerCounts {
 };
 PeerCounts CountPeers(const v1::ListPeersResponse& peers);
 
+// ingress_command.cc
+// `ingress quarantined`: Ingress.ListQuarantined, newest first.
+absl::Status IngressQuarantined(CommandContext& ctx);
+
+// completion_command.cc
+// `completion bash`: the bash completion script of telec's command table.
+absl::Status Completion(CommandContext& ctx);
+
 // status_command.cc
 // Prints the screen even when a service is down; then returns UNAVAILABLE
 // naming the services that are down.

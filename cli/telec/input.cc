@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "cli/telec/json_out.h"
+#include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
 #include "common/cartridge/system_cartridges.h"
@@ -84,6 +85,17 @@ absl::StatusOr<int32_t> ParseCountOption(std::string_view option, std::string_vi
         Cat("--", option, ": \"", text, "\" is not a number; give a whole number >= 0"));
   }
   return n;
+}
+
+absl::StatusOr<Page> ParsePage(const Invocation& invocation) {
+  Page page;
+  if (auto v = invocation.Get("limit")) {
+    TM_ASSIGN_OR_RETURN(page.limit, ParseCountOption("limit", *v));
+  }
+  if (auto v = invocation.Get("offset")) {
+    TM_ASSIGN_OR_RETURN(page.offset, ParseCountOption("offset", *v));
+  }
+  return page;
 }
 
 bool IsValidCartridgeName(std::string_view name) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/telec/arguments.h"
 #include "common/cartridge/runtime.h"
 
 namespace teleclaude::mesh::telec {
@@ -33,6 +34,14 @@ absl::StatusOr<int64_t> ParseNotificationId(std::string_view text);
 
 // A non-negative integer option (--limit, --offset).
 absl::StatusOr<int32_t> ParseCountOption(std::string_view option, std::string_view text);
+
+// The page a listing command asks for: its --limit N and --offset N
+// (ParseCountOption each; 0 when not given, the services' default).
+struct Page {
+  int32_t limit = 0;
+  int32_t offset = 0;
+};
+absl::StatusOr<Page> ParsePage(const Invocation& invocation);
 
 // ^[a-z0-9][a-z0-9_-]{0,63}$ (DESIGN §5).
 bool IsValidCartridgeName(std::string_view name);

@@ -177,4 +177,19 @@ void WritePeers(const v1::ListPeersResponse& p, const v1::StatsResponse* stats, 
   out.EndObject();
 }
 
+void WriteQuarantinedEvent(const v1::QuarantinedEvent& e, json::Writer& out) {
+  out.BeginObject();
+  out.Key("id").Int(e.id());
+  out.Key("event_type").String(e.event_type());
+  out.Key("source").String(e.source());
+  out.Key("received_at").String(e.received_at());
+  out.Key("trust_flags").BeginArray();
+  for (const std::string& flag : e.trust_flags()) out.String(flag);
+  out.EndArray();
+  out.Key("reviewed").Bool(e.reviewed());
+  out.Key("envelope");
+  WriteJsonText(e.envelope_json(), out);
+  out.EndObject();
+}
+
 }  // namespace teleclaude::mesh::telec

@@ -35,6 +35,8 @@ void WriteWatchedEvent(const v1::WatchedEvent& event, json::Writer& out);       
 // count; null without it.
 void WritePeers(const v1::ListPeersResponse& peers, const v1::StatsResponse* stats,
                 json::Writer& out);  // object
+// envelope_json embedded as a value (a string when it is not JSON).
+void WriteQuarantinedEvent(const v1::QuarantinedEvent& event, json::Writer& out);  // object
 
 }  // namespace teleclaude::mesh::telec
 

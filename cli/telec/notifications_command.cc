@@ -76,14 +76,9 @@ absl::Status NotificationsList(CommandContext& ctx) {
     request.set_since(*v);
   }
   if (auto v = inv.Get("type")) request.set_event_type_prefix(*v);
-  if (auto v = inv.Get("limit")) {
-    TM_ASSIGN_OR_RETURN(int32_t limit, ParseCountOption("limit", *v));
-    request.set_limit(limit);
-  }
-  if (auto v = inv.Get("offset")) {
-    TM_ASSIGN_OR_RETURN(int32_t offset, ParseCountOption("offset", *v));
-    request.set_offset(offset);
-  }
+  TM_ASSIGN_OR_RETURN(Page page, ParsePage(inv));
+  request.set_limit(page.limit);
+  request.set_offset(page.offset);
   v1::ListNotificationsResponse response;
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.egress().ListNotifications(context.get(), request, &response);

@@ -26,10 +26,12 @@ const std::map<std::string_view, CommandFunction>& Commands() {
       {"notifications show", NotificationsShow},
       {"notifications seen", NotificationsSeen},
       {"notifications resolve", NotificationsResolve},
+      {"ingress quarantined", IngressQuarantined},
       {"peers", Peers},
       {"peers forget", PeersForget},
       {"health", Health},
       {"status", Status},
+      {"completion", Completion},
   };
   return *kCommands;
 }

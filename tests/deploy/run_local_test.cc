@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -52,6 +53,38 @@ int FreeBasePort(int computers) {
   }
 }
 
+// `bash run-local.sh ARGS` as given (no --data-dir added).
+absl::StatusOr<CommandResult> RunScript(std::vector<std::string> args) {
+  std::vector<std::string> argv = {"bash", TM_RUN_LOCAL};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, {}, absl::Seconds(180));
+}
+
+// A socket listening on a free loopback port until destroyed: a port in use.
+class Listener {
+ public:
+  Listener() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+        listen(fd_, 4) == 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~Listener() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  int port() const { return port_; }
+
+ private:
+  const int fd_;
+  int port_ = 0;
+};
+
 // One run of the script in its own data dir; stops what it started when
 // the test ends, whatever happened.
 class RunLocal {
@@ -61,14 +94,11 @@ class RunLocal {
   ~RunLocal() { Script({"stop"}).IgnoreError(); }
 
   absl::StatusOr<CommandResult> Script(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"bash", TM_RUN_LOCAL};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--data-dir");
-    argv.push_back(dir_.path().string());
-    argv.push_back("--build-dir");
-    argv.push_back(TM_BUILD_DIR);
-    return RunCommand(argv, {}, absl::Seconds(180));
+    args.insert(args.end(), {"--data-dir", dir_.path().string(), "--build-dir", TM_BUILD_DIR});
+    return RunScript(std::move(args));
   }
+  // Starts detached on this run's ports; `extra` may repeat --redis-port or
+  // --base-port to override them.
   absl::StatusOr<CommandResult> Up(const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"--detach", "--redis-port", std::to_string(redis_port_),
                                      "--base-port", std::to_string(base_)};
@@ -196,6 +226,111 @@ TEST(RunLocalTest, TlsMeshRunsOnItsOwnTlsOnlyRedis) {
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_FALSE(absl::StrContains(plain->out, "PONG")) << plain->out;
   StopsEverything(run);
+}
+
+TEST(RunLocalTest, HelpPrintsTheUsageOnly) {
+  auto help = RunScript({"--help"});
+  ASSERT_TRUE(help.ok()) << help.status();
+  EXPECT_EQ(help->exit_code, 0) << help->err;
+  EXPECT_TRUE(absl::StrContains(help->out, "Options: --data-dir DIR")) << help->out;
+  EXPECT_FALSE(absl::StrContains(help->out, "set -euo")) << help->out;
+  EXPECT_FALSE(absl::StrContains(help->out, "#")) << help->out;
+}
+
+// Invalid options are refused with a line naming the option (exit 2) before
+// anything starts: no pid file, no Redis directory.
+TEST(RunLocalTest, InvalidOptionsStartNothing) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--cartridge-install", "L9"}, "--cartridge-install must be L1, L2 or L3, got 'L9'"},
+      {{"--base-port", "70000"}, "--base-port must be a port number 1..65535, got 70000"},
+      {{"--redis-port", "x"}, "--redis-port must be a port number 1..65535, got 'x'"},
+      {{"--computers", "3", "--base-port", "65520"}, "leaves no room for 3 computer(s)"},
+      {{"--redis-url", "http://h"}, "--redis-url must be redis://"},
+      {{"--computers"}, "--computers needs a value"},
+  };
+  for (const auto& [flags, message] : cases) {
+    RunLocal run(1);
+    auto up = run.Up(flags);
+    ASSERT_TRUE(up.ok()) << up.status();
+    EXPECT_EQ(up->exit_code, 2) << up->out << up->err;
+    EXPECT_TRUE(absl::StrContains(up->err, message)) << up->err;
+    EXPECT_FALSE(std::filesystem::exists(run.dir() / "run-local.pids")) << message;
+    EXPECT_FALSE(std::filesystem::exists(run.dir() / "redis")) << message;
+  }
+}
+
+// A port in use, Redis's or a service's, is named in one line (exit 1) and
+// nothing starts.
+TEST(RunLocalTest, APortInUseIsNamedAndNothingStarts) {
+  Listener busy;
+  ASSERT_NE(busy.port(), 0);
+  const std::string port = std::to_string(busy.port());
+  {
+    RunLocal run(1);
+    auto up = run.Up({"--redis-port", port});
+    ASSERT_TRUE(up.ok()) << up.status();
+    EXPECT_EQ(up->exit_code, 1) << up->out << up->err;
+    EXPECT_EQ(up->err, absl::StrCat("run-local: port ", port,
+                                    " (redis-server) is in use on 127.0.0.1; choose another with "
+                                    "--redis-port, or --redis-url to use that Redis\n"));
+    EXPECT_FALSE(std::filesystem::exists(run.dir() / "redis"));
+  }
+  {
+    RunLocal run(1);
+    auto up = run.Up({"--base-port", port});
+    ASSERT_TRUE(up.ok()) << up.status();
+    EXPECT_EQ(up->exit_code, 1) << up->out << up->err;
+    EXPECT_TRUE(
+        absl::StrContains(up->err, absl::StrCat("port ", port, " (alpha/egress) is in use")))
+        << up->err;
+    EXPECT_FALSE(std::filesystem::exists(run.dir() / "redis"));
+  }
+}
+
+// What the script prints after starting works as printed: the "Try it"
+// lines (telec's addresses and owner token for alpha) create a
+// notification, and the stop hint repeats --data-dir. A stop given another
+// data dir while this set runs says so and fails.
+TEST(RunLocalTest, OneComputerFollowsItsHintsAndStopNeedsItsDataDir) {
+  RunLocal run(1);
+  auto up = run.Up({});
+  ASSERT_TRUE(up.ok()) << up.status();
+  ASSERT_EQ(up->exit_code, 0) << up->out << up->err;
+  EXPECT_TRUE(absl::StrContains(
+      up->out,
+      absl::StrCat("stop with: deploy/run-local.sh stop --data-dir ", run.dir().string(), "\n")))
+      << up->out;
+  // The lines after "Try it", up to the blank line's end of block.
+  size_t at = up->out.find("Try it");
+  ASSERT_NE(at, std::string::npos) << up->out;
+  at = up->out.find('\n', at) + 1;
+  std::string script;
+  for (int line = 0; line < 4; ++line) {
+    size_t end = up->out.find('\n', at);
+    ASSERT_NE(end, std::string::npos) << up->out;
+    absl::StrAppend(&script, up->out.substr(at, end - at), " &&\n");
+    at = end + 1;
+  }
+  absl::StrAppend(&script, "true");
+  auto tried = RunCommand({"bash", "-c", script});
+  ASSERT_TRUE(tried.ok()) << tried.status();
+  EXPECT_EQ(tried->exit_code, 0) << script << "\n" << tried->out << tried->err;
+  EXPECT_TRUE(absl::StrContains(tried->out, "system.worker.crashed  local")) << tried->out;
+
+  TempDir other;
+  auto wrong = RunScript({"stop", "--data-dir", other.path().string()});
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(wrong->exit_code, 1) << wrong->out << wrong->err;
+  EXPECT_TRUE(
+      absl::StrContains(wrong->err, absl::StrCat("nothing to stop in ", other.path().string())))
+      << wrong->err;
+  EXPECT_TRUE(absl::StrContains(wrong->err, run.dir().string())) << wrong->err;
+  EXPECT_EQ(std::count(wrong->err.begin(), wrong->err.end(), '\n'), 1) << wrong->err;
+
+  auto stop = run.Script({"stop"});
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  EXPECT_EQ(stop->exit_code, 0) << stop->err;
+  EXPECT_TRUE(absl::StrContains(stop->out, "stopped alpha/egress")) << stop->out;
 }
 
 }  // namespace

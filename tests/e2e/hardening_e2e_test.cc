@@ -295,13 +295,16 @@ TEST_F(HardeningE2ETest, ReadmeGrpcurlCallsWorkWithTheOwnerTokenHeader) {
   {
     auto stub = v1::Pipeline::NewStub(MakeChannel(computer_->Addr(Service::kEgress)));
     v1::EmitRequest r;
-    r.set_event("demo.hello");
-    r.set_payload_json(R"({"n":1})");
+    r.set_event("system.worker.crashed");
+    r.set_payload_json(R"({"worker_name":"grpcurl-readme","timestamp":"t1"})");
     v1::EmitResponse out;
     auto with = Context();
     with->AddMetadata("authorization", "Bearer " + token);
     grpc::Status s = stub->Emit(with.get(), r, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
+    // A catalog event that creates a notification, so the reader sees one.
+    EXPECT_EQ(out.outcome().status(), v1::OUTCOME_PROCESSED) << out.outcome().error();
+    EXPECT_GT(out.outcome().notification_id(), 0);
     grpc::Status without = stub->Emit(Context().get(), r, &out);
     EXPECT_EQ(without.error_code(), grpc::StatusCode::UNAUTHENTICATED);
     EXPECT_THAT(without.error_message(), HasSubstr("owner.token"));

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/strings.h"
+#include "common/mesh/mesh_message.h"
 #include "glog/logging.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -623,6 +624,124 @@ TEST_F(TelecCliTest, PeersFromHeartbeatsAndForget) {
   EXPECT_THAT(r.err, HasSubstr("no computer named nobody is known"));
   r = Telec({"peers", "forget"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+// Under --trust_strictness=strict, an event from a trusted peer (qdesk, of
+// cluster home) whose envelope names a source no one knows is quarantined;
+// `telec ingress quarantined` lists it. A second ingress ("strictbox", same
+// Redis and cluster) runs strict; telec talks to it with its address and
+// data dir (owner token).
+TEST_F(TelecCliTest, IngressQuarantinedListsWhatTheTrustGateHeldBack) {
+  const std::string strict_dir = computer_->dir.File("strictbox");
+  const std::string strict_ingress = Cat("127.0.0.1:", testing::FreeLoopbackPort());
+  ChildOptions options;
+  options.args = {kIngress,
+                  "--computer_name=strictbox",
+                  "--cluster=home",
+                  "--trust_strictness=strict",
+                  Cat("--redis_url=", computer_->redis.url()),
+                  Cat("--data_dir=", strict_dir),
+                  Cat("--egress_addr=127.0.0.1:", testing::FreeLoopbackPort()),
+                  Cat("--ingress_addr=", strict_ingress),
+                  Cat("--installer_addr=127.0.0.1:", testing::FreeLoopbackPort()),
+                  "--peer_refresh_ms=100"};
+  options.log_path = computer_->dir.File("strictbox-ingress.log");
+  auto strictbox = ChildProcess::Start(options);
+  ASSERT_TRUE(strictbox.ok()) << strictbox.status();
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"TELEC_INGRESS_ADDR", strict_ingress}, {"TELEC_DATA_DIR", strict_dir}};
+  auto quarantined = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"ingress", "quarantined"});
+    return Telec(args, env);
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return quarantined({}).exit_code == 0; }, absl::Seconds(20)))
+      << (*strictbox)->ReadLog();
+  CommandResult r = quarantined({});
+  EXPECT_EQ(r.out, "no quarantined events\n");
+
+  std::unique_ptr<RedisClient> redis = computer_->redis.Client();
+  std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+  ASSERT_TRUE(
+      redis
+          ->SetEx("computer:qdesk:heartbeat",
+                  Cat(R"({"computer_name":"qdesk","last_seen":")", now, R"(","cluster":"home"})"),
+                  absl::Seconds(60))
+          .ok());
+  const std::string envelope =
+      R"({"event":"demo.quarantine","source":"stranger","level":1,"domain":"demo",)"
+      R"("payload":{"q":1}})";
+  // Sent until strictbox's membership knows qdesk (before that, qdesk's
+  // events are rejected as untrusted, not quarantined).
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        if (!redis
+                 ->Pipeline({RedisClient::XAddArgv(
+                     MeshStreamKey("strictbox"), EncodeMeshMessage(envelope, "qdesk", ""), 10000)})
+                 .ok()) {
+          return false;
+        }
+        return testing::WaitFor(
+            [&] {
+              r = quarantined({});
+              return r.out.find("demo.quarantine") != std::string::npos;
+            },
+            absl::Seconds(2), absl::Milliseconds(100));
+      },
+      absl::Seconds(20)))
+      << r.out << r.err << (*strictbox)->ReadLog();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ContainsRegex("^ID +RECEIVED +TYPE +SOURCE +FLAGS +REVIEWED\n"));
+  EXPECT_THAT(r.out, ContainsRegex("\n[0-9]+ +(just now|[0-9]+ s ago) +demo.quarantine +stranger +"
+                                   "unknown_source +no\n"));
+  r = Telec({"--json", "ingress", "quarantined", "--limit", "1"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith(R"([{"id":)"));
+  EXPECT_THAT(r.out, HasSubstr(R"("event_type":"demo.quarantine","source":"stranger",)"));
+  EXPECT_THAT(r.out, HasSubstr(R"("trust_flags":["unknown_source"],"reviewed":false,)"
+                               R"("envelope":{"event":"demo.quarantine",)"));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  // Past the end: nothing, said in words.
+  r = quarantined({"--offset", "1000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "no quarantined events\n");
+  r = quarantined({"--limit", "-1"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: --limit");
+  r = quarantined({"--ingress_addr=127.0.0.1:1"});
+  EXPECT_ONE_LINE_ERROR(r, 3, "telec: cannot reach ingress at 127.0.0.1:1");
+}
+
+// `telec completion bash`, sourced in bash, completes command words, a
+// command's options and argument choices, after configuration flags and
+// option values (split at '=' and ':' as bash splits them).
+TEST_F(TelecCliTest, BashCompletionFollowsTheCommandTable) {
+  CommandResult r = Telec({"completion", "bash"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string script = File("telec-completion.bash", r.out);
+  // COMP_WORDS as bash would set them (`words`: a bash array body), the
+  // cursor in the last word.
+  auto complete = [&](const std::string& words) {
+    absl::StatusOr<CommandResult> c = testing::RunCommand(
+        {"bash", "-c",
+         Cat("source ", script, " && complete -p telec >/dev/null && COMP_WORDS=(", words,
+             ") && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _telec; echo \"${COMPREPLY[*]}\"")});
+    CHECK(c.ok()) << c.status();
+    EXPECT_EQ(c->err, "") << words;
+    return c->out;
+  };
+  EXPECT_EQ(complete("telec c"), "cartridges completion\n");
+  EXPECT_EQ(complete("telec cartridges de"), "deactivate\n");
+  EXPECT_EQ(complete("telec peers f"), "forget\n");
+  EXPECT_EQ(complete("telec ingress ''"), "quarantined\n");
+  EXPECT_EQ(complete("telec --egress_addr = 127.0.0.1 : 1 notifications re"), "resolve\n");
+  EXPECT_EQ(complete("telec --json events emit x --payload '{\"a\": 1}' --vis"), "--visibility\n");
+  EXPECT_EQ(complete("telec health egress in"), "ingress installer\n");
+  EXPECT_EQ(complete("telec completion ''"), "bash --help\n");
+  EXPECT_EQ(complete("telec ingress quarantined --l"), "--limit\n");
+  // An option's value is not completed with words.
+  EXPECT_EQ(complete("telec events emit x --level ''"), "\n");
+
+  r = Telec({"completion", "zsh"});
+  EXPECT_ONE_LINE_ERROR(r, 2, "telec: completion: \"zsh\" is not a shell telec completes");
 }
 
 TEST_F(TelecCliTest, TailFollowsEventsUntilCtrlC) {

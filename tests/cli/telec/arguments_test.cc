@@ -146,8 +146,19 @@ TEST(ArgumentsTest, HelpTextsListCommandsAndOptions) {
 
 TEST(ArgumentsTest, EveryListingCommandTakesJson) {
   for (const CommandSpec& c : AllCommands()) {
+    // `completion bash` prints a shell script, not data.
+    if (c.path == "completion") continue;
     EXPECT_NE(c.FindOption("json"), nullptr) << c.path;
   }
+}
+
+TEST(ArgumentsTest, CompletionTakesOneShellAndNoJson) {
+  Invocation inv = ParseArguments({"completion", "bash"});
+  EXPECT_EQ(inv.error, "");
+  EXPECT_EQ(inv.level, "completion");
+  EXPECT_EQ(inv.args, std::vector<std::string>{"bash"});
+  EXPECT_EQ(ParseArguments({"--json", "completion", "bash"}).error,
+            "--json: telec completion has no JSON output");
 }
 
 }  // namespace
