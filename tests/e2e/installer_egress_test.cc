@@ -154,6 +154,17 @@ class InstallerEgressE2eTest : public ::testing::Test {
 
   std::string Logs() { return egress_->ReadLog() + "\n----\n" + installer_->ReadLog(); }
 
+  // The cartridges egress runs now (Pipeline.Stats); empty when it does not
+  // answer.
+  std::set<std::string> EgressCartridges() {
+    grpc::ClientContext c;
+    v1::StatsResponse s;
+    std::set<std::string> names;
+    if (!pipeline_->Stats(&c, v1::StatsRequest(), &s).ok()) return names;
+    for (const auto& cc : s.cartridges()) names.insert(cc.name());
+    return names;
+  }
+
   RedisServer redis_;
   TempDir dir_;
   std::string egress_addr_, installer_addr_;
@@ -194,17 +205,7 @@ TEST_F(InstallerEgressE2eTest, L1PendsUntilTheNotificationIsResolvedThenEgressRu
   for (const auto& a : ping->audit()) audit.push_back(a.action());
   EXPECT_THAT(audit, ElementsAre("received", "activated"));
   // Egress reloaded its set and runs the cartridge.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        grpc::ClientContext c;
-        v1::StatsResponse s;
-        if (!pipeline_->Stats(&c, v1::StatsRequest(), &s).ok()) return false;
-        for (const auto& cc : s.cartridges()) {
-          if (cc.name() == "ping") return true;
-        }
-        return false;
-      },
-      absl::Seconds(10)))
+  ASSERT_TRUE(WaitFor([&] { return EgressCartridges().count("ping") == 1; }, absl::Seconds(10)))
       << Logs();
 }
 
@@ -247,17 +248,7 @@ TEST_F(InstallerEgressE2eTest, L3ActivatesAtOnceAndRefusesTraversalAndOversize) 
   // Egress runs it; its invocation batches reach the installer, which
   // suggests promotion once at the threshold (10) and never for system
   // cartridges.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        grpc::ClientContext c;
-        v1::StatsResponse s;
-        if (!pipeline_->Stats(&c, v1::StatsRequest(), &s).ok()) return false;
-        for (const auto& cc : s.cartridges()) {
-          if (cc.name() == "ping") return true;
-        }
-        return false;
-      },
-      absl::Seconds(10)))
+  ASSERT_TRUE(WaitFor([&] { return EgressCartridges().count("ping") == 1; }, absl::Seconds(10)))
       << Logs();
   v1::SubmitRequest req;
   for (int i = 0; i < 25; ++i) {
@@ -330,13 +321,9 @@ TEST_F(InstallerEgressE2eTest, HostileCartridgesAreContainedAndSuspendedInTheRea
   // Egress has loaded them all.
   ASSERT_TRUE(WaitFor(
       [&] {
-        grpc::ClientContext c;
-        v1::StatsResponse s;
-        if (!pipeline_->Stats(&c, v1::StatsRequest(), &s).ok()) return false;
+        const std::set<std::string> running = EgressCartridges();
         int loaded = 0;
-        for (const auto& cc : s.cartridges()) {
-          for (const auto& [name, code] : hostile) loaded += cc.name() == name;
-        }
+        for (const auto& [name, code] : hostile) loaded += running.count(name);
         return loaded == static_cast<int>(hostile.size());
       },
       absl::Seconds(10)))
