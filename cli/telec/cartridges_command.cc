@@ -1,7 +1,9 @@
-// telec cartridges list | show | activate | reject | publish.
+// telec cartridges list | show | activate | reject | deactivate | remove | publish.
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/telec/commands.h"
@@ -123,6 +125,21 @@ absl::Status CartridgesShow(CommandContext& ctx) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// What a human decision on a cartridge answers: the cartridge as JSON, or
+// "<verb> <cartridge><note>".
+void PrintDecision(CommandContext& ctx, const v1::Cartridge& c, std::string_view verb,
+                   std::string_view note = "") {
+  if (ctx.json()) {
+    PrintCartridgeJson(ctx, c, false);
+  } else {
+    ctx.out << verb << " " << Describe(c) << note << "\n";
+  }
+}
+
+}  // namespace
+
 absl::Status CartridgesActivate(CommandContext& ctx) {
   v1::ActivateRequest request;
   request.set_name(ctx.invocation.args[0]);
@@ -131,11 +148,7 @@ absl::Status CartridgesActivate(CommandContext& ctx) {
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.installer().Activate(context.get(), request, &c);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
-  if (ctx.json()) {
-    PrintCartridgeJson(ctx, c, false);
-  } else {
-    ctx.out << "activated " << Describe(c) << "\n";
-  }
+  PrintDecision(ctx, c, "activated");
   return absl::OkStatus();
 }
 
@@ -148,11 +161,7 @@ absl::Status CartridgesReject(CommandContext& ctx) {
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.installer().Reject(context.get(), request, &c);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
-  if (ctx.json()) {
-    PrintCartridgeJson(ctx, c, false);
-  } else {
-    ctx.out << "rejected " << Describe(c) << "\n";
-  }
+  PrintDecision(ctx, c, "rejected");
   return absl::OkStatus();
 }
 
@@ -165,12 +174,9 @@ absl::Status CartridgesDeactivate(CommandContext& ctx) {
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.installer().Deactivate(context.get(), request, &c);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
-  if (ctx.json()) {
-    PrintCartridgeJson(ctx, c, false);
-  } else {
-    ctx.out << "deactivated " << Describe(c) << " (inactive; 'telec cartridges activate "
-            << c.name() << "' turns it on again)\n";
-  }
+  PrintDecision(
+      ctx, c, "deactivated",
+      absl::StrCat(" (inactive; 'telec cartridges activate ", c.name(), "' turns it on again)"));
   return absl::OkStatus();
 }
 
