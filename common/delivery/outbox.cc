@@ -13,12 +13,14 @@
 namespace teleclaude::mesh {
 namespace {
 
-// Destination names are stored ' '-separated: no whitespace or control
-// characters (computer names never have them: Config::ValidateName).
+// An audience's destination names are stored '\n'-separated: a name holds
+// no control character (peer names are printable: common/mesh/peer_name.h),
+// but may hold a space.
+constexpr char kNameSeparator = '\n';
 bool ValidDestination(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) return false;
   }
   return true;
 }
@@ -38,7 +40,7 @@ bool SameNames(const std::vector<std::string>& a, const std::vector<std::string_
 }
 
 std::vector<std::string> SplitNames(std::string_view text) {
-  return absl::StrSplit(ToAbsl(text), ' ', absl::SkipEmpty());
+  return absl::StrSplit(ToAbsl(text), kNameSeparator, absl::SkipEmpty());
 }
 
 }  // namespace
@@ -211,7 +213,7 @@ absl::StatusOr<const Outbox::Audience*> Outbox::Intern(
   a.destinations.assign(destinations.begin(), destinations.end());
   std::string joined;
   for (std::string_view name : destinations) {
-    if (!joined.empty()) joined += ' ';
+    if (!joined.empty()) joined += kNameSeparator;
     joined.append(name.data(), name.size());
   }
   TM_ASSIGN_OR_RETURN(Statement * s, db_->Cached(Cat("INSERT INTO ", audiences_table_,

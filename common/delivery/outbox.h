@@ -10,7 +10,7 @@
 //   outbox_{name}            one row per message: seq (append order, never
 //                            reused), its audience, message id, body — the
 //                            body once for all its destinations;
-//   outbox_{name}_audiences  the distinct destination lists (' '-separated);
+//   outbox_{name}_audiences  the distinct destination lists ('\n'-separated);
 //   outbox_{name}_cursors    per destination, next_seq: every row below it is
 //                            done (delivered, refused or dropped) for it.
 // Appending costs one insert per message; delivered rows leave by range
@@ -136,8 +136,8 @@ class Outbox : public RoundParticipant {
 
   // --- writer thread, inside a transaction (a round or Transact) ---------
   // Appends `body` for `destinations` (in send order; non-empty names
-  // without whitespace, no repeats). Returns its seq. INVALID_ARGUMENT for
-  // an empty list or a bad name (nothing written).
+  // without control characters — spaces are fine —, no repeats). Returns its seq. INVALID_ARGUMENT
+  // for an empty list or a bad name (nothing written).
   absl::StatusOr<int64_t> Append(const std::vector<std::string_view>& destinations,
                                  std::string_view message_id, std::string_view body);
 

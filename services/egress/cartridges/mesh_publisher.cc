@@ -6,8 +6,6 @@
 #include "common/base/strings.h"
 #include "common/envelope/json_codec.h"
 #include "common/json/json_text.h"
-#include "common/mesh/peer_name.h"
-#include "glog/logging.h"
 
 namespace teleclaude::mesh {
 
@@ -25,17 +23,6 @@ absl::StatusOr<Cartridge::Verdict> MeshPublisher::Process(EventEnvelope& event,
   // Peer selection: membership decides (doc/membership.md "Destinations").
   std::shared_ptr<const MembershipSnapshot> snapshot = membership_->Snapshot();
   std::vector<std::string_view> targets = snapshot->Destinations(event.visibility);
-  // The mesh outbox keeps a row's peers as one space-separated text
-  // (events_db.cc JoinPeers), so a name holding a space (a Python computer
-  // may have one) cannot be among them yet: such a peer is listed and
-  // trusted but not sent to, and the log says so, until the outbox keeps
-  // one row per destination (issue 16, the delivery work).
-  std::erase_if(targets, [](std::string_view name) {
-    if (name.find(' ') == std::string_view::npos) return false;
-    LOG_EVERY_T(WARNING, 60) << "mesh-publisher: not forwarding to " << DisplayPeerName(name)
-                             << ": the mesh outbox cannot hold a peer name with a space yet";
-    return true;
-  });
   if (targets.empty()) return Verdict::kContinue;
   TM_RETURN_IF_ERROR(outbox_
                          ->Append(targets, MessageIdPrefix(options_.self_name, context.input_key),

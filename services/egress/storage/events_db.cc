@@ -89,15 +89,18 @@ DELETE FROM outbox WHERE kind = 'mesh';
 )sql"},
       // Mesh messages move to the delivery core's per-destination outbox
       // (common/delivery/outbox.h, tables outbox_mesh*): a v2 row lists its
-      // peers ' '-separated, as an audience does, and keeps its id as seq and
+      // peers ' '-separated (v2 names had no space; an audience separates
+      // them with '\n'), and keeps its id as seq and
       // its message id prefix; the first `done` peers of a partly finished row
       // (only the oldest row can be one) get a cursor past it.
       {3, Cat(Outbox::Schema("mesh"), R"sql(
-INSERT INTO outbox_mesh_audiences (destinations) SELECT DISTINCT peers FROM mesh_outbox;
+INSERT INTO outbox_mesh_audiences (destinations)
+    SELECT DISTINCT replace(peers, ' ', char(10)) FROM mesh_outbox;
 INSERT INTO outbox_mesh (seq, audience, message_id, body, created_ms)
     SELECT m.id, a.id, m.message_id_prefix, m.body,
            COALESCE(CAST((julianday(m.created_at) - 2440587.5) * 86400000 AS INTEGER), 0)
-    FROM mesh_outbox m JOIN outbox_mesh_audiences a ON a.destinations = m.peers
+    FROM mesh_outbox m
+    JOIN outbox_mesh_audiences a ON a.destinations = replace(m.peers, ' ', char(10))
     ORDER BY m.id;
 WITH RECURSIVE split (id, done, pos, name, rest) AS (
     SELECT id, done, 0, '', peers || ' ' FROM mesh_outbox WHERE done > 0

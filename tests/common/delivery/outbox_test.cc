@@ -304,13 +304,24 @@ TEST_F(OutboxTest, BackPressureHoldsInputsOnlyForADrainingDestinationHalfFull) {
 TEST_F(OutboxTest, RefusesDestinationNamesItCannotStore) {
   StartAll();
   for (std::vector<std::string_view> bad :
-       {std::vector<std::string_view>{}, std::vector<std::string_view>{"has space"},
-        std::vector<std::string_view>{"b", "b"}}) {
+       {std::vector<std::string_view>{}, std::vector<std::string_view>{"line\nbreak"},
+        std::vector<std::string_view>{"tab\t"}, std::vector<std::string_view>{"b", "b"}}) {
     absl::Status s = writer_->Run(
         [&] { return writer_->Transact([&] { return outbox_->Append(bad, "x", "y").status(); }); });
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   }
   EXPECT_EQ(Rows(), 0);
+}
+
+// A Python computer's name may hold spaces (issue 15): it is one destination,
+// with its own cursor, next to others in one audience.
+TEST_F(OutboxTest, ANameWithSpacesIsOneDestination) {
+  StartAll();
+  Append({"py C", "b"}, 1);
+  ASSERT_TRUE(WaitFor([&] { return transport_.Got("py C").size() == 1; }, absl::Seconds(5)));
+  ASSERT_TRUE(WaitFor([&] { return transport_.Got("b").size() == 1; }, absl::Seconds(5)));
+  EXPECT_EQ(transport_.Got("py C"), Expected("py C", 1, 1));
+  EXPECT_EQ(StatsOf("py C").sent, 1);
 }
 
 }  // namespace

@@ -192,7 +192,7 @@ class PipelineTest : public ::testing::Test {
     while (s.ok() && *s->Step()) {
       const int64_t seq = s->ColumnInt64(0);
       for (const std::string& dest :
-           std::vector<std::string>(absl::StrSplit(s->ColumnText(2), ' '))) {
+           std::vector<std::string>(absl::StrSplit(s->ColumnText(2), '\n'))) {
         if (seq < cursors[std::string(dest)]) continue;
         out.push_back(ids ? s->ColumnText(1) + std::string(dest) : std::string(dest));
       }
@@ -409,6 +409,18 @@ TEST_F(PipelineTest, MeshPublisherRoutesByVisibility) {
   Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kMesh);
   Run(Event("test.x", R"({"_mesh_source":"beta"})", Visibility::kPublic));
   EXPECT_EQ(OutboxDestinations().size(), 4u);
+}
+
+// A Python computer named with a space (issue 15) is a destination like any.
+TEST_F(PipelineTest, MeshPublisherRoutesToAPeerWhoseNameHasASpace) {
+  RecordPeers({{"beta", "c1", "b2"},
+               {"gamma", "c2", "g2"},
+               {"delta", std::nullopt, "d2"},
+               {"py C", std::nullopt, "p1"}});
+  ASSERT_TRUE(membership_->ReloadNow().ok());
+  Run(Event("test.x", "{}", Visibility::kPublic), EventOrigin::kLocal, "local:s:7-0");
+  EXPECT_EQ(OutboxDestinations(), (std::vector<std::string>{"beta", "delta", "gamma", "py C"}));
+  EXPECT_EQ(OutboxDestinations(/*ids=*/true)[3], "alpha/local:s:7-0/py C");
 }
 
 TEST_F(PipelineTest, MeshPublisherKeepsRoutingToAwayPeersButNotToForgottenOnes) {

@@ -96,7 +96,7 @@ std::string MeshPending(Database* db) {
   while (c.ok() && *c->Step()) cursors[c->ColumnText(0)] = c->ColumnInt64(1);
   std::map<std::string, std::string> by_dest;
   while (s.ok() && *s->Step()) {
-    for (const std::string& d : std::vector<std::string>(absl::StrSplit(s->ColumnText(1), ' '))) {
+    for (const std::string& d : std::vector<std::string>(absl::StrSplit(s->ColumnText(1), '\n'))) {
       std::string dest(d);
       if (s->ColumnInt64(0) < cursors[dest]) continue;
       CatTo(by_dest[dest], s->ColumnInt64(0), " ", dest, " ", s->ColumnText(2), dest, " ",
