@@ -11,9 +11,13 @@
 //   mesh_bench mesh_hop        A's local stream → A egress → B ingress → B egress
 //   mesh_bench latency         paced events A → B, emit-to-processed time
 //   mesh_bench fanout          one egress, N heartbeat-only peers
+//   mesh_bench computers       N simulated computers on one Redis (scaling)
 //
 // Peak RSS (VmHWM) of every service a command ran: rss_max_mb_<service>.
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -40,7 +45,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/status_macros.h"
@@ -52,9 +61,13 @@
 #include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "common/sqlite/database.h"
+#include "services/egress/storage/events_db.h"
 #include "tests/bench/bench_computer.h"
 #include "tests/bench/bench_envelope.h"
+#include "tests/bench/simulated_computer.h"
+#include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 ABSL_FLAG(int64_t, count, 100000, "events (messages) per measurement");
@@ -63,6 +76,10 @@ ABSL_FLAG(int, read_count, 128, "redis_hop: XREADGROUP COUNT");
 ABSL_FLAG(int, rate, 1000, "latency: events per second");
 ABSL_FLAG(int, seconds, 10, "latency: how long to send");
 ABSL_FLAG(int, peers, 50, "fanout: heartbeat-only peers");
+ABSL_FLAG(int, computers, 20, "computers: simulated computers on one Redis");
+ABSL_FLAG(int, peers_per_event, 0,
+          "computers: destinations of each event (0 = every other computer: public events)");
+ABSL_FLAG(int, sim_threads, 2, "computers: threads driving the simulated computers");
 ABSL_FLAG(int64_t, raw_stream_maxlen, 10000,
           "fanout raw XADD: MAXLEN ~ of each peer stream (the services' --stream_maxlen "
           "default)");
@@ -74,6 +91,9 @@ ABSL_FLAG(int, service_peer_refresh_ms, 200, "--peer_refresh_ms given to the ser
 ABSL_FLAG(bool, redis_tls, false,
           "serve Redis over TLS only (redis-server --tls-port, a test CA) and give the clients and "
           "services rediss:// with --redis_tls_ca: the cost of TLS (doc/tls.md)");
+ABSL_FLAG(std::string, perf_record, "",
+          "mesh_hop: perf record the services and Redis during the timed window into this file "
+          "(perf report -i FILE --sort comm,dso,sym)");
 ABSL_FLAG(int64_t, service_stream_maxlen, 0,
           "--stream_maxlen given to the services (0 = their default); a diagnostic: with the "
           "default, a peer inbox trims entries its ingress has not read yet");
@@ -135,6 +155,24 @@ class CpuWindow {
       : computers_(std::move(computers)), redis_(redis) {}
   void Start() { start_ = Snapshot(); }
   void Stop() { stop_ = Snapshot(); }
+  // CPU seconds all measured processes used inside the window.
+  double TotalSeconds() const {
+    double sum = 0;
+    for (const auto& [name, stop] : stop_.processes) {
+      auto it = start_.processes.find(name);
+      if (it != start_.processes.end()) sum += stop.total - it->second.total;
+    }
+    return sum;
+  }
+  // CPU seconds of one measured process ("redis", "bench", "a_egress", ...)
+  // inside the window; -1 when it was not measured.
+  double ProcessSeconds(const std::string& name) const {
+    auto stop = stop_.processes.find(name);
+    auto start = start_.processes.find(name);
+    if (stop == stop_.processes.end() || start == start_.processes.end()) return -1;
+    return stop->second.total - start->second.total;
+  }
+  double WallSeconds() const { return Seconds(stop_.at - start_.at); }
   void Print(const std::string& prefix, int64_t events) const {
     const double wall = Seconds(stop_.at - start_.at);
     if (events <= 0 || wall <= 0) return;
@@ -351,23 +389,23 @@ absl::Status AwaitPeers(BenchComputer* computer, const std::vector<std::string>&
 
 // ---- §1 redis_hop -----------------------------------------------------------
 
+// One raw Redis Streams hop measured on `redis`.
+struct RawHopResult {
+  double seconds = 0;         // first XADD → last XACK
+  double xadd_seconds = 0;    // first XADD → last XADD reply
+  double cpu_us_per_msg = 0;  // Redis + this program, per message
+};
+
 // Producer: pipelined XADD of the mesh message form (600-byte JSON payload) in
-// batches of --batch. Consumer (second connection, own thread): XREADGROUP
-// COUNT --read_count, the XACK of each batch pipelined with the next read.
-// Time: first XADD → last XACK.
-void RedisHop() {
-  const std::vector<std::string> figures = {"redis_hop_msgs_per_s"};
-  const int64_t count = absl::GetFlag(FLAGS_count);
-  const int batch = absl::GetFlag(FLAGS_batch);
-  const int read_count = absl::GetFlag(FLAGS_read_count);
-  testing::RedisServer redis(RedisOptions());
+// batches of `batch` on `key`. Consumer (second connection, own thread):
+// XREADGROUP COUNT `read_count`, the XACK of each batch pipelined with the
+// next read. `cpu` (optional) is started and stopped around the hop.
+absl::StatusOr<RawHopResult> RawHop(const testing::RedisServer& redis, const std::string& key,
+                                    int64_t count, int batch, int read_count, CpuWindow* cpu) {
   auto producer = redis.Client();
   auto consumer = redis.Client();
-  const std::string key = "messages:bench-hop";
   const std::string group = "bench-hop";
-  if (absl::Status st = consumer->XGroupCreate(key, group, "$", true); !st.ok()) {
-    return Unavailable(figures, st);
-  }
+  TM_RETURN_IF_ERROR(consumer->XGroupCreate(key, group, "$", true));
   const std::string json = EncodeEnvelopeJson(TypicalEnvelope(0, true, Visibility::kPublic));
   std::vector<std::vector<std::string>> argvs;
   argvs.reserve(count);
@@ -424,19 +462,154 @@ void RedisHop() {
     }
     done = Clock::now();
   });
-  CpuWindow cpu({}, &redis);
-  cpu.Start();
+  if (cpu != nullptr) cpu->Start();
   auto start = Clock::now();
   absl::Status produced = PipelineAll(producer.get(), argvs, batch);
   auto produced_at = Clock::now();
   reader.join();
-  cpu.Stop();
-  if (!produced.ok()) return Unavailable(figures, produced);
-  if (!consumer_status.ok()) return Unavailable(figures, consumer_status);
-  Figure("redis_hop_msgs_per_s", count / Seconds(done - start));
-  Figure("redis_hop_xadd_msgs_per_s", count / Seconds(produced_at - start));
+  if (cpu != nullptr) cpu->Stop();
+  TM_RETURN_IF_ERROR(produced);
+  TM_RETURN_IF_ERROR(consumer_status);
+  RawHopResult r;
+  r.seconds = Seconds(done - start);
+  r.xadd_seconds = Seconds(produced_at - start);
+  if (cpu != nullptr) r.cpu_us_per_msg = 1e6 * cpu->TotalSeconds() / count;
+  return r;
+}
+
+// The Redis Streams ceiling on a fresh redis-server (RawHop), with the CPU
+// of Redis and this program per message.
+void RedisHop() {
+  const std::vector<std::string> figures = {"redis_hop_msgs_per_s"};
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  testing::RedisServer redis(RedisOptions());
+  CpuWindow cpu({}, &redis);
+  absl::StatusOr<RawHopResult> hop =
+      RawHop(redis, "messages:bench-hop", count, absl::GetFlag(FLAGS_batch),
+             absl::GetFlag(FLAGS_read_count), &cpu);
+  if (!hop.ok()) return Unavailable(figures, hop.status());
+  Figure("redis_hop_msgs_per_s", count / hop->seconds);
+  Figure("redis_hop_xadd_msgs_per_s", count / hop->xadd_seconds);
   cpu.Print("redis_hop", count);  // per message
 }
+
+// ---- floor: what a mesh hop cannot do without ------------------------------
+
+// CPU µs per row of inserting notification rows into a fresh events.db (the
+// services' schema and pragmas, EventsDb::Open) in transactions of `batch`
+// rows, the statement the projector uses (UpsertByIdempotencyKey, key known
+// absent), checkpointing (PASSIVE) whenever the WAL passes 1000 pages as
+// SQLite's own default would. This thread's CPU (user + system, so the
+// kernel's share of the fsyncs counts; time waiting for the disk does not).
+absl::StatusOr<double> SqliteInsertCpuUs(const std::string& path, int64_t count, int batch) {
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<EventsDb> db, EventsDb::Open(path));
+  std::vector<EventEnvelope> rows;
+  rows.reserve(count);
+  for (int64_t seq = 0; seq < count; ++seq) {
+    EventEnvelope e = TypicalEnvelope(seq, true, Visibility::kPublic, "bench-a");
+    e.idempotency_key = absl::StrCat("system.worker.crashed:indexer:run-", seq);
+    rows.push_back(std::move(e));
+  }
+  timespec t0{}, t1{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+  for (int64_t i = 0; i < count; i += batch) {
+    TM_RETURN_IF_ERROR(db->database()->Exec("BEGIN IMMEDIATE"));
+    for (int64_t j = i; j < std::min(count, i + batch); ++j) {
+      TM_RETURN_IF_ERROR(db->UpsertByIdempotencyKey(rows[j], /*known_absent=*/true).status());
+    }
+    TM_RETURN_IF_ERROR(db->database()->Exec("COMMIT"));
+    if (db->database()->wal_frames() > 1000)
+      TM_RETURN_IF_ERROR(db->database()->Checkpoint().status());
+  }
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+  double us = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
+  return us / count;
+}
+
+// Redis's per-command counters (INFO commandstats): calls and µs inside
+// Redis by command name ("xadd", "xreadgroup", ...).
+struct CommandStat {
+  int64_t calls = 0;
+  double usec = 0;
+};
+absl::StatusOr<std::map<std::string, CommandStat>> CommandStats(RedisClient* client) {
+  TM_ASSIGN_OR_RETURN(RedisReply reply, client->Command({"INFO", "commandstats"}));
+  std::map<std::string, CommandStat> out;
+  for (absl::string_view line : absl::StrSplit(reply.str(), '\n', absl::SkipWhitespace())) {
+    // cmdstat_xadd:calls=12,usec=34,usec_per_call=2.83,rejected_calls=0,failed_calls=0
+    if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    CommandStat st;
+    for (absl::string_view kv : absl::StrSplit(line.substr(colon + 1), ',')) {
+      std::pair<absl::string_view, absl::string_view> f = absl::StrSplit(kv, '=');
+      if (f.first == "calls") st.calls = std::strtoll(std::string(f.second).c_str(), nullptr, 10);
+      if (f.first == "usec") st.usec = std::strtod(std::string(f.second).c_str(), nullptr);
+    }
+    out[std::string(line.substr(0, colon))] = st;
+  }
+  return out;
+}
+
+// Prints, per `unit` (event, delivery), the calls and µs inside Redis of
+// every command between two CommandStats snapshots, and their totals:
+//   {prefix}_redis_calls_per_{unit}_{cmd}, {prefix}_redis_usec_per_{unit}_{cmd},
+//   {prefix}_redis_calls_per_{unit}, {prefix}_redis_usec_per_{unit}
+// (usec: Redis's own time in the command; its /proc CPU adds the network
+// and event loop around it.)
+void PrintCommandStats(const std::string& prefix, const std::string& unit,
+                       const std::map<std::string, CommandStat>& before,
+                       const std::map<std::string, CommandStat>& after, int64_t units) {
+  if (units <= 0) return;
+  int64_t calls = 0;
+  double usec = 0;
+  for (const auto& [cmd, a] : after) {
+    if (cmd == "info") continue;  // this measurement's own snapshots
+    CommandStat b;
+    if (auto it = before.find(cmd); it != before.end()) b = it->second;
+    if (a.calls == b.calls) continue;
+    calls += a.calls - b.calls;
+    usec += a.usec - b.usec;
+    std::string name = cmd;  // "xinfo|groups" (subcommands) -> "xinfo_groups"
+    std::replace(name.begin(), name.end(), '|', '_');
+    Figure(absl::StrCat(prefix, "_redis_calls_per_", unit, "_", name),
+           static_cast<double>(a.calls - b.calls) / units, 3);
+    Figure(absl::StrCat(prefix, "_redis_usec_per_", unit, "_", name), (a.usec - b.usec) / units, 2);
+  }
+  Figure(absl::StrCat(prefix, "_redis_calls_per_", unit), static_cast<double>(calls) / units, 3);
+  Figure(absl::StrCat(prefix, "_redis_usec_per_", unit), usec / units, 2);
+}
+
+// perf record (--perf_record=FILE) of the given processes for the length of
+// one measurement window; flat profile with call graphs from frame pointers
+// where there are any. Not thread-safe.
+class PerfRecorder {
+ public:
+  void Start(const std::vector<pid_t>& pids) {
+    const std::string out = absl::GetFlag(FLAGS_perf_record);
+    if (out.empty()) return;
+    testing::ChildOptions o;
+    o.args = {"perf", "record", "-F", "999", "-g", "-o", out, "-p", absl::StrJoin(pids, ",")};
+    auto child = testing::ChildProcess::Start(std::move(o));
+    if (!child.ok()) {
+      Note(absl::StrCat("perf record did not start: ", child.status().message()));
+      return;
+    }
+    child_ = std::move(*child);
+    absl::SleepFor(absl::Milliseconds(300));  // perf attaches to every thread
+    Note(absl::StrCat("perf record -p ", absl::StrJoin(pids, ","), " -> ", out));
+  }
+  void Stop() {
+    if (child_ == nullptr) return;
+    kill(child_->pid(), SIGINT);
+    if (!child_->Wait(absl::Seconds(30)).ok()) child_->Kill();
+    Note(absl::StrCat("perf record: ", child_->ReadLog()));
+    child_.reset();
+  }
+
+ private:
+  std::unique_ptr<testing::ChildProcess> child_;
+};
 
 // ---- §2 local_pipeline ------------------------------------------------------
 
@@ -622,6 +795,35 @@ class Watcher {
   std::thread thread_;
 };
 
+// The floor of a mesh hop, measured on `redis` after the services stopped:
+// two raw Redis Streams hops (RawHop's CPU of Redis and this program per
+// message, once measured, counted twice: A's local stream and B's inbox) plus
+// two batched SQLite inserts of a notification row (one into A's events.db,
+// one into B's). Figures: mesh_floor_cpu_us (per event) and its parts, and
+// mesh_floor_ratio = floor / `actual_us` (the mesh hop's CPU per event).
+void MeshFloor(const testing::RedisServer& redis, int64_t count, std::optional<double> actual_us) {
+  const std::vector<std::string> figures = {"mesh_floor_cpu_us", "mesh_floor_ratio"};
+  CpuWindow cpu({}, &redis);
+  absl::StatusOr<RawHopResult> hop =
+      RawHop(redis, "messages:bench-floor", count, absl::GetFlag(FLAGS_batch),
+             absl::GetFlag(FLAGS_read_count), &cpu);
+  if (!hop.ok()) return Unavailable(figures, hop.status());
+  testing::TempDir dir;
+  absl::StatusOr<double> insert =
+      SqliteInsertCpuUs(dir.File("floor-events.db"), count, absl::GetFlag(FLAGS_batch));
+  if (!insert.ok()) return Unavailable(figures, insert.status());
+  const double floor = 2 * hop->cpu_us_per_msg + 2 * *insert;
+  Figure("mesh_floor_redis_hop_cpu_us", hop->cpu_us_per_msg, 1);
+  Figure("mesh_floor_redis_hop_cpu_us_redis", 1e6 * cpu.ProcessSeconds("redis") / count, 1);
+  Figure("mesh_floor_sqlite_insert_cpu_us", *insert, 1);
+  Figure("mesh_floor_cpu_us", floor, 1);
+  if (actual_us.has_value() && *actual_us > 0) {
+    Figure("mesh_floor_ratio", floor / *actual_us, 3);
+  } else {
+    Unavailable({"mesh_floor_ratio"}, absl::UnavailableError("the mesh hop was not measured"));
+  }
+}
+
 // --count public events XADDed (pipelined) to A's local stream → A's
 // egress forwards them to messages:bench-b → B's ingress → B's egress.
 // Timed from the first XADD until B's WatchEvents has shown every one of
@@ -647,6 +849,15 @@ void MeshHop() {
   absl::StatusOr<int64_t> base = processed_on_b();
   if (!base.ok()) return Unavailable(figures, base.status());
   CpuWindow cpu({{"a", &m.a}, {"b", &m.b}}, &redis);
+  PerfRecorder perf;
+  {
+    std::vector<pid_t> pids = {redis.pid()};
+    for (BenchComputer* c : {&m.a, &m.b}) {
+      for (const auto& [svc, pid] : c->Pids()) pids.push_back(pid);
+    }
+    perf.Start(pids);
+  }
+  auto stats_before = CommandStats(client.get());
   cpu.Start();
   auto start = Clock::now();
   absl::Status produced = PipelineAll(client.get(), argvs, absl::GetFlag(FLAGS_batch));
@@ -662,9 +873,17 @@ void MeshHop() {
         m.b.SampleRss();
       });
   cpu.Stop();
+  perf.Stop();
+  auto stats_after = CommandStats(client.get());
+  std::optional<double> cpu_us_per_event;
   if (p.reached) {
     Figure("mesh_events_per_s", count / Seconds(p.at - start));
     cpu.Print("mesh", count);
+    cpu_us_per_event = 1e6 * cpu.TotalSeconds() / count;
+    Figure("mesh_cpu_us_per_event", *cpu_us_per_event, 1);
+    if (stats_before.ok() && stats_after.ok()) {
+      PrintCommandStats("mesh", "event", *stats_before, *stats_after, count);
+    }
   } else {
     Figure("mesh_events_per_s",
            absl::StrCat("unavailable (", StallReason(p, count, "events processed on B"), ")"));
@@ -720,7 +939,78 @@ void MeshHop() {
     }
   }
   PrintRss({&m.a, &m.b});
+  m.a.StopAll();
+  m.b.StopAll();
+  MeshFloor(redis, count, cpu_us_per_event);
 }
+
+// Writes 512 bytes at the start of `path` and fsyncs it, every `every`, on
+// its own thread until Stop(): the fsync latency of the disk the services'
+// databases live on, measured while they run. Thread-safe.
+class FsyncProbe {
+ public:
+  FsyncProbe(std::string path, absl::Duration every) : path_(std::move(path)) {
+    thread_ = std::thread([this, every] { Run(every); });
+  }
+  ~FsyncProbe() { Stop(); }
+  void Stop() {
+    if (!stop_.HasBeenNotified()) stop_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+  // {prefix}_p50_us, _p99_us, _max_us, _samples; unavailable when none.
+  void Print(const std::string& prefix) const {
+    std::vector<int64_t> l;
+    std::string error;
+    {
+      absl::MutexLock lock(&mu_);
+      l = latencies_ns_;
+      error = error_;
+    }
+    if (l.empty()) {
+      return Unavailable({prefix + "_p50_us", prefix + "_p99_us", prefix + "_max_us"},
+                         absl::UnavailableError(error.empty() ? "no sample" : error));
+    }
+    std::sort(l.begin(), l.end());
+    auto pct = [&](double q) {
+      return l[std::min(l.size() - 1, static_cast<size_t>(q * (l.size() - 1) + 0.5))] / 1000.0;
+    };
+    Figure(prefix + "_p50_us", pct(0.5));
+    Figure(prefix + "_p99_us", pct(0.99));
+    Figure(prefix + "_max_us", l.back() / 1000.0);
+    Figure(prefix + "_samples", static_cast<double>(l.size()));
+  }
+
+ private:
+  void Run(absl::Duration every) {
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      absl::MutexLock lock(&mu_);
+      error_ = absl::StrCat("open ", path_, ": ", strerror(errno));
+      return;
+    }
+    const std::string block(512, 'x');
+    while (!stop_.WaitForNotificationWithTimeout(every)) {
+      auto t = Clock::now();
+      if (pwrite(fd, block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()) ||
+          fsync(fd) != 0) {
+        absl::MutexLock lock(&mu_);
+        error_ = absl::StrCat("write/fsync ", path_, ": ", strerror(errno));
+        break;
+      }
+      int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count();
+      absl::MutexLock lock(&mu_);
+      latencies_ns_.push_back(ns);
+    }
+    close(fd);
+  }
+
+  const std::string path_;
+  absl::Notification stop_;
+  mutable absl::Mutex mu_;
+  std::vector<int64_t> latencies_ns_ ABSL_GUARDED_BY(mu_);
+  std::string error_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
 
 // --rate events/s for --seconds from A (single XADDs to A's local stream, on
 // a fixed schedule) to B; each event carries its send time (steady clock
@@ -755,6 +1045,9 @@ void Latency() {
                                     "no event from A reached B's WatchEvents within 10 s"));
   }
   const auto interval = std::chrono::nanoseconds(1'000'000'000LL / rate);
+  // The disk beside it: a small write + fsync in B's data dir every 50 ms
+  // for the whole window, so that a slow disk shows as such.
+  FsyncProbe fsyncs(absl::StrCat(m.b.data_dir(), "/bench-fsync-probe"), absl::Milliseconds(50));
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < total; ++i) {
     std::this_thread::sleep_until(t0 + i * interval);
@@ -770,6 +1063,7 @@ void Latency() {
   auto sent_for = Seconds(Clock::now() - t0);
   testing::WaitFor([&] { return watch.timed_events() >= total; }, absl::Seconds(10));
   watch.Stop();
+  fsyncs.Stop();
   std::vector<int64_t> l = watch.latencies_ns();
   if (l.empty()) {
     return Unavailable(figures, absl::DeadlineExceededError("no timed event reached B"));
@@ -781,7 +1075,9 @@ void Latency() {
   };
   Figure("mesh_latency_p50_us", pct(0.50));
   Figure("mesh_latency_p99_us", pct(0.99));
+  Figure("mesh_latency_p999_us", pct(0.999));
   Figure("mesh_latency_max_us", l.back() / 1000.0);
+  fsyncs.Print("disk_fsync");
   Figure("mesh_latency_events", static_cast<double>(l.size()));
   Figure("mesh_latency_events_sent", static_cast<double>(total));
   Figure("mesh_latency_send_rate_per_s", total / sent_for);
@@ -881,16 +1177,138 @@ void Fanout() {
   }
 }
 
+// ---- scaling: N simulated computers on one Redis ---------------------------
+
+// --computers SimulatedComputers (tests/bench/simulated_computer.h: the Redis
+// commands real computers issue per event, without their services) on one
+// redis-server, each producing --count events that go to --peers_per_event
+// of the others (0 = all: public events). --sim_threads threads drive them
+// round-robin. Timed until every delivery was read by its receiver's
+// ingress (or no progress for --stall_s). Figures: deliveries/s, Redis's CPU
+// (/proc) per delivery and in % of one core, its ops/s and per-command
+// calls and µs per delivery (INFO commandstats).
+void Computers() {
+  const std::vector<std::string> figures = {"sim_deliveries_per_s", "sim_redis_cpu_pct"};
+  const int n = absl::GetFlag(FLAGS_computers);
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  const int per_event = absl::GetFlag(FLAGS_peers_per_event) <= 0
+                            ? n - 1
+                            : std::min(n - 1, absl::GetFlag(FLAGS_peers_per_event));
+  const int threads = std::max(1, absl::GetFlag(FLAGS_sim_threads));
+  if (n < 2) return Unavailable(figures, absl::InvalidArgumentError("--computers must be >= 2"));
+  testing::RedisServer redis(RedisOptions());
+  auto client = redis.Client();
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) names.push_back(absl::StrFormat("sim-%03d", i));
+  std::vector<std::unique_ptr<SimulatedComputer>> computers;
+  for (int i = 0; i < n; ++i) {
+    SimulatedComputer::Options o;
+    o.name = names[i];
+    for (int k = 1; k <= per_event; ++k) o.destinations.push_back(names[(i + k) % n]);
+    o.events = count;
+    o.produce_batch = absl::GetFlag(FLAGS_batch);
+    computers.push_back(std::make_unique<SimulatedComputer>(std::move(o), redis.Client()));
+    if (absl::Status st = computers.back()->Setup(); !st.ok()) return Unavailable(figures, st);
+  }
+  const int64_t expected = count * n * per_event;
+  std::atomic<int64_t> delivered{0}, forwarded{0};
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  absl::Status error;
+  auto stats_before = CommandStats(client.get());
+  CpuWindow cpu({}, &redis);
+  cpu.Start();
+  auto start = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      while (!stop.load()) {
+        for (size_t i = t; i < computers.size(); i += threads) {
+          absl::StatusOr<SimulatedComputer::Round> r = computers[i]->Step();
+          if (!r.ok()) {
+            absl::MutexLock lock(&mu);
+            error = r.status();
+            stop = true;
+            return;
+          }
+          delivered += r->received;
+          forwarded += r->forwarded;
+        }
+      }
+    });
+  }
+  Progress p = WaitForCount([&]() -> absl::StatusOr<int64_t> { return delivered.load(); }, expected,
+                            nullptr, absl::Milliseconds(2));
+  stop = true;
+  for (std::thread& w : workers) w.join();
+  cpu.Stop();
+  auto stats_after = CommandStats(client.get());
+  {
+    absl::MutexLock lock(&mu);
+    if (!error.ok()) return Unavailable(figures, error);
+  }
+  Figure("sim_computers", n);
+  Figure("sim_peers_per_event", per_event);
+  Figure("sim_events", static_cast<double>(count * n));
+  Figure("sim_deliveries_expected", static_cast<double>(expected));
+  Figure("sim_deliveries_forwarded", static_cast<double>(forwarded.load()));
+  Figure("sim_deliveries_read", static_cast<double>(delivered.load()));
+  if (!p.reached) {
+    return Unavailable(figures, absl::DeadlineExceededError(
+                                    StallReason(p, expected, "deliveries read by the receivers")));
+  }
+  const double wall = Seconds(p.at - start);
+  const double redis_s = cpu.ProcessSeconds("redis");
+  const double bench_s = cpu.ProcessSeconds("bench");
+  Figure("sim_seconds", wall, 2);
+  Figure("sim_deliveries_per_s", expected / wall);
+  Figure("sim_events_per_s", count * n / wall);
+  Figure("sim_redis_cpu_pct", 100 * redis_s / cpu.WallSeconds(), 0);
+  Figure("sim_redis_cpu_us_per_delivery", 1e6 * redis_s / expected, 2);
+  Figure("sim_redis_cpu_us_per_event", 1e6 * redis_s / (count * n), 2);
+  Figure("sim_bench_cpu_us_per_delivery", 1e6 * bench_s / expected, 2);
+  // One Redis core fully busy at this cost: the deliveries/s one Redis
+  // could carry (an extrapolation; the measured rate is above).
+  if (redis_s > 0) Figure("sim_redis_bound_deliveries_per_s", expected / redis_s);
+  if (stats_before.ok() && stats_after.ok()) {
+    int64_t calls = 0;
+    for (const auto& [cmd, a] : *stats_after) {
+      if (cmd == "info") continue;
+      auto b = stats_before->find(cmd);
+      calls += a.calls - (b == stats_before->end() ? 0 : b->second.calls);
+    }
+    Figure("sim_redis_ops_per_s", calls / wall);
+    PrintCommandStats("sim", "delivery", *stats_before, *stats_after, expected);
+  }
+  if (auto mem = client->Command({"INFO", "memory"}); mem.ok()) {
+    for (absl::string_view line : absl::StrSplit(mem->str(), '\n', absl::SkipWhitespace())) {
+      if (absl::ConsumePrefix(&line, "used_memory:")) {
+        Figure("sim_redis_used_memory_mb",
+               std::strtod(std::string(absl::StripAsciiWhitespace(line)).c_str(), nullptr) / 1e6,
+               1);
+      }
+    }
+  }
+  Figure(
+      "machine_load_average_1m",
+      [] {
+        double l[1] = {0};
+        return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+      }(),
+      2);
+}
+
 }  // namespace
 }  // namespace teleclaude::mesh::bench
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "mesh_bench <redis_hop|local_pipeline|mesh_hop|latency|fanout> [--flags]: prints "
+      "mesh_bench <redis_hop|local_pipeline|mesh_hop|latency|fanout|computers> [--flags]: prints "
       "name=value figures (issue 9)");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
-    std::fprintf(stderr, "usage: mesh_bench <redis_hop|local_pipeline|mesh_hop|latency|fanout>\n");
+    std::fprintf(
+        stderr, "usage: mesh_bench <redis_hop|local_pipeline|mesh_hop|latency|fanout|computers>\n");
     return 2;
   }
   using namespace teleclaude::mesh::bench;
@@ -905,6 +1323,8 @@ int main(int argc, char** argv) {
     Latency();
   } else if (cmd == "fanout") {
     Fanout();
+  } else if (cmd == "computers") {
+    Computers();
   } else {
     std::fprintf(stderr, "mesh_bench: unknown command \"%s\"\n", cmd.c_str());
     return 2;
