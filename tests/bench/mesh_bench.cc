@@ -554,6 +554,7 @@ absl::StatusOr<std::map<std::string, CommandStat>> CommandStats(RedisClient* cli
 // Prints, per `unit` (event, delivery), the calls and µs inside Redis of
 // every command between two CommandStats snapshots, and their totals:
 //   {prefix}_redis_calls_per_{unit}_{cmd}, {prefix}_redis_usec_per_{unit}_{cmd},
+//   {prefix}_redis_usec_per_call_{cmd},
 //   {prefix}_redis_calls_per_{unit}, {prefix}_redis_usec_per_{unit}
 // (usec: Redis's own time in the command; its /proc CPU adds the network
 // and event loop around it.)
@@ -575,6 +576,8 @@ void PrintCommandStats(const std::string& prefix, const std::string& unit,
     Figure(absl::StrCat(prefix, "_redis_calls_per_", unit, "_", name),
            static_cast<double>(a.calls - b.calls) / units, 3);
     Figure(absl::StrCat(prefix, "_redis_usec_per_", unit, "_", name), (a.usec - b.usec) / units, 2);
+    Figure(absl::StrCat(prefix, "_redis_usec_per_call_", name),
+           (a.usec - b.usec) / static_cast<double>(a.calls - b.calls), 2);
   }
   Figure(absl::StrCat(prefix, "_redis_calls_per_", unit), static_cast<double>(calls) / units, 3);
   Figure(absl::StrCat(prefix, "_redis_usec_per_", unit), usec / units, 2);
@@ -1087,7 +1090,7 @@ void Latency() {
 
 // ---- §5 fanout ----------------------------------------------------------------
 
-// One computer (installer + egress) with --peers live peers that exist only
+// One computer (installer, egress, ingress) with --peers live peers that exist only
 // as heartbeat keys (SETEX'd here, no cluster: public peers); --count public
 // events through its local stream; deliveries = events × peers forwarded
 // (Stats.forwarded_per_peer). Then the raw pipelined XADD of the same mesh
@@ -1109,7 +1112,9 @@ void Fanout() {
       return Unavailable(figures, st);
     }
   }
-  BenchComputer a(Computer("bench-a", "", redis, kInstaller | kEgress));
+  // Ingress runs too: it is the one writer of membership.db, egress's list of
+  // destinations (doc/membership.md); it reads no mesh message here.
+  BenchComputer a(Computer("bench-a", "", redis, kInstaller | kEgress | kIngress));
   absl::Status started = a.Start();
   if (started.ok()) started = AwaitPeers(&a, names);
   std::optional<double> deliveries_per_s;
