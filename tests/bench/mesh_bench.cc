@@ -93,7 +93,8 @@ ABSL_FLAG(bool, redis_tls, false,
           "services rediss:// with --redis_tls_ca: the cost of TLS (doc/tls.md)");
 ABSL_FLAG(std::string, perf_record, "",
           "mesh_hop: perf record the services and Redis during the timed window into this file "
-          "(perf report -i FILE --sort comm,dso,sym)");
+          "(then: perf script -i FILE -F comm,pid,tid,ip,sym,dso | tests/bench/perf_split.py "
+          "NAME=PID,... as the run's note lists them)");
 ABSL_FLAG(int64_t, service_stream_maxlen, 0,
           "--stream_maxlen given to the services (0 = their default); a diagnostic: with the "
           "default, a peer inbox trims entries its ingress has not read yet");
@@ -604,9 +605,16 @@ void PrintCommandStats(const std::string& prefix, const std::string& unit,
 // where there are any. Not thread-safe.
 class PerfRecorder {
  public:
-  void Start(const std::vector<pid_t>& pids) {
+  // `processes`: name -> pid of every process to record.
+  void Start(const std::map<std::string, pid_t>& processes) {
     const std::string out = absl::GetFlag(FLAGS_perf_record);
     if (out.empty()) return;
+    std::vector<pid_t> pids;
+    std::vector<std::string> named;
+    for (const auto& [name, pid] : processes) {
+      pids.push_back(pid);
+      named.push_back(absl::StrCat(name, "=", pid));
+    }
     testing::ChildOptions o;
     o.args = {"perf", "record", "-F", "999", "-g", "-o", out, "-p", absl::StrJoin(pids, ",")};
     auto child = testing::ChildProcess::Start(std::move(o));
@@ -616,7 +624,8 @@ class PerfRecorder {
     }
     child_ = std::move(*child);
     absl::SleepFor(absl::Milliseconds(300));  // perf attaches to every thread
-    Note(absl::StrCat("perf record -p ", absl::StrJoin(pids, ","), " -> ", out));
+    // The processes by name, as tests/bench/perf_split.py takes them.
+    Note(absl::StrCat("perf record -> ", out, "; processes: ", absl::StrJoin(named, ",")));
   }
   void Stop() {
     if (child_ == nullptr) return;
@@ -874,11 +883,13 @@ void MeshHop() {
   CpuWindow cpu({{"a", &m.a}, {"b", &m.b}}, &redis);
   PerfRecorder perf;
   {
-    std::vector<pid_t> pids = {redis.pid()};
+    std::map<std::string, pid_t> processes = {{"redis", redis.pid()}};
     for (BenchComputer* c : {&m.a, &m.b}) {
-      for (const auto& [svc, pid] : c->Pids()) pids.push_back(pid);
+      for (const auto& [svc, pid] : c->Pids()) {
+        processes[absl::StrCat(c == &m.a ? "a_" : "b_", svc)] = pid;
+      }
     }
-    perf.Start(pids);
+    perf.Start(processes);
   }
   auto stats_before = CommandStats(client.get());
   cpu.Start();
