@@ -59,8 +59,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& addr, const Channe
   // default backoff (1 s growing to 120 s) would leave callers failing for
   // minutes after it returned.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // gRPC core reads "min reconnect backoff" as the minimum time a connection
+  // attempt (TCP connect plus the HTTP/2 handshake) is given. At 100 ms a
+  // service that is merely busy — a loaded 2-core machine, a process paused
+  // for a moment — was reported unreachable within a tenth of a second
+  // (`telec status`: "cannot reach installer" while it was serving). The
+  // call's own deadline bounds the wait instead.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
   if (options.auth_token.empty()) {

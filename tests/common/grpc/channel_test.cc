@@ -1,6 +1,9 @@
 #include "common/grpc/channel.h"
 
 #include <grpcpp/client_context.h>
+#include <signal.h>
+
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -8,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 #include "tests/common/grpc/grpc_probe.h"
+#include "tests/support/child_process.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -52,6 +56,34 @@ TEST(ChannelTest, CallToAbsentServerIsUnavailable) {
       FromGrpcStatus(stub->Stats(&context, v1::StatsRequest(), &response), "Pipeline.Stats");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_TRUE(absl::StartsWith(status.message(), "Pipeline.Stats: "));
+}
+
+// A server that is slow to answer the connection (paused for half a second,
+// as a starved process on a loaded machine is) is still reached by a call
+// that does not wait for readiness: the connection attempt gets the call's
+// deadline, not a tenth of a second (CI once saw `telec status` call a
+// serving installer unreachable).
+TEST(ChannelTest, AServerSlowToAnswerTheConnectionIsStillReached) {
+  testing::ChildOptions options;
+  options.args = {TM_SHUTDOWN_PROBE};
+  options.separate_stdout = true;
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
+      testing::ChildProcess::Start(options);
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<std::string> line = (*child)->ReadStdoutLine(absl::Seconds(10));
+  ASSERT_TRUE(line.ok()) << line.status() << "; stderr: " << (*child)->ReadLog();
+  ASSERT_TRUE(absl::StartsWith(*line, "ready ")) << *line;
+  std::string target = absl::StrCat("127.0.0.1:", line->substr(6));
+
+  ASSERT_EQ(kill((*child)->pid(), SIGSTOP), 0);
+  absl::StatusOr<testing::HealthStatus> health = absl::UnknownError("not called");
+  std::thread caller(
+      [&] { health = testing::HealthCheck(MakeChannel(target), "", absl::Seconds(10)); });
+  absl::SleepFor(absl::Milliseconds(500));  // the pause being simulated
+  ASSERT_EQ(kill((*child)->pid(), SIGCONT), 0);
+  caller.join();
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, testing::HealthStatus::kServing);
 }
 
 }  // namespace

@@ -375,7 +375,8 @@ TEST(RedisClientTest, FailsFastDuringBackoffNamingTheEndpoint) {
   EXPECT_TRUE(absl::IsUnavailable(first)) << first;
   absl::Time start = absl::Now();
   absl::Status second = client.Ping();  // inside the backoff: no attempt
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(50));
+  // Loose: the message below is what tells "no attempt" from a refused one.
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
   EXPECT_TRUE(absl::IsUnavailable(second)) << second;
   EXPECT_NE(std::string(second.message()).find("retrying in"), std::string::npos) << second;
   EXPECT_NE(std::string(second.message()).find(server.endpoint().ToString()), std::string::npos)

@@ -33,6 +33,7 @@
 #include "services/egress/lua/lua_watchdog.h"
 #include "services/egress/pipeline/pipeline_runner.h"
 #include "tests/services/egress/lua/lua_hostile_cartridges.h"
+#include "tests/support/thread_cpu.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -48,12 +49,7 @@ double Milliseconds(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// CPU time of the calling thread, in milliseconds.
-double ThreadCpuMilliseconds() {
-  timespec cpu{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-  return cpu.tv_sec * 1e3 + cpu.tv_nsec / 1e6;
-}
+using ::teleclaude::mesh::testing::ThreadCpuMilliseconds;
 
 EventEnvelope PingEvent(int n) {
   absl::StatusOr<EventEnvelope> event = DecodeEnvelopeJson(
