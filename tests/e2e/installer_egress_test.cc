@@ -53,6 +53,7 @@ class InstallerEgressE2eTest : public ::testing::Test {
 
   void Start(const std::string& level) {
     // alice, the author of the signed test payloads, is a known computer.
+    std::filesystem::create_directories(data());
     ASSERT_TRUE(
         testing::PinPeerKey(data() / "membership.db", "alice", AliceKey().public_key()).ok());
     egress_addr_ = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
@@ -209,7 +210,8 @@ TEST_F(InstallerEgressE2eTest, L1PendsUntilTheNotificationIsResolvedThenEgressRu
   EXPECT_EQ(ping->decided_by(), "notification:" + std::to_string(pending.id()));
   std::vector<std::string> audit;
   for (const auto& a : ping->audit()) audit.push_back(a.action());
-  EXPECT_THAT(audit, ElementsAre("received", "activated"));
+  // Unsigned from peer-b: pending at L1 anyway, and audited as unverified.
+  EXPECT_THAT(audit, ElementsAre("received", "unverified", "activated"));
   // Egress reloaded its set and runs the cartridge.
   ASSERT_TRUE(WaitFor([&] { return EgressCartridges().count("ping") == 1; }, absl::Seconds(10)))
       << Logs();
