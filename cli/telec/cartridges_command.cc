@@ -20,9 +20,16 @@ namespace {
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
+// Whether the author's signature of a registered cartridge did not verify
+// (system cartridges and files without a row have none to check).
+bool Unverified(const v1::Cartridge& c) {
+  return !c.signature().empty() && c.signature() != "verified";
+}
+
 std::string StatusCell(const v1::Cartridge& c) {
   std::string status(CartridgeStatusName(c.status()));
   if (c.unregistered_file()) CatTo(status, " (file only)");
+  if (Unverified(c)) CatTo(status, " UNVERIFIED");
   return status;
 }
 
@@ -91,6 +98,11 @@ absl::Status CartridgesShow(CommandContext& ctx) {
   row("status:", StatusCell(c));
   row("version:", OrDash(c.version()));
   row("author:", OrDash(c.author()));
+  if (!c.signature().empty()) {
+    row("signature:", Cat(Unverified(c) ? "UNVERIFIED, " : "", c.signature(),
+                          c.signature_message().empty() ? "" : ": ", c.signature_message()));
+  }
+  if (!c.author_fingerprint().empty()) row("author key:", c.author_fingerprint());
   row("event type:", c.event_type().empty() ? "(any)" : c.event_type());
   row("runtime:", Cat(OrDash(c.runtime()),
                       c.entry_point().empty() ? "" : Cat(", entry point ", c.entry_point())));
@@ -244,9 +256,21 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
   }
   request.author = stats.computer_name().empty() ? ctx.config.computer_name : stats.computer_name();
 
+  // The installer signs it with this computer's identity key, so a receiver
+  // can tell who wrote it however it travels (doc/security.md §10.5).
+  v1::SignCartridgeRequest sign;
+  sign.set_payload_json(BuildPublishPayload(request));
+  v1::SignCartridgeResponse signed_payload;
+  {
+    auto context = ctx.clients.NewContext();
+    grpc::Status status =
+        ctx.clients.installer().SignCartridge(context.get(), sign, &signed_payload);
+    if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  }
+
   v1::EmitRequest emit;
   emit.set_event("cartridge.published");
-  emit.set_payload_json(BuildPublishPayload(request));
+  emit.set_payload_json(signed_payload.payload_json());
   emit.set_visibility(v1::EVENT_VISIBILITY_PUBLIC);
   emit.set_description(
       Cat("cartridge ", request.name, " ", request.version, " published by ", request.author));
@@ -267,7 +291,8 @@ absl::Status CartridgesPublish(CommandContext& ctx) {
       if (!ctx.json()) {
         ctx.out << "published cartridge " << request.name << " " << request.version << " by "
                 << request.author << " (" << request.source.size()
-                << " bytes, cartridge.published, public)";
+                << " bytes, cartridge.published, public, signed with key "
+                << signed_payload.author_fingerprint() << ")";
         if (outcome.notification_id() != 0) {
           ctx.out << ", notification " << outcome.notification_id();
         }

@@ -71,6 +71,9 @@ void WriteCartridge(const v1::Cartridge& c, bool with_source, json::Writer& out)
   for (int64_t id : c.notification_ids()) out.Int(id);
   out.EndArray();
   out.Key("created_at").String(c.created_at());
+  out.Key("signature").String(c.signature());
+  out.Key("signature_message").String(c.signature_message());
+  out.Key("author_fingerprint").String(c.author_fingerprint());
   if (with_source) out.Key("source").String(c.source());
   out.EndObject();
 }

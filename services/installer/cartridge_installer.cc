@@ -142,6 +142,7 @@ struct CartridgeInstaller::GateDecision {
   int64_t notification_id = 0;
   // kGate
   CartridgeCandidate candidate;
+  SignatureCheck signature;                // who wrote it, checked before the gate
   std::optional<GuardianVerdict> verdict;  // L2: the guardian's answer
   std::string guardian_error;              // L2: why it could not decide
   // kInvalid
@@ -173,6 +174,10 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
     : options_(std::move(options)),
       guardian_(std::move(guardian)),
       events_(options_.computer_name),
+      signatures_({.computer_name = options_.computer_name,
+                   .membership_db_path = options_.membership_db_path.string(),
+                   .max_cartridge_bytes = options_.max_cartridge_bytes},
+                  options_.identity_key),
       egress_(options_.egress_addr, options_.egress_timeout,
               ChannelOptions{.auth_token = options_.service_token}),
       db_(std::move(db)),
@@ -211,6 +216,8 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
       if (parsed.ok()) {
         d.kind = GateDecision::Kind::kGate;
         d.candidate = *std::move(parsed);
+        // Before any gate decision (doc/security.md §10.5).
+        d.signature = signatures_.Check(d.candidate);
       } else {
         d.kind = GateDecision::Kind::kInvalid;
         d.raw_name = json::GetMemberString(payload, "name").value_or("");
@@ -245,7 +252,8 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
         std::vector<bool> ask, executor_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
           std::vector<bool> out;
           for (const GateDecision& d : decisions) {
-            if (d.kind != GateDecision::Kind::kGate) {
+            // An unverified cartridge is the human's: L2 acts as L1.
+            if (d.kind != GateDecision::Kind::kGate || !d.signature.verified()) {
               out.push_back(false);
               continue;
             }
@@ -344,16 +352,23 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   const std::string now = NowText();
   CartridgeRecord rec;
   rec.cartridge = c;
+  rec.signature = d.signature;
   rec.created_at = now;
   rec.updated_at = now;
   if (d.notification_id > 0) rec.notification_ids.push_back(d.notification_id);
 
+  // Only a cartridge whose author is proven may pass without a person:
+  // anything else is L1 at every level.
+  const bool verified = d.signature.verified();
   bool install =
-      options_.level == SovereigntyLevel::kL3 ||
-      (options_.level == SovereigntyLevel::kL2 && d.verdict.has_value() && d.verdict->approved);
+      verified &&
+      (options_.level == SovereigntyLevel::kL3 ||
+       (options_.level == SovereigntyLevel::kL2 && d.verdict.has_value() && d.verdict->approved));
   std::string actor;
   std::string reason;
-  if (options_.level == SovereigntyLevel::kL3) {
+  if (!verified) {
+    reason = Cat(UnverifiedNote(d.signature), "; a human decides");
+  } else if (options_.level == SovereigntyLevel::kL3) {
     actor = "L3";
     reason = "sovereignty level L3 installs at once";
   } else if (options_.level == SovereigntyLevel::kL2) {
@@ -385,7 +400,7 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   }
   rec.status = RegistryStatus::kPending;
   rec.reason = reason;
-  if (d.verdict.has_value()) {
+  if (verified && d.verdict.has_value()) {
     rec.decided_by = actor;
     rec.decided_at = now;
   }
@@ -393,13 +408,16 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   std::string actor_received = c.source_computer.empty() ? "mesh" : c.source_computer;
   TM_RETURN_IF_ERROR(Audit(rec, "received", actor_received,
                            Cat("pending at ", SovereigntyLevelName(options_.level))));
-  if (options_.level == SovereigntyLevel::kL2) {
+  if (!verified) {
+    TM_RETURN_IF_ERROR(Audit(rec, "unverified", "installer", UnverifiedNote(d.signature)));
+  } else if (options_.level == SovereigntyLevel::kL2) {
     TM_RETURN_IF_ERROR(Audit(
         rec, d.verdict.has_value() ? "guardian_denied" : "guardian_unavailable", actor, reason));
   }
   LOG(INFO) << "cartridge " << c.name << " " << c.version << " by " << c.author
             << " is pending: " << (reason.empty() ? "L1, a human decides" : reason);
-  return EnqueueSubmit(events_.InstallPending(c, reason), "cartridge.install_pending", &c);
+  return EnqueueSubmit(events_.InstallPending(c, reason, d.signature), "cartridge.install_pending",
+                       &c);
 }
 
 absl::Status CartridgeInstaller::SupersedePending(std::string_view name,
@@ -798,6 +816,17 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
   return out;
 }
 
+// ------------------------------------------------------------- signing
+
+absl::StatusOr<v1::SignCartridgeResponse> CartridgeInstaller::SignCartridge(
+    std::string_view payload_json) {
+  TM_ASSIGN_OR_RETURN(std::string signed_payload, signatures_.Sign(payload_json));
+  v1::SignCartridgeResponse out;
+  out.set_payload_json(std::move(signed_payload));
+  out.set_author_fingerprint(options_.identity_key->fingerprint().ToString());
+  return out;
+}
+
 // ------------------------------------------------------------- queries
 
 absl::StatusOr<v1::Cartridge> CartridgeInstaller::ToProto(const CartridgeRecord& rec,
@@ -821,6 +850,9 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ToProto(const CartridgeRecord&
   for (int64_t id : rec.notification_ids) p.add_notification_ids(id);
   p.set_created_at(rec.created_at);
   p.set_source(c.source);
+  p.set_signature(std::string(SignatureStatusName(rec.signature.status)));
+  p.set_signature_message(rec.signature.message);
+  p.set_author_fingerprint(rec.signature.author_fingerprint);
   TM_ASSIGN_OR_RETURN(auto stat, db_->GetStat(c.name));
   if (stat.has_value()) {
     p.set_invocation_count(stat->invocation_count);

@@ -30,7 +30,9 @@
 #include "absl/time/time.h"
 #include "common/cartridge/sovereignty.h"
 #include "common/cartridge/system_cartridges.h"
+#include "common/identity/identity_key.h"
 #include "services/installer/cartridge_files.h"
+#include "services/installer/cartridge_signatures.h"
 #include "services/installer/egress_client.h"
 #include "services/installer/guardian.h"
 #include "services/installer/installer_db.h"
@@ -49,6 +51,13 @@ struct InstallerOptions {
   std::filesystem::path cartridges_dir;
   std::filesystem::path incoming_dir;
   std::filesystem::path db_path;
+  // {data_dir}/membership.db (ingress writes it): the keys pinned for the
+  // authors of received cartridges, read-only.
+  std::filesystem::path membership_db_path;
+  // This computer's identity (signs its own cartridges; its own cartridges
+  // verify against it). Null: nothing is signed and nothing this computer
+  // authored verifies.
+  std::shared_ptr<const IdentityKey> identity_key;
   std::string egress_addr;
   // This computer's service token, sent with every call to egress.
   std::string service_token;
@@ -81,7 +90,10 @@ class CartridgeInstaller {
   void Stop();
 
   // Installer.OnNotification: acts on each push once (by push_id):
-  //   cartridge.published, was_created → the gate;
+  //   cartridge.published, was_created → the author's signature is checked
+  //     (CartridgeSignatures::Check, recorded on the row), then the gate:
+  //     anything but verified is pending at every level (a person decides,
+  //     the guardian is not asked);
   //   cartridge.install_pending, resolved → the decision in resolution_json
   //     ({"decision":"approve"} / {"decision":"reject"}) for that version,
   //     ignored when it was already decided;
@@ -152,6 +164,9 @@ class CartridgeInstaller {
   absl::StatusOr<v1::Cartridge> ReportCartridgeFailure(
       const v1::ReportCartridgeFailureRequest& request);
 
+  // Installer.SignCartridge (CartridgeSignatures::Sign).
+  absl::StatusOr<v1::SignCartridgeResponse> SignCartridge(std::string_view payload_json);
+
   // Blocks until the outbox is empty or `timeout` passed; true when empty.
   bool WaitForOutboxEmpty(absl::Duration timeout);
 
@@ -192,6 +207,7 @@ class CartridgeInstaller {
   const InstallerOptions options_;
   const std::unique_ptr<Guardian> guardian_;
   const InstallerEvents events_;
+  CartridgeSignatures signatures_;
   EgressClient egress_;
   // Owned by the worker thread (executor_) only.
   std::unique_ptr<InstallerDb> db_;

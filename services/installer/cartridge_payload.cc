@@ -23,6 +23,8 @@ constexpr size_t kMaxVersionChars = 128;
 constexpr size_t kMaxAuthorChars = 256;
 constexpr size_t kMaxDescriptionChars = 4096;
 constexpr size_t kMaxDependencies = 64;
+// Longer than any well-formed author_key (44) or author_signature (91).
+constexpr size_t kMaxSignatureMemberChars = 256;
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), ": ", ToAbsl(message)));
@@ -271,7 +273,41 @@ absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payloa
     return FieldError("runtime", "must not be empty; omit it to infer the runtime, or name one");
   }
   TM_ASSIGN_OR_RETURN(c.runtime, ResolveRuntime(*runtime, c.entry_point, c.source));
+
+  // The author's signature (doc/security.md §4.5): strings or absent.
+  std::optional<std::string> signature_members[2];
+  const char* const signature_fields[2] = {"author_key", "author_signature"};
+  for (int i = 0; i < 2; ++i) {
+    const char* field = signature_fields[i];
+    if (!doc.HasMember(field) || doc[field].IsNull()) continue;
+    auto value = GetString(doc, field, false, false);
+    if (!value.ok()) return value.status();
+    if (value->size() > kMaxSignatureMemberChars) {
+      return FieldError(field, absl::StrCat("longer than ", kMaxSignatureMemberChars,
+                                            " characters; it is not a signature block"));
+    }
+    signature_members[i] = *std::move(value);
+  }
+  auto view = [](const std::optional<std::string>& s) {
+    return s.has_value() ? std::optional<std::string_view>(*s) : std::nullopt;
+  };
+  TM_ASSIGN_OR_RETURN(c.signature, DecodeCartridgeSignature(view(signature_members[0]),
+                                                            view(signature_members[1])));
   return c;
+}
+
+CartridgeStatement StatementOf(const CartridgeCandidate& c) {
+  CartridgeStatement s;
+  s.author = c.author;
+  s.name = c.name;
+  s.version = c.version;
+  s.runtime = c.runtime;
+  s.entry_point = c.entry_point;
+  s.event_type = c.event_type;
+  s.description = c.description;
+  s.dependencies = c.dependencies;
+  s.code_sha256 = c.sha256;
+  return s;
 }
 
 absl::Status CheckEntryPoint(std::string_view entry_point) {

@@ -8,12 +8,14 @@
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_PAYLOAD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/cartridge/runtime.h"
+#include "common/mesh/cartridge_signature.h"
 
 namespace teleclaude::mesh {
 
@@ -30,7 +32,15 @@ struct CartridgeCandidate {
   std::string source;           // decoded code: valid UTF-8, non-empty
   std::string sha256;           // Sha256Hex(source)
   std::string source_computer;  // who published it (may be empty)
+  // The author's signature (`author_key` / `author_signature`,
+  // doc/security.md §4.5), decoded; nullopt = unsigned. Decoded only: whether
+  // it is the author's is CartridgeSignatures::Check's question.
+  std::optional<CartridgeSignature> signature;
 };
+
+// What the author's signature covers, from a parsed candidate
+// (code_sha256 = candidate.sha256).
+CartridgeStatement StatementOf(const CartridgeCandidate& candidate);
 
 inline constexpr std::string_view kCartridgeNamePattern = "^[a-z0-9][a-z0-9_-]{0,63}$";
 
@@ -42,8 +52,11 @@ bool IsValidCartridgeName(std::string_view name);
 // `source_computer` is recorded as given. On failure returns
 // INVALID_ARGUMENT whose message is "<field>: <what is wrong>; <fix>", the
 // field being the payload key ("name", "code", "version", "author",
-// "runtime", "entry_point", "dependencies", "event_type", "description") or
-// "payload" when the text is not an object; PayloadErrorField() extracts it.
+// "runtime", "entry_point", "dependencies", "event_type", "description",
+// "author_key", "author_signature") or "payload" when the text is not an
+// object; PayloadErrorField() extracts it. `author_key` and
+// `author_signature` are strings or absent (null = absent), both or neither,
+// each at most 256 characters, decoded with DecodeCartridgeSignature.
 absl::StatusOr<CartridgeCandidate> ParseCartridgePayload(std::string_view payload_json,
                                                          int64_t max_cartridge_bytes,
                                                          std::string_view source_computer);

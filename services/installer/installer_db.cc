@@ -15,10 +15,9 @@
 #include "rapidjson/document.h"
 
 namespace teleclaude::mesh {
-namespace {
 
 // doc/installer-db.md describes every table and column.
-const std::vector<Migration>& Migrations() {
+const std::vector<Migration>& InstallerDbMigrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, R"sql(
 CREATE TABLE meta (
@@ -131,14 +130,28 @@ ALTER TABLE cartridges_v2 RENAME TO cartridges;
 CREATE INDEX cartridges_by_status ON cartridges (status, activation_order);
 CREATE INDEX cartridges_by_pending_notification ON cartridges (pending_notification_id);
 )sql"},
+      // 3: who wrote it (doc/security.md §10.5): the outcome of checking the
+      // author's signature. Rows of before were never checked: unsigned, and
+      // the message says so.
+      {3, R"sql(
+ALTER TABLE cartridges ADD COLUMN signature TEXT NOT NULL DEFAULT 'unsigned'
+  CHECK (signature IN ('verified','unsigned','bad_signature','unknown_author','key_mismatch'));
+ALTER TABLE cartridges ADD COLUMN signature_message TEXT NOT NULL DEFAULT '';
+ALTER TABLE cartridges ADD COLUMN author_fingerprint TEXT NOT NULL DEFAULT '';
+UPDATE cartridges SET signature_message =
+  'registered before this installer checked signatures (installer.db migration 3)';
+)sql"},
   };
   return *migrations;
 }
 
+namespace {
+
 constexpr std::string_view kRecordColumns =
     "id, name, sha256, version, author, event_type, runtime, entry_point, dependencies, "
     "description, source_computer, status, decided_by, decided_at, reason, notification_ids, "
-    "pending_notification_id, activation_order, created_at, updated_at";
+    "pending_notification_id, activation_order, created_at, updated_at, signature, "
+    "signature_message, author_fingerprint";
 
 std::string_view KindName(OutboxKind kind) {
   switch (kind) {
@@ -221,7 +234,12 @@ CartridgeRecord ReadRecord(const Statement& st, bool with_source) {
   r.activation_order = st.ColumnInt64(17);
   r.created_at = st.ColumnText(18);
   r.updated_at = st.ColumnText(19);
-  if (with_source) r.cartridge.source = st.ColumnText(20);
+  // An unknown value (an edited file) is shown as not verified.
+  r.signature.status =
+      ParseSignatureStatus(st.ColumnText(20)).value_or(SignatureStatus::kBadSignature);
+  r.signature.message = st.ColumnText(21);
+  r.signature.author_fingerprint = st.ColumnText(22);
+  if (with_source) r.cartridge.source = st.ColumnText(23);
   return r;
 }
 
@@ -259,7 +277,7 @@ std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name) {
 
 absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(const std::filesystem::path& path) {
   TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path.string()));
-  TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
+  TM_RETURN_IF_ERROR(db->Migrate(InstallerDbMigrations()));
   std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db)));
   TM_ASSIGN_OR_RETURN(out->schema_version_, out->db_->UserVersion());
   TM_RETURN_IF_ERROR(out->LoadInstanceId());
@@ -375,8 +393,9 @@ absl::StatusOr<int64_t> InstallerDb::Insert(const CartridgeRecord& r) {
       db_->Cached("INSERT INTO cartridges (name, sha256, version, author, event_type, runtime, "
                   "entry_point, dependencies, description, source, source_computer, status, "
                   "decided_by, decided_at, reason, notification_ids, pending_notification_id, "
-                  "activation_order, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
+                  "activation_order, created_at, updated_at, signature, signature_message, "
+                  "author_fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"));
   const CartridgeCandidate& c = r.cartridge;
   st->Bind(1, c.name)
       .Bind(2, c.sha256)
@@ -397,7 +416,10 @@ absl::StatusOr<int64_t> InstallerDb::Insert(const CartridgeRecord& r) {
       .Bind(17, r.pending_notification_id)
       .Bind(18, r.activation_order)
       .Bind(19, r.created_at)
-      .Bind(20, r.updated_at);
+      .Bind(20, r.updated_at)
+      .Bind(21, SignatureStatusName(r.signature.status))
+      .Bind(22, r.signature.message)
+      .Bind(23, r.signature.author_fingerprint);
   TM_RETURN_IF_ERROR(st->Run());
   return db_->LastInsertRowId();
 }

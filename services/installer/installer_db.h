@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "common/sqlite/database.h"
 #include "services/installer/cartridge_payload.h"
+#include "services/installer/signature_check.h"
 
 namespace teleclaude::mesh {
 
@@ -51,6 +52,9 @@ struct CartridgeRecord {
   int64_t activation_order = 0;           // > 0 while active
   std::string created_at;
   std::string updated_at;
+  // Who wrote it: the outcome of the signature check when it was received
+  // (CartridgeSignatures::Check); set by Insert, never changed.
+  SignatureCheck signature;
 };
 
 // One row of `cartridge_audit`.
@@ -87,6 +91,10 @@ struct CartridgeStatRow {
   std::string last_invoked_at;         // "" = never
   std::string promotion_suggested_at;  // "" = not yet
 };
+
+// The schema's migrations in order (doc/installer-db.md); Open applies them.
+// Exposed so tests can build a database of an older version.
+const std::vector<Migration>& InstallerDbMigrations();
 
 class InstallerDb {
  public:

@@ -77,15 +77,23 @@ std::string InstallerEvents::Build(std::string_view type, std::string descriptio
   return EncodeEnvelopeJson(e);
 }
 
-std::string InstallerEvents::InstallPending(const CartridgeCandidate& c,
-                                            std::string_view reason) const {
+std::string InstallerEvents::InstallPending(const CartridgeCandidate& c, std::string_view reason,
+                                            const SignatureCheck& signature) const {
   std::string approve = absl::StrCat("telec cartridges activate ", c.name);
   std::string reject = absl::StrCat("telec cartridges reject ", c.name);
+  const std::string_view status = SignatureStatusName(signature.status);
   std::string payload =
-      reason.empty()
-          ? CartridgePayload(c, {{"approve_command", approve}, {"reject_command", reject}})
-          : CartridgePayload(
-                c, {{"approve_command", approve}, {"reject_command", reject}, {"reason", reason}});
+      reason.empty() ? CartridgePayload(c, {{"approve_command", approve},
+                                            {"reject_command", reject},
+                                            {"signature", status},
+                                            {"signature_message", signature.message},
+                                            {"author_fingerprint", signature.author_fingerprint}})
+                     : CartridgePayload(c, {{"approve_command", approve},
+                                            {"reject_command", reject},
+                                            {"reason", reason},
+                                            {"signature", status},
+                                            {"signature_message", signature.message},
+                                            {"author_fingerprint", signature.author_fingerprint}});
   std::string actions;
   json::Writer a(&actions);
   a.BeginObject();
@@ -96,9 +104,10 @@ std::string InstallerEvents::InstallPending(const CartridgeCandidate& c,
   a.EndObject();
   std::string shape;
   json::Writer(&shape).BeginObject().Key("decision").String("approve | reject").EndObject();
-  std::string description = absl::StrCat(
-      "Cartridge ", Who(c), " waits for approval", reason.empty() ? "" : " (", ToAbsl(reason),
-      reason.empty() ? "" : ")", "; run `", approve, "` or `", reject, "`");
+  std::string description =
+      absl::StrCat(signature.verified() ? "" : "UNVERIFIED: ", "Cartridge ", Who(c),
+                   " waits for approval", reason.empty() ? "" : " (", ToAbsl(reason),
+                   reason.empty() ? "" : ")", "; run `", approve, "` or `", reject, "`");
   return Build("cartridge.install_pending", std::move(description), "cartridge:" + c.name,
                std::move(payload), std::move(actions), std::move(shape));
 }

@@ -13,6 +13,7 @@
 
 #include "common/catalog/event_catalog.h"
 #include "services/installer/cartridge_payload.h"
+#include "services/installer/signature_check.h"
 
 namespace teleclaude::mesh {
 
@@ -23,8 +24,12 @@ class InstallerEvents {
   explicit InstallerEvents(std::string computer_name);
 
   // cartridge.install_pending: actionable; approve / reject commands;
-  // `reason` (guardian denial or unavailability) only when non-empty.
-  std::string InstallPending(const CartridgeCandidate& c, std::string_view reason) const;
+  // `reason` (guardian denial or unavailability, an unverified author) only
+  // when non-empty; the signature outcome (`signature`, `signature_message`,
+  // `author_fingerprint`), and a description that starts "UNVERIFIED" unless
+  // the author's signature verified.
+  std::string InstallPending(const CartridgeCandidate& c, std::string_view reason,
+                             const SignatureCheck& signature) const;
   // cartridge.installed.
   std::string Installed(const CartridgeCandidate& c, std::string_view decided_by) const;
   // cartridge.install_notified (L2 approval, for a human's information).

@@ -78,4 +78,10 @@ grpc::Status InstallerService::ReportCartridgeFailure(
   return Reply(installer_->ReportCartridgeFailure(*request), response);
 }
 
+grpc::Status InstallerService::SignCartridge(grpc::ServerContext*,
+                                             const v1::SignCartridgeRequest* request,
+                                             v1::SignCartridgeResponse* response) {
+  return Reply(installer_->SignCartridge(request->payload_json()), response);
+}
+
 }  // namespace teleclaude::mesh

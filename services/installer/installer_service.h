@@ -40,6 +40,8 @@ class InstallerService final : public v1::Installer::Service {
   grpc::Status ReportCartridgeFailure(grpc::ServerContext* context,
                                       const v1::ReportCartridgeFailureRequest* request,
                                       v1::Cartridge* response) override;
+  grpc::Status SignCartridge(grpc::ServerContext* context, const v1::SignCartridgeRequest* request,
+                             v1::SignCartridgeResponse* response) override;
 
  private:
   CartridgeInstaller* const installer_;

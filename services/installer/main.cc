@@ -14,6 +14,7 @@
 #include "common/grpc/peer_service_probe.h"
 #include "common/grpc/service_telemetry.h"
 #include "common/grpc/shutdown_signal.h"
+#include "common/identity/identity_key.h"
 #include "common/identity/local_tokens.h"
 #include "glog/logging.h"
 #include "services/installer/cartridge_installer.h"
@@ -59,7 +60,15 @@ int Run(int argc, char** argv) {
   options.cartridges_dir = config.cartridges_dir();
   options.incoming_dir = config.incoming_dir();
   options.db_path = config.installer_db_path();
+  options.membership_db_path = config.membership_db_path();
   options.egress_addr = config.egress_addr;
+  // This computer's identity: signs the cartridges it authors, and its own
+  // cartridges verify against it (doc/security.md §10.5). Created by the
+  // first service to start; a refused key file stops the installer.
+  absl::StatusOr<std::unique_ptr<IdentityKey>> identity =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(config.data_dir));
+  if (!identity.ok()) Fail(1, ToStd(identity.status().message()));
+  options.identity_key = std::shared_ptr<const IdentityKey>(*std::move(identity));
   // The secrets of calls between this computer's services and from its owner
   // (doc/security.md "Local RPC authentication").
   absl::StatusOr<LocalTokens> tokens = LocalTokens::LoadOrCreate(config.auth_dir);

@@ -99,7 +99,19 @@ TEST_F(CartridgeInteropTest, PlanShapedPythonCartridgeIsInstalledAsPyAndReported
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->exit_code, 0) << r->err;
 
-  // Installed at L3, then egress cannot load it: failed, with the reason.
+  // Unsigned (a Python computer signs nothing): pending even at L3, UNVERIFIED
+  // (doc/security.md §7); a person activates it, then egress cannot load it:
+  // failed, with the reason.
+  ASSERT_TRUE(WaitFor([] { return StatusOf("pytagger") == "pending"; }, absl::Seconds(20)))
+      << StatusOf("pytagger") << "\n"
+      << computer_->LogTails();
+  absl::StatusOr<testing::CommandResult> listed = computer_->Telec({"cartridges", "list"});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_THAT(listed->out, HasSubstr("pending UNVERIFIED"));
+  absl::StatusOr<testing::CommandResult> activated =
+      computer_->Telec({"cartridges", "activate", "pytagger"});
+  ASSERT_TRUE(activated.ok());
+  EXPECT_THAT(activated->err, HasSubstr("runtime python unavailable"));
   ASSERT_TRUE(WaitFor([] { return StatusOf("pytagger") == "failed"; }, absl::Seconds(20)))
       << StatusOf("pytagger") << "\n"
       << computer_->LogTails();

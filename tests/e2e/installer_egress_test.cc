@@ -23,6 +23,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/local_auth.h"
+#include "tests/support/membership_pins.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -30,6 +31,7 @@
 namespace teleclaude::mesh {
 namespace {
 
+using ::teleclaude::mesh::testing::AliceKey;
 using ::teleclaude::mesh::testing::ChildOptions;
 using ::teleclaude::mesh::testing::ChildProcess;
 using ::teleclaude::mesh::testing::FilesUnder;
@@ -38,6 +40,7 @@ using ::teleclaude::mesh::testing::kCleanLua;
 using ::teleclaude::mesh::testing::kEvilLua;
 using ::teleclaude::mesh::testing::PublishedPayload;
 using ::teleclaude::mesh::testing::RedisServer;
+using ::teleclaude::mesh::testing::SignedPayload;
 using ::teleclaude::mesh::testing::TempDir;
 using ::teleclaude::mesh::testing::WaitFor;
 using ::testing::ElementsAre;
@@ -49,6 +52,10 @@ class InstallerEgressE2eTest : public ::testing::Test {
   std::filesystem::path data() const { return dir_.path() / "data"; }
 
   void Start(const std::string& level) {
+    // alice, the author of the signed test payloads, is a known computer.
+    std::filesystem::create_directories(data());
+    ASSERT_TRUE(
+        testing::PinPeerKey(data() / "membership.db", "alice", AliceKey().public_key()).ok());
     egress_addr_ = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
     installer_addr_ = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
     std::vector<std::string> common = {"--computer_name=me",
@@ -203,7 +210,8 @@ TEST_F(InstallerEgressE2eTest, L1PendsUntilTheNotificationIsResolvedThenEgressRu
   EXPECT_EQ(ping->decided_by(), "notification:" + std::to_string(pending.id()));
   std::vector<std::string> audit;
   for (const auto& a : ping->audit()) audit.push_back(a.action());
-  EXPECT_THAT(audit, ElementsAre("received", "activated"));
+  // Unsigned from peer-b: pending at L1 anyway, and audited as unverified.
+  EXPECT_THAT(audit, ElementsAre("received", "unverified", "activated"));
   // Egress reloaded its set and runs the cartridge.
   ASSERT_TRUE(WaitFor([&] { return EgressCartridges().count("ping") == 1; }, absl::Seconds(10)))
       << Logs();
@@ -211,8 +219,9 @@ TEST_F(InstallerEgressE2eTest, L1PendsUntilTheNotificationIsResolvedThenEgressRu
 
 TEST_F(InstallerEgressE2eTest, L2ApprovesCleanAndDeniesOsExecute) {
   Start("L2");
-  Publish(PublishedPayload("clean", kCleanLua));
-  Publish(PublishedPayload("evil", kEvilLua, "1.0.0", "mallory"));
+  // Signed by alice (pinned): the guardian decides.
+  Publish(SignedPayload("clean", kCleanLua));
+  Publish(SignedPayload("evil", kEvilLua, "2.0.0"));
   ASSERT_TRUE(WaitNotifications("cartridge.installed", 1)) << Logs();
   ASSERT_TRUE(WaitNotifications("cartridge.install_notified", 1)) << Logs();
   ASSERT_TRUE(WaitNotifications("cartridge.install_pending", 1)) << Logs();
@@ -230,8 +239,8 @@ TEST_F(InstallerEgressE2eTest, L3ActivatesAtOnceAndRefusesTraversalAndOversize) 
   // event_type and version.
   Publish(PublishedPayload("../../x", kCleanLua, "0.0.1"));
   Publish(PublishedPayload("big", std::string(300 * 1024, 'a'), "0.0.2"));
-  Publish(PublishedPayload("ping", kCleanLua));
-  Publish(PublishedPayload("ping", kCleanLua));  // the same again: installed once
+  Publish(SignedPayload("ping", kCleanLua));
+  Publish(SignedPayload("ping", kCleanLua));  // the same again: installed once
   ASSERT_TRUE(WaitNotifications("cartridge.install_failed", 2)) << Logs();
   ASSERT_TRUE(WaitNotifications("cartridge.installed", 1)) << Logs();
   EXPECT_EQ(Get("ping")->status(), v1::CARTRIDGE_STATUS_ACTIVE);
@@ -302,7 +311,7 @@ TEST_F(InstallerEgressE2eTest, HostileCartridgesAreContainedAndSuspendedInTheRea
   for (const HostileCartridge& c : kHostileCartridges) hostile.emplace_back(c.name, c.source);
   int version = 0;
   for (const auto& [name, code] : hostile) {
-    Publish(PublishedPayload(name, code, "9.0." + std::to_string(version++)));
+    Publish(SignedPayload(name, code, "9.0." + std::to_string(version++)));
   }
   // Each became active; one activated early may already be suspended by
   // the cartridge.* events of the later publishes (each fails on every

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -26,9 +27,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/identity/identity_key.h"
 #include "common/redis/redis_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
+#include "tests/support/membership_pins.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -262,6 +265,24 @@ class MeshE2ETest : public ::testing::Test {
       if (!ok) {
         *setup_error_ =
             absl::StrCat(c->name(), " does not see the other computers as peers: ", last);
+        return;
+      }
+    }
+    // C and D install what A publishes without a person only when A's
+    // signature verifies against the key they hold for A (doc/security.md
+    // §10.5). Until ingress pins keys from signed heartbeats (§10.1), the
+    // test pins A's key in their membership.db.
+    absl::StatusOr<std::unique_ptr<IdentityKey>> a_key =
+        IdentityKey::LoadOrCreate(IdentityKey::PathIn(a_->data_dir()));
+    if (!a_key.ok()) {
+      *setup_error_ = std::string(a_key.status().message());
+      return;
+    }
+    for (Computer* c : {c_, d_}) {
+      absl::Status pinned = testing::PinPeerKey(
+          std::filesystem::path(c->data_dir()) / "membership.db", "A", (*a_key)->public_key());
+      if (!pinned.ok()) {
+        *setup_error_ = std::string(pinned.message());
         return;
       }
     }

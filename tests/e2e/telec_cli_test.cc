@@ -333,8 +333,9 @@ TEST_F(TelecCliTest, PublishListShowActivate) {
   CommandResult r = Telec({"cartridges", "publish", file, "--name", "hello", "--version", "1.0.0",
                            "--description", "says hello"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Signed with this computer's identity key (the installer signs it).
   EXPECT_THAT(r.out, StartsWith(Cat("published cartridge hello 1.0.0 by laptop (", source.size(),
-                                    " bytes, cartridge.published, public)")));
+                                    " bytes, cartridge.published, public, signed with key ")));
   // The local installer gates it too (L1: pending until a human decides).
   ASSERT_TRUE(testing::WaitFor(
       [&] {
@@ -353,6 +354,10 @@ TEST_F(TelecCliTest, PublishListShowActivate) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, ContainsRegex("(^|\n)status: +pending\n"));
   EXPECT_THAT(r.out, ContainsRegex("\ndescription: +says hello\n"));
+  // Its own cartridge verifies against this computer's key: not UNVERIFIED.
+  EXPECT_THAT(r.out,
+              ContainsRegex("\nsignature: +verified: signed by author \"laptop\" with key "));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("UNVERIFIED")));
   EXPECT_THAT(r.out, HasSubstr("\nsource:\n" + source));
   r = Telec({"cartridges", "show", "hello", "--json"});
   EXPECT_THAT(r.out, HasSubstr("\"source\":\"-- says hello\\nfunction process(event) return "

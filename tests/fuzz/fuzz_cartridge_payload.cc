@@ -7,7 +7,12 @@
 // payload's `code` decodes to, sha256 is the source's (computed here with OpenSSL's
 // one-shot SHA256), version / author non-empty, the runtime supported, the
 // entry point empty, an identifier or module:function (a dotted module path
-// of at most 128 bytes, doc/cartridges.md). On failure the error names a
+// of at most 128 bytes, doc/cartridges.md); the author signature
+// (`author_key` / `author_signature`, doc/security.md §4.5) is present exactly
+// when both members are strings, and is then what DecodeCartridgeSignature
+// makes of them; verifying it against its own author_key never crashes (the
+// seed `signed` is a payload signed as the installer tests' alice, so
+// mutations reach the signature checks). On failure the error names a
 // payload field. Any violation aborts.
 #include <openssl/sha.h>
 
@@ -15,12 +20,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/strings/escaping.h"
 #include "common/base/utf8.h"
 #include "common/cartridge/runtime.h"
+#include "common/mesh/cartridge_signature.h"
 #include "rapidjson/document.h"
 #include "services/installer/cartridge_payload.h"
 
@@ -76,8 +83,9 @@ std::string Sha256OneShot(std::string_view data) {
 }
 
 bool IsKnownErrorField(std::string_view field) {
-  for (std::string_view known : {"payload", "name", "code", "version", "author", "runtime",
-                                 "entry_point", "dependencies", "event_type", "description"}) {
+  for (std::string_view known :
+       {"payload", "name", "code", "version", "author", "runtime", "entry_point", "dependencies",
+        "event_type", "description", "author_key", "author_signature"}) {
     if (field == known) return true;
   }
   return field.starts_with("dependencies[") && field.ends_with("]");
@@ -119,6 +127,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // last character before '=' are accepted (RFC 4648 3.5 allows either).
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseNanAndInfFlag>(payload.data(), payload.size());
+  // The signature members: both strings of at most 256 bytes, or both
+  // absent / null; decoded exactly as DecodeCartridgeSignature decodes them.
+  auto member = [&](const char* name) -> std::optional<std::string_view> {
+    if (!doc.HasMember(name) || doc[name].IsNull()) return std::nullopt;
+    const rapidjson::Value& v = doc[name];
+    if (!v.IsString() || v.GetStringLength() > 256) Fail("signature member accepted", name);
+    return std::string_view(v.GetString(), v.GetStringLength());
+  };
+  const std::optional<std::string_view> key = member("author_key");
+  const std::optional<std::string_view> sig = member("author_signature");
+  if (key.has_value() != sig.has_value()) Fail("half a signature accepted", "");
+  if (c->signature.has_value() != key.has_value()) Fail("signature presence differs", "");
+  if (c->signature.has_value()) {
+    auto decoded = DecodeCartridgeSignature(key, sig);
+    if (!decoded.ok() || !decoded->has_value() ||
+        !((*decoded)->author_key == c->signature->author_key) ||
+        !((*decoded)->signature == c->signature->signature)) {
+      Fail("signature is not the decoded members", std::string(*key));
+    }
+    // Whatever the input, verification against its own key never crashes.
+    (void)VerifyCartridgeSignature(StatementOf(*c), *c->signature, c->signature->author_key);
+  }
   const rapidjson::Value& code = doc["code"];
   const absl::string_view code_text(code.GetString(), code.GetStringLength());
   std::string decoded;

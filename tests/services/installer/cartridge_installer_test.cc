@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/json/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/installer/grpc_guardian.h"
@@ -13,6 +14,7 @@
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
 #include "tests/support/free_port.h"
+#include "tests/support/membership_pins.h"
 #include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -20,6 +22,7 @@
 namespace teleclaude::mesh {
 namespace {
 
+using ::teleclaude::mesh::testing::AliceKey;
 using ::teleclaude::mesh::testing::Batch;
 using ::teleclaude::mesh::testing::FilesUnder;
 using ::teleclaude::mesh::testing::FreeLoopbackPort;
@@ -30,6 +33,7 @@ using ::teleclaude::mesh::testing::PublishedPush;
 using ::teleclaude::mesh::testing::RecordingPipeline;
 using ::teleclaude::mesh::testing::RecordingPipelineServer;
 using ::teleclaude::mesh::testing::ResolvedPendingPush;
+using ::teleclaude::mesh::testing::SignedPayload;
 using ::teleclaude::mesh::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -56,11 +60,16 @@ class CartridgeInstallerTest : public ::testing::Test {
     o.cartridges_dir = data() / "cartridges";
     o.incoming_dir = data() / "cartridges" / "incoming";
     o.db_path = data() / "installer.db";
+    o.membership_db_path = data() / "membership.db";
     o.egress_addr = egress_.addr();
     o.egress_timeout = absl::Seconds(2);
     o.retry_initial = absl::Milliseconds(20);
     o.retry_max = absl::Milliseconds(100);
     std::filesystem::create_directories(data());
+    // alice, the author of the test payloads, is a known computer.
+    absl::Status pinned =
+        testing::PinPeerKey(o.membership_db_path, "alice", AliceKey().public_key());
+    EXPECT_TRUE(pinned.ok()) << pinned;
     auto made = CartridgeInstaller::Create(o, std::move(guardian));
     EXPECT_TRUE(made.ok()) << made.status();
     return made.ok() ? *std::move(made) : nullptr;
@@ -138,7 +147,8 @@ TEST_F(CartridgeInstallerTest, ActivationMovesTheFileIntoPlaceAuditsAndResolves)
   // The outbox's reload (durable) and the one Activate makes itself to learn
   // whether egress can load the cartridge.
   EXPECT_EQ(recorder_.reloads(), 2);
-  EXPECT_THAT(AuditActions(Get(*inst, "ping")), ElementsAre("received:peer-b", "activated:human"));
+  EXPECT_THAT(AuditActions(Get(*inst, "ping")),
+              ElementsAre("received:peer-b", "unverified:installer", "activated:human"));
 
   // Not pending any more.
   auto again = inst->Activate("ping", "");
@@ -163,7 +173,8 @@ TEST_F(CartridgeInstallerTest, RejectionDeletesThePendingFileAuditsAndResolves) 
   EXPECT_EQ(json::GetMemberString(recorder_.Resolutions()[0].resolution_json, "decision"),
             "reject");
   EXPECT_EQ(recorder_.Events("cartridge.rejected").size(), 1u);
-  EXPECT_THAT(AuditActions(Get(*inst, "ping")), ElementsAre("received:peer-b", "rejected:carol"));
+  EXPECT_THAT(AuditActions(Get(*inst, "ping")),
+              ElementsAre("received:peer-b", "unverified:installer", "rejected:carol"));
 }
 
 TEST_F(CartridgeInstallerTest, UnknownAndSystemNamesGetClearErrors) {
@@ -220,10 +231,9 @@ TEST_F(CartridgeInstallerTest, ResolvingThePendingNotificationActsLikeActivateOr
 TEST_F(CartridgeInstallerTest, L2ApprovesCleanCodeAndDeniesOsExecute) {
   auto inst =
       Make(SovereigntyLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
-  ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
-                                  PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
-          .ok());
+  ASSERT_TRUE(inst->OnNotification(Batch({PublishedPush("p1", 7, SignedPayload("clean", kCleanLua)),
+                                          PublishedPush("p2", 8, SignedPayload("evil", kEvilLua))}))
+                  .ok());
   v1::Cartridge clean = Get(*inst, "clean");
   EXPECT_EQ(clean.status(), v1::CARTRIDGE_STATUS_ACTIVE);
   EXPECT_EQ(clean.decided_by(), "guardian:policy");
@@ -255,7 +265,7 @@ TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
                    std::make_unique<GrpcGuardian>("127.0.0.1:" + std::to_string(dead_port),
                                                   absl::Milliseconds(500)));
   ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua))}))
+      inst->OnNotification(Batch({PublishedPush("p1", 7, SignedPayload("clean", kCleanLua))}))
           .ok());
   v1::Cartridge c = Get(*inst, "clean");
   EXPECT_EQ(c.status(), v1::CARTRIDGE_STATUS_PENDING);
@@ -266,8 +276,7 @@ TEST_F(CartridgeInstallerTest, L2WithAnUnreachableGuardianLeavesItToAHuman) {
 TEST_F(CartridgeInstallerTest, L3ActivatesAtOnce) {
   auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
-          .ok());
+      inst->OnNotification(Batch({PublishedPush("p1", 7, SignedPayload("ping", kCleanLua))})).ok());
   EXPECT_EQ(Get(*inst, "ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
   EXPECT_EQ(Get(*inst, "ping").decided_by(), "L3");
   EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
@@ -318,8 +327,7 @@ TEST_F(CartridgeInstallerTest, InvalidPayloadsWriteNothingAndSayWhy) {
 TEST_F(CartridgeInstallerTest, DeactivateThenActivateAgainThenRemove) {
   auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
-          .ok());
+      inst->OnNotification(Batch({PublishedPush("p1", 7, SignedPayload("ping", kCleanLua))})).ok());
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   ASSERT_EQ(Get(*inst, "ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
 
@@ -377,11 +385,10 @@ TEST_F(CartridgeInstallerTest, RemovingAPendingVersionResolvesItsNotification) {
 
 TEST_F(CartridgeInstallerTest, TheSameCartridgePublishedTwiceIsInstalledOnce) {
   auto inst = Make(SovereigntyLevel::kL3);
-  auto push = PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua));
+  auto push = PublishedPush("p1", 7, SignedPayload("ping", kCleanLua));
   ASSERT_TRUE(inst->OnNotification(Batch({push, push})).ok());  // same push re-sent
   ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p2", 9, PublishedPayload("ping", kCleanLua))}))
-          .ok());
+      inst->OnNotification(Batch({PublishedPush("p2", 9, SignedPayload("ping", kCleanLua))})).ok());
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.reloads(), 1);
@@ -424,8 +431,7 @@ TEST_F(CartridgeInstallerTest, ANewVersionReplacesTheActiveOneOnlyOnceApproved) 
 TEST_F(CartridgeInstallerTest, SuspensionIsAuditedAnnouncedAndReversible) {
   auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
-          .ok());
+      inst->OnNotification(Batch({PublishedPush("p1", 7, SignedPayload("ping", kCleanLua))})).ok());
   v1::ReportCartridgeFailureRequest report;
   report.set_name("ping");
   report.set_suspended(true);
@@ -450,8 +456,7 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   egress_.Stop();
   auto inst = Make(SovereigntyLevel::kL3);
   ASSERT_TRUE(
-      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))}))
-          .ok());
+      inst->OnNotification(Batch({PublishedPush("p1", 7, SignedPayload("ping", kCleanLua))})).ok());
   EXPECT_FALSE(inst->WaitForOutboxEmpty(absl::Milliseconds(300)));
   EXPECT_EQ(inst->GetStats()->events_unsent(), 2);  // installed + reload
   // Restarted with the installer too: nothing is lost.
@@ -462,6 +467,67 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.reloads(), 1);
+}
+
+// doc/security.md §10.5: at L3 only a cartridge whose author signature
+// verifies against the pinned key activates; the others wait for a person,
+// say why, and their install_pending description starts UNVERIFIED.
+TEST_F(CartridgeInstallerTest, UnverifiedCartridgesArePendingAtL3AndSayWhy) {
+  auto inst = Make(SovereigntyLevel::kL3);
+  auto mallory = IdentityKey::Generate();
+  absl::StatusOr<std::string> tampered =
+      json::SetMember(SignedPayload("relayed", kCleanLua), "description", "\"all good\"");
+  ASSERT_TRUE(tampered.ok());
+  ASSERT_TRUE(
+      inst->OnNotification(
+              Batch({PublishedPush("p1", 7, PublishedPayload("unsigned", kCleanLua)),
+                     PublishedPush("p2", 8,
+                                   SignedPayload("forged", kCleanLua, "1.0.0", "alice", *mallory)),
+                     PublishedPush("p3", 9, *tampered),
+                     PublishedPush("p4", 10, SignedPayload("genuine", kCleanLua))}))
+          .ok());
+  absl::StatusOr<v1::ListActiveResponse> listed = inst->ListActive();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::vector<std::string> active;
+  for (const auto& c : listed->cartridges()) active.push_back(c.name());
+  EXPECT_THAT(active, ElementsAre("genuine"));
+  EXPECT_EQ(Get(*inst, "genuine").signature(), "verified");
+  EXPECT_EQ(Get(*inst, "genuine").author_fingerprint(), AliceKey().fingerprint().ToString());
+  for (const auto& [name, status] : {std::pair<std::string, std::string>{"unsigned", "unsigned"},
+                                     {"forged", "key_mismatch"},
+                                     {"relayed", "bad_signature"}}) {
+    v1::Cartridge c = Get(*inst, name);
+    EXPECT_EQ(c.status(), v1::CARTRIDGE_STATUS_PENDING) << name;
+    EXPECT_EQ(c.signature(), status) << name;
+    EXPECT_FALSE(c.signature_message().empty()) << name;
+    EXPECT_THAT(c.reason(), HasSubstr("UNVERIFIED (" + status + ": ")) << name;
+    EXPECT_THAT(AuditActions(c), ElementsAre("received:peer-b", "unverified:installer")) << name;
+  }
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  auto pending = recorder_.Events("cartridge.install_pending");
+  ASSERT_EQ(pending.size(), 3u);
+  for (const auto& e : pending) {
+    EXPECT_THAT(e.description, ::testing::StartsWith("UNVERIFIED: Cartridge ")) << e.description;
+    EXPECT_NE(json::GetMemberString(e.payload_json, "signature"), "verified");
+  }
+  // A person may still decide for it.
+  auto activated = inst->Activate("unsigned", "");
+  ASSERT_TRUE(activated.ok()) << activated.status();
+  EXPECT_EQ(activated->signature(), "unsigned");
+}
+
+// At L2 the guardian is asked only about verified cartridges: an unverified
+// one is the human's, whatever the guardian would say.
+TEST_F(CartridgeInstallerTest, L2DoesNotAskTheGuardianAboutAnUnverifiedCartridge) {
+  auto inst =
+      Make(SovereigntyLevel::kL2, std::make_unique<PolicyGuardian>(PolicyGuardianOptions{}));
+  ASSERT_TRUE(
+      inst->OnNotification(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua))}))
+          .ok());
+  v1::Cartridge c = Get(*inst, "clean");
+  EXPECT_EQ(c.status(), v1::CARTRIDGE_STATUS_PENDING);
+  EXPECT_EQ(c.decided_by(), "");
+  EXPECT_THAT(AuditActions(c), ElementsAre("received:peer-b", "unverified:installer"));
 }
 
 }  // namespace

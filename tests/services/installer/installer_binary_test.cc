@@ -14,6 +14,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/local_auth.h"
+#include "tests/support/membership_pins.h"
 #include "tests/support/recording_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -21,6 +22,7 @@
 namespace teleclaude::mesh {
 namespace {
 
+using ::teleclaude::mesh::testing::AliceKey;
 using ::teleclaude::mesh::testing::Batch;
 using ::teleclaude::mesh::testing::ChildOptions;
 using ::teleclaude::mesh::testing::ChildProcess;
@@ -32,6 +34,7 @@ using ::teleclaude::mesh::testing::PublishedPayload;
 using ::teleclaude::mesh::testing::PublishedPush;
 using ::teleclaude::mesh::testing::RecordingPipeline;
 using ::teleclaude::mesh::testing::RecordingPipelineServer;
+using ::teleclaude::mesh::testing::SignedPayload;
 using ::teleclaude::mesh::testing::TempDir;
 using ::teleclaude::mesh::testing::WaitFor;
 using ::testing::ElementsAre;
@@ -51,6 +54,9 @@ class InstallerBinaryTest : public ::testing::Test {
   std::filesystem::path data() const { return dir_.path() / "data"; }
 
   void StartInstaller(const std::string& level) {
+    // alice, the author of the test payloads, is a known computer.
+    ASSERT_TRUE(
+        testing::PinPeerKey(data() / "membership.db", "alice", AliceKey().public_key()).ok());
     ChildOptions o;
     o.args = {TM_INSTALLER_BIN,
               "--computer_name=me",
@@ -180,11 +186,12 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
   std::vector<std::string> audit;
   v1::Cartridge ping = Get("ping");
   for (const auto& a : ping.audit()) audit.push_back(a.action() + ":" + a.actor());
-  EXPECT_THAT(audit, ElementsAre("received:peer-b", "activated:human"));
+  // Unsigned: L1 would pend it anyway, and the audit says it is unverified.
+  EXPECT_THAT(audit, ElementsAre("received:peer-b", "unverified:installer", "activated:human"));
   audit.clear();
   v1::Cartridge pong = Get("pong");
   for (const auto& a : pong.audit()) audit.push_back(a.action() + ":" + a.actor());
-  EXPECT_THAT(audit, ElementsAre("received:peer-b", "rejected:human"));
+  EXPECT_THAT(audit, ElementsAre("received:peer-b", "unverified:installer", "rejected:human"));
   ASSERT_TRUE(Drained());
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.Resolutions().size(), 2u);
@@ -199,8 +206,8 @@ TEST_F(InstallerBinaryTest, L1PendsUntilAHumanActivatesThenAudits) {
 
 TEST_F(InstallerBinaryTest, L2ApprovesCleanAndDeniesOsExecute) {
   StartInstaller("L2");
-  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("clean", kCleanLua)),
-                          PublishedPush("p2", 8, PublishedPayload("evil", kEvilLua))}))
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, SignedPayload("clean", kCleanLua)),
+                          PublishedPush("p2", 8, SignedPayload("evil", kEvilLua))}))
                   .ok());
   EXPECT_EQ(Get("clean").status(), v1::CARTRIDGE_STATUS_ACTIVE);
   EXPECT_EQ(Get("evil").status(), v1::CARTRIDGE_STATUS_PENDING);
@@ -215,7 +222,7 @@ TEST_F(InstallerBinaryTest, L2ApprovesCleanAndDeniesOsExecute) {
 
 TEST_F(InstallerBinaryTest, L3ActivatesAtOnce) {
   StartInstaller("L3");
-  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("ping", kCleanLua))})).ok());
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, SignedPayload("ping", kCleanLua))})).ok());
   EXPECT_EQ(Get("ping").status(), v1::CARTRIDGE_STATUS_ACTIVE);
   EXPECT_THAT(FilesUnder(data() / "cartridges"), ElementsAre("ping.lua"));
   ASSERT_TRUE(Drained());
@@ -230,10 +237,12 @@ TEST_F(InstallerBinaryTest, PathTraversalAndOversizeWriteNothing) {
                           PublishedPush("p3", 9, PublishedPayload("big", std::string(5000, 'a')))}))
                   .ok());
   EXPECT_THAT(FilesUnder(data() / "cartridges"), IsEmpty());
-  // Only the database and the local RPC tokens (doc/security.md §11).
+  // Only the database, the local RPC tokens (doc/security.md §11), the
+  // identity key and the membership.db the test pinned alice in.
   EXPECT_THAT(FilesUnder(dir_.path()),
               ::testing::Each(::testing::AnyOf(::testing::StartsWith("data/installer.db"),
-                                               "data/owner.token", "data/service.token")));
+                                               "data/owner.token", "data/service.token",
+                                               "data/identity.key", "data/membership.db")));
   grpc::ClientContext c;
   v1::ListCartridgesResponse list;
   ASSERT_TRUE(stub_->ListCartridges(&c, v1::ListCartridgesRequest(), &list).ok());

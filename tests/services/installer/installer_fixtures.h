@@ -5,7 +5,10 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "common/identity/identity_key.h"
 #include "common/json/json_text.h"
+#include "glog/logging.h"
+#include "services/installer/cartridge_signatures.h"
 #include "teleclaude/mesh/v1/installer.pb.h"
 
 namespace teleclaude::mesh::testing {
@@ -26,6 +29,29 @@ inline std::string PublishedPayload(const std::string& name, const std::string& 
          ",\"code\":" + json::Quote(absl::Base64Escape(source)) +
          ",\"entry_point\":\"process\",\"dependencies\":[],\"description\":\"test cartridge\"," +
          "\"runtime\":" + json::Quote(runtime) + ",\"_mesh_source\":\"peer-b\"}";
+}
+
+// The identity key of computer "alice", the author of the payloads above
+// (a fixed seed; tests pin it in the installer's membership.db).
+inline const IdentityKey& AliceKey() {
+  static const IdentityKey* key = [] {
+    IdentityKey::Seed seed;
+    for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(0xa0 + i);
+    return IdentityKey::FromSeed(seed).release();
+  }();
+  return *key;
+}
+
+// PublishedPayload signed as its author would with `key` (alice's by
+// default): what `telec cartridges publish` on the author's computer emits.
+inline std::string SignedPayload(const std::string& name, const std::string& source,
+                                 const std::string& version = "1.0.0",
+                                 const std::string& author = "alice",
+                                 const IdentityKey& key = AliceKey()) {
+  absl::StatusOr<std::string> signed_payload =
+      SignCartridgePayload(PublishedPayload(name, source, version, author), key, author, 1 << 20);
+  CHECK(signed_payload.ok()) << signed_payload.status();
+  return *std::move(signed_payload);
 }
 
 inline v1::NotificationPush PublishedPush(const std::string& push_id, int64_t notification_id,
