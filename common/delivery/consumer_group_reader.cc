@@ -222,22 +222,29 @@ void ConsumerGroupReader::Run() {
   std::string pending_from = "0";
   absl::Time next_claim = options_.clock->Now();  // 3. claim at start, then periodically
   absl::Time next_lag = absl::InfinitePast();
+  // When the next pass over the pending entries is due (a batch settled
+  // incomplete); InfiniteFuture when none is.
+  absl::Time reread_at = absl::InfiniteFuture();
   while (!stopping()) {
     if (!FlushAcks(redis)) {
       Sleep(redis_backoff_.Next());
       continue;
     }
-    bool reread = false;
     {
       absl::MutexLock lock(&mu_);
-      if (reread_ && in_flight_.empty()) {
+      if (reread_) {
         reread_ = false;
-        reread = true;
+        if (reread_at == absl::InfiniteFuture()) {
+          reread_at = options_.clock->Now() + handler_backoff_.Next();
+        }
       }
     }
-    if (reread) {
-      // A batch did not commit: hand its entries over again, after a pause.
-      if (!Sleep(handler_backoff_.Next())) break;
+    if (!read_pending && options_.clock->Now() >= reread_at) {
+      // A batch did not commit: after a pause (new entries are read
+      // meanwhile), a pass over the pending entries hands its entries over
+      // again. An entry that fails again is retried by the next pass, so one
+      // entry that never commits does not hold back the stream.
+      reread_at = absl::InfiniteFuture();
       read_pending = true;
       pending_from = "0";
       pending_rereads_.fetch_add(1);
@@ -258,6 +265,10 @@ void ConsumerGroupReader::Run() {
       redis_backoff_.Reset();
       if (entries->empty()) {
         read_pending = false;
+        // The pass is over and every batch of it settled: if all committed,
+        // the next failure waits the shortest pause again.
+        absl::MutexLock lock(&mu_);
+        if (!reread_ && reread_at == absl::InfiniteFuture()) handler_backoff_.Reset();
         continue;
       }
       pending_from = entries->back().id;
@@ -294,10 +305,6 @@ void ConsumerGroupReader::Run() {
       continue;
     }
     redis_backoff_.Reset();
-    {
-      absl::MutexLock lock(&mu_);
-      if (!reread_) handler_backoff_.Reset();
-    }
     if (!entries->empty()) Hand(StreamBatch::Origin::kNew, std::move(*entries));
     if (now >= next_lag) {
       next_lag = now + options_.lag_every;

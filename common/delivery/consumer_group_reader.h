@@ -32,9 +32,12 @@
 //    pending for this consumer, so once the batches in flight are settled the
 //    reader re-reads its own pending entries (step 2) — nothing stays
 //    stranded until a restart;
-//  - a batch settled with entries missing (the owner's commit failed): once
-//    nothing is in flight, after a backoff, the reader re-reads its pending
-//    entries, which hands the missing ones over again.
+//  - a batch settled with entries missing (the owner's commit failed): after
+//    a backoff (new entries are read meanwhile), once nothing is in flight,
+//    the reader re-reads its pending entries, which hands the missing ones
+//    over again; while passes keep failing the backoff grows to its max, so
+//    one entry that never commits is retried every backoff_max and does not
+//    hold back the entries behind it.
 // Every wait after a failure uses one Backoff (backoff_min doubling to
 // backoff_max).
 //

@@ -237,6 +237,22 @@ TEST_F(ConsumerGroupReaderTest, AcknowledgesOnlyWhatTheOwnerCommittedAndHandsThe
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
 }
 
+// An entry whose effect never commits is retried by passes over the pending
+// entries (at most every backoff_max once they keep failing) while the
+// entries behind it are read and committed.
+TEST_F(ConsumerGroupReaderTest, AnEntryThatNeverCommitsDoesNotHoldBackTheStream) {
+  handler_.Refuse("poison", 1000000);
+  Start(Options());
+  ASSERT_TRUE(WaitFor([&] { return reader_->ready(); }, absl::Seconds(5)));
+  Add("poison");
+  ASSERT_TRUE(WaitFor([&] { return reader_->counters().pending_rereads >= 3; }, absl::Seconds(5)));
+  for (int i = 0; i < 20; ++i) Add(Cat("after", i));
+  ASSERT_TRUE(WaitFor([&] { return handler_.committed().size() == 20; }, absl::Seconds(5)))
+      << handler_.committed().size();
+  EXPECT_EQ(handler_.committed().count("poison"), 0u);
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 1; }, absl::Seconds(5))) << Pending();
+}
+
 // Stop waits for the batches handed over, then acknowledges them.
 TEST_F(ConsumerGroupReaderTest, StopAcknowledgesWhatWasSettledWhileStopping) {
   class SlowHandler : public BatchHandler {
