@@ -1,5 +1,6 @@
 #include "common/delivery/consumer_group_reader.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -81,7 +82,13 @@ void ConsumerGroupReader::Settle(uint64_t batch_id, std::vector<std::string> com
   auto it = in_flight_.find(batch_id);
   CHECK(it != in_flight_.end()) << options_.stream << ": batch " << batch_id
                                 << " settled twice or never handed over";
-  if (committed.size() < it->second) reread_ = true;
+  const bool is_new = it->second.origin == StreamBatch::Origin::kNew;
+  if (committed.size() < it->second.entries) {
+    reread_ = true;
+    if (is_new) new_failing_ = true;
+  } else if (is_new) {
+    new_failing_ = false;
+  }
   in_flight_.erase(it);
   if (acks_.empty()) {
     acks_ = std::move(committed);
@@ -115,7 +122,7 @@ void ConsumerGroupReader::Hand(StreamBatch::Origin origin, std::vector<StreamEnt
     }
     if (batch.entries.empty()) return;
     batch.id = ++next_batch_id_;
-    in_flight_[batch.id] = batch.entries.size();
+    in_flight_[batch.id] = InFlight{batch.entries.size(), origin};
   }
   if (!vanished.empty()) {
     LOG(INFO) << options_.stream << ": " << vanished.size()
@@ -223,7 +230,7 @@ void ConsumerGroupReader::Run() {
   absl::Time next_claim = options_.clock->Now();  // 3. claim at start, then periodically
   absl::Time next_lag = absl::InfinitePast();
   // When the next pass over the pending entries is due (a batch settled
-  // incomplete); InfiniteFuture when none is.
+  // incomplete; real time, as every backoff); InfiniteFuture when none is.
   absl::Time reread_at = absl::InfiniteFuture();
   while (!stopping()) {
     if (!FlushAcks(redis)) {
@@ -235,11 +242,11 @@ void ConsumerGroupReader::Run() {
       if (reread_) {
         reread_ = false;
         if (reread_at == absl::InfiniteFuture()) {
-          reread_at = options_.clock->Now() + handler_backoff_.Next();
+          reread_at = absl::Now() + handler_backoff_.Next();
         }
       }
     }
-    if (!read_pending && options_.clock->Now() >= reread_at) {
+    if (!read_pending && absl::Now() >= reread_at) {
       // A batch did not commit: after a pause (new entries are read
       // meanwhile), a pass over the pending entries hands its entries over
       // again. An entry that fails again is retried by the next pass, so one
@@ -269,6 +276,7 @@ void ConsumerGroupReader::Run() {
         // the next failure waits the shortest pause again.
         absl::MutexLock lock(&mu_);
         if (!reread_ && reread_at == absl::InfiniteFuture()) handler_backoff_.Reset();
+        new_failing_ = false;  // one batch of new entries may be tried again
         continue;
       }
       pending_from = entries->back().id;
@@ -285,6 +293,18 @@ void ConsumerGroupReader::Run() {
       if (!WaitInFlightBelow(1)) break;
       if (!FlushAcks(redis)) continue;
       ClaimIdle(redis);
+      continue;
+    }
+    bool hold;
+    {
+      absl::MutexLock lock(&mu_);
+      hold = new_failing_ && (reread_ || reread_at != absl::InfiniteFuture());
+    }
+    if (hold) {
+      // New entries fail to commit: read nothing new until the pass.
+      const absl::Duration until_pass =
+          reread_at == absl::InfiniteFuture() ? options_.busy_block : reread_at - absl::Now();
+      if (!Sleep(std::clamp(until_pass, absl::Milliseconds(1), options_.block))) break;
       continue;
     }
     if (!WaitInFlightBelow(options_.max_batches_in_flight)) break;
