@@ -1,5 +1,6 @@
 #include "common/delivery/consumer_group_reader.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -81,7 +82,13 @@ void ConsumerGroupReader::Settle(uint64_t batch_id, std::vector<std::string> com
   auto it = in_flight_.find(batch_id);
   CHECK(it != in_flight_.end()) << options_.stream << ": batch " << batch_id
                                 << " settled twice or never handed over";
-  if (committed.size() < it->second) reread_ = true;
+  const bool is_new = it->second.origin == StreamBatch::Origin::kNew;
+  if (committed.size() < it->second.entries) {
+    reread_ = true;
+    if (is_new) new_failing_ = true;
+  } else if (is_new) {
+    new_failing_ = false;
+  }
   in_flight_.erase(it);
   if (acks_.empty()) {
     acks_ = std::move(committed);
@@ -115,7 +122,7 @@ void ConsumerGroupReader::Hand(StreamBatch::Origin origin, std::vector<StreamEnt
     }
     if (batch.entries.empty()) return;
     batch.id = ++next_batch_id_;
-    in_flight_[batch.id] = batch.entries.size();
+    in_flight_[batch.id] = InFlight{batch.entries.size(), origin};
   }
   if (!vanished.empty()) {
     LOG(INFO) << options_.stream << ": " << vanished.size()
@@ -222,22 +229,29 @@ void ConsumerGroupReader::Run() {
   std::string pending_from = "0";
   absl::Time next_claim = options_.clock->Now();  // 3. claim at start, then periodically
   absl::Time next_lag = absl::InfinitePast();
+  // When the next pass over the pending entries is due (a batch settled
+  // incomplete; real time, as every backoff); InfiniteFuture when none is.
+  absl::Time reread_at = absl::InfiniteFuture();
   while (!stopping()) {
     if (!FlushAcks(redis)) {
       Sleep(redis_backoff_.Next());
       continue;
     }
-    bool reread = false;
     {
       absl::MutexLock lock(&mu_);
-      if (reread_ && in_flight_.empty()) {
+      if (reread_) {
         reread_ = false;
-        reread = true;
+        if (reread_at == absl::InfiniteFuture()) {
+          reread_at = absl::Now() + handler_backoff_.Next();
+        }
       }
     }
-    if (reread) {
-      // A batch did not commit: hand its entries over again, after a pause.
-      if (!Sleep(handler_backoff_.Next())) break;
+    if (!read_pending && absl::Now() >= reread_at) {
+      // A batch did not commit: after a pause (new entries are read
+      // meanwhile), a pass over the pending entries hands its entries over
+      // again. An entry that fails again is retried by the next pass, so one
+      // entry that never commits does not hold back the stream.
+      reread_at = absl::InfiniteFuture();
       read_pending = true;
       pending_from = "0";
       pending_rereads_.fetch_add(1);
@@ -258,6 +272,11 @@ void ConsumerGroupReader::Run() {
       redis_backoff_.Reset();
       if (entries->empty()) {
         read_pending = false;
+        // The pass is over and every batch of it settled: if all committed,
+        // the next failure waits the shortest pause again.
+        absl::MutexLock lock(&mu_);
+        if (!reread_ && reread_at == absl::InfiniteFuture()) handler_backoff_.Reset();
+        new_failing_ = false;  // one batch of new entries may be tried again
         continue;
       }
       pending_from = entries->back().id;
@@ -274,6 +293,18 @@ void ConsumerGroupReader::Run() {
       if (!WaitInFlightBelow(1)) break;
       if (!FlushAcks(redis)) continue;
       ClaimIdle(redis);
+      continue;
+    }
+    bool hold;
+    {
+      absl::MutexLock lock(&mu_);
+      hold = new_failing_ && (reread_ || reread_at != absl::InfiniteFuture());
+    }
+    if (hold) {
+      // New entries fail to commit: read nothing new until the pass.
+      const absl::Duration until_pass =
+          reread_at == absl::InfiniteFuture() ? options_.busy_block : reread_at - absl::Now();
+      if (!Sleep(std::clamp(until_pass, absl::Milliseconds(1), options_.block))) break;
       continue;
     }
     if (!WaitInFlightBelow(options_.max_batches_in_flight)) break;
@@ -294,10 +325,6 @@ void ConsumerGroupReader::Run() {
       continue;
     }
     redis_backoff_.Reset();
-    {
-      absl::MutexLock lock(&mu_);
-      if (!reread_) handler_backoff_.Reset();
-    }
     if (!entries->empty()) Hand(StreamBatch::Origin::kNew, std::move(*entries));
     if (now >= next_lag) {
       next_lag = now + options_.lag_every;

@@ -32,9 +32,14 @@
 //    pending for this consumer, so once the batches in flight are settled the
 //    reader re-reads its own pending entries (step 2) — nothing stays
 //    stranded until a restart;
-//  - a batch settled with entries missing (the owner's commit failed): once
-//    nothing is in flight, after a backoff, the reader re-reads its pending
-//    entries, which hands the missing ones over again.
+//  - a batch settled with entries missing (the owner's commit failed): after
+//    a backoff (new entries are read meanwhile), once nothing is in flight,
+//    the reader re-reads its pending entries, which hands the missing ones
+//    over again; while passes keep failing the backoff grows to its max, so
+//    one entry that never commits is retried every backoff_max and does not
+//    hold back the entries behind it. While batches of new entries fail, no
+//    new entry is read until the next pass (one batch of new entries after
+//    each pass), so a failing owner is not fed the stream.
 // Every wait after a failure uses one Backoff (backoff_min doubling to
 // backoff_max).
 //
@@ -153,9 +158,17 @@ class ConsumerGroupReader {
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<uint64_t, size_t> in_flight_ ABSL_GUARDED_BY(mu_);  // batch id -> entries handed
+  struct InFlight {
+    size_t entries = 0;  // handed over
+    StreamBatch::Origin origin = StreamBatch::Origin::kNew;
+  };
+  std::map<uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);  // by batch id
   std::vector<std::string> acks_ ABSL_GUARDED_BY(mu_);
   bool reread_ ABSL_GUARDED_BY(mu_) = false;  // a batch settled incomplete
+  // A batch of new entries settled incomplete since the last pass over the
+  // pending entries: nothing new is read until that pass (the owner's
+  // commits fail, e.g. its disk is full).
+  bool new_failing_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 

@@ -44,20 +44,37 @@ MeshConsumer::MeshConsumer(Options options, const TrustEvaluator* trust,
       decoder_(MeshEntryDecoder::Options{options_.computer_name, options_.max_message_bytes}),
       trust_(trust),
       quarantine_(quarantine),
-      pipeline_(pipeline),
-      redis_(std::make_unique<RedisClient>(options_.redis)),
-      ack_redis_(std::make_unique<RedisClient>(options_.redis)) {
+      pipeline_(pipeline) {
   CHECK(trust_ != nullptr);
   CHECK(quarantine_ != nullptr);
   CHECK(pipeline_ != nullptr);
+  ConsumerGroupReader::Options r;
+  r.redis = options_.redis;
+  r.stream = options_.stream;
+  r.group = options_.group;
+  r.consumer = options_.computer_name;
+  // The group starts at the stream's current end: history is not replayed.
+  // After NOGROUP what the stream holds was written after Redis lost the
+  // group, so all of it is read.
+  r.start_id = "$";
+  r.recreate_start_id = "0";
+  r.count = options_.batch_size;
+  r.block = options_.block;
+  // One batch in Submit, max_prepared_batches queued, one being prepared.
+  r.max_batches_in_flight = options_.max_prepared_batches + 2;
+  r.claim_min_idle = options_.claim_min_idle;
+  r.claim_every = options_.claim_every;
+  r.backoff_min = options_.backoff_min;
+  r.backoff_max = options_.backoff_max;
+  reader_ = std::make_unique<ConsumerGroupReader>(std::move(r), static_cast<BatchHandler*>(this));
 }
 
 MeshConsumer::~MeshConsumer() { Stop(); }
 
 void MeshConsumer::Start() {
   if (started_.exchange(true)) return;
-  thread_ = std::thread([this] { Run(); });
   submit_thread_ = std::thread([this] { RunSubmitter(); });
+  reader_->Start();
 }
 
 void MeshConsumer::Stop() {
@@ -66,23 +83,51 @@ void MeshConsumer::Stop() {
     queue_stop_ = true;
   }
   if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
+  // Returns once every batch handed over is settled: the submitter and
+  // HandleBatch settle theirs when they see the stop.
+  reader_->Stop();
   if (submit_thread_.joinable()) submit_thread_.join();
+}
+
+bool MeshConsumer::ReadyToRead() {
+  if (!options_.can_read || options_.can_read()) return true;
+  LOG_EVERY_T(INFO, 30) << "ingress: waiting for the first peer refresh before reading";
+  return false;
+}
+
+void MeshConsumer::HandleBatch(StreamBatch batch) {
+  if (batch.origin != StreamBatch::Origin::kNew) {
+    LOG(INFO) << "ingress: handling " << batch.entries.size()
+              << (batch.origin == StreamBatch::Origin::kPending ? " pending" : " claimed idle")
+              << " entr(ies) of " << options_.stream;
+  }
+  ProcessBatch(batch.id, batch.entries);
 }
 
 void MeshConsumer::RunSubmitter() {
   while (true) {
     PreparedBatch batch;
+    std::deque<PreparedBatch> handed_back;
+    bool stop;
     {
       absl::MutexLock lock(&queue_mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
         return queue_stop_ || !queue_.empty();
       };
       queue_mu_.Await(absl::Condition(&ready));
-      // Stopping: batches not submitted yet stay pending in the stream.
-      if (queue_stop_) return;
-      batch = std::move(queue_.front());
-      queue_.pop_front();
+      stop = queue_stop_;
+      if (stop) {
+        handed_back.swap(queue_);
+      } else {
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    if (stop) {
+      // Stopping: batches not submitted yet stay pending in the stream
+      // (what is already committed in them is acknowledged).
+      for (PreparedBatch& b : handed_back) reader_->Settle(b.batch_id, std::move(b.ack));
+      return;
     }
     Deliver(std::move(batch));
   }
@@ -93,107 +138,13 @@ IngressCounters MeshConsumer::Counters() const {
   return counters_;
 }
 
-bool MeshConsumer::Backoff(absl::Duration* backoff) {
-  if (stop_.WaitForNotificationWithTimeout(*backoff)) return false;
-  *backoff = std::min(*backoff * 2, options_.backoff_max);
-  return true;
+bool MeshConsumer::Pause(Backoff& backoff) {
+  return !stop_.WaitForNotificationWithTimeout(backoff.Next());
 }
 
-void MeshConsumer::Run() {
-  absl::Duration backoff = options_.backoff_min;
-  // The group starts at the stream's current end: history is not replayed.
-  while (!stopping()) {
-    absl::Status created =
-        redis_->XGroupCreate(options_.stream, options_.group, "$", /*mkstream=*/true);
-    if (created.ok()) break;
-    LOG_EVERY_T(WARNING, 30) << "ingress: cannot create group " << options_.group << " on "
-                             << options_.stream << ": " << created << " (retrying)";
-    if (!Backoff(&backoff)) return;
-  }
-  if (stopping()) return;
-  if (options_.can_read) {
-    while (!options_.can_read()) {
-      LOG_EVERY_T(INFO, 30) << "ingress: waiting for the first peer refresh before reading";
-      if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
-    }
-  }
-  ready_.store(true);
-  LOG(INFO) << "ingress: consuming " << options_.stream << " as " << options_.group << "/"
-            << options_.computer_name;
-
-  bool reading_pending = true;  // our own pending entries first (after a crash)
-  std::string pending_cursor = "0";
-  absl::Time next_claim = absl::InfinitePast();
-  backoff = options_.backoff_min;
-  while (!stopping()) {
-    if (!reading_pending && absl::Now() >= next_claim) {
-      ClaimIdle();
-      next_claim = absl::Now() + options_.claim_every;
-      continue;
-    }
-    absl::StatusOr<std::vector<StreamEntry>> entries =
-        reading_pending
-            ? redis_->XReadGroup(options_.group, options_.computer_name, options_.stream,
-                                 pending_cursor, options_.batch_size, std::nullopt)
-            : redis_->XReadGroup(options_.group, options_.computer_name, options_.stream, ">",
-                                 options_.batch_size, options_.block);
-    if (!entries.ok()) {
-      if (IsRedisNoGroupError(entries.status())) {
-        // The stream or the group was deleted under us: create it again.
-        LOG(WARNING) << "ingress: " << entries.status() << "; creating the group again";
-        absl::Status created =
-            redis_->XGroupCreate(options_.stream, options_.group, "$", /*mkstream=*/true);
-        if (!created.ok()) LOG(WARNING) << "ingress: " << created;
-      } else {
-        LOG_EVERY_T(WARNING, 30) << "ingress: reading " << options_.stream << ": "
-                                 << entries.status() << " (retrying)";
-      }
-      if (!Backoff(&backoff)) return;
-      continue;
-    }
-    backoff = options_.backoff_min;
-    if (entries->empty()) {
-      if (reading_pending) {
-        reading_pending = false;
-        VLOG(1) << "ingress: pending entries done; reading new ones";
-      }
-      continue;
-    }
-    if (reading_pending) pending_cursor = entries->back().id;
-    ProcessBatch(*entries);
-  }
-}
-
-void MeshConsumer::ClaimIdle() {
-  std::string start = "0-0";
-  // A bounded number of pages per round; the rest waits for the next one.
-  for (int page = 0; page < 16 && !stopping(); ++page) {
-    absl::StatusOr<XAutoClaimResult> claimed =
-        redis_->XAutoClaim(options_.stream, options_.group, options_.computer_name,
-                           options_.claim_min_idle, start, options_.batch_size);
-    if (!claimed.ok()) {
-      LOG_EVERY_T(WARNING, 60) << "ingress: XAUTOCLAIM " << options_.stream << ": "
-                               << claimed.status();
-      return;
-    }
-    if (!claimed->entries.empty()) {
-      LOG(INFO) << "ingress: claimed " << claimed->entries.size()
-                << " idle entries of other consumers";
-      ProcessBatch(claimed->entries);
-    }
-    if (!claimed->deleted_ids.empty()) {
-      // Entries trimmed away while pending: nothing left to hand over.
-      absl::StatusOr<int64_t> acked =
-          redis_->XAck(options_.stream, options_.group, claimed->deleted_ids);
-      if (!acked.ok()) LOG(WARNING) << "ingress: XACK " << acked.status();
-    }
-    if (claimed->next_id == "0-0" || claimed->next_id.empty()) return;
-    start = claimed->next_id;
-  }
-}
-
-bool MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
+bool MeshConsumer::ProcessBatch(uint64_t batch_id, const std::vector<StreamEntry>& entries) {
   PreparedBatch batch;
+  batch.batch_id = batch_id;
   std::vector<std::string>& ack = batch.ack;  // entries whose effects are committed
   std::vector<v1::SubmittedEvent>& events = batch.events;
   std::vector<std::string>& event_entry_ids = batch.event_entry_ids;
@@ -285,7 +236,7 @@ bool MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
 
   // Quarantine first: its rows must be committed before the entries go.
   if (!quarantine.empty()) {
-    absl::Duration backoff = options_.backoff_min;
+    Backoff backoff(options_.backoff_min, options_.backoff_max);
     while (true) {
       absl::StatusOr<std::vector<int64_t>> ids = quarantine_->InsertBatch(quarantine);
       if (ids.ok()) {
@@ -300,7 +251,10 @@ bool MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
       }
       LOG_EVERY_T(ERROR, 30) << "ingress: quarantine " << quarantine_->path() << ": "
                              << ids.status() << " (retrying)";
-      if (!Backoff(&backoff)) return false;  // stopping: the entries stay pending
+      if (!Pause(backoff)) {  // stopping: the entries stay pending
+        reader_->Settle(batch_id, std::move(ack));
+        return false;
+      }
     }
   }
 
@@ -317,14 +271,19 @@ bool MeshConsumer::ProcessBatch(const std::vector<StreamEntry>& entries) {
   }
 
   batch.last_entry_id = entries.back().id;
-  absl::MutexLock lock(&queue_mu_);
-  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return queue_stop_ || queue_.size() < static_cast<size_t>(options_.max_prepared_batches);
-  };
-  queue_mu_.Await(absl::Condition(&room));
-  if (queue_stop_) return false;
-  queue_.push_back(std::move(batch));
-  return true;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+      return queue_stop_ || queue_.size() < static_cast<size_t>(options_.max_prepared_batches);
+    };
+    queue_mu_.Await(absl::Condition(&room));
+    if (!queue_stop_) {
+      queue_.push_back(std::move(batch));
+      return true;
+    }
+  }
+  reader_->Settle(batch_id, std::move(ack));
+  return false;
 }
 
 void MeshConsumer::Deliver(PreparedBatch batch) {
@@ -334,7 +293,7 @@ void MeshConsumer::Deliver(PreparedBatch batch) {
   // Submit in as few calls as the size limit allows (normally one).
   size_t begin = 0;
   bool handed_back = false;
-  absl::Duration backoff = options_.backoff_min;
+  Backoff backoff(options_.backoff_min, options_.backoff_max);
   int64_t limit = options_.submit_max_bytes;
   while (begin < events.size() && !handed_back) {
     v1::SubmitRequest request;
@@ -360,7 +319,7 @@ void MeshConsumer::Deliver(PreparedBatch batch) {
         }
       }
       begin = end;
-      backoff = options_.backoff_min;
+      backoff.Reset();
       limit = options_.submit_max_bytes;
       continue;
     }
@@ -397,26 +356,11 @@ void MeshConsumer::Deliver(PreparedBatch batch) {
     }
     LOG_EVERY_T(WARNING, 10) << "ingress: " << response.status() << " (" << (end - begin)
                              << " events; retrying, nothing acknowledged)";
-    if (!Backoff(&backoff)) handed_back = true;
+    if (!Pause(backoff)) handed_back = true;
   }
 
-  // Acknowledge what is committed; on Stop one attempt, otherwise until done.
-  if (!ack.empty()) {
-    absl::Duration ack_backoff = options_.backoff_min;
-    while (true) {
-      absl::StatusOr<int64_t> acked = ack_redis_->XAck(options_.stream, options_.group, ack);
-      if (acked.ok()) break;
-      if (IsRedisNoGroupError(acked.status())) {
-        // The stream or group is gone (Redis restarted empty): nothing to
-        // acknowledge any more; the read loop creates the group again.
-        LOG(WARNING) << "ingress: XACK " << acked.status();
-        break;
-      }
-      LOG_EVERY_T(WARNING, 30) << "ingress: XACK " << options_.stream << ": " << acked.status()
-                               << " (retrying)";
-      if (stopping() || !Backoff(&ack_backoff)) break;
-    }
-  }
+  // The reader acknowledges what is committed; the rest stays pending.
+  reader_->Settle(batch.batch_id, std::move(ack));
   absl::MutexLock lock(&mu_);
   if (!handed_back) {
     ++counters_.batches;

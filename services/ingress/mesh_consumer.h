@@ -2,11 +2,18 @@
 // consumer group `mesh-ingress` on `messages:{me}`, decode, trust gate, one
 // Pipeline.Submit per batch, XACK only what egress confirmed.
 //
-// Two stages, two threads: the reader reads, decodes, trust-gates and
-// commits quarantined entries; the submitter hands each prepared batch to
-// egress (one Submit in flight, in read order) and acknowledges what egress
-// confirmed. While egress commits one batch the reader prepares the next
-// (at most `max_prepared_batches` wait).
+// Reading is the delivery core's ConsumerGroupReader
+// (common/delivery/consumer_group_reader.h): group creation, this consumer's
+// pending entries first, idle entries claimed periodically, entries trimmed
+// while pending, NOGROUP after Redis lost the group, reconnect backoff. This
+// class is its BatchHandler, in two stages: on the reader's thread each
+// batch is decoded, trust-gated and its quarantined entries committed; the
+// submitter thread hands each prepared batch to egress (one Submit in
+// flight, in read order) and settles with the reader the entries whose
+// effects are committed (egress confirmed them, or they were answered
+// transport requests / other parts' messages), which the reader then XACKs.
+// While egress commits one batch the reader prepares the next (at most
+// `max_prepared_batches` wait).
 #ifndef TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_
 #define TELECLAUDE_MESH_SERVICES_INGRESS_MESH_CONSUMER_H_
 
@@ -25,6 +32,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/delivery/backoff.h"
+#include "common/delivery/batch_handler.h"
+#include "common/delivery/consumer_group_reader.h"
 #include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "services/ingress/mesh_entry_decoder.h"
@@ -51,10 +61,11 @@ struct IngressCounters {
   std::string last_entry_id;     // the newest entry handled
 };
 
-// Owns its thread and its Redis connection. Thread-safe: Start/Stop/
+// Owns its threads (the reader's and the submitter) and their Redis
+// connections. Thread-safe: Start/Stop/
 // Counters may be called from any thread. The trust gate, the store and the
 // pipeline client are not owned and must outlive the consumer.
-class MeshConsumer {
+class MeshConsumer : private BatchHandler {
  public:
   struct Options {
     RedisClientOptions redis;
@@ -65,8 +76,8 @@ class MeshConsumer {
     // Prepared batches waiting for the submitter; the reader waits beyond.
     int max_prepared_batches = 2;
     absl::Duration block = absl::Milliseconds(200);
-    // XAUTOCLAIM entries other consumers left pending longer than this,
-    // at start and then every `claim_every`.
+    // XAUTOCLAIM entries left pending longer than this (other consumers'
+    // and this one's stranded ones), at start and then every `claim_every`.
     absl::Duration claim_min_idle = absl::Seconds(60);
     absl::Duration claim_every = absl::Seconds(30);
     absl::Duration backoff_min = absl::Milliseconds(50);
@@ -85,47 +96,55 @@ class MeshConsumer {
 
   MeshConsumer(Options options, const TrustEvaluator* trust, QuarantineStore* quarantine,
                PipelineClient* pipeline);
-  ~MeshConsumer();  // Stop()
+  ~MeshConsumer() override;  // Stop()
   MeshConsumer(const MeshConsumer&) = delete;
   MeshConsumer& operator=(const MeshConsumer&) = delete;
 
-  // Starts the thread: creates the group at `$` (MKSTREAM) when missing —
-  // retrying while Redis is down — then reads this consumer's pending
-  // entries, then new ones.
+  // Starts the threads: creates the group at `$` (MKSTREAM) when missing —
+  // retrying while Redis is down; at `0` when it must be created again
+  // after NOGROUP — then reads this consumer's pending entries, then new
+  // ones.
   void Start();
   // Stops reading. A Submit in flight completes and its confirmed entries
   // are acknowledged; a batch waiting to retry, and prepared batches not
   // submitted yet, are handed back (their entries stay pending and are read
-  // again at the next start). Idempotent.
+  // again at the next start; answered transport requests and other parts'
+  // messages among them are acknowledged). Idempotent.
   void Stop();
 
   IngressCounters Counters() const;
   // True once the group exists (created or found) and `can_read` allowed
   // reading.
-  bool ready() const { return ready_.load(); }
+  bool ready() const { return reader_->ready(); }
+  // The reader's counters (claimed, vanished, NOGROUP recoveries, ...).
+  ConsumerGroupReader::Counters ReaderCounters() const { return reader_->counters(); }
 
  private:
   // A batch read, decoded and trust-gated, waiting to be submitted.
   struct PreparedBatch {
+    uint64_t batch_id = 0;                     // the reader's, for Settle
     std::vector<std::string> ack;              // entries acknowledged as they are
     std::vector<v1::SubmittedEvent> events;    // for one Submit
     std::vector<std::string> event_entry_ids;  // the entry each event stands for
     std::string last_entry_id;
   };
 
-  void Run();
+  // BatchHandler (the reader's thread).
+  void HandleBatch(StreamBatch batch) override;
+  bool ReadyToRead() override;
+
   void RunSubmitter();
   // Reader stage of one batch: decode, trust gate, quarantine (committed),
   // counters; then queues it for the submitter (waits while the queue is
-  // full). False when stopping (the batch stays pending).
-  bool ProcessBatch(const std::vector<StreamEntry>& entries);
-  // Submitter stage: Submit, then XACK what egress confirmed; returns when
-  // every entry is acknowledged, or on Stop (the rest stays pending).
+  // full). False when stopping (the batch is settled with what is
+  // committed; the rest stays pending).
+  bool ProcessBatch(uint64_t batch_id, const std::vector<StreamEntry>& entries);
+  // Submitter stage: Submit, then settle with the reader what egress
+  // confirmed; returns when every event is confirmed, or on Stop (the rest
+  // stays pending).
   void Deliver(PreparedBatch batch);
-  // XAUTOCLAIM pages of idle entries, each handled as a batch.
-  void ClaimIdle();
-  // Waits `*backoff` (false when stopping), then doubles it up to the cap.
-  bool Backoff(absl::Duration* backoff);
+  // Waits backoff.Next(); false when stopping.
+  bool Pause(Backoff& backoff);
   bool stopping() const { return stop_.HasBeenNotified(); }
 
   const Options options_;
@@ -133,18 +152,15 @@ class MeshConsumer {
   const TrustEvaluator* const trust_;
   QuarantineStore* const quarantine_;
   PipelineClient* const pipeline_;
-  std::unique_ptr<RedisClient> redis_;      // the reader thread's only
-  std::unique_ptr<RedisClient> ack_redis_;  // the submitter thread's only
+  std::unique_ptr<ConsumerGroupReader> reader_;
 
   absl::Notification stop_;
-  std::thread thread_;
   std::thread submit_thread_;
 
   absl::Mutex queue_mu_;
   std::deque<PreparedBatch> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool queue_stop_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::atomic<bool> started_{false};
-  std::atomic<bool> ready_{false};
 
   mutable absl::Mutex mu_;
   IngressCounters counters_ ABSL_GUARDED_BY(mu_);

@@ -1270,6 +1270,8 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
         *sent_any = true;
         break;
       }
+      case OutboxKind::kPush:  // egress's kind; InstallerDb::PeekOutbox never returns it
+        return absl::InternalError(Cat("outbox row ", first.id, ": kind push"));
       case OutboxKind::kReload: {
         absl::StatusOr<v1::ReloadCartridgesResponse> reloaded = egress_.Reload();
         if (!reloaded.ok() && !IsPermanent(reloaded.status())) {

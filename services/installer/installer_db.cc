@@ -153,18 +153,6 @@ constexpr std::string_view kRecordColumns =
     "pending_notification_id, activation_order, created_at, updated_at, signature, "
     "signature_message, author_fingerprint";
 
-std::string_view KindName(OutboxKind kind) {
-  switch (kind) {
-    case OutboxKind::kSubmit:
-      return "submit";
-    case OutboxKind::kResolve:
-      return "resolve";
-    case OutboxKind::kReload:
-      return "reload";
-  }
-  return "submit";
-}
-
 std::string StringListJson(const std::vector<std::string>& values) {
   std::string out;
   json::Writer(&out).StringList(values);
@@ -504,7 +492,7 @@ absl::StatusOr<int64_t> InstallerDb::Enqueue(const OutboxItem& item) {
       db_->Cached("INSERT INTO outbox (kind, event_type, envelope_json, cartridge_name, "
                   "cartridge_sha256, notification_id, resolution_json, created_at) VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  st->Bind(1, KindName(item.kind))
+  st->Bind(1, OutboxKindName(item.kind))
       .Bind(2, item.event_type)
       .Bind(3, item.envelope_json)
       .Bind(4, item.cartridge_name)
@@ -533,10 +521,14 @@ absl::StatusOr<std::vector<OutboxItem>> InstallerDb::PeekOutbox(int limit) {
     if (!*row) break;
     OutboxItem item;
     item.id = st->ColumnInt64(0);
-    std::string kind = st->ColumnText(1);
-    item.kind = kind == "resolve"  ? OutboxKind::kResolve
-                : kind == "reload" ? OutboxKind::kReload
-                                   : OutboxKind::kSubmit;
+    absl::StatusOr<OutboxKind> kind = ParseOutboxKind(st->ColumnText(1));
+    if (!kind.ok() || *kind == OutboxKind::kPush) {
+      st->Reset();
+      return absl::DataLossError(
+          Cat("installer.db outbox row ", item.id, ": ",
+              kind.ok() ? "kind: push is egress's" : kind.status().message()));
+    }
+    item.kind = *kind;
     item.event_type = st->ColumnText(2);
     item.envelope_json = st->ColumnText(3);
     item.cartridge_name = st->ColumnText(4);

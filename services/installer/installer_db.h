@@ -18,6 +18,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/delivery/outbox_kind.h"
 #include "common/sqlite/database.h"
 #include "services/installer/cartridge_payload.h"
 #include "services/installer/signature_check.h"
@@ -69,7 +70,6 @@ struct AuditEntry {
 };
 
 // One row of `outbox`: something egress must be told, kept until it confirms.
-enum class OutboxKind { kSubmit, kResolve, kReload };
 struct OutboxItem {
   int64_t id = 0;  // assigned by Enqueue; message_id = "installer:<instance>:<id>"
   OutboxKind kind = OutboxKind::kSubmit;

@@ -167,11 +167,6 @@ std::string IdList(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
-std::string_view OutboxKindName(OutboxKind kind) {
-  (void)kind;
-  return "push";
-}
-
 std::string EventsDb::NowIso() { return FormatTimestampStream(Timestamp::NowUtc()); }
 
 absl::StatusOr<std::unique_ptr<EventsDb>> EventsDb::Open(const std::string& path) {

@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/delivery/outbox_kind.h"
 #include "common/envelope/envelope.h"
 #include "common/sqlite/database.h"
 
@@ -63,12 +64,6 @@ struct NotificationFilter {
   int limit = 50;
   int offset = 0;
 };
-
-// The kinds of rows of the `outbox` table: only installer pushes since the
-// mesh messages moved to the delivery core's outbox (outbox_mesh).
-enum class OutboxKind { kPush };
-// "push".
-std::string_view OutboxKindName(OutboxKind kind);
 
 // One row of the push outbox (doc/events-db.md "outbox"): one push to one
 // destination ("installer"). Value type.

@@ -41,6 +41,12 @@ class RecordingHandler : public BatchHandler {
     refuse_[value] = times;
   }
 
+  // While set, nothing is committed (the owner's database is full).
+  void RefuseAll(bool refuse) {
+    absl::MutexLock lock(&mu_);
+    refuse_all_ = refuse;
+  }
+
   void HandleBatch(StreamBatch batch) override {
     std::vector<std::string> committed;
     {
@@ -49,6 +55,7 @@ class RecordingHandler : public BatchHandler {
         const std::string value = e.fields.at(0).second;
         handed_.push_back(value);
         origins_[value].insert(batch.origin);
+        if (refuse_all_) continue;
         auto r = refuse_.find(value);
         if (r != refuse_.end() && r->second > 0) {
           --r->second;
@@ -81,6 +88,7 @@ class RecordingHandler : public BatchHandler {
   std::set<std::string> committed_;
   std::map<std::string, std::set<StreamBatch::Origin>> origins_;
   std::map<std::string, int> refuse_;
+  bool refuse_all_ = false;
 };
 
 class ConsumerGroupReaderTest : public ::testing::Test {
@@ -235,6 +243,40 @@ TEST_F(ConsumerGroupReaderTest, AcknowledgesOnlyWhatTheOwnerCommittedAndHandsThe
   EXPECT_TRUE(handler_.origins("b").count(StreamBatch::Origin::kPending) > 0);
   EXPECT_GE(reader_->counters().pending_rereads, 2);
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+}
+
+// An entry whose effect never commits is retried by passes over the pending
+// entries (at most every backoff_max once they keep failing) while the
+// entries behind it are read and committed.
+TEST_F(ConsumerGroupReaderTest, AnEntryThatNeverCommitsDoesNotHoldBackTheStream) {
+  handler_.Refuse("poison", 1000000);
+  Start(Options());
+  ASSERT_TRUE(WaitFor([&] { return reader_->ready(); }, absl::Seconds(5)));
+  Add("poison");
+  ASSERT_TRUE(WaitFor([&] { return reader_->counters().pending_rereads >= 3; }, absl::Seconds(5)));
+  for (int i = 0; i < 20; ++i) Add(Cat("after", i));
+  ASSERT_TRUE(WaitFor([&] { return handler_.committed().size() == 20; }, absl::Seconds(5)))
+      << handler_.committed().size();
+  EXPECT_EQ(handler_.committed().count("poison"), 0u);
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 1; }, absl::Seconds(5))) << Pending();
+}
+
+// While every commit fails, the reader does not feed the stream to the
+// owner: one batch of new entries per pass, the rest stays in the stream;
+// once commits work again everything is committed, each entry once.
+TEST_F(ConsumerGroupReaderTest, WhileCommitsFailNewEntriesWaitInTheStream) {
+  handler_.RefuseAll(true);
+  Start(Options());
+  ASSERT_TRUE(WaitFor([&] { return reader_->ready(); }, absl::Seconds(5)));
+  for (int i = 0; i < 40; ++i) Add(Cat("e", i));
+  ASSERT_TRUE(WaitFor([&] { return reader_->counters().pending_rereads >= 4; }, absl::Seconds(5)));
+  // count = 4: a pass per failed batch, one new batch after each pass.
+  const int64_t delivered = Pending();
+  EXPECT_LT(delivered, 40) << "the whole stream was handed to a failing owner";
+  handler_.RefuseAll(false);
+  ASSERT_TRUE(WaitFor([&] { return handler_.committed().size() == 40; }, absl::Seconds(10)))
+      << handler_.committed().size();
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
 }
 
 // Stop waits for the batches handed over, then acknowledges them.

@@ -77,6 +77,8 @@ class MeshConsumerTest : public ::testing::Test {
     options.stream = "messages:beta";
     options.block = absl::Milliseconds(100);
     options.backoff_max = absl::Milliseconds(200);
+    options.claim_min_idle = claim_min_idle_;
+    options.claim_every = claim_every_;
     consumer_ = std::make_unique<MeshConsumer>(options, trust_.get(), quarantine_.get(),
                                                client_for_pipeline_.get());
     consumer_->Start();
@@ -106,6 +108,23 @@ class MeshConsumerTest : public ::testing::Test {
     ASSERT_TRUE(client_->Pipeline(commands).ok());
   }
 
+  // In one MULTI/EXEC: adds a mesh event from alpha and reads it as
+  // consumer `consumer` of the group (pending for it until acknowledged).
+  std::string AddPendingFor(const std::string& consumer, const std::string& message_id) {
+    auto replies = client_->Pipeline(
+        {{"MULTI"},
+         RedisClient::XAddArgv(
+             "messages:beta",
+             EncodeMeshMessage(Envelope("deployment.started", "alpha"), "alpha", message_id),
+             10000),
+         {"XREADGROUP", "GROUP", "mesh-ingress", consumer, "COUNT", "1", "STREAMS", "messages:beta",
+          ">"},
+         {"EXEC"}});
+    EXPECT_TRUE(replies.ok()) << replies.status();
+    if (!replies.ok() || replies->size() != 4 || replies->back().elements().size() != 2) return "";
+    return replies->back().elements()[0].str();
+  }
+
   int64_t Pending() {
     auto info = client_->XInfoGroup("messages:beta", "mesh-ingress");
     return info.ok() ? info->pending : -1;
@@ -120,6 +139,8 @@ class MeshConsumerTest : public ::testing::Test {
   std::unique_ptr<PipelineClient> client_for_pipeline_;
   std::unique_ptr<TrustEvaluator> trust_;
   std::unique_ptr<MeshConsumer> consumer_;
+  absl::Duration claim_min_idle_ = absl::Seconds(60);
+  absl::Duration claim_every_ = absl::Seconds(30);
 };
 
 TEST_F(MeshConsumerTest, TrustedEventsEnterUntrustedAreRejectedOthersAreLeftAlone) {
@@ -280,6 +301,60 @@ TEST_F(MeshConsumerTest, OversizedEntriesAreRefusedUnparsedAndReflectionsRejecte
   auto events = pipeline_.pipeline().Processed();
   EXPECT_EQ(json::GetMemberString(events[0].envelope().payload_json(), "reason"), "too_large");
   EXPECT_EQ(json::GetMemberString(events[1].envelope().payload_json(), "reason"), "reflection");
+}
+
+// Redis restarted without persistence: the stream and the group are gone;
+// the consumer creates the group again (at 0: everything written since) and
+// keeps consuming without a restart.
+TEST_F(MeshConsumerTest, RedisRestartedEmptyRecreatesTheGroupAndKeepsConsuming) {
+  StartConsumer();
+  AddMesh(Envelope("deployment.started", "alpha"), "alpha", "alpha:before");
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; }, absl::Seconds(10)));
+  redis_.Kill();
+  redis_.Restart();
+  client_ = redis_.Client();  // a fresh connection, not one that first fails
+  AddMesh(Envelope("deployment.started", "alpha"), "alpha", "alpha:after");
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 2; }, absl::Seconds(10)));
+  EXPECT_EQ(pipeline_.pipeline().Processed()[1].message_id(), "alpha:after");
+  EXPECT_GE(consumer_->ReaderCounters().nogroup_recoveries, 1);
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+}
+
+// Entries another consumer read and never acknowledged (it died) are
+// claimed while the consumer runs, not only at its start.
+TEST_F(MeshConsumerTest, IdleEntriesOfADeadConsumerAreClaimedWhileRunning) {
+  claim_min_idle_ = absl::Milliseconds(300);
+  claim_every_ = absl::Milliseconds(200);
+  StartConsumer();
+  ASSERT_FALSE(AddPendingFor("ghost", "alpha:ghost").empty());
+  EXPECT_EQ(Pending(), 1);
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(pipeline_.pipeline().Processed()[0].message_id(), "alpha:ghost");
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+  EXPECT_EQ(consumer_->ReaderCounters().claimed, 1);
+  EXPECT_EQ(pipeline_.pipeline().duplicates(), 0);
+}
+
+// Own pending entries deleted from the stream before the restart cannot have
+// an effect: acknowledged, never handed to egress; the others are.
+TEST_F(MeshConsumerTest, PendingEntriesTrimmedAwayAreAcknowledgedNotSubmitted) {
+  StartConsumer();
+  consumer_->Stop();
+  const std::string first = AddPendingFor("beta", "alpha:1");
+  const std::string second = AddPendingFor("beta", "alpha:2");
+  const std::string third = AddPendingFor("beta", "alpha:3");
+  ASSERT_EQ(Pending(), 3);
+  ASSERT_TRUE(client_->Command({"XDEL", "messages:beta", first, third}).ok());
+  StartConsumer();
+  ASSERT_TRUE(
+      WaitFor([&] { return pipeline_.pipeline().Processed().size() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(pipeline_.pipeline().Processed()[0].message_id(), "alpha:2");
+  EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
+  EXPECT_EQ(consumer_->ReaderCounters().vanished, 2);
+  (void)second;
 }
 
 }  // namespace
