@@ -135,7 +135,8 @@ absl::StatusOr<RunnerResponse> DecodeRunnerResponse(std::string_view body) {
   const rapidjson::Value* envelope = nullptr;
   const rapidjson::Value* error = nullptr;
   const rapidjson::Value* duration = nullptr;
-  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+  const rapidjson::Value& root = doc;
+  for (auto it = root.MemberBegin(), end = root.MemberEnd(); !(it == end); ++it) {
     std::string_view key(it->name.GetString(), it->name.GetStringLength());
     if (key == "envelope") envelope = &it->value;
     if (key == "error") error = &it->value;
@@ -161,14 +162,15 @@ absl::StatusOr<RunnerResponse> DecodeRunnerResponse(std::string_view body) {
                                       JsonTypeName(*envelope)));
     }
     StreamFields fields;
-    for (auto it = envelope->MemberBegin(); it != envelope->MemberEnd(); ++it) {
-      std::string key(it->name.GetString(), it->name.GetStringLength());
+    for (auto it = envelope->MemberBegin(), end = envelope->MemberEnd(); !(it == end); ++it) {
+      const rapidjson::Value::Member& m = *it;
+      std::string key(m.name.GetString(), m.name.GetStringLength());
       if (!IsValidUtf8(key)) return BadField("envelope", "a key is not valid UTF-8");
-      if (!it->value.IsString()) {
+      if (!m.value.IsString()) {
         return BadField(Cat("envelope.", key),
-                        Cat("expected a string (to_stream_dict), got ", JsonTypeName(it->value)));
+                        Cat("expected a string (to_stream_dict), got ", JsonTypeName(m.value)));
       }
-      std::string value(it->value.GetString(), it->value.GetStringLength());
+      std::string value(m.value.GetString(), m.value.GetStringLength());
       if (!IsValidUtf8(value)) return BadField(Cat("envelope.", key), "not valid UTF-8");
       fields.emplace_back(std::move(key), std::move(value));
     }
