@@ -13,25 +13,12 @@
 
 #include "absl/time/clock.h"
 #include "common/base/strings.h"
+#include "common/base/unique_fd.h"
 #include "glog/logging.h"
 #include "services/egress/python/runner_protocol.h"
 
 namespace teleclaude::mesh {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Milliseconds left until `deadline`, rounded up (poll's unit), >= 0.
 int MillisLeft(absl::Time deadline) {
@@ -185,7 +172,7 @@ absl::StatusOr<std::string> SandboxRunnerClient::Transfer(std::string_view reque
         Cat("socket path of ", path.size(), " bytes; at most ", sizeof(addr.sun_path) - 1));
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
-  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return absl::InternalError(Cat("socket: ", std::strerror(errno)));
   if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     // EAGAIN: the runner's accept backlog is full (it is not accepting).

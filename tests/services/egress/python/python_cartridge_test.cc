@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -189,7 +190,9 @@ TEST_F(PythonCartridgeTest, SlowRunnerFailsWithinTheBudgetAndRepeatsSuspend) {
                  &invocations);
     // The bound: budget + a few ms on an idle machine; generous here for a
     // loaded one (the 4th run does not call the suspended cartridge).
-    EXPECT_LT(absl::Now() - start, budget + absl::Milliseconds(400)) << i;
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_LT(took, budget + absl::Milliseconds(400)) << i;
+    std::cerr << "run " << i << " took " << absl::FormatDuration(took) << "\n";
     ASSERT_FALSE(results.empty());
     // The event flows on unchanged.
     EXPECT_EQ(results[0].status, RunResult::Status::kProcessed);
