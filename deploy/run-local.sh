@@ -17,6 +17,16 @@
 # --base-port N (first service port, default 50051), --cartridge-install L1|L2|L3,
 # --build-dir DIR (default build). Every option is checked, and every port must
 # be free, before anything starts.
+#
+# Python cartridges (doc/cartridges.md) need a TeleClaude sandbox runner per
+# computer; without one they show as "not running" and events flow without them:
+#   --python-runner test       start tests/python/sandbox_runner.py (a small runner
+#                              that follows TeleClaude's) for each computer
+#   --python-runner DIR        start TeleClaude's own runner from a checkout DIR
+#                              (python3 -m teleclaude.events.sandbox; its
+#                              dependencies must import with this python3)
+#   --python-runner-socket S   one computer: point egress at a runner already
+#                              listening on the Unix socket S
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEFAULT_DATA_DIR="${HOME}/.teleclaude-local"
@@ -30,6 +40,8 @@ DETACH=0
 LEVEL=L1
 BUILD_DIR="$ROOT/build"
 CMD=run
+PY_RUNNER=""
+PY_SOCKET=""
 
 # The comment block at the top of this file, without the '#'s.
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
@@ -50,6 +62,8 @@ while [ $# -gt 0 ]; do
     --cartridge-install) need "$@"; LEVEL=$2; shift ;;
     --build-dir) need "$@"; BUILD_DIR=$2; shift ;;
     --detach) DETACH=1 ;;
+    --python-runner) need "$@"; PY_RUNNER=$2; shift ;;
+    --python-runner-socket) need "$@"; PY_SOCKET=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad "unknown argument '$1' (see --help)" ;;
   esac
@@ -75,6 +89,24 @@ esac
 if [ "$TLS" -eq 1 ] && [ -n "$REDIS_URL" ]; then
   echo "run-local: --tls starts its own TLS redis-server; for an existing one give --redis-url rediss://... and its CA as TELEC_REDIS_TLS_CA=FILE" >&2
   exit 2
+fi
+RUNNER_CMD=()
+if [ "$CMD" = run ] && [ -n "$PY_RUNNER" ]; then
+  [ -z "$PY_SOCKET" ] || bad "--python-runner and --python-runner-socket exclude each other"
+  command -v python3 >/dev/null 2>&1 || bad "--python-runner needs python3 (apt-get install python3)"
+  if [ "$PY_RUNNER" = test ]; then
+    RUNNER_CMD=(python3 "$ROOT/tests/python/sandbox_runner.py")
+  elif [ -d "$PY_RUNNER/teleclaude/events/sandbox" ]; then
+    if ! why=$(cd "$PY_RUNNER" && python3 -c 'import teleclaude.events.sandbox.runner' 2>&1); then
+      bad "--python-runner: TeleClaude's sandbox runner does not import from $PY_RUNNER with $(command -v python3): $(printf %s "$why" | tail -n 1) (install its dependencies, or use --python-runner test)"
+    fi
+    RUNNER_CMD=(env "PYTHONPATH=$PY_RUNNER" python3 -m teleclaude.events.sandbox)
+  else
+    bad "--python-runner must be 'test' or a TeleClaude checkout (with teleclaude/events/sandbox/), got '$PY_RUNNER'"
+  fi
+fi
+if [ -n "$PY_SOCKET" ] && [ "$COMPUTERS" -gt 1 ]; then
+  bad "--python-runner-socket serves one computer (a runner reads one cartridges dir); use --python-runner with --computers"
 fi
 PIDS_FILE="$DATA_DIR/run-local.pids"
 
@@ -216,11 +248,30 @@ for i in $(seq 0 $((COMPUTERS - 1))); do
   # trust mode (cluster) would make gamma trust nobody. Any live peer is
   # trusted here; a real mesh chooses its own --trust_mode.
   if [ "$COMPUTERS" -gt 1 ]; then common+=(--trust_mode=mesh); fi
+  # The sandbox runner reads the cartridges the installer writes
+  # ({data_dir}/cartridges/{name}.py) and listens next to them.
+  egress_flags=()
+  runner_note="no python runner: Python cartridges show 'not running' (see --python-runner)"
+  if [ ${#RUNNER_CMD[@]} -gt 0 ]; then
+    sock="$dir/sandbox.sock"
+    rm -f "$sock"
+    SANDBOX_SOCKET_PATH="$sock" SANDBOX_CARTRIDGES_DIR="$dir/cartridges" \
+      "${RUNNER_CMD[@]}" > "$dir/logs/python-runner.log" 2>&1 < /dev/null &
+    echo "$! $name/python-runner" >> "$PIDS_FILE"
+    egress_flags=(--python_runner_socket="$sock")
+    runner_note="python runner at $sock ($PY_RUNNER)"
+  elif [ -n "$PY_SOCKET" ]; then
+    egress_flags=(--python_runner_socket="$PY_SOCKET")
+    runner_note="python runner expected at $PY_SOCKET"
+  fi
   for svc in installer egress ingress; do
-    "$BIN/services/$svc/telec-$svc" "${common[@]}" > "$dir/logs/$svc.log" 2>&1 &
+    extra=()
+    [ "$svc" = egress ] && extra=(${egress_flags[@]+"${egress_flags[@]}"})
+    "$BIN/services/$svc/telec-$svc" "${common[@]}" ${extra[@]+"${extra[@]}"} > "$dir/logs/$svc.log" 2>&1 &
     echo "$! $name/$svc" >> "$PIDS_FILE"
   done
   echo "run-local: $name${cluster:+ (cluster $cluster)}: egress 127.0.0.1:$base, ingress :$((base + 1)), installer :$((base + 2)); logs in $dir/logs"
+  echo "run-local: $name: $runner_note"
 done
 
 sleep 1

@@ -27,6 +27,9 @@ PACKAGES=(
   redis-server redis-tools sqlite3 openssl
   # validating deploy/docker-compose*.yml
   docker-compose
+  # tests/python/sandbox_runner.py: a TeleClaude sandbox runner for the
+  # Python cartridge tests (and deploy/run-local.sh --python-runner)
+  python3
 )
 
 case "${1:-}" in

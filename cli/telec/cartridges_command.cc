@@ -1,4 +1,5 @@
 // telec cartridges list | show | activate | reject | deactivate | remove | publish.
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,17 +27,40 @@ bool Unverified(const v1::Cartridge& c) {
   return !c.signature().empty() && c.signature() != "verified";
 }
 
-std::string StatusCell(const v1::Cartridge& c) {
+// Active cartridges egress cannot run now -> why (a Python cartridge while
+// its sandbox runner is down: doc/cartridges.md). Empty when egress is down
+// or runs them all.
+std::map<std::string, std::string> UnavailableCartridges(CommandContext& ctx) {
+  std::map<std::string, std::string> out;
+  v1::StatsResponse stats;
+  auto context = ctx.clients.NewContext();
+  if (!ctx.clients.egress().Stats(context.get(), v1::StatsRequest(), &stats).ok()) return out;
+  for (const v1::CartridgeCounters& c : stats.cartridges()) {
+    if (!c.unavailable().empty()) out[c.name()] = c.unavailable();
+  }
+  return out;
+}
+
+std::string Lookup(const std::map<std::string, std::string>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? "" : it->second;
+}
+
+std::string StatusCell(const v1::Cartridge& c, std::string_view unavailable = {}) {
   std::string status(CartridgeStatusName(c.status()));
   if (c.unregistered_file()) CatTo(status, " (file only)");
   if (Unverified(c)) CatTo(status, " UNVERIFIED");
+  if (!unavailable.empty() && c.status() == v1::CARTRIDGE_STATUS_ACTIVE) {
+    CatTo(status, " (not running)");
+  }
   return status;
 }
 
-void PrintCartridgeJson(CommandContext& ctx, const v1::Cartridge& c, bool with_source) {
+void PrintCartridgeJson(CommandContext& ctx, const v1::Cartridge& c, bool with_source,
+                        std::string_view unavailable = {}) {
   std::string text;
   json::Writer w(&text);
-  WriteCartridge(c, with_source, w);
+  WriteCartridge(c, with_source, w, unavailable);
   ctx.out << text << "\n";
 }
 
@@ -56,11 +80,14 @@ absl::Status CartridgesList(CommandContext& ctx) {
   grpc::Status status =
       ctx.clients.installer().ListCartridges(context.get(), v1::ListCartridgesRequest(), &response);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  const std::map<std::string, std::string> unavailable = UnavailableCartridges(ctx);
   if (ctx.json()) {
     std::string text;
     json::Writer w(&text);
     w.BeginArray();
-    for (const v1::Cartridge& c : response.cartridges()) WriteCartridge(c, false, w);
+    for (const v1::Cartridge& c : response.cartridges()) {
+      WriteCartridge(c, false, w, Lookup(unavailable, c.name()));
+    }
     w.EndArray();
     ctx.out << text << "\n";
     return absl::OkStatus();
@@ -71,11 +98,12 @@ absl::Status CartridgesList(CommandContext& ctx) {
   }
   Table table({"NAME", "STATUS", "VERSION", "AUTHOR", "INVOCATIONS", "LAST INVOKED"});
   for (const v1::Cartridge& c : response.cartridges()) {
-    table.AddRow({c.name(), StatusCell(c), OrDash(c.version()), OrDash(c.author()),
-                  Count(c.invocation_count()),
+    table.AddRow({c.name(), StatusCell(c, Lookup(unavailable, c.name())), OrDash(c.version()),
+                  OrDash(c.author()), Count(c.invocation_count()),
                   RelativeTimestamp(c.last_invoked_at(), ctx.now, "never")});
   }
   ctx.out << table.Render();
+  for (const auto& [name, why] : unavailable) ctx.out << name << " not running: " << why << "\n";
   return absl::OkStatus();
 }
 
@@ -86,8 +114,9 @@ absl::Status CartridgesShow(CommandContext& ctx) {
   auto context = ctx.clients.NewContext();
   grpc::Status status = ctx.clients.installer().GetCartridge(context.get(), request, &c);
   if (!status.ok()) return ctx.clients.Explain(Service::kInstaller, status);
+  const std::string unavailable = Lookup(UnavailableCartridges(ctx), c.name());
   if (ctx.json()) {
-    PrintCartridgeJson(ctx, c, true);
+    PrintCartridgeJson(ctx, c, true, unavailable);
     return absl::OkStatus();
   }
   Table fields({"", ""});
@@ -95,7 +124,8 @@ absl::Status CartridgesShow(CommandContext& ctx) {
     fields.AddRow({std::move(key), std::move(value)});
   };
   row("name:", c.name());
-  row("status:", StatusCell(c));
+  row("status:", StatusCell(c, unavailable));
+  if (!unavailable.empty()) row("not running:", unavailable);
   row("version:", OrDash(c.version()));
   row("author:", OrDash(c.author()));
   if (!c.signature().empty()) {

@@ -46,10 +46,12 @@ void WriteEnvelope(const v1::EventEnvelope& e, json::Writer& out) {
   out.EndObject();
 }
 
-void WriteCartridge(const v1::Cartridge& c, bool with_source, json::Writer& out) {
+void WriteCartridge(const v1::Cartridge& c, bool with_source, json::Writer& out,
+                    std::string_view unavailable) {
   out.BeginObject();
   out.Key("name").String(c.name());
   out.Key("status").String(CartridgeStatusName(c.status()));
+  if (!unavailable.empty()) out.Key("unavailable").String(unavailable);
   out.Key("unregistered_file").Bool(c.unregistered_file());
   out.Key("version").String(c.version());
   out.Key("author").String(c.author());

@@ -26,11 +26,14 @@ void WriteJsonText(std::string_view json_text, json::Writer& out,
 
 // Members of the contract's messages, written into the current object (or
 // as a whole object for the *Value functions).
-void WriteEnvelope(const v1::EventEnvelope& envelope, json::Writer& out);                  // object
-void WriteCartridge(const v1::Cartridge& cartridge, bool with_source, json::Writer& out);  // object
-void WriteNotification(const v1::Notification& notification, json::Writer& out);           // object
-void WriteOutcome(const v1::EventOutcome& outcome, json::Writer& out);                     // object
-void WriteWatchedEvent(const v1::WatchedEvent& event, json::Writer& out);                  // object
+void WriteEnvelope(const v1::EventEnvelope& envelope, json::Writer& out);  // object
+// `unavailable` (egress's one-line reason a cartridge cannot run now, e.g.
+// its Python runner is down) adds "unavailable" when non-empty.
+void WriteCartridge(const v1::Cartridge& cartridge, bool with_source, json::Writer& out,
+                    std::string_view unavailable = {});                           // object
+void WriteNotification(const v1::Notification& notification, json::Writer& out);  // object
+void WriteOutcome(const v1::EventOutcome& outcome, json::Writer& out);            // object
+void WriteWatchedEvent(const v1::WatchedEvent& event, json::Writer& out);         // object
 // `stats` (may be null: egress's Stats failed) adds each peer's "forwarded"
 // count; null without it.
 void WritePeers(const v1::ListPeersResponse& peers, const v1::StatsResponse* stats,

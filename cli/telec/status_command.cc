@@ -234,6 +234,13 @@ absl::Status Status(CommandContext& ctx) {
       j.Key("pushes_unsent").Int(stats->pushes_unsent());
       j.Key("input_holds").Int(stats->input_holds());
       j.Key("wal_checkpoints").Int(stats->wal_checkpoints());
+      // Active cartridges that cannot run now -> why (a Python cartridge
+      // while its sandbox runner is down).
+      j.Key("cartridges_unavailable").BeginObject();
+      for (const v1::CartridgeCounters& c : stats->cartridges()) {
+        if (!c.unavailable().empty()) j.Key(c.name()).String(c.unavailable());
+      }
+      j.EndObject();
       j.Key("forwarded_per_peer").BeginObject();
       std::map<std::string, int64_t> sorted(stats->forwarded_per_peer().begin(),
                                             stats->forwarded_per_peer().end());
@@ -327,6 +334,12 @@ absl::Status Status(CommandContext& ctx) {
           Cat("depth ", Count(stats->outbox_depth()), ", dropped ", Count(stats->outbox_dropped()),
               ", input held back ", Count(stats->input_holds()), " time",
               stats->input_holds() == 1 ? "" : "s", "; forwarded: ", Forwarded(*stats)));
+      // Cartridges that cannot run now (skipped, the events flow on).
+      for (const v1::CartridgeCounters& c : stats->cartridges()) {
+        if (c.unavailable().empty()) continue;
+        out += Line("cartridges", Cat(c.name(), " not running (", Count(c.skipped()),
+                                      " events skipped): ", c.unavailable()));
+      }
       // Peers with something to say: waiting, dropped, held or failing.
       for (const v1::PeerOutbox& p : stats->outbox_per_peer()) {
         if (p.waiting() == 0 && p.dropped() == 0 && !p.held() && !p.failing()) continue;

@@ -1,6 +1,7 @@
 // telec-egress: the pipeline service of one computer (DESIGN §2).
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <utility>
 
 #include "absl/flags/flag.h"
@@ -17,6 +18,14 @@ ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
           "Consecutive failures after which an active cartridge is suspended");
 ABSL_FLAG(int64_t, watch_history, 1000,
           "Processed events kept in memory for `telec events tail --last N` (0 = none)");
+
+ABSL_FLAG(std::string, python_runner_socket, "",
+          "Unix socket of TeleClaude's sandbox runner that runs Python cartridges "
+          "(doc/cartridges.md); empty: none, Python cartridges are shown as 'runner "
+          "unavailable' and skipped");
+ABSL_FLAG(int64_t, python_cartridge_budget_ms, 500,
+          "Wall time per Python cartridge call through the runner (connect, request, answer); "
+          "a call past it is a failure");
 
 int main(int argc, char** argv) {
   teleclaude::mesh::ShutdownSignal signal;
@@ -36,8 +45,19 @@ int main(int argc, char** argv) {
     std::cerr << "telec-egress: watch_history: use 0 to 1000000 events\n";
     return 2;
   }
+  teleclaude::mesh::PythonRuntime::Options python_options;
+  python_options.runner.socket_path = absl::GetFlag(FLAGS_python_runner_socket);
+  const int64_t budget_ms = absl::GetFlag(FLAGS_python_cartridge_budget_ms);
+  if (budget_ms <= 0 || budget_ms > 60000) {
+    std::cerr << "telec-egress: python_cartridge_budget_ms: use 1 to 60000\n";
+    return 2;
+  }
+  python_options.budget = absl::Milliseconds(budget_ms);
+  // Outlives the registry and egress (declared first, destroyed last).
+  teleclaude::mesh::PythonRuntime python(std::move(python_options));
+  python.Start();
   teleclaude::mesh::CartridgeFactoryRegistry registry;
-  teleclaude::mesh::RegisterCartridgeRuntimes(registry);
+  teleclaude::mesh::RegisterCartridgeRuntimes(registry, &python);
   auto egress = teleclaude::mesh::Egress::Start(std::move(options), std::move(registry));
   if (!egress.ok()) {
     std::cerr << "telec-egress: " << egress.status().message() << "\n";

@@ -9,7 +9,7 @@
 
 namespace teleclaude::mesh {
 
-void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry) {
+void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry, PythonRuntime* python) {
 #ifdef TM_EGRESS_HAVE_LUA
   absl::Status s = registry.Register(
       std::string(kLuaRuntime),
@@ -25,19 +25,14 @@ void RegisterCartridgeRuntimes(CartridgeFactoryRegistry& registry) {
   LOG(WARNING) << "this telec-egress was built without the Lua runtime: published cartridges "
                   "cannot run";
 #endif
-  // Python cartridges are installed ({data_dir}/cartridges/{name}.py, where
-  // TeleClaude's sandbox runner reads them) but this egress has no runner
-  // client yet: loading one fails with a reason the installer records
-  // (status failed, `telec cartridges show NAME`), never a silent drop.
-  absl::Status python = registry.Register(
+  // Python cartridges run through TeleClaude's sandbox runner
+  // (services/egress/python, doc/cartridges.md "Python cartridges").
+  absl::Status python_status = registry.Register(
       std::string(kPythonRuntime),
-      [](const CartridgeSpec& spec) -> absl::StatusOr<std::unique_ptr<Cartridge>> {
-        return absl::UnavailableError(Cat(
-            "runtime python unavailable: this egress has no sandbox runner client yet; "
-            "cartridge ",
-            spec.name, " stays installed as ", spec.name, ".py but cannot run on this computer"));
+      [python](const CartridgeSpec& spec) -> absl::StatusOr<std::unique_ptr<Cartridge>> {
+        return python->Load(spec);
       });
-  CHECK(python.ok()) << python.message();
+  CHECK(python_status.ok()) << python_status.message();
 }
 
 }  // namespace teleclaude::mesh

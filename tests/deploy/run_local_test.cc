@@ -247,6 +247,10 @@ TEST(RunLocalTest, InvalidOptionsStartNothing) {
       {{"--computers", "3", "--base-port", "65520"}, "leaves no room for 3 computer(s)"},
       {{"--redis-url", "http://h"}, "--redis-url must be redis://"},
       {{"--computers"}, "--computers needs a value"},
+      {{"--python-runner", "bogus"}, "--python-runner must be 'test' or a TeleClaude checkout"},
+      {{"--python-runner", "test", "--python-runner-socket", "/tmp/s"}, "exclude each other"},
+      {{"--computers", "2", "--python-runner-socket", "/tmp/s"},
+       "--python-runner-socket serves one computer"},
   };
   for (const auto& [flags, message] : cases) {
     RunLocal run(1);
@@ -293,9 +297,14 @@ TEST(RunLocalTest, APortInUseIsNamedAndNothingStarts) {
 // data dir while this set runs says so and fails.
 TEST(RunLocalTest, OneComputerFollowsItsHintsAndStopNeedsItsDataDir) {
   RunLocal run(1);
-  auto up = run.Up({});
+  // With the test sandbox runner (Python cartridges, doc/cartridges.md).
+  auto up = run.Up({"--python-runner", "test"});
   ASSERT_TRUE(up.ok()) << up.status();
   ASSERT_EQ(up->exit_code, 0) << up->out << up->err;
+  EXPECT_TRUE(
+      absl::StrContains(up->out, absl::StrCat("run-local: alpha: python runner at ",
+                                              run.dir().string(), "/alpha/sandbox.sock (test)\n")))
+      << up->out;
   EXPECT_TRUE(absl::StrContains(
       up->out,
       absl::StrCat("stop with: deploy/run-local.sh stop --data-dir ", run.dir().string(), "\n")))
@@ -331,6 +340,7 @@ TEST(RunLocalTest, OneComputerFollowsItsHintsAndStopNeedsItsDataDir) {
   ASSERT_TRUE(stop.ok()) << stop.status();
   EXPECT_EQ(stop->exit_code, 0) << stop->err;
   EXPECT_TRUE(absl::StrContains(stop->out, "stopped alpha/egress")) << stop->out;
+  EXPECT_TRUE(absl::StrContains(stop->out, "stopped alpha/python-runner")) << stop->out;
 }
 
 }  // namespace

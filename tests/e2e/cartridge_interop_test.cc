@@ -2,8 +2,8 @@
 // doc/cartridges.md), against one real computer (installer, egress, ingress at
 // L3) on a real redis-server, driven through `telec`: identity by author +
 // name + version, and the plan's cartridge.published (no runtime,
-// entry_point module:function) installed as {name}.py and reported as a
-// runtime this computer cannot run yet.
+// entry_point module:function) installed as {name}.py and run through a
+// sandbox runner process.
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
+#include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -32,6 +33,10 @@ class CartridgeInteropTest : public ::testing::Test {
     o.name = "lab";
     o.install_level = "L3";
     o.redis_url = redis_->url();
+    // The sandbox runner's socket: nothing listens there until a test
+    // starts the runner.
+    socket_ = files_.File("runner.sock");
+    o.service_flags["egress"] = {absl::StrCat("--python_runner_socket=", socket_)};
     computer_ = new Computer(std::move(o));
     absl::Status s = computer_->Launch();
     if (s.ok()) s = computer_->AwaitReady(absl::Seconds(60));
@@ -63,11 +68,13 @@ class CartridgeInteropTest : public ::testing::Test {
   static testing::RedisServer* redis_;
   static Computer* computer_;
   static testing::TempDir files_;
+  static std::string socket_;
 };
 
 testing::RedisServer* CartridgeInteropTest::redis_ = nullptr;
 Computer* CartridgeInteropTest::computer_ = nullptr;
 testing::TempDir CartridgeInteropTest::files_;
+std::string CartridgeInteropTest::socket_;
 
 TEST_F(CartridgeInteropTest, TwoCartridgesWithDifferentNamesAtOneVersionBothPublish) {
   for (const char* name : {"tagger", "stamper"}) {
@@ -87,9 +94,21 @@ TEST_F(CartridgeInteropTest, TwoCartridgesWithDifferentNamesAtOneVersionBothPubl
   EXPECT_THAT(again->err, HasSubstr("cartridge tagger 1.0.0 by lab was already published"));
 }
 
-TEST_F(CartridgeInteropTest, PlanShapedPythonCartridgeIsInstalledAsPyAndReportedUnavailable) {
+// The plan's cartridge.published installed at L3 runs in egress's pipeline
+// through a sandbox runner process (tests/python/sandbox_runner.py, faithful
+// to TeleClaude's runner.py). Before the runner is up the cartridge is
+// active but "not running" with the reason (telec cartridges list / show /
+// status) and events flow on without it; once the runner answers, it
+// changes the events.
+TEST_F(CartridgeInteropTest, PlanShapedPythonCartridgeRunsThroughTheSandboxRunner) {
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> tail =
+      computer_->StartTelec({"events", "tail", "--type", "pytest."});
+  ASSERT_TRUE(tail.ok()) << tail.status();
   const std::string source =
-      "async def process(event, context):\n    event.payload['tagged'] = True\n    return event\n";
+      "async def process(event, context):\n"
+      "    if event.event.startswith('pytest.'):\n"
+      "        event.payload['tagged'] = True\n"
+      "    return event\n";
   const std::string payload = absl::StrCat(
       R"({"name":"pytagger","event_type":"*","version":"1.0.0","author":"py-a",)", R"("code":")",
       absl::Base64Escape(source), R"(","entry_point":"pytagger:process","dependencies":[],)",
@@ -100,8 +119,8 @@ TEST_F(CartridgeInteropTest, PlanShapedPythonCartridgeIsInstalledAsPyAndReported
   ASSERT_EQ(r->exit_code, 0) << r->err;
 
   // Unsigned (a Python computer signs nothing): pending even at L3, UNVERIFIED
-  // (doc/security.md §7); a person activates it, then egress cannot load it:
-  // failed, with the reason.
+  // (doc/security.md §7); a person activates it. No runner answers yet: it is
+  // active but not running, and says why.
   ASSERT_TRUE(WaitFor([] { return StatusOf("pytagger") == "pending"; }, absl::Seconds(20)))
       << StatusOf("pytagger") << "\n"
       << computer_->LogTails();
@@ -111,26 +130,64 @@ TEST_F(CartridgeInteropTest, PlanShapedPythonCartridgeIsInstalledAsPyAndReported
   absl::StatusOr<testing::CommandResult> activated =
       computer_->Telec({"cartridges", "activate", "pytagger"});
   ASSERT_TRUE(activated.ok());
-  EXPECT_THAT(activated->err, HasSubstr("runtime python unavailable"));
-  ASSERT_TRUE(WaitFor([] { return StatusOf("pytagger") == "failed"; }, absl::Seconds(20)))
+  EXPECT_EQ(activated->exit_code, 0) << activated->out << activated->err;
+  ASSERT_TRUE(WaitFor([] { return StatusOf("pytagger") == "active"; }, absl::Seconds(20)))
       << StatusOf("pytagger") << "\n"
       << computer_->LogTails();
+  auto list_says = [](const std::string& text) {
+    absl::StatusOr<testing::CommandResult> list = computer_->Telec({"cartridges", "list"});
+    return list.ok() && list->out.find(text) != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor([&] { return list_says("pytagger not running: python runner unavailable"); },
+                      absl::Seconds(20)))
+      << computer_->Telec({"cartridges", "list"})->out;
+  EXPECT_TRUE(list_says("active (not running)"));
   absl::StatusOr<testing::CommandResult> show =
       computer_->Telec({"cartridges", "show", "pytagger"});
   ASSERT_TRUE(show.ok());
-  EXPECT_THAT(show->out, HasSubstr("runtime python unavailable"));
-  EXPECT_THAT(show->out, HasSubstr("python"));
+  EXPECT_THAT(show->out, HasSubstr("not running:"));
+  EXPECT_THAT(show->out, HasSubstr(absl::StrCat("connect ", socket_)));
   // Where TeleClaude's sandbox runner reads it.
   std::ifstream in(absl::StrCat(computer_->data_dir(), "/cartridges/pytagger.py"));
   std::stringstream written;
   written << in.rdbuf();
   EXPECT_EQ(written.str(), source);
 
-  // Events keep flowing.
-  r = computer_->Telec({"events", "emit", "deployment.started", "--payload", R"({"slug":"web"})",
-                        "--visibility", "local"});
+  // Events keep flowing, untouched by the cartridge; status says so.
+  r = computer_->Telec(
+      {"events", "emit", "pytest.before", "--payload", R"({"n":1})", "--visibility", "local"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->err;
+  ASSERT_TRUE(WaitFor([&] { return (*tail)->ReadLog().find("pytest.before") != std::string::npos; },
+                      absl::Seconds(20)))
+      << (*tail)->ReadLog();
+  EXPECT_EQ((*tail)->ReadLog().find("tagged"), std::string::npos) << (*tail)->ReadLog();
+  absl::StatusOr<testing::CommandResult> status = computer_->Telec({"status"});
+  ASSERT_TRUE(status.ok());
+  EXPECT_THAT(status->out, HasSubstr("pytagger not running (1 events skipped): python runner "
+                                     "unavailable"));
+
+  // The runner comes up: the cartridge runs and changes the events.
+  testing::ChildOptions o;
+  o.args = {"python3", TM_SANDBOX_RUNNER_PY};
+  o.env = {{"SANDBOX_SOCKET_PATH", socket_},
+           {"SANDBOX_CARTRIDGES_DIR", absl::StrCat(computer_->data_dir(), "/cartridges")}};
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> runner =
+      testing::ChildProcess::Start(std::move(o));
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  ASSERT_TRUE(WaitFor([&] { return !list_says("not running"); }, absl::Seconds(30)))
+      << (*runner)->ReadLog() << computer_->LogTails();
+  r = computer_->Telec(
+      {"events", "emit", "pytest.after", "--payload", R"({"n":2})", "--visibility", "local"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  ASSERT_TRUE(WaitFor([&] { return (*tail)->ReadLog().find("pytest.after") != std::string::npos; },
+                      absl::Seconds(20)))
+      << (*tail)->ReadLog();
+  std::string log = (*tail)->ReadLog();
+  std::string after = log.substr(log.find("pytest.after"));
+  EXPECT_THAT(after.substr(0, after.find('\n')), HasSubstr("\"tagged\":true"))
+      << log << (*runner)->ReadLog();
 }
 
 TEST_F(CartridgeInteropTest, PayloadWithoutRuntimeThatIsNotPythonIsRefusedNamingTheField) {

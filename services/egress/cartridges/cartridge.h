@@ -52,6 +52,10 @@ class Cartridge {
   enum class Verdict {
     kContinue,  // pass the (possibly changed) event on
     kDrop,      // drop it for the rest of the chain
+    // The cartridge did not run: its runtime is unavailable now
+    // (Unavailable() says why, e.g. the Python sandbox runner is down). The
+    // event passes on unchanged; neither an invocation nor a failure.
+    kSkipped,
   };
 
   virtual ~Cartridge() = default;
@@ -59,6 +63,12 @@ class Cartridge {
   // A stable name: `dedup`, `notification-projector`, `mesh-publisher`, or the
   // published cartridge's name.
   virtual std::string_view Name() const = 0;
+
+  // "" when the cartridge can run; otherwise a one-line reason it cannot
+  // now, for reasons outside it (its runtime is unavailable), under which
+  // Process() returns kSkipped. Shown by Stats (`telec cartridges list`).
+  // Thread-safe.
+  virtual std::string Unavailable() const { return {}; }
 
   // Processes `event` in place. On a non-OK status the runner restores the
   // event as it was before the call (for published cartridges; the built-in

@@ -632,6 +632,8 @@ void PipelineService::FillStats(v1::StatsResponse* response) {
     out->set_dropped(c.dropped);
     out->set_failures(c.failures);
     out->set_suspended(c.suspended);
+    out->set_skipped(c.skipped);
+    out->set_unavailable(deps_.runner->Unavailable(name));
   }
   PipelineWorker::Stats w = deps_.worker->stats();
   response->set_outbox_depth(w.mesh_outbox_depth);

@@ -36,6 +36,13 @@ std::vector<std::string> PipelineRunner::ActiveNames() const {
   return names;
 }
 
+std::string PipelineRunner::Unavailable(const std::string& name) const {
+  for (const ActiveCartridge& a : active_) {
+    if (a.spec.name == name) return a.cartridge->Unavailable();
+  }
+  return "";
+}
+
 void PipelineRunner::Run(EventEnvelope event, EventOrigin origin, std::string source_computer,
                          std::string input_key, std::vector<RunResult>* results,
                          std::vector<Invocation>* invocations) {
@@ -89,6 +96,12 @@ void PipelineRunner::RunOne(EventEnvelope event, CartridgeContext context,
           }
         }
       }
+      continue;
+    }
+    if (*verdict == Cartridge::Verdict::kSkipped) {
+      if (before.has_value()) event = std::move(*before);
+      ++counters.skipped;
+      context.emitted.clear();
       continue;
     }
     counters.consecutive_failures = 0;

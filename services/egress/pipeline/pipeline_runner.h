@@ -50,6 +50,9 @@ struct CartridgeCounters {
   int64_t invocations = 0;
   int64_t dropped = 0;
   int64_t failures = 0;
+  // Calls that did not run because the cartridge's runtime was unavailable
+  // (Verdict::kSkipped).
+  int64_t skipped = 0;
   int consecutive_failures = 0;
   bool suspended = false;
 };
@@ -87,6 +90,10 @@ class PipelineRunner {
   void Run(EventEnvelope event, EventOrigin origin, std::string source_computer,
            std::string input_key, std::vector<RunResult>* results,
            std::vector<Invocation>* invocations);
+
+  // Cartridge::Unavailable() of the active cartridge `name` ("" when it can
+  // run or is not active).
+  std::string Unavailable(const std::string& name) const;
 
   // Counters by cartridge name (system and published, including suspended).
   const std::map<std::string, CartridgeCounters>& counters() const { return counters_; }
