@@ -1,6 +1,7 @@
 // telec-egress: the pipeline service of one computer (DESIGN §2).
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <utility>
 
 #include "absl/flags/flag.h"
@@ -18,6 +19,11 @@ ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
 ABSL_FLAG(int64_t, watch_history, 1000,
           "Processed events kept in memory for `telec events tail --last N` (0 = none)");
 
+ABSL_FLAG(std::string, wal_checkpoints, "thread",
+          "Where events.db's WAL checkpoints run: `thread` (a connection and thread of their "
+          "own: they never stall the pipeline) or `writer` (the pipeline worker between its "
+          "batches, as before; kept to measure the difference with tests/bench)");
+
 int main(int argc, char** argv) {
   teleclaude::mesh::ShutdownSignal signal;
   teleclaude::mesh::Config config = teleclaude::mesh::InitProcess(
@@ -28,6 +34,13 @@ int main(int argc, char** argv) {
   options.outbox_max = absl::GetFlag(FLAGS_outbox_max);
   options.failure_threshold = static_cast<int>(absl::GetFlag(FLAGS_cartridge_failure_threshold));
   options.watch_history = absl::GetFlag(FLAGS_watch_history);
+  const std::string checkpoints = absl::GetFlag(FLAGS_wal_checkpoints);
+  if (checkpoints != "thread" && checkpoints != "writer") {
+    std::cerr << "telec-egress: wal_checkpoints: use thread or writer, not \"" << checkpoints
+              << "\"\n";
+    return 2;
+  }
+  options.checkpoint_thread = checkpoints == "thread";
   if (options.outbox_max <= 0 || options.failure_threshold <= 0) {
     std::cerr << "telec-egress: outbox_max and cartridge_failure_threshold must be positive\n";
     return 2;
