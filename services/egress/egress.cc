@@ -246,7 +246,14 @@ void Egress::Shutdown() {
     }
     if (manager_) manager_->Stop();
     if (worker_) worker_->Stop();
-    if (checkpointer_) checkpointer_->Stop();
+    if (checkpointer_) {
+      checkpointer_->Stop();
+      const WalCheckpointer::Stats c = checkpointer_->stats();
+      LOG(INFO) << "events.db checkpoints: " << c.checkpoints << " on their thread (longest "
+                << absl::FormatDuration(c.longest) << ", " << c.failures << " failed), "
+                << c.backstops << " by the pipeline worker (backstop), " << c.pages_copied
+                << " pages copied";
+    }
     if (mesh_sender_) mesh_sender_->Stop();
     if (push_sender_) push_sender_->Stop();
     if (tracker_) {

@@ -107,8 +107,11 @@ void PipelineWorker::Wake() {
 
 PipelineWorker::Stats PipelineWorker::stats() const {
   const OutboxTotals mesh = mesh_outbox_->Totals();
-  const int64_t background_checkpoints =
-      options_.checkpointer != nullptr ? options_.checkpointer->stats().checkpoints : 0;
+  int64_t background_checkpoints = 0;
+  if (options_.checkpointer != nullptr) {
+    const WalCheckpointer::Stats c = options_.checkpointer->stats();
+    background_checkpoints = c.checkpoints + c.backstops;
+  }
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
   s.checkpoints += background_checkpoints;

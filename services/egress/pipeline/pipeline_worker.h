@@ -164,7 +164,7 @@ class PipelineWorker : public Waker {
     // Rounds in which the worker held input batches back for the mesh
     // sender (a round ends at each sender report or wake-up).
     int64_t input_holds = 0;
-    int64_t checkpoints = 0;    // WAL checkpoints run (here or by the checkpointer)
+    int64_t checkpoints = 0;    // WAL checkpoints run (here, by the checkpointer, backstops)
     int64_t inputs_pruned = 0;  // processed_inputs rows deleted (TTL)
   };
   Stats stats() const;
