@@ -44,7 +44,7 @@ class WalCheckpointer {
   struct Stats {
     int64_t checkpoints = 0;   // PASSIVE checkpoints run
     int64_t pages_copied = 0;  // into the database file, in all
-    int64_t failures = 0;      // checkpoints that returned an error
+    int64_t failures = 0;      // checkpoints that failed (not: busy with a backstop)
     absl::Duration longest;    // the slowest checkpoint
     int64_t backstops = 0;     // checkpoints the writer ran itself (backstop_pages)
   };
