@@ -1,6 +1,7 @@
 #include "common/delivery/single_writer.h"
 
 #include "common/delivery/backoff.h"
+#include "common/sqlite/statement.h"
 #include "common/sqlite/transaction.h"
 
 namespace teleclaude::mesh {
@@ -140,10 +141,22 @@ bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
                << " job(s) failed and was rolled back: " << status.message();
     for (RoundParticipant* p : participants_) p->RolledBack();
     for (std::unique_ptr<WriterJob>& job : jobs) job->Finish(status);
+    if (options_.write_health != nullptr ? options_.write_health->Failed(status)
+                                         : IsDiskFull(status)) {
+      // Give the WAL's space back before the retry: nothing of the round is
+      // left, TRUNCATE copies what was committed and cuts the WAL file.
+      absl::StatusOr<int> copied = db_->Checkpoint(CheckpointMode::kTruncate);
+      if (!copied.ok()) {
+        LOG_EVERY_N(WARNING, 20) << options_.name << ": disk full; TRUNCATE checkpoint: "
+                                 << copied.status().message();
+      }
+    }
     absl::MutexLock lock(&mu_);
     ++stats_.round_failures;
     return false;
   }
+  if (options_.write_health != nullptr) options_.write_health->Committed();
+  if (options_.checkpointer != nullptr) options_.checkpointer->Committed(db_);
   for (std::unique_ptr<WriterJob>& job : jobs) job->Finish(status);
   for (RoundParticipant* p : participants_) p->Committed();
   absl::MutexLock lock(&mu_);
@@ -153,7 +166,7 @@ bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
 }
 
 void SingleWriter::MaybeCheckpoint() {
-  if (options_.checkpoint_idle_pages <= 0) return;
+  if (options_.checkpoint_idle_pages <= 0 || options_.checkpointer != nullptr) return;
   const int threshold = queued_weight() >= options_.checkpoint_backlog_weight
                             ? options_.checkpoint_busy_pages
                             : options_.checkpoint_idle_pages;

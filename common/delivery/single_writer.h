@@ -17,6 +17,8 @@
 //    that writes opens one with Transact(), which includes the participants.
 //  - participants' own work (RoundParticipant::HasWork, e.g. an outbox
 //    sender's progress): a round without jobs.
+// A round that fails because the disk is full (SQLITE_FULL) is followed by a
+// TRUNCATE checkpoint (the WAL's space is given back) before the pause.
 // Between rounds: chores (WriterChore: pruning) and checkpoints. The owner
 // opens its database without SQLite's auto-checkpoint (which runs inside the
 // COMMIT that takes the WAL past 1000 pages, before that round's work is
@@ -55,6 +57,8 @@
 #include "common/delivery/writer_chore.h"
 #include "common/delivery/writer_job.h"
 #include "common/sqlite/database.h"
+#include "common/sqlite/wal_checkpointer.h"
+#include "common/sqlite/write_health.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -72,6 +76,13 @@ class SingleWriter : public Waker {
     int checkpoint_idle_pages = 1000;  // 0 = the writer never checkpoints
     int checkpoint_busy_pages = 8000;
     size_t checkpoint_backlog_weight = 512;
+    // When set, the writer only tells it the WAL's size after each commit;
+    // checkpoints run on its own connection and thread and never stall this
+    // one (the checkpoint_* fields above are then unused). Not owned.
+    WalCheckpointer* checkpointer = nullptr;
+    // When set, told of every commit and failed round (disk full -> health).
+    // Not owned.
+    WriteHealth* write_health = nullptr;
     const Clock* clock = Clock::Real();  // `now` of the chores
   };
 

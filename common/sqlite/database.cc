@@ -73,6 +73,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA synchronous=", options.synchronous)));
   TM_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  if (options.wal && options.journal_size_limit >= 0) {
+    TM_RETURN_IF_ERROR(db->Exec(Cat("PRAGMA journal_size_limit=", options.journal_size_limit)));
+  }
   // Replaces SQLite's own hook (the auto-checkpoint) with one that counts.
   if (!options.auto_checkpoint) sqlite3_wal_hook(handle, &Database::OnWalCommit, db.get());
   return db;
@@ -83,9 +86,12 @@ int Database::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int
   return SQLITE_OK;
 }
 
-absl::StatusOr<int> Database::Checkpoint() {
+absl::StatusOr<int> Database::Checkpoint(CheckpointMode mode) {
   int log = 0, copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  int rc = sqlite3_wal_checkpoint_v2(
+      db_, nullptr,
+      mode == CheckpointMode::kTruncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+      &log, &copied);
   if (rc != SQLITE_OK) {
     return SqliteStatus(sqlite3_extended_errcode(db_),
                         Cat("sqlite ", path_, ": checkpoint: ", sqlite3_errmsg(db_)));

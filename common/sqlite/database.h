@@ -35,6 +35,20 @@ struct DatabaseOptions {
   // owns (egress reading ingress's membership.db); the directory must be
   // writable for WAL's shared-memory file, as for any WAL reader.
   bool read_only = false;
+  // With WAL: PRAGMA journal_size_limit — when the WAL restarts after a
+  // complete checkpoint, its file is cut back to this size, so a burst (or a
+  // disk-full episode) does not leave a large WAL behind. -1 = SQLite's
+  // default (no limit).
+  int64_t journal_size_limit = 4 << 20;
+};
+
+// sqlite3_wal_checkpoint_v2 modes the project uses.
+enum class CheckpointMode {
+  // Copies what it can without waiting for anyone; never blocks a writer.
+  kPassive,
+  // Waits (busy timeout) for the writer and readers, copies everything and
+  // truncates the WAL file to zero bytes (disk full: give the space back).
+  kTruncate,
 };
 
 // One schema step: applied once, in version order, inside its own transaction.
@@ -87,7 +101,9 @@ class Database {
   // A PASSIVE checkpoint: copies what it can of the WAL into the database
   // file without waiting for other connections; the next write transaction
   // then starts the WAL from its beginning. Returns the pages copied.
-  absl::StatusOr<int> Checkpoint();
+  absl::StatusOr<int> Checkpoint() { return Checkpoint(CheckpointMode::kPassive); }
+  // The same in `mode`. REQUIRES: no transaction open on this connection.
+  absl::StatusOr<int> Checkpoint(CheckpointMode mode);
 
  private:
   Database(sqlite3* db, std::string path);

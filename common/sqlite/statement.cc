@@ -24,6 +24,7 @@ absl::Status SqliteStatus(int rc, std::string message) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CANTOPEN:
+    case SQLITE_FULL:  // transient: free space and retry (not "request too large")
       code = absl::StatusCode::kUnavailable;
       break;
     default:
@@ -45,6 +46,11 @@ std::optional<int> SqliteResultCode(const absl::Status& status) {
 bool IsUniqueViolation(const absl::Status& status) {
   std::optional<int> rc = SqliteResultCode(status);
   return rc.has_value() && (*rc == SQLITE_CONSTRAINT_UNIQUE || *rc == SQLITE_CONSTRAINT_PRIMARYKEY);
+}
+
+bool IsDiskFull(const absl::Status& status) {
+  std::optional<int> rc = SqliteResultCode(status);
+  return rc.has_value() && (*rc & 0xff) == SQLITE_FULL;
 }
 
 bool IsConstraintViolation(const absl::Status& status) {

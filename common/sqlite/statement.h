@@ -71,7 +71,7 @@ class Statement {
 //   ALREADY_EXISTS      UNIQUE or PRIMARY KEY constraint failed;
 //   FAILED_PRECONDITION another constraint (NOT NULL, CHECK, FOREIGN KEY...);
 //   UNAVAILABLE         SQLITE_BUSY / SQLITE_LOCKED after the busy timeout,
-//                       cannot open the file;
+//                       cannot open the file, SQLITE_FULL (disk full);
 //   INTERNAL            anything else (bad SQL, I/O error, misuse).
 
 // The status for SQLite result code `rc` (extended or primary) with
@@ -89,6 +89,10 @@ bool IsUniqueViolation(const absl::Status& status);
 // True for any constraint failure (UNIQUE, PRIMARY KEY, NOT NULL, CHECK,
 // FOREIGN KEY, ...).
 bool IsConstraintViolation(const absl::Status& status);
+
+// True for SQLITE_FULL (the disk or the file system's quota is full; mapped
+// to UNAVAILABLE: free space and retry).
+bool IsDiskFull(const absl::Status& status);
 
 }  // namespace teleclaude::mesh
 

@@ -9,6 +9,7 @@
 #include "common/grpc/database_probe.h"
 #include "common/grpc/peer_service_probe.h"
 #include "common/grpc/redis_probe.h"
+#include "common/grpc/write_health_probe.h"
 #include "common/identity/local_tokens.h"
 #include "common/redis/redis_client.h"
 #include "glog/logging.h"
@@ -38,6 +39,12 @@ absl::Status Egress::Init() {
   const Config& config = options_.config;
   const std::string db_path = config.events_db_path().string();
   TM_ASSIGN_OR_RETURN(db_, EventsDb::Open(db_path));
+  if (options_.checkpoint_thread) {
+    TM_ASSIGN_OR_RETURN(
+        checkpointer_,
+        WalCheckpointer::Start(
+            {.name = "events.db", .path = db_path, .pages = 256, .backstop_pages = 1024}));
+  }
 
   RedisClientOptions redis;
   redis.endpoint = config.redis;
@@ -81,8 +88,10 @@ absl::Status Egress::Init() {
     ++push_rows_added_;
     return absl::OkStatus();
   };
+  aggregator_ =
+      std::make_unique<NotificationAggregator>(NotificationAggregator::Options{}, db_.get());
   system.push_back(std::make_unique<NotificationProjector>(
-      &catalog_, db_.get(), std::vector<NotificationPushFn>{installer_push}));
+      &catalog_, db_.get(), std::vector<NotificationPushFn>{installer_push}, aggregator_.get()));
   // The mesh outbox: one cursor per peer, at most --outbox_max messages
   // waiting per peer (the oldest beyond are dropped, counted per peer).
   Outbox::Options mesh_outbox;
@@ -107,6 +116,8 @@ absl::Status Egress::Init() {
 
   PipelineWorker::Options worker_options;
   worker_options.computer_name = config.computer_name;
+  worker_options.checkpointer = checkpointer_.get();
+  worker_options.write_health = &write_health_;
   PipelineWorker::Hooks hooks;
   hooks.wake_push_sender = [this] { push_sender_->Wake(); };
   hooks.take_push_rows_added = [this] { return std::exchange(push_rows_added_, 0); };
@@ -205,6 +216,9 @@ absl::Status Egress::Init() {
   telemetry_->health().Add(
       std::make_unique<DatabaseProbe>(DatabaseProbe::Options{.name = "events.db", .path = db_path}),
       absl::ZeroDuration());
+  telemetry_->health().Add(
+      std::make_unique<WriteHealthProbe>("events.db writes", db_path, &write_health_),
+      absl::ZeroDuration());
   telemetry_->health().Add(std::make_unique<PeerServiceProbe>("installer", config.installer_addr),
                            config.dependency_grace);
   telemetry_->AddMetrics(std::make_shared<EgressMetrics>(service_.get()));
@@ -232,6 +246,14 @@ void Egress::Shutdown() {
     }
     if (manager_) manager_->Stop();
     if (worker_) worker_->Stop();
+    if (checkpointer_) {
+      checkpointer_->Stop();
+      const WalCheckpointer::Stats c = checkpointer_->stats();
+      LOG(INFO) << "events.db checkpoints: " << c.checkpoints << " on their thread (longest "
+                << absl::FormatDuration(c.longest) << ", " << c.failures << " failed), "
+                << c.backstops << " by the pipeline worker (backstop), " << c.pages_copied
+                << " pages copied";
+    }
     if (mesh_sender_) mesh_sender_->Stop();
     if (push_sender_) push_sender_->Stop();
     if (tracker_) {

@@ -23,6 +23,7 @@
 #include "common/mesh/membership_reader.h"
 #include "services/egress/cartridges/cartridge_factory.h"
 #include "services/egress/cartridges/mesh_publisher.h"
+#include "services/egress/cartridges/notification_aggregator.h"
 #include "services/egress/control/cartridge_manager.h"
 #include "services/egress/control/pipeline_service.h"
 #include "services/egress/delivery/forgotten_peer_sweeper.h"
@@ -46,6 +47,9 @@ struct EgressOptions {
   absl::Duration invocation_flush = absl::Milliseconds(200);
   // Processed events kept for `telec events tail --last N` (WatchHub).
   int64_t watch_history = 0;
+  // events.db's checkpoints on a connection and thread of their own (true)
+  // or on the pipeline worker between batches (--wal_checkpoints=writer).
+  bool checkpoint_thread = true;
 };
 
 // Thread-safe: Start() once, Shutdown() once (idempotent).
@@ -74,6 +78,13 @@ class Egress {
   const CartridgeFactoryRegistry registry_;
   const EventCatalog catalog_;
   std::unique_ptr<EventsDb> db_;
+  // events.db's checkpoints on their own connection and thread, and what the
+  // worker's commits last saw (disk full -> health); both outlive the worker.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  WriteHealth write_health_{"events.db"};
+  // Counts per-message failure notifications into one row per sender and
+  // reason (issue 18 "Floods aggregate").
+  std::unique_ptr<NotificationAggregator> aggregator_;
   std::unique_ptr<MembershipReader> membership_;
   std::unique_ptr<InstallerClient> installer_;
   std::unique_ptr<InvocationTracker> tracker_;

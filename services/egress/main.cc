@@ -19,6 +19,7 @@ ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
 ABSL_FLAG(int64_t, watch_history, 1000,
           "Processed events kept in memory for `telec events tail --last N` (0 = none)");
 
+<<<<<<< HEAD
 ABSL_FLAG(std::string, python_runner_socket, "",
           "Unix socket of TeleClaude's sandbox runner that runs Python cartridges "
           "(doc/cartridges.md); empty: none, Python cartridges are shown as 'runner "
@@ -26,6 +27,12 @@ ABSL_FLAG(std::string, python_runner_socket, "",
 ABSL_FLAG(int64_t, python_cartridge_budget_ms, 500,
           "Wall time per Python cartridge call through the runner (connect, request, answer); "
           "a call past it is a failure");
+=======
+ABSL_FLAG(std::string, wal_checkpoints, "thread",
+          "Where events.db's WAL checkpoints run: `thread` (a connection and thread of their "
+          "own: they never stall the pipeline) or `writer` (the pipeline worker between its "
+          "batches, as before; kept to measure the difference with tests/bench)");
+>>>>>>> hard2
 
 int main(int argc, char** argv) {
   teleclaude::mesh::ShutdownSignal signal;
@@ -37,6 +44,13 @@ int main(int argc, char** argv) {
   options.outbox_max = absl::GetFlag(FLAGS_outbox_max);
   options.failure_threshold = static_cast<int>(absl::GetFlag(FLAGS_cartridge_failure_threshold));
   options.watch_history = absl::GetFlag(FLAGS_watch_history);
+  const std::string checkpoints = absl::GetFlag(FLAGS_wal_checkpoints);
+  if (checkpoints != "thread" && checkpoints != "writer") {
+    std::cerr << "telec-egress: wal_checkpoints: use thread or writer, not \"" << checkpoints
+              << "\"\n";
+    return 2;
+  }
+  options.checkpoint_thread = checkpoints == "thread";
   if (options.outbox_max <= 0 || options.failure_threshold <= 0) {
     std::cerr << "telec-egress: outbox_max and cartridge_failure_threshold must be positive\n";
     return 2;

@@ -163,6 +163,9 @@ absl::Status BenchComputer::StartService(Service service, bool await_ready) {
   testing::ChildOptions child;
   child.args.push_back(*binary);
   for (std::string& f : CommonFlags()) child.args.push_back(std::move(f));
+  if (service == kEgress) {
+    child.args.insert(child.args.end(), options_.egress_flags.begin(), options_.egress_flags.end());
+  }
   child.log_path = dir_.File(absl::StrCat(options_.name, "-", ServiceName(service), ".log"));
   auto started = testing::ChildProcess::Start(std::move(child));
   if (!started.ok()) return started.status();

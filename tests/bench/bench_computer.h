@@ -34,6 +34,8 @@ struct ComputerOptions {
   int services = kInstaller | kEgress | kIngress;
   // Appended to every service's command line (e.g. --peer_refresh_ms=200).
   std::vector<std::string> extra_flags;
+  // Appended to telec-egress's command line only (e.g. --wal_checkpoints=writer).
+  std::vector<std::string> egress_flags;
 };
 
 // The binary of `service` under `build_dir`; NOT_FOUND naming the path and

@@ -86,6 +86,9 @@ ABSL_FLAG(int64_t, raw_stream_maxlen, 10000,
 ABSL_FLAG(std::string, build_dir, "",
           "CMake build dir with services/<svc>/telec-<svc> (default: two levels above this "
           "binary)");
+ABSL_FLAG(std::vector<std::string>, egress_flags, {},
+          "extra flags for telec-egress only, comma-separated (e.g. --wal_checkpoints=writer to "
+          "measure checkpoints on the pipeline worker, as before issue 19)");
 ABSL_FLAG(int, stall_s, 30, "give up a measurement after this many seconds without progress");
 ABSL_FLAG(int, service_peer_refresh_ms, 200, "--peer_refresh_ms given to the services");
 ABSL_FLAG(bool, redis_tls, false,
@@ -361,6 +364,7 @@ ComputerOptions Computer(const std::string& name, const std::string& cluster,
     o.extra_flags.push_back(absl::StrCat("--stream_maxlen=", maxlen));
   }
   for (const std::string& flag : redis.TlsFlags()) o.extra_flags.push_back(flag);
+  o.egress_flags = absl::GetFlag(FLAGS_egress_flags);
   return o;
 }
 
@@ -1051,7 +1055,8 @@ class FsyncProbe {
 // ns) in payload.bench_sent_ns; B's WatchEvents stream gives the time it was
 // processed there.
 void Latency() {
-  const std::vector<std::string> figures = {"mesh_latency_p50_us", "mesh_latency_p99_us"};
+  const std::vector<std::string> figures = {"mesh_latency_p50_us", "mesh_latency_p99_us",
+                                            "mesh_latency_p999_us"};
   const int rate = absl::GetFlag(FLAGS_rate);
   const int64_t total = static_cast<int64_t>(rate) * absl::GetFlag(FLAGS_seconds);
   // The commits' checkpoints fsync: let the disk finish writing what earlier

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,22 @@ class IngressEgressTest : public ::testing::Test {
     return {response.notifications().begin(), response.notifications().end()};
   }
 
+  // "sender/reason" -> the count of its aggregated mesh.event.rejected
+  // notification, summed over rows (doc/events-db.md "Aggregated
+  // notifications"); a row without a count counts -1000000.
+  using Counts = std::map<std::string, int64_t>;
+  Counts RejectedCounts() {
+    Counts out;
+    for (const v1::Notification& n : Notifications("mesh.event.rejected")) {
+      const std::string& p = n.payload_json();
+      std::optional<std::string> count = json::GetMember(p, "count");
+      out[Cat(json::GetMemberString(p, "source_computer").value_or("None"), "/",
+              json::GetMemberString(p, "reason").value_or("?"))] +=
+          count.has_value() ? std::stoll(*count) : -1000000;
+    }
+    return out;
+  }
+
   int64_t Pending() {
     auto info = client_->XInfoGroup("messages:beta", "mesh-ingress");
     return info.ok() ? info->pending : -1;
@@ -187,9 +205,12 @@ TEST_F(IngressEgressTest, SigkillBetweenSubmitAndAckThenRestartCreatesNoDuplicat
   std::vector<std::pair<std::string, std::string>> batch;
   for (int i = 0; i < 200; ++i) batch.push_back({Crash("zulu", Cat("z", i), "public"), "zulu"});
   AddAtOnce(batch);
-  ASSERT_TRUE(WaitFor([&] { return Notifications("mesh.event.rejected").size() == 200; },
-                      absl::Seconds(20)))
-      << Notifications("mesh.event.rejected").size() << ingress_->ReadLog();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RejectedCounts() == Counts{{"zulu/untrusted", 200}};
+      },
+      absl::Seconds(20)))
+      << ingress_->ReadLog();
   EXPECT_EQ(Pending(), 200);  // one batch, stuck on XACK
   ingress_->Kill();
   ASSERT_TRUE(ingress_->Wait(absl::Seconds(5)).ok());
@@ -197,16 +218,77 @@ TEST_F(IngressEgressTest, SigkillBetweenSubmitAndAckThenRestartCreatesNoDuplicat
 
   StartIngress();  // re-reads its 200 pending entries, submits them again
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(20))) << ingress_->ReadLog();
-  std::map<std::string, int> per_entry;
-  for (const v1::Notification& n : Notifications("mesh.event.rejected")) {
-    ++per_entry[json::GetMemberString(n.payload_json(), "stream_entry_id").value_or("?")];
-  }
-  EXPECT_EQ(per_entry.size(), 200u);
-  for (const auto& [entry, count] : per_entry) EXPECT_EQ(count, 1) << entry;
+  // One aggregated notification, each entry counted once.
+  EXPECT_EQ(RejectedCounts(), (Counts{{"zulu/untrusted", 200}}));
   grpc::ClientContext context;
   v1::StatsResponse stats;
   ASSERT_TRUE(pipeline_->Stats(&context, v1::StatsRequest(), &stats).ok());
   EXPECT_GE(stats.inputs_duplicate(), 200);
+}
+
+// Issue 18 "Floods aggregate": 10,000 garbage entries become three
+// notifications whose counts sum to exactly 10,000 — across a SIGKILL of
+// ingress in the middle of the flood (entries egress counted but ingress had
+// not acknowledged are read again and de-duplicated by their message id) —
+// while a trusted peer's events keep arriving.
+TEST_F(IngressEgressTest, GarbageFloodAggregatesToExactCountsAcrossIngressSigkill) {
+  constexpr int kChunks = 10, kPerChunk = 1000;
+  auto add_chunk = [&](int chunk) {
+    std::vector<std::vector<std::string>> commands = {{"MULTI"}};
+    for (int i = 0; i < kPerChunk; ++i) {
+      std::vector<std::pair<std::string, std::string>> fields;
+      switch (i % 5) {
+        case 0:  // no sender, no envelope
+          fields = {{"type", std::string(kMeshEventType)}, {"junk", Cat("x", i)}};
+          break;
+        case 1:  // an unknown sender's well-formed event
+          fields = EncodeMeshMessage(Crash("zulu", Cat("g", chunk, "-", i), "public"), "zulu", "");
+          break;
+        default:  // not JSON
+          fields = EncodeMeshMessage(Cat("{garbage ", i), "zulu", "");
+      }
+      commands.push_back(RedisClient::XAddArgv("messages:beta", fields, 0));
+    }
+    // A trusted peer's event in the middle of each chunk.
+    commands.insert(
+        commands.begin() + kPerChunk / 2,
+        RedisClient::XAddArgv(
+            "messages:beta",
+            EncodeMeshMessage(Crash("alpha", Cat("legit", chunk), "cluster"), "alpha", ""), 0));
+    commands.push_back({"EXEC"});
+    ASSERT_TRUE(client_->Pipeline(commands).ok());
+  };
+  auto total = [&] {
+    int64_t sum = 0;
+    for (const auto& [key, n] : RejectedCounts()) sum += n;
+    return sum;
+  };
+  for (int chunk = 0; chunk < kChunks / 2; ++chunk) add_chunk(chunk);
+  // SIGKILL while the flood is being drained.
+  ASSERT_TRUE(WaitFor([&] { return total() >= 1000; }, absl::Seconds(60), absl::Milliseconds(5)))
+      << ingress_->ReadLog();
+  ingress_->Kill();
+  ASSERT_TRUE(ingress_->Wait(absl::Seconds(5)).ok());
+  const int64_t at_kill = total();
+  std::cerr << "ingress SIGKILLed with " << at_kill << " rejections counted, " << Pending()
+            << " entries pending\n";
+  EXPECT_LT(at_kill, kChunks / 2 * kPerChunk) << "the kill came after the first half";
+  for (int chunk = kChunks / 2; chunk < kChunks; ++chunk) add_chunk(chunk);
+  StartIngress();
+
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0 && total() == kChunks * kPerChunk; },
+                      absl::Seconds(120), absl::Milliseconds(50)))
+      << "pending " << Pending() << ", counted " << total() << "\n"
+      << ingress_->ReadLog();
+  absl::SleepFor(absl::Milliseconds(300));  // nothing more arrives late
+  EXPECT_EQ(RejectedCounts(),
+            (Counts{{"None/malformed", 2000}, {"zulu/malformed", 6000}, {"zulu/untrusted", 2000}}));
+  EXPECT_EQ(Notifications("mesh.event.rejected").size(), 3u);
+  std::set<std::string> legit;
+  for (const v1::Notification& n : Notifications("system.worker.crashed")) {
+    legit.insert(json::GetMemberString(n.payload_json(), "worker_name").value_or("?"));
+  }
+  EXPECT_EQ(legit.size(), static_cast<size_t>(kChunks));
 }
 
 TEST_F(IngressEgressTest, EgressStoppedThenRestartedProcessesEverythingOnce) {
@@ -223,11 +305,14 @@ TEST_F(IngressEgressTest, EgressStoppedThenRestartedProcessesEverythingOnce) {
   ASSERT_TRUE(WaitFor([&] { return Notifications("system.worker.crashed").size() == 20; },
                       absl::Seconds(15)))
       << ingress_->ReadLog();
-  ASSERT_TRUE(WaitFor([&] { return Notifications("mesh.event.rejected").size() == 20; },
-                      absl::Seconds(15)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RejectedCounts() == Counts{{"zulu/untrusted", 20}};
+      },
+      absl::Seconds(15)));
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
   absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(Notifications("mesh.event.rejected").size(), 20u);
+  EXPECT_EQ(RejectedCounts(), (Counts{{"zulu/untrusted", 20}}));
 }
 
 TEST_F(IngressEgressTest, APeersEgressForwardsThroughOurIngressIntoOurPipeline) {

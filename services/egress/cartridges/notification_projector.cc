@@ -72,7 +72,15 @@ absl::StatusOr<Cartridge::Verdict> NotificationProjector::Process(EventEnvelope&
     return absl::OkStatus();
   };
 
-  if (lc.creates && lc.updates && lc.group_key.has_value()) {
+  const NotificationAggregator::Rule* aggregate =
+      aggregator_ != nullptr && lc.creates ? aggregator_->Find(event.event) : nullptr;
+  if (aggregate != nullptr) {
+    TM_ASSIGN_OR_RETURN(NotificationAggregator::Counted counted,
+                        aggregator_->Count(*aggregate, event));
+    notification_id = counted.notification_id;
+    was_created = counted.created;
+    is_meaningful = true;
+  } else if (lc.creates && lc.updates && lc.group_key.has_value()) {
     TM_RETURN_IF_ERROR(update_or_create());
   } else if (lc.creates) {
     TM_ASSIGN_OR_RETURN(auto upserted,

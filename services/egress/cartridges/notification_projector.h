@@ -4,6 +4,8 @@
 // (meaningful fields reset human_status to unseen, others do not); upserts
 // (creates + updates); resolves by group key — then calls the push callbacks
 // with (notification id, type, level, was_created, is_meaningful).
+// Types the aggregator knows (per-message failures) are counted into one
+// row per sender and reason instead (notification_aggregator.h).
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_NOTIFICATION_PROJECTOR_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_CARTRIDGES_NOTIFICATION_PROJECTOR_H_
 
@@ -16,6 +18,7 @@
 #include "common/cartridge/system_cartridges.h"
 #include "common/catalog/event_catalog.h"
 #include "services/egress/cartridges/cartridge.h"
+#include "services/egress/cartridges/notification_aggregator.h"
 #include "services/egress/storage/events_db.h"
 
 namespace teleclaude::mesh {
@@ -33,13 +36,18 @@ struct NotificationPushInfo {
 // the event (as in TeleClaude).
 using NotificationPushFn = std::function<absl::Status(const NotificationPushInfo& push)>;
 
-// Thread-compatible (the pipeline worker's thread). `catalog` and `db` are
-// not owned and must outlive the cartridge.
+// Thread-compatible (the pipeline worker's thread). `catalog`, `db` and
+// `aggregator` (nullable: nothing aggregates) are not owned and must outlive
+// the cartridge.
 class NotificationProjector : public Cartridge {
  public:
   NotificationProjector(const EventCatalog* catalog, EventsDb* db,
-                        std::vector<NotificationPushFn> push_callbacks = {})
-      : catalog_(catalog), db_(db), push_callbacks_(std::move(push_callbacks)) {}
+                        std::vector<NotificationPushFn> push_callbacks = {},
+                        NotificationAggregator* aggregator = nullptr)
+      : catalog_(catalog),
+        db_(db),
+        push_callbacks_(std::move(push_callbacks)),
+        aggregator_(aggregator) {}
 
   std::string_view Name() const override { return kNotificationProjectorCartridge; }
   // Sets context.notification_id to the row created, updated or resolved.
@@ -52,6 +60,7 @@ class NotificationProjector : public Cartridge {
   const EventCatalog* const catalog_;
   EventsDb* const db_;
   const std::vector<NotificationPushFn> push_callbacks_;
+  NotificationAggregator* const aggregator_;
   int64_t push_failures_ = 0;
 };
 

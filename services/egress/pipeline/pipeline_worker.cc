@@ -9,6 +9,7 @@
 #include "common/envelope/proto_codec.h"
 #include "common/json/json_text.h"
 #include "common/json/writer.h"
+#include "common/sqlite/statement.h"
 #include "common/sqlite/transaction.h"
 #include "glog/logging.h"
 
@@ -106,8 +107,14 @@ void PipelineWorker::Wake() {
 
 PipelineWorker::Stats PipelineWorker::stats() const {
   const OutboxTotals mesh = mesh_outbox_->Totals();
+  int64_t background_checkpoints = 0;
+  if (options_.checkpointer != nullptr) {
+    const WalCheckpointer::Stats c = options_.checkpointer->stats();
+    background_checkpoints = c.checkpoints + c.backstops;
+  }
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
+  s.checkpoints += background_checkpoints;
   s.mesh_outbox_depth = mesh.depth;
   s.outbox_dropped = mesh.dropped + mesh.forgotten;
   return s;
@@ -130,6 +137,14 @@ void PipelineWorker::Run() {
     std::vector<std::function<void(bool)>> tasks;
     OutboxReports reports;
     bool exit = false;
+    if (pause_ > absl::ZeroDuration()) {
+      // The disk was full: give it time before the next transaction (Stop
+      // ends the pause).
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stopping), pause_);
+      pause_ = absl::ZeroDuration();
+    }
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -187,7 +202,23 @@ void PipelineWorker::Run() {
   }
 }
 
+void PipelineWorker::AfterFailure(const absl::Status& status) {
+  const bool full =
+      options_.write_health != nullptr ? options_.write_health->Failed(status) : IsDiskFull(status);
+  if (!full) return;
+  // Give the WAL's space back before retrying: with nothing of the failed
+  // transaction left, TRUNCATE copies what was committed into the database
+  // file and cuts the WAL to zero bytes.
+  absl::StatusOr<int> copied = db_->database()->Checkpoint(CheckpointMode::kTruncate);
+  if (!copied.ok()) {
+    LOG_EVERY_N(WARNING, 20) << "events.db: disk full; TRUNCATE checkpoint: "
+                             << copied.status().message();
+  }
+  pause_ = disk_full_backoff_.Next();
+}
+
 void PipelineWorker::MaybeCheckpoint(size_t events_waiting) {
+  if (options_.checkpointer != nullptr) return;  // its own thread does them
   Database* db = db_->database();
   const int threshold = events_waiting >= static_cast<size_t>(options_.checkpoint_backlog_events)
                             ? options_.checkpoint_busy_pages
@@ -292,7 +323,13 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
     }
     RecountOutbox();
     for (PendingBatch& b : batches) b.done(status);
+    AfterFailure(status);
     return;
+  }
+  disk_full_backoff_.Reset();
+  if (options_.write_health != nullptr) options_.write_health->Committed();
+  if (options_.checkpointer != nullptr) {
+    options_.checkpointer->Committed(db_->database());
   }
   // Wakes the mesh sender when rows were appended or moved.
   mesh_outbox_->Committed();

@@ -36,8 +36,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/delivery/backoff.h"
 #include "common/delivery/outbox.h"
 #include "common/delivery/waker.h"
+#include "common/sqlite/wal_checkpointer.h"
+#include "common/sqlite/write_health.h"
 #include "services/egress/cartridges/mesh_publisher.h"
 #include "services/egress/pipeline/invocation_tracker.h"
 #include "services/egress/pipeline/pipeline_runner.h"
@@ -97,6 +100,20 @@ class PipelineWorker : public Waker {
     int checkpoint_idle_pages = 1000;
     int checkpoint_busy_pages = 8000;
     int checkpoint_backlog_events = 512;
+    // When set (egress), the worker only tells the checkpointer the WAL's
+    // size after each commit; checkpoints run on its own connection and
+    // thread and never stall this one (the checkpoint_* fields above are
+    // then unused). Not owned.
+    WalCheckpointer* checkpointer = nullptr;
+    // When set, told of every commit and every failed batch (disk full ->
+    // health and `telec status`). Not owned.
+    WriteHealth* write_health = nullptr;
+    // A batch that failed because the disk is full: the worker checkpoints
+    // the WAL with TRUNCATE (giving its space back), then pauses this long —
+    // doubling up to disk_full_backoff_max while it keeps failing — before
+    // its next transaction. Nothing of a failed batch is acknowledged.
+    absl::Duration disk_full_backoff_min = absl::Milliseconds(50);
+    absl::Duration disk_full_backoff_max = absl::Seconds(5);
     // While holding inputs for the mesh sender, re-ask the outbox this
     // often even without a report.
     absl::Duration hold_recheck = absl::Milliseconds(200);
@@ -147,7 +164,7 @@ class PipelineWorker : public Waker {
     // Rounds in which the worker held input batches back for the mesh
     // sender (a round ends at each sender report or wake-up).
     int64_t input_holds = 0;
-    int64_t checkpoints = 0;    // WAL checkpoints run (MaybeCheckpoint)
+    int64_t checkpoints = 0;    // WAL checkpoints run (here, by the checkpointer, backstops)
     int64_t inputs_pruned = 0;  // processed_inputs rows deleted (TTL)
   };
   Stats stats() const;
@@ -169,6 +186,9 @@ class PipelineWorker : public Waker {
   void MaybePrune();
   // A checkpoint when the WAL is over the threshold for `events_waiting`.
   void MaybeCheckpoint(size_t events_waiting);
+  // After a failed batch: on a full disk, TRUNCATE checkpoint and set the
+  // pause before the next transaction.
+  void AfterFailure(const absl::Status& status);
   // True when input batches wait for the mesh sender (back-pressure), with
   // `extra` more messages per peer (Outbox::ShouldHoldInputs).
   bool HoldInputs(int64_t extra) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -197,6 +217,10 @@ class PipelineWorker : public Waker {
   bool pruning_ = false;
   int64_t prune_before_ms_ = 0;
   int64_t pruned_in_pass_ = 0;
+  // Disk full (worker thread only): the pause before the next transaction
+  // and the next one's length.
+  absl::Duration pause_ = absl::ZeroDuration();
+  Backoff disk_full_backoff_{options_.disk_full_backoff_min, options_.disk_full_backoff_max};
   // Mesh deliveries per input event of the last batch (worker thread only).
   double mesh_fanout_ = 0;
 };

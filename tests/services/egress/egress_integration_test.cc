@@ -534,7 +534,8 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
     std::vector<std::vector<std::string>> commands;
     for (int i = start; i < start + 1000; ++i) {
       EventEnvelope e;
-      e.event = "mesh.event.rejected";  // creates a notification; no idempotency key
+      // Creates a notification; no idempotency key, not aggregated.
+      e.event = "system.sandbox-container.unhealthy";
       e.source = "producer";
       e.level = Level::kOperational;
       e.visibility = Visibility::kPublic;
@@ -583,7 +584,7 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
   ASSERT_TRUE(db.ok());
   auto count = (*db)->Prepare(
       "SELECT COUNT(*), COUNT(DISTINCT payload) FROM notifications WHERE event_type = "
-      "'mesh.event.rejected'");
+      "'system.sandbox-container.unhealthy'");
   ASSERT_TRUE(count.ok());
   ASSERT_TRUE(*count->Step());
   EXPECT_EQ(count->ColumnInt64(0), kEvents);
