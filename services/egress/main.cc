@@ -19,7 +19,6 @@ ABSL_FLAG(int64_t, cartridge_failure_threshold, 5,
 ABSL_FLAG(int64_t, watch_history, 1000,
           "Processed events kept in memory for `telec events tail --last N` (0 = none)");
 
-<<<<<<< HEAD
 ABSL_FLAG(std::string, python_runner_socket, "",
           "Unix socket of TeleClaude's sandbox runner that runs Python cartridges "
           "(doc/cartridges.md); empty: none, Python cartridges are shown as 'runner "
@@ -27,12 +26,10 @@ ABSL_FLAG(std::string, python_runner_socket, "",
 ABSL_FLAG(int64_t, python_cartridge_budget_ms, 500,
           "Wall time per Python cartridge call through the runner (connect, request, answer); "
           "a call past it is a failure");
-=======
 ABSL_FLAG(std::string, wal_checkpoints, "thread",
           "Where events.db's WAL checkpoints run: `thread` (a connection and thread of their "
           "own: they never stall the pipeline) or `writer` (the pipeline worker between its "
           "batches, as before; kept to measure the difference with tests/bench)");
->>>>>>> hard2
 
 int main(int argc, char** argv) {
   teleclaude::mesh::ShutdownSignal signal;
