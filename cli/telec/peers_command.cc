@@ -84,8 +84,6 @@ absl::Status Peers(CommandContext& ctx) {
     if (!peer.fingerprint().empty()) {
       CatTo(fingerprint, " (", peer.key_source().empty() ? "?" : peer.key_source(), ", ",
             peer.verified() ? "verified" : "unverified", ")");
-    } else if (peer.pending_fingerprint().empty()) {
-      fingerprint = "- (unsigned)";
     }
     if (!peer.pending_fingerprint().empty()) {
       CatTo(fingerprint, fingerprint == "-" ? " " : "; ", "offers ", peer.pending_fingerprint(),
