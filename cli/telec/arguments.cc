@@ -163,8 +163,9 @@ std::vector<CommandSpec> BuildCommands() {
        "A peer whose heartbeat lapsed (or that stopped cleanly) is away: it stays a\n"
        "destination for its last visibility class, and its events are trusted by its\n"
        "record, for --peer_retention (default 24h). Forgotten peers are neither,\n"
-       "until they heartbeat again. Fingerprint and verified stay empty until\n"
-       "identities are wired (doc/security.md).",
+       "until they heartbeat again. FINGERPRINT is the key pinned for it (first_use\n"
+       "or provisioned; verified when its last heartbeat was signed by it), or\n"
+       "'offers' a key waiting for `telec peers trust` (doc/security.md).",
        {kJson}},
       {"peers forget",
        "NAME",
@@ -174,6 +175,15 @@ std::vector<CommandSpec> BuildCommands() {
        "Ingress (the writer of membership.db) marks it forgotten; its next heartbeat\n"
        "brings it back as a new computer.",
        {kJson}},
+      {"peers trust",
+       "NAME",
+       1,
+       1,
+       "pin the key a peer now offers (a changed key, or one --trusted_keys lacks)",
+       "Without --fingerprint, shows the offered fingerprint and changes nothing:\n"
+       "compare it with `telec status` on that computer, then repeat with\n"
+       "--fingerprint=FP. Its messages are accepted again (doc/security.md §6).",
+       {{"fingerprint", "FP", "the fingerprint the peer offers (telec status on it)"}, kJson}},
       {"health",
        "[SERVICE...]",
        0,

@@ -46,6 +46,7 @@ absl::Status NotificationsResolve(CommandContext& ctx);
 absl::Status Peers(CommandContext& ctx);
 // `peers forget NAME`: Ingress.ForgetPeer.
 absl::Status PeersForget(CommandContext& ctx);
+absl::Status PeersTrust(CommandContext& ctx);
 // How many peers of a ListPeers answer are in each state; `cluster` counts
 // the live and away ones of this computer's cluster.
 struct PeerCounts {

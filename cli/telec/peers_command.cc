@@ -1,4 +1,4 @@
-// telec peers | peers forget (doc/membership.md).
+// telec peers | peers forget | peers trust (doc/membership.md, doc/security.md §6).
 #include <optional>
 #include <string>
 #include <utility>
@@ -81,7 +81,14 @@ absl::Status Peers(CommandContext& ctx) {
     std::string cluster = peer.cluster().empty() ? "-" : DisplayPeerName(peer.cluster());
     if (peer.cluster_peer()) cluster += " (ours)";
     std::string fingerprint = OrDash(peer.fingerprint());
-    if (!peer.fingerprint().empty()) fingerprint += peer.verified() ? " verified" : " unverified";
+    if (!peer.fingerprint().empty()) {
+      CatTo(fingerprint, " (", peer.key_source().empty() ? "?" : peer.key_source(), ", ",
+            peer.verified() ? "verified" : "unverified", ")");
+    }
+    if (!peer.pending_fingerprint().empty()) {
+      CatTo(fingerprint, fingerprint == "-" ? " " : "; ", "offers ", peer.pending_fingerprint(),
+            " (telec peers trust)");
+    }
     std::string forwarded = "-";
     if (stats_or_null != nullptr) {
       auto it = stats_or_null->forwarded_per_peer().find(peer.name());
@@ -119,6 +126,52 @@ absl::Status PeersForget(CommandContext& ctx) {
     ctx.out << "forgot " << name << " (was " << response.previous_state()
             << "): no longer a destination or a trusted sender until it heartbeats again\n";
   }
+  return absl::OkStatus();
+}
+
+absl::Status PeersTrust(CommandContext& ctx) {
+  const std::string& name = ctx.invocation.args[0];
+  std::optional<std::string> expected = ctx.invocation.Get("fingerprint");
+  if (!expected.has_value()) {
+    // Two steps on purpose: the person compares the fingerprint out of band
+    // (telec status on that computer) and then types it.
+    v1::ListPeersResponse peers;
+    auto context = ctx.clients.NewContext();
+    grpc::Status status =
+        ctx.clients.egress().ListPeers(context.get(), v1::ListPeersRequest(), &peers);
+    if (!status.ok()) return ctx.clients.Explain(Service::kEgress, status);
+    for (const v1::Peer& peer : peers.peers()) {
+      if (peer.name() != name) continue;
+      if (peer.pending_fingerprint().empty()) {
+        return absl::FailedPreconditionError(
+            Cat(DisplayPeerName(name),
+                " has no key waiting to be trusted (pinned: ", OrDash(peer.fingerprint()), ")"));
+      }
+      return absl::FailedPreconditionError(
+          Cat(DisplayPeerName(name), " offers key ", peer.pending_fingerprint(),
+              "; compare it with `telec status` on that computer, then run: telec peers trust ",
+              DisplayPeerName(name), " --fingerprint=", peer.pending_fingerprint()));
+    }
+    return absl::NotFoundError(
+        Cat("no computer named ", DisplayPeerName(name), " is known (telec peers lists them)"));
+  }
+  v1::TrustPeerKeyRequest request;
+  request.set_name(name);
+  request.set_expected_fingerprint(*expected);
+  v1::TrustPeerKeyResponse response;
+  auto context = ctx.clients.NewContext();
+  grpc::Status status = ctx.clients.ingress().TrustPeerKey(context.get(), request, &response);
+  if (!status.ok()) return ctx.clients.Explain(Service::kIngress, status);
+  if (ctx.json()) {
+    std::string text;
+    json::Writer w(&text);
+    w.BeginObject().Key("trusted").String(response.name());
+    w.Key("fingerprint").String(response.fingerprint()).EndObject();
+    ctx.out << text << "\n";
+    return absl::OkStatus();
+  }
+  ctx.out << "trusted " << DisplayPeerName(response.name()) << "'s key " << response.fingerprint()
+          << ": its signed heartbeats and messages are accepted again\n";
   return absl::OkStatus();
 }
 

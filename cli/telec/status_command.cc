@@ -265,6 +265,7 @@ absl::Status Status(CommandContext& ctx) {
     if (ingress) {
       j.BeginObject();
       j.Key("trust_mode").String(ingress->trust_mode());
+      j.Key("fingerprint").String(ingress->fingerprint());
       j.Key("received").Int(ingress->received());
       j.Key("accepted").Int(ingress->accepted());
       j.Key("flagged").Int(ingress->flagged());
@@ -352,6 +353,9 @@ absl::Status Status(CommandContext& ctx) {
       out += Line("outbox", "unknown (egress is down)");
     }
     if (ingress) {
+      out += Line("identity", Cat("fingerprint ", ingress->fingerprint(),
+                                  ingress->trusted_keys() ? " (peers pinned by --trusted_keys)"
+                                                          : " (peers pinned on first use)"));
       out +=
           Line("ingress", Cat("received ", Count(ingress->received()), ", accepted ",
                               Count(ingress->accepted()), ", flagged ", Count(ingress->flagged()),

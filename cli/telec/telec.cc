@@ -29,6 +29,7 @@ const std::map<std::string_view, CommandFunction>& Commands() {
       {"ingress quarantined", IngressQuarantined},
       {"peers", Peers},
       {"peers forget", PeersForget},
+      {"peers trust", PeersTrust},
       {"health", Health},
       {"status", Status},
       {"completion", Completion},

@@ -153,6 +153,17 @@ std::vector<EventSchema> MeshSchemas() {
        {},
        Lifecycle(kCreates),
        /*actionable=*/false},
+      // doc/security.md §6: a pinned computer heartbeats with another key;
+      // refused until `telec peers trust NAME` (or forget).
+      {"mesh.peer.key_changed",
+       "A peer heartbeats with a key other than the one pinned for it; its messages are "
+       "refused until a person trusts the new key",
+       Level::kOperational,
+       "mesh",
+       Visibility::kLocal,
+       {"name", "fingerprint"},
+       Lifecycle(kCreates),
+       /*actionable=*/true},
   };
 }
 

@@ -28,6 +28,7 @@
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
 #include "common/json/options.h"
+#include "common/mesh/peer_name.h"
 #include "common/redis/redis_tls_context.h"
 
 namespace {
@@ -100,6 +101,19 @@ ABSL_FLAG(std::string, trust_mode, "cluster",
           "(with --trusted_peers).");
 ABSL_FLAG(std::string, trusted_peers, "",
           "Comma-separated computer names trusted in allowlist mode.");
+ABSL_FLAG(std::string, accept_unsigned_from, "",
+          "Comma-separated names of peers whose unsigned messages are admitted (Python "
+          "TeleClaude computers sign nothing), flagged _trust_flags [\"unsigned\"]; a name "
+          "with a pinned key never is (doc/security.md §7). Empty: every message must be "
+          "authenticated.");
+ABSL_FLAG(bool, mesh_authentication, true,
+          "Authenticate mesh messages (egress signs, ingress verifies; doc/security.md). false "
+          "is the mesh before issue 14, open to every attack of doc/security.md §1.3: for "
+          "measurements only (tests/bench mesh_hop).");
+ABSL_FLAG(std::string, trusted_keys, "",
+          "A file of `name fingerprint` lines: keys pinned before any heartbeat is seen; "
+          "names not in it are shown but never trusted until `telec peers trust NAME` "
+          "(doc/security.md §6). Empty: keys are pinned on first use.");
 ABSL_FLAG(std::string, trust_strictness, "standard",
           "Trust evaluation strictness: permissive, standard or strict.");
 ABSL_FLAG(std::string, guardian_addr, "",
@@ -504,6 +518,19 @@ absl::StatusOr<Config> ConfigFromFlags(ConfigFor purpose) {
                    "list the trusted computers, e.g. --trusted_peers=a,b");
   }
   TM_ASSIGN_OR_RETURN(c.trust_strictness, ParseStrictness(absl::GetFlag(FLAGS_trust_strictness)));
+  // Names as a Python computer may have them (spaces included): split at
+  // commas only, blanks around a name dropped.
+  for (absl::string_view peer :
+       absl::StrSplit(absl::GetFlag(FLAGS_accept_unsigned_from), ',', absl::SkipWhitespace())) {
+    peer = absl::StripAsciiWhitespace(peer);
+    TM_RETURN_IF_ERROR(
+        ValidatePeerName("accept_unsigned_from", std::string_view(peer.data(), peer.size())));
+    c.accept_unsigned_from.emplace_back(peer);
+  }
+  c.mesh_authentication = absl::GetFlag(FLAGS_mesh_authentication);
+  if (std::string keys = absl::GetFlag(FLAGS_trusted_keys); !keys.empty()) {
+    c.trusted_keys = std::filesystem::absolute(keys);
+  }
 
   std::string guardian = absl::GetFlag(FLAGS_guardian_addr);
   if (!guardian.empty()) {

@@ -45,6 +45,9 @@ ABSL_DECLARE_FLAG(int64_t, peer_refresh_ms);
 ABSL_DECLARE_FLAG(absl::Duration, peer_retention);
 ABSL_DECLARE_FLAG(std::string, trust_mode);
 ABSL_DECLARE_FLAG(std::string, trusted_peers);
+ABSL_DECLARE_FLAG(std::string, accept_unsigned_from);
+ABSL_DECLARE_FLAG(std::string, trusted_keys);
+ABSL_DECLARE_FLAG(bool, mesh_authentication);
 ABSL_DECLARE_FLAG(std::string, trust_strictness);
 ABSL_DECLARE_FLAG(std::string, guardian_addr);
 ABSL_DECLARE_FLAG(int64_t, max_message_bytes);
@@ -107,6 +110,14 @@ struct Config {
   TrustMode trust_mode = TrustMode::kCluster;
   std::vector<std::string> trusted_peers;  // non-empty iff kAllowlist needs it
   TrustStrictness trust_strictness = TrustStrictness::kStandard;
+  // Peers whose unsigned messages ingress admits, flagged "unsigned"
+  // (doc/security.md §7); empty = authentication required of everyone.
+  std::vector<std::string> accept_unsigned_from;
+  // --trusted_keys (absolute): pinned keys (doc/security.md §6.2); nullopt =
+  // trust on first use.
+  std::optional<std::filesystem::path> trusted_keys;
+  // false: no message is signed or checked (measurements only).
+  bool mesh_authentication = true;
   std::optional<std::string> guardian_addr;  // nullopt = built-in policy only
   int64_t max_message_bytes = 1048576;       // > 0
   int64_t max_cartridge_bytes = 262144;      // > 0

@@ -33,8 +33,11 @@ bool MembershipSnapshot::IsRemembered(const MemberRecord& record) {
 }
 
 bool MembershipSnapshot::IsClusterPeer(const MemberRecord& record) const {
-  return self_.cluster.has_value() && record.cluster.has_value() &&
-         *record.cluster == *self_.cluster;
+  // Only a signed heartbeat by the pinned key announces a cluster
+  // (doc/security.md §10.1): an unsigned one (a Python peer, which sends
+  // none, or a forgery) or one held by --trusted_keys never does.
+  return record.verified && record.public_key.has_value() && self_.cluster.has_value() &&
+         record.cluster.has_value() && *record.cluster == *self_.cluster;
 }
 
 std::vector<std::string_view> MembershipSnapshot::Destinations(Visibility visibility) const {

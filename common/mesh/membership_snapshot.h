@@ -44,7 +44,8 @@ class MembershipSnapshot {
   // Live or away: a destination for its visibility class, and judged by its
   // record by the trust gate.
   static bool IsRemembered(const MemberRecord& record);
-  // Its last heartbeat declared this computer's (non-empty) cluster.
+  // Its last heartbeat was signed by its pinned key (verified) and declared
+  // this computer's (non-empty) cluster.
   bool IsClusterPeer(const MemberRecord& record) const;
   // Where an event of `visibility` goes: for public every remembered
   // computer, for cluster the remembered cluster peers, for local nobody.

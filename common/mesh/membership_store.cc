@@ -9,6 +9,7 @@
 #include "common/base/show_bytes.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/envelope/timestamp_codec.h"
 #include "common/sqlite/statement.h"
 #include "common/sqlite/transaction.h"
 #include "glog/logging.h"
@@ -110,28 +111,88 @@ void ClearIdentity(MemberRecord& r) {
   r.verified = false;
 }
 
-// What a sighting does to an existing record; true when it changed it.
-bool ApplySighting(const HeartbeatSighting& s, absl::Time now, MemberRecord& r) {
-  const bool new_heartbeat = r.heartbeat_last_seen != s.last_seen || r.stopping != s.stopping;
-  const MemberState want = s.stopping ? MemberState::kAway : MemberState::kLive;
-  switch (r.state) {
-    case MemberState::kKeyChanged:
-      return false;  // a person decides (doc/security.md §6)
-    case MemberState::kForgotten:
-      // Back only with a heartbeat it did not have when forgotten, and not
-      // with the one it leaves behind when it stops.
-      if (!new_heartbeat || s.stopping) return false;
-      if (r.forgotten_by == ForgottenBy::kPerson) {
-        r = NewRecord(s, now);
-        return true;
-      }
-      r.forgotten_by.reset();
-      break;
-    case MemberState::kLive:
-    case MemberState::kAway:
-      if (!new_heartbeat && r.state == want && r.cluster == s.cluster) return false;
-      break;
+bool SameIdentity(const MemberRecord& a, const MemberRecord& b) {
+  return a.public_key == b.public_key && a.fingerprint == b.fingerprint &&
+         a.key_source == b.key_source && a.pending_public_key == b.pending_public_key &&
+         a.verified == b.verified;
+}
+
+// The fingerprint a name is pinned to: --trusted_keys' when listed there,
+// else the key recorded for it; nullopt = no pin.
+std::optional<Fingerprint> PinOf(const MemberRecord& r, const MembershipStore::Policy& policy) {
+  if (auto it = policy.provisioned.find(r.name); it != policy.provisioned.end()) return it->second;
+  if (r.public_key.has_value()) return Fingerprint::Of(*r.public_key);
+  return std::nullopt;
+}
+
+// What a sighting's key does to a record (doc/security.md §6).
+enum class KeyStep {
+  kApply,   // the heartbeat counts: apply it (ApplySighting)
+  kIgnore,  // it counts for nothing (unsigned for a pinned name, a replay)
+  kHold,    // the record became key_changed: nothing else of it applies
+};
+
+KeyStep ApplyKey(const HeartbeatSighting& s, const MembershipStore::Policy& policy, absl::Time now,
+                 MemberRecord& r, std::vector<KeyEvent>* events) {
+  const std::optional<Fingerprint> pin = PinOf(r, policy);
+  const bool provisioned = policy.provisioned.contains(r.name);
+  if (!s.key.has_value()) {
+    if (pin.has_value() || r.pending_public_key.has_value()) return KeyStep::kIgnore;
+    r.verified = false;  // a Python peer (or anyone in a name no key claims)
+    return KeyStep::kApply;
   }
+  const Fingerprint seen = Fingerprint::Of(*s.key);
+  if (pin.has_value() && *pin == seen) {
+    if (r.verified && r.public_key == s.key && !r.heartbeat_last_seen.empty()) {
+      absl::StatusOr<Timestamp> newest = ParseTimestampIsoformat(r.heartbeat_last_seen);
+      if (newest.ok() && s.signed_last_seen < newest->ToTime()) return KeyStep::kIgnore;
+    }
+    if (r.public_key != s.key) {
+      r.public_key = s.key;
+      r.fingerprint = seen;
+      r.key_source =
+          provisioned ? KeySource::kProvisioned : r.key_source.value_or(KeySource::kFirstUse);
+      if (provisioned) events->push_back({KeyEvent::Kind::kPinnedProvisioned, r.name, seen, pin});
+    }
+    r.pending_public_key.reset();
+    r.verified = true;
+    return KeyStep::kApply;
+  }
+  if (pin.has_value()) {
+    r.pending_public_key = s.key;
+    r.verified = false;
+    r.state = MemberState::kKeyChanged;
+    r.state_since = now;
+    r.forgotten_by.reset();
+    events->push_back({KeyEvent::Kind::kChanged, r.name, seen, pin});
+    return KeyStep::kHold;
+  }
+  if (policy.provisioned_only) {
+    if (r.pending_public_key != s.key) {
+      events->push_back({KeyEvent::Kind::kHeld, r.name, seen, std::nullopt});
+    }
+    r.pending_public_key = s.key;
+    r.verified = false;
+    return KeyStep::kApply;
+  }
+  r.public_key = s.key;
+  r.fingerprint = seen;
+  r.key_source = KeySource::kFirstUse;
+  r.pending_public_key.reset();
+  r.verified = true;
+  events->push_back({KeyEvent::Kind::kPinnedFirstUse, r.name, seen, std::nullopt});
+  return KeyStep::kApply;
+}
+
+bool NewHeartbeat(const HeartbeatSighting& s, const MemberRecord& r) {
+  return r.heartbeat_last_seen != s.last_seen || r.stopping != s.stopping;
+}
+
+// What a sighting does to a live or away record; true when it changed it.
+bool ApplySighting(const HeartbeatSighting& s, absl::Time now, MemberRecord& r) {
+  const bool new_heartbeat = NewHeartbeat(s, r);
+  const MemberState want = s.stopping ? MemberState::kAway : MemberState::kLive;
+  if (!new_heartbeat && r.state == want && r.cluster == s.cluster) return false;
   r.cluster = s.cluster;
   if (new_heartbeat) {
     r.last_seen = now;
@@ -258,14 +319,39 @@ absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeats(
         continue;
       }
       MemberRecord r = NewRecord(s, now);
+      if (ApplyKey(s, policy, now, r, &result.key_events) == KeyStep::kIgnore) {
+        ++result.ignored;
+        continue;
+      }
       result.changes.push_back({r.name, std::nullopt, r.state, r.cluster, std::nullopt, false});
       changed.insert(r.name);
       records.emplace(s.name, std::move(r));
       continue;
     }
     MemberRecord& r = it->second;
+    // A person decides (TrustKey / Forget), doc/security.md §6.
+    if (r.state == MemberState::kKeyChanged) continue;
+    // A forgotten record comes back only with a heartbeat it did not have
+    // when forgotten, and not with the one it leaves behind when it stops;
+    // forgotten by a person, it comes back as new.
+    if (r.state == MemberState::kForgotten && (!NewHeartbeat(s, r) || s.stopping)) continue;
+    MemberRecord next = r;
+    if (r.state == MemberState::kForgotten && r.forgotten_by == ForgottenBy::kPerson) {
+      next = NewRecord(s, now);
+    } else if (r.state == MemberState::kForgotten) {
+      next.forgotten_by.reset();
+      next.state = MemberState::kAway;  // ApplySighting makes it live
+    }
+    const KeyStep step = ApplyKey(s, policy, now, next, &result.key_events);
+    if (step == KeyStep::kIgnore) {
+      ++result.ignored;
+      continue;
+    }
+    bool did = !SameIdentity(r, next) || next.state != r.state;
+    if (step == KeyStep::kApply) did = ApplySighting(s, now, next) || did;
+    if (!did) continue;
     const MemberState before = r.state;
-    if (!ApplySighting(s, now, r)) continue;
+    r = std::move(next);
     changed.insert(r.name);
     if (r.state != before) {
       result.changes.push_back({r.name, before, r.state, r.cluster, std::nullopt, false});
@@ -337,6 +423,58 @@ absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl
   TM_RETURN_IF_ERROR(txn.Commit());
   if (!before.ok()) return record;
   return *std::move(before);
+}
+
+absl::StatusOr<MemberRecord> MembershipStore::TrustKey(std::string_view name,
+                                                       const std::optional<Fingerprint>& expected,
+                                                       const Policy& policy, absl::Time now) {
+  TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
+  TM_ASSIGN_OR_RETURN(Statement * stmt,
+                      db_->Cached(Cat("SELECT ", kColumns, " FROM members WHERE name = ?")));
+  stmt->Bind(1, name);
+  TM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) {
+    stmt->Reset();
+    return absl::NotFoundError(
+        Cat("no computer named ", EscapeForMessage(name), " is known (telec peers lists them)"));
+  }
+  absl::StatusOr<MemberRecord> read = ReadRow(*stmt);
+  stmt->Reset();
+  TM_RETURN_IF_ERROR(read.status());
+  MemberRecord r = *std::move(read);
+  if (!r.pending_public_key.has_value()) {
+    return absl::FailedPreconditionError(
+        Cat(EscapeForMessage(name), " has no key waiting to be trusted",
+            r.fingerprint.has_value() ? Cat(" (its pinned key is ", r.fingerprint->ToString(), ")")
+                                      : std::string(" (no signed heartbeat of it has been read)")));
+  }
+  const Fingerprint pending = Fingerprint::Of(*r.pending_public_key);
+  if (expected.has_value() && *expected != pending) {
+    return absl::FailedPreconditionError(Cat("fingerprint: ", EscapeForMessage(name), " offers ",
+                                             pending.ToString(), ", not ", expected->ToString(),
+                                             "; nothing changed (compare with `telec status` on ",
+                                             EscapeForMessage(name), ")"));
+  }
+  if (auto it = policy.provisioned.find(name);
+      it != policy.provisioned.end() && it->second != pending) {
+    return absl::FailedPreconditionError(
+        Cat(EscapeForMessage(name), " is pinned to ", it->second.ToString(),
+            " by --trusted_keys; put its new fingerprint ", pending.ToString(),
+            " in that file and restart telec-ingress"));
+  }
+  r.public_key = r.pending_public_key;
+  r.fingerprint = pending;
+  r.key_source = KeySource::kProvisioned;
+  r.pending_public_key.reset();
+  r.verified = true;
+  if (r.state == MemberState::kKeyChanged) {
+    r.state = MemberState::kAway;  // live again at its next heartbeat
+    r.state_since = now;
+    r.heartbeat_last_seen.clear();
+  }
+  TM_RETURN_IF_ERROR(Put(r));
+  TM_RETURN_IF_ERROR(txn.Commit());
+  return r;
 }
 
 }  // namespace teleclaude::mesh

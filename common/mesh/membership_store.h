@@ -7,10 +7,13 @@
 #define TELECLAUDE_MESH_COMMON_MESH_MEMBERSHIP_STORE_H_
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -24,10 +27,25 @@ namespace teleclaude::mesh {
 // One heartbeat found by a read of the heartbeats (already checked: its key
 // names the same computer, names are valid; see MembershipWriter).
 struct HeartbeatSighting {
+  HeartbeatSighting() = default;
+  HeartbeatSighting(std::string name, std::optional<std::string> cluster, std::string last_seen,
+                    bool stopping = false, std::optional<PublicKey> key = std::nullopt,
+                    absl::Time signed_last_seen = absl::InfinitePast())
+      : name(std::move(name)),
+        cluster(std::move(cluster)),
+        last_seen(std::move(last_seen)),
+        stopping(stopping),
+        key(std::move(key)),
+        signed_last_seen(signed_last_seen) {}
+
   std::string name;
   std::optional<std::string> cluster;  // nullopt = none
   std::string last_seen;               // the heartbeat's `last_seen`, as sent
   bool stopping = false;               // `state: "stopping"`
+  // The key whose signature verified (DecodeSignedHeartbeat's signer);
+  // nullopt = an unsigned heartbeat (a Python peer, or a forgery in a name).
+  std::optional<PublicKey> key;
+  absl::Time signed_last_seen = absl::InfinitePast();  // `last_seen` parsed (signed only)
 };
 
 // A state change one call made (for the log).
@@ -38,6 +56,21 @@ struct MembershipChange {
   std::optional<std::string> cluster;
   std::optional<ForgottenBy> forgotten_by;
   bool removed = false;  // a forgotten record pruned (see RecordHeartbeats)
+};
+
+// What one read did to a computer's key (doc/security.md §6), for the log
+// and the `mesh.peer.key_changed` notification.
+struct KeyEvent {
+  enum class Kind {
+    kPinnedFirstUse,     // a new name's key pinned (trust on first use)
+    kPinnedProvisioned,  // the key of a --trusted_keys fingerprint seen
+    kHeld,               // --trusted_keys given, name not in it: shown, not trusted
+    kChanged,            // a pinned name heartbeats with another key: key_changed
+  };
+  Kind kind = Kind::kPinnedFirstUse;
+  std::string name;
+  Fingerprint fingerprint;            // of the key seen
+  std::optional<Fingerprint> pinned;  // kChanged: the pin it differs from
 };
 
 // Thread-compatible: one thread at a time (MembershipWriter and
@@ -53,6 +86,12 @@ class MembershipStore {
     // Records beyond this many are not created: a heartbeat of a new name is
     // ignored while the table is full (counted in RecordResult::refused).
     size_t max_members = 10000;
+    // --trusted_keys: name -> pinned fingerprint (a provisioned pin wins
+    // over one made by first use).
+    std::map<std::string, Fingerprint, std::less<>> provisioned;
+    // --trusted_keys was given: a signed name not in it is recorded with its
+    // key pending (shown, never trusted) until a person trusts it (§6.3).
+    bool provisioned_only = false;
   };
 
   // Opens for writing, creating the file and applying the migrations. Errors
@@ -74,6 +113,8 @@ class MembershipStore {
     std::vector<MemberRecord> records;  // every record after the call, sorted by name
     std::vector<MembershipChange> changes;
     int refused = 0;  // new names not recorded: the table was full
+    std::vector<KeyEvent> key_events;
+    int ignored = 0;  // sightings that changed nothing for their key (see below)
   };
   // Applies one complete read of the heartbeats made at `now`: `seen` holds
   // every valid heartbeat found (other computers only, at most one per
@@ -90,7 +131,16 @@ class MembershipStore {
   //     retention;
   //   - a forgotten record whose heartbeat is gone and that has been
   //     forgotten for `retention`: deleted (pruned).
-  // key_changed records are left as they are. REQUIRES: opened with Open().
+  // Keys (doc/security.md §6), before the rules above: an unsigned
+  // heartbeat of a name with a pin (a key, or a --trusted_keys fingerprint)
+  // is ignored (counted); a signed one of a name without a pin pins its key
+  // (first use) — or, when policy.provisioned_only, records it as pending
+  // (not verified: never a cluster peer or trusted sender); a key whose
+  // fingerprint a provisioned pin names fills that pin; a key other than the
+  // pin makes the record key_changed with that key pending (one KeyEvent);
+  // a signed heartbeat whose last_seen is older than the newest accepted is
+  // ignored (a replay). key_changed records are left as they are until a
+  // person decides (TrustKey / Forget). REQUIRES: opened with Open().
   absl::StatusOr<RecordResult> RecordHeartbeats(const std::vector<HeartbeatSighting>& seen,
                                                 absl::Time now, const Policy& policy);
 
@@ -100,6 +150,17 @@ class MembershipStore {
   // as it was before. NOT_FOUND when no record has that name. Forgetting a
   // forgotten record changes nothing. REQUIRES: opened with Open().
   absl::StatusOr<MemberRecord> Forget(std::string_view name, absl::Time now);
+
+  // A person's `telec peers trust NAME`: the record's pending key becomes its
+  // pin (key source provisioned: a person vouched for it), verified, and a
+  // key_changed record live again. When `expected` is given it must be the
+  // pending key's fingerprint. Returns the record after. NOT_FOUND for an
+  // unknown name; FAILED_PRECONDITION when nothing is pending, when the
+  // fingerprint differs, or when --trusted_keys pins another fingerprint
+  // for the name (`provisioned`). REQUIRES: opened with Open().
+  absl::StatusOr<MemberRecord> TrustKey(std::string_view name,
+                                        const std::optional<Fingerprint>& expected,
+                                        const Policy& policy, absl::Time now);
 
   const std::string& path() const { return path_; }
   int64_t skipped_rows() const { return skipped_rows_; }

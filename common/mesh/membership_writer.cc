@@ -7,6 +7,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/mesh/heartbeat.h"
+#include "common/mesh/time_window.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -41,6 +42,31 @@ void LogChange(const MembershipChange& c, absl::Duration retention) {
                 << " forgotten: away for longer than --peer_retention=" << retention;
       break;
     case MemberState::kKeyChanged:
+      break;
+  }
+}
+
+void LogKeyEvent(const KeyEvent& e) {
+  const std::string name = EscapeForMessage(e.name);
+  switch (e.kind) {
+    case KeyEvent::Kind::kPinnedFirstUse:
+      LOG(INFO) << "membership: pinned " << name << "'s key " << e.fingerprint.ToString()
+                << " (first use)";
+      break;
+    case KeyEvent::Kind::kPinnedProvisioned:
+      LOG(INFO) << "membership: " << name << " heartbeats with the key --trusted_keys pins ("
+                << e.fingerprint.ToString() << ")";
+      break;
+    case KeyEvent::Kind::kHeld:
+      LOG(WARNING) << "membership: " << name << " (key " << e.fingerprint.ToString()
+                   << ") is not in --trusted_keys: shown, not trusted; `telec peers trust " << name
+                   << "` trusts it";
+      break;
+    case KeyEvent::Kind::kChanged:
+      LOG(WARNING) << "membership: " << name << " heartbeats with key " << e.fingerprint.ToString()
+                   << ", not its pinned " << (e.pinned ? e.pinned->ToString() : "?")
+                   << "; refused until a person runs `telec peers trust " << name
+                   << "` (or forget)";
       break;
   }
 }
@@ -117,9 +143,6 @@ absl::Status MembershipWriter::RefreshNow() {
     TM_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values, redis_->MGet(candidates));
     for (size_t i = 0; i < candidates.size() && i < values.size(); ++i) {
       if (!values[i].has_value()) continue;  // expired between SCAN and MGET
-      // The signer is not used yet: pinning keys is the next stage
-      // (doc/security.md §10.1); a signature that does not verify already
-      // makes the heartbeat count for nothing.
       absl::StatusOr<CheckedHeartbeat> checked = DecodeSignedHeartbeat(candidates[i], *values[i]);
       if (!checked.ok()) {
         ++ignored;
@@ -129,9 +152,24 @@ absl::Status MembershipWriter::RefreshNow() {
       }
       Heartbeat& hb = checked->heartbeat;
       if (hb.computer_name == options_.self_name) continue;
-      seen.push_back(HeartbeatSighting{std::move(hb.computer_name), std::move(hb.cluster),
-                                       std::move(hb.last_seen),
-                                       hb.state == HeartbeatState::kStopping});
+      HeartbeatSighting sighting{
+          std::move(hb.computer_name),           std::move(hb.cluster), std::move(hb.last_seen),
+          hb.state == HeartbeatState::kStopping, std::nullopt,          absl::InfinitePast()};
+      if (checked->signer.has_value()) {
+        absl::Status fresh =
+            CheckTimeWindow("heartbeat: last_seen", checked->signer->last_seen, absl::Now(),
+                            TimeWindow{options_.heartbeat_ttl, absl::Minutes(10)});
+        if (!fresh.ok()) {
+          ++ignored;
+          LOG_EVERY_T(WARNING, 60)
+              << "membership: ignoring " << ShowBytes(candidates[i], 100)
+              << " (a replayed or stale signed heartbeat): " << fresh.message();
+          continue;
+        }
+        sighting.key = checked->signer->public_key;
+        sighting.signed_last_seen = checked->signer->last_seen;
+      }
+      seen.push_back(std::move(sighting));
     }
   }
   const absl::Time now = absl::Now();
@@ -145,15 +183,33 @@ absl::Status MembershipWriter::RefreshNow() {
                              << " new computer name(s) not recorded: membership.db already holds "
                              << options_.policy.max_members << " records";
   }
+  int64_t keys_changed = 0;
+  for (const KeyEvent& e : result.key_events) {
+    LogKeyEvent(e);
+    if (e.kind == KeyEvent::Kind::kChanged) ++keys_changed;
+  }
   Publish(std::move(result.records), now);
   {
     absl::MutexLock lock(&mu_);
     ++counters_.refreshes;
-    counters_.heartbeats_ignored += ignored;
+    counters_.heartbeats_ignored += ignored + result.ignored;
+    counters_.keys_changed += keys_changed;
     counters_.members_refused += result.refused;
   }
   read_once_.store(true);
   return absl::OkStatus();
+}
+
+absl::StatusOr<MemberRecord> MembershipWriter::TrustKey(
+    std::string_view name, const std::optional<Fingerprint>& expected) {
+  absl::MutexLock work_lock(&work_mu_);
+  const absl::Time now = absl::Now();
+  TM_ASSIGN_OR_RETURN(MemberRecord after, store_->TrustKey(name, expected, options_.policy, now));
+  TM_ASSIGN_OR_RETURN(std::vector<MemberRecord> records, store_->LoadAll());
+  Publish(std::move(records), now);
+  LOG(INFO) << "membership: a person trusted " << EscapeForMessage(name) << "'s key "
+            << after.fingerprint->ToString();
+  return after;
 }
 
 absl::StatusOr<MemberRecord> MembershipWriter::Forget(std::string_view name) {
@@ -173,6 +229,8 @@ void MembershipWriter::Run() {
     if (!s.ok()) {
       LOG_EVERY_T(WARNING, 60) << "membership: cannot read heartbeats: " << s.message()
                                << " (keeping what is recorded)";
+    } else if (options_.listener != nullptr) {
+      options_.listener->OnSnapshot(*Snapshot());
     }
   } while (!stop_.WaitForNotificationWithTimeout(options_.refresh));
 }

@@ -37,13 +37,19 @@ class MembershipWriter : public MembershipView {
     std::string self_name;
     std::optional<std::string> self_cluster;
     absl::Duration refresh = absl::Seconds(1);  // --peer_refresh_ms
-    MembershipStore::Policy policy;             // retention: --peer_retention
+    MembershipStore::Policy policy;             // retention, --trusted_keys pins
+    // A signed heartbeat whose last_seen is older than this (or more than
+    // 10 min ahead) is ignored: a replay (doc/security.md §5). --heartbeat_ttl_s.
+    absl::Duration heartbeat_ttl = absl::Seconds(60);
+    // Told of every snapshot the background refresh publishes; not owned.
+    MembershipListener* listener = nullptr;
   };
 
   struct Counters {
     int64_t refreshes = 0;           // complete reads of the heartbeats
     int64_t heartbeats_ignored = 0;  // values that did not pass the checks
     int64_t members_refused = 0;     // new names not recorded: table full
+    int64_t keys_changed = 0;        // pinned names seen with another key
   };
 
   // Opens (creates, migrates) the database and publishes what it remembers
@@ -66,10 +72,18 @@ class MembershipWriter : public MembershipView {
   // are not valid, or whose signature does not verify is ignored — it
   // neither creates nor changes a record — counted in heartbeats_ignored and
   // logged (at most once a minute). This computer's own heartbeat is
-  // skipped. UNAVAILABLE when Redis cannot be read (nothing is recorded: a
+  // skipped. Then keys (MembershipStore::RecordHeartbeats, doc/security.md
+  // §6): a signed heartbeat whose last_seen is outside (now - heartbeat_ttl,
+  // now + 10 min) is ignored; pins, changed keys and held names are logged.
+  // UNAVAILABLE when Redis cannot be read (nothing is recorded: a
   // read that failed must not make every peer away); SQLite errors as the
   // store returns them. The previous snapshot stays on error.
   absl::Status RefreshNow();
+
+  // A person's `telec peers trust NAME` (MembershipStore::TrustKey), then a
+  // new snapshot. Returns the record after.
+  absl::StatusOr<MemberRecord> TrustKey(std::string_view name,
+                                        const std::optional<Fingerprint>& expected);
 
   // A person's `telec peers forget NAME` (MembershipStore::Forget), then a
   // new snapshot. Returns the record as it was. NOT_FOUND for an unknown

@@ -126,8 +126,18 @@ absl::Status Egress::Init() {
 
   // Mesh sender: each peer on its own cursor; pipelined XADDs (DESIGN §3.3)
   // under flow control per peer (mesh_sender.h).
-  mesh_send_ = std::make_unique<MeshSender>(
-      MeshSender::Options{config.computer_name, config.stream_maxlen}, redis);
+  // Messages to pinned peers carry sent_at and auth (doc/security.md §10.4).
+  TM_ASSIGN_OR_RETURN(identity_, IdentityKey::LoadOrCreate(IdentityKey::PathIn(config.data_dir)));
+  pair_keys_ = std::make_unique<PairKeyCache>(identity_.get(), config.computer_name);
+  MeshSender::Options send_options{config.computer_name, config.stream_maxlen};
+  if (config.mesh_authentication) {
+    send_options.membership = membership_.get();
+    send_options.pair_keys = pair_keys_.get();
+  } else {
+    LOG(WARNING) << "--nomesh_authentication: mesh messages go out UNSIGNED; peers that pinned "
+                    "this computer's key refuse them (measurements only, doc/security.md §0)";
+  }
+  mesh_send_ = std::make_unique<MeshSender>(send_options, redis);
   OutboxSender::Options mesh_options;
   mesh_options.db_path = db_path;
   // About 40 events of 50 peers per round: one flow-control round trip,

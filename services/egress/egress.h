@@ -20,6 +20,8 @@
 #include "common/delivery/outbox_sender.h"
 #include "common/grpc/grpc_server.h"
 #include "common/grpc/service_telemetry.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
 #include "common/mesh/membership_reader.h"
 #include "services/egress/cartridges/cartridge_factory.h"
 #include "services/egress/cartridges/mesh_publisher.h"
@@ -77,6 +79,8 @@ class Egress {
   const EgressOptions options_;
   const CartridgeFactoryRegistry registry_;
   const EventCatalog catalog_;
+  std::unique_ptr<IdentityKey> identity_;  // signs nothing here: its pair keys MAC messages
+  std::unique_ptr<PairKeyCache> pair_keys_;
   std::unique_ptr<EventsDb> db_;
   // events.db's checkpoints on their own connection and thread, and what the
   // worker's commits last saw (disk full -> health); both outlive the worker.

@@ -30,7 +30,11 @@ absl::Status HeartbeatPublisher::PublishOnce(HeartbeatState state) {
     heartbeat.cluster = options_.cluster;
   }
   heartbeat.state = state;
-  return redis_->SetEx(key_, EncodeHeartbeat(heartbeat), options_.ttl);
+  return redis_->SetEx(key_,
+                       options_.identity != nullptr
+                           ? EncodeSignedHeartbeat(heartbeat, *options_.identity)
+                           : EncodeHeartbeat(heartbeat),
+                       options_.ttl);
 }
 
 void HeartbeatPublisher::Run() {

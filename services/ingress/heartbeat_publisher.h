@@ -1,6 +1,7 @@
 // Keeps this computer's heartbeat alive (DESIGN §3.4, doc/ingress.md
 // "Heartbeat"): SETEX computer:{name}:heartbeat every `interval` with TTL
-// `ttl`, value = common/mesh heartbeat JSON. On Stop() it writes a last
+// `ttl`, value = common/mesh heartbeat JSON, signed by this computer's
+// identity key (doc/security.md §4.3). On Stop() it writes a last
 // heartbeat with `state: "stopping"` (same TTL) instead of deleting the key:
 // our peers record us as away — still a destination, still trusted by our
 // record (doc/membership.md) — and Python peers, which see any heartbeat as
@@ -39,6 +40,9 @@ class HeartbeatPublisher {
     // 50 ms): ingress announces itself only once its consumer group exists,
     // so nothing a peer forwards is missed.
     std::function<bool()> ready;
+    // Signs every heartbeat (doc/security.md §4.3); not owned, must outlive
+    // the publisher. Null: unsigned (tests of the Python form only).
+    const IdentityKey* identity = nullptr;
   };
 
   explicit HeartbeatPublisher(Options options);

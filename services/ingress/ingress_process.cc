@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_join.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
 #include "common/grpc/database_probe.h"
 #include "common/grpc/peer_service_probe.h"
 #include "common/grpc/redis_probe.h"
 #include "common/identity/local_tokens.h"
+#include "common/identity/trusted_keys.h"
 #include "glog/logging.h"
 #include "services/ingress/ingress_metrics.h"
 #include "services/ingress/trust_chain.h"
@@ -30,20 +32,26 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   const std::string db_path = (config.data_dir / "ingress.db").string();
   TM_ASSIGN_OR_RETURN(p->quarantine_, QuarantineStore::Open(db_path));
 
+  // This computer's identity (doc/security.md §10.1): created on first start.
+  TM_ASSIGN_OR_RETURN(p->identity_,
+                      IdentityKey::LoadOrCreate(IdentityKey::PathIn(config.data_dir)));
+  p->pair_keys_ = std::make_unique<PairKeyCache>(p->identity_.get(), config.computer_name);
+
   MembershipWriter::Options membership;
+  if (config.trusted_keys.has_value()) {
+    TM_ASSIGN_OR_RETURN(TrustedKeys pins, TrustedKeys::LoadFile(*config.trusted_keys));
+    for (const TrustedKey& pin : pins.entries()) {
+      membership.policy.provisioned.emplace(pin.name, pin.fingerprint);
+    }
+    membership.policy.provisioned_only = true;
+  }
+  membership.heartbeat_ttl = config.heartbeat_ttl;
   membership.redis = RedisOptions(config, "membership");
   membership.db_path = config.membership_db_path().string();
   membership.self_name = config.computer_name;
   membership.self_cluster = config.cluster;
   membership.refresh = config.peer_refresh;
   membership.policy.retention = config.peer_retention;
-  TM_ASSIGN_OR_RETURN(p->membership_, MembershipWriter::Open(std::move(membership)));
-  p->membership_->Start();
-  MembershipWriter* members = p->membership_.get();
-  p->trust_ = BuildTrustGate(TrustGateOptions{config.trust_mode, config.trust_strictness,
-                                              config.cluster, config.trusted_peers},
-                             members);
-
   // Requests are cut at 4 MiB; responses echo the envelopes, so the channel
   // allows a single event of max_message_bytes with room to spare.
   const int64_t channel_max =
@@ -54,6 +62,19 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   if (!tokens.ok()) return tokens.status();
   p->pipeline_ = std::make_unique<PipelineClient>(
       config.egress_addr, absl::Seconds(10), tokens->ServiceChannel(static_cast<int>(channel_max)));
+  p->key_changes_ = std::make_unique<KeyChangeNotifier>(config.computer_name, p->pipeline_.get());
+  membership.listener = p->key_changes_.get();
+
+  TM_ASSIGN_OR_RETURN(p->membership_, MembershipWriter::Open(std::move(membership)));
+  p->membership_->Start();
+  MembershipWriter* members = p->membership_.get();
+  p->trust_ = BuildTrustGate(TrustGateOptions{config.trust_mode, config.trust_strictness,
+                                              config.cluster, config.trusted_peers},
+                             members);
+  p->authenticator_ = std::make_unique<MessageAuthenticator>(
+      MessageAuthenticator::Options{config.computer_name, config.mesh_stream(),
+                                    config.accept_unsigned_from},
+      members, p->pair_keys_.get());
 
   MeshConsumer::Options consumer_options;
   consumer_options.redis = RedisOptions(config, "consumer");
@@ -61,6 +82,13 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   consumer_options.stream = config.mesh_stream();
   consumer_options.max_message_bytes = config.max_message_bytes;
   consumer_options.can_read = [members] { return members->has_read_heartbeats(); };
+  if (config.mesh_authentication) {
+    consumer_options.authenticator = p->authenticator_.get();
+  } else {
+    LOG(WARNING) << "--nomesh_authentication: mesh messages are NOT authenticated; anyone who "
+                    "can write to Redis can send as any peer (measurements only, "
+                    "doc/security.md §0)";
+  }
   // Egress accepts requests up to --max_message_bytes and echoes each event in
   // its response: half of it per Submit leaves room for the echo (a larger
   // single event still goes alone).
@@ -81,12 +109,14 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   auto ready = [consumer] { return consumer->ready(); };
   p->heartbeat_ = std::make_unique<HeartbeatPublisher>(HeartbeatPublisher::Options{
       RedisOptions(config, "heartbeat"), config.computer_name, config.cluster,
-      config.heartbeat_interval, config.heartbeat_ttl, ready});
+      config.heartbeat_interval, config.heartbeat_ttl, ready, p->identity_.get()});
   p->heartbeat_->Start();
 
   p->service_ = std::make_unique<IngressService>(
       IngressService::Options{RedisOptions(config, "status"), config.computer_name, config.cluster,
-                              config.mesh_stream(), std::string(kIngressGroup), config.trust_mode},
+                              config.mesh_stream(), std::string(kIngressGroup), config.trust_mode,
+                              p->identity_->fingerprint().ToString(), config.accept_unsigned_from,
+                              config.trusted_keys.has_value()},
       p->consumer_.get(), p->quarantine_.get(), members);
   GrpcServerOptions server_options;
   server_options.flag_name = "ingress_addr";
@@ -128,6 +158,12 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
             << p->server_->listen_address() << " (stream " << config.mesh_stream()
             << ", trust_mode " << TrustModeName(config.trust_mode) << ", strictness "
             << TrustStrictnessName(config.trust_strictness) << ", egress " << config.egress_addr
+            << ", identity " << p->identity_->fingerprint().ToString() << ", unsigned from "
+            << (config.accept_unsigned_from.empty()
+                    ? "nobody"
+                    : absl::StrJoin(config.accept_unsigned_from, ","))
+            << (config.trusted_keys ? ", keys pinned by --trusted_keys"
+                                    : ", keys pinned on first use")
             << ", transport requests "
             << (config.answer_transport_requests ? "answered" : "left to another daemon") << ")";
   return p;

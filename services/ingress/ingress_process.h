@@ -10,10 +10,14 @@
 #include "common/config/config.h"
 #include "common/grpc/grpc_server.h"
 #include "common/grpc/service_telemetry.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
 #include "common/mesh/membership_writer.h"
 #include "services/ingress/heartbeat_publisher.h"
 #include "services/ingress/ingress_service.h"
+#include "services/ingress/key_change_notifier.h"
 #include "services/ingress/mesh_consumer.h"
+#include "services/ingress/message_authenticator.h"
 #include "services/ingress/pipeline_client.h"
 #include "services/ingress/quarantine_store.h"
 #include "services/ingress/transport_responder.h"
@@ -44,10 +48,14 @@ class IngressProcess {
  private:
   IngressProcess() = default;
 
+  std::unique_ptr<IdentityKey> identity_;
+  std::unique_ptr<PairKeyCache> pair_keys_;
   std::unique_ptr<QuarantineStore> quarantine_;
+  std::unique_ptr<PipelineClient> pipeline_;
+  std::unique_ptr<KeyChangeNotifier> key_changes_;  // membership's listener: outlives it
   std::unique_ptr<MembershipWriter> membership_;
   std::unique_ptr<TrustEvaluator> trust_;
-  std::unique_ptr<PipelineClient> pipeline_;
+  std::unique_ptr<MessageAuthenticator> authenticator_;
   std::unique_ptr<TransportResponder> transport_;  // null with --noanswer_transport_requests
   std::unique_ptr<MeshConsumer> consumer_;
   std::unique_ptr<HeartbeatPublisher> heartbeat_;

@@ -36,6 +36,11 @@ grpc::Status IngressService::Status(grpc::ServerContext* /*context*/,
   response->set_non_mesh_ignored(counters.non_mesh_ignored);
   response->set_submit_retries(counters.submit_retries);
   response->set_heartbeats_ignored(membership_->counters().heartbeats_ignored);
+  response->set_fingerprint(options_.fingerprint);
+  for (const std::string& name : options_.accept_unsigned_from) {
+    response->add_accept_unsigned_from(name);
+  }
+  response->set_trusted_keys(options_.trusted_keys);
 
   absl::StatusOr<GroupInfo> group;
   {
@@ -82,6 +87,27 @@ grpc::Status IngressService::ForgetPeer(grpc::ServerContext* /*context*/,
   if (!before.ok()) return ToGrpcStatus(before.status());
   response->set_name(before->name);
   response->set_previous_state(std::string(MemberStateName(before->state)));
+  return grpc::Status::OK;
+}
+
+grpc::Status IngressService::TrustPeerKey(grpc::ServerContext* /*context*/,
+                                          const v1::TrustPeerKeyRequest* request,
+                                          v1::TrustPeerKeyResponse* response) {
+  if (request->name().empty() || request->name().size() > kMaxHeartbeatBytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "name: give the name of a computer telec peers lists");
+  }
+  std::optional<Fingerprint> expected;
+  if (!request->expected_fingerprint().empty()) {
+    absl::StatusOr<Fingerprint> fp =
+        Fingerprint::Parse("fingerprint", request->expected_fingerprint());
+    if (!fp.ok()) return ToGrpcStatus(fp.status());
+    expected = *fp;
+  }
+  absl::StatusOr<MemberRecord> after = membership_->TrustKey(request->name(), expected);
+  if (!after.ok()) return ToGrpcStatus(after.status());
+  response->set_name(after->name);
+  response->set_fingerprint(after->fingerprint->ToString());
   return grpc::Status::OK;
 }
 

@@ -28,6 +28,9 @@ class IngressService final : public v1::Ingress::Service {
     std::string stream;
     std::string group;
     TrustMode trust_mode = TrustMode::kCluster;
+    std::string fingerprint;  // this computer's identity
+    std::vector<std::string> accept_unsigned_from;
+    bool trusted_keys = false;
   };
 
   IngressService(Options options, const MeshConsumer* consumer, QuarantineStore* quarantine,
@@ -46,6 +49,10 @@ class IngressService final : public v1::Ingress::Service {
   // name, NOT_FOUND for a name membership does not hold.
   grpc::Status ForgetPeer(grpc::ServerContext* context, const v1::ForgetPeerRequest* request,
                           v1::ForgetPeerResponse* response) override;
+  // MembershipWriter::TrustKey. INVALID_ARGUMENT for a bad name or a
+  // malformed expected_fingerprint.
+  grpc::Status TrustPeerKey(grpc::ServerContext* context, const v1::TrustPeerKeyRequest* request,
+                            v1::TrustPeerKeyResponse* response) override;
 
  private:
   const Options options_;

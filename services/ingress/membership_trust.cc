@@ -34,7 +34,7 @@ bool MembershipTrust::IsMember(std::string_view computer,
   if (record == nullptr || !MembershipSnapshot::IsRemembered(*record)) return false;
   if (options_.mode == TrustMode::kMesh) return true;
   return options_.self_cluster.has_value() && !options_.self_cluster->empty() &&
-         record->cluster == options_.self_cluster;
+         snapshot.IsClusterPeer(*record);
 }
 
 bool MembershipTrust::IsMember(std::string_view computer) const {
@@ -73,6 +73,12 @@ std::string MembershipTrust::WhyNot(std::string_view computer,
     case MemberState::kLive:
     case MemberState::kAway:
       break;
+  }
+  if (record->cluster.has_value() && !record->verified) {
+    return Cat(computer, " declares cluster ", *record->cluster,
+               " in a heartbeat not signed by a pinned key; only signed heartbeats announce a "
+               "cluster (",
+               mode, ")");
   }
   return Cat(computer, " declares cluster ", record->cluster.value_or("(none)"),
              ", not this computer's ", *options_.self_cluster, " (", mode, ")");

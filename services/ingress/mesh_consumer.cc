@@ -41,7 +41,8 @@ bool CountsAsMalformed(std::string_view reason) {
 MeshConsumer::MeshConsumer(Options options, const TrustEvaluator* trust,
                            QuarantineStore* quarantine, PipelineClient* pipeline)
     : options_(std::move(options)),
-      decoder_(MeshEntryDecoder::Options{options_.computer_name, options_.max_message_bytes}),
+      decoder_(MeshEntryDecoder::Options{options_.computer_name, options_.max_message_bytes,
+                                         options_.authenticator}),
       trust_(trust),
       quarantine_(quarantine),
       pipeline_(pipeline) {
@@ -183,6 +184,7 @@ bool MeshConsumer::ProcessBatch(uint64_t batch_id, const std::vector<StreamEntry
         ++delta.received;
         MeshEvent& mesh_event = decoded.event;
         TrustDecision decision = trust_->Evaluate(mesh_event.envelope, mesh_event.source_computer);
+        AddAuthFlags(mesh_event.auth, &decision);
         if (decision.outcome == TrustOutcome::kFlag) {
           absl::StatusOr<std::string> flagged = json::SetMember(
               mesh_event.envelope.payload_json, "_trust_flags", FlagsJson(decision.flags));

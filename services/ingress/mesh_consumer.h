@@ -92,6 +92,9 @@ class MeshConsumer : private BatchHandler {
     // transport requests get their answer) and are acknowledged only once it
     // returned OK; not owned, must outlive the consumer.
     TransportResponder* transport = nullptr;
+    // Authenticates each mesh message before the trust gate
+    // (doc/security.md §10.3); not owned, must outlive the consumer.
+    const MessageAuthenticator* authenticator = nullptr;
   };
 
   MeshConsumer(Options options, const TrustEvaluator* trust, QuarantineStore* quarantine,

@@ -123,6 +123,18 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
     return out;
   }
 
+  // Who sent it, before any JSON of it is parsed (doc/security.md §10.3).
+  AuthVerdict auth;
+  if (options_.authenticator != nullptr) {
+    auth = options_.authenticator->Authenticate(message, absl::Now());
+    if (!auth.admitted) {
+      rejection.reason = auth.reason;
+      rejection.detail = SanitizeUtf8Prefix(auth.detail, 1024);
+      rejection.event_type = event_type();
+      return out;
+    }
+  }
+
   absl::StatusOr<EventEnvelope> envelope = DecodeEnvelopeJson(*message.payload);
   if (!envelope.ok()) {
     rejection.reason = kReasonMalformed;
@@ -146,6 +158,7 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   out.rejection = Rejection();
   event.source_computer = source;
   event.envelope = *std::move(envelope);
+  event.auth = std::move(auth);
   // A peer's own id is used when it is scoped to that peer ("{source}/..."
   // as egress writes it, doc/wire.md §7, or "{source}:..."); an unscoped one
   // is scoped here, so one peer can never suppress another peer's events

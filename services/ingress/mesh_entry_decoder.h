@@ -13,6 +13,7 @@
 
 #include "common/envelope/envelope.h"
 #include "common/redis/redis_client.h"
+#include "services/ingress/message_authenticator.h"
 
 namespace teleclaude::mesh {
 
@@ -49,6 +50,8 @@ struct MeshEvent {
   std::string message_id;
   // The first kRawLimit bytes of the payload (for a later rejection).
   std::string raw;
+  // What MessageAuthenticator decided (admitted; perhaps unsigned).
+  AuthVerdict auth;
 };
 
 struct DecodedEntry {
@@ -68,6 +71,9 @@ class MeshEntryDecoder {
   struct Options {
     std::string self_name;                // this computer (reflection check)
     int64_t max_message_bytes = 1 << 20;  // larger entries: too_large, unparsed
+    // Authenticates every message before its envelope is parsed; not owned.
+    // Null: no authentication (tests of the decoding rules alone).
+    const MessageAuthenticator* authenticator = nullptr;
   };
 
   explicit MeshEntryDecoder(Options options);
@@ -76,7 +82,8 @@ class MeshEntryDecoder {
   // max_message_bytes -> too_large (not parsed); `payload` or
   // `source_computer` missing, source_computer not valid UTF-8 or not a valid
   // computer name -> malformed; source_computer == self -> reflection;
-  // payload not a valid envelope (invalid UTF-8, not JSON, too deep, wrong
+  // the authenticator refuses it -> its reason (unauthenticated, stale,
+  // key_changed, malformed); payload not a valid envelope (invalid UTF-8, not JSON, too deep, wrong
   // fields) -> malformed with the codec's message; otherwise kEvent with
   // payload._mesh_source = source_computer.
   DecodedEntry Decode(const StreamEntry& entry) const;

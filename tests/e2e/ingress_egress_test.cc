@@ -12,6 +12,8 @@
 
 #include "common/base/strings.h"
 #include "common/grpc/channel.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/membership_writer.h"
@@ -49,17 +51,26 @@ std::string Crash(const std::string& source, const std::string& worker,
 
 class IngressEgressTest : public ::testing::Test {
  protected:
+  std::unique_ptr<IdentityKey> alpha_key_ = IdentityKey::Generate();
+  int sent_ = 0;
   void SetUp() override {
     client_ = redis_.Client();
     egress_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());
     ingress_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());
     installer_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());  // not running
     pipeline_ = v1::Pipeline::NewStub(testing::ServiceChannel(egress_addr_, data_.path()));
-    ASSERT_TRUE(client_
-                    ->SetEx(HeartbeatKey("alpha"),
-                            EncodeHeartbeat({"alpha", "2025-03-01T00:00:00+00:00", "red"}),
-                            absl::Seconds(300))
-                    .ok());
+    // alpha is a computer with a key: its heartbeat signed (only signed
+    // heartbeats announce a cluster), its messages authenticated (AddAtOnce).
+    ASSERT_TRUE(
+        client_
+            ->SetEx(HeartbeatKey("alpha"),
+                    EncodeSignedHeartbeat({"alpha",
+                                           absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00",
+                                                            absl::Now(), absl::UTCTimeZone()),
+                                           "red"},
+                                          *alpha_key_),
+                    absl::Seconds(300))
+            .ok());
     StartEgress();
     StartIngress();
   }
@@ -119,9 +130,20 @@ class IngressEgressTest : public ::testing::Test {
   // Many mesh messages in one MULTI/EXEC (one read sees them all).
   void AddAtOnce(const std::vector<std::pair<std::string, std::string>>& payload_and_source) {
     std::vector<std::vector<std::string>> commands = {{"MULTI"}};
+    // beta's key exists once its services started (they create it).
+    auto beta_key = IdentityKey::LoadOrCreate(IdentityKey::PathIn(data_.path()));
+    ASSERT_TRUE(beta_key.ok()) << beta_key.status();
+    auto keys = DerivePairKeys(*alpha_key_, "alpha", "beta", (*beta_key)->public_key());
+    ASSERT_TRUE(keys.ok()) << keys.status();
     for (const auto& [payload, source] : payload_and_source) {
-      commands.push_back(
-          RedisClient::XAddArgv("messages:beta", EncodeMeshMessage(payload, source, ""), 10000));
+      // alpha's messages authenticated; others (no key) unsigned.
+      commands.push_back(RedisClient::XAddArgv(
+          "messages:beta",
+          source == "alpha" ? EncodeAuthenticatedMeshMessage(keys->send, "messages:beta", payload,
+                                                             source, Cat("alpha/", ++sent_),
+                                                             absl::ToUnixMillis(absl::Now()))
+                            : EncodeMeshMessage(payload, source, ""),
+          10000));
     }
     commands.push_back({"EXEC"});
     ASSERT_TRUE(client_->Pipeline(commands).ok());
@@ -191,8 +213,8 @@ TEST_F(IngressEgressTest, TrustedEventsBecomeNotificationsUnknownSendersAreRejec
     EXPECT_EQ(n.level(), v1::EVENT_LEVEL_OPERATIONAL);
     EXPECT_EQ(n.visibility(), v1::EVENT_VISIBILITY_LOCAL);
   }
-  EXPECT_EQ(reasons,
-            (std::map<std::string, std::string>{{"alpha", "malformed"}, {"zulu", "untrusted"}}));
+  EXPECT_EQ(reasons, (std::map<std::string, std::string>{{"alpha", "malformed"},
+                                                         {"zulu", "unauthenticated"}}));
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
 }
 

@@ -30,7 +30,7 @@ void AssignMeshXAddArgv(std::string_view peer, int64_t maxlen, std::string_view 
                         std::vector<std::string>* argv) {
   std::vector<std::string>& a = *argv;
   const size_t size = FrameSize(maxlen);
-  if (!same_frame || a.size() != size) {
+  if (!same_frame || (a.size() != size && a.size() != size + 4)) {
     // Built fresh (strings constructed, not assigned over): GCC 12 at -O3
     // reports a false -Werror=restrict for assign() of a literal here.
     std::vector<std::string> frame;
@@ -60,6 +60,31 @@ void AssignMeshXAddArgv(std::string_view peer, int64_t maxlen, std::string_view 
   std::string& id = a[size - 1];
   id.assign(message_id_prefix.data(), message_id_prefix.size());
   id.append(message_id_suffix.data(), message_id_suffix.size());
+}
+
+void AssignMeshAuthArgv(const MacKey* send_key, std::string_view source_computer, int64_t maxlen,
+                        int64_t sent_at_ms, std::vector<std::string>* argv) {
+  std::vector<std::string>& a = *argv;
+  const size_t size = FrameSize(maxlen);
+  if (send_key == nullptr) {
+    a.resize(size);
+    return;
+  }
+  if (a.size() != size + 4) {
+    a.resize(size);
+    a.emplace_back(kFieldSentAt);
+    a.emplace_back();
+    a.emplace_back(kFieldAuth);
+    a.emplace_back();
+  }
+  std::string& sent_at = a[size + 1];
+  sent_at.clear();
+  AppendSentAt(sent_at_ms, &sent_at);
+  std::string& auth = a[size + 3];
+  auth.clear();
+  // a[1] is "messages:{peer}", the recipient stream the MAC covers.
+  AppendMeshMessageAuth(*send_key, source_computer, a[1], a[size - 1], sent_at,
+                        a[PayloadIndex(maxlen)], &auth);
 }
 
 // One Redis connection and the XADD argvs of its last round trip, kept so
@@ -104,10 +129,17 @@ class MeshSender::Lane {
           spare_.pop_back();
         }
       }
+      // Stamped as the round trip is built, not at enqueue: outbox delay
+      // does not age messages (doc/security.md §10.4).
+      const int64_t now_ms = absl::ToUnixMillis(absl::Now());
       for (size_t k = 0; k < n; ++k) {
-        const OutboxDelivery& m = *deliveries[mine[first + k]].message;
+        const Delivery& d = deliveries[mine[first + k]];
+        const OutboxDelivery& m = *d.message;
         AssignMeshXAddArgv(m.destination, options_.stream_maxlen, m.body, options_.self_name,
-                           m.message_id, m.message_id_suffix, commands_[k].size() == frame,
+                           m.message_id, m.message_id_suffix,
+                           commands_[k].size() == frame || commands_[k].size() == frame + 4,
+                           &commands_[k]);
+        AssignMeshAuthArgv(d.send_key, options_.self_name, options_.stream_maxlen, now_ms,
                            &commands_[k]);
       }
       TM_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, redis_.Pipeline(commands_));
@@ -222,10 +254,30 @@ OutboxSendResult MeshSender::Send(const std::vector<OutboxDelivery>& messages) {
     for (const OutboxDelivery& m : messages) {
       auto [it, added] = index.try_emplace(m.destination, static_cast<uint32_t>(peers.size()));
       if (added) peers.push_back(m.destination);
-      deliveries.push_back({&m, it->second});
+      deliveries.push_back({&m, it->second, nullptr});
     }
   }
   if (deliveries.empty()) return result;
+  // The send key of each peer whose key is pinned (kept alive for the batch).
+  std::vector<std::shared_ptr<const PairKeys>> keys(peers.size());
+  if (options_.membership != nullptr && options_.pair_keys != nullptr) {
+    std::shared_ptr<const MembershipSnapshot> snapshot = options_.membership->Snapshot();
+    for (size_t p = 0; p < peers.size(); ++p) {
+      const MemberRecord* record = snapshot->Find(peers[p]);
+      if (record == nullptr || !record->public_key.has_value()) continue;
+      absl::StatusOr<std::shared_ptr<const PairKeys>> k =
+          options_.pair_keys->Get(record->name, *record->public_key);
+      if (!k.ok()) {
+        LOG_EVERY_T(WARNING, 60) << "mesh outbox: no pair key for " << record->name << ": "
+                                 << k.status() << " (its messages go unsigned)";
+        continue;
+      }
+      keys[p] = *std::move(k);
+    }
+    for (Delivery& d : deliveries) {
+      if (keys[d.peer] != nullptr) d.send_key = &keys[d.peer]->send;
+    }
+  }
 
   // Each peer's messages on one lane, in order; the lanes at once. Only
   // WRONGTYPE (the peer's key is not a stream) refuses a message for good;

@@ -10,6 +10,12 @@
 // buffer copies than it saves in round trips), on `lanes` connections at
 // once: a peer's messages always use one lane, in order, so while Redis
 // executes one lane's commands the next lane's are being built.
+//
+// Authentication (doc/security.md §4.4, §10.4): a peer whose key is pinned
+// in the membership snapshot gets `sent_at` (this computer's clock at XADD
+// time) and `auth` (the MAC with the pair key K(me -> peer)) after the
+// message id; a peer without a pinned key (a Python peer) gets today's
+// unsigned message. The MACs are computed on the lanes' threads.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_MESH_SENDER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_MESH_SENDER_H_
 
@@ -25,6 +31,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/delivery/outbox_transport.h"
+#include "common/identity/pair_key_cache.h"
+#include "common/mesh/membership_view.h"
 #include "common/redis/redis_client.h"
 
 namespace teleclaude::mesh {
@@ -39,6 +47,11 @@ class MeshSender : public OutboxTransport {
     int64_t stream_maxlen = 0;  // MAXLEN ~ of the peers' inboxes (0 = none)
     int pipeline_depth = 256;   // XADDs per round trip
     int lanes = 2;              // Redis connections sending at once
+    // Both set: messages to pinned peers are authenticated. Not owned; must
+    // outlive the sender. Either null: nothing is authenticated (tests of
+    // the wire form, and --nomesh_authentication).
+    const MembershipView* membership = nullptr;
+    PairKeyCache* pair_keys = nullptr;
   };
 
   MeshSender(Options options, const RedisClientOptions& redis);
@@ -67,6 +80,7 @@ class MeshSender : public OutboxTransport {
   struct Delivery {
     const OutboxDelivery* message;
     uint32_t peer;
+    const MacKey* send_key;  // null: unsigned (no pinned key)
   };
 
   const Options options_;
@@ -85,6 +99,13 @@ void AssignMeshXAddArgv(std::string_view peer, int64_t maxlen, std::string_view 
                         std::string_view source_computer, std::string_view message_id_prefix,
                         std::string_view message_id_suffix, bool same_frame,
                         std::vector<std::string>* argv);
+
+// After AssignMeshXAddArgv: with `send_key`, makes argv end in `sent_at
+// <sent_at_ms> auth <MAC>` (doc/security.md §4.4) over the payload and
+// message id already in argv; without, removes those four slots. Reuses
+// argv's strings.
+void AssignMeshAuthArgv(const MacKey* send_key, std::string_view source_computer, int64_t maxlen,
+                        int64_t sent_at_ms, std::vector<std::string>* argv);
 
 }  // namespace teleclaude::mesh
 

@@ -161,8 +161,9 @@ TEST(EventCatalogTest, DefaultCatalogMatchesPythonCatalog) {
   }
   EXPECT_EQ(actual, expected);
   // Ours: python's plus cartridge.* and mesh.*.
-  // (cartridge.deactivated and cartridge.removed: issue 17.)
-  EXPECT_EQ(catalog.size(), python_types.size() + 12);
+  // (cartridge.deactivated and cartridge.removed: issue 17;
+  // mesh.peer.key_changed: issue 14.)
+  EXPECT_EQ(catalog.size(), python_types.size() + 13);
 }
 
 TEST(EventCatalogTest, DefaultCatalogCoversEveryLifecycleKind) {

@@ -3,10 +3,12 @@
 // commit within a refresh, and retention applied by the reader itself.
 #include "common/mesh/membership_reader.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_join.h"
+#include "common/identity/identity_key.h"
 #include "gtest/gtest.h"
 #include "tests/common/mesh/join_names.h"
 #include "tests/support/temp_dir.h"
@@ -27,7 +29,15 @@ class MembershipReaderTest : public ::testing::Test {
   }
 
   // Writes through the store, as ingress does.
+  // Each sighting signed by its computer's key (one per name): only signed
+  // heartbeats announce a cluster.
   void Record(std::vector<HeartbeatSighting> seen, absl::Time now) {
+    for (HeartbeatSighting& s : seen) {
+      std::unique_ptr<IdentityKey>& key = keys_[s.name];
+      if (key == nullptr) key = IdentityKey::Generate();
+      s.key = key->public_key();
+      s.signed_last_seen = now;
+    }
     if (writer_ == nullptr) {
       auto store = MembershipStore::Open(dir_.File("membership.db"));
       ASSERT_TRUE(store.ok()) << store.status();
@@ -37,6 +47,7 @@ class MembershipReaderTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::map<std::string, std::unique_ptr<IdentityKey>> keys_;
   std::unique_ptr<MembershipStore> writer_;
 };
 

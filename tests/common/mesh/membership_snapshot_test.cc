@@ -2,10 +2,12 @@
 // who is remembered, and how a reader applies retention by itself.
 #include "common/mesh/membership_snapshot.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "common/identity/identity_key.h"
 #include "gtest/gtest.h"
 #include "tests/common/mesh/join_names.h"
 
@@ -26,6 +28,11 @@ MemberRecord Member(std::string name, std::optional<std::string> cluster, Member
   r.first_seen = last_seen;
   r.state_since = last_seen;
   if (state == MemberState::kForgotten) r.forgotten_by = ForgottenBy::kPerson;
+  // Its last heartbeat signed by its pinned key (only those announce a
+  // cluster).
+  static const std::unique_ptr<IdentityKey> key = IdentityKey::Generate();
+  r.public_key = key->public_key();
+  r.verified = true;
   return r;
 }
 

@@ -34,7 +34,8 @@ class MembershipStoreTest : public ::testing::Test {
   // A heartbeat whose `last_seen` text is `sent` (its identity as a value).
   static HeartbeatSighting Seen(std::string name, std::optional<std::string> cluster,
                                 std::string sent, bool stopping = false) {
-    return HeartbeatSighting{std::move(name), std::move(cluster), std::move(sent), stopping};
+    return HeartbeatSighting{std::move(name), std::move(cluster), std::move(sent),
+                             stopping,        std::nullopt,       absl::InfinitePast()};
   }
 
   MembershipStore::RecordResult Record(std::vector<HeartbeatSighting> seen, absl::Time now) {

@@ -4,6 +4,7 @@
 // nothing, and what was recorded survives a restart.
 #include "common/mesh/membership_writer.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,12 +44,22 @@ class MembershipWriterTest : public ::testing::Test {
     return writer.ok() ? *std::move(writer) : nullptr;
   }
 
+  // Signed by `computer_name`'s key (one per name) when `sent` is left
+  // as is (now); unsigned otherwise.
   void Beat(const std::string& key_name, const std::string& computer_name,
-            std::optional<std::string> cluster, const std::string& sent = "2026-01-01T00:00:00Z",
+            std::optional<std::string> cluster, const std::string& sent = "",
             absl::Duration ttl = absl::Seconds(60)) {
     Heartbeat hb{computer_name, sent, std::move(cluster)};
-    ASSERT_TRUE(client_->SetEx(HeartbeatKey(key_name), EncodeHeartbeat(hb), ttl).ok());
+    if (!sent.empty()) {
+      ASSERT_TRUE(client_->SetEx(HeartbeatKey(key_name), EncodeHeartbeat(hb), ttl).ok());
+      return;
+    }
+    hb.last_seen = absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", absl::Now(), absl::UTCTimeZone());
+    std::unique_ptr<IdentityKey>& key = keys_[computer_name];
+    if (key == nullptr) key = IdentityKey::Generate();
+    ASSERT_TRUE(client_->SetEx(HeartbeatKey(key_name), EncodeSignedHeartbeat(hb, *key), ttl).ok());
   }
+  std::map<std::string, std::unique_ptr<IdentityKey>> keys_;
 
   // "name:state:cluster" of every record of the writer's snapshot.
   static std::string Records(const MembershipSnapshot& s) {
@@ -78,7 +89,7 @@ TEST_F(MembershipWriterTest, RecordsEveryOtherComputersHeartbeat) {
 
 TEST_F(MembershipWriterTest, ALapsedHeartbeatLeavesTheComputerAwayAndStillADestination) {
   auto writer = Writer();
-  Beat("alpha", "alpha", "x", "t1", absl::Milliseconds(300));
+  Beat("alpha", "alpha", "x", "", absl::Milliseconds(300));
   ASSERT_TRUE(writer->RefreshNow().ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] {
@@ -124,18 +135,14 @@ TEST_F(MembershipWriterTest, MalformedAndBadlySignedHeartbeatsAreIgnored) {
   const std::string from = "\"cluster\": \"x\"";
   value.replace(value.find(from), from.size(), "\"cluster\": \"y\"");
   ASSERT_TRUE(client_->SetEx(HeartbeatKey("signer"), value, absl::Seconds(60)).ok());
-  // And a well signed one, recorded (its key is not pinned yet: next stage).
+  // And a well signed one, recorded and its key pinned (first use).
   Beat("alpha", "alpha", "x");
-  ASSERT_TRUE(client_
-                  ->SetEx(HeartbeatKey("signed"),
-                          EncodeSignedHeartbeat(
-                              Heartbeat{"signed", "2026-01-01T00:00:00+00:00", "x"}, *key),
-                          absl::Seconds(60))
-                  .ok());
+  Beat("signed", "signed", "x");
   ASSERT_TRUE(writer->RefreshNow().ok());
   EXPECT_EQ(Records(*writer->Snapshot()), "alpha:live:x signed:live:x");
   EXPECT_EQ(writer->counters().heartbeats_ignored, 3);
-  EXPECT_FALSE(writer->Snapshot()->Find("signed")->public_key.has_value());
+  EXPECT_TRUE(writer->Snapshot()->Find("signed")->public_key.has_value());
+  EXPECT_TRUE(writer->Snapshot()->Find("signed")->verified);
 }
 
 // Issue 15: every name a Python computer may have is a peer (spaces,

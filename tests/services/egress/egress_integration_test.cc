@@ -22,6 +22,7 @@
 #include "common/envelope/stream_codec.h"
 #include "common/grpc/channel.h"
 #include "common/grpc/grpc_server.h"
+#include "common/identity/identity_key.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/membership_writer.h"
@@ -177,9 +178,16 @@ class EgressIntegrationTest : public ::testing::Test {
 
   void Heartbeat(const std::string& name, std::optional<std::string> cluster,
                  absl::Duration ttl = absl::Seconds(60)) {
-    mesh::Heartbeat h{name, "2025-03-01T12:00:00+00:00", cluster};
-    ASSERT_TRUE(client_->SetEx(HeartbeatKey(name), EncodeHeartbeat(h), ttl).ok());
+    // Signed by the computer's key (one per name): only signed heartbeats
+    // announce a cluster.
+    mesh::Heartbeat h{
+        name, absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", absl::Now(), absl::UTCTimeZone()),
+        cluster};
+    std::unique_ptr<IdentityKey>& key = keys_[name];
+    if (key == nullptr) key = IdentityKey::Generate();
+    ASSERT_TRUE(client_->SetEx(HeartbeatKey(name), EncodeSignedHeartbeat(h, *key), ttl).ok());
   }
+  std::map<std::string, std::unique_ptr<IdentityKey>> keys_;
 
   // The peers egress routes to (live or away), by name.
   bool PeersAre(const std::set<std::string>& expected) {

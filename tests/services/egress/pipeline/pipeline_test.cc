@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/catalog/event_catalog.h"
 #include "common/delivery/outbox.h"
+#include "common/identity/identity_key.h"
 #include "common/json/json_text.h"
 #include "common/mesh/membership_reader.h"
 #include "common/mesh/membership_store.h"
@@ -137,11 +138,20 @@ class PipelineTest : public ::testing::Test {
   }
 
   // One read of the heartbeats, recorded in membership.db (as ingress does).
-  void RecordPeers(const std::vector<HeartbeatSighting>& seen) {
+  // Each heartbeat signed by its computer's key (one key per name: only
+  // signed heartbeats announce a cluster, doc/security.md §10.1).
+  void RecordPeers(std::vector<HeartbeatSighting> seen) {
     auto store = MembershipStore::Open(dir_.File("membership.db"));
     ASSERT_TRUE(store.ok()) << store.status();
+    for (HeartbeatSighting& s : seen) {
+      std::unique_ptr<IdentityKey>& key = keys_[s.name];
+      if (key == nullptr) key = IdentityKey::Generate();
+      s.key = key->public_key();
+      s.signed_last_seen = absl::Now();
+    }
     ASSERT_TRUE((*store)->RecordHeartbeats(seen, absl::Now(), {}).ok());
   }
+  std::map<std::string, std::unique_ptr<IdentityKey>> keys_;
 
   void SetActive(std::vector<std::unique_ptr<Cartridge>> cartridges) {
     std::vector<ActiveCartridge> active;

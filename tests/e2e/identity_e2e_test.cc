@@ -1,0 +1,434 @@
+// Verified computer identities against the attacks of issue 14
+// (doc/security.md §10.7), with the real binaries of two computers, A and B
+// (cluster x), on one real redis-server, driven through `telec`; attacker
+// writes go straight to Redis with a plain client while A's real events flow
+// and are counted at B.
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
+#include "common/mesh/mesh_message.h"
+#include "common/redis/redis_client.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_computer.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/wait_for.h"
+
+namespace teleclaude::mesh::e2e {
+namespace {
+
+using ::teleclaude::mesh::testing::RedisServer;
+using ::teleclaude::mesh::testing::WaitFor;
+
+constexpr char kCrashed[] = "system.worker.crashed";
+const absl::Duration kReady = absl::Seconds(60);
+const absl::Duration kHop = absl::Seconds(30);
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+class IdentityE2ETest : public ::testing::Test {
+ protected:
+  IdentityE2ETest() : redis_client_(redis_.Client()) {}
+
+  ComputerOptions Options(const std::string& name, std::vector<std::string> ingress_flags) {
+    ComputerOptions o;
+    o.name = name;
+    o.cluster = "x";
+    o.redis_url = redis_.url();
+    o.extra_flags = {"--heartbeat_interval_s=1", "--heartbeat_ttl_s=3", "--peer_refresh_ms=100"};
+    o.service_flags["ingress"] = std::move(ingress_flags);
+    return o;
+  }
+
+  // Starts A and B (B's ingress with `b_ingress_flags`) and waits until each
+  // has pinned the other's key.
+  void Start(std::vector<std::string> b_ingress_flags = {}) {
+    a_ = std::make_unique<Computer>(Options("A", {}));
+    b_ = std::make_unique<Computer>(Options("B", std::move(b_ingress_flags)));
+    ASSERT_TRUE(a_->Launch().ok());
+    ASSERT_TRUE(b_->Launch().ok());
+    absl::Status ready = a_->AwaitReady(kReady);
+    ASSERT_TRUE(ready.ok()) << ready;
+    ready = b_->AwaitReady(kReady);
+    ASSERT_TRUE(ready.ok()) << ready;
+    ASSERT_TRUE(WaitFor([&] { return Peer(*a_, "B", "verified") == "true"; }, kHop))
+        << a_->LogTails();
+    ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "A", "verified") == "true"; }, kHop))
+        << b_->LogTails();
+  }
+
+  void TearDown() override {
+    if (HasFailure() && a_ && b_) std::cerr << a_->LogTails(20) << b_->LogTails(20);
+  }
+
+  // Field `field` of peer `name` in `telec peers --json` on `on`, as text
+  // ("" when absent).
+  static std::string Peer(Computer& on, const std::string& name, const std::string& field) {
+    absl::StatusOr<Json> peers = on.TelecJson({"peers"});
+    if (!peers.ok()) return "";
+    const rapidjson::Value* list = Member(**peers, "peers");
+    if (list == nullptr || !list->IsArray()) return "";
+    for (const rapidjson::Value& p : list->GetArray()) {
+      if (Str(p, "name") != name) continue;
+      const rapidjson::Value* v = Member(p, field);
+      if (v == nullptr) return "";
+      if (v->IsString()) return v->GetString();
+      return ToText(*v);
+    }
+    return "";
+  }
+
+  static void Emit(Computer& c, const std::string& token, const std::string& visibility) {
+    absl::StatusOr<Json> out = c.TelecJson(
+        {"events", "emit", kCrashed, "--payload",
+         absl::StrCat(R"({"worker_name":")", token, R"(","timestamp":"m","exit_code":1})"),
+         "--visibility", visibility});
+    ASSERT_TRUE(out.ok()) << out.status();
+  }
+
+  // The notifications of `type` on `c`.
+  static std::vector<Json> Notifications(Computer& c, const std::string& type) {
+    std::vector<Json> out;
+    absl::StatusOr<Json> list =
+        c.TelecJson({"notifications", "list", "--type", type, "--limit", "1000"});
+    if (!list.ok() || !(*list)->IsArray()) return out;
+    for (const rapidjson::Value& n : (*list)->GetArray()) {
+      auto doc = std::make_shared<rapidjson::Document>();
+      doc->CopyFrom(n, doc->GetAllocator());
+      out.push_back(std::move(doc));
+    }
+    return out;
+  }
+
+  // worker_name -> count of system.worker.crashed notifications on `c`.
+  static std::map<std::string, int> Tally(Computer& c) {
+    std::map<std::string, int> out;
+    for (const Json& n : Notifications(c, kCrashed)) {
+      const rapidjson::Value* payload = Member(*n, "payload");
+      if (payload != nullptr) ++out[Str(*payload, "worker_name")];
+    }
+    return out;
+  }
+
+  // Reasons of B's mesh.event.rejected notifications -> count.
+  std::map<std::string, int> Rejections() {
+    std::map<std::string, int> out;
+    for (const Json& n : Notifications(*b_, "mesh.event.rejected")) {
+      const rapidjson::Value* payload = Member(*n, "payload");
+      if (payload != nullptr) ++out[Str(*payload, "reason")];
+    }
+    return out;
+  }
+
+  // Waits until B holds every token exactly once.
+  void ExpectEachOnceOnB(const std::vector<std::string>& tokens) {
+    std::map<std::string, int> tally;
+    const bool all = WaitFor(
+        [&] {
+          tally = Tally(*b_);
+          for (const std::string& t : tokens) {
+            if (tally[t] == 0) return false;
+          }
+          return true;
+        },
+        kHop);
+    int missing = 0;
+    for (const std::string& t : tokens) {
+      missing += tally[t] == 0 ? 1 : 0;
+      EXPECT_LE(tally[t], 1) << t << " arrived " << tally[t] << " times";
+    }
+    EXPECT_TRUE(all) << missing << " of " << tokens.size() << " of A's events did not reach B";
+  }
+
+  // A's newest message on messages:B (its fields as sent).
+  Fields NewestFromA() {
+    absl::StatusOr<RedisReply> r =
+        redis_client_->Command({"XREVRANGE", MeshStreamKey("B"), "+", "-", "COUNT", "1"});
+    EXPECT_TRUE(r.ok()) << r.status();
+    Fields out;
+    if (!r.ok() || r->elements().empty()) return out;
+    const std::vector<RedisReply>& kv = r->elements()[0].elements()[1].elements();
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) out.emplace_back(kv[i].str(), kv[i + 1].str());
+    return out;
+  }
+
+  static std::string& FieldOf(Fields& fields, const std::string& name) {
+    for (auto& [k, v] : fields) {
+      if (k == name) return v;
+    }
+    static std::string none;
+    return none;
+  }
+
+  void XAdd(const Fields& fields) {
+    absl::StatusOr<RedisReply> id =
+        redis_client_->Command(RedisClient::XAddArgv(MeshStreamKey("B"), fields, 0));
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_FALSE(id->is_error()) << id->str();
+  }
+
+  RedisServer redis_;
+  std::unique_ptr<RedisClient> redis_client_;
+  std::unique_ptr<Computer> a_;
+  std::unique_ptr<Computer> b_;
+};
+
+TEST_F(IdentityE2ETest, ForgedSourceComputerIsRefused) {
+  Start();
+  Emit(*a_, "genuine-0", "cluster");
+  ExpectEachOnceOnB({"genuine-0"});
+  Fields forged = NewestFromA();
+  ASSERT_FALSE(forged.empty());
+  std::string& payload = FieldOf(forged, "payload");
+  const size_t at = payload.find("genuine-0");
+  ASSERT_NE(at, std::string::npos);
+  payload.replace(at, 9, "forged-00");
+  // Unsigned, and with a made-up auth.
+  Fields unsigned_forgery = {{"type", "mesh_event"},
+                             {"payload", payload},
+                             {"source_computer", "A"},
+                             {"message_id", "A/forged-1/B"}};
+  XAdd(unsigned_forgery);
+  FieldOf(forged, "message_id") = "A/forged-2/B";
+  FieldOf(forged, "auth") = "v1:" + std::string(54, 'A') + "==";
+  XAdd(forged);
+  std::vector<std::string> tokens;
+  for (int i = 1; i <= 5; ++i) {
+    tokens.push_back(absl::StrCat("genuine-", i));
+    Emit(*a_, tokens.back(), "cluster");
+  }
+  ExpectEachOnceOnB(tokens);
+  EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 2; }, kHop))
+      << "rejections: " << Rejections().size();
+  EXPECT_EQ(Tally(*b_)["forged-00"], 0);
+}
+
+TEST_F(IdentityE2ETest, TamperedPayloadIsRefused) {
+  Start();
+  Emit(*a_, "original", "cluster");
+  ExpectEachOnceOnB({"original"});
+  Fields copy = NewestFromA();
+  std::string& payload = FieldOf(copy, "payload");
+  const size_t at = payload.find("original");
+  ASSERT_NE(at, std::string::npos);
+  payload.replace(at, 8, "tampered");
+  FieldOf(copy, "message_id") += "-copy";
+  XAdd(copy);
+  EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 1; }, kHop));
+  Emit(*a_, "after", "cluster");
+  ExpectEachOnceOnB({"after"});
+  EXPECT_EQ(Tally(*b_)["tampered"], 0);
+}
+
+TEST_F(IdentityE2ETest, ReplayedMessageIsRefused) {
+  Start();
+  Emit(*a_, "once", "cluster");
+  ExpectEachOnceOnB({"once"});
+  // Verbatim: the same message id, de-duplicated after authentication.
+  Fields replay = NewestFromA();
+  XAdd(replay);
+  // Re-signed with A's real pair key (read from A's data dir) but sent_at 7
+  // days old: outside the window.
+  absl::StatusOr<std::unique_ptr<IdentityKey>> a_key =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(a_->data_dir()));
+  ASSERT_TRUE(a_key.ok()) << a_key.status();
+  absl::StatusOr<std::unique_ptr<IdentityKey>> b_key =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(b_->data_dir()));
+  ASSERT_TRUE(b_key.ok()) << b_key.status();
+  absl::StatusOr<PairKeys> keys = DerivePairKeys(**a_key, "A", "B", (*b_key)->public_key());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  std::string payload = FieldOf(replay, "payload");
+  payload.replace(payload.find("once"), 4, "old!");
+  XAdd(EncodeAuthenticatedMeshMessage(keys->send, MeshStreamKey("B"), payload, "A", "A/stale-1/B",
+                                      absl::ToUnixMillis(absl::Now() - absl::Hours(7 * 24))));
+  EXPECT_TRUE(WaitFor([&] { return Rejections()["stale"] >= 1; }, kHop));
+  Emit(*a_, "after", "cluster");
+  ExpectEachOnceOnB({"after"});
+  EXPECT_EQ(Tally(*b_)["once"], 1);
+  EXPECT_EQ(Tally(*b_)["old!"], 0);
+}
+
+TEST_F(IdentityE2ETest, ForgedClusterHeartbeatAnnouncesNothing) {
+  Start();
+  ASSERT_TRUE(redis_client_
+                  ->SetEx("computer:evil:heartbeat",
+                          R"({"computer_name": "evil", "last_seen": "2030-01-01T00:00:00+00:00", )"
+                          R"("cluster": "x"})",
+                          absl::Seconds(60))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return Peer(*a_, "evil", "state") == "live"; }, kHop));
+  EXPECT_EQ(Peer(*a_, "evil", "cluster_peer"), "false");
+  EXPECT_EQ(Peer(*a_, "evil", "verified"), "false");
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 3; ++i) {
+    tokens.push_back(absl::StrCat("cluster-", i));
+    Emit(*a_, tokens.back(), "cluster");
+  }
+  ExpectEachOnceOnB(tokens);
+  absl::StatusOr<int64_t> to_evil = redis_client_->XLen(MeshStreamKey("evil"));
+  ASSERT_TRUE(to_evil.ok()) << to_evil.status();
+  EXPECT_EQ(*to_evil, 0) << "A forwarded cluster events to a forged heartbeat";
+}
+
+TEST_F(IdentityE2ETest, SecondHeartbeatKeyClaimingAPeerIsRefused) {
+  Start();
+  ASSERT_TRUE(redis_client_
+                  ->SetEx("computer:A0:heartbeat",
+                          R"({"computer_name": "A", "last_seen": "2030-01-01T00:00:00+00:00", )"
+                          R"("cluster": "evilcluster"})",
+                          absl::Seconds(60))
+                  .ok());
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 20; ++i) {
+    tokens.push_back(absl::StrCat("real-", i));
+    Emit(*a_, tokens.back(), "cluster");
+  }
+  ExpectEachOnceOnB(tokens);
+  EXPECT_EQ(Peer(*b_, "A", "cluster"), "x");
+  EXPECT_EQ(Peer(*b_, "A0", "state"), "");
+}
+
+TEST_F(IdentityE2ETest, PreemptedMessageIdsDoNotCensor) {
+  Start();
+  // Issue 14 sent 24,000 forgeries over a 12 s window; scaled to 4,000 over
+  // the next 2 s (ids "A/local:teleclaude:events:A:<ms>-{0,1}/B") to keep
+  // the test to seconds: the same attack, a shorter window.
+  Emit(*a_, "probe", "cluster");
+  ExpectEachOnceOnB({"probe"});
+  const std::string payload = FieldOf(*std::make_unique<Fields>(NewestFromA()), "payload");
+  const int64_t start = absl::ToUnixMillis(absl::Now());
+  std::vector<std::vector<std::string>> batch;
+  for (int64_t ms = start; ms < start + 2000; ++ms) {
+    for (int seq = 0; seq < 2; ++seq) {
+      batch.push_back(RedisClient::XAddArgv(
+          MeshStreamKey("B"),
+          EncodeMeshMessage(payload, "A",
+                            absl::StrCat("A/local:teleclaude:events:A:", ms, "-", seq, "/B")),
+          0));
+    }
+  }
+  ASSERT_TRUE(redis_client_->Pipeline(batch).ok());
+  std::vector<std::string> tokens;
+  while (absl::ToUnixMillis(absl::Now()) < start + 2000) {
+    tokens.push_back(absl::StrCat("censored?-", tokens.size()));
+    Emit(*a_, tokens.back(), "cluster");
+  }
+  ExpectEachOnceOnB(tokens);
+  // Counted by ingress (the notification list shows at most 1000).
+  int64_t refused = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<Json> status = b_->TelecJson({"status"});
+        if (!status.ok()) return false;
+        const rapidjson::Value* ingress = Member(**status, "ingress");
+        const rapidjson::Value* reasons =
+            ingress == nullptr ? nullptr : Member(*ingress, "rejected_by_reason");
+        refused = reasons == nullptr ? 0 : Int(*reasons, "unauthenticated");
+        return refused >= 4000;
+      },
+      kHop))
+      << refused;
+}
+
+TEST_F(IdentityE2ETest, ChangedKeyIsRefusedUntilTrusted) {
+  Start();
+  EXPECT_EQ(a_->Stop(), "");
+  ASSERT_EQ(std::remove(IdentityKey::PathIn(a_->data_dir()).c_str()), 0);
+  ASSERT_TRUE(a_->Launch().ok());
+  absl::Status ready = a_->AwaitReady(kReady);
+  ASSERT_TRUE(ready.ok()) << ready;
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "A", "state") == "key_changed"; }, kHop));
+  Emit(*a_, "refused", "cluster");
+  EXPECT_TRUE(WaitFor([&] { return Rejections()["key_changed"] >= 1; }, kHop));
+  EXPECT_TRUE(
+      WaitFor([&] { return Notifications(*b_, "mesh.peer.key_changed").size() == 1; }, kHop));
+
+  absl::StatusOr<Json> status = a_->TelecJson({"status"});
+  ASSERT_TRUE(status.ok()) << status.status();
+  const std::string fp = Str(*Member(**status, "ingress"), "fingerprint");
+  EXPECT_EQ(Peer(*b_, "A", "pending_fingerprint"), fp);
+  // Without --fingerprint: shows it, changes nothing.
+  absl::StatusOr<testing::CommandResult> ask = b_->Telec({"peers", "trust", "A"});
+  ASSERT_TRUE(ask.ok()) << ask.status();
+  EXPECT_NE(ask->exit_code, 0);
+  EXPECT_NE(ask->err.find(fp), std::string::npos) << ask->err;
+  absl::StatusOr<testing::CommandResult> wrong =
+      b_->Telec({"peers", "trust", "A", "--fingerprint=aaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaa"});
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_NE(wrong->exit_code, 0);
+  absl::StatusOr<testing::CommandResult> trust =
+      b_->Telec({"peers", "trust", "A", "--fingerprint=" + fp});
+  ASSERT_TRUE(trust.ok()) << trust.status();
+  ASSERT_EQ(trust->exit_code, 0) << trust->err;
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "A", "verified") == "true"; }, kHop));
+  Emit(*a_, "accepted", "cluster");
+  ExpectEachOnceOnB({"accepted"});
+  EXPECT_EQ(Tally(*b_)["refused"], 0);
+  EXPECT_EQ(Notifications(*b_, "mesh.peer.key_changed").size(), 1u);
+}
+
+TEST_F(IdentityE2ETest, LapsedHeartbeatLosesNothing) {
+  Start();
+  // A's ingress frozen for 5 s: its heartbeat (TTL 3 s) lapses while its
+  // egress keeps sending; B judges A by its pinned record, not liveness.
+  ASSERT_TRUE(a_->Signal(Service::kIngress, SIGSTOP).ok());
+  const absl::Time stopped = absl::Now();
+  std::vector<std::string> tokens;
+  bool saw_away = false;
+  while (absl::Now() - stopped < absl::Seconds(5) || !saw_away) {
+    tokens.push_back(absl::StrCat("lapsed-", tokens.size()));
+    Emit(*a_, tokens.back(), "cluster");
+    if (!saw_away) saw_away = Peer(*b_, "A", "state") == "away";
+    ASSERT_LT(absl::Now() - stopped, kHop) << "B never saw A away";
+  }
+  ASSERT_TRUE(a_->Signal(Service::kIngress, SIGCONT).ok());
+  ExpectEachOnceOnB(tokens);
+}
+
+TEST_F(IdentityE2ETest, UnsignedPythonPeerIsFlagged) {
+  Start({"--accept_unsigned_from=py,A", "--trust_mode=mesh"});
+  ASSERT_TRUE(redis_client_
+                  ->SetEx("computer:py:heartbeat",
+                          R"({"computer_name": "py", "last_seen": "2030-01-01T00:00:00+00:00"})",
+                          absl::Seconds(60))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "py", "state") == "live"; }, kHop));
+  Emit(*a_, "template", "cluster");
+  ExpectEachOnceOnB({"template"});
+  std::string payload = FieldOf(*std::make_unique<Fields>(NewestFromA()), "payload");
+  for (size_t at; (at = payload.find("template")) != std::string::npos;) {
+    payload.replace(at, 8, "from-py!");
+  }
+  XAdd({{"type", "mesh_event"},
+        {"payload", payload},
+        {"source_computer", "py"},
+        {"message_id", "py/1/B"}});
+  // Claiming A (listed too, but its key is pinned): refused.
+  std::string claim = payload;
+  for (size_t at; (at = claim.find("from-py!")) != std::string::npos;)
+    claim.replace(at, 8, "claims-A");
+  XAdd({{"type", "mesh_event"},
+        {"payload", claim},
+        {"source_computer", "A"},
+        {"message_id", "A/2/B"}});
+  ASSERT_TRUE(WaitFor([&] { return Tally(*b_)["from-py!"] == 1; }, kHop));
+  for (const Json& n : Notifications(*b_, kCrashed)) {
+    const rapidjson::Value* p = Member(*n, "payload");
+    if (p == nullptr || Str(*p, "worker_name") != "from-py!") continue;
+    const rapidjson::Value* flags = Member(*p, "_trust_flags");
+    ASSERT_NE(flags, nullptr) << ToText(*n);
+    EXPECT_EQ(ToText(*flags), R"(["unsigned"])");
+  }
+  EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 1; }, kHop));
+  EXPECT_EQ(Tally(*b_)["claims-A"], 0);
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh::e2e
