@@ -122,7 +122,11 @@ class IdentityE2ETest : public ::testing::Test {
     std::map<std::string, int> out;
     for (const Json& n : Notifications(*b_, "mesh.event.rejected")) {
       const rapidjson::Value* payload = Member(*n, "payload");
-      if (payload != nullptr) ++out[Str(*payload, "reason")];
+      if (payload == nullptr) continue;
+      // Rejections aggregate per sender and reason (doc/events-db.md
+      // "Aggregated notifications"): one row carries their count.
+      const rapidjson::Value* count = Member(*payload, "count");
+      out[Str(*payload, "reason")] += count != nullptr && count->IsInt() ? count->GetInt() : 1;
     }
     return out;
   }
