@@ -51,7 +51,12 @@ std::string Crash(const std::string& source, const std::string& worker,
 
 class IngressEgressTest : public ::testing::Test {
  protected:
-  std::unique_ptr<IdentityKey> alpha_key_ = IdentityKey::Generate();
+  // alpha's key, in the data dir its egress uses in
+  // APeersEgressForwardsThroughOurIngressIntoOurPipeline.
+  testing::TempDir alpha_data_;
+  std::unique_ptr<IdentityKey> alpha_key_ =
+      *IdentityKey::LoadOrCreate(IdentityKey::PathIn(alpha_data_.path()));
+  std::unique_ptr<PairKeys> alpha_to_beta_;
   int sent_ = 0;
   void SetUp() override {
     client_ = redis_.Client();
@@ -127,23 +132,31 @@ class IngressEgressTest : public ::testing::Test {
         << ingress_->ReadLog();
   }
 
-  // Many mesh messages in one MULTI/EXEC (one read sees them all).
+  // The fields of a message alpha sends: authenticated with the pair key of
+  // alpha's key and beta's (beta's key exists once its services started; they
+  // create it), each with its own message id.
+  std::vector<std::pair<std::string, std::string>> FromAlpha(const std::string& payload) {
+    if (alpha_to_beta_ == nullptr) {
+      auto beta_key = IdentityKey::LoadOrCreate(IdentityKey::PathIn(data_.path()));
+      EXPECT_TRUE(beta_key.ok()) << beta_key.status();
+      if (!beta_key.ok()) return {};
+      auto keys = DerivePairKeys(*alpha_key_, "alpha", "beta", (*beta_key)->public_key());
+      EXPECT_TRUE(keys.ok()) << keys.status();
+      if (!keys.ok()) return {};
+      alpha_to_beta_ = std::make_unique<PairKeys>(*std::move(keys));
+    }
+    return EncodeAuthenticatedMeshMessage(alpha_to_beta_->send, "messages:beta", payload, "alpha",
+                                          Cat("alpha/", ++sent_), absl::ToUnixMillis(absl::Now()));
+  }
+
+  // Many mesh messages in one MULTI/EXEC (one read sees them all): alpha's
+  // authenticated, others' (computers without a key) unsigned.
   void AddAtOnce(const std::vector<std::pair<std::string, std::string>>& payload_and_source) {
     std::vector<std::vector<std::string>> commands = {{"MULTI"}};
-    // beta's key exists once its services started (they create it).
-    auto beta_key = IdentityKey::LoadOrCreate(IdentityKey::PathIn(data_.path()));
-    ASSERT_TRUE(beta_key.ok()) << beta_key.status();
-    auto keys = DerivePairKeys(*alpha_key_, "alpha", "beta", (*beta_key)->public_key());
-    ASSERT_TRUE(keys.ok()) << keys.status();
     for (const auto& [payload, source] : payload_and_source) {
-      // alpha's messages authenticated; others (no key) unsigned.
       commands.push_back(RedisClient::XAddArgv(
           "messages:beta",
-          source == "alpha" ? EncodeAuthenticatedMeshMessage(keys->send, "messages:beta", payload,
-                                                             source, Cat("alpha/", ++sent_),
-                                                             absl::ToUnixMillis(absl::Now()))
-                            : EncodeMeshMessage(payload, source, ""),
-          10000));
+          source == "alpha" ? FromAlpha(payload) : EncodeMeshMessage(payload, source, ""), 10000));
     }
     commands.push_back({"EXEC"});
     ASSERT_TRUE(client_->Pipeline(commands).ok());
@@ -229,7 +242,7 @@ TEST_F(IngressEgressTest, SigkillBetweenSubmitAndAckThenRestartCreatesNoDuplicat
   AddAtOnce(batch);
   ASSERT_TRUE(WaitFor(
       [&] {
-        return RejectedCounts() == Counts{{"zulu/untrusted", 200}};
+        return RejectedCounts() == Counts{{"zulu/unauthenticated", 200}};
       },
       absl::Seconds(20)))
       << ingress_->ReadLog();
@@ -241,7 +254,7 @@ TEST_F(IngressEgressTest, SigkillBetweenSubmitAndAckThenRestartCreatesNoDuplicat
   StartIngress();  // re-reads its 200 pending entries, submits them again
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(20))) << ingress_->ReadLog();
   // One aggregated notification, each entry counted once.
-  EXPECT_EQ(RejectedCounts(), (Counts{{"zulu/untrusted", 200}}));
+  EXPECT_EQ(RejectedCounts(), (Counts{{"zulu/unauthenticated", 200}}));
   grpc::ClientContext context;
   v1::StatsResponse stats;
   ASSERT_TRUE(pipeline_->Stats(&context, v1::StatsRequest(), &stats).ok());
@@ -266,7 +279,10 @@ TEST_F(IngressEgressTest, GarbageFloodAggregatesToExactCountsAcrossIngressSigkil
         case 1:  // an unknown sender's well-formed event
           fields = EncodeMeshMessage(Crash("zulu", Cat("g", chunk, "-", i), "public"), "zulu", "");
           break;
-        default:  // not JSON
+        case 2:  // not JSON, from the trusted peer (authenticated)
+          fields = FromAlpha(Cat("{garbage ", i));
+          break;
+        default:  // not JSON, from the unknown sender (refused before parsing)
           fields = EncodeMeshMessage(Cat("{garbage ", i), "zulu", "");
       }
       commands.push_back(RedisClient::XAddArgv("messages:beta", fields, 0));
@@ -274,9 +290,8 @@ TEST_F(IngressEgressTest, GarbageFloodAggregatesToExactCountsAcrossIngressSigkil
     // A trusted peer's event in the middle of each chunk.
     commands.insert(
         commands.begin() + kPerChunk / 2,
-        RedisClient::XAddArgv(
-            "messages:beta",
-            EncodeMeshMessage(Crash("alpha", Cat("legit", chunk), "cluster"), "alpha", ""), 0));
+        RedisClient::XAddArgv("messages:beta",
+                              FromAlpha(Crash("alpha", Cat("legit", chunk), "cluster")), 0));
     commands.push_back({"EXEC"});
     ASSERT_TRUE(client_->Pipeline(commands).ok());
   };
@@ -303,8 +318,9 @@ TEST_F(IngressEgressTest, GarbageFloodAggregatesToExactCountsAcrossIngressSigkil
       << "pending " << Pending() << ", counted " << total() << "\n"
       << ingress_->ReadLog();
   absl::SleepFor(absl::Milliseconds(300));  // nothing more arrives late
-  EXPECT_EQ(RejectedCounts(),
-            (Counts{{"None/malformed", 2000}, {"zulu/malformed", 6000}, {"zulu/untrusted", 2000}}));
+  EXPECT_EQ(RejectedCounts(), (Counts{{"None/malformed", 2000},
+                                      {"alpha/malformed", 2000},
+                                      {"zulu/unauthenticated", 6000}}));
   EXPECT_EQ(Notifications("mesh.event.rejected").size(), 3u);
   std::set<std::string> legit;
   for (const v1::Notification& n : Notifications("system.worker.crashed")) {
@@ -329,17 +345,17 @@ TEST_F(IngressEgressTest, EgressStoppedThenRestartedProcessesEverythingOnce) {
       << ingress_->ReadLog();
   ASSERT_TRUE(WaitFor(
       [&] {
-        return RejectedCounts() == Counts{{"zulu/untrusted", 20}};
+        return RejectedCounts() == Counts{{"zulu/unauthenticated", 20}};
       },
       absl::Seconds(15)));
   EXPECT_TRUE(WaitFor([&] { return Pending() == 0; }, absl::Seconds(5)));
   absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(RejectedCounts(), (Counts{{"zulu/untrusted", 20}}));
+  EXPECT_EQ(RejectedCounts(), (Counts{{"zulu/unauthenticated", 20}}));
 }
 
 TEST_F(IngressEgressTest, APeersEgressForwardsThroughOurIngressIntoOurPipeline) {
   // Computer alpha (cluster red) runs its own egress on the same Redis.
-  testing::TempDir alpha_data;
+  testing::TempDir& alpha_data = alpha_data_;  // alpha's key signs its heartbeat
   const std::string alpha_addr = Cat("127.0.0.1:", testing::FreeLoopbackPort());
   testing::ChildOptions options;
   options.args = {TM_EGRESS_BINARY,
