@@ -28,6 +28,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
+#include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
@@ -454,9 +456,9 @@ TEST_F(MeshE2ETest, VisibilityRoutesEventsAndNothingReturnsToSender) {
       << ToText(**after);
 }
 
-// A mesh message from a computer without a heartbeat is rejected by B's trust
-// gate: a mesh.event.rejected notification, and the event itself never enters
-// B's pipeline. The same message from a live peer is accepted (so the
+// A mesh message from a computer without a heartbeat (so without a pinned
+// key) is refused by B as unauthenticated: a mesh.event.rejected notification, and the event itself
+// never enters B's pipeline. The same message from a live peer, signed, is accepted (so the
 // rejection is about the sender, not the message).
 TEST_F(MeshE2ETest, EventFromComputerWithoutHeartbeatIsRejected) {
   absl::StatusOr<std::optional<std::string>> hb = redis_client_->Get("computer:ghost:heartbeat");
@@ -485,11 +487,22 @@ TEST_F(MeshE2ETest, EventFromComputerWithoutHeartbeatIsRejected) {
                            {"source_computer", "ghost"}},
                           10000);
   ASSERT_TRUE(ghost_id.ok()) << ghost_id.status();
+  // A signs its messages (doc/security.md §10.3): the sentinel is
+  // authenticated with the pair key of A's real key and B's, from their data
+  // dirs, as A's egress would send it.
+  absl::StatusOr<std::unique_ptr<IdentityKey>> a_key =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(a_->data_dir()));
+  ASSERT_TRUE(a_key.ok()) << a_key.status();
+  absl::StatusOr<std::unique_ptr<IdentityKey>> b_key =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(b_->data_dir()));
+  ASSERT_TRUE(b_key.ok()) << b_key.status();
+  absl::StatusOr<PairKeys> a_to_b = DerivePairKeys(**a_key, "A", "B", (*b_key)->public_key());
+  ASSERT_TRUE(a_to_b.ok()) << a_to_b.status();
   ASSERT_TRUE(redis_client_
                   ->XAdd("messages:B",
-                         {{"type", "mesh_event"},
-                          {"payload", envelope("A", peer_worker)},
-                          {"source_computer", "A"}},
+                         EncodeAuthenticatedMeshMessage(
+                             a_to_b->send, "messages:B", envelope("A", peer_worker), "A",
+                             absl::StrCat("A/", peer_worker), absl::ToUnixMillis(absl::Now())),
                          10000)
                   .ok());
 
@@ -522,7 +535,7 @@ TEST_F(MeshE2ETest, EventFromComputerWithoutHeartbeatIsRejected) {
   const rapidjson::Value* payload = Member(**rejected, "payload");
   ASSERT_NE(payload, nullptr);
   EXPECT_EQ(Str(*payload, "event_type"), kCrashed) << rejected_json;
-  EXPECT_EQ(Str(*payload, "reason"), "untrusted") << rejected_json;
+  EXPECT_EQ(Str(*payload, "reason"), "unauthenticated") << rejected_json;
   EXPECT_EQ(Str(**rejected, "source"), "B") << rejected_json;
   EXPECT_TRUE(absl::StrContains(Str(*payload, "raw"), "\"source\":\"ghost\"")) << rejected_json;
 
@@ -536,7 +549,9 @@ TEST_F(MeshE2ETest, EventFromComputerWithoutHeartbeatIsRejected) {
       Member(*Member(**before, "ingress"), "rejected_by_reason");
   ASSERT_NE(reasons, nullptr) << ToText(**after);
   ASSERT_NE(reasons_before, nullptr) << ToText(**before);
-  EXPECT_EQ(Int(*reasons, "untrusted") - std::max<int64_t>(Int(*reasons_before, "untrusted"), 0), 1)
+  EXPECT_EQ(Int(*reasons, "unauthenticated") -
+                std::max<int64_t>(Int(*reasons_before, "unauthenticated"), 0),
+            1)
       << ToText(**after);
 }
 
