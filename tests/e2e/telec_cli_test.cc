@@ -16,6 +16,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/strings.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
+#include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
 #include "glog/logging.h"
 #include "gmock/gmock.h"
@@ -583,21 +586,31 @@ TEST_F(TelecCliTest, PeersFromHeartbeatsAndForget) {
         Cat("{\"computer_name\":\"", name, "\",\"last_seen\":\"", now, "\"", cluster_member, "}"),
         absl::Seconds(60));
   };
-  ASSERT_TRUE(beat("desk", ",\"cluster\":\"home\"").ok());
+  // desk is a C++ computer: its heartbeat is signed (only a signed heartbeat
+  // with a pinned key makes a cluster peer, doc/security.md §6); the Python
+  // peers' heartbeats are not.
+  std::unique_ptr<IdentityKey> desk_key = IdentityKey::Generate();
+  ASSERT_TRUE(redis
+                  ->SetEx("computer:desk:heartbeat",
+                          EncodeSignedHeartbeat({"desk", now, "home"}, *desk_key),
+                          absl::Seconds(60))
+                  .ok());
+  const std::string desk_fingerprint = desk_key->fingerprint().ToString();
   ASSERT_TRUE(beat("pyhost", "").ok());
   ASSERT_TRUE(beat("py C", "").ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         std::string out = Telec({"peers"}).out;
-        return out.find("pyhost") != std::string::npos && out.find("py C") != std::string::npos;
+        return out.find(desk_fingerprint) != std::string::npos &&
+               out.find("pyhost") != std::string::npos && out.find("py C") != std::string::npos;
       },
       absl::Seconds(10)));
   CommandResult r = Telec({"peers"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("this computer: laptop, cluster home; away peers stay "
                                 "destinations for 24h\nPEER "));
-  EXPECT_THAT(r.out,
-              ContainsRegex("\ndesk +live +home \\(ours\\) +(just now|[0-9]+ s ago) +- +[0-9]+\n"));
+  EXPECT_THAT(r.out, ContainsRegex(Cat("\ndesk +live +home \\(ours\\) +(just now|[0-9]+ s ago) +",
+                                       desk_fingerprint, " \\(first_use, verified\\) +[0-9]+\n")));
   EXPECT_THAT(r.out, ContainsRegex("\npyhost +live +- +(just now|[0-9]+ s ago) +- +[0-9]+\n"));
   EXPECT_THAT(r.out, ContainsRegex("\n\"py C\" +live +- +(just now|[0-9]+ s ago) +- +[0-9]+\n"));
   r = Telec({"peers", "--json"});
@@ -606,7 +619,9 @@ TEST_F(TelecCliTest, PeersFromHeartbeatsAndForget) {
                                 "\"peer_retention_s\":86400,\"peers\":["));
   EXPECT_THAT(r.out, HasSubstr("{\"name\":\"desk\",\"cluster\":\"home\",\"state\":\"live\","));
   EXPECT_THAT(r.out, HasSubstr("{\"name\":\"py C\",\"cluster\":null,\"state\":\"live\","));
-  EXPECT_THAT(r.out, HasSubstr("\"destination\":true,\"cluster_peer\":true,\"fingerprint\":null"));
+  EXPECT_THAT(r.out, HasSubstr(Cat("\"destination\":true,\"cluster_peer\":true,\"fingerprint\":\"",
+                                   desk_fingerprint, "\",\"key_source\":\"first_use\",")));
+  EXPECT_THAT(r.out, HasSubstr("\"destination\":true,\"cluster_peer\":false,\"fingerprint\":null"));
 
   r = Telec({"peers", "forget", "py C"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -666,22 +681,36 @@ TEST_F(TelecCliTest, IngressQuarantinedListsWhatTheTrustGateHeldBack) {
 
   std::unique_ptr<RedisClient> redis = computer_->redis.Client();
   std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
-  ASSERT_TRUE(
-      redis
-          ->SetEx("computer:qdesk:heartbeat",
-                  Cat(R"({"computer_name":"qdesk","last_seen":")", now, R"(","cluster":"home"})"),
-                  absl::Seconds(60))
-          .ok());
+  // qdesk is a C++ computer: its heartbeat is signed, its messages
+  // authenticated with the pair key of its key and strictbox's (which
+  // strictbox's ingress created in its data dir).
+  std::unique_ptr<IdentityKey> qdesk_key = IdentityKey::Generate();
+  ASSERT_TRUE(redis
+                  ->SetEx("computer:qdesk:heartbeat",
+                          EncodeSignedHeartbeat({"qdesk", now, "home"}, *qdesk_key),
+                          absl::Seconds(60))
+                  .ok());
+  absl::StatusOr<std::unique_ptr<IdentityKey>> strictbox_key =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(strict_dir));
+  ASSERT_TRUE(strictbox_key.ok()) << strictbox_key.status();
+  absl::StatusOr<PairKeys> qdesk_to_strictbox =
+      DerivePairKeys(*qdesk_key, "qdesk", "strictbox", (*strictbox_key)->public_key());
+  ASSERT_TRUE(qdesk_to_strictbox.ok()) << qdesk_to_strictbox.status();
+  int sent = 0;
   const std::string envelope =
       R"({"event":"demo.quarantine","source":"stranger","level":1,"domain":"demo",)"
       R"("payload":{"q":1}})";
   // Sent until strictbox's membership knows qdesk (before that, qdesk's
-  // events are rejected as untrusted, not quarantined).
+  // events are rejected as unauthenticated, not quarantined).
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         if (!redis
                  ->Pipeline({RedisClient::XAddArgv(
-                     MeshStreamKey("strictbox"), EncodeMeshMessage(envelope, "qdesk", ""), 10000)})
+                     MeshStreamKey("strictbox"),
+                     EncodeAuthenticatedMeshMessage(
+                         qdesk_to_strictbox->send, MeshStreamKey("strictbox"), envelope, "qdesk",
+                         Cat("qdesk/", ++sent), absl::ToUnixMillis(absl::Now())),
+                     10000)})
                  .ok()) {
           return false;
         }
