@@ -18,6 +18,7 @@
 #include "common/redis/redis_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
+#include "tests/support/pair_keys.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/wait_for.h"
 
@@ -240,13 +241,8 @@ TEST_F(IdentityE2ETest, ReplayedMessageIsRefused) {
   XAdd(replay);
   // Re-signed with A's real pair key (read from A's data dir) but sent_at 7
   // days old: outside the window.
-  absl::StatusOr<std::unique_ptr<IdentityKey>> a_key =
-      IdentityKey::LoadOrCreate(IdentityKey::PathIn(a_->data_dir()));
-  ASSERT_TRUE(a_key.ok()) << a_key.status();
-  absl::StatusOr<std::unique_ptr<IdentityKey>> b_key =
-      IdentityKey::LoadOrCreate(IdentityKey::PathIn(b_->data_dir()));
-  ASSERT_TRUE(b_key.ok()) << b_key.status();
-  absl::StatusOr<PairKeys> keys = DerivePairKeys(**a_key, "A", "B", (*b_key)->public_key());
+  absl::StatusOr<PairKeys> keys =
+      testing::PairKeysBetween(a_->data_dir(), "A", b_->data_dir(), "B");
   ASSERT_TRUE(keys.ok()) << keys.status();
   std::string payload = FieldOf(replay, "payload");
   payload.replace(payload.find("once"), 4, "old!");

@@ -13,7 +13,6 @@
 #include "common/base/strings.h"
 #include "common/grpc/channel.h"
 #include "common/identity/identity_key.h"
-#include "common/identity/pair_key_cache.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/membership_writer.h"
@@ -24,6 +23,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/local_auth.h"
+#include "tests/support/pair_keys.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -137,10 +137,7 @@ class IngressEgressTest : public ::testing::Test {
   // create it), each with its own message id.
   std::vector<std::pair<std::string, std::string>> FromAlpha(const std::string& payload) {
     if (alpha_to_beta_ == nullptr) {
-      auto beta_key = IdentityKey::LoadOrCreate(IdentityKey::PathIn(data_.path()));
-      EXPECT_TRUE(beta_key.ok()) << beta_key.status();
-      if (!beta_key.ok()) return {};
-      auto keys = DerivePairKeys(*alpha_key_, "alpha", "beta", (*beta_key)->public_key());
+      auto keys = testing::PairKeysBetween(alpha_data_.path(), "alpha", data_.path(), "beta");
       EXPECT_TRUE(keys.ok()) << keys.status();
       if (!keys.ok()) return {};
       alpha_to_beta_ = std::make_unique<PairKeys>(*std::move(keys));

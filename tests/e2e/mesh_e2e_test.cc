@@ -28,12 +28,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/identity/identity_key.h"
-#include "common/identity/pair_key_cache.h"
 #include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/membership_pins.h"
+#include "tests/support/pair_keys.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -490,13 +490,8 @@ TEST_F(MeshE2ETest, EventFromComputerWithoutHeartbeatIsRejected) {
   // A signs its messages (doc/security.md §10.3): the sentinel is
   // authenticated with the pair key of A's real key and B's, from their data
   // dirs, as A's egress would send it.
-  absl::StatusOr<std::unique_ptr<IdentityKey>> a_key =
-      IdentityKey::LoadOrCreate(IdentityKey::PathIn(a_->data_dir()));
-  ASSERT_TRUE(a_key.ok()) << a_key.status();
-  absl::StatusOr<std::unique_ptr<IdentityKey>> b_key =
-      IdentityKey::LoadOrCreate(IdentityKey::PathIn(b_->data_dir()));
-  ASSERT_TRUE(b_key.ok()) << b_key.status();
-  absl::StatusOr<PairKeys> a_to_b = DerivePairKeys(**a_key, "A", "B", (*b_key)->public_key());
+  absl::StatusOr<PairKeys> a_to_b =
+      testing::PairKeysBetween(a_->data_dir(), "A", b_->data_dir(), "B");
   ASSERT_TRUE(a_to_b.ok()) << a_to_b.status();
   ASSERT_TRUE(redis_client_
                   ->XAdd("messages:B",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -17,7 +18,6 @@
 #include "absl/time/time.h"
 #include "common/base/strings.h"
 #include "common/identity/identity_key.h"
-#include "common/identity/pair_key_cache.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
 #include "glog/logging.h"
@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/pair_keys.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -684,17 +685,18 @@ TEST_F(TelecCliTest, IngressQuarantinedListsWhatTheTrustGateHeldBack) {
   // qdesk is a C++ computer: its heartbeat is signed, its messages
   // authenticated with the pair key of its key and strictbox's (which
   // strictbox's ingress created in its data dir).
-  std::unique_ptr<IdentityKey> qdesk_key = IdentityKey::Generate();
+  const std::string qdesk_dir = computer_->dir.File("qdesk");
+  ASSERT_TRUE(std::filesystem::create_directory(qdesk_dir)) << qdesk_dir;
+  absl::StatusOr<std::unique_ptr<IdentityKey>> qdesk_key =
+      IdentityKey::LoadOrCreate(IdentityKey::PathIn(qdesk_dir));
+  ASSERT_TRUE(qdesk_key.ok()) << qdesk_key.status();
   ASSERT_TRUE(redis
                   ->SetEx("computer:qdesk:heartbeat",
-                          EncodeSignedHeartbeat({"qdesk", now, "home"}, *qdesk_key),
+                          EncodeSignedHeartbeat({"qdesk", now, "home"}, **qdesk_key),
                           absl::Seconds(60))
                   .ok());
-  absl::StatusOr<std::unique_ptr<IdentityKey>> strictbox_key =
-      IdentityKey::LoadOrCreate(IdentityKey::PathIn(strict_dir));
-  ASSERT_TRUE(strictbox_key.ok()) << strictbox_key.status();
   absl::StatusOr<PairKeys> qdesk_to_strictbox =
-      DerivePairKeys(*qdesk_key, "qdesk", "strictbox", (*strictbox_key)->public_key());
+      testing::PairKeysBetween(qdesk_dir, "qdesk", strict_dir, "strictbox");
   ASSERT_TRUE(qdesk_to_strictbox.ok()) << qdesk_to_strictbox.status();
   int sent = 0;
   const std::string envelope =
