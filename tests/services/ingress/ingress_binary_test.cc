@@ -6,10 +6,13 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/base/strings.h"
 #include "common/grpc/channel.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
@@ -47,14 +50,41 @@ class IngressBinaryTest : public ::testing::Test {
     client_ = redis_.Client();
     ingress_addr_ = Cat("127.0.0.1:", testing::FreeLoopbackPort());
     stub_ = v1::Ingress::NewStub(testing::OwnerChannel(ingress_addr_, data_.path()));
-    // Peers: alpha in our cluster, bravo in another one.
-    for (auto [name, cluster] : {std::pair{"alpha", "red"}, std::pair{"bravo", "blue"}}) {
+    // Peers with keys, their heartbeats signed (only a signed heartbeat
+    // announces a cluster, doc/security.md §6): alpha in our cluster, bravo
+    // in another one.
+    const std::string now =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", absl::Now(), absl::UTCTimeZone());
+    for (auto [name, cluster, key] : {std::tuple{"alpha", "red", alpha_key_.get()},
+                                      std::tuple{"bravo", "blue", bravo_key_.get()}}) {
       ASSERT_TRUE(client_
-                      ->SetEx(HeartbeatKey(name),
-                              EncodeHeartbeat({name, "2025-03-01T00:00:00+00:00", cluster}),
+                      ->SetEx(HeartbeatKey(name), EncodeSignedHeartbeat({name, now, cluster}, *key),
                               absl::Seconds(120))
                       .ok());
     }
+  }
+
+  // beta's identity key: telec-ingress creates it in its data_dir.
+  std::unique_ptr<IdentityKey> BetaKey() {
+    auto key = IdentityKey::LoadOrCreate(IdentityKey::PathIn(data_.path()));
+    EXPECT_TRUE(key.ok()) << key.status();
+    return key.ok() ? *std::move(key) : nullptr;
+  }
+
+  // A mesh message as its sender writes it: alpha authenticates its
+  // messages with the pair key for beta (doc/security.md §10); other
+  // senders have no key and send unsigned.
+  std::vector<std::pair<std::string, std::string>> MeshFields(const std::string& payload,
+                                                              const std::string& source,
+                                                              const std::string& message_id) {
+    if (source != "alpha") return EncodeMeshMessage(payload, source, message_id);
+    if (!beta_key_) beta_key_ = BetaKey();
+    if (!beta_key_) return {};
+    auto keys = DerivePairKeys(*alpha_key_, "alpha", "beta", beta_key_->public_key());
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    return EncodeAuthenticatedMeshMessage(keys->send, "messages:beta", payload, source,
+                                          message_id.empty() ? Cat("alpha/", ++sent_) : message_id,
+                                          absl::ToUnixMillis(absl::Now()));
   }
 
   // Starts telec-ingress for computer beta (cluster red) and waits until its
@@ -84,7 +114,7 @@ class IngressBinaryTest : public ::testing::Test {
 
   std::string AddMesh(const std::string& payload, const std::string& source,
                       const std::string& message_id = "") {
-    auto id = client_->XAdd("messages:beta", EncodeMeshMessage(payload, source, message_id), 10000);
+    auto id = client_->XAdd("messages:beta", MeshFields(payload, source, message_id), 10000);
     EXPECT_TRUE(id.ok()) << id.status();
     return id.value_or("");
   }
@@ -92,11 +122,11 @@ class IngressBinaryTest : public ::testing::Test {
   void AddManyAtOnce(int n, const std::string& prefix) {
     std::vector<std::vector<std::string>> commands = {{"MULTI"}};
     for (int i = 0; i < n; ++i) {
-      commands.push_back(RedisClient::XAddArgv(
-          "messages:beta",
-          EncodeMeshMessage(Envelope("deployment.started", "alpha", "cluster"), "alpha",
-                            Cat("alpha:", prefix, i)),
-          10000));
+      commands.push_back(
+          RedisClient::XAddArgv("messages:beta",
+                                MeshFields(Envelope("deployment.started", "alpha", "cluster"),
+                                           "alpha", Cat("alpha:", prefix, i)),
+                                10000));
     }
     commands.push_back({"EXEC"});
     ASSERT_TRUE(client_->Pipeline(commands).ok());
@@ -116,6 +146,10 @@ class IngressBinaryTest : public ::testing::Test {
     return response;
   }
 
+  std::unique_ptr<IdentityKey> alpha_key_ = IdentityKey::Generate();
+  std::unique_ptr<IdentityKey> bravo_key_ = IdentityKey::Generate();
+  std::unique_ptr<IdentityKey> beta_key_;
+  int sent_ = 0;
   testing::RedisServer redis_;
   testing::TempDir data_;
   RecordingPipelineServer pipeline_;
@@ -133,11 +167,23 @@ TEST_F(IngressBinaryTest, HeartbeatHasTheRightJsonAndTtlAndSaysStoppingOnSigterm
   StartIngress();
   auto value = client_->Get("computer:beta:heartbeat");
   ASSERT_TRUE(value.ok() && value->has_value());
-  auto heartbeat = DecodeHeartbeat(**value);
-  ASSERT_TRUE(heartbeat.ok()) << heartbeat.status() << ": " << **value;
-  EXPECT_EQ(heartbeat->computer_name, "beta");
-  EXPECT_EQ(heartbeat->cluster, "red");
-  EXPECT_EQ(**value, EncodeHeartbeat(*heartbeat));
+  // Signed by beta's identity key ({data_dir}/identity.key): public_key,
+  // fingerprint and signature follow the fields, and the signature verifies.
+  auto checked = DecodeSignedHeartbeat("computer:beta:heartbeat", **value);
+  ASSERT_TRUE(checked.ok()) << checked.status() << ": " << **value;
+  const Heartbeat& heartbeat = checked->heartbeat;
+  EXPECT_EQ(heartbeat.computer_name, "beta");
+  EXPECT_EQ(heartbeat.cluster, "red");
+  ASSERT_TRUE(checked->signer.has_value()) << **value;
+  std::unique_ptr<IdentityKey> beta_key = BetaKey();
+  ASSERT_NE(beta_key, nullptr);
+  EXPECT_TRUE(checked->signer->public_key == beta_key->public_key());
+  EXPECT_EQ(checked->signer->fingerprint.ToString(), beta_key->fingerprint().ToString());
+  EXPECT_EQ(**value, EncodeSignedHeartbeat(heartbeat, checked->signer->public_key,
+                                           checked->signer->signature));
+  EXPECT_NE(json::GetMemberString(**value, "public_key"), std::nullopt);
+  EXPECT_NE(json::GetMemberString(**value, "fingerprint"), std::nullopt);
+  EXPECT_NE(json::GetMemberString(**value, "signature"), std::nullopt);
   auto ttl = client_->Command({"PTTL", "computer:beta:heartbeat"});
   ASSERT_TRUE(ttl.ok());
   EXPECT_GT(ttl->integer(), 0);
@@ -150,8 +196,11 @@ TEST_F(IngressBinaryTest, HeartbeatHasTheRightJsonAndTtlAndSaysStoppingOnSigterm
   EXPECT_EQ(exit->exit_code, 0) << ingress_->ReadLog();
   auto stopping = client_->Get("computer:beta:heartbeat");
   ASSERT_TRUE(stopping.ok() && stopping->has_value());
-  auto last = DecodeHeartbeat(**stopping);
-  ASSERT_TRUE(last.ok()) << last.status() << ": " << **stopping;
+  auto last_checked = DecodeSignedHeartbeat("computer:beta:heartbeat", **stopping);
+  ASSERT_TRUE(last_checked.ok()) << last_checked.status() << ": " << **stopping;
+  ASSERT_TRUE(last_checked->signer.has_value()) << **stopping;
+  EXPECT_TRUE(last_checked->signer->public_key == beta_key->public_key());
+  const Heartbeat* last = &last_checked->heartbeat;
   EXPECT_EQ(last->computer_name, "beta");
   EXPECT_EQ(last->cluster, "red");
   EXPECT_EQ(last->state, HeartbeatState::kStopping);
@@ -193,7 +242,8 @@ TEST_F(IngressBinaryTest, TrustGateDecodingAndNonMeshMessagesEndToEnd) {
   const v1::SubmittedEvent& rejected = by_id["rejected:" + zulu];
   EXPECT_EQ(rejected.origin(), v1::ORIGIN_LOCAL);
   EXPECT_EQ(rejected.envelope().event(), "mesh.event.rejected");
-  EXPECT_EQ(json::GetMemberString(rejected.envelope().payload_json(), "reason"), "untrusted");
+  // zulu has no pinned key and is not accepted unsigned.
+  EXPECT_EQ(json::GetMemberString(rejected.envelope().payload_json(), "reason"), "unauthenticated");
   EXPECT_EQ(json::GetMemberString(rejected.envelope().payload_json(), "source_computer"), "zulu");
   // Malformed messages are rejected and the stream kept flowing (alpha:c2 above).
   ASSERT_TRUE(by_id.count("rejected:" + bad));
@@ -217,7 +267,7 @@ TEST_F(IngressBinaryTest, TrustGateDecodingAndNonMeshMessagesEndToEnd) {
   EXPECT_EQ(status.accepted(), 3);
   EXPECT_EQ(status.non_mesh_ignored(), 1);
   EXPECT_EQ(status.malformed(), 2);
-  EXPECT_EQ(status.rejected_by_reason().at("untrusted"), 1);
+  EXPECT_EQ(status.rejected_by_reason().at("unauthenticated"), 1);
   EXPECT_EQ(status.rejected_by_reason().at("malformed"), 2);
   EXPECT_EQ(status.lag(), 0);
   EXPECT_FALSE(status.last_delivered_id().empty());

@@ -6,9 +6,12 @@
 // while away, not moved by a second key claiming its name, refused once
 // forgotten.
 #include <atomic>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "absl/time/clock.h"
+#include "common/identity/identity_key.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/membership_writer.h"
 #include "gtest/gtest.h"
@@ -57,11 +60,19 @@ class MembershipRefreshTest : public ::testing::Test {
     counting_ = std::make_unique<CountingMembership>(writer_.get());
   }
 
-  void Publish(const std::string& key_name, const std::string& name, const std::string& cluster,
-               const std::string& sent = "2026-11-27T10:00:00+00:00") {
-    Heartbeat hb{name, sent, cluster};
+  // A heartbeat signed by the computer publishing under `key_name` (only a
+  // signed heartbeat announces a cluster, doc/security.md §6); each Redis
+  // key has its own identity key.
+  void Publish(const std::string& key_name, const std::string& name, const std::string& cluster) {
+    std::unique_ptr<IdentityKey>& key = keys_[key_name];
+    if (!key) key = IdentityKey::Generate();
+    Heartbeat hb{name,
+                 absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", absl::Now(), absl::UTCTimeZone()),
+                 cluster};
     ASSERT_TRUE(
-        client_->Command({"SET", HeartbeatKey(key_name), EncodeHeartbeat(hb), "EX", "60"}).ok());
+        client_
+            ->Command({"SET", HeartbeatKey(key_name), EncodeSignedHeartbeat(hb, *key), "EX", "60"})
+            .ok());
   }
 
   MembershipTrust Trust(absl::Duration every = absl::Milliseconds(200)) {
@@ -72,6 +83,7 @@ class MembershipRefreshTest : public ::testing::Test {
     return MembershipTrust(options, counting_.get());
   }
 
+  std::map<std::string, std::unique_ptr<IdentityKey>> keys_;
   RedisServer redis_;
   std::unique_ptr<RedisClient> client_;
   testing::TempDir dir_;
@@ -132,13 +144,14 @@ TEST_F(MembershipRefreshTest, ASecondKeyClaimingAPeersNameDoesNotChangeItsCluste
 
 TEST_F(MembershipRefreshTest, AForgottenSenderIsRefusedUntilItHeartbeatsAgain) {
   MembershipTrust trust = Trust(absl::ZeroDuration());
-  Publish("alpha", "alpha", "red", "t1");
+  Publish("alpha", "alpha", "red");
   ASSERT_TRUE(writer_->RefreshNow().ok());
   ASSERT_TRUE(writer_->Forget("alpha").ok());
   TrustDecision d = trust.Evaluate(EventEnvelope(), "alpha");
   EXPECT_EQ(d.outcome, TrustOutcome::kReject);
   EXPECT_NE(d.detail.find("alpha was forgotten"), std::string::npos) << d.detail;
-  Publish("alpha", "alpha", "red", "t2");
+  absl::SleepFor(absl::Milliseconds(2));  // a newer last_seen
+  Publish("alpha", "alpha", "red");
   EXPECT_EQ(trust.Evaluate(EventEnvelope(), "alpha").outcome, TrustOutcome::kAccept);
 }
 

@@ -7,12 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "common/base/strings.h"
+#include "common/identity/identity_key.h"
+#include "common/identity/pair_key_cache.h"
 #include "common/json/json_text.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/membership_writer.h"
 #include "common/mesh/mesh_message.h"
 #include "gtest/gtest.h"
+#include "services/ingress/message_authenticator.h"
 #include "services/ingress/trust_chain.h"
 #include "tests/support/recording_pipeline.h"
 #include "tests/support/redis_server.h"
@@ -39,12 +43,25 @@ class MeshConsumerTest : public ::testing::Test {
     if (membership_) membership_->Stop();
   }
 
+  // A signed heartbeat (only a signed heartbeat announces a cluster,
+  // doc/security.md §6): membership pins the peer's key from it.
   void Heartbeat(const std::string& name, std::optional<std::string> cluster) {
-    ASSERT_TRUE(client_
-                    ->SetEx(HeartbeatKey(name),
-                            EncodeHeartbeat({name, "2025-03-01T00:00:00+00:00", cluster}),
-                            absl::Seconds(60))
-                    .ok());
+    ASSERT_TRUE(
+        client_
+            ->SetEx(HeartbeatKey(name),
+                    EncodeSignedHeartbeat({name,
+                                           absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00",
+                                                            absl::Now(), absl::UTCTimeZone()),
+                                           cluster},
+                                          *KeyOf(name)),
+                    absl::Seconds(60))
+            .ok());
+  }
+  const IdentityKey* KeyOf(const std::string& name) {
+    if (name == "alpha") return alpha_key_.get();
+    if (name == "bravo") return bravo_key_.get();
+    ADD_FAILURE() << "no key for " << name;
+    return alpha_key_.get();
   }
 
   // Starts the consumer of computer "beta" (cluster red); alpha (red) and
@@ -71,6 +88,8 @@ class MeshConsumerTest : public ::testing::Test {
     }
     trust_ = BuildTrustGate({TrustMode::kCluster, strictness, "red", {}}, membership_.get(),
                             /*refresh_on_miss=*/false);
+    authenticator_ = std::make_unique<MessageAuthenticator>(
+        MessageAuthenticator::Options{"beta", "messages:beta", {}}, membership_.get(), &pair_keys_);
     MeshConsumer::Options options;
     options.redis.endpoint = redis_.endpoint();
     options.computer_name = "beta";
@@ -79,6 +98,7 @@ class MeshConsumerTest : public ::testing::Test {
     options.backoff_max = absl::Milliseconds(200);
     options.claim_min_idle = claim_min_idle_;
     options.claim_every = claim_every_;
+    options.authenticator = authenticator_.get();
     consumer_ = std::make_unique<MeshConsumer>(options, trust_.get(), quarantine_.get(),
                                                client_for_pipeline_.get());
     consumer_->Start();
@@ -90,9 +110,24 @@ class MeshConsumerTest : public ::testing::Test {
     EXPECT_TRUE(id.ok()) << id.status();
     return id.value_or("");
   }
+  // A mesh message as its sender writes it: alpha and bravo have keys and
+  // authenticate theirs (pair key with beta's key); others have none.
   std::string AddMesh(const std::string& payload, const std::string& source,
                       const std::string& message_id = "") {
-    return Add(EncodeMeshMessage(payload, source, message_id));
+    return Add(MeshFields(payload, source, message_id));
+  }
+  std::vector<std::pair<std::string, std::string>> MeshFields(const std::string& payload,
+                                                              const std::string& source,
+                                                              const std::string& message_id) {
+    if (source != "alpha" && source != "bravo") {
+      return EncodeMeshMessage(payload, source, message_id);
+    }
+    auto keys = DerivePairKeys(*KeyOf(source), source, "beta", beta_key_->public_key());
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    return EncodeAuthenticatedMeshMessage(
+        keys->send, "messages:beta", payload, source,
+        message_id.empty() ? Cat(source, "/", ++sent_) : message_id,
+        absl::ToUnixMillis(absl::Now()));
   }
 
   // n mesh events from alpha in one MULTI/EXEC, so one read sees them all.
@@ -101,8 +136,7 @@ class MeshConsumerTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       commands.push_back(RedisClient::XAddArgv(
           "messages:beta",
-          EncodeMeshMessage(Envelope("deployment.started", "alpha"), "alpha", Cat("alpha:", i)),
-          10000));
+          MeshFields(Envelope("deployment.started", "alpha"), "alpha", Cat("alpha:", i)), 10000));
     }
     commands.push_back({"EXEC"});
     ASSERT_TRUE(client_->Pipeline(commands).ok());
@@ -115,8 +149,7 @@ class MeshConsumerTest : public ::testing::Test {
         {{"MULTI"},
          RedisClient::XAddArgv(
              "messages:beta",
-             EncodeMeshMessage(Envelope("deployment.started", "alpha"), "alpha", message_id),
-             10000),
+             MeshFields(Envelope("deployment.started", "alpha"), "alpha", message_id), 10000),
          {"XREADGROUP", "GROUP", "mesh-ingress", consumer, "COUNT", "1", "STREAMS", "messages:beta",
           ">"},
          {"EXEC"}});
@@ -130,6 +163,11 @@ class MeshConsumerTest : public ::testing::Test {
     return info.ok() ? info->pending : -1;
   }
 
+  std::unique_ptr<IdentityKey> beta_key_ = IdentityKey::Generate();
+  std::unique_ptr<IdentityKey> alpha_key_ = IdentityKey::Generate();
+  std::unique_ptr<IdentityKey> bravo_key_ = IdentityKey::Generate();
+  PairKeyCache pair_keys_{beta_key_.get(), "beta"};
+  int sent_ = 0;
   testing::RedisServer redis_;
   testing::TempDir dir_;
   RecordingPipelineServer pipeline_;
@@ -138,6 +176,7 @@ class MeshConsumerTest : public ::testing::Test {
   std::unique_ptr<QuarantineStore> quarantine_;
   std::unique_ptr<PipelineClient> client_for_pipeline_;
   std::unique_ptr<TrustEvaluator> trust_;
+  std::unique_ptr<MessageAuthenticator> authenticator_;
   std::unique_ptr<MeshConsumer> consumer_;
   absl::Duration claim_min_idle_ = absl::Seconds(60);
   absl::Duration claim_every_ = absl::Seconds(30);
@@ -180,8 +219,11 @@ TEST_F(MeshConsumerTest, TrustedEventsEnterUntrustedAreRejectedOthersAreLeftAlon
   const std::string& payload = rejected[0].envelope().payload_json();
   EXPECT_EQ(json::GetMemberString(payload, "source_computer"), "zulu");
   EXPECT_EQ(json::GetMemberString(payload, "event_type"), "deployment.started");
-  EXPECT_EQ(json::GetMemberString(payload, "reason"), "untrusted");
+  // zulu has no key and is not accepted unsigned: unauthenticated; bravo
+  // (signed, pinned, another cluster): untrusted.
+  EXPECT_EQ(json::GetMemberString(payload, "reason"), "unauthenticated");
   EXPECT_EQ(rejected[1].message_id(), "rejected:" + bravo_id);
+  EXPECT_EQ(json::GetMemberString(rejected[1].envelope().payload_json(), "reason"), "untrusted");
   EXPECT_EQ(rejected[2].message_id(), "rejected:" + bad_id);
   EXPECT_EQ(json::GetMemberString(rejected[2].envelope().payload_json(), "reason"), "malformed");
 
@@ -191,8 +233,9 @@ TEST_F(MeshConsumerTest, TrustedEventsEnterUntrustedAreRejectedOthersAreLeftAlon
   EXPECT_EQ(c.flagged, 0);
   EXPECT_EQ(c.non_mesh_ignored, 1);
   EXPECT_EQ(c.malformed, 1);
-  EXPECT_EQ((std::map<std::string, int64_t>{{"malformed", 1}, {"untrusted", 2}}),
-            c.rejected_by_reason);
+  EXPECT_EQ(
+      (std::map<std::string, int64_t>{{"malformed", 1}, {"unauthenticated", 1}, {"untrusted", 1}}),
+      c.rejected_by_reason);
   // The other part's message is still in the stream (only acknowledged for our group).
   auto range = client_->Command({"XRANGE", "messages:beta", other_id, other_id});
   ASSERT_TRUE(range.ok());
