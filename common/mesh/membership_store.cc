@@ -391,8 +391,7 @@ absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeats(
   return result;
 }
 
-absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl::Time now) {
-  TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
+absl::StatusOr<absl::StatusOr<MemberRecord>> MembershipStore::Find(std::string_view name) {
   TM_ASSIGN_OR_RETURN(Statement * stmt,
                       db_->Cached(Cat("SELECT ", kColumns, " FROM members WHERE name = ?")));
   stmt->Bind(1, name);
@@ -402,8 +401,14 @@ absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl
     return absl::NotFoundError(
         Cat("no computer named ", EscapeForMessage(name), " is known (telec peers lists them)"));
   }
-  absl::StatusOr<MemberRecord> before = ReadRow(*stmt);
+  absl::StatusOr<MemberRecord> record = ReadRow(*stmt);
   stmt->Reset();
+  return record;
+}
+
+absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl::Time now) {
+  TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
+  TM_ASSIGN_OR_RETURN(absl::StatusOr<MemberRecord> before, Find(name));
   MemberRecord record;
   if (before.ok()) {
     record = *before;
@@ -429,17 +434,7 @@ absl::StatusOr<MemberRecord> MembershipStore::TrustKey(std::string_view name,
                                                        const std::optional<Fingerprint>& expected,
                                                        const Policy& policy, absl::Time now) {
   TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
-  TM_ASSIGN_OR_RETURN(Statement * stmt,
-                      db_->Cached(Cat("SELECT ", kColumns, " FROM members WHERE name = ?")));
-  stmt->Bind(1, name);
-  TM_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) {
-    stmt->Reset();
-    return absl::NotFoundError(
-        Cat("no computer named ", EscapeForMessage(name), " is known (telec peers lists them)"));
-  }
-  absl::StatusOr<MemberRecord> read = ReadRow(*stmt);
-  stmt->Reset();
+  TM_ASSIGN_OR_RETURN(absl::StatusOr<MemberRecord> read, Find(name));
   TM_RETURN_IF_ERROR(read.status());
   MemberRecord r = *std::move(read);
   if (!r.pending_public_key.has_value()) {

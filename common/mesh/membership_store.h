@@ -171,6 +171,10 @@ class MembershipStore {
   // Writes every column of `record` (INSERT OR REPLACE).
   absl::Status Put(const MemberRecord& record);
   absl::Status Delete(std::string_view name);
+  // The row of `name` inside the caller's transaction: NOT_FOUND (naming
+  // `telec peers`) when there is none; otherwise the row as ReadRow decoded
+  // it, which may itself be an error (an unreadable row).
+  absl::StatusOr<absl::StatusOr<MemberRecord>> Find(std::string_view name);
 
   const std::string path_;
   std::unique_ptr<Database> db_;

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "teleclaude/mesh/v1/pipeline.grpc.pb.h"
 #include "tests/common/grpc/grpc_probe.h"
+#include "tests/common/grpc/shutdown_probe_process.h"
 #include "tests/support/child_process.h"
 
 namespace teleclaude::mesh {
@@ -64,23 +65,17 @@ TEST(ChannelTest, CallToAbsentServerIsUnavailable) {
 // deadline, not a tenth of a second (CI once saw `telec status` call a
 // serving installer unreachable).
 TEST(ChannelTest, AServerSlowToAnswerTheConnectionIsStillReached) {
-  testing::ChildOptions options;
-  options.args = {TM_SHUTDOWN_PROBE};
-  options.separate_stdout = true;
-  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
-      testing::ChildProcess::Start(options);
-  ASSERT_TRUE(child.ok()) << child.status();
-  absl::StatusOr<std::string> line = (*child)->ReadStdoutLine(absl::Seconds(10));
-  ASSERT_TRUE(line.ok()) << line.status() << "; stderr: " << (*child)->ReadLog();
-  ASSERT_TRUE(absl::StartsWith(*line, "ready ")) << *line;
-  std::string target = absl::StrCat("127.0.0.1:", line->substr(6));
+  absl::StatusOr<testing::ProbeProcess> probe = testing::StartShutdownProbe();
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  std::unique_ptr<testing::ChildProcess>& child = probe->child;
+  const std::string target = probe->target;
 
-  ASSERT_EQ(kill((*child)->pid(), SIGSTOP), 0);
+  ASSERT_EQ(kill(child->pid(), SIGSTOP), 0);
   absl::StatusOr<testing::HealthStatus> health = absl::UnknownError("not called");
   std::thread caller(
       [&] { health = testing::HealthCheck(MakeChannel(target), "", absl::Seconds(10)); });
   absl::SleepFor(absl::Milliseconds(500));  // the pause being simulated
-  ASSERT_EQ(kill((*child)->pid(), SIGCONT), 0);
+  ASSERT_EQ(kill(child->pid(), SIGCONT), 0);
   caller.join();
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(*health, testing::HealthStatus::kServing);

@@ -13,6 +13,7 @@
 #include "common/grpc/channel.h"
 #include "gtest/gtest.h"
 #include "tests/common/grpc/grpc_probe.h"
+#include "tests/common/grpc/shutdown_probe_process.h"
 #include "tests/support/child_process.h"
 
 namespace teleclaude::mesh {
@@ -77,25 +78,18 @@ TEST(ShutdownSignalTest, DestroyWithoutSignal) {
 
 // A real service process: serves, gets SIGTERM, drains, exits 0.
 void RunProbe(int signo) {
-  testing::ChildOptions options;
-  options.args = {TM_SHUTDOWN_PROBE};
-  options.separate_stdout = true;
-  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
-      testing::ChildProcess::Start(options);
-  ASSERT_TRUE(child.ok()) << child.status();
-  absl::StatusOr<std::string> line = (*child)->ReadStdoutLine(absl::Seconds(10));
-  ASSERT_TRUE(line.ok()) << line.status() << "; stderr: " << (*child)->ReadLog();
-  ASSERT_TRUE(absl::StartsWith(*line, "ready ")) << *line;
-  std::string target = absl::StrCat("127.0.0.1:", line->substr(6));
-  auto health = testing::HealthCheck(MakeChannel(target), "");
+  absl::StatusOr<testing::ProbeProcess> probe = testing::StartShutdownProbe();
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  std::unique_ptr<testing::ChildProcess>& child = probe->child;
+  auto health = testing::HealthCheck(MakeChannel(probe->target), "");
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(*health, testing::HealthStatus::kServing);
-  ASSERT_EQ(kill((*child)->pid(), signo), 0);
-  absl::StatusOr<testing::ExitInfo> exit = (*child)->Wait(absl::Seconds(10));
+  ASSERT_EQ(kill(child->pid(), signo), 0);
+  absl::StatusOr<testing::ExitInfo> exit = child->Wait(absl::Seconds(10));
   ASSERT_TRUE(exit.ok()) << exit.status();
   EXPECT_EQ(exit->signal, 0);
-  EXPECT_EQ(exit->exit_code, 0) << (*child)->ReadLog();
-  EXPECT_EQ((*child)->ReadStdout(), absl::StrCat(*line, "\ndrained ", signo, "\n"));
+  EXPECT_EQ(exit->exit_code, 0) << child->ReadLog();
+  EXPECT_EQ(child->ReadStdout(), absl::StrCat(probe->ready_line, "\ndrained ", signo, "\n"));
 }
 
 TEST(ShutdownSignalTest, ServiceProcessDrainsAndExitsZeroOnSigterm) { RunProbe(SIGTERM); }
