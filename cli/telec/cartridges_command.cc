@@ -49,10 +49,10 @@ std::string Lookup(const std::map<std::string, std::string>& m, const std::strin
 std::string StatusCell(const v1::Cartridge& c, std::string_view unavailable = {}) {
   std::string status(CartridgeStatusName(c.status()));
   if (c.unregistered_file()) CatTo(status, " (file only)");
-  if (Unverified(c)) CatTo(status, " UNVERIFIED");
   if (!unavailable.empty() && c.status() == v1::CARTRIDGE_STATUS_ACTIVE) {
     CatTo(status, " (not running)");
   }
+  if (Unverified(c)) CatTo(status, " UNVERIFIED");
   return status;
 }
 
