@@ -15,6 +15,7 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "tests/support/free_port.h"
+#include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh::e2e {
 namespace {
@@ -281,6 +282,38 @@ std::string Computer::LogTails(int lines) const {
                     child->pid(), ") ---\n", Tail(child->ReadLog(), lines), "\n");
   }
   return out;
+}
+
+std::map<std::string, int> CrashedNotificationsByWorker(Computer& c) {
+  std::map<std::string, int> out;
+  absl::StatusOr<Json> list =
+      c.TelecJson({"notifications", "list", "--type", "system.worker.crashed", "--limit", "1000"});
+  if (!list.ok() || !(*list)->IsArray()) return out;
+  for (const rapidjson::Value& n : (*list)->GetArray()) {
+    const rapidjson::Value* payload = Member(n, "payload");
+    if (payload != nullptr) ++out[Str(*payload, "worker_name")];
+  }
+  return out;
+}
+
+EachOnce AwaitEachCrashedOnce(Computer& c, const std::vector<std::string>& tokens,
+                              absl::Duration timeout) {
+  std::map<std::string, int> tally;
+  testing::WaitFor(
+      [&] {
+        tally = CrashedNotificationsByWorker(c);
+        for (const std::string& t : tokens) {
+          if (tally[t] == 0) return false;
+        }
+        return true;
+      },
+      timeout);
+  EachOnce result;
+  for (const std::string& t : tokens) {
+    if (tally[t] == 0) ++result.missing;
+    if (tally[t] > 1) result.doubled.push_back(absl::StrCat(t, " x", tally[t]));
+  }
+  return result;
 }
 
 }  // namespace teleclaude::mesh::e2e

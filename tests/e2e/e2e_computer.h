@@ -113,6 +113,20 @@ class Computer {
   int tails_ = 0;
 };
 
+// How many system.worker.crashed notifications `c` holds per payload
+// worker_name (the token the mesh tests emit; `telec notifications list`).
+std::map<std::string, int> CrashedNotificationsByWorker(Computer& c);
+
+// Waits up to `timeout` until `c` holds a crashed notification for every
+// token, then reports what arrived: how many tokens are missing and which
+// arrived more than once (nothing lost, nothing doubled when both are empty).
+struct EachOnce {
+  int missing = 0;
+  std::vector<std::string> doubled;  // "token xN"
+};
+EachOnce AwaitEachCrashedOnce(Computer& c, const std::vector<std::string>& tokens,
+                              absl::Duration timeout);
+
 }  // namespace teleclaude::mesh::e2e
 
 #endif  // TELECLAUDE_MESH_TESTS_E2E_E2E_COMPUTER_H_

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/identity/identity_key.h"
 #include "common/identity/pair_key_cache.h"
@@ -108,16 +109,6 @@ class IdentityE2ETest : public ::testing::Test {
     return out;
   }
 
-  // worker_name -> count of system.worker.crashed notifications on `c`.
-  static std::map<std::string, int> Tally(Computer& c) {
-    std::map<std::string, int> out;
-    for (const Json& n : Notifications(c, kCrashed)) {
-      const rapidjson::Value* payload = Member(*n, "payload");
-      if (payload != nullptr) ++out[Str(*payload, "worker_name")];
-    }
-    return out;
-  }
-
   // Reasons of B's mesh.event.rejected notifications -> count.
   std::map<std::string, int> Rejections() {
     std::map<std::string, int> out;
@@ -134,22 +125,11 @@ class IdentityE2ETest : public ::testing::Test {
 
   // Waits until B holds every token exactly once.
   void ExpectEachOnceOnB(const std::vector<std::string>& tokens) {
-    std::map<std::string, int> tally;
-    const bool all = WaitFor(
-        [&] {
-          tally = Tally(*b_);
-          for (const std::string& t : tokens) {
-            if (tally[t] == 0) return false;
-          }
-          return true;
-        },
-        kHop);
-    int missing = 0;
-    for (const std::string& t : tokens) {
-      missing += tally[t] == 0 ? 1 : 0;
-      EXPECT_LE(tally[t], 1) << t << " arrived " << tally[t] << " times";
-    }
-    EXPECT_TRUE(all) << missing << " of " << tokens.size() << " of A's events did not reach B";
+    EachOnce got = AwaitEachCrashedOnce(*b_, tokens, kHop);
+    EXPECT_TRUE(got.doubled.empty())
+        << "arrived more than once: " << absl::StrJoin(got.doubled, ", ");
+    EXPECT_EQ(got.missing, 0) << got.missing << " of " << tokens.size()
+                              << " of A's events did not reach B";
   }
 
   // A's newest message on messages:B (its fields as sent).
@@ -212,7 +192,7 @@ TEST_F(IdentityE2ETest, ForgedSourceComputerIsRefused) {
   ExpectEachOnceOnB(tokens);
   EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 2; }, kHop))
       << "rejections: " << Rejections().size();
-  EXPECT_EQ(Tally(*b_)["forged-00"], 0);
+  EXPECT_EQ(CrashedNotificationsByWorker(*b_)["forged-00"], 0);
 }
 
 TEST_F(IdentityE2ETest, TamperedPayloadIsRefused) {
@@ -229,7 +209,7 @@ TEST_F(IdentityE2ETest, TamperedPayloadIsRefused) {
   EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 1; }, kHop));
   Emit(*a_, "after", "cluster");
   ExpectEachOnceOnB({"after"});
-  EXPECT_EQ(Tally(*b_)["tampered"], 0);
+  EXPECT_EQ(CrashedNotificationsByWorker(*b_)["tampered"], 0);
 }
 
 TEST_F(IdentityE2ETest, ReplayedMessageIsRefused) {
@@ -251,8 +231,8 @@ TEST_F(IdentityE2ETest, ReplayedMessageIsRefused) {
   EXPECT_TRUE(WaitFor([&] { return Rejections()["stale"] >= 1; }, kHop));
   Emit(*a_, "after", "cluster");
   ExpectEachOnceOnB({"after"});
-  EXPECT_EQ(Tally(*b_)["once"], 1);
-  EXPECT_EQ(Tally(*b_)["old!"], 0);
+  EXPECT_EQ(CrashedNotificationsByWorker(*b_)["once"], 1);
+  EXPECT_EQ(CrashedNotificationsByWorker(*b_)["old!"], 0);
 }
 
 TEST_F(IdentityE2ETest, ForgedClusterHeartbeatAnnouncesNothing) {
@@ -370,7 +350,7 @@ TEST_F(IdentityE2ETest, ChangedKeyIsRefusedUntilTrusted) {
   ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "A", "verified") == "true"; }, kHop));
   Emit(*a_, "accepted", "cluster");
   ExpectEachOnceOnB({"accepted"});
-  EXPECT_EQ(Tally(*b_)["refused"], 0);
+  EXPECT_EQ(CrashedNotificationsByWorker(*b_)["refused"], 0);
   EXPECT_EQ(Notifications(*b_, "mesh.peer.key_changed").size(), 1u);
 }
 
@@ -418,7 +398,7 @@ TEST_F(IdentityE2ETest, UnsignedPythonPeerIsFlagged) {
         {"payload", claim},
         {"source_computer", "A"},
         {"message_id", "A/2/B"}});
-  ASSERT_TRUE(WaitFor([&] { return Tally(*b_)["from-py!"] == 1; }, kHop));
+  ASSERT_TRUE(WaitFor([&] { return CrashedNotificationsByWorker(*b_)["from-py!"] == 1; }, kHop));
   for (const Json& n : Notifications(*b_, kCrashed)) {
     const rapidjson::Value* p = Member(*n, "payload");
     if (p == nullptr || Str(*p, "worker_name") != "from-py!") continue;
@@ -427,7 +407,7 @@ TEST_F(IdentityE2ETest, UnsignedPythonPeerIsFlagged) {
     EXPECT_EQ(ToText(*flags), R"(["unsigned"])");
   }
   EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 1; }, kHop));
-  EXPECT_EQ(Tally(*b_)["claims-A"], 0);
+  EXPECT_EQ(CrashedNotificationsByWorker(*b_)["claims-A"], 0);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
@@ -82,38 +83,14 @@ class MembershipE2ETest : public ::testing::Test {
     ASSERT_TRUE(out.ok()) << out.status();
   }
 
-  // How many notifications of each worker_name `c` holds.
-  static std::map<std::string, int> Tally(Computer& c) {
-    std::map<std::string, int> out;
-    absl::StatusOr<Json> list =
-        c.TelecJson({"notifications", "list", "--type", kCrashed, "--limit", "1000"});
-    if (!list.ok() || !(*list)->IsArray()) return out;
-    for (const rapidjson::Value& n : (*list)->GetArray()) {
-      const rapidjson::Value* payload = Member(n, "payload");
-      if (payload != nullptr) ++out[Str(*payload, "worker_name")];
-    }
-    return out;
-  }
-
   // Waits until B holds every token, then expects each exactly once.
   void ExpectEachOnceOnB(const std::vector<std::string>& tokens) {
-    std::map<std::string, int> tally;
-    const bool all = WaitFor(
-        [&] {
-          tally = Tally(b_);
-          for (const std::string& t : tokens) {
-            if (tally[t] == 0) return false;
-          }
-          return true;
-        },
-        kHop);
-    int missing = 0;
-    for (const std::string& t : tokens) {
-      missing += tally[t] == 0 ? 1 : 0;
-      EXPECT_LE(tally[t], 1) << t << " arrived " << tally[t] << " times";
-    }
-    EXPECT_TRUE(all) << missing << " of " << tokens.size() << " events did not reach B";
-    std::cerr << "B received " << tokens.size() - missing << " of " << tokens.size() << "\n";
+    EachOnce got = AwaitEachCrashedOnce(b_, tokens, kHop);
+    EXPECT_TRUE(got.doubled.empty())
+        << "arrived more than once: " << absl::StrJoin(got.doubled, ", ");
+    EXPECT_EQ(got.missing, 0) << got.missing << " of " << tokens.size()
+                              << " events did not reach B";
+    std::cerr << "B received " << tokens.size() - got.missing << " of " << tokens.size() << "\n";
   }
 
   RedisServer redis_;
@@ -173,7 +150,7 @@ TEST_F(MembershipE2ETest, ForgetEndsDeliveryAtOnce) {
   ASSERT_TRUE(WaitFor([&] { return PeerState(a_, "B") == "live"; }, kHop));
   Emit(a_, "after-return");
   ExpectEachOnceOnB({"after-return"});
-  EXPECT_EQ(Tally(b_)["while-forgotten"], 0);
+  EXPECT_EQ(CrashedNotificationsByWorker(b_)["while-forgotten"], 0);
 }
 
 }  // namespace
