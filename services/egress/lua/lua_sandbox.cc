@@ -212,11 +212,18 @@ bool LuaSandbox::OutOfTime() {
   // The thread waited for a CPU: that time is not the script's. It gets the
   // rest of its CPU budget from now, within the wall-time cap (a new token:
   // a signal sent for the old deadline is ignored).
+  // The interrupt is cleared BEFORE the new run is registered: once Begin
+  // publishes the new token, the watchdog may signal it at once (it can read
+  // the new token with the old, passed deadline), and clearing after that
+  // would lose the interrupt for good (the watchdog signals a token once) —
+  // the run then went on for a whole hook interval of heavy instructions
+  // (seen under load: 1.1 s of CPU against a 50 ms budget).
+  interrupted_.store(false, std::memory_order_relaxed);
+  SetHookCount(hook_interval_);
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // both before Begin's stores
   const auto rest = std::min<std::chrono::nanoseconds>(budget - used, cap - now);
   deadline_ = now + rest;
   if (watch_ != nullptr) watch_->Begin(deadline_, rest);
-  interrupted_.store(false, std::memory_order_relaxed);
-  SetHookCount(hook_interval_);
   return false;
 }
 
