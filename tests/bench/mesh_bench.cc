@@ -98,6 +98,10 @@ ABSL_FLAG(std::string, perf_record, "",
           "mesh_hop: perf record the services and Redis during the timed window into this file "
           "(then: perf script -i FILE -F comm,pid,tid,ip,sym,dso | tests/bench/perf_split.py "
           "NAME=PID,... as the run's note lists them)");
+ABSL_FLAG(bool, service_mesh_authentication, true,
+          "false gives the services --nomesh_authentication (egress sends unsigned, ingress "
+          "verifies nothing): the mesh hop without authentication, to measure its cost in the "
+          "same run (tests/bench/run: mesh_auth_overhead_ratio)");
 ABSL_FLAG(int64_t, service_stream_maxlen, 0,
           "--stream_maxlen given to the services (0 = their default); a diagnostic: with the "
           "default, a peer inbox trims entries its ingress has not read yet");
@@ -362,6 +366,9 @@ ComputerOptions Computer(const std::string& name, const std::string& cluster,
       absl::StrCat("--peer_refresh_ms=", absl::GetFlag(FLAGS_service_peer_refresh_ms))};
   if (int64_t maxlen = absl::GetFlag(FLAGS_service_stream_maxlen); maxlen > 0) {
     o.extra_flags.push_back(absl::StrCat("--stream_maxlen=", maxlen));
+  }
+  if (!absl::GetFlag(FLAGS_service_mesh_authentication)) {
+    o.extra_flags.push_back("--nomesh_authentication");
   }
   for (const std::string& flag : redis.TlsFlags()) o.extra_flags.push_back(flag);
   o.egress_flags = absl::GetFlag(FLAGS_egress_flags);
@@ -979,7 +986,9 @@ void MeshHop() {
   PrintRss({&m.a, &m.b});
   m.a.StopAll();
   m.b.StopAll();
-  MeshFloor(redis, count, cpu_us_per_event);
+  // The floor is the same with or without authentication: measured once, on
+  // the hop as the services run by default.
+  if (absl::GetFlag(FLAGS_service_mesh_authentication)) MeshFloor(redis, count, cpu_us_per_event);
 }
 
 // Writes 512 bytes at the start of `path` and fsyncs it, every `every`, on
