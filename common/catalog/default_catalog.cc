@@ -164,6 +164,17 @@ std::vector<EventSchema> MeshSchemas() {
        {"name", "fingerprint"},
        Lifecycle(kCreates),
        /*actionable=*/true},
+      // Issue 16: a peer's backlog passed --outbox_max and its oldest
+      // messages are being dropped; one per episode (egress
+      // delivery/drop_episode_notifier.h), further drops only counted.
+      {"mesh.peer.deliveries_dropped",
+       "Messages for a mesh peer are being dropped: more than --outbox_max waited for it",
+       Level::kOperational,
+       "mesh",
+       Visibility::kLocal,
+       {"peer", "since"},
+       Lifecycle(kCreates),
+       /*actionable=*/false},
   };
 }
 

@@ -98,8 +98,11 @@ absl::Status Egress::Init() {
   mesh_outbox.name = "mesh";
   mesh_outbox.max_per_destination = options_.outbox_max;
   mesh_outbox.id_per_destination = true;
+  // A peer that starts losing messages to the bound raises one
+  // mesh.peer.deliveries_dropped per episode (drop_episode_notifier.h).
+  drop_notifier_ = std::make_unique<DropEpisodeNotifier>(config.computer_name);
   TM_ASSIGN_OR_RETURN(mesh_outbox_, Outbox::Open(db_->database(), mesh_outbox, /*writer=*/nullptr,
-                                                 /*observer=*/nullptr));
+                                                 drop_notifier_.get()));
   auto publisher = std::make_unique<MeshPublisher>(MeshPublisher::Options{config.computer_name},
                                                    membership_.get(), mesh_outbox_.get());
   publisher_ = publisher.get();
@@ -123,6 +126,7 @@ absl::Status Egress::Init() {
   hooks.take_push_rows_added = [this] { return std::exchange(push_rows_added_, 0); };
   worker_ = std::make_unique<PipelineWorker>(worker_options, db_.get(), runner_.get(), publisher_,
                                              mesh_outbox_.get(), tracker_.get(), &hub_, hooks);
+  drop_notifier_->SetWorker(worker_.get());
 
   // Mesh sender: each peer on its own cursor; pipelined XADDs (DESIGN §3.3)
   // under flow control per peer (mesh_sender.h).

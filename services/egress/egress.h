@@ -28,6 +28,7 @@
 #include "services/egress/cartridges/notification_aggregator.h"
 #include "services/egress/control/cartridge_manager.h"
 #include "services/egress/control/pipeline_service.h"
+#include "services/egress/delivery/drop_episode_notifier.h"
 #include "services/egress/delivery/forgotten_peer_sweeper.h"
 #include "services/egress/delivery/installer_client.h"
 #include "services/egress/delivery/local_stream_reader.h"
@@ -96,6 +97,7 @@ class Egress {
   int64_t push_rows_added_ = 0;  // worker thread only
   MeshPublisher* publisher_ = nullptr;
   // Before runner_ and worker_, which point to it: destroyed after them.
+  std::unique_ptr<DropEpisodeNotifier> drop_notifier_;       // one notification per drop episode
   std::unique_ptr<Outbox> mesh_outbox_;                      // progress per peer (common/delivery)
   std::unique_ptr<ForgottenPeerSweeper> forgotten_sweeper_;  // membership -> mesh outbox
   std::unique_ptr<PipelineRunner> runner_;

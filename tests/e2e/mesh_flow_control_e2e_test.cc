@@ -201,3 +201,118 @@ TEST(MeshFlowControlE2ETest, AFullPeerHoldsBackOnlyItselfAndReceivesEverythingOn
 
 }  // namespace
 }  // namespace teleclaude::mesh::e2e
+
+namespace teleclaude::mesh::e2e {
+namespace {
+
+// mesh.peer.deliveries_dropped rows in `c`'s events.db whose payload names
+// `peer` (-1 when the database cannot be read yet).
+int64_t DropNotifications(const Computer& c, const std::string& peer) {
+  auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
+  if (!db.ok()) return -1;
+  auto s = (*db)->Prepare(
+      "SELECT COUNT(*) FROM notifications WHERE event_type = 'mesh.peer.deliveries_dropped' AND "
+      "json_extract(payload, '$.peer') = ?");
+  if (!s.ok()) return -1;
+  s->Bind(1, peer);
+  auto row = s->Step();
+  if (!row.ok() || !*row) return -1;
+  return s->ColumnInt64(0);
+}
+
+// Issue 16 "never silently": when the per-peer bound (--outbox_max) forces
+// A to drop messages for a peer that does not drain (B's egress stopped,
+// its inbox full), the drops are counted per peer and raise ONE
+// notification for the episode — not one per message, not none. (Only A
+// and B: a healthy peer's backlog is the back-pressure's business, tested
+// above.)
+TEST(MeshFlowControlE2ETest, DropsForAFullPeerRaiseOneNotificationPerEpisode) {
+  // Above what a healthy peer can hold: back-pressure keeps a draining
+  // peer under half the bound plus one input batch (1,024 events), so C
+  // never reaches it; B, which does not drain, passes it by far.
+  // B stops reading: it fills its inbox window (--stream_maxlen), then A's
+  // bound, by far.
+  constexpr int64_t kOutboxMax = 3000;
+  constexpr int64_t kWindow = 2000;
+  constexpr int kBurst = 8000;
+  RedisServer redis;
+  std::unique_ptr<RedisClient> client = redis.Client();
+  const std::vector<std::string> flags = {
+      "--heartbeat_interval_s=1", "--heartbeat_ttl_s=5", "--peer_refresh_ms=100",
+      "--trust_mode=mesh",        "--log_level=info",    absl::StrCat("--stream_maxlen=", kWindow),
+  };
+  std::vector<std::unique_ptr<Computer>> computers;
+  for (const char* name : {"A", "B"}) {
+    ComputerOptions o;
+    o.name = name;
+    o.redis_url = redis.url();
+    o.extra_flags = flags;
+    if (o.name == "A") o.service_flags["egress"] = {absl::StrCat("--outbox_max=", kOutboxMax)};
+    computers.push_back(std::make_unique<Computer>(std::move(o)));
+  }
+  Computer& a = *computers[0];
+  Computer& b = *computers[1];
+  for (auto& computer : computers) ASSERT_TRUE(computer->Launch().ok());
+  for (auto& computer : computers) {
+    absl::Status ready = computer->AwaitReady(absl::Seconds(60));
+    ASSERT_TRUE(ready.ok()) << ready;
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Produce(*client, absl::StrCat("probe-", absl::ToUnixMicros(absl::Now()), "-"), 1);
+        return WaitFor([&] { return Received(b, "probe-") > 0; }, absl::Seconds(2));
+      },
+      absl::Seconds(60)))
+      << a.LogTails();
+  EXPECT_EQ(DropNotifications(a, "B"), 0);
+
+  // B stops draining: its inbox fills to the flow-control limit, then A's
+  // messages for B wait in A's outbox, and past --outbox_max the oldest go.
+  ASSERT_TRUE(b.Signal(Service::kEgress, SIGSTOP).ok());
+  Produce(*client, "drop1-", kBurst);
+  ASSERT_TRUE(WaitFor([&] { return Received(a, "drop1-") == kBurst; }, absl::Seconds(120)))
+      << "A has " << Received(a, "drop1-") << "\n"
+      << a.LogTails();
+  ASSERT_TRUE(WaitFor([&] { return DropNotifications(a, "B") >= 1; }, absl::Seconds(60)))
+      << a.LogTails();
+  absl::StatusOr<Json> status = a.TelecJson({"status"});
+  ASSERT_TRUE(status.ok()) << status.status();
+  const rapidjson::Value* pipeline = Member(**status, "pipeline");
+  ASSERT_NE(pipeline, nullptr) << ToText(**status);
+  const rapidjson::Value* per_peer = Member(*pipeline, "outbox_per_peer");
+  ASSERT_NE(per_peer, nullptr) << ToText(*pipeline);
+  const rapidjson::Value* to_b = Member(*per_peer, "B");
+  ASSERT_NE(to_b, nullptr) << ToText(*per_peer);
+  const int64_t dropped_first = Int(*to_b, "dropped");
+  EXPECT_GT(dropped_first, 0) << ToText(*per_peer);
+  EXPECT_LE(Int(*to_b, "waiting"), kOutboxMax) << ToText(*per_peer);
+
+  // More drops in the same episode are counted, not notified again.
+  Produce(*client, "drop2-", kBurst);
+  ASSERT_TRUE(WaitFor([&] { return Received(a, "drop2-") == kBurst; }, absl::Seconds(120)))
+      << a.LogTails();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<Json> s = a.TelecJson({"status"});
+        if (!s.ok()) return false;
+        const rapidjson::Value* p = Member(**s, "pipeline");
+        const rapidjson::Value* pp = p == nullptr ? nullptr : Member(*p, "outbox_per_peer");
+        const rapidjson::Value* b_row = pp == nullptr ? nullptr : Member(*pp, "B");
+        return b_row != nullptr && Int(*b_row, "dropped") >= dropped_first + kBurst - kOutboxMax;
+      },
+      absl::Seconds(60)))
+      << a.LogTails();
+  EXPECT_EQ(DropNotifications(a, "B"), 1);
+  // The operator sees it where notifications are read.
+  absl::StatusOr<testing::CommandResult> list =
+      a.Telec({"notifications", "list", "--type", "mesh.peer."});
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_NE(list->out.find("mesh.peer.deliveries_dropped"), std::string::npos) << list->out;
+  EXPECT_NE(list->out.find("mesh/B"), std::string::npos) << list->out;
+
+  ASSERT_TRUE(b.Signal(Service::kEgress, SIGCONT).ok());
+  for (auto& computer : computers) computer->Stop();
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh::e2e
