@@ -9,6 +9,7 @@
 #include "common/grpc/database_probe.h"
 #include "common/grpc/peer_service_probe.h"
 #include "common/grpc/redis_probe.h"
+#include "common/grpc/write_health_probe.h"
 #include "common/identity/local_tokens.h"
 #include "common/identity/trusted_keys.h"
 #include "glog/logging.h"
@@ -123,8 +124,8 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
   server_options.program = "telec-ingress";
   server_options.max_message_bytes = static_cast<int>(channel_max);
   server_options.authenticator = tokens->Authenticator();
-  // Health: Redis, ingress.db, and egress (every accepted event goes there)
-  // after --dependency_grace_s.
+  // Health: Redis, ingress.db (its free space and its writer's commits), and
+  // egress (every accepted event goes there) after --dependency_grace_s.
   absl::StatusOr<std::unique_ptr<ServiceTelemetry>> telemetry =
       ServiceTelemetry::Create({"telec-ingress", config.metrics_addr});
   std::vector<grpc::Service*> services = {p->service_.get()};
@@ -138,6 +139,10 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
     health.Add(std::make_unique<RedisProbe>(RedisOptions(config, "status")), absl::ZeroDuration());
     health.Add(std::make_unique<DatabaseProbe>(
                    DatabaseProbe::Options{.name = "ingress.db", .path = db_path}),
+               absl::ZeroDuration());
+    // The writer's own view: its commits fail because the disk is full.
+    health.Add(std::make_unique<WriteHealthProbe>("ingress.db writes", db_path,
+                                                  p->quarantine_->write_health()),
                absl::ZeroDuration());
     health.Add(std::make_unique<PeerServiceProbe>("egress", config.egress_addr),
                config.dependency_grace);

@@ -106,20 +106,27 @@ TEST(OperabilityE2eTest, HealthFollowsRedisAndMetricsMoveWithEvents) {
   // installer (no Redis) serves on.
   redis.Kill();
   absl::StatusOr<testing::CommandResult> health;
+  // Waits for exactly the state asserted below (under load ingress may see
+  // Redis go later than egress): egress and ingress DOWN, the installer
+  // SERVING ("\n" ends telec's list of those not serving).
+  const auto egress_down =
+      ContainsRegex("egress [0-9.:]+ DOWN: egress at [0-9.:]+ reports NOT_SERVING: redis: ");
+  const auto installer_serving = ContainsRegex("\ninstaller [0-9.:]+ SERVING\n");
+  const auto not_serving = HasSubstr("not serving: egress, ingress\n");
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         health = computer.Telec({"health"});
         return health.ok() && health->exit_code == 3 &&
-               health->out.find("ingress") != std::string::npos &&
-               health->out.find("egress " + computer.Addr(Service::kEgress) + " DOWN") !=
-                   std::string::npos;
+               ::testing::Matches(not_serving)(health->err) &&
+               ::testing::Matches(egress_down)(health->out) &&
+               ::testing::Matches(installer_serving)(health->out);
       },
       absl::Seconds(20)))
       << (health.ok() ? health->out + health->err : std::string(health.status().message()));
-  EXPECT_THAT(health->out, ContainsRegex("egress [0-9.:]+ DOWN: egress at [0-9.:]+ reports "
-                                         "NOT_SERVING: redis: "));
-  EXPECT_THAT(health->out, ContainsRegex("\ninstaller [0-9.:]+ SERVING\n"));
-  EXPECT_THAT(health->err, HasSubstr("not serving: egress, ingress"));
+  EXPECT_EQ(health->exit_code, 3);
+  EXPECT_THAT(health->out, egress_down);
+  EXPECT_THAT(health->out, installer_serving);
+  EXPECT_THAT(health->err, not_serving);
   status = computer.Telec({"status"});
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->exit_code, 3) << status->out;
