@@ -30,6 +30,7 @@
 #include "services/egress/python/python_runtime.h"
 #include "services/egress/python/runner_protocol.h"
 #include "tests/support/child_process.h"
+#include "tests/support/sandbox_runner_command.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -83,7 +84,7 @@ class PythonCartridgeTest : public ::testing::Test {
 
   void StartRunner() {
     testing::ChildOptions o;
-    o.args = {"python3", TM_SANDBOX_RUNNER_PY};
+    o.args = testing::SandboxRunnerCommand(TM_SANDBOX_RUNNER_PY);
     o.env = {{"SANDBOX_SOCKET_PATH", socket_}, {"SANDBOX_CARTRIDGES_DIR", dir_.File("cartridges")}};
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
         testing::ChildProcess::Start(std::move(o));
