@@ -90,7 +90,17 @@ class PythonCartridgeTest : public ::testing::Test {
         testing::ChildProcess::Start(std::move(o));
     ASSERT_TRUE(child.ok()) << child.status();
     runner_ = std::move(*child);
-    ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(socket_); }, absl::Seconds(20)))
+    // Listening, not only bound (the file exists between bind and listen):
+    // it answers a ping.
+    SandboxRunnerClient::Options probe_options;
+    probe_options.socket_path = socket_;
+    SandboxRunnerClient probe(probe_options);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return std::filesystem::exists(socket_) &&
+                 probe.Exchange(kRunnerPingName, EncodeRunnerPing(), absl::Seconds(1)).ok();
+        },
+        absl::Seconds(20)))
         << runner_->ReadLog();
   }
 
@@ -144,6 +154,35 @@ TEST_F(PythonCartridgeTest, RunnerChangesTheEventWithTheCatalogInContext) {
   EXPECT_EQ(*v, Cartridge::Verdict::kContinue);
   EXPECT_EQ(e.payload_json, R"({"slug":"web","tagged":true})");
   EXPECT_EQ(e.event, "deployment.started");
+}
+
+// What TeleClaude's models give a cartridge: schema objects with attributes
+// in context.catalog; actions come back as ActionDescriptor.model_dump()
+// writes them (outcome_shape added), which is how egress writes them too.
+TEST_F(PythonCartridgeTest, CatalogSchemasHaveAttributesAndActionsSurviveTheRoundTrip) {
+  Write("schemas",
+        "async def process(event, context):\n"
+        "    s = context.catalog.get('deployment.started')\n"
+        "    event.payload['domain'] = s.domain\n"
+        "    event.payload['level'] = int(s.default_level)\n"
+        "    event.payload['types'] = len(context.catalog.list_all())\n"
+        "    return event\n");
+  StartRunner();
+  auto runtime = Runtime();
+  auto cartridge = Load(*runtime, "schemas");
+  EventEnvelope e = Event();
+  e.actions_json = R"({"approve":{"description":"ship it","produces":"deployment.approved"}})";
+  CartridgeContext context;
+  absl::StatusOr<Cartridge::Verdict> v = cartridge->Process(e, context);
+  ASSERT_TRUE(v.ok()) << v.status() << "\n" << runner_->ReadLog();
+  const EventCatalog catalog = BuildDefaultCatalog();
+  const EventSchema* schema = catalog.Find("deployment.started");
+  ASSERT_NE(schema, nullptr);
+  EXPECT_EQ(e.payload_json, absl::StrCat(R"({"slug":"web","domain":")", schema->domain,
+                                         R"(","level":)", static_cast<int>(schema->default_level),
+                                         R"(,"types":)", catalog.ListAll().size(), "}"));
+  EXPECT_EQ(e.actions_json, R"({"approve":{"description":"ship it","produces":)"
+                            R"("deployment.approved","outcome_shape":null}})");
 }
 
 TEST_F(PythonCartridgeTest, NoneDropsTheEvent) {
