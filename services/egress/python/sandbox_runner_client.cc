@@ -64,6 +64,17 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline, ab
   return absl::OkStatus();
 }
 
+// The runner's text in the one-line state: control characters as spaces,
+// at most 200 bytes.
+std::string OneLineForState(std::string_view text) {
+  std::string out(text.substr(0, 200));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  if (text.size() > 200) out += "...";
+  return out;
+}
+
 }  // namespace
 
 SandboxRunnerClient::SandboxRunnerClient(Options options) : options_(std::move(options)) {
@@ -122,7 +133,9 @@ std::string SandboxRunnerClient::Ping(absl::Duration timeout) {
   absl::StatusOr<RunnerResponse> response = DecodeRunnerResponse(*body);
   if (!response.ok()) return Cat("python runner unavailable: ping: ", response.status().message());
   if (response->error.has_value()) {
-    return Cat("python runner unavailable: ping answered error ", *response->error);
+    // container.py's health check: healthy only for `error is None`.
+    return Cat("python runner unavailable: ping answered error \"",
+               OneLineForState(*response->error), "\"");
   }
   return "";
 }

@@ -493,6 +493,10 @@ class HostileRunner {
     absl::MutexLock lock(&mu_);
     reply_ = std::move(reply);
   }
+  void set_ping_body(std::string body) {
+    absl::MutexLock lock(&mu_);
+    ping_body_ = std::move(body);
+  }
 
  private:
   void Serve() {
@@ -511,8 +515,8 @@ class HostileRunner {
       }
       std::string reply;
       if (request.find("__ping__") != std::string::npos) {
-        std::string body = R"({"envelope": null, "error": null, "duration_ms": 0.0})";
-        reply = std::string{0, 0, 0, static_cast<char>(body.size())} + body;
+        absl::MutexLock lock(&mu_);
+        reply = std::string{0, 0, 0, static_cast<char>(ping_body_.size())} + ping_body_;
       } else {
         absl::MutexLock lock(&mu_);
         reply = reply_;
@@ -524,8 +528,27 @@ class HostileRunner {
   int fd_;
   absl::Mutex mu_;
   std::string reply_ ABSL_GUARDED_BY(mu_);
+  std::string ping_body_ ABSL_GUARDED_BY(mu_) =
+      R"({"envelope": null, "error": null, "duration_ms": 0.0})";
   std::thread thread_;
 };
+
+// container.py's health check is `response.error is None`: a ping answered
+// with any error, "" included, leaves the runner unavailable.
+TEST_F(PythonCartridgeTest, PingAnsweredWithAnyErrorIsUnavailable) {
+  HostileRunner hostile(socket_);
+  for (const std::string error : {"\"\"", "\"busy\\nnow\""}) {
+    hostile.set_ping_body(absl::StrCat(R"({"envelope": null, "error": )", error, "}"));
+    PythonRuntime::Options o;
+    o.runner.socket_path = socket_;
+    PythonRuntime runtime(std::move(o));
+    runtime.Start();
+    EXPECT_EQ(runtime.client().Unavailable(),
+              error == "\"\"" ? R"(python runner unavailable: ping answered error "")"
+                              : R"(python runner unavailable: ping answered error "busy now")");
+    runtime.Stop();
+  }
+}
 
 TEST_F(PythonCartridgeTest, GarbageFromTheRunnerIsAFailureNeverACrash) {
   HostileRunner hostile(socket_);
