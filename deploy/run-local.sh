@@ -24,7 +24,10 @@
 #                              that follows TeleClaude's) for each computer
 #   --python-runner DIR        start TeleClaude's own runner from a checkout DIR
 #                              (python3 -m teleclaude.events.sandbox; its
-#                              dependencies must import with this python3)
+#                              dependencies must import with this python3; its
+#                              first call after each start fails without the
+#                              daemon's dependencies and TELECLAUDE_CONFIG_PATH:
+#                              doc/cartridges.md)
 #   --python-runner-socket S   one computer: point egress at a runner already
 #                              listening on the Unix socket S
 set -euo pipefail

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/child_process.h"
+#include "tests/support/sandbox_runner_command.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -172,7 +173,7 @@ TEST_F(CartridgeInteropTest, PlanShapedPythonCartridgeRunsThroughTheSandboxRunne
 
   // The runner comes up: the cartridge runs and changes the events.
   testing::ChildOptions o;
-  o.args = {"python3", TM_SANDBOX_RUNNER_PY};
+  o.args = testing::SandboxRunnerCommand(TM_SANDBOX_RUNNER_PY);
   o.env = {{"SANDBOX_SOCKET_PATH", socket_},
            {"SANDBOX_CARTRIDGES_DIR", absl::StrCat(computer_->data_dir(), "/cartridges")}};
   absl::StatusOr<std::unique_ptr<testing::ChildProcess>> runner =

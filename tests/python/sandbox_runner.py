@@ -22,8 +22,17 @@ standard library only (no pydantic, no TeleClaude install):
   {envelope: result.to_stream_dict() or null, error: null, duration_ms};
   a timeout answers error "timeout", any exception error str(exc).
 The envelope object mirrors teleclaude/events/envelope.py's EventEnvelope
-(attributes, from_stream_dict / to_stream_dict); the context has `catalog`
-(built from the snapshot: get / list_all) and `db` None, as in runner.py.
+(attributes, from_stream_dict / to_stream_dict; payload must be a dict;
+actions validated and written back as ActionDescriptor.model_dump() writes
+them, with outcome_shape); the context has `catalog` (built from the
+snapshot: get / list_all return schema objects with attributes, the first of
+a repeated event type wins) and `db` None, as in runner.py.
+
+Not mirrored: cartridges cannot import teleclaude.* (the real runner runs in
+a TeleClaude install), levels and visibilities are plain int / str rather
+than EventLevel / EventVisibility, and there is no pydantic API
+(model_copy, model_extra). TeleClaude's own runner can replace this one in
+the tests: TM_SANDBOX_RUNNER (doc/cartridges.md).
 """
 
 from __future__ import annotations
@@ -50,6 +59,30 @@ class FrameTooLargeError(Exception):
     pass
 
 
+def normalize_actions(actions):
+    """dict[str, ActionDescriptor] | None as pydantic validates and model_dump()s
+    it: description and produces required strings, outcome_shape a str->str
+    dict or None (added when absent), other keys dropped."""
+    if actions is None:
+        return None
+    if not isinstance(actions, dict):
+        raise ValueError("1 validation error for EventEnvelope\nactions\n  Input should be a valid dictionary")
+    out = {}
+    for name, a in actions.items():
+        if not isinstance(a, dict):
+            raise ValueError(f"actions.{name}: Input should be a valid dictionary")
+        for key in ("description", "produces"):
+            if not isinstance(a.get(key), str):
+                raise ValueError(f"actions.{name}.{key}: Field required or not a string")
+        shape = a.get("outcome_shape")
+        if shape is not None and not (
+            isinstance(shape, dict) and all(isinstance(v, str) for v in shape.values())
+        ):
+            raise ValueError(f"actions.{name}.outcome_shape: Input should be a valid dictionary")
+        out[name] = {"description": a["description"], "produces": a["produces"], "outcome_shape": shape}
+    return out
+
+
 class EventEnvelope:
     DECLARED = (
         "event", "version", "source", "timestamp", "idempotency_key", "level", "domain",
@@ -74,8 +107,13 @@ class EventEnvelope:
         if visibility not in ("local", "cluster", "public"):
             raise ValueError(f"{visibility!r} is not a valid EventVisibility")
         self.visibility = visibility
-        self.payload = fields.pop("payload", None) or {}
-        self.actions = fields.pop("actions", None)
+        payload = fields.pop("payload", None)
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):  # pydantic: dict[str, Any]
+            raise ValueError("1 validation error for EventEnvelope\npayload\n  Input should be a valid dictionary")
+        self.payload = payload
+        self.actions = normalize_actions(fields.pop("actions", None))
         self.terminal_when = fields.pop("terminal_when", None)
         self.resolution_shape = fields.pop("resolution_shape", None)
         self.extra = fields  # extra="allow"
@@ -117,7 +155,7 @@ class EventEnvelope:
             "description": self.description,
             "visibility": self.visibility,
             "payload": json.dumps(self.payload),
-            "actions": json.dumps(self.actions) if self.actions else "",
+            "actions": json.dumps(normalize_actions(self.actions)) if self.actions else "",
             "terminal_when": self.terminal_when or "",
             "resolution_shape": json.dumps(self.resolution_shape) if self.resolution_shape else "",
         }
@@ -126,13 +164,33 @@ class EventEnvelope:
         return d
 
 
+def schema_from_dict(item):
+    """An EventSchema-like object (attributes, lifecycle an object or None)."""
+    lifecycle = item.get("lifecycle")
+    return types.SimpleNamespace(
+        event_type=item["event_type"],
+        description=item["description"],
+        default_level=int(item["default_level"]),
+        domain=item["domain"],
+        default_visibility=item.get("default_visibility", "local"),
+        idempotency_fields=list(item.get("idempotency_fields", [])),
+        lifecycle=types.SimpleNamespace(**lifecycle) if isinstance(lifecycle, dict) else None,
+        actionable=bool(item.get("actionable", False)),
+    )
+
+
 class EventCatalog:
     def __init__(self, snapshot):
         self._registry = {}
         for item in snapshot:
+            # runner.py: EventSchema(**item) then register(); a bad or repeated
+            # entry is skipped with a warning (the first registration wins).
             try:
-                self._registry[item["event_type"]] = item
-            except Exception as e:  # runner.py skips bad entries with a warning
+                schema = schema_from_dict(item)
+                if schema.event_type in self._registry:
+                    raise ValueError(f"Event type already registered: {schema.event_type}")
+                self._registry[schema.event_type] = schema
+            except Exception as e:
                 print(f"Skipping catalog snapshot entry: {e}", file=sys.stderr)
 
     def get(self, event_type):

@@ -45,7 +45,7 @@ absl::StatusOr<Cartridge::Verdict> PythonCartridge::Process(EventEnvelope& event
   TM_ASSIGN_OR_RETURN(std::string frame,
                       EncodeRunnerRequest(name_, event, *catalog_snapshot_json_));
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::string> body = client_->Exchange(frame, budget_);
+  absl::StatusOr<std::string> body = client_->Exchange(name_, frame, budget_);
   const absl::Duration took = absl::Now() - start;
   if (!body.ok()) {
     switch (body.status().code()) {
@@ -70,6 +70,10 @@ absl::StatusOr<Cartridge::Verdict> PythonCartridge::Process(EventEnvelope& event
         Cat("python runner: ", OneLine(ToStd(response.status().message()))));
   }
   if (response->error.has_value()) {
+    if (response->error->empty()) {
+      return absl::AbortedError(
+          "python runner: error \"\" (the cartridge raised an exception without a message)");
+    }
     return absl::AbortedError(Cat("python runner: ", OneLine(*response->error)));
   }
   if (!response->envelope.has_value()) return Verdict::kDrop;

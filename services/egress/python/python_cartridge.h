@@ -16,13 +16,19 @@
 //    ResourceExhausted "wall-time budget of 250ms exceeded (...)" when no
 //    complete answer came within the budget, or one came after it;
 //    Aborted "python runner: <error>" (the runner's `error`: the
-//    exception's text, "timeout"), one line, at most 300 bytes;
+//    exception's text, "timeout"; an empty text too: `raise ValueError()`),
+//    one line, at most 300 bytes;
 //    InvalidArgument "python runner: response...: <why>" for an answer that
 //    is not the protocol (bad frame, JSON, field types, envelope);
 //    DataLoss "python runner: the runner closed the connection ..." when it
 //    closed without answering; ResourceExhausted for a request over 4 MiB.
-// A call returns within the budget plus a few milliseconds whatever the
-// runner does (sandbox_runner_client.h).
+// A call returns within the budget plus the stall probe (100 ms) plus a few
+// milliseconds whatever the runner does (sandbox_runner_client.h). A call
+// that timed out is this cartridge's failure; when the runner then answers
+// no ping either (a cartridge blocked its loop) it is also unavailable, so
+// the next cartridges are skipped, not failed, until it answers again; a
+// cartridge that stalls it again after each restart is suspended like any
+// cartridge that keeps failing.
 //
 // Thread-compatible (the runner calls it from one thread at a time); the
 // client it uses is thread-safe.

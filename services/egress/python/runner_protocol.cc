@@ -148,7 +148,7 @@ absl::StatusOr<RunnerResponse> DecodeRunnerResponse(std::string_view body) {
     }
     std::string_view text(error->GetString(), error->GetStringLength());
     if (!IsValidUtf8(text)) return BadField("error", "not valid UTF-8");
-    if (!text.empty()) out.error = std::string(text);
+    out.error = std::string(text);
   }
   if (duration != nullptr && !duration->IsNull()) {
     if (!duration->IsNumber()) {

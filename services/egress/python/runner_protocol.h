@@ -39,7 +39,11 @@ struct RunnerResponse {
   // returned None: the event is dropped) or when `error` is set.
   std::optional<EventEnvelope> envelope;
   // The runner's error text ("timeout", the exception's message); nullopt
-  // for null or "" (the reference client tests `if response.error:`).
+  // only for null or a missing key. "" is kept: runner.py writes `error` only
+  // from an exception (str(exc)), and `raise ValueError()` has an empty
+  // message. (bridge.py's `if response.error:` would read it as a None
+  // result, which here would drop the event; container.py's health check
+  // tests `error is None`.)
   std::optional<std::string> error;
   double duration_ms = 0;
 };

@@ -64,6 +64,17 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline, ab
   return absl::OkStatus();
 }
 
+// The runner's text in the one-line state: control characters as spaces,
+// at most 200 bytes.
+std::string OneLineForState(std::string_view text) {
+  std::string out(text.substr(0, 200));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  if (text.size() > 200) out += "...";
+  return out;
+}
+
 }  // namespace
 
 SandboxRunnerClient::SandboxRunnerClient(Options options) : options_(std::move(options)) {
@@ -77,7 +88,7 @@ SandboxRunnerClient::~SandboxRunnerClient() { Stop(); }
 
 void SandboxRunnerClient::Start() {
   if (options_.socket_path.empty()) return;
-  SetState(Ping());
+  SetState(Ping(options_.ping_timeout));
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -94,8 +105,14 @@ std::string SandboxRunnerClient::Unavailable() const {
   return unavailable_;
 }
 
-void SandboxRunnerClient::SetState(std::string reason) {
+void SandboxRunnerClient::SetState(std::string reason, std::optional<uint64_t> ping_generation) {
   absl::MutexLock lock(&mu_);
+  if (ping_generation.has_value() && *ping_generation != stall_generation_) return;
+  if (reason.empty()) {
+    stalled_during_.clear();
+  } else if (!stalled_during_.empty()) {
+    reason = Cat(reason, "; it stopped answering during cartridge ", stalled_during_);
+  }
   if (reason == unavailable_) return;
   if (reason.empty()) {
     LOG(INFO) << "python runner available at " << options_.socket_path;
@@ -105,8 +122,8 @@ void SandboxRunnerClient::SetState(std::string reason) {
   unavailable_ = std::move(reason);
 }
 
-std::string SandboxRunnerClient::Ping() {
-  absl::StatusOr<std::string> body = Transfer(EncodeRunnerPing(), options_.ping_timeout);
+std::string SandboxRunnerClient::Ping(absl::Duration timeout) {
+  absl::StatusOr<std::string> body = Transfer(EncodeRunnerPing(), timeout);
   if (!body.ok()) {
     if (body.status().code() == absl::StatusCode::kUnavailable) {
       return std::string(body.status().message());
@@ -116,7 +133,9 @@ std::string SandboxRunnerClient::Ping() {
   absl::StatusOr<RunnerResponse> response = DecodeRunnerResponse(*body);
   if (!response.ok()) return Cat("python runner unavailable: ping: ", response.status().message());
   if (response->error.has_value()) {
-    return Cat("python runner unavailable: ping answered error ", *response->error);
+    // container.py's health check: healthy only for `error is None`.
+    return Cat("python runner unavailable: ping answered error \"",
+               OneLineForState(*response->error), "\"");
   }
   return "";
 }
@@ -125,6 +144,7 @@ void SandboxRunnerClient::Run() {
   absl::Duration retry = options_.retry_min;
   while (true) {
     bool available;
+    uint64_t generation;
     {
       absl::MutexLock lock(&mu_);
       available = unavailable_.empty();
@@ -133,18 +153,20 @@ void SandboxRunnerClient::Run() {
       if (stop_) return;
       if (wake_) retry = options_.retry_min;
       wake_ = false;
+      generation = stall_generation_;
     }
-    std::string reason = Ping();
+    std::string reason = Ping(options_.ping_timeout);
     if (reason.empty()) {
       retry = options_.retry_min;
     } else if (!available) {
       retry = std::min(retry * 2, options_.retry_max);
     }
-    SetState(std::move(reason));
+    SetState(std::move(reason), generation);
   }
 }
 
-absl::StatusOr<std::string> SandboxRunnerClient::Exchange(std::string_view request_frame,
+absl::StatusOr<std::string> SandboxRunnerClient::Exchange(std::string_view cartridge,
+                                                          std::string_view request_frame,
                                                           absl::Duration budget) {
   absl::StatusOr<std::string> body = Transfer(request_frame, budget);
   if (body.status().code() == absl::StatusCode::kUnavailable && !options_.socket_path.empty()) {
@@ -153,6 +175,20 @@ absl::StatusOr<std::string> SandboxRunnerClient::Exchange(std::string_view reque
       wake_ = true;
     }
     SetState(std::string(body.status().message()));
+  }
+  if (body.status().code() == absl::StatusCode::kDeadlineExceeded) {
+    // A slow cartridge, or a runner that answers nobody any more (its one
+    // event loop blocked)? Only the second makes the runner unavailable.
+    std::string reason = Ping(options_.stall_probe_timeout);
+    if (!reason.empty()) {
+      {
+        absl::MutexLock lock(&mu_);
+        stalled_during_ = std::string(cartridge);
+        ++stall_generation_;
+        wake_ = true;
+      }
+      SetState(std::move(reason));
+    }
   }
   return body;
 }

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/catalog/event_catalog.h"
 #include "gmock/gmock.h"
@@ -29,6 +30,7 @@
 #include "services/egress/python/python_runtime.h"
 #include "services/egress/python/runner_protocol.h"
 #include "tests/support/child_process.h"
+#include "tests/support/sandbox_runner_command.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -50,6 +52,14 @@ constexpr char kSleeper[] =
     "import asyncio\n"
     "async def process(event, context):\n"
     "    await asyncio.sleep(5)\n"
+    "    return event\n";
+// Blocks the runner's one asyncio loop, as a busy loop would (without
+// burning a core): the runner answers nobody, pings included, and its own
+// 10 s wait_for cannot interrupt it.
+constexpr char kBlocker[] =
+    "import time\n"
+    "async def process(event, context):\n"
+    "    time.sleep(3600)\n"
     "    return event\n";
 
 EventEnvelope Event() {
@@ -74,14 +84,33 @@ class PythonCartridgeTest : public ::testing::Test {
 
   void StartRunner() {
     testing::ChildOptions o;
-    o.args = {"python3", TM_SANDBOX_RUNNER_PY};
+    o.args = testing::SandboxRunnerCommand(TM_SANDBOX_RUNNER_PY);
     o.env = {{"SANDBOX_SOCKET_PATH", socket_}, {"SANDBOX_CARTRIDGES_DIR", dir_.File("cartridges")}};
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
         testing::ChildProcess::Start(std::move(o));
     ASSERT_TRUE(child.ok()) << child.status();
     runner_ = std::move(*child);
-    ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(socket_); }, absl::Seconds(20)))
+    // Listening, not only bound (the file exists between bind and listen):
+    // it answers a ping.
+    SandboxRunnerClient::Options probe_options;
+    probe_options.socket_path = socket_;
+    SandboxRunnerClient probe(probe_options);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return std::filesystem::exists(socket_) &&
+                 probe.Exchange(kRunnerPingName, EncodeRunnerPing(), absl::Seconds(1)).ok();
+        },
+        absl::Seconds(20)))
         << runner_->ReadLog();
+  }
+
+  // As a supervisor would restart a stuck runner: SIGKILL (a blocked loop
+  // never runs the SIGTERM handler), then a new process on the same socket.
+  void RestartRunner() {
+    runner_->Kill();
+    ASSERT_TRUE(runner_->Wait(absl::Seconds(10)).ok());
+    std::filesystem::remove(socket_);
+    StartRunner();
   }
 
   std::unique_ptr<PythonRuntime> Runtime(absl::Duration budget = absl::Seconds(5)) {
@@ -127,6 +156,35 @@ TEST_F(PythonCartridgeTest, RunnerChangesTheEventWithTheCatalogInContext) {
   EXPECT_EQ(e.event, "deployment.started");
 }
 
+// What TeleClaude's models give a cartridge: schema objects with attributes
+// in context.catalog; actions come back as ActionDescriptor.model_dump()
+// writes them (outcome_shape added), which is how egress writes them too.
+TEST_F(PythonCartridgeTest, CatalogSchemasHaveAttributesAndActionsSurviveTheRoundTrip) {
+  Write("schemas",
+        "async def process(event, context):\n"
+        "    s = context.catalog.get('deployment.started')\n"
+        "    event.payload['domain'] = s.domain\n"
+        "    event.payload['level'] = int(s.default_level)\n"
+        "    event.payload['types'] = len(context.catalog.list_all())\n"
+        "    return event\n");
+  StartRunner();
+  auto runtime = Runtime();
+  auto cartridge = Load(*runtime, "schemas");
+  EventEnvelope e = Event();
+  e.actions_json = R"({"approve":{"description":"ship it","produces":"deployment.approved"}})";
+  CartridgeContext context;
+  absl::StatusOr<Cartridge::Verdict> v = cartridge->Process(e, context);
+  ASSERT_TRUE(v.ok()) << v.status() << "\n" << runner_->ReadLog();
+  const EventCatalog catalog = BuildDefaultCatalog();
+  const EventSchema* schema = catalog.Find("deployment.started");
+  ASSERT_NE(schema, nullptr);
+  EXPECT_EQ(e.payload_json, absl::StrCat(R"({"slug":"web","domain":")", schema->domain,
+                                         R"(","level":)", static_cast<int>(schema->default_level),
+                                         R"(,"types":)", catalog.ListAll().size(), "}"));
+  EXPECT_EQ(e.actions_json, R"({"approve":{"description":"ship it","produces":)"
+                            R"("deployment.approved","outcome_shape":null}})");
+}
+
 TEST_F(PythonCartridgeTest, NoneDropsTheEvent) {
   Write("dropper", kDropper);
   StartRunner();
@@ -159,21 +217,34 @@ TEST_F(PythonCartridgeTest, RaisedExceptionAndMissingFileAreFailuresOnOneLine) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(v.status().message(), "python runner: no slug second line");
+  // An exception without a message: runner.py answers error "" (str(exc)),
+  // a failure here, never a drop.
+  Write("bare", "async def process(event, context):\n    raise ValueError()\n");
+  v = Load(*runtime, "bare")->Process(e, context);
+  ASSERT_FALSE(v.ok()) << "verdict " << static_cast<int>(*v);
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(v.status().message(), HasSubstr("python runner: error \"\""));
   v = Load(*runtime, "absent")->Process(e, context);
   ASSERT_FALSE(v.ok());
   EXPECT_THAT(v.status().message(), HasSubstr("Cartridge not found"));
 }
 
+// A slow cartridge in a runner that still answers (an awaited sleep): the
+// stall probe gets its ping answered, so only the slow cartridge fails; the
+// next one runs on every event.
 TEST_F(PythonCartridgeTest, SlowRunnerFailsWithinTheBudgetAndRepeatsSuspend) {
   Write("sleeper", kSleeper);
+  Write("tagger", kTagger);
   StartRunner();
   const absl::Duration budget = absl::Milliseconds(200);
   auto runtime = Runtime(budget);
   std::vector<ActiveCartridge> active;
-  CartridgeSpec spec;
-  spec.name = "sleeper";
-  spec.runtime = "python";
-  active.push_back({spec, Load(*runtime, "sleeper")});
+  for (const char* name : {"sleeper", "tagger"}) {
+    CartridgeSpec spec;
+    spec.name = name;
+    spec.runtime = "python";
+    active.push_back({spec, Load(*runtime, name)});
+  }
   std::vector<std::string> suspended;
   PipelineRunner::Options options;
   options.computer_name = "lab";
@@ -188,22 +259,166 @@ TEST_F(PythonCartridgeTest, SlowRunnerFailsWithinTheBudgetAndRepeatsSuspend) {
     const absl::Time start = absl::Now();
     pipeline.Run(Event(), EventOrigin::kLocal, "", "local:s:" + std::to_string(i), &results,
                  &invocations);
-    // The bound: budget + a few ms on an idle machine; generous here for a
-    // loaded one (the 4th run does not call the suspended cartridge).
+    // The bound: budget + the answered probe + a few ms on an idle machine;
+    // generous here for a loaded one (the 4th run does not call the
+    // suspended cartridge).
     const absl::Duration took = absl::Now() - start;
     EXPECT_LT(took, budget + absl::Milliseconds(400)) << i;
     std::cerr << "run " << i << " took " << absl::FormatDuration(took) << "\n";
     ASSERT_FALSE(results.empty());
-    // The event flows on unchanged.
+    // The event flows on, unchanged by the sleeper, tagged by the next one.
     EXPECT_EQ(results[0].status, RunResult::Status::kProcessed);
-    EXPECT_EQ(results[0].envelope.payload_json, R"({"slug":"web"})");
-    EXPECT_TRUE(invocations.empty());
+    EXPECT_EQ(results[0].envelope.payload_json, R"({"slug":"web","tagged":true})");
+    // (The third run also runs the cartridge.suspended notice through the
+    // chain: the tagger sees it too.)
+    int tagged = 0;
+    for (const Invocation& inv : invocations) {
+      EXPECT_EQ(inv.cartridge_name, "tagger");
+      if (inv.event_type == "deployment.started") ++tagged;
+    }
+    EXPECT_EQ(tagged, 1) << i;
   }
   const CartridgeCounters& c = pipeline.counters().at("sleeper");
   EXPECT_EQ(c.failures, 3);
   EXPECT_TRUE(c.suspended);
+  const CartridgeCounters& t = pipeline.counters().at("tagger");
+  EXPECT_EQ(t.invocations, 5);  // 4 events + the cartridge.suspended notice
+  EXPECT_EQ(t.skipped, 0);
+  EXPECT_EQ(t.failures, 0);
+  EXPECT_THAT(pipeline.Unavailable("tagger"), IsEmpty());
   ASSERT_EQ(suspended.size(), 1u);
   EXPECT_THAT(suspended[0], HasSubstr("wall-time budget of 200ms exceeded"));
+}
+
+// A cartridge that blocks the runner (accepts, never answers anyone): its
+// call ends within budget + probe and is its failure; the runner is then
+// unavailable, naming it, so the next cartridge is skipped, not failed.
+// Each time a supervisor restarts the runner the cartridge stalls it again:
+// consecutive failures suspend it, and the other cartridge runs again.
+TEST_F(PythonCartridgeTest, CartridgeThatStallsTheRunnerIsSuspendedOthersAreOnlySkipped) {
+  Write("blocker", kBlocker);
+  Write("tagger", kTagger);
+  StartRunner();
+  const absl::Duration budget = absl::Milliseconds(200);
+  auto runtime = Runtime(budget);
+  std::vector<ActiveCartridge> active;
+  for (const char* name : {"blocker", "tagger"}) {
+    CartridgeSpec spec;
+    spec.name = name;
+    spec.runtime = "python";
+    active.push_back({spec, Load(*runtime, name)});
+  }
+  std::vector<std::string> suspended;
+  PipelineRunner::Options options;
+  options.computer_name = "lab";
+  options.failure_threshold = 2;
+  PipelineRunner pipeline(options, {}, [&](const CartridgeSpec& s, const std::string& reason) {
+    suspended.push_back(s.name + ": " + reason);
+  });
+  pipeline.SetActive(std::move(active));
+  int n = 0;
+  absl::Duration took;
+  auto run = [&] {
+    std::vector<RunResult> results;
+    std::vector<Invocation> invocations;
+    const absl::Time start = absl::Now();
+    pipeline.Run(Event(), EventOrigin::kLocal, "", "local:b:" + std::to_string(n++), &results,
+                 &invocations);
+    took = absl::Now() - start;
+    std::cerr << "run " << n << " took " << absl::FormatDuration(took) << "\n";
+    return results.at(0).envelope.payload_json;
+  };
+  auto counters = [&](const std::string& name) {
+    const CartridgeCounters& c = pipeline.counters().at(name);
+    return absl::StrCat("invocations=", c.invocations, " failures=", c.failures,
+                        " skipped=", c.skipped, " suspended=", c.suspended);
+  };
+
+  // The blocker stalls the runner: its failure, within budget + the 100 ms
+  // probe (+ a margin for a loaded machine); the tagger is skipped.
+  EXPECT_EQ(run(), R"({"slug":"web"})");
+  EXPECT_LT(took, budget + absl::Milliseconds(100) + absl::Milliseconds(400));
+  EXPECT_EQ(counters("blocker"), "invocations=0 failures=1 skipped=0 suspended=0");
+  EXPECT_EQ(counters("tagger"), "invocations=0 failures=0 skipped=1 suspended=0");
+  EXPECT_THAT(pipeline.Unavailable("tagger"),
+              HasSubstr("python runner unavailable: ping: the runner did not answer within"));
+  EXPECT_THAT(pipeline.Unavailable("tagger"),
+              HasSubstr("it stopped answering during cartridge blocker"));
+  // Still stuck: both skipped, no time spent on the runner, no failures.
+  EXPECT_EQ(run(), R"({"slug":"web"})");
+  EXPECT_LT(took, budget);
+  EXPECT_EQ(counters("blocker"), "invocations=0 failures=1 skipped=1 suspended=0");
+  EXPECT_EQ(counters("tagger"), "invocations=0 failures=0 skipped=2 suspended=0");
+  EXPECT_TRUE(suspended.empty());
+
+  // Restarted, stalled again by the blocker: its second consecutive failure
+  // suspends it. (The tagger is skipped on the event and on the
+  // cartridge.suspended notice the chain runs next.)
+  RestartRunner();
+  ASSERT_TRUE(WaitFor([&] { return pipeline.Unavailable("tagger").empty(); }, absl::Seconds(20)))
+      << pipeline.Unavailable("tagger");
+  EXPECT_EQ(run(), R"({"slug":"web"})");
+  EXPECT_EQ(counters("blocker"), "invocations=0 failures=2 skipped=1 suspended=1");
+  EXPECT_EQ(counters("tagger"), "invocations=0 failures=0 skipped=4 suspended=0");
+  ASSERT_EQ(suspended.size(), 1u);
+  EXPECT_THAT(suspended[0], HasSubstr("blocker: 2 consecutive failures; last: wall-time budget"));
+
+  // Restarted once more: the blocker no longer runs, the tagger does.
+  RestartRunner();
+  ASSERT_TRUE(WaitFor([&] { return pipeline.Unavailable("tagger").empty(); }, absl::Seconds(20)))
+      << pipeline.Unavailable("tagger");
+  EXPECT_EQ(run(), R"({"slug":"web","tagged":true})") << runner_->ReadLog();
+  EXPECT_EQ(counters("tagger"), "invocations=1 failures=0 skipped=4 suspended=0");
+}
+
+// A runner process that accepts and never answers anything (not even the
+// first ping): unavailable from the start, every cartridge skipped, none
+// failed or suspended.
+TEST_F(PythonCartridgeTest, RunnerThatNeverAnswersIsUnavailableAndSuspendsNothing) {
+  testing::ChildOptions o;
+  o.args = {"python3", "-c",
+            "import socket, sys, time\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "s.bind(sys.argv[1]); s.listen(64)\n"
+            "held = []\n"
+            "while True:\n"
+            "    held.append(s.accept()[0])\n",
+            socket_};
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
+      testing::ChildProcess::Start(std::move(o));
+  ASSERT_TRUE(child.ok()) << child.status();
+  runner_ = std::move(*child);
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(socket_); }, absl::Seconds(20)));
+  PythonRuntime::Options ro;
+  ro.runner.socket_path = socket_;
+  ro.runner.ping_timeout = absl::Milliseconds(300);
+  ro.budget = absl::Milliseconds(200);
+  PythonRuntime runtime(std::move(ro));
+  runtime.Start();
+  std::vector<ActiveCartridge> active;
+  CartridgeSpec spec;
+  spec.name = "tagger";
+  spec.runtime = "python";
+  active.push_back({spec, Load(runtime, "tagger")});
+  PipelineRunner::Options options;
+  options.failure_threshold = 1;
+  PipelineRunner pipeline(options, {});
+  pipeline.SetActive(std::move(active));
+  EXPECT_THAT(pipeline.Unavailable("tagger"),
+              HasSubstr("python runner unavailable: ping: the runner did not answer within 300ms"));
+  for (int i = 0; i < 3; ++i) {
+    std::vector<RunResult> results;
+    std::vector<Invocation> invocations;
+    const absl::Time start = absl::Now();
+    pipeline.Run(Event(), EventOrigin::kLocal, "", "local:n:" + std::to_string(i), &results,
+                 &invocations);
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(200));
+    EXPECT_EQ(results.at(0).envelope.payload_json, R"({"slug":"web"})");
+  }
+  const CartridgeCounters& c = pipeline.counters().at("tagger");
+  EXPECT_EQ(c.skipped, 3);
+  EXPECT_EQ(c.failures, 0);
+  EXPECT_FALSE(c.suspended);
 }
 
 TEST_F(PythonCartridgeTest, RunnerDownIsSkippedVisiblyUntilItComesBack) {
@@ -278,6 +493,10 @@ class HostileRunner {
     absl::MutexLock lock(&mu_);
     reply_ = std::move(reply);
   }
+  void set_ping_body(std::string body) {
+    absl::MutexLock lock(&mu_);
+    ping_body_ = std::move(body);
+  }
 
  private:
   void Serve() {
@@ -296,8 +515,8 @@ class HostileRunner {
       }
       std::string reply;
       if (request.find("__ping__") != std::string::npos) {
-        std::string body = R"({"envelope": null, "error": null, "duration_ms": 0.0})";
-        reply = std::string{0, 0, 0, static_cast<char>(body.size())} + body;
+        absl::MutexLock lock(&mu_);
+        reply = std::string{0, 0, 0, static_cast<char>(ping_body_.size())} + ping_body_;
       } else {
         absl::MutexLock lock(&mu_);
         reply = reply_;
@@ -309,8 +528,27 @@ class HostileRunner {
   int fd_;
   absl::Mutex mu_;
   std::string reply_ ABSL_GUARDED_BY(mu_);
+  std::string ping_body_ ABSL_GUARDED_BY(mu_) =
+      R"({"envelope": null, "error": null, "duration_ms": 0.0})";
   std::thread thread_;
 };
+
+// container.py's health check is `response.error is None`: a ping answered
+// with any error, "" included, leaves the runner unavailable.
+TEST_F(PythonCartridgeTest, PingAnsweredWithAnyErrorIsUnavailable) {
+  HostileRunner hostile(socket_);
+  for (const std::string error : {"\"\"", "\"busy\\nnow\""}) {
+    hostile.set_ping_body(absl::StrCat(R"({"envelope": null, "error": )", error, "}"));
+    PythonRuntime::Options o;
+    o.runner.socket_path = socket_;
+    PythonRuntime runtime(std::move(o));
+    runtime.Start();
+    EXPECT_EQ(runtime.client().Unavailable(),
+              error == "\"\"" ? R"(python runner unavailable: ping answered error "")"
+                              : R"(python runner unavailable: ping answered error "busy now")");
+    runtime.Stop();
+  }
+}
 
 TEST_F(PythonCartridgeTest, GarbageFromTheRunnerIsAFailureNeverACrash) {
   HostileRunner hostile(socket_);

@@ -87,12 +87,20 @@ TEST(RunnerProtocolTest, NullEnvelopeWithoutErrorMeansDrop) {
   EXPECT_FALSE(r->envelope.has_value());
 }
 
-TEST(RunnerProtocolTest, ErrorIsKeptAndAnEmptyErrorIsNone) {
+// runner.py sets `error` only from an exception (str(exc)); an exception
+// without a message gives "", which must stay an error (not a drop).
+TEST(RunnerProtocolTest, ErrorIsKeptEvenWhenEmptyAndOnlyNullOrMissingIsNone) {
   absl::StatusOr<RunnerResponse> r =
       DecodeRunnerResponse(R"({"envelope": null, "error": "timeout", "duration_ms": 10000.1})");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->error, "timeout");
   r = DecodeRunnerResponse(R"({"envelope": null, "error": "", "duration_ms": 1})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->error, "");
+  r = DecodeRunnerResponse(R"({"envelope": null, "error": null, "duration_ms": 1})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->error.has_value());
+  r = DecodeRunnerResponse(R"({"envelope": null})");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->error.has_value());
 }
