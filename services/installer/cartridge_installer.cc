@@ -33,9 +33,6 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
 }
 
 constexpr int kOutboxBatch = 100;
-// Handled push ids and applied batch ids are kept this long.
-constexpr absl::Duration kIdempotencyWindow = absl::Hours(24 * 7);
-constexpr absl::Duration kPruneEvery = absl::Hours(6);
 
 std::string NowText() { return FormatTimestampMesh(Timestamp::NowUtc()); }
 
@@ -162,9 +159,8 @@ absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
   TM_ASSIGN_OR_RETURN(
       CartridgeFiles files,
       CartridgeFiles::Open(options.data_dir, options.cartridges_dir, options.incoming_dir));
-  TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db, InstallerDb::Open(options.db_path));
-  auto pruned = db->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow));
-  if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db,
+                      InstallerDb::Open(options.db_path, options.seen_ids));
   return std::unique_ptr<CartridgeInstaller>(new CartridgeInstaller(
       std::move(options), std::move(guardian), std::move(db), std::move(files)));
 }
@@ -181,7 +177,14 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
       egress_(options_.egress_addr, options_.egress_timeout,
               ChannelOptions{.auth_token = options_.service_token}),
       db_(std::move(db)),
-      files_(std::move(files)) {
+      files_(std::move(files)),
+      // SQLite's own auto-checkpoint stays on for installer.db (a few writes
+      // a minute): the writer never checkpoints.
+      writer_({.name = "the installer", .checkpoint_idle_pages = 0}, db_->database()) {
+  // Forgets handled push ids and applied batch ids after their window (at
+  // start, then every SeenIds::Options::prune_every).
+  writer_.AddChore(&db_->seen_ids());
+  writer_.Start();
   sender_ = std::thread([this] { SendLoop(); });
 }
 
@@ -193,7 +196,7 @@ void CartridgeInstaller::Stop() {
     stopping_ = true;
   }
   if (sender_.joinable()) sender_.join();
-  executor_.Stop();
+  writer_.Stop();
 }
 
 // ---------------------------------------------------------------- the gate
@@ -247,9 +250,9 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
 
   if (options_.level == SovereigntyLevel::kL2) {
     // Ask the guardian only about new pushes of cartridges not seen yet; the
-    // call may be remote, so it runs here and not on the worker.
+    // call may be remote, so it runs here and not on the writer.
     TM_ASSIGN_OR_RETURN(
-        std::vector<bool> ask, executor_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
+        std::vector<bool> ask, writer_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
           std::vector<bool> out;
           for (const GateDecision& d : decisions) {
             // An unverified cartridge is the human's: L2 acts as L1.
@@ -282,7 +285,7 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
       }
     }
   }
-  absl::Status status = executor_.Run([&] { return ApplyPushes(decisions); });
+  absl::Status status = writer_.Run([&] { return ApplyPushes(decisions); });
   WakeSender();
   return status;
 }
@@ -292,8 +295,10 @@ absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& de
     const std::string now = NowText();
     for (const GateDecision& d : decisions) {
       if (!d.push_id.empty()) {
-        TM_ASSIGN_OR_RETURN(bool handled, db_->IsPushHandled(d.push_id));
-        if (handled) {
+        // Marked first, in the transaction of its effects: a failure rolls
+        // both back.
+        TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkPushHandled(d.push_id));
+        if (!fresh) {
           VLOG(1) << "push " << d.push_id << " already handled";
           continue;
         }
@@ -334,7 +339,6 @@ absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& de
           break;
         }
       }
-      if (!d.push_id.empty()) TM_RETURN_IF_ERROR(db_->MarkPushHandled(d.push_id, now));
     }
     return absl::OkStatus();
   });
@@ -552,7 +556,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
                                                            std::string_view decided_by) {
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string key(name);
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
                         VersionsOf(*db_, key, "it is always active"));
     CartridgeRecord* target = nullptr;
@@ -617,7 +621,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string why = reason.empty() ? "turned off by a human" : std::string(reason);
   const std::string key(name);
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
                         VersionsOf(*db_, key, "the pipeline always runs it"));
     CartridgeRecord* target = nullptr;
@@ -669,38 +673,36 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
   const std::string why = reason.empty() ? "removed by a human" : std::string(reason);
   const std::string key(name);
   bool was_active = false;
-  absl::StatusOr<v1::RemoveResponse> out =
-      executor_.Run([&]() -> absl::StatusOr<v1::RemoveResponse> {
-        TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
-                            VersionsOf(*db_, key, "it cannot be removed"));
-        v1::RemoveResponse response;
-        for (const CartridgeRecord& r : rows) {
-          TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
+  absl::StatusOr<v1::RemoveResponse> out = writer_.Run([&]() -> absl::StatusOr<v1::RemoveResponse> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                        VersionsOf(*db_, key, "it cannot be removed"));
+    v1::RemoveResponse response;
+    for (const CartridgeRecord& r : rows) {
+      TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
+    }
+    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+      for (const CartridgeRecord& r : rows) {
+        TM_RETURN_IF_ERROR(
+            Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
+        if (r.status == RegistryStatus::kActive) was_active = true;
+        if (r.status == RegistryStatus::kPending) {
+          TM_RETURN_IF_ERROR(EnqueueResolve(r, Resolution("removed", "installer")));
         }
-        TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-          for (const CartridgeRecord& r : rows) {
-            TM_RETURN_IF_ERROR(
-                Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
-            if (r.status == RegistryStatus::kActive) was_active = true;
-            if (r.status == RegistryStatus::kPending) {
-              TM_RETURN_IF_ERROR(EnqueueResolve(r, Resolution("removed", "installer")));
-            }
-          }
-          TM_ASSIGN_OR_RETURN(int64_t deleted, db_->DeleteByName(key));
-          TM_RETURN_IF_ERROR(
-              EnqueueSubmit(events_.Removed(rows.front().cartridge, actor, why, deleted),
-                            "cartridge.removed", nullptr));
-          return was_active ? EnqueueReload() : absl::OkStatus();
-        }));
-        for (CartridgeFiles::Place place :
-             {CartridgeFiles::Place::kActive, CartridgeFiles::Place::kIncoming}) {
-          absl::Status removed = files_.Remove(place, key, rows.front().cartridge.runtime);
-          if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
-        }
-        LOG(INFO) << "cartridge " << key << " removed (" << rows.size() << " version(s), " << actor
-                  << ")";
-        return response;
-      });
+      }
+      TM_ASSIGN_OR_RETURN(int64_t deleted, db_->DeleteByName(key));
+      TM_RETURN_IF_ERROR(EnqueueSubmit(events_.Removed(rows.front().cartridge, actor, why, deleted),
+                                       "cartridge.removed", nullptr));
+      return was_active ? EnqueueReload() : absl::OkStatus();
+    }));
+    for (CartridgeFiles::Place place :
+         {CartridgeFiles::Place::kActive, CartridgeFiles::Place::kIncoming}) {
+      absl::Status removed = files_.Remove(place, key, rows.front().cartridge.runtime);
+      if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
+    }
+    LOG(INFO) << "cartridge " << key << " removed (" << rows.size() << " version(s), " << actor
+              << ")";
+    return response;
+  });
   WakeSender();
   if (out.ok() && was_active) ReloadEgressNow();
   return out;
@@ -720,7 +722,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string why = reason.empty() ? "rejected by a human" : std::string(reason);
   const std::string key(name);
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
                         VersionsOf(*db_, key, "it cannot be rejected"));
     auto pending = std::find_if(rows.begin(), rows.end(), [](const CartridgeRecord& r) {
@@ -752,7 +754,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     return absl::InvalidArgumentError(
         Cat("reason: ", request.reason().size(), " bytes; at most ", kMaxReasonBytes));
   }
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(request.name()));
     if (rows.empty()) return absl::NotFoundError(NotFound(request.name()));
     const RegistryStatus new_status =
@@ -873,7 +875,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ToProto(const CartridgeRecord&
 }
 
 absl::StatusOr<v1::ListCartridgesResponse> CartridgeInstaller::ListCartridges() {
-  return executor_.Run([&]() -> absl::StatusOr<v1::ListCartridgesResponse> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::ListCartridgesResponse> {
     v1::ListCartridgesResponse out;
     for (std::string_view name : kSystemCartridges) {
       v1::Cartridge* p = out.add_cartridges();
@@ -906,7 +908,7 @@ absl::StatusOr<v1::ListCartridgesResponse> CartridgeInstaller::ListCartridges() 
 
 absl::StatusOr<v1::Cartridge> CartridgeInstaller::GetCartridge(std::string_view name) {
   const std::string key(name);
-  return executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
     if (rows.empty()) {
       if (IsSystemCartridge(key)) {
@@ -932,7 +934,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::GetCartridge(std::string_view 
 }
 
 absl::StatusOr<v1::ListActiveResponse> CartridgeInstaller::ListActive() {
-  return executor_.Run([&]() -> absl::StatusOr<v1::ListActiveResponse> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::ListActiveResponse> {
     v1::ListActiveResponse out;
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->ListActive());
     for (const CartridgeRecord& r : rows) {
@@ -943,7 +945,7 @@ absl::StatusOr<v1::ListActiveResponse> CartridgeInstaller::ListActive() {
 }
 
 absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
-  return executor_.Run([&]() -> absl::StatusOr<v1::GetStatsResponse> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::GetStatsResponse> {
     v1::GetStatsResponse out;
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeStatRow> stats, db_->ListStats());
     for (const CartridgeStatRow& s : stats) {
@@ -1012,11 +1014,11 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
     if (!s.last || at > *s.last) s.last = at;
   }
   absl::StatusOr<v1::RecordInvocationsResponse> out =
-      executor_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
+      writer_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
         v1::RecordInvocationsResponse response;
         TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-          TM_ASSIGN_OR_RETURN(bool applied, db_->IsBatchApplied(request.batch_id()));
-          if (applied) {
+          TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkBatchApplied(request.batch_id()));
+          if (!fresh) {
             response.set_already_applied(true);
             return absl::OkStatus();
           }
@@ -1048,7 +1050,7 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
             }
             TM_RETURN_IF_ERROR(db_->PutStat(row));
           }
-          return db_->MarkBatchApplied(request.batch_id(), now_text);
+          return absl::OkStatus();
         }));
         return response;
       });
@@ -1112,7 +1114,7 @@ void CartridgeInstaller::WakeSender() {
 bool CartridgeInstaller::WaitForOutboxEmpty(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    absl::StatusOr<int64_t> size = executor_.Run([&] { return db_->OutboxSize(); });
+    absl::StatusOr<int64_t> size = writer_.Run([&] { return db_->OutboxSize(); });
     if (size.ok() && *size == 0) return true;
     if (!size.ok() || absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(20));
@@ -1121,7 +1123,6 @@ bool CartridgeInstaller::WaitForOutboxEmpty(absl::Duration timeout) {
 
 void CartridgeInstaller::SendLoop() {
   absl::Duration backoff = options_.retry_initial;
-  absl::Time next_prune = absl::Now() + kPruneEvery;
   int failures = 0;
   int warnings = 0;
   absl::Time failing_since = absl::InfinitePast();
@@ -1148,7 +1149,6 @@ void CartridgeInstaller::SendLoop() {
       }
       ++failures;
     }
-    bool prune = false;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
@@ -1157,17 +1157,11 @@ void CartridgeInstaller::SendLoop() {
         backoff = std::min(backoff * 2, options_.retry_max);
       } else if (!sent_any) {
         auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
-        mu_.AwaitWithDeadline(absl::Condition(&woken), next_prune);
+        // Every enqueue wakes us; the timeout is only a safety net.
+        mu_.AwaitWithTimeout(absl::Condition(&woken), absl::Minutes(1));
         wake_ = false;
       }
       if (stopping_) return;
-      prune = absl::Now() >= next_prune;
-    }
-    if (prune) {
-      next_prune = absl::Now() + kPruneEvery;
-      auto pruned = executor_.Run(
-          [&] { return db_->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow)); });
-      if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
     }
   }
 }
@@ -1178,7 +1172,7 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
     wake_ = false;
   }
   TM_ASSIGN_OR_RETURN(std::vector<OutboxItem> items,
-                      executor_.Run([&] { return db_->PeekOutbox(kOutboxBatch); }));
+                      writer_.Run([&] { return db_->PeekOutbox(kOutboxBatch); }));
   const std::string prefix = Cat("installer:", db_->instance_id(), ":");
   size_t i = 0;
   while (i < items.size()) {
@@ -1205,7 +1199,7 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
           LOG(ERROR) << "outbox: egress refused " << events.size()
                      << " events permanently, dropping them: " << outcomes.status();
         }
-        TM_RETURN_IF_ERROR(executor_.Run([&]() -> absl::Status {
+        TM_RETURN_IF_ERROR(writer_.Run([&]() -> absl::Status {
           return db_->InTransaction([&]() -> absl::Status {
             if (outcomes.ok()) {
               for (size_t k = i; k < j; ++k) {
@@ -1239,7 +1233,7 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
       case OutboxKind::kResolve: {
         int64_t id = first.notification_id;
         if (id == 0 && !first.cartridge_name.empty()) {
-          TM_ASSIGN_OR_RETURN(auto rec, executor_.Run([&] {
+          TM_ASSIGN_OR_RETURN(auto rec, writer_.Run([&] {
             return db_->Find(first.cartridge_name, first.cartridge_sha256);
           }));
           if (rec.has_value()) id = rec->pending_notification_id;
@@ -1266,7 +1260,7 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
             LOG(WARNING) << "outbox: resolving notification " << id << ": " << resolved;
           }
         }
-        TM_RETURN_IF_ERROR(executor_.Run([&] { return db_->DeleteOutbox(ids); }));
+        TM_RETURN_IF_ERROR(writer_.Run([&] { return db_->DeleteOutbox(ids); }));
         *sent_any = true;
         break;
       }
@@ -1285,14 +1279,14 @@ absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
             LOG(WARNING) << "egress could not load cartridge " << name << ": " << why;
           }
         }
-        TM_RETURN_IF_ERROR(executor_.Run([&] { return db_->DeleteOutbox(ids); }));
+        TM_RETURN_IF_ERROR(writer_.Run([&] { return db_->DeleteOutbox(ids); }));
         *sent_any = true;
         break;
       }
     }
     if (!failure.ok()) {
       absl::Status marked =
-          executor_.Run([&] { return db_->MarkOutboxAttempt(ids, ToStd(failure.message())); });
+          writer_.Run([&] { return db_->MarkOutboxAttempt(ids, ToStd(failure.message())); });
       if (!marked.ok()) LOG(WARNING) << "outbox: " << marked;
       return failure;
     }

@@ -3,12 +3,13 @@
 // promotion, and the outbox through which everything it has to say reaches
 // egress.
 //
-// Threads: one worker (SerialExecutor) owns installer.db and the cartridge
-// files; every public method hands its work to it and waits. One sender
+// Threads: one writer (SingleWriter, common/delivery/single_writer.h) owns
+// installer.db and the cartridge files; every public method hands its work
+// to it and waits. Between tasks it prunes expired seen ids (SeenIds). One sender
 // thread drains the outbox into egress (Submit / ResolveNotification /
 // ReloadCartridges), retrying with backoff while egress is down; items leave
 // the outbox only after egress confirmed them. Guardian evaluation (which may
-// be a remote call) runs on the calling thread, never on the worker.
+// be a remote call) runs on the calling thread, never on the writer.
 //
 // Thread-safe: every public method may be called from any thread.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_INSTALLER_H_
@@ -30,6 +31,8 @@
 #include "absl/time/time.h"
 #include "common/cartridge/sovereignty.h"
 #include "common/cartridge/system_cartridges.h"
+#include "common/delivery/seen_ids.h"
+#include "common/delivery/single_writer.h"
 #include "common/identity/identity_key.h"
 #include "services/installer/cartridge_files.h"
 #include "services/installer/cartridge_signatures.h"
@@ -37,7 +40,6 @@
 #include "services/installer/guardian.h"
 #include "services/installer/installer_db.h"
 #include "services/installer/installer_events.h"
-#include "services/installer/serial_executor.h"
 #include "teleclaude/mesh/v1/installer.pb.h"
 
 namespace teleclaude::mesh {
@@ -69,11 +71,15 @@ struct InstallerOptions {
   // Egress unreachable for less than this is not worth a warning (it may be
   // starting after the installer): --dependency_grace_s.
   absl::Duration egress_grace = absl::Seconds(30);
+  // How long handled push ids and applied RecordInvocations batch ids are
+  // remembered (a copy arriving later is acted on again), and how they are
+  // pruned.
+  SeenIds::Options seen_ids;
 };
 
 class CartridgeInstaller {
  public:
-  // Opens installer.db and the cartridge directories, starts the worker and
+  // Opens installer.db and the cartridge directories, starts the writer and
   // the outbox sender (which sends whatever a previous run left behind).
   // `guardian` is required for L2 (INVALID_ARGUMENT otherwise) and ignored
   // for L1 / L3. Errors from InstallerDb::Open / CartridgeFiles::Open.
@@ -85,7 +91,7 @@ class CartridgeInstaller {
   CartridgeInstaller& operator=(const CartridgeInstaller&) = delete;
 
   // Stops the sender (an in-flight egress call finishes; unsent items stay in
-  // the outbox for the next run) and then the worker (queued work finishes).
+  // the outbox for the next run) and then the writer (queued work finishes).
   // Later calls return UNAVAILABLE. Idempotent.
   void Stop();
 
@@ -176,7 +182,7 @@ class CartridgeInstaller {
   CartridgeInstaller(InstallerOptions options, std::unique_ptr<Guardian> guardian,
                      std::unique_ptr<InstallerDb> db, CartridgeFiles files);
 
-  // --- worker-only (run inside executor_ tasks) ---
+  // --- writer-only (run inside writer_ tasks) ---
   absl::Status ApplyPushes(const std::vector<GateDecision>& decisions);
   absl::Status ApplyGate(const GateDecision& d);
   absl::Status ApplyResolution(const GateDecision& d);
@@ -193,7 +199,7 @@ class CartridgeInstaller {
                      std::string_view reason);
   absl::StatusOr<v1::Cartridge> ToProto(const CartridgeRecord& record, bool with_audit);
 
-  // Pipeline.ReloadCartridges on the calling thread (not the worker);
+  // Pipeline.ReloadCartridges on the calling thread (not the writer);
   // failures are logged (the outbox holds a reload too).
   void ReloadEgressNow();
 
@@ -209,10 +215,11 @@ class CartridgeInstaller {
   const InstallerEvents events_;
   CartridgeSignatures signatures_;
   EgressClient egress_;
-  // Owned by the worker thread (executor_) only.
+  // Used on the writer thread (writer_) only.
   std::unique_ptr<InstallerDb> db_;
   CartridgeFiles files_;
-  SerialExecutor executor_;
+  // After db_ (uses it; stopped and destroyed first).
+  SingleWriter writer_;
 
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

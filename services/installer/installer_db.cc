@@ -141,6 +141,25 @@ ALTER TABLE cartridges ADD COLUMN author_fingerprint TEXT NOT NULL DEFAULT '';
 UPDATE cartridges SET signature_message =
   'registered before this installer checked signatures (installer.db migration 3)';
 )sql"},
+      // 4: the two "already handled" ledgers become the delivery core's one
+      // SeenIds table (common/delivery/seen_ids.h). Every id is carried over
+      // with its time (ISO 8601 -> Unix ms; an unreadable time counts as now,
+      // so the id is kept a whole window rather than forgotten), so a push
+      // redelivered right after the upgrade is still recognised.
+      {4, SeenIds::Schema() + R"sql(
+INSERT OR IGNORE INTO seen_ids (id, seen_ms)
+  SELECT 'push:' || push_id,
+         COALESCE(CAST(ROUND((julianday(handled_at) - 2440587.5) * 86400000) AS INTEGER),
+                  CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER))
+  FROM handled_pushes;
+INSERT OR IGNORE INTO seen_ids (id, seen_ms)
+  SELECT 'invocations:' || batch_id,
+         COALESCE(CAST(ROUND((julianday(applied_at) - 2440587.5) * 86400000) AS INTEGER),
+                  CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER))
+  FROM applied_invocation_batches;
+DROP TABLE handled_pushes;
+DROP TABLE applied_invocation_batches;
+)sql"},
   };
   return *migrations;
 }
@@ -263,14 +282,18 @@ std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name) {
   return std::nullopt;
 }
 
-absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(const std::filesystem::path& path) {
+absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(const std::filesystem::path& path,
+                                                               SeenIds::Options seen_ids) {
   TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path.string()));
   TM_RETURN_IF_ERROR(db->Migrate(InstallerDbMigrations()));
-  std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db)));
+  std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db), seen_ids));
   TM_ASSIGN_OR_RETURN(out->schema_version_, out->db_->UserVersion());
   TM_RETURN_IF_ERROR(out->LoadInstanceId());
   return out;
 }
+
+InstallerDb::InstallerDb(std::unique_ptr<Database> db, SeenIds::Options seen_ids)
+    : db_(std::move(db)), seen_ids_(db_.get(), seen_ids) {}
 
 InstallerDb::~InstallerDb() = default;
 
@@ -296,19 +319,11 @@ absl::Status InstallerDb::InTransaction(absl::FunctionRef<absl::Status()> body) 
 // --- pushes
 
 absl::StatusOr<bool> InstallerDb::IsPushHandled(std::string_view push_id) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("SELECT 1 FROM handled_pushes WHERE push_id = ?1"));
-  st->Bind(1, push_id);
-  TM_ASSIGN_OR_RETURN(bool row, st->Step());
-  st->Reset();
-  return row;
+  return seen_ids_.Contains(Cat(kPushIdPrefix, push_id));
 }
 
-absl::Status InstallerDb::MarkPushHandled(std::string_view push_id, std::string_view at) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("INSERT OR IGNORE INTO handled_pushes (push_id, handled_at) "
-                                  "VALUES (?1, ?2)"));
-  return st->Bind(1, push_id).Bind(2, at).Run();
+absl::StatusOr<bool> InstallerDb::MarkPushHandled(std::string_view push_id) {
+  return seen_ids_.MarkSeen(Cat(kPushIdPrefix, push_id));
 }
 
 // --- registry
@@ -569,20 +584,8 @@ absl::StatusOr<int64_t> InstallerDb::OutboxSize() {
 
 // --- stats
 
-absl::StatusOr<bool> InstallerDb::IsBatchApplied(std::string_view batch_id) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("SELECT 1 FROM applied_invocation_batches WHERE batch_id = ?1"));
-  st->Bind(1, batch_id);
-  TM_ASSIGN_OR_RETURN(bool row, st->Step());
-  st->Reset();
-  return row;
-}
-
-absl::Status InstallerDb::MarkBatchApplied(std::string_view batch_id, std::string_view at) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("INSERT INTO applied_invocation_batches (batch_id, applied_at) "
-                                  "VALUES (?1, ?2)"));
-  return st->Bind(1, batch_id).Bind(2, at).Run();
+absl::StatusOr<bool> InstallerDb::MarkBatchApplied(std::string_view batch_id) {
+  return seen_ids_.MarkSeen(Cat(kInvocationBatchIdPrefix, batch_id));
 }
 
 absl::StatusOr<std::optional<CartridgeStatRow>> InstallerDb::GetStat(std::string_view name) {
@@ -638,22 +641,6 @@ absl::StatusOr<std::vector<CartridgeStatRow>> InstallerDb::ListStats() {
   }
   st->Reset();
   return out;
-}
-
-absl::StatusOr<int64_t> InstallerDb::PruneIdempotencyRecords(std::string_view before) {
-  int64_t n = 0;
-  TM_RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
-    TM_ASSIGN_OR_RETURN(Statement st,
-                        db_->Prepare("DELETE FROM handled_pushes WHERE handled_at < ?1"));
-    TM_RETURN_IF_ERROR(st.Bind(1, before).Run());
-    n += db_->Changes();
-    TM_ASSIGN_OR_RETURN(Statement st2, db_->Prepare("DELETE FROM applied_invocation_batches WHERE "
-                                                    "applied_at < ?1"));
-    TM_RETURN_IF_ERROR(st2.Bind(1, before).Run());
-    n += db_->Changes();
-    return absl::OkStatus();
-  }));
-  return n;
 }
 
 }  // namespace teleclaude::mesh

@@ -6,8 +6,10 @@
 
 #include "common/grpc/channel.h"
 #include "common/json/json_text.h"
+#include "common/sqlite/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/installer/installer_db.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
@@ -283,6 +285,83 @@ TEST_F(InstallerBinaryTest, PromotionOnceAcrossBatchSizesAndRestarts) {
   ASSERT_EQ(stats.stats_size(), 1);
   EXPECT_EQ(stats.stats(0).invocation_count(), 1026);
   EXPECT_EQ(recorder_.duplicates(), 0);
+}
+
+// A push egress delivers again after the installer was SIGKILLed (egress
+// re-sends what it has no answer for) has no second effect: the push id is
+// in seen_ids, committed with the push's effects. An invalid payload is the
+// telling case — its effect, a cartridge.install_failed event, has no other
+// guard against a copy.
+TEST_F(InstallerBinaryTest, ARedeliveredPushAfterASigkillHasNoSecondEffect) {
+  StartInstaller("L3");
+  const auto bad = PublishedPush("p-bad", 7, PublishedPayload("../x", kCleanLua));
+  const auto good = PublishedPush("p-good", 8, SignedPayload("ping", kCleanLua));
+  ASSERT_TRUE(Push(Batch({bad, good})).ok());
+  ASSERT_TRUE(Drained());
+  child_->Kill();
+  ASSERT_TRUE(child_->Wait(absl::Seconds(5)).ok());
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({bad, good})).ok());
+  ASSERT_TRUE(Push(Batch({PublishedPush("p-bad-2", 9, PublishedPayload("../y", kCleanLua))})).ok());
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.install_failed").size(), 2u);  // p-bad, p-bad-2
+  EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
+  EXPECT_EQ(recorder_.reloads(), 1);
+  EXPECT_EQ(recorder_.duplicates(), 0);
+}
+
+// Upgrading from installer.db version 3 (handled_pushes) keeps every push
+// id already handled: the same push delivered again right after the upgrade
+// has no effect, a new one has.
+TEST_F(InstallerBinaryTest, APushHandledBeforeTheUpgradeIsStillRecognised) {
+  std::filesystem::create_directories(data());
+  {
+    auto db = Database::Open((data() / "installer.db").string());
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::vector<Migration> v3(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 3);
+    ASSERT_EQ(v3.back().version, 3);
+    ASSERT_TRUE((*db)->Migrate(v3).ok());
+    const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now() - absl::Minutes(1),
+                                             absl::UTCTimeZone());
+    absl::Status inserted = (*db)->Exec(
+        "INSERT INTO handled_pushes (push_id, handled_at) VALUES "
+        "('p-bad', '" +
+        now + "')");
+    ASSERT_TRUE(inserted.ok()) << inserted;
+  }
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p-bad", 7, PublishedPayload("../x", kCleanLua))})).ok());
+  ASSERT_TRUE(Push(Batch({PublishedPush("p-bad-2", 9, PublishedPayload("../y", kCleanLua))})).ok());
+  ASSERT_TRUE(Drained());
+  auto failed = recorder_.Events("cartridge.install_failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(json::GetMember(failed[0].payload_json, "published_notification_id"), "9");
+  auto db = InstallerDb::Open(data() / "installer.db");
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->schema_version(), InstallerDbMigrations().back().version);
+}
+
+// SIGKILL while egress is taking a Submit (it has recorded the events, the
+// installer has not yet deleted them from its outbox): after the restart the
+// same events are sent again with the same message ids, egress drops the
+// copies — every event processed once, none lost.
+TEST_F(InstallerBinaryTest, SigkillDuringASendLosesNothingAndDoublesNothing) {
+  recorder_.SetDelay(absl::Seconds(3));
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("../a", kCleanLua)),
+                          PublishedPush("p2", 8, PublishedPayload("../b", kCleanLua)),
+                          PublishedPush("p3", 9, PublishedPayload("../c", kCleanLua))}))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return recorder_.Events("cartridge.install_failed").size() == 3; },
+                      absl::Seconds(5)));
+  child_->Kill();  // egress is still in the Submit call (its delay)
+  ASSERT_TRUE(child_->Wait(absl::Seconds(5)).ok());
+  recorder_.SetDelay(absl::ZeroDuration());
+  StartInstaller("L3");
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.install_failed").size(), 3u);
+  EXPECT_EQ(recorder_.duplicates(), 3);  // the re-send, dropped by message id
+  EXPECT_THAT(recorder_.invalid(), IsEmpty());
 }
 
 TEST_F(InstallerBinaryTest, BadConfigurationStopsWithOneLine) {
