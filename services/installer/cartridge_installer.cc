@@ -32,6 +32,7 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
   return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
 }
 
+// Messages per outbox read and per round to egress.
 constexpr int kOutboxBatch = 100;
 
 std::string NowText() { return FormatTimestampMesh(Timestamp::NowUtc()); }
@@ -65,22 +66,6 @@ v1::CartridgeStatus ToProtoStatus(RegistryStatus s) {
       return v1::CARTRIDGE_STATUS_INACTIVE;
   }
   return v1::CARTRIDGE_STATUS_UNSPECIFIED;
-}
-
-// Codes after which retrying the same egress call cannot help.
-bool IsPermanent(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kUnimplemented:
-    case absl::StatusCode::kPermissionDenied:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string Resolution(std::string_view decision, std::string_view decided_by) {
@@ -161,8 +146,10 @@ absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
       CartridgeFiles::Open(options.data_dir, options.cartridges_dir, options.incoming_dir));
   TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db,
                       InstallerDb::Open(options.db_path, options.seen_ids));
-  return std::unique_ptr<CartridgeInstaller>(new CartridgeInstaller(
+  std::unique_ptr<CartridgeInstaller> installer(new CartridgeInstaller(
       std::move(options), std::move(guardian), std::move(db), std::move(files)));
+  TM_RETURN_IF_ERROR(installer->Start());
+  return installer;
 }
 
 CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr<Guardian> guardian,
@@ -180,22 +167,35 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
       files_(std::move(files)),
       // SQLite's own auto-checkpoint stays on for installer.db (a few writes
       // a minute): the writer never checkpoints.
-      writer_({.name = "the installer", .checkpoint_idle_pages = 0}, db_->database()) {
+      writer_({.name = "the installer", .checkpoint_idle_pages = 0}, db_->database()) {}
+
+absl::Status CartridgeInstaller::Start() {
+  message_id_prefix_ = Cat("installer:", db_->instance_id(), ":o");
+  Outbox::Options outbox;
+  outbox.name = std::string(kEgressOutboxName);
+  outbox.max_per_destination = options_.outbox_max;
+  TM_ASSIGN_OR_RETURN(outbox_, Outbox::Open(db_->database(), outbox, &writer_, this));
+  writer_.AddParticipant(outbox_.get());
   // Forgets handled push ids and applied batch ids after their window (at
   // start, then every SeenIds::Options::prune_every).
   writer_.AddChore(&db_->seen_ids());
   writer_.Start();
-  sender_ = std::thread([this] { SendLoop(); });
+  transport_ = std::make_unique<EgressTransport>(&egress_, this);
+  OutboxSender::Options sender;
+  sender.db_path = options_.db_path.string();
+  sender.max_deliveries = kOutboxBatch;
+  sender.max_rows = kOutboxBatch;
+  sender.backoff_min = options_.retry_initial;
+  sender.backoff_max = options_.retry_max;
+  sender_ = std::make_unique<OutboxSender>(sender, outbox_.get(), transport_.get());
+  // Sends whatever a previous run left behind.
+  return sender_->Start();
 }
 
 CartridgeInstaller::~CartridgeInstaller() { Stop(); }
 
 void CartridgeInstaller::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (sender_.joinable()) sender_.join();
+  if (sender_ != nullptr) sender_->Stop();
   writer_.Stop();
 }
 
@@ -285,13 +285,11 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
       }
     }
   }
-  absl::Status status = writer_.Run([&] { return ApplyPushes(decisions); });
-  WakeSender();
-  return status;
+  return writer_.Run([&] { return ApplyPushes(decisions); });
 }
 
 absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& decisions) {
-  return db_->InTransaction([&]() -> absl::Status {
+  return writer_.Transact([&]() -> absl::Status {
     const std::string now = NowText();
     for (const GateDecision& d : decisions) {
       if (!d.push_id.empty()) {
@@ -583,7 +581,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     const RegistryStatus was = target->status;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       TM_RETURN_IF_ERROR(InstallActive(*target, actor,
                                        was == RegistryStatus::kPending ? "activated by a human"
                                        : was == RegistryStatus::kSuspended
@@ -597,7 +595,6 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     }));
     return ToProto(*target, /*with_audit=*/false);
   });
-  WakeSender();
   if (!out.ok()) return out;
   // Activation is done when egress runs it: ask now, so a cartridge that
   // cannot be loaded is a failed call and not a quiet "failed" in the list.
@@ -639,7 +636,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
           "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
           best.cartridge.version, "); only an active or suspended cartridge can be turned off"));
     }
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       const RegistryStatus was = target->status;
       target->status = RegistryStatus::kInactive;
       target->activation_order = 0;
@@ -661,7 +658,6 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
               << ")";
     return ToProto(*target, /*with_audit=*/false);
   });
-  WakeSender();
   if (out.ok()) ReloadEgressNow();
   return out;
 }
@@ -680,7 +676,7 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
     for (const CartridgeRecord& r : rows) {
       TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
     }
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       for (const CartridgeRecord& r : rows) {
         TM_RETURN_IF_ERROR(
             Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
@@ -703,7 +699,6 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
               << ")";
     return response;
   });
-  WakeSender();
   if (out.ok() && was_active) ReloadEgressNow();
   return out;
 }
@@ -737,11 +732,10 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
           Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
               best.cartridge.version, "); only a pending cartridge can be rejected"));
     }
-    TM_RETURN_IF_ERROR(db_->InTransaction(
+    TM_RETURN_IF_ERROR(writer_.Transact(
         [&] { return RejectRecord(*pending, actor, why, /*resolve_notification=*/true); }));
     return ToProto(*pending, /*with_audit=*/false);
   });
-  WakeSender();
   return out;
 }
 
@@ -789,7 +783,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     }
     const std::string reason =
         request.reason().empty() ? std::string("reported by egress") : request.reason();
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       target->status = new_status;
       target->activation_order = 0;
       target->reason = reason;
@@ -814,7 +808,6 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
                  << reason;
     return ToProto(*target, false);
   });
-  WakeSender();
   return out;
 }
 
@@ -967,8 +960,7 @@ absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
     out.set_suspended_count(suspended);
     TM_ASSIGN_OR_RETURN(int64_t inactive, db_->CountWithStatus(RegistryStatus::kInactive));
     out.set_inactive_count(inactive);
-    TM_ASSIGN_OR_RETURN(int64_t unsent, db_->OutboxSize());
-    out.set_events_unsent(unsent);
+    out.set_events_unsent(outbox_->Totals().depth);
     return out;
   });
 }
@@ -1016,7 +1008,7 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
   absl::StatusOr<v1::RecordInvocationsResponse> out =
       writer_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
         v1::RecordInvocationsResponse response;
-        TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+        TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
           TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkBatchApplied(request.batch_id()));
           if (!fresh) {
             response.set_already_applied(true);
@@ -1054,7 +1046,6 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
         }));
         return response;
       });
-  WakeSender();
   return out;
 }
 
@@ -1075,224 +1066,74 @@ absl::Status CartridgeInstaller::Audit(const CartridgeRecord& rec, std::string_v
 absl::Status CartridgeInstaller::EnqueueSubmit(std::string envelope_json,
                                                std::string_view event_type,
                                                const CartridgeCandidate* about) {
-  OutboxItem item;
-  item.kind = OutboxKind::kSubmit;
-  item.event_type = std::string(event_type);
-  item.envelope_json = std::move(envelope_json);
+  EgressMessage m;
+  m.kind = OutboxKind::kSubmit;
+  m.event_type = std::string(event_type);
+  m.envelope_json = std::move(envelope_json);
   if (about != nullptr) {
-    item.cartridge_name = about->name;
-    item.cartridge_sha256 = about->sha256;
+    m.cartridge_name = about->name;
+    m.cartridge_sha256 = about->sha256;
   }
-  item.created_at = NowText();
-  return db_->Enqueue(item).status();
+  return outbox_->Append({kEgressDestination}, message_id_prefix_, EncodeEgressMessage(m)).status();
 }
 
 absl::Status CartridgeInstaller::EnqueueResolve(const CartridgeRecord& rec,
                                                 std::string_view resolution_json) {
-  OutboxItem item;
-  item.kind = OutboxKind::kResolve;
-  item.cartridge_name = rec.cartridge.name;
-  item.cartridge_sha256 = rec.cartridge.sha256;
-  item.notification_id = rec.pending_notification_id;
-  item.resolution_json = std::string(resolution_json);
-  item.created_at = NowText();
-  return db_->Enqueue(item).status();
+  EgressMessage m;
+  m.kind = OutboxKind::kResolve;
+  m.cartridge_name = rec.cartridge.name;
+  m.cartridge_sha256 = rec.cartridge.sha256;
+  m.notification_id = rec.pending_notification_id;
+  m.resolution_json = std::string(resolution_json);
+  return outbox_->Append({kEgressDestination}, message_id_prefix_, EncodeEgressMessage(m)).status();
 }
 
 absl::Status CartridgeInstaller::EnqueueReload() {
-  OutboxItem item;
-  item.kind = OutboxKind::kReload;
-  item.created_at = NowText();
-  return db_->Enqueue(item).status();
-}
-
-void CartridgeInstaller::WakeSender() {
-  absl::MutexLock lock(&mu_);
-  wake_ = true;
+  EgressMessage m;
+  m.kind = OutboxKind::kReload;
+  return outbox_->Append({kEgressDestination}, message_id_prefix_, EncodeEgressMessage(m)).status();
 }
 
 bool CartridgeInstaller::WaitForOutboxEmpty(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    absl::StatusOr<int64_t> size = writer_.Run([&] { return db_->OutboxSize(); });
-    if (size.ok() && *size == 0) return true;
-    if (!size.ok() || absl::Now() >= deadline) return false;
+    if (outbox_->Totals().depth == 0) return true;
+    if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(20));
   }
 }
 
-void CartridgeInstaller::SendLoop() {
-  absl::Duration backoff = options_.retry_initial;
-  int failures = 0;
-  int warnings = 0;
-  absl::Time failing_since = absl::InfinitePast();
-  for (;;) {
-    bool sent_any = false;
-    absl::Status status = SendOnce(&sent_any);
-    if (status.ok()) {
-      if (warnings > 0) LOG(INFO) << "egress " << egress_.addr() << " reachable again";
-      failures = 0;
-      warnings = 0;
-      failing_since = absl::InfinitePast();
-      backoff = options_.retry_initial;
-    } else {
-      // Quiet while egress may just be starting (--dependency_grace_s), then
-      // one line per outage and every 10th attempt after it.
-      if (failures == 0) failing_since = absl::Now();
-      if (absl::Now() - failing_since >= options_.egress_grace &&
-          (warnings == 0 || failures % 10 == 0)) {
-        LOG(WARNING) << "outbox: " << status << "; retrying in " << backoff
-                     << " (events stay queued)";
-        ++warnings;
-      } else {
-        VLOG(1) << "outbox: " << status << "; retrying in " << backoff;
-      }
-      ++failures;
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return;
-      if (!status.ok()) {
-        mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
-        backoff = std::min(backoff * 2, options_.retry_max);
-      } else if (!sent_any) {
-        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
-        // Every enqueue wakes us; the timeout is only a safety net.
-        mu_.AwaitWithTimeout(absl::Condition(&woken), absl::Minutes(1));
-        wake_ = false;
-      }
-      if (stopping_) return;
-    }
-  }
+absl::StatusOr<int64_t> CartridgeInstaller::PendingNotificationOf(std::string_view name,
+                                                                  std::string_view sha256) {
+  return writer_.Run([&]() -> absl::StatusOr<int64_t> {
+    TM_ASSIGN_OR_RETURN(auto rec, db_->Find(name, sha256));
+    return rec.has_value() ? rec->pending_notification_id : 0;
+  });
 }
 
-absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
-  {
-    absl::MutexLock lock(&mu_);
-    wake_ = false;
-  }
-  TM_ASSIGN_OR_RETURN(std::vector<OutboxItem> items,
-                      writer_.Run([&] { return db_->PeekOutbox(kOutboxBatch); }));
-  const std::string prefix = Cat("installer:", db_->instance_id(), ":");
-  size_t i = 0;
-  while (i < items.size()) {
-    const OutboxItem& first = items[i];
-    size_t j = i + 1;
-    while (j < items.size() && items[j].kind == first.kind && first.kind != OutboxKind::kResolve) {
-      ++j;
-    }
-    std::vector<int64_t> ids;
-    for (size_t k = i; k < j; ++k) ids.push_back(items[k].id);
-    absl::Status failure;
-    switch (first.kind) {
-      case OutboxKind::kSubmit: {
-        std::vector<EgressClient::Event> events;
-        for (size_t k = i; k < j; ++k) {
-          events.push_back({Cat(prefix, items[k].id), items[k].envelope_json});
+absl::Status CartridgeInstaller::Link(const std::vector<NotificationLink>& links) {
+  return writer_.Run([&]() -> absl::Status {
+    return writer_.Transact([&]() -> absl::Status {
+      for (const NotificationLink& link : links) {
+        TM_ASSIGN_OR_RETURN(auto rec, db_->Find(link.cartridge_name, link.cartridge_sha256));
+        if (!rec.has_value()) continue;
+        auto& ids = rec->notification_ids;
+        if (std::find(ids.begin(), ids.end(), link.notification_id) == ids.end()) {
+          ids.push_back(link.notification_id);
         }
-        absl::StatusOr<std::vector<EgressClient::Outcome>> outcomes = egress_.Submit(events);
-        if (!outcomes.ok() && !IsPermanent(outcomes.status())) {
-          failure = outcomes.status();
-          break;
+        if (link.event_type == "cartridge.install_pending" && rec->pending_notification_id == 0) {
+          rec->pending_notification_id = link.notification_id;
         }
-        if (!outcomes.ok()) {
-          LOG(ERROR) << "outbox: egress refused " << events.size()
-                     << " events permanently, dropping them: " << outcomes.status();
-        }
-        TM_RETURN_IF_ERROR(writer_.Run([&]() -> absl::Status {
-          return db_->InTransaction([&]() -> absl::Status {
-            if (outcomes.ok()) {
-              for (size_t k = i; k < j; ++k) {
-                const OutboxItem& item = items[k];
-                const EgressClient::Outcome& o = (*outcomes)[k - i];
-                if (o.status == v1::OUTCOME_INVALID) {
-                  LOG(ERROR) << "outbox: egress refused our " << item.event_type
-                             << " event: " << o.error;
-                }
-                if (item.cartridge_name.empty() || o.notification_id <= 0) continue;
-                TM_ASSIGN_OR_RETURN(auto rec,
-                                    db_->Find(item.cartridge_name, item.cartridge_sha256));
-                if (!rec.has_value()) continue;
-                auto& nids = rec->notification_ids;
-                if (std::find(nids.begin(), nids.end(), o.notification_id) == nids.end()) {
-                  nids.push_back(o.notification_id);
-                }
-                if (item.event_type == "cartridge.install_pending" &&
-                    rec->pending_notification_id == 0) {
-                  rec->pending_notification_id = o.notification_id;
-                }
-                TM_RETURN_IF_ERROR(db_->Update(*rec));
-              }
-            }
-            return db_->DeleteOutbox(ids);
-          });
-        }));
-        *sent_any = true;
-        break;
+        TM_RETURN_IF_ERROR(db_->Update(*rec));
       }
-      case OutboxKind::kResolve: {
-        int64_t id = first.notification_id;
-        if (id == 0 && !first.cartridge_name.empty()) {
-          TM_ASSIGN_OR_RETURN(auto rec, writer_.Run([&] {
-            return db_->Find(first.cartridge_name, first.cartridge_sha256);
-          }));
-          if (rec.has_value()) id = rec->pending_notification_id;
-        }
-        if (id == 0 && !first.cartridge_name.empty()) {
-          absl::StatusOr<std::optional<int64_t>> found = egress_.FindCartridgeNotification(
-              "cartridge.install_pending", first.cartridge_name, first.cartridge_sha256);
-          if (!found.ok() && !IsPermanent(found.status())) {
-            failure = found.status();
-            break;
-          }
-          if (found.ok() && found->has_value()) id = **found;
-        }
-        if (id == 0) {
-          LOG(WARNING) << "outbox: no install_pending notification of cartridge "
-                       << first.cartridge_name << " to resolve; skipped";
-        } else {
-          absl::Status resolved = egress_.Resolve(id, first.resolution_json);
-          if (!resolved.ok() && !IsPermanent(resolved)) {
-            failure = resolved;
-            break;
-          }
-          if (!resolved.ok()) {
-            LOG(WARNING) << "outbox: resolving notification " << id << ": " << resolved;
-          }
-        }
-        TM_RETURN_IF_ERROR(writer_.Run([&] { return db_->DeleteOutbox(ids); }));
-        *sent_any = true;
-        break;
-      }
-      case OutboxKind::kPush:  // egress's kind; InstallerDb::PeekOutbox never returns it
-        return absl::InternalError(Cat("outbox row ", first.id, ": kind push"));
-      case OutboxKind::kReload: {
-        absl::StatusOr<v1::ReloadCartridgesResponse> reloaded = egress_.Reload();
-        if (!reloaded.ok() && !IsPermanent(reloaded.status())) {
-          failure = reloaded.status();
-          break;
-        }
-        if (!reloaded.ok()) {
-          LOG(ERROR) << "outbox: egress cannot reload cartridges: " << reloaded.status();
-        } else {
-          for (const auto& [name, why] : reloaded->failed()) {
-            LOG(WARNING) << "egress could not load cartridge " << name << ": " << why;
-          }
-        }
-        TM_RETURN_IF_ERROR(writer_.Run([&] { return db_->DeleteOutbox(ids); }));
-        *sent_any = true;
-        break;
-      }
-    }
-    if (!failure.ok()) {
-      absl::Status marked =
-          writer_.Run([&] { return db_->MarkOutboxAttempt(ids, ToStd(failure.message())); });
-      if (!marked.ok()) LOG(WARNING) << "outbox: " << marked;
-      return failure;
-    }
-    i = j;
-  }
-  return absl::OkStatus();
+      return absl::OkStatus();
+    });
+  });
+}
+
+void CartridgeInstaller::OnDropEpisode(const DropEpisode& episode) {
+  LOG(ERROR) << "outbox: more than " << episode.bound << " messages wait for egress; dropped "
+             << episode.dropped << " (oldest first; further drops are counted, not logged)";
 }
 
 }  // namespace teleclaude::mesh

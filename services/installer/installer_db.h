@@ -1,5 +1,6 @@
-// installer.db: the cartridge registry, its audit log, invocation stats and
-// the outbox of events for egress. Schema, migrations and meanings:
+// installer.db: the cartridge registry, its audit log, invocation stats, the
+// ids already seen and the outbox of messages for egress (an Outbox of the
+// delivery core, opened by the installer on database()). Schema, migrations and meanings:
 // doc/installer-db.md (the one place they are described).
 //
 // Not thread-safe: one InstallerDb is used by one thread only — the
@@ -19,7 +20,6 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/delivery/outbox_kind.h"
 #include "common/delivery/seen_ids.h"
 #include "common/sqlite/database.h"
 #include "services/installer/cartridge_payload.h"
@@ -71,21 +71,6 @@ struct AuditEntry {
   std::string reason;
 };
 
-// One row of `outbox`: something egress must be told, kept until it confirms.
-struct OutboxItem {
-  int64_t id = 0;  // assigned by Enqueue; message_id = "installer:<instance>:<id>"
-  OutboxKind kind = OutboxKind::kSubmit;
-  std::string event_type;      // kSubmit
-  std::string envelope_json;   // kSubmit
-  std::string cartridge_name;  // the cartridge it is about ("" = none)
-  std::string cartridge_sha256;
-  int64_t notification_id = 0;  // kResolve: 0 = find the cartridge's install_pending
-  std::string resolution_json;  // kResolve
-  int64_t attempts = 0;
-  std::string last_error;
-  std::string created_at;
-};
-
 // One row of `cartridge_stats`.
 struct CartridgeStatRow {
   std::string cartridge_name;
@@ -93,6 +78,10 @@ struct CartridgeStatRow {
   std::string last_invoked_at;         // "" = never
   std::string promotion_suggested_at;  // "" = not yet
 };
+
+// The name of the Outbox (common/delivery/outbox.h) of messages for egress:
+// tables outbox_egress*.
+inline constexpr std::string_view kEgressOutboxName = "egress";
 
 // The schema's migrations in order (doc/installer-db.md); Open applies them.
 // Exposed so tests can build a database of an older version.
@@ -169,14 +158,6 @@ class InstallerDb {
   absl::Status AddAudit(const AuditEntry& entry);
   // Entries about `name` ("" = all), oldest first.
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(std::string_view name);
-
-  // --- outbox ---
-  absl::StatusOr<int64_t> Enqueue(const OutboxItem& item);
-  // The oldest `limit` items.
-  absl::StatusOr<std::vector<OutboxItem>> PeekOutbox(int limit);
-  absl::Status DeleteOutbox(const std::vector<int64_t>& ids);
-  absl::Status MarkOutboxAttempt(const std::vector<int64_t>& ids, std::string_view error);
-  absl::StatusOr<int64_t> OutboxSize();
 
   // --- stats ---
   // Records the RecordInvocations batch as applied; true when it was not yet

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/installer/installer_db.h"
+#include "services/installer/installer_events.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
@@ -362,6 +363,50 @@ TEST_F(InstallerBinaryTest, SigkillDuringASendLosesNothingAndDoublesNothing) {
   EXPECT_EQ(recorder_.Events("cartridge.install_failed").size(), 3u);
   EXPECT_EQ(recorder_.duplicates(), 3);  // the re-send, dropped by message id
   EXPECT_THAT(recorder_.invalid(), IsEmpty());
+}
+
+// Upgrading from installer.db version 4 (its own outbox table): the messages
+// still waiting for egress are sent after the upgrade, in order, with the
+// message ids they had; new ones get ids that never repeat an old one.
+TEST_F(InstallerBinaryTest, MessagesWaitingBeforeTheUpgradeAreSentWithTheirIds) {
+  std::filesystem::create_directories(data());
+  {
+    auto db = Database::Open((data() / "installer.db").string());
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::vector<Migration> v4(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 4);
+    ASSERT_EQ(v4.back().version, 4);
+    ASSERT_TRUE((*db)->Migrate(v4).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO meta (key, value) VALUES ('instance_id', 'abc123')").ok());
+    InstallerEvents events("me");
+    for (auto [id, name] : {std::pair{41, "ping"}, std::pair{42, "pong"}}) {
+      auto st = (*db)->Prepare(
+          "INSERT INTO outbox (id, kind, event_type, envelope_json, created_at) VALUES "
+          "(?1, 'submit', 'cartridge.promotion_suggested', ?2, '2026-12-01T10:00:00Z')");
+      ASSERT_TRUE(st.ok()) << st.status();
+      absl::Status inserted =
+          st->Bind(1, int64_t{id}).Bind(2, events.PromotionSuggested(name, 10, 10)).Run();
+      ASSERT_TRUE(inserted.ok()) << inserted;
+    }
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO outbox (id, kind, created_at) VALUES (43, 'reload', "
+                           "'2026-12-01T10:00:00Z')")
+                    .ok());
+  }
+  StartInstaller("L1");
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.reloads(), 1);
+  for (int i = 0; i < 10; ++i) Record("b" + std::to_string(i), "zap", 1, 1);
+  ASSERT_TRUE(Drained());
+  std::vector<std::string> ids;
+  for (const auto& e : recorder_.Events("cartridge.promotion_suggested")) {
+    ids.push_back(e.message_id + " " +
+                  json::GetMemberString(e.payload_json, "cartridge_name").value_or("?"));
+  }
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0], "installer:abc123:41 ping");
+  EXPECT_EQ(ids[1], "installer:abc123:42 pong");
+  EXPECT_THAT(ids[2], ::testing::MatchesRegex("installer:abc123:o[0-9]+ zap"));
+  EXPECT_EQ(recorder_.duplicates(), 0);
 }
 
 TEST_F(InstallerBinaryTest, BadConfigurationStopsWithOneLine) {

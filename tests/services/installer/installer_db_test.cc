@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/delivery/outbox.h"
 #include "common/sqlite/database.h"
 #include "gtest/gtest.h"
+#include "services/installer/egress_transport.h"
 #include "tests/support/temp_dir.h"
 
 namespace teleclaude::mesh {
@@ -96,7 +98,7 @@ TEST(InstallerDbTest, MigrationFourCarriesHandledIdsIntoSeenIdsWithTheirTimes) {
   const absl::Time opened = absl::Now();
   auto db = InstallerDb::Open(path);
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ((*db)->schema_version(), 4);
+  EXPECT_EQ((*db)->schema_version(), InstallerDbMigrations().back().version);
 
   // The whole ledger, times relative to the first hour-ago id.
   auto ledger = [&]() {
@@ -160,44 +162,100 @@ TEST(InstallerDbTest, MigrationFourCarriesHandledIdsIntoSeenIdsWithTheirTimes) {
             "push:n1@hour_ago ");
 }
 
-// A row whose kind is not one the installer writes (a damaged or edited
-// file) stops the outbox with an error naming the row, instead of being
-// sent as something else.
-TEST(InstallerDbTest, AnOutboxRowOfUnknownKindIsAnErrorNotASubmit) {
-  testing::TempDir dir;
-  const std::string path = dir.File("installer.db");
-  int64_t id = 0;
+// Migration 5: the messages a version-4 installer.db still had for egress
+// move into the delivery core's outbox (outbox_egress) in order, each with
+// the message id it had (installer:{instance_id}:{id}), so a message egress
+// already took before the upgrade is dropped by egress as a copy; the old
+// table goes. New messages get ids of their own (installer:{instance_id}:o...).
+TEST(InstallerDbTest, MigrationFiveCarriesWaitingMessagesIntoTheEgressOutbox) {
+  TempDir dir;
+  const std::string path = (dir.path() / "installer.db").string();
   {
-    auto db = InstallerDb::Open(path);
+    auto db = Database::Open(path);
     ASSERT_TRUE(db.ok()) << db.status();
-    OutboxItem item;
-    item.kind = OutboxKind::kReload;
-    auto enqueued = (*db)->Enqueue(item);
-    ASSERT_TRUE(enqueued.ok()) << enqueued.status();
-    id = *enqueued;
-    auto peeked = (*db)->PeekOutbox(10);
-    ASSERT_TRUE(peeked.ok()) << peeked.status();
-    ASSERT_EQ(peeked->size(), 1u);
-    EXPECT_EQ((*peeked)[0].kind, OutboxKind::kReload);
+    std::vector<Migration> v4(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 4);
+    ASSERT_EQ(v4.back().version, 4);
+    ASSERT_TRUE((*db)->Migrate(v4).ok());
+    absl::Status inserted = (*db)->Exec(
+        "INSERT INTO meta (key, value) VALUES ('instance_id', 'abc123');"
+        "INSERT INTO outbox (id, kind, event_type, envelope_json, cartridge_name, "
+        "cartridge_sha256, created_at) VALUES (4, 'submit', 'cartridge.installed', "
+        "'{\"event\":\"cartridge.installed\",\"x\":\"a\\\"b\"}', 'ping', 'ab', "
+        "'2026-12-01T10:00:00.000000Z');"
+        "INSERT INTO outbox (id, kind, cartridge_name, cartridge_sha256, notification_id, "
+        "resolution_json, created_at) VALUES (6, 'resolve', 'ping', 'ab', 17, "
+        "'{\"decision\":\"approve\"}', 'garbled');"
+        "INSERT INTO outbox (id, kind, created_at) VALUES (9, 'reload', "
+        "'2026-12-01T10:00:01Z');");
+    ASSERT_TRUE(inserted.ok()) << inserted;
   }
-  for (const char* kind : {"bogus", "push"}) {
-    {
-      auto raw = Database::Open(path, DatabaseOptions{});
-      ASSERT_TRUE(raw.ok()) << raw.status();
-      // The table's CHECK keeps the installer from writing it; a file
-      // written by something else need not have obeyed it.
-      ASSERT_TRUE((*raw)->Exec("PRAGMA ignore_check_constraints = ON").ok());
-      absl::Status updated = (*raw)->Exec(std::string("UPDATE outbox SET kind = '") + kind + "'");
-      ASSERT_TRUE(updated.ok()) << updated;
+  auto db = InstallerDb::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->schema_version(), InstallerDbMigrations().back().version);
+  EXPECT_EQ((*db)->instance_id(), "abc123");
+
+  std::string rows;
+  {
+    auto st = (*db)->database()->Prepare(
+        "SELECT seq, audience, message_id, body FROM outbox_egress ORDER BY seq");
+    ASSERT_TRUE(st.ok()) << st.status();
+    for (;;) {
+      auto row = st->Step();
+      ASSERT_TRUE(row.ok()) << row.status();
+      if (!*row) break;
+      auto m = DecodeEgressMessage(st->ColumnText(3));
+      ASSERT_TRUE(m.ok()) << m.status();
+      absl::StrAppend(&rows, st->ColumnInt64(0), " ", st->ColumnText(2), st->ColumnInt64(0), " ",
+                      std::string(OutboxKindName(m->kind)), " [", m->event_type, "] [",
+                      m->envelope_json, "] [", m->cartridge_name, "/", m->cartridge_sha256, "] ",
+                      m->notification_id, " [", m->resolution_json, "]\n");
     }
-    auto db = InstallerDb::Open(path);
-    ASSERT_TRUE(db.ok()) << db.status();
-    auto peeked = (*db)->PeekOutbox(10);
-    ASSERT_FALSE(peeked.ok()) << kind;
-    EXPECT_EQ(peeked.status().code(), absl::StatusCode::kDataLoss);
-    EXPECT_NE(peeked.status().message().find("outbox row " + std::to_string(id)), std::string::npos)
-        << peeked.status();
   }
+  EXPECT_EQ(rows,
+            "4 installer:abc123:4 submit [cartridge.installed] "
+            "[{\"event\":\"cartridge.installed\",\"x\":\"a\\\"b\"}] [ping/ab] 0 []\n"
+            "6 installer:abc123:6 resolve [] [] [ping/ab] 17 [{\"decision\":\"approve\"}]\n"
+            "9 installer:abc123:9 reload [] [] [/] 0 []\n");
+  {
+    auto st = (*db)->database()->Prepare("SELECT 1 FROM sqlite_master WHERE name = 'outbox'");
+    ASSERT_TRUE(st.ok()) << st.status();
+    auto row = st->Step();
+    ASSERT_TRUE(row.ok()) << row.status();
+    EXPECT_FALSE(*row) << "the old outbox table is still there";
+  }
+  // The delivery core reads them as three messages waiting for egress.
+  auto outbox = Outbox::Open((*db)->database(), {.name = std::string(kEgressOutboxName)},
+                             /*writer=*/nullptr, /*observer=*/nullptr);
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  EXPECT_EQ((*outbox)->Totals().depth, 3);
+}
+
+// A body this program did not write (a damaged or edited file) is refused
+// with an error naming what is wrong, never sent as something else.
+TEST(EgressMessageTest, RefusesBodiesItDidNotWriteNamingTheField) {
+  for (const auto& [body, error] : std::vector<std::pair<std::string, std::string>>{
+           {"not json", "installer outbox message"},
+           {"[]", "not an object"},
+           {R"({"kind":"bogus"})", "kind: "},
+           {R"({"kind":"push"})", "kind: push is egress's"},
+           {R"({"kind":"submit","envelope_json":3})", "envelope_json: not a string"},
+           {R"({"kind":"resolve","notification_id":"7"})", "notification_id: not an integer"},
+       }) {
+    auto m = DecodeEgressMessage(body);
+    ASSERT_FALSE(m.ok()) << body;
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss) << body;
+    EXPECT_NE(m.status().message().find(error), std::string::npos) << m.status();
+  }
+  EgressMessage in;
+  in.kind = OutboxKind::kResolve;
+  in.cartridge_name = "ping";
+  in.cartridge_sha256 = "ab";
+  in.notification_id = 12;
+  in.resolution_json = R"({"decision":"reject","decided_by":"x\n"})";
+  auto out = DecodeEgressMessage(EncodeEgressMessage(in));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(EncodeEgressMessage(*out), EncodeEgressMessage(in));
+  EXPECT_EQ(out->resolution_json, in.resolution_json);
 }
 
 }  // namespace
