@@ -108,7 +108,9 @@ class InstallerDb {
   int schema_version() const { return schema_version_; }
 
   // Runs `body` in one transaction (BEGIN IMMEDIATE): commits when it
-  // returns OK, rolls back otherwise and returns its status.
+  // returns OK, rolls back otherwise and returns its status. For tools and
+  // tests: the installer writes through its SingleWriter's Transact, whose
+  // transactions include the outbox's work.
   absl::Status InTransaction(absl::FunctionRef<absl::Status()> body);
 
   // The connection (for the installer's SingleWriter, which runs every use

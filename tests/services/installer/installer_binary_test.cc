@@ -315,13 +315,9 @@ TEST_F(InstallerBinaryTest, ARedeliveredPushAfterASigkillHasNoSecondEffect) {
 // id already handled: the same push delivered again right after the upgrade
 // has no effect, a new one has.
 TEST_F(InstallerBinaryTest, APushHandledBeforeTheUpgradeIsStillRecognised) {
-  std::filesystem::create_directories(data());
   {
-    auto db = Database::Open((data() / "installer.db").string());
+    auto db = testing::InstallerDbAtVersion(data() / "installer.db", 3);
     ASSERT_TRUE(db.ok()) << db.status();
-    std::vector<Migration> v3(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 3);
-    ASSERT_EQ(v3.back().version, 3);
-    ASSERT_TRUE((*db)->Migrate(v3).ok());
     const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now() - absl::Minutes(1),
                                              absl::UTCTimeZone());
     absl::Status inserted = (*db)->Exec(
@@ -369,13 +365,9 @@ TEST_F(InstallerBinaryTest, SigkillDuringASendLosesNothingAndDoublesNothing) {
 // still waiting for egress are sent after the upgrade, in order, with the
 // message ids they had; new ones get ids that never repeat an old one.
 TEST_F(InstallerBinaryTest, MessagesWaitingBeforeTheUpgradeAreSentWithTheirIds) {
-  std::filesystem::create_directories(data());
   {
-    auto db = Database::Open((data() / "installer.db").string());
+    auto db = testing::InstallerDbAtVersion(data() / "installer.db", 4);
     ASSERT_TRUE(db.ok()) << db.status();
-    std::vector<Migration> v4(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 4);
-    ASSERT_EQ(v4.back().version, 4);
-    ASSERT_TRUE((*db)->Migrate(v4).ok());
     ASSERT_TRUE((*db)->Exec("INSERT INTO meta (key, value) VALUES ('instance_id', 'abc123')").ok());
     InstallerEvents events("me");
     for (auto [id, name] : {std::pair{41, "ping"}, std::pair{42, "pong"}}) {

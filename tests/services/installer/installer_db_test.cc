@@ -12,6 +12,7 @@
 #include "common/sqlite/database.h"
 #include "gtest/gtest.h"
 #include "services/installer/egress_transport.h"
+#include "tests/services/installer/installer_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace teleclaude::mesh {
@@ -24,11 +25,8 @@ TEST(InstallerDbTest, MigrationThreeRecordsOlderRowsAsUnsigned) {
   const std::string path = (dir.path() / "installer.db").string();
   {
     // A database as the previous release left it: schema version 2, one row.
-    auto db = Database::Open(path);
+    auto db = testing::InstallerDbAtVersion(path, 2);
     ASSERT_TRUE(db.ok()) << db.status();
-    std::vector<Migration> v2(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 2);
-    ASSERT_EQ(v2.back().version, 2);
-    ASSERT_TRUE((*db)->Migrate(v2).ok());
     ASSERT_TRUE((*db)
                     ->Exec("INSERT INTO cartridges (name, sha256, version, author, runtime, "
                            "source, status, created_at, updated_at) VALUES ('ping', 'ab', '1', "
@@ -83,11 +81,8 @@ TEST(InstallerDbTest, MigrationFourCarriesHandledIdsIntoSeenIdsWithTheirTimes) {
   };
   {
     // A database as the previous release left it: schema version 3.
-    auto db = Database::Open(path);
+    auto db = testing::InstallerDbAtVersion(path, 3);
     ASSERT_TRUE(db.ok()) << db.status();
-    std::vector<Migration> v3(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 3);
-    ASSERT_EQ(v3.back().version, 3);
-    ASSERT_TRUE((*db)->Migrate(v3).ok());
     absl::Status inserted = (*db)->Exec(absl::StrCat(
         "INSERT INTO handled_pushes (push_id, handled_at) VALUES ('n1', '", iso(hour_ago),
         "'), ('old', '", iso(long_ago), "'), ('garbled', 'not a time');",
@@ -171,11 +166,8 @@ TEST(InstallerDbTest, MigrationFiveCarriesWaitingMessagesIntoTheEgressOutbox) {
   TempDir dir;
   const std::string path = (dir.path() / "installer.db").string();
   {
-    auto db = Database::Open(path);
+    auto db = testing::InstallerDbAtVersion(path, 4);
     ASSERT_TRUE(db.ok()) << db.status();
-    std::vector<Migration> v4(InstallerDbMigrations().begin(), InstallerDbMigrations().begin() + 4);
-    ASSERT_EQ(v4.back().version, 4);
-    ASSERT_TRUE((*db)->Migrate(v4).ok());
     absl::Status inserted = (*db)->Exec(
         "INSERT INTO meta (key, value) VALUES ('instance_id', 'abc123');"
         "INSERT INTO outbox (id, kind, event_type, envelope_json, cartridge_name, "
