@@ -1103,6 +1103,8 @@ bool CartridgeInstaller::WaitForOutboxEmpty(absl::Duration timeout) {
   }
 }
 
+OutboxTotals CartridgeInstaller::OutboxFigures() const { return outbox_->Totals(); }
+
 absl::StatusOr<int64_t> CartridgeInstaller::PendingNotificationOf(std::string_view name,
                                                                   std::string_view sha256) {
   return writer_.Run([&]() -> absl::StatusOr<int64_t> {

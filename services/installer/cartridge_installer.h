@@ -184,6 +184,10 @@ class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
   // `timeout` passed; true when empty.
   bool WaitForOutboxEmpty(absl::Duration timeout);
 
+  // The outbox's figures since start (depth waiting, sent, refused, dropped
+  // by the bound); any thread.
+  OutboxTotals OutboxFigures() const;
+
   // NotificationLinks (the sender's thread; each a task on the writer).
   absl::StatusOr<int64_t> PendingNotificationOf(std::string_view name,
                                                 std::string_view sha256) override;

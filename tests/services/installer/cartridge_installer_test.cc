@@ -485,6 +485,7 @@ TEST_F(CartridgeInstallerTest, TheOutboxKeepsTheNewestWithinItsBound) {
             .ok());
   }
   EXPECT_EQ(inst->GetStats()->events_unsent(), 2);
+  EXPECT_EQ(inst->OutboxFigures().dropped, 2);
   egress_.Start();
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   std::vector<std::string> names;
