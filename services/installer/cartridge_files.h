@@ -8,7 +8,7 @@
 // that the directory resolves to a place inside the data dir, so a directory
 // replaced by a symlink that leads out of it is refused.
 //
-// Thread-compatible: the installer's worker thread is the only user.
+// Thread-compatible: the installer's writer thread is the only user.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_FILES_H_
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_FILES_H_
 

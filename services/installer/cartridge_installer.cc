@@ -32,10 +32,8 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
   return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
 }
 
+// Messages per outbox read and per round to egress.
 constexpr int kOutboxBatch = 100;
-// Handled push ids and applied batch ids are kept this long.
-constexpr absl::Duration kIdempotencyWindow = absl::Hours(24 * 7);
-constexpr absl::Duration kPruneEvery = absl::Hours(6);
 
 std::string NowText() { return FormatTimestampMesh(Timestamp::NowUtc()); }
 
@@ -68,22 +66,6 @@ v1::CartridgeStatus ToProtoStatus(RegistryStatus s) {
       return v1::CARTRIDGE_STATUS_INACTIVE;
   }
   return v1::CARTRIDGE_STATUS_UNSPECIFIED;
-}
-
-// Codes after which retrying the same egress call cannot help.
-bool IsPermanent(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kUnimplemented:
-    case absl::StatusCode::kPermissionDenied:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string Resolution(std::string_view decision, std::string_view decided_by) {
@@ -162,11 +144,12 @@ absl::StatusOr<std::unique_ptr<CartridgeInstaller>> CartridgeInstaller::Create(
   TM_ASSIGN_OR_RETURN(
       CartridgeFiles files,
       CartridgeFiles::Open(options.data_dir, options.cartridges_dir, options.incoming_dir));
-  TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db, InstallerDb::Open(options.db_path));
-  auto pruned = db->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow));
-  if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
-  return std::unique_ptr<CartridgeInstaller>(new CartridgeInstaller(
+  TM_ASSIGN_OR_RETURN(std::unique_ptr<InstallerDb> db,
+                      InstallerDb::Open(options.db_path, options.seen_ids));
+  std::unique_ptr<CartridgeInstaller> installer(new CartridgeInstaller(
       std::move(options), std::move(guardian), std::move(db), std::move(files)));
+  TM_RETURN_IF_ERROR(installer->Start());
+  return installer;
 }
 
 CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr<Guardian> guardian,
@@ -181,19 +164,39 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
       egress_(options_.egress_addr, options_.egress_timeout,
               ChannelOptions{.auth_token = options_.service_token}),
       db_(std::move(db)),
-      files_(std::move(files)) {
-  sender_ = std::thread([this] { SendLoop(); });
+      files_(std::move(files)),
+      // SQLite's own auto-checkpoint stays on for installer.db (a few writes
+      // a minute): the writer never checkpoints.
+      writer_({.name = "the installer", .checkpoint_idle_pages = 0}, db_->database()) {}
+
+absl::Status CartridgeInstaller::Start() {
+  message_id_prefix_ = Cat("installer:", db_->instance_id(), ":o");
+  Outbox::Options outbox;
+  outbox.name = std::string(kEgressOutboxName);
+  outbox.max_per_destination = options_.outbox_max;
+  TM_ASSIGN_OR_RETURN(outbox_, Outbox::Open(db_->database(), outbox, &writer_, this));
+  writer_.AddParticipant(outbox_.get());
+  // Forgets handled push ids and applied batch ids after their window (at
+  // start, then every SeenIds::Options::prune_every).
+  writer_.AddChore(&db_->seen_ids());
+  writer_.Start();
+  transport_ = std::make_unique<EgressTransport>(&egress_, this);
+  OutboxSender::Options sender;
+  sender.db_path = options_.db_path.string();
+  sender.max_deliveries = kOutboxBatch;
+  sender.max_rows = kOutboxBatch;
+  sender.backoff_min = options_.retry_initial;
+  sender.backoff_max = options_.retry_max;
+  sender_ = std::make_unique<OutboxSender>(sender, outbox_.get(), transport_.get());
+  // Sends whatever a previous run left behind.
+  return sender_->Start();
 }
 
 CartridgeInstaller::~CartridgeInstaller() { Stop(); }
 
 void CartridgeInstaller::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (sender_.joinable()) sender_.join();
-  executor_.Stop();
+  if (sender_ != nullptr) sender_->Stop();
+  writer_.Stop();
 }
 
 // ---------------------------------------------------------------- the gate
@@ -247,9 +250,9 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
 
   if (options_.level == SovereigntyLevel::kL2) {
     // Ask the guardian only about new pushes of cartridges not seen yet; the
-    // call may be remote, so it runs here and not on the worker.
+    // call may be remote, so it runs here and not on the writer.
     TM_ASSIGN_OR_RETURN(
-        std::vector<bool> ask, executor_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
+        std::vector<bool> ask, writer_.Run([&]() -> absl::StatusOr<std::vector<bool>> {
           std::vector<bool> out;
           for (const GateDecision& d : decisions) {
             // An unverified cartridge is the human's: L2 acts as L1.
@@ -282,18 +285,18 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
       }
     }
   }
-  absl::Status status = executor_.Run([&] { return ApplyPushes(decisions); });
-  WakeSender();
-  return status;
+  return writer_.Run([&] { return ApplyPushes(decisions); });
 }
 
 absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& decisions) {
-  return db_->InTransaction([&]() -> absl::Status {
+  return writer_.Transact([&]() -> absl::Status {
     const std::string now = NowText();
     for (const GateDecision& d : decisions) {
       if (!d.push_id.empty()) {
-        TM_ASSIGN_OR_RETURN(bool handled, db_->IsPushHandled(d.push_id));
-        if (handled) {
+        // Marked first, in the transaction of its effects: a failure rolls
+        // both back.
+        TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkPushHandled(d.push_id));
+        if (!fresh) {
           VLOG(1) << "push " << d.push_id << " already handled";
           continue;
         }
@@ -334,7 +337,6 @@ absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& de
           break;
         }
       }
-      if (!d.push_id.empty()) TM_RETURN_IF_ERROR(db_->MarkPushHandled(d.push_id, now));
     }
     return absl::OkStatus();
   });
@@ -552,7 +554,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
                                                            std::string_view decided_by) {
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string key(name);
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
                         VersionsOf(*db_, key, "it is always active"));
     CartridgeRecord* target = nullptr;
@@ -579,7 +581,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     const RegistryStatus was = target->status;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       TM_RETURN_IF_ERROR(InstallActive(*target, actor,
                                        was == RegistryStatus::kPending ? "activated by a human"
                                        : was == RegistryStatus::kSuspended
@@ -593,7 +595,6 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     }));
     return ToProto(*target, /*with_audit=*/false);
   });
-  WakeSender();
   if (!out.ok()) return out;
   // Activation is done when egress runs it: ask now, so a cartridge that
   // cannot be loaded is a failed call and not a quiet "failed" in the list.
@@ -617,7 +618,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string why = reason.empty() ? "turned off by a human" : std::string(reason);
   const std::string key(name);
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
                         VersionsOf(*db_, key, "the pipeline always runs it"));
     CartridgeRecord* target = nullptr;
@@ -635,7 +636,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
           "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
           best.cartridge.version, "); only an active or suspended cartridge can be turned off"));
     }
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       const RegistryStatus was = target->status;
       target->status = RegistryStatus::kInactive;
       target->activation_order = 0;
@@ -657,7 +658,6 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
               << ")";
     return ToProto(*target, /*with_audit=*/false);
   });
-  WakeSender();
   if (out.ok()) ReloadEgressNow();
   return out;
 }
@@ -669,39 +669,36 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
   const std::string why = reason.empty() ? "removed by a human" : std::string(reason);
   const std::string key(name);
   bool was_active = false;
-  absl::StatusOr<v1::RemoveResponse> out =
-      executor_.Run([&]() -> absl::StatusOr<v1::RemoveResponse> {
-        TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
-                            VersionsOf(*db_, key, "it cannot be removed"));
-        v1::RemoveResponse response;
-        for (const CartridgeRecord& r : rows) {
-          TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
+  absl::StatusOr<v1::RemoveResponse> out = writer_.Run([&]() -> absl::StatusOr<v1::RemoveResponse> {
+    TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
+                        VersionsOf(*db_, key, "it cannot be removed"));
+    v1::RemoveResponse response;
+    for (const CartridgeRecord& r : rows) {
+      TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
+    }
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+      for (const CartridgeRecord& r : rows) {
+        TM_RETURN_IF_ERROR(
+            Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
+        if (r.status == RegistryStatus::kActive) was_active = true;
+        if (r.status == RegistryStatus::kPending) {
+          TM_RETURN_IF_ERROR(EnqueueResolve(r, Resolution("removed", "installer")));
         }
-        TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-          for (const CartridgeRecord& r : rows) {
-            TM_RETURN_IF_ERROR(
-                Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
-            if (r.status == RegistryStatus::kActive) was_active = true;
-            if (r.status == RegistryStatus::kPending) {
-              TM_RETURN_IF_ERROR(EnqueueResolve(r, Resolution("removed", "installer")));
-            }
-          }
-          TM_ASSIGN_OR_RETURN(int64_t deleted, db_->DeleteByName(key));
-          TM_RETURN_IF_ERROR(
-              EnqueueSubmit(events_.Removed(rows.front().cartridge, actor, why, deleted),
-                            "cartridge.removed", nullptr));
-          return was_active ? EnqueueReload() : absl::OkStatus();
-        }));
-        for (CartridgeFiles::Place place :
-             {CartridgeFiles::Place::kActive, CartridgeFiles::Place::kIncoming}) {
-          absl::Status removed = files_.Remove(place, key, rows.front().cartridge.runtime);
-          if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
-        }
-        LOG(INFO) << "cartridge " << key << " removed (" << rows.size() << " version(s), " << actor
-                  << ")";
-        return response;
-      });
-  WakeSender();
+      }
+      TM_ASSIGN_OR_RETURN(int64_t deleted, db_->DeleteByName(key));
+      TM_RETURN_IF_ERROR(EnqueueSubmit(events_.Removed(rows.front().cartridge, actor, why, deleted),
+                                       "cartridge.removed", nullptr));
+      return was_active ? EnqueueReload() : absl::OkStatus();
+    }));
+    for (CartridgeFiles::Place place :
+         {CartridgeFiles::Place::kActive, CartridgeFiles::Place::kIncoming}) {
+      absl::Status removed = files_.Remove(place, key, rows.front().cartridge.runtime);
+      if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
+    }
+    LOG(INFO) << "cartridge " << key << " removed (" << rows.size() << " version(s), " << actor
+              << ")";
+    return response;
+  });
   if (out.ok() && was_active) ReloadEgressNow();
   return out;
 }
@@ -720,7 +717,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
   const std::string actor = decided_by.empty() ? "human" : std::string(decided_by);
   const std::string why = reason.empty() ? "rejected by a human" : std::string(reason);
   const std::string key(name);
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows,
                         VersionsOf(*db_, key, "it cannot be rejected"));
     auto pending = std::find_if(rows.begin(), rows.end(), [](const CartridgeRecord& r) {
@@ -735,11 +732,10 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
           Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
               best.cartridge.version, "); only a pending cartridge can be rejected"));
     }
-    TM_RETURN_IF_ERROR(db_->InTransaction(
+    TM_RETURN_IF_ERROR(writer_.Transact(
         [&] { return RejectRecord(*pending, actor, why, /*resolve_notification=*/true); }));
     return ToProto(*pending, /*with_audit=*/false);
   });
-  WakeSender();
   return out;
 }
 
@@ -752,7 +748,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     return absl::InvalidArgumentError(
         Cat("reason: ", request.reason().size(), " bytes; at most ", kMaxReasonBytes));
   }
-  absl::StatusOr<v1::Cartridge> out = executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  absl::StatusOr<v1::Cartridge> out = writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(request.name()));
     if (rows.empty()) return absl::NotFoundError(NotFound(request.name()));
     const RegistryStatus new_status =
@@ -787,7 +783,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     }
     const std::string reason =
         request.reason().empty() ? std::string("reported by egress") : request.reason();
-    TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
       target->status = new_status;
       target->activation_order = 0;
       target->reason = reason;
@@ -812,7 +808,6 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
                  << reason;
     return ToProto(*target, false);
   });
-  WakeSender();
   return out;
 }
 
@@ -873,7 +868,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ToProto(const CartridgeRecord&
 }
 
 absl::StatusOr<v1::ListCartridgesResponse> CartridgeInstaller::ListCartridges() {
-  return executor_.Run([&]() -> absl::StatusOr<v1::ListCartridgesResponse> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::ListCartridgesResponse> {
     v1::ListCartridgesResponse out;
     for (std::string_view name : kSystemCartridges) {
       v1::Cartridge* p = out.add_cartridges();
@@ -906,7 +901,7 @@ absl::StatusOr<v1::ListCartridgesResponse> CartridgeInstaller::ListCartridges() 
 
 absl::StatusOr<v1::Cartridge> CartridgeInstaller::GetCartridge(std::string_view name) {
   const std::string key(name);
-  return executor_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::Cartridge> {
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->FindByName(key));
     if (rows.empty()) {
       if (IsSystemCartridge(key)) {
@@ -932,7 +927,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::GetCartridge(std::string_view 
 }
 
 absl::StatusOr<v1::ListActiveResponse> CartridgeInstaller::ListActive() {
-  return executor_.Run([&]() -> absl::StatusOr<v1::ListActiveResponse> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::ListActiveResponse> {
     v1::ListActiveResponse out;
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeRecord> rows, db_->ListActive());
     for (const CartridgeRecord& r : rows) {
@@ -943,7 +938,7 @@ absl::StatusOr<v1::ListActiveResponse> CartridgeInstaller::ListActive() {
 }
 
 absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
-  return executor_.Run([&]() -> absl::StatusOr<v1::GetStatsResponse> {
+  return writer_.Run([&]() -> absl::StatusOr<v1::GetStatsResponse> {
     v1::GetStatsResponse out;
     TM_ASSIGN_OR_RETURN(std::vector<CartridgeStatRow> stats, db_->ListStats());
     for (const CartridgeStatRow& s : stats) {
@@ -965,8 +960,7 @@ absl::StatusOr<v1::GetStatsResponse> CartridgeInstaller::GetStats() {
     out.set_suspended_count(suspended);
     TM_ASSIGN_OR_RETURN(int64_t inactive, db_->CountWithStatus(RegistryStatus::kInactive));
     out.set_inactive_count(inactive);
-    TM_ASSIGN_OR_RETURN(int64_t unsent, db_->OutboxSize());
-    out.set_events_unsent(unsent);
+    out.set_events_unsent(outbox_->Totals().depth);
     return out;
   });
 }
@@ -1012,11 +1006,11 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
     if (!s.last || at > *s.last) s.last = at;
   }
   absl::StatusOr<v1::RecordInvocationsResponse> out =
-      executor_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
+      writer_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
         v1::RecordInvocationsResponse response;
-        TM_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-          TM_ASSIGN_OR_RETURN(bool applied, db_->IsBatchApplied(request.batch_id()));
-          if (applied) {
+        TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+          TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkBatchApplied(request.batch_id()));
+          if (!fresh) {
             response.set_already_applied(true);
             return absl::OkStatus();
           }
@@ -1048,11 +1042,10 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
             }
             TM_RETURN_IF_ERROR(db_->PutStat(row));
           }
-          return db_->MarkBatchApplied(request.batch_id(), now_text);
+          return absl::OkStatus();
         }));
         return response;
       });
-  WakeSender();
   return out;
 }
 
@@ -1073,232 +1066,76 @@ absl::Status CartridgeInstaller::Audit(const CartridgeRecord& rec, std::string_v
 absl::Status CartridgeInstaller::EnqueueSubmit(std::string envelope_json,
                                                std::string_view event_type,
                                                const CartridgeCandidate* about) {
-  OutboxItem item;
-  item.kind = OutboxKind::kSubmit;
-  item.event_type = std::string(event_type);
-  item.envelope_json = std::move(envelope_json);
+  EgressMessage m;
+  m.kind = OutboxKind::kSubmit;
+  m.event_type = std::string(event_type);
+  m.envelope_json = std::move(envelope_json);
   if (about != nullptr) {
-    item.cartridge_name = about->name;
-    item.cartridge_sha256 = about->sha256;
+    m.cartridge_name = about->name;
+    m.cartridge_sha256 = about->sha256;
   }
-  item.created_at = NowText();
-  return db_->Enqueue(item).status();
+  return outbox_->Append({kEgressDestination}, message_id_prefix_, EncodeEgressMessage(m)).status();
 }
 
 absl::Status CartridgeInstaller::EnqueueResolve(const CartridgeRecord& rec,
                                                 std::string_view resolution_json) {
-  OutboxItem item;
-  item.kind = OutboxKind::kResolve;
-  item.cartridge_name = rec.cartridge.name;
-  item.cartridge_sha256 = rec.cartridge.sha256;
-  item.notification_id = rec.pending_notification_id;
-  item.resolution_json = std::string(resolution_json);
-  item.created_at = NowText();
-  return db_->Enqueue(item).status();
+  EgressMessage m;
+  m.kind = OutboxKind::kResolve;
+  m.cartridge_name = rec.cartridge.name;
+  m.cartridge_sha256 = rec.cartridge.sha256;
+  m.notification_id = rec.pending_notification_id;
+  m.resolution_json = std::string(resolution_json);
+  return outbox_->Append({kEgressDestination}, message_id_prefix_, EncodeEgressMessage(m)).status();
 }
 
 absl::Status CartridgeInstaller::EnqueueReload() {
-  OutboxItem item;
-  item.kind = OutboxKind::kReload;
-  item.created_at = NowText();
-  return db_->Enqueue(item).status();
-}
-
-void CartridgeInstaller::WakeSender() {
-  absl::MutexLock lock(&mu_);
-  wake_ = true;
+  EgressMessage m;
+  m.kind = OutboxKind::kReload;
+  return outbox_->Append({kEgressDestination}, message_id_prefix_, EncodeEgressMessage(m)).status();
 }
 
 bool CartridgeInstaller::WaitForOutboxEmpty(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    absl::StatusOr<int64_t> size = executor_.Run([&] { return db_->OutboxSize(); });
-    if (size.ok() && *size == 0) return true;
-    if (!size.ok() || absl::Now() >= deadline) return false;
+    if (outbox_->Totals().depth == 0) return true;
+    if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(20));
   }
 }
 
-void CartridgeInstaller::SendLoop() {
-  absl::Duration backoff = options_.retry_initial;
-  absl::Time next_prune = absl::Now() + kPruneEvery;
-  int failures = 0;
-  int warnings = 0;
-  absl::Time failing_since = absl::InfinitePast();
-  for (;;) {
-    bool sent_any = false;
-    absl::Status status = SendOnce(&sent_any);
-    if (status.ok()) {
-      if (warnings > 0) LOG(INFO) << "egress " << egress_.addr() << " reachable again";
-      failures = 0;
-      warnings = 0;
-      failing_since = absl::InfinitePast();
-      backoff = options_.retry_initial;
-    } else {
-      // Quiet while egress may just be starting (--dependency_grace_s), then
-      // one line per outage and every 10th attempt after it.
-      if (failures == 0) failing_since = absl::Now();
-      if (absl::Now() - failing_since >= options_.egress_grace &&
-          (warnings == 0 || failures % 10 == 0)) {
-        LOG(WARNING) << "outbox: " << status << "; retrying in " << backoff
-                     << " (events stay queued)";
-        ++warnings;
-      } else {
-        VLOG(1) << "outbox: " << status << "; retrying in " << backoff;
-      }
-      ++failures;
-    }
-    bool prune = false;
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return;
-      if (!status.ok()) {
-        mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
-        backoff = std::min(backoff * 2, options_.retry_max);
-      } else if (!sent_any) {
-        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
-        mu_.AwaitWithDeadline(absl::Condition(&woken), next_prune);
-        wake_ = false;
-      }
-      if (stopping_) return;
-      prune = absl::Now() >= next_prune;
-    }
-    if (prune) {
-      next_prune = absl::Now() + kPruneEvery;
-      auto pruned = executor_.Run(
-          [&] { return db_->PruneIdempotencyRecords(TimeText(absl::Now() - kIdempotencyWindow)); });
-      if (!pruned.ok()) LOG(WARNING) << "pruning idempotency records: " << pruned.status();
-    }
-  }
+OutboxTotals CartridgeInstaller::OutboxFigures() const { return outbox_->Totals(); }
+
+absl::StatusOr<int64_t> CartridgeInstaller::PendingNotificationOf(std::string_view name,
+                                                                  std::string_view sha256) {
+  return writer_.Run([&]() -> absl::StatusOr<int64_t> {
+    TM_ASSIGN_OR_RETURN(auto rec, db_->Find(name, sha256));
+    return rec.has_value() ? rec->pending_notification_id : 0;
+  });
 }
 
-absl::Status CartridgeInstaller::SendOnce(bool* sent_any) {
-  {
-    absl::MutexLock lock(&mu_);
-    wake_ = false;
-  }
-  TM_ASSIGN_OR_RETURN(std::vector<OutboxItem> items,
-                      executor_.Run([&] { return db_->PeekOutbox(kOutboxBatch); }));
-  const std::string prefix = Cat("installer:", db_->instance_id(), ":");
-  size_t i = 0;
-  while (i < items.size()) {
-    const OutboxItem& first = items[i];
-    size_t j = i + 1;
-    while (j < items.size() && items[j].kind == first.kind && first.kind != OutboxKind::kResolve) {
-      ++j;
-    }
-    std::vector<int64_t> ids;
-    for (size_t k = i; k < j; ++k) ids.push_back(items[k].id);
-    absl::Status failure;
-    switch (first.kind) {
-      case OutboxKind::kSubmit: {
-        std::vector<EgressClient::Event> events;
-        for (size_t k = i; k < j; ++k) {
-          events.push_back({Cat(prefix, items[k].id), items[k].envelope_json});
+absl::Status CartridgeInstaller::Link(const std::vector<NotificationLink>& links) {
+  return writer_.Run([&]() -> absl::Status {
+    return writer_.Transact([&]() -> absl::Status {
+      for (const NotificationLink& link : links) {
+        TM_ASSIGN_OR_RETURN(auto rec, db_->Find(link.cartridge_name, link.cartridge_sha256));
+        if (!rec.has_value()) continue;
+        auto& ids = rec->notification_ids;
+        if (std::find(ids.begin(), ids.end(), link.notification_id) == ids.end()) {
+          ids.push_back(link.notification_id);
         }
-        absl::StatusOr<std::vector<EgressClient::Outcome>> outcomes = egress_.Submit(events);
-        if (!outcomes.ok() && !IsPermanent(outcomes.status())) {
-          failure = outcomes.status();
-          break;
+        if (link.event_type == "cartridge.install_pending" && rec->pending_notification_id == 0) {
+          rec->pending_notification_id = link.notification_id;
         }
-        if (!outcomes.ok()) {
-          LOG(ERROR) << "outbox: egress refused " << events.size()
-                     << " events permanently, dropping them: " << outcomes.status();
-        }
-        TM_RETURN_IF_ERROR(executor_.Run([&]() -> absl::Status {
-          return db_->InTransaction([&]() -> absl::Status {
-            if (outcomes.ok()) {
-              for (size_t k = i; k < j; ++k) {
-                const OutboxItem& item = items[k];
-                const EgressClient::Outcome& o = (*outcomes)[k - i];
-                if (o.status == v1::OUTCOME_INVALID) {
-                  LOG(ERROR) << "outbox: egress refused our " << item.event_type
-                             << " event: " << o.error;
-                }
-                if (item.cartridge_name.empty() || o.notification_id <= 0) continue;
-                TM_ASSIGN_OR_RETURN(auto rec,
-                                    db_->Find(item.cartridge_name, item.cartridge_sha256));
-                if (!rec.has_value()) continue;
-                auto& nids = rec->notification_ids;
-                if (std::find(nids.begin(), nids.end(), o.notification_id) == nids.end()) {
-                  nids.push_back(o.notification_id);
-                }
-                if (item.event_type == "cartridge.install_pending" &&
-                    rec->pending_notification_id == 0) {
-                  rec->pending_notification_id = o.notification_id;
-                }
-                TM_RETURN_IF_ERROR(db_->Update(*rec));
-              }
-            }
-            return db_->DeleteOutbox(ids);
-          });
-        }));
-        *sent_any = true;
-        break;
+        TM_RETURN_IF_ERROR(db_->Update(*rec));
       }
-      case OutboxKind::kResolve: {
-        int64_t id = first.notification_id;
-        if (id == 0 && !first.cartridge_name.empty()) {
-          TM_ASSIGN_OR_RETURN(auto rec, executor_.Run([&] {
-            return db_->Find(first.cartridge_name, first.cartridge_sha256);
-          }));
-          if (rec.has_value()) id = rec->pending_notification_id;
-        }
-        if (id == 0 && !first.cartridge_name.empty()) {
-          absl::StatusOr<std::optional<int64_t>> found = egress_.FindCartridgeNotification(
-              "cartridge.install_pending", first.cartridge_name, first.cartridge_sha256);
-          if (!found.ok() && !IsPermanent(found.status())) {
-            failure = found.status();
-            break;
-          }
-          if (found.ok() && found->has_value()) id = **found;
-        }
-        if (id == 0) {
-          LOG(WARNING) << "outbox: no install_pending notification of cartridge "
-                       << first.cartridge_name << " to resolve; skipped";
-        } else {
-          absl::Status resolved = egress_.Resolve(id, first.resolution_json);
-          if (!resolved.ok() && !IsPermanent(resolved)) {
-            failure = resolved;
-            break;
-          }
-          if (!resolved.ok()) {
-            LOG(WARNING) << "outbox: resolving notification " << id << ": " << resolved;
-          }
-        }
-        TM_RETURN_IF_ERROR(executor_.Run([&] { return db_->DeleteOutbox(ids); }));
-        *sent_any = true;
-        break;
-      }
-      case OutboxKind::kPush:  // egress's kind; InstallerDb::PeekOutbox never returns it
-        return absl::InternalError(Cat("outbox row ", first.id, ": kind push"));
-      case OutboxKind::kReload: {
-        absl::StatusOr<v1::ReloadCartridgesResponse> reloaded = egress_.Reload();
-        if (!reloaded.ok() && !IsPermanent(reloaded.status())) {
-          failure = reloaded.status();
-          break;
-        }
-        if (!reloaded.ok()) {
-          LOG(ERROR) << "outbox: egress cannot reload cartridges: " << reloaded.status();
-        } else {
-          for (const auto& [name, why] : reloaded->failed()) {
-            LOG(WARNING) << "egress could not load cartridge " << name << ": " << why;
-          }
-        }
-        TM_RETURN_IF_ERROR(executor_.Run([&] { return db_->DeleteOutbox(ids); }));
-        *sent_any = true;
-        break;
-      }
-    }
-    if (!failure.ok()) {
-      absl::Status marked =
-          executor_.Run([&] { return db_->MarkOutboxAttempt(ids, ToStd(failure.message())); });
-      if (!marked.ok()) LOG(WARNING) << "outbox: " << marked;
-      return failure;
-    }
-    i = j;
-  }
-  return absl::OkStatus();
+      return absl::OkStatus();
+    });
+  });
+}
+
+void CartridgeInstaller::OnDropEpisode(const DropEpisode& episode) {
+  LOG(ERROR) << "outbox: more than " << episode.bound << " messages wait for egress; dropped "
+             << episode.dropped << " (oldest first; further drops are counted, not logged)";
 }
 
 }  // namespace teleclaude::mesh

@@ -3,12 +3,17 @@
 // promotion, and the outbox through which everything it has to say reaches
 // egress.
 //
-// Threads: one worker (SerialExecutor) owns installer.db and the cartridge
-// files; every public method hands its work to it and waits. One sender
-// thread drains the outbox into egress (Submit / ResolveNotification /
-// ReloadCartridges), retrying with backoff while egress is down; items leave
-// the outbox only after egress confirmed them. Guardian evaluation (which may
-// be a remote call) runs on the calling thread, never on the worker.
+// Threads: one writer (SingleWriter, common/delivery/single_writer.h) owns
+// installer.db and the cartridge files; every public method hands its work
+// to it and waits. Between tasks it prunes expired seen ids (SeenIds).
+// What egress must be told is appended to an Outbox (common/delivery/
+// outbox.h, destination "egress") in the transaction of the change it
+// reports; an OutboxSender thread delivers it through EgressTransport
+// (Submit / ResolveNotification / ReloadCartridges), retrying with backoff
+// while egress is down; a message counts as done only once its progress is
+// committed (a copy sent again after a crash carries the same message id).
+// Guardian evaluation (which may be a remote call) runs on the calling
+// thread, never on the writer.
 //
 // Thread-safe: every public method may be called from any thread.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_CARTRIDGE_INSTALLER_H_
@@ -21,23 +26,26 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/cartridge/sovereignty.h"
 #include "common/cartridge/system_cartridges.h"
+#include "common/delivery/outbox.h"
+#include "common/delivery/outbox_observer.h"
+#include "common/delivery/outbox_sender.h"
+#include "common/delivery/seen_ids.h"
+#include "common/delivery/single_writer.h"
 #include "common/identity/identity_key.h"
 #include "services/installer/cartridge_files.h"
 #include "services/installer/cartridge_signatures.h"
 #include "services/installer/egress_client.h"
+#include "services/installer/egress_transport.h"
 #include "services/installer/guardian.h"
 #include "services/installer/installer_db.h"
 #include "services/installer/installer_events.h"
-#include "services/installer/serial_executor.h"
+#include "services/installer/notification_links.h"
 #include "teleclaude/mesh/v1/installer.pb.h"
 
 namespace teleclaude::mesh {
@@ -66,26 +74,31 @@ struct InstallerOptions {
   // Outbox retry backoff while egress is unreachable.
   absl::Duration retry_initial = absl::Milliseconds(100);
   absl::Duration retry_max = absl::Seconds(2);
-  // Egress unreachable for less than this is not worth a warning (it may be
-  // starting after the installer): --dependency_grace_s.
-  absl::Duration egress_grace = absl::Seconds(30);
+  // Messages waiting for egress at most; beyond it the oldest are dropped,
+  // counted and logged once per episode (0 = no bound).
+  int64_t outbox_max = 100000;
+  // How long handled push ids and applied RecordInvocations batch ids are
+  // remembered (a copy arriving later is acted on again), and how they are
+  // pruned.
+  SeenIds::Options seen_ids;
 };
 
-class CartridgeInstaller {
+class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
  public:
-  // Opens installer.db and the cartridge directories, starts the worker and
+  // Opens installer.db and the cartridge directories, starts the writer and
   // the outbox sender (which sends whatever a previous run left behind).
   // `guardian` is required for L2 (INVALID_ARGUMENT otherwise) and ignored
   // for L1 / L3. Errors from InstallerDb::Open / CartridgeFiles::Open.
   static absl::StatusOr<std::unique_ptr<CartridgeInstaller>> Create(
       InstallerOptions options, std::unique_ptr<Guardian> guardian);
   // Stop().
-  ~CartridgeInstaller();
+  ~CartridgeInstaller() override;
   CartridgeInstaller(const CartridgeInstaller&) = delete;
   CartridgeInstaller& operator=(const CartridgeInstaller&) = delete;
 
-  // Stops the sender (an in-flight egress call finishes; unsent items stay in
-  // the outbox for the next run) and then the worker (queued work finishes).
+  // Stops the sender (an in-flight egress call finishes; unsent messages stay
+  // in the outbox for the next run) and then the writer (queued work and the
+  // sender's reported progress are committed).
   // Later calls return UNAVAILABLE. Idempotent.
   void Stop();
 
@@ -167,16 +180,30 @@ class CartridgeInstaller {
   // Installer.SignCartridge (CartridgeSignatures::Sign).
   absl::StatusOr<v1::SignCartridgeResponse> SignCartridge(std::string_view payload_json);
 
-  // Blocks until the outbox is empty or `timeout` passed; true when empty.
+  // Blocks until the outbox is empty (everything delivered and committed) or
+  // `timeout` passed; true when empty.
   bool WaitForOutboxEmpty(absl::Duration timeout);
+
+  // The outbox's figures since start (depth waiting, sent, refused, dropped
+  // by the bound); any thread.
+  OutboxTotals OutboxFigures() const;
+
+  // NotificationLinks (the sender's thread; each a task on the writer).
+  absl::StatusOr<int64_t> PendingNotificationOf(std::string_view name,
+                                                std::string_view sha256) override;
+  absl::Status Link(const std::vector<NotificationLink>& links) override;
+  // OutboxObserver (the writer's thread): one log line per drop episode.
+  void OnDropEpisode(const DropEpisode& episode) override;
 
  private:
   struct GateDecision;
 
   CartridgeInstaller(InstallerOptions options, std::unique_ptr<Guardian> guardian,
                      std::unique_ptr<InstallerDb> db, CartridgeFiles files);
+  // Opens the outbox, starts the writer and the sender.
+  absl::Status Start();
 
-  // --- worker-only (run inside executor_ tasks) ---
+  // --- writer-only (run inside writer_ tasks) ---
   absl::Status ApplyPushes(const std::vector<GateDecision>& decisions);
   absl::Status ApplyGate(const GateDecision& d);
   absl::Status ApplyResolution(const GateDecision& d);
@@ -193,31 +220,25 @@ class CartridgeInstaller {
                      std::string_view reason);
   absl::StatusOr<v1::Cartridge> ToProto(const CartridgeRecord& record, bool with_audit);
 
-  // Pipeline.ReloadCartridges on the calling thread (not the worker);
+  // Pipeline.ReloadCartridges on the calling thread (not the writer);
   // failures are logged (the outbox holds a reload too).
   void ReloadEgressNow();
-
-  // --- sender thread ---
-  void SendLoop();
-  // One pass over the outbox; OK when everything read was handled (sent or
-  // dropped as permanently failed), UNAVAILABLE-ish when egress failed.
-  absl::Status SendOnce(bool* sent_any);
-  void WakeSender();
 
   const InstallerOptions options_;
   const std::unique_ptr<Guardian> guardian_;
   const InstallerEvents events_;
   CartridgeSignatures signatures_;
   EgressClient egress_;
-  // Owned by the worker thread (executor_) only.
+  // Used on the writer thread (writer_) only.
   std::unique_ptr<InstallerDb> db_;
   CartridgeFiles files_;
-  SerialExecutor executor_;
-
-  absl::Mutex mu_;
-  bool wake_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread sender_;
+  // After db_ (uses it; stopped and destroyed first).
+  SingleWriter writer_;
+  // Set by Start(); the sender is stopped before the writer.
+  std::string message_id_prefix_;  // "installer:{instance_id}:o"
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<EgressTransport> transport_;
+  std::unique_ptr<OutboxSender> sender_;
 };
 
 }  // namespace teleclaude::mesh

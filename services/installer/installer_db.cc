@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/delivery/outbox.h"
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
 #include "common/json/writer.h"
@@ -141,6 +142,44 @@ ALTER TABLE cartridges ADD COLUMN author_fingerprint TEXT NOT NULL DEFAULT '';
 UPDATE cartridges SET signature_message =
   'registered before this installer checked signatures (installer.db migration 3)';
 )sql"},
+      // 4: the two "already handled" ledgers become the delivery core's one
+      // SeenIds table (common/delivery/seen_ids.h). Every id is carried over
+      // with its time (ISO 8601 -> Unix ms; an unreadable time counts as now,
+      // so the id is kept a whole window rather than forgotten), so a push
+      // redelivered right after the upgrade is still recognised.
+      {4, SeenIds::Schema() + R"sql(
+INSERT OR IGNORE INTO seen_ids (id, seen_ms)
+  SELECT 'push:' || push_id,
+         COALESCE(CAST(ROUND((julianday(handled_at) - 2440587.5) * 86400000) AS INTEGER),
+                  CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER))
+  FROM handled_pushes;
+INSERT OR IGNORE INTO seen_ids (id, seen_ms)
+  SELECT 'invocations:' || batch_id,
+         COALESCE(CAST(ROUND((julianday(applied_at) - 2440587.5) * 86400000) AS INTEGER),
+                  CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER))
+  FROM applied_invocation_batches;
+DROP TABLE handled_pushes;
+DROP TABLE applied_invocation_batches;
+)sql"},
+      // 5: what egress must be told moves to the delivery core's Outbox
+      // (common/delivery/outbox.h), destination "egress". Rows waiting are
+      // carried over in order, keeping their message ids
+      // ("installer:{instance_id}:" + their id as seq): a row egress already
+      // took before the upgrade is dropped by egress as a copy. New rows get
+      // "installer:{instance_id}:o" + seq, so they never reuse an old id.
+      {5, Outbox::Schema(kEgressOutboxName) + R"sql(
+INSERT INTO outbox_egress_audiences (id, destinations)
+  SELECT 1, 'egress' WHERE EXISTS (SELECT 1 FROM outbox);
+INSERT INTO outbox_egress (seq, audience, message_id, body, created_ms)
+  SELECT id, 1, 'installer:' || (SELECT value FROM meta WHERE key = 'instance_id') || ':',
+         json_object('kind', kind, 'event_type', event_type, 'envelope_json', envelope_json,
+                     'cartridge_name', cartridge_name, 'cartridge_sha256', cartridge_sha256,
+                     'notification_id', notification_id, 'resolution_json', resolution_json),
+         COALESCE(CAST(ROUND((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER),
+                  CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER))
+  FROM outbox ORDER BY id;
+DROP TABLE outbox;
+)sql"},
   };
   return *migrations;
 }
@@ -263,14 +302,18 @@ std::optional<RegistryStatus> ParseRegistryStatus(std::string_view name) {
   return std::nullopt;
 }
 
-absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(const std::filesystem::path& path) {
+absl::StatusOr<std::unique_ptr<InstallerDb>> InstallerDb::Open(const std::filesystem::path& path,
+                                                               SeenIds::Options seen_ids) {
   TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path.string()));
   TM_RETURN_IF_ERROR(db->Migrate(InstallerDbMigrations()));
-  std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db)));
+  std::unique_ptr<InstallerDb> out(new InstallerDb(std::move(db), seen_ids));
   TM_ASSIGN_OR_RETURN(out->schema_version_, out->db_->UserVersion());
   TM_RETURN_IF_ERROR(out->LoadInstanceId());
   return out;
 }
+
+InstallerDb::InstallerDb(std::unique_ptr<Database> db, SeenIds::Options seen_ids)
+    : db_(std::move(db)), seen_ids_(db_.get(), seen_ids) {}
 
 InstallerDb::~InstallerDb() = default;
 
@@ -296,19 +339,11 @@ absl::Status InstallerDb::InTransaction(absl::FunctionRef<absl::Status()> body) 
 // --- pushes
 
 absl::StatusOr<bool> InstallerDb::IsPushHandled(std::string_view push_id) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("SELECT 1 FROM handled_pushes WHERE push_id = ?1"));
-  st->Bind(1, push_id);
-  TM_ASSIGN_OR_RETURN(bool row, st->Step());
-  st->Reset();
-  return row;
+  return seen_ids_.Contains(Cat(kPushIdPrefix, push_id));
 }
 
-absl::Status InstallerDb::MarkPushHandled(std::string_view push_id, std::string_view at) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("INSERT OR IGNORE INTO handled_pushes (push_id, handled_at) "
-                                  "VALUES (?1, ?2)"));
-  return st->Bind(1, push_id).Bind(2, at).Run();
+absl::StatusOr<bool> InstallerDb::MarkPushHandled(std::string_view push_id) {
+  return seen_ids_.MarkSeen(Cat(kPushIdPrefix, push_id));
 }
 
 // --- registry
@@ -484,105 +519,10 @@ absl::StatusOr<std::vector<AuditEntry>> InstallerDb::ListAudit(std::string_view 
   return out;
 }
 
-// --- outbox
-
-absl::StatusOr<int64_t> InstallerDb::Enqueue(const OutboxItem& item) {
-  TM_ASSIGN_OR_RETURN(
-      Statement * st,
-      db_->Cached("INSERT INTO outbox (kind, event_type, envelope_json, cartridge_name, "
-                  "cartridge_sha256, notification_id, resolution_json, created_at) VALUES "
-                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  st->Bind(1, OutboxKindName(item.kind))
-      .Bind(2, item.event_type)
-      .Bind(3, item.envelope_json)
-      .Bind(4, item.cartridge_name)
-      .Bind(5, item.cartridge_sha256)
-      .Bind(6, item.notification_id)
-      .Bind(7, item.resolution_json)
-      .Bind(8, item.created_at);
-  TM_RETURN_IF_ERROR(st->Run());
-  return db_->LastInsertRowId();
-}
-
-absl::StatusOr<std::vector<OutboxItem>> InstallerDb::PeekOutbox(int limit) {
-  TM_ASSIGN_OR_RETURN(
-      Statement * st,
-      db_->Cached("SELECT id, kind, event_type, envelope_json, cartridge_name, cartridge_sha256, "
-                  "notification_id, resolution_json, attempts, last_error, created_at FROM "
-                  "outbox ORDER BY id LIMIT ?1"));
-  st->Bind(1, limit);
-  std::vector<OutboxItem> out;
-  for (;;) {
-    absl::StatusOr<bool> row = st->Step();
-    if (!row.ok()) {
-      st->Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    OutboxItem item;
-    item.id = st->ColumnInt64(0);
-    absl::StatusOr<OutboxKind> kind = ParseOutboxKind(st->ColumnText(1));
-    if (!kind.ok() || *kind == OutboxKind::kPush) {
-      st->Reset();
-      return absl::DataLossError(
-          Cat("installer.db outbox row ", item.id, ": ",
-              kind.ok() ? "kind: push is egress's" : kind.status().message()));
-    }
-    item.kind = *kind;
-    item.event_type = st->ColumnText(2);
-    item.envelope_json = st->ColumnText(3);
-    item.cartridge_name = st->ColumnText(4);
-    item.cartridge_sha256 = st->ColumnText(5);
-    item.notification_id = st->ColumnInt64(6);
-    item.resolution_json = st->ColumnText(7);
-    item.attempts = st->ColumnInt64(8);
-    item.last_error = st->ColumnText(9);
-    item.created_at = st->ColumnText(10);
-    out.push_back(std::move(item));
-  }
-  st->Reset();
-  return out;
-}
-
-absl::Status InstallerDb::DeleteOutbox(const std::vector<int64_t>& ids) {
-  TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached("DELETE FROM outbox WHERE id = ?1"));
-  for (int64_t id : ids) TM_RETURN_IF_ERROR(st->Bind(1, id).Run());
-  return absl::OkStatus();
-}
-
-absl::Status InstallerDb::MarkOutboxAttempt(const std::vector<int64_t>& ids,
-                                            std::string_view error) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2 "
-                                  "WHERE id = ?1"));
-  for (int64_t id : ids) TM_RETURN_IF_ERROR(st->Bind(1, id).Bind(2, error).Run());
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> InstallerDb::OutboxSize() {
-  TM_ASSIGN_OR_RETURN(Statement * st, db_->Cached("SELECT COUNT(*) FROM outbox"));
-  TM_ASSIGN_OR_RETURN(bool row, st->Step());
-  int64_t n = row ? st->ColumnInt64(0) : 0;
-  st->Reset();
-  return n;
-}
-
 // --- stats
 
-absl::StatusOr<bool> InstallerDb::IsBatchApplied(std::string_view batch_id) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("SELECT 1 FROM applied_invocation_batches WHERE batch_id = ?1"));
-  st->Bind(1, batch_id);
-  TM_ASSIGN_OR_RETURN(bool row, st->Step());
-  st->Reset();
-  return row;
-}
-
-absl::Status InstallerDb::MarkBatchApplied(std::string_view batch_id, std::string_view at) {
-  TM_ASSIGN_OR_RETURN(Statement * st,
-                      db_->Cached("INSERT INTO applied_invocation_batches (batch_id, applied_at) "
-                                  "VALUES (?1, ?2)"));
-  return st->Bind(1, batch_id).Bind(2, at).Run();
+absl::StatusOr<bool> InstallerDb::MarkBatchApplied(std::string_view batch_id) {
+  return seen_ids_.MarkSeen(Cat(kInvocationBatchIdPrefix, batch_id));
 }
 
 absl::StatusOr<std::optional<CartridgeStatRow>> InstallerDb::GetStat(std::string_view name) {
@@ -638,22 +578,6 @@ absl::StatusOr<std::vector<CartridgeStatRow>> InstallerDb::ListStats() {
   }
   st->Reset();
   return out;
-}
-
-absl::StatusOr<int64_t> InstallerDb::PruneIdempotencyRecords(std::string_view before) {
-  int64_t n = 0;
-  TM_RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
-    TM_ASSIGN_OR_RETURN(Statement st,
-                        db_->Prepare("DELETE FROM handled_pushes WHERE handled_at < ?1"));
-    TM_RETURN_IF_ERROR(st.Bind(1, before).Run());
-    n += db_->Changes();
-    TM_ASSIGN_OR_RETURN(Statement st2, db_->Prepare("DELETE FROM applied_invocation_batches WHERE "
-                                                    "applied_at < ?1"));
-    TM_RETURN_IF_ERROR(st2.Bind(1, before).Run());
-    n += db_->Changes();
-    return absl::OkStatus();
-  }));
-  return n;
 }
 
 }  // namespace teleclaude::mesh

@@ -1,9 +1,11 @@
-// installer.db: the cartridge registry, its audit log, invocation stats and
-// the outbox of events for egress. Schema, migrations and meanings:
+// installer.db: the cartridge registry, its audit log, invocation stats, the
+// ids already seen and the outbox of messages for egress (an Outbox of the
+// delivery core, opened by the installer on database()). Schema, migrations and meanings:
 // doc/installer-db.md (the one place they are described).
 //
 // Not thread-safe: one InstallerDb is used by one thread only — the
-// installer's worker (SerialExecutor), which is the only writer.
+// installer's writer (a SingleWriter, common/delivery/single_writer.h), the
+// only writer; seen_ids() is its pruning chore.
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_INSTALLER_DB_H_
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_INSTALLER_DB_H_
 
@@ -18,7 +20,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/delivery/outbox_kind.h"
+#include "common/delivery/seen_ids.h"
 #include "common/sqlite/database.h"
 #include "services/installer/cartridge_payload.h"
 #include "services/installer/signature_check.h"
@@ -69,21 +71,6 @@ struct AuditEntry {
   std::string reason;
 };
 
-// One row of `outbox`: something egress must be told, kept until it confirms.
-struct OutboxItem {
-  int64_t id = 0;  // assigned by Enqueue; message_id = "installer:<instance>:<id>"
-  OutboxKind kind = OutboxKind::kSubmit;
-  std::string event_type;      // kSubmit
-  std::string envelope_json;   // kSubmit
-  std::string cartridge_name;  // the cartridge it is about ("" = none)
-  std::string cartridge_sha256;
-  int64_t notification_id = 0;  // kResolve: 0 = find the cartridge's install_pending
-  std::string resolution_json;  // kResolve
-  int64_t attempts = 0;
-  std::string last_error;
-  std::string created_at;
-};
-
 // One row of `cartridge_stats`.
 struct CartridgeStatRow {
   std::string cartridge_name;
@@ -92,6 +79,10 @@ struct CartridgeStatRow {
   std::string promotion_suggested_at;  // "" = not yet
 };
 
+// The name of the Outbox (common/delivery/outbox.h) of messages for egress:
+// tables outbox_egress*.
+inline constexpr std::string_view kEgressOutboxName = "egress";
+
 // The schema's migrations in order (doc/installer-db.md); Open applies them.
 // Exposed so tests can build a database of an older version.
 const std::vector<Migration>& InstallerDbMigrations();
@@ -99,10 +90,13 @@ const std::vector<Migration>& InstallerDbMigrations();
 class InstallerDb {
  public:
   // Opens (creating when missing) the database at `path` in WAL mode and
-  // applies pending migrations. Errors: INTERNAL/FAILED_PRECONDITION
-  // "<path>: <sqlite message>"; FAILED_PRECONDITION when the file's schema
-  // version is newer than this program knows.
-  static absl::StatusOr<std::unique_ptr<InstallerDb>> Open(const std::filesystem::path& path);
+  // applies pending migrations. `seen_ids`: how long handled push ids and
+  // applied batch ids are kept and how they are pruned. Errors:
+  // INTERNAL/FAILED_PRECONDITION "<path>: <sqlite message>";
+  // FAILED_PRECONDITION when the file's schema version is newer than this
+  // program knows.
+  static absl::StatusOr<std::unique_ptr<InstallerDb>> Open(const std::filesystem::path& path,
+                                                           SeenIds::Options seen_ids = {});
   ~InstallerDb();
   InstallerDb(const InstallerDb&) = delete;
   InstallerDb& operator=(const InstallerDb&) = delete;
@@ -114,12 +108,30 @@ class InstallerDb {
   int schema_version() const { return schema_version_; }
 
   // Runs `body` in one transaction (BEGIN IMMEDIATE): commits when it
-  // returns OK, rolls back otherwise and returns its status.
+  // returns OK, rolls back otherwise and returns its status. For tools and
+  // tests: the installer writes through its SingleWriter's Transact, whose
+  // transactions include the outbox's work.
   absl::Status InTransaction(absl::FunctionRef<absl::Status()> body);
 
+  // The connection (for the installer's SingleWriter, which runs every use
+  // of this object on its thread).
+  Database* database() const { return db_.get(); }
+
+  // --- seen ids (doc/installer-db.md "seen_ids") ---
+  // Prefixes of the ids in seen_ids: a notification push, a RecordInvocations
+  // batch.
+  static constexpr std::string_view kPushIdPrefix = "push:";
+  static constexpr std::string_view kInvocationBatchIdPrefix = "invocations:";
+  // The ledger; a WriterChore that forgets ids older than its ttl.
+  SeenIds& seen_ids() { return seen_ids_; }
+
   // --- pushes ---
+  // Whether the push was handled (its id is in seen_ids).
   absl::StatusOr<bool> IsPushHandled(std::string_view push_id);
-  absl::Status MarkPushHandled(std::string_view push_id, std::string_view at);
+  // Records the push as handled; true when it was not yet (act on it), false
+  // when it was (a redelivery: no second effect). REQUIRES: in the
+  // transaction of its effects.
+  absl::StatusOr<bool> MarkPushHandled(std::string_view push_id);
 
   // --- registry ---
   absl::StatusOr<std::optional<CartridgeRecord>> Find(std::string_view name,
@@ -149,32 +161,23 @@ class InstallerDb {
   // Entries about `name` ("" = all), oldest first.
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(std::string_view name);
 
-  // --- outbox ---
-  absl::StatusOr<int64_t> Enqueue(const OutboxItem& item);
-  // The oldest `limit` items.
-  absl::StatusOr<std::vector<OutboxItem>> PeekOutbox(int limit);
-  absl::Status DeleteOutbox(const std::vector<int64_t>& ids);
-  absl::Status MarkOutboxAttempt(const std::vector<int64_t>& ids, std::string_view error);
-  absl::StatusOr<int64_t> OutboxSize();
-
   // --- stats ---
-  absl::StatusOr<bool> IsBatchApplied(std::string_view batch_id);
-  absl::Status MarkBatchApplied(std::string_view batch_id, std::string_view at);
+  // Records the RecordInvocations batch as applied; true when it was not yet
+  // (apply it), false when it was. REQUIRES: in the transaction of its
+  // effects.
+  absl::StatusOr<bool> MarkBatchApplied(std::string_view batch_id);
   absl::StatusOr<std::optional<CartridgeStatRow>> GetStat(std::string_view name);
   absl::Status PutStat(const CartridgeStatRow& row);
   absl::StatusOr<std::vector<CartridgeStatRow>> ListStats();
 
-  // Forgets handled push ids and applied batch ids recorded before `before`
-  // (ISO 8601). Returns how many rows went.
-  absl::StatusOr<int64_t> PruneIdempotencyRecords(std::string_view before);
-
  private:
-  explicit InstallerDb(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  InstallerDb(std::unique_ptr<Database> db, SeenIds::Options seen_ids);
   absl::Status LoadInstanceId();
   absl::StatusOr<std::vector<CartridgeRecord>> QueryRecords(
       std::string_view where_and_order, bool with_source, absl::FunctionRef<void(Statement&)> bind);
 
   const std::unique_ptr<Database> db_;
+  SeenIds seen_ids_;
   std::string instance_id_;
   int schema_version_ = 0;
 };

@@ -48,6 +48,12 @@ std::vector<prometheus::MetricFamily> InstallerMetrics::Collect() const {
   }
   f.Gauge("teleclaude_installer_outbox_depth", "Events and calls not yet handed to egress",
           stats->events_unsent());
+  const OutboxTotals outbox = installer_->OutboxFigures();
+  f.Counter("teleclaude_installer_outbox_dropped_total",
+            "Events and calls for egress dropped by the outbox's bound (since start)",
+            outbox.dropped);
+  f.Counter("teleclaude_installer_outbox_refused_total",
+            "Events and calls egress refused for good (since start)", outbox.refused);
   return f.Take();
 }
 

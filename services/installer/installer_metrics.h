@@ -1,8 +1,11 @@
 // The installer's own figures for the Prometheus endpoint (--metrics_addr),
-// read at each scrape (CartridgeInstaller::GetStats / ListCartridges):
+// read at each scrape (CartridgeInstaller::GetStats / ListCartridges /
+// OutboxFigures):
 //   teleclaude_installer_cartridges{status="pending"|"active"|...}
 //   teleclaude_installer_cartridge_invocations_total{cartridge}  (recorded in installer.db)
 //   teleclaude_installer_outbox_depth     events not yet handed to egress
+//   teleclaude_installer_outbox_dropped_total  dropped by the outbox's bound (since start)
+//   teleclaude_installer_outbox_refused_total  refused for good by egress (since start)
 #ifndef TELECLAUDE_MESH_SERVICES_INSTALLER_INSTALLER_METRICS_H_
 #define TELECLAUDE_MESH_SERVICES_INSTALLER_INSTALLER_METRICS_H_
 

@@ -74,7 +74,6 @@ int Run(int argc, char** argv) {
   absl::StatusOr<LocalTokens> tokens = LocalTokens::LoadOrCreate(config.auth_dir);
   if (!tokens.ok()) Fail(1, ToStd(tokens.status().message()));
   options.service_token = std::string(tokens->service());
-  options.egress_grace = config.dependency_grace;
 
   std::unique_ptr<Guardian> guardian;
   if (options.level == SovereigntyLevel::kL2) {

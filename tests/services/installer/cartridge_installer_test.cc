@@ -65,6 +65,7 @@ class CartridgeInstallerTest : public ::testing::Test {
     o.egress_timeout = absl::Seconds(2);
     o.retry_initial = absl::Milliseconds(20);
     o.retry_max = absl::Milliseconds(100);
+    o.outbox_max = outbox_max_;
     std::filesystem::create_directories(data());
     // alice, the author of the test payloads, is a known computer.
     absl::Status pinned =
@@ -87,6 +88,7 @@ class CartridgeInstallerTest : public ::testing::Test {
     return out;
   }
 
+  int64_t outbox_max_ = 100000;
   TempDir dir_;
   RecordingPipelineServer egress_;
   RecordingPipeline& recorder_ = egress_.pipeline();
@@ -467,6 +469,30 @@ TEST_F(CartridgeInstallerTest, EventsWaitInTheOutboxWhileEgressIsDown) {
   ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
   EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
   EXPECT_EQ(recorder_.reloads(), 1);
+}
+
+// The outbox is bounded: while egress is away, beyond outbox_max messages the
+// oldest are dropped (counted, logged once), and the newest reach egress once
+// it is back.
+TEST_F(CartridgeInstallerTest, TheOutboxKeepsTheNewestWithinItsBound) {
+  egress_.Stop();
+  outbox_max_ = 2;
+  auto inst = Make(SovereigntyLevel::kL1);
+  for (const char* id : {"p1", "p2", "p3", "p4"}) {
+    ASSERT_TRUE(
+        inst->OnNotification(
+                Batch({PublishedPush(id, 7, PublishedPayload(std::string("../") + id, kCleanLua))}))
+            .ok());
+  }
+  EXPECT_EQ(inst->GetStats()->events_unsent(), 2);
+  EXPECT_EQ(inst->OutboxFigures().dropped, 2);
+  egress_.Start();
+  ASSERT_TRUE(inst->WaitForOutboxEmpty(absl::Seconds(5)));
+  std::vector<std::string> names;
+  for (const auto& e : recorder_.Events("cartridge.install_failed")) {
+    names.push_back(json::GetMemberString(e.payload_json, "name").value_or("?"));
+  }
+  EXPECT_THAT(names, ElementsAre("../p3", "../p4"));
 }
 
 // doc/security.md §10.5: at L3 only a cartridge whose author signature

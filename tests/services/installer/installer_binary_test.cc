@@ -6,8 +6,11 @@
 
 #include "common/grpc/channel.h"
 #include "common/json/json_text.h"
+#include "common/sqlite/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/installer/installer_db.h"
+#include "services/installer/installer_events.h"
 #include "teleclaude/mesh/v1/installer.grpc.pb.h"
 #include "tests/services/installer/installer_fixtures.h"
 #include "tests/services/installer/installer_test_util.h"
@@ -282,6 +285,119 @@ TEST_F(InstallerBinaryTest, PromotionOnceAcrossBatchSizesAndRestarts) {
   auto stats = Stats();
   ASSERT_EQ(stats.stats_size(), 1);
   EXPECT_EQ(stats.stats(0).invocation_count(), 1026);
+  EXPECT_EQ(recorder_.duplicates(), 0);
+}
+
+// A push egress delivers again after the installer was SIGKILLed (egress
+// re-sends what it has no answer for) has no second effect: the push id is
+// in seen_ids, committed with the push's effects. An invalid payload is the
+// telling case — its effect, a cartridge.install_failed event, has no other
+// guard against a copy.
+TEST_F(InstallerBinaryTest, ARedeliveredPushAfterASigkillHasNoSecondEffect) {
+  StartInstaller("L3");
+  const auto bad = PublishedPush("p-bad", 7, PublishedPayload("../x", kCleanLua));
+  const auto good = PublishedPush("p-good", 8, SignedPayload("ping", kCleanLua));
+  ASSERT_TRUE(Push(Batch({bad, good})).ok());
+  ASSERT_TRUE(Drained());
+  child_->Kill();
+  ASSERT_TRUE(child_->Wait(absl::Seconds(5)).ok());
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({bad, good})).ok());
+  ASSERT_TRUE(Push(Batch({PublishedPush("p-bad-2", 9, PublishedPayload("../y", kCleanLua))})).ok());
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.install_failed").size(), 2u);  // p-bad, p-bad-2
+  EXPECT_EQ(recorder_.Events("cartridge.installed").size(), 1u);
+  EXPECT_EQ(recorder_.reloads(), 1);
+  EXPECT_EQ(recorder_.duplicates(), 0);
+}
+
+// Upgrading from installer.db version 3 (handled_pushes) keeps every push
+// id already handled: the same push delivered again right after the upgrade
+// has no effect, a new one has.
+TEST_F(InstallerBinaryTest, APushHandledBeforeTheUpgradeIsStillRecognised) {
+  {
+    auto db = testing::InstallerDbAtVersion(data() / "installer.db", 3);
+    ASSERT_TRUE(db.ok()) << db.status();
+    const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now() - absl::Minutes(1),
+                                             absl::UTCTimeZone());
+    absl::Status inserted = (*db)->Exec(
+        "INSERT INTO handled_pushes (push_id, handled_at) VALUES "
+        "('p-bad', '" +
+        now + "')");
+    ASSERT_TRUE(inserted.ok()) << inserted;
+  }
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p-bad", 7, PublishedPayload("../x", kCleanLua))})).ok());
+  ASSERT_TRUE(Push(Batch({PublishedPush("p-bad-2", 9, PublishedPayload("../y", kCleanLua))})).ok());
+  ASSERT_TRUE(Drained());
+  auto failed = recorder_.Events("cartridge.install_failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(json::GetMember(failed[0].payload_json, "published_notification_id"), "9");
+  auto db = InstallerDb::Open(data() / "installer.db");
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->schema_version(), InstallerDbMigrations().back().version);
+}
+
+// SIGKILL while egress is taking a Submit (it has recorded the events, the
+// installer has not yet deleted them from its outbox): after the restart the
+// same events are sent again with the same message ids, egress drops the
+// copies — every event processed once, none lost.
+TEST_F(InstallerBinaryTest, SigkillDuringASendLosesNothingAndDoublesNothing) {
+  recorder_.SetDelay(absl::Seconds(3));
+  StartInstaller("L3");
+  ASSERT_TRUE(Push(Batch({PublishedPush("p1", 7, PublishedPayload("../a", kCleanLua)),
+                          PublishedPush("p2", 8, PublishedPayload("../b", kCleanLua)),
+                          PublishedPush("p3", 9, PublishedPayload("../c", kCleanLua))}))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return recorder_.Events("cartridge.install_failed").size() == 3; },
+                      absl::Seconds(5)));
+  child_->Kill();  // egress is still in the Submit call (its delay)
+  ASSERT_TRUE(child_->Wait(absl::Seconds(5)).ok());
+  recorder_.SetDelay(absl::ZeroDuration());
+  StartInstaller("L3");
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.Events("cartridge.install_failed").size(), 3u);
+  EXPECT_EQ(recorder_.duplicates(), 3);  // the re-send, dropped by message id
+  EXPECT_THAT(recorder_.invalid(), IsEmpty());
+}
+
+// Upgrading from installer.db version 4 (its own outbox table): the messages
+// still waiting for egress are sent after the upgrade, in order, with the
+// message ids they had; new ones get ids that never repeat an old one.
+TEST_F(InstallerBinaryTest, MessagesWaitingBeforeTheUpgradeAreSentWithTheirIds) {
+  {
+    auto db = testing::InstallerDbAtVersion(data() / "installer.db", 4);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Exec("INSERT INTO meta (key, value) VALUES ('instance_id', 'abc123')").ok());
+    InstallerEvents events("me");
+    for (auto [id, name] : {std::pair{41, "ping"}, std::pair{42, "pong"}}) {
+      auto st = (*db)->Prepare(
+          "INSERT INTO outbox (id, kind, event_type, envelope_json, created_at) VALUES "
+          "(?1, 'submit', 'cartridge.promotion_suggested', ?2, '2026-12-01T10:00:00Z')");
+      ASSERT_TRUE(st.ok()) << st.status();
+      absl::Status inserted =
+          st->Bind(1, int64_t{id}).Bind(2, events.PromotionSuggested(name, 10, 10)).Run();
+      ASSERT_TRUE(inserted.ok()) << inserted;
+    }
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO outbox (id, kind, created_at) VALUES (43, 'reload', "
+                           "'2026-12-01T10:00:00Z')")
+                    .ok());
+  }
+  StartInstaller("L1");
+  ASSERT_TRUE(Drained());
+  EXPECT_EQ(recorder_.reloads(), 1);
+  for (int i = 0; i < 10; ++i) Record("b" + std::to_string(i), "zap", 1, 1);
+  ASSERT_TRUE(Drained());
+  std::vector<std::string> ids;
+  for (const auto& e : recorder_.Events("cartridge.promotion_suggested")) {
+    ids.push_back(e.message_id + " " +
+                  json::GetMemberString(e.payload_json, "cartridge_name").value_or("?"));
+  }
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0], "installer:abc123:41 ping");
+  EXPECT_EQ(ids[1], "installer:abc123:42 pong");
+  EXPECT_THAT(ids[2], ::testing::MatchesRegex("installer:abc123:o[0-9]+ zap"));
   EXPECT_EQ(recorder_.duplicates(), 0);
 }
 

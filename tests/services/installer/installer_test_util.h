@@ -4,8 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/base/strings.h"
+#include "common/sqlite/database.h"
+#include "services/installer/installer_db.h"
 
 namespace teleclaude::mesh::testing {
 
@@ -19,6 +25,25 @@ inline std::vector<std::string> FilesUnder(const std::filesystem::path& root) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// installer.db at `path` as the release of schema `version` left it (the
+// first `version` migrations applied), for upgrade tests. The parent
+// directory is created.
+inline absl::StatusOr<std::unique_ptr<Database>> InstallerDbAtVersion(
+    const std::filesystem::path& path, int version) {
+  std::filesystem::create_directories(path.parent_path());
+  const std::vector<Migration>& all = InstallerDbMigrations();
+  if (version < 1 || version > static_cast<int>(all.size()) ||
+      all[version - 1].version != version) {
+    return absl::InvalidArgumentError(Cat("version: no installer.db migration ", version));
+  }
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path.string());
+  if (!db.ok()) return db.status();
+  absl::Status migrated =
+      (*db)->Migrate(std::vector<Migration>(all.begin(), all.begin() + version));
+  if (!migrated.ok()) return migrated;
+  return db;
 }
 
 }  // namespace teleclaude::mesh::testing
