@@ -56,7 +56,7 @@ int64_t Received(const Computer& c, const std::string& prefix) {
 int64_t MeshInputsFromA(const Computer& c) {
   auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
   if (!db.ok()) return -1;
-  auto s = (*db)->Prepare("SELECT COUNT(*) FROM processed_inputs WHERE input_key LIKE 'mesh:A/%'");
+  auto s = (*db)->Prepare("SELECT COUNT(*) FROM seen_ids WHERE id LIKE 'mesh:A/%'");
   if (!s.ok()) return -1;
   auto row = s->Step();
   if (!row.ok() || !*row) return -1;
