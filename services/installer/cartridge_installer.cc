@@ -14,6 +14,7 @@
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
 #include "common/json/writer.h"
+#include "common/sqlite/statement.h"
 #include "glog/logging.h"
 #include "services/installer/notification_json.h"
 
@@ -166,8 +167,11 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
       db_(std::move(db)),
       files_(std::move(files)),
       // SQLite's own auto-checkpoint stays on for installer.db (a few writes
-      // a minute): the writer never checkpoints.
-      writer_({.name = "the installer", .checkpoint_idle_pages = 0}, db_->database()) {}
+      // a minute): the writer never checkpoints, but for a TRUNCATE one after
+      // a commit failed on a full disk (write_health_ reports it).
+      write_health_("installer.db"),
+      writer_({.name = "installer.db", .checkpoint_idle_pages = 0, .write_health = &write_health_},
+              db_->database()) {}
 
 absl::Status CartridgeInstaller::Start() {
   message_id_prefix_ = Cat("installer:", db_->instance_id(), ":o");
@@ -387,6 +391,9 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   const CartridgeFiles::Place place =
       install ? CartridgeFiles::Place::kActive : CartridgeFiles::Place::kIncoming;
   absl::Status written = files_.Write(place, c.name, c.runtime, c.source);
+  // A full disk is not the cartridge's fault: the whole batch rolls back and
+  // egress sends the push again (the file is written again then).
+  if (IsDiskFull(written)) return written;
   if (!written.ok()) {
     LOG(ERROR) << "cannot store cartridge " << c.name << ": " << written;
     return EnqueueSubmit(
@@ -532,6 +539,7 @@ absl::Status CartridgeInstaller::ApplyResolution(const GateDecision& d) {
   if (*decision == InstallDecision::kApprove) {
     absl::Status written = files_.Write(CartridgeFiles::Place::kActive, rec->cartridge.name,
                                         rec->cartridge.runtime, rec->cartridge.source);
+    if (IsDiskFull(written)) return written;  // rolled back, pushed again
     if (!written.ok()) {
       LOG(ERROR) << "cannot activate cartridge " << rec->cartridge.name << ": " << written;
       return Audit(*rec, "activation_failed", actor, ToStd(written.message()));
@@ -581,7 +589,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     const RegistryStatus was = target->status;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    absl::Status done = writer_.Transact([&]() -> absl::Status {
       TM_RETURN_IF_ERROR(InstallActive(*target, actor,
                                        was == RegistryStatus::kPending ? "activated by a human"
                                        : was == RegistryStatus::kSuspended
@@ -592,7 +600,15 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
         TM_RETURN_IF_ERROR(EnqueueResolve(*target, Resolution("approve", actor)));
       }
       return absl::OkStatus();
-    }));
+    });
+    if (!done.ok()) {
+      // Not active after all (e.g. the disk is full): no active file either
+      // (none was there: pending, suspended and inactive versions have none).
+      absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
+                                           target->cartridge.runtime);
+      if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
+      return done;
+    }
     return ToProto(*target, /*with_audit=*/false);
   });
   if (!out.ok()) return out;
