@@ -149,6 +149,18 @@ bool SingleWriter::AfterFailure(const absl::Status& status) {
   return true;
 }
 
+void SingleWriter::ProbeWhileDiskFull() {
+  if (options_.write_health == nullptr || !options_.write_health->disk_full()) return;
+  if (options_.clock->Now() < transact_paused_until_) return;
+  absl::Status probe = Transact([this]() -> absl::Status {
+    absl::StatusOr<int> version = db_->UserVersion();
+    if (!version.ok()) return version.status();
+    return db_->Exec(Cat("PRAGMA user_version = ", *version));
+  });
+  if (probe.ok())
+    LOG(INFO) << options_.name << ": a test write committed; the disk has space again";
+}
+
 bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
   // Participants are told after the jobs when the round commits (their
   // bookkeeping may wake other threads; the jobs' callers wait), before them
@@ -272,6 +284,7 @@ void SingleWriter::Loop() {
     if (exit) return;
     chores_busy = RunChores();
     MaybeCheckpoint();
+    ProbeWhileDiskFull();
   }
 }
 

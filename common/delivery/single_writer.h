@@ -22,7 +22,11 @@
 // Transact that fails so does the same, and later Transacts fail fast with
 // that error (nothing is tried, nothing written) until the pause — the same
 // 50 ms doubling to 5 s, shared with the rounds — is over; any commit ends
-// it. Readers in tasks are never held back by it.
+// it. Readers in tasks are never held back by it. While write_health says
+// the disk is full and nothing else writes, the writer tries a write of its
+// own after each pause (it rewrites PRAGMA user_version with its value, in a
+// Transact): the condition ends once space is back, even on a database that
+// is rarely written.
 // Between rounds: chores (WriterChore: pruning) and checkpoints. The owner
 // opens its database without SQLite's auto-checkpoint (which runs inside the
 // COMMIT that takes the WAL past 1000 pages, before that round's work is
@@ -161,6 +165,10 @@ class SingleWriter : public Waker {
   // After a failed transaction: tells write_health; on a full disk gives the
   // WAL's space back (TRUNCATE checkpoint). True when the disk is full.
   bool AfterFailure(const absl::Status& status);
+  // While write_health reports a full disk and the pause is over: a write
+  // that changes nothing (see the class comment), to find out whether space
+  // is back.
+  void ProbeWhileDiskFull();
   // After a task or a round: chores due now; true when one wants to go on.
   bool RunChores();
 

@@ -293,7 +293,7 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
 }
 
 absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& decisions) {
-  return writer_.Transact([&]() -> absl::Status {
+  return Transact([&]() -> absl::Status {
     const std::string now = NowText();
     for (const GateDecision& d : decisions) {
       if (!d.push_id.empty()) {
@@ -475,8 +475,7 @@ absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string
     TM_RETURN_IF_ERROR(db_->Update(rec));
   }
   if (was_pending) {
-    absl::Status removed = files_.Remove(CartridgeFiles::Place::kIncoming, c.name, c.runtime);
-    if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+    RemoveAfterCommit(CartridgeFiles::Place::kIncoming, c);
   }
   TM_RETURN_IF_ERROR(Audit(rec, "activated", actor, reason));
   LOG(INFO) << "cartridge " << c.name << " " << c.version << " is active (" << actor << ")";
@@ -498,8 +497,7 @@ absl::Status CartridgeInstaller::RejectRecord(CartridgeRecord& rec, std::string_
   rec.reason = std::string(reason);
   rec.updated_at = rec.decided_at;
   TM_RETURN_IF_ERROR(db_->Update(rec));
-  absl::Status removed = files_.Remove(CartridgeFiles::Place::kIncoming, c.name, c.runtime);
-  if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+  RemoveAfterCommit(CartridgeFiles::Place::kIncoming, c);
   TM_RETURN_IF_ERROR(Audit(rec, "rejected", actor, reason));
   LOG(INFO) << "cartridge " << c.name << " " << c.version << " rejected (" << actor << ")";
   if (resolve_notification) {
@@ -589,7 +587,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     const RegistryStatus was = target->status;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
-    absl::Status done = writer_.Transact([&]() -> absl::Status {
+    absl::Status done = Transact([&]() -> absl::Status {
       TM_RETURN_IF_ERROR(InstallActive(*target, actor,
                                        was == RegistryStatus::kPending ? "activated by a human"
                                        : was == RegistryStatus::kSuspended
@@ -652,7 +650,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
           "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
           best.cartridge.version, "); only an active or suspended cartridge can be turned off"));
     }
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
       const RegistryStatus was = target->status;
       target->status = RegistryStatus::kInactive;
       target->activation_order = 0;
@@ -692,7 +690,7 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
     for (const CartridgeRecord& r : rows) {
       TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
     }
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
       for (const CartridgeRecord& r : rows) {
         TM_RETURN_IF_ERROR(
             Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
@@ -748,7 +746,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
           Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
               best.cartridge.version, "); only a pending cartridge can be rejected"));
     }
-    TM_RETURN_IF_ERROR(writer_.Transact(
+    TM_RETURN_IF_ERROR(Transact(
         [&] { return RejectRecord(*pending, actor, why, /*resolve_notification=*/true); }));
     return ToProto(*pending, /*with_audit=*/false);
   });
@@ -799,7 +797,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     }
     const std::string reason =
         request.reason().empty() ? std::string("reported by egress") : request.reason();
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
       target->status = new_status;
       target->activation_order = 0;
       target->reason = reason;
@@ -1024,7 +1022,7 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
   absl::StatusOr<v1::RecordInvocationsResponse> out =
       writer_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
         v1::RecordInvocationsResponse response;
-        TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+        TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
           TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkBatchApplied(request.batch_id()));
           if (!fresh) {
             response.set_already_applied(true);
@@ -1063,6 +1061,26 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
         return response;
       });
   return out;
+}
+
+// -------------------------------------------------------- transactions
+
+absl::Status CartridgeInstaller::Transact(absl::FunctionRef<absl::Status()> body) {
+  removals_after_commit_.clear();
+  absl::Status status = writer_.Transact(body);
+  std::vector<std::pair<CartridgeFiles::Place, CartridgeCandidate>> removals;
+  removals.swap(removals_after_commit_);
+  if (!status.ok()) return status;  // the files stay, as the rows do
+  for (const auto& [place, c] : removals) {
+    absl::Status removed = files_.Remove(place, c.name, c.runtime);
+    if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+  }
+  return status;
+}
+
+void CartridgeInstaller::RemoveAfterCommit(CartridgeFiles::Place place,
+                                           const CartridgeCandidate& c) {
+  removals_after_commit_.emplace_back(place, c);
 }
 
 // ------------------------------------------------------------- outbox
@@ -1131,7 +1149,7 @@ absl::StatusOr<int64_t> CartridgeInstaller::PendingNotificationOf(std::string_vi
 
 absl::Status CartridgeInstaller::Link(const std::vector<NotificationLink>& links) {
   return writer_.Run([&]() -> absl::Status {
-    return writer_.Transact([&]() -> absl::Status {
+    return Transact([&]() -> absl::Status {
       for (const NotificationLink& link : links) {
         TM_ASSIGN_OR_RETURN(auto rec, db_->Find(link.cartridge_name, link.cartridge_sha256));
         if (!rec.has_value()) continue;

@@ -29,8 +29,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/cartridge/sovereignty.h"
@@ -212,6 +214,11 @@ class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
   absl::Status Start();
 
   // --- writer-only (run inside writer_ tasks) ---
+  // writer_.Transact, then (only when it committed) deletes the files
+  // RemoveAfterCommit named during `body`: a transaction that fails (a full
+  // disk) leaves the files as it leaves the rows.
+  absl::Status Transact(absl::FunctionRef<absl::Status()> body);
+  void RemoveAfterCommit(CartridgeFiles::Place place, const CartridgeCandidate& c);
   absl::Status ApplyPushes(const std::vector<GateDecision>& decisions);
   absl::Status ApplyGate(const GateDecision& d);
   absl::Status ApplyResolution(const GateDecision& d);
@@ -240,6 +247,8 @@ class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
   // Used on the writer thread (writer_) only.
   std::unique_ptr<InstallerDb> db_;
   CartridgeFiles files_;
+  // Files to delete once the running Transact commits (writer thread only).
+  std::vector<std::pair<CartridgeFiles::Place, CartridgeCandidate>> removals_after_commit_;
   // Told of every commit and failure by writer_.
   WriteHealth write_health_;
   // After db_ (uses it; stopped and destroyed first).

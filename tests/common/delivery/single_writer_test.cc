@@ -3,7 +3,8 @@
 // error; the gate holds input jobs while tasks go on; Transact includes the
 // participants; the WAL is checkpointed once past the threshold; after
 // Stop, work fails fast; a Transact on a full disk (a real tmpfs) is
-// reported, pauses further writes with backoff, and recovers.
+// reported, pauses further writes with backoff, and the writer's own test
+// write ends the condition once space is back.
 #include "common/delivery/single_writer.h"
 
 #include <atomic>
@@ -225,6 +226,7 @@ TEST(SingleWriterDiskFullTest, TransactOnAFullDiskIsReportedPausedAndRecovers) {
   options.checkpoint_idle_pages = 0;
   options.write_health = &health;
   options.clock = &clock;
+  options.idle_wake = absl::Hours(1);  // the loop turns only for the test's tasks
   SingleWriter writer(options, db->get());
   writer.Start();
   int bodies = 0;  // times a Transact ran its body
@@ -264,13 +266,27 @@ TEST(SingleWriterDiskFullTest, TransactOnAFullDiskIsReportedPausedAndRecovers) {
   EXPECT_FALSE(insert().ok());
   EXPECT_EQ(bodies, tried + 1);
 
-  // Space back: the next try after the pause commits and ends the condition.
+  // After the pause the writer tries a test write of its own: still full.
+  EXPECT_TRUE(absl::StrContains(health.Check().message(), "(2 failed transactions"))
+      << health.Check();
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(writer.Run([] { return absl::OkStatus(); }).ok());  // a turn of the loop
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::StrContains(health.Check().message(), "(3 failed transactions"); },
+              absl::Seconds(5)))
+      << health.Check();
+  EXPECT_EQ(bodies, tried + 1);
+
+  // Space back: after the pause the writer's own test write (no task of
+  // the test writes) commits and ends the condition.
   EXPECT_GE((*tmpfs)->Free(1 << 20), 1 << 20);
-  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(health.disk_full());
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(writer.Run([] { return absl::OkStatus(); }).ok());  // a turn of the loop
+  ASSERT_TRUE(WaitFor([&] { return !health.disk_full(); }, absl::Seconds(5))) << health.Check();
   absl::Status recovered = insert();
   ASSERT_TRUE(recovered.ok()) << recovered;
   ++committed;
-  EXPECT_FALSE(health.disk_full());
   EXPECT_TRUE(insert().ok());  // no pause after a commit
   ++committed;
   auto count = writer.Run([&]() -> absl::StatusOr<int64_t> {
