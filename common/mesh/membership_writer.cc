@@ -145,11 +145,12 @@ absl::Status MembershipWriter::RefreshNow() {
   }
   std::vector<HeartbeatSighting> seen;
   int64_t ignored = 0;
+  const int64_t decoded_before = decode_cache_.counters().decoded;
   if (!candidates.empty()) {
     TM_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values, redis_->MGet(candidates));
     for (size_t i = 0; i < candidates.size() && i < values.size(); ++i) {
       if (!values[i].has_value()) continue;  // expired between SCAN and MGET
-      absl::StatusOr<CheckedHeartbeat> checked = DecodeSignedHeartbeat(candidates[i], *values[i]);
+      absl::StatusOr<CheckedHeartbeat> checked = decode_cache_.Decode(candidates[i], *values[i]);
       if (!checked.ok()) {
         ++ignored;
         LOG_EVERY_T(WARNING, 60) << "membership: ignoring " << ShowBytes(candidates[i], 100) << ": "
@@ -178,6 +179,8 @@ absl::Status MembershipWriter::RefreshNow() {
       seen.push_back(std::move(sighting));
     }
   }
+  decode_cache_.EndRead();
+  const int64_t decoded = decode_cache_.counters().decoded - decoded_before;
   const absl::Time now = absl::Now();
   TM_ASSIGN_OR_RETURN(MembershipStore::RecordResult result,
                       store_->RecordHeartbeats(seen, now, options_.policy));
@@ -201,6 +204,7 @@ absl::Status MembershipWriter::RefreshNow() {
     counters_.heartbeats_ignored += ignored + result.ignored;
     counters_.keys_changed += keys_changed;
     counters_.members_refused += result.refused;
+    counters_.heartbeats_decoded += decoded;
   }
   read_once_.store(true);
   return absl::OkStatus();

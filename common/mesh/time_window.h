@@ -21,7 +21,7 @@ struct TimeWindow {
 // (10 min). max_past is how long a message may wait in the receiver's
 // stream (the receiver down, say) and still be accepted: 6 days. It must
 // stay below the time the receiver remembers message ids (egress'
-// processed_inputs keeps them 7 days, doc/events-db.md) minus max_future:
+// seen_ids keeps them 7 days, doc/events-db.md) minus max_future:
 // then a replay is refused either as a duplicate (its id is remembered) or
 // as too old (its id may be forgotten) — never accepted twice.
 inline constexpr TimeWindow kMessageSendTimeWindow{absl::Hours(6 * 24), absl::Minutes(10)};

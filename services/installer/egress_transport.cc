@@ -79,8 +79,11 @@ absl::StatusOr<EgressMessage> DecodeEgressMessage(std::string_view body) {
     if (!v.ok()) return v.status();
     *f.into = *std::move(v);
   }
-  auto id = doc.FindMember("notification_id");
-  if (id != doc.MemberEnd()) {
+  // Through a const reference: comparing the non-const member iterators is
+  // ambiguous under C++20's reversed operators (clang -Werror).
+  const rapidjson::Document& root = doc;
+  auto id = root.FindMember("notification_id");
+  if (id != root.MemberEnd()) {
     if (!id->value.IsInt64()) {
       return absl::DataLossError("installer outbox message: notification_id: not an integer");
     }

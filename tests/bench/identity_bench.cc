@@ -8,6 +8,9 @@
 //   identity_verify_us              its verification
 //   identity_heartbeat_encode_us    EncodeSignedHeartbeat (sign + JSON)
 //   identity_heartbeat_decode_us    DecodeSignedHeartbeat (JSON + checks + verify)
+//   identity_heartbeat_decode_cached_us  HeartbeatDecodeCache::Decode of a value
+//                                   unchanged since the last read (membership's
+//                                   per-peer cost of a refresh, doc/security.md §10.1)
 //   identity_pair_key_cold_us       DerivePairKeys (two scalar multiplications
 //                                   and two hashes): a peer's first message
 //   identity_pair_key_cached_ns     PairKeyCache::Get of a cached peer
@@ -39,6 +42,7 @@
 #include "common/identity/identity_key.h"
 #include "common/identity/pair_key_cache.h"
 #include "common/mesh/heartbeat.h"
+#include "common/mesh/heartbeat_decode_cache.h"
 #include "common/mesh/mesh_message.h"
 #include "tests/bench/bench_envelope.h"
 
@@ -99,6 +103,11 @@ int Run() {
                  [&] { Keep(DecodeSignedHeartbeat("computer:alpha:heartbeat", value).ok()); }) /
             1000,
         2);
+  HeartbeatDecodeCache decode_cache;
+  Print("identity_heartbeat_decode_cached_us",
+        MedianNs(n, [&] { Keep(decode_cache.Decode("computer:alpha:heartbeat", value).ok()); }) /
+            1000,
+        3);
 
   Print("identity_pair_key_cold_us",
         MedianNs(std::max<int64_t>(5, n / 20),

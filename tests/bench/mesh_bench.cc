@@ -515,7 +515,7 @@ void RedisHop() {
 // does not).
 enum class FloorRow {
   kNotification,  // the projector's insert (UpsertByIdempotencyKey, key known absent)
-  kInputKey,      // the input key every committed input records (processed_inputs)
+  kInputKey,      // the input key every committed input records (seen_ids)
 };
 absl::StatusOr<double> SqliteInsertCpuUs(const std::string& path, int64_t count, int batch,
                                          FloorRow kind) {
@@ -532,14 +532,13 @@ absl::StatusOr<double> SqliteInsertCpuUs(const std::string& path, int64_t count,
     e.idempotency_key = absl::StrCat("system.worker.crashed:indexer:run-", seq);
     rows.push_back(std::move(e));
   }
-  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   timespec t0{}, t1{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
   for (int64_t i = 0; i < count; i += batch) {
     TM_RETURN_IF_ERROR(db->database()->Exec("BEGIN IMMEDIATE"));
     for (int64_t j = i; j < std::min(count, i + batch); ++j) {
       if (kind == FloorRow::kInputKey) {
-        TM_RETURN_IF_ERROR(db->MarkInputProcessed(keys[j], now_ms).status());
+        TM_RETURN_IF_ERROR(db->MarkInputProcessed(keys[j]).status());
       } else {
         TM_RETURN_IF_ERROR(db->UpsertByIdempotencyKey(rows[j], /*known_absent=*/true).status());
       }
@@ -934,7 +933,7 @@ void MeshHop() {
            absl::StrCat("unavailable (", StallReason(p, count, "events processed on B"), ")"));
   }
   absl::SleepFor(absl::Milliseconds(500));  // let late duplicates show
-  // Counted on B: every mesh message B committed has one processed_inputs
+  // Counted on B: every mesh message B committed has one seen_ids
   // row (keyed by its message id: a copy is suppressed, never run twice);
   // every notifying event one notification with its own idempotency key.
   auto notes = m.b.CountNotifications(kNotifyingType);
@@ -943,8 +942,7 @@ void MeshHop() {
     TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
                         Database::Open(absl::StrCat(m.b.data_dir(), "/events.db")));
     TM_ASSIGN_OR_RETURN(Statement * s,
-                        db->Cached("SELECT COUNT(*) FROM processed_inputs WHERE input_key LIKE "
-                                   "'mesh:%'"));
+                        db->Cached("SELECT COUNT(*) FROM seen_ids WHERE id LIKE 'mesh:%'"));
     TM_ASSIGN_OR_RETURN(bool row, s->Step());
     return row ? s->ColumnInt64(0) : 0;
   }();

@@ -4,6 +4,7 @@
 // writes go straight to Redis with a plain client while A's real events flow
 // and are counted at B.
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,14 +14,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/envelope/timestamp_codec.h"
 #include "common/identity/identity_key.h"
 #include "common/identity/pair_key_cache.h"
+#include "common/mesh/heartbeat.h"
 #include "common/mesh/mesh_message.h"
 #include "common/redis/redis_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/pair_keys.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh::e2e {
@@ -67,7 +71,33 @@ class IdentityE2ETest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure() && a_ && b_) std::cerr << a_->LogTails(20) << b_->LogTails(20);
+    if (!HasFailure()) return;
+    for (Computer* c : {a_.get(), b_.get(), m_.get()}) {
+      if (c != nullptr) std::cerr << c->LogTails(20);
+    }
+  }
+
+  // Launches `c` and waits until `telec status` says it is up.
+  static void LaunchReady(Computer& c) {
+    ASSERT_TRUE(c.Launch().ok());
+    absl::Status ready = c.AwaitReady(kReady);
+    ASSERT_TRUE(ready.ok()) << ready;
+  }
+
+  // This computer's fingerprint as `telec status` shows it.
+  static std::string FingerprintOf(Computer& c) {
+    absl::StatusOr<Json> status = c.TelecJson({"status"});
+    EXPECT_TRUE(status.ok()) << status.status();
+    if (!status.ok()) return "";
+    const rapidjson::Value* ingress = Member(**status, "ingress");
+    return ingress == nullptr ? "" : Str(*ingress, "fingerprint");
+  }
+
+  // Writes `text` as a --trusted_keys file; returns its path.
+  std::string WriteTrustedKeys(const std::string& text) {
+    const std::string path = files_.File("trusted_keys");
+    std::ofstream(path) << text;
+    return path;
   }
 
   // Field `field` of peer `name` in `telec peers --json` on `on`, as text
@@ -123,6 +153,58 @@ class IdentityE2ETest : public ::testing::Test {
     return out;
   }
 
+  // B's mesh.event.rejected rows for entries claiming `sender`: reason ->
+  // {count, detail of the last one}.
+  std::map<std::string, std::pair<int, std::string>> RejectionsFrom(const std::string& sender) {
+    std::map<std::string, std::pair<int, std::string>> out;
+    for (const Json& n : Notifications(*b_, "mesh.event.rejected")) {
+      const rapidjson::Value* payload = Member(*n, "payload");
+      if (payload == nullptr || Str(*payload, "source_computer") != sender) continue;
+      const rapidjson::Value* count = Member(*payload, "count");
+      auto& [total, detail] = out[Str(*payload, "reason")];
+      total += count != nullptr && count->IsInt() ? count->GetInt() : 1;
+      detail = Str(*payload, "detail");
+    }
+    return out;
+  }
+
+  // Emits `n` cluster events "{prefix}-{i}" on `c`; returns their tokens.
+  static std::vector<std::string> EmitCluster(Computer& c, const std::string& prefix, int n) {
+    std::vector<std::string> tokens;
+    for (int i = 0; i < n; ++i) {
+      tokens.push_back(absl::StrCat(prefix, "-", i));
+      Emit(c, tokens.back(), "cluster");
+    }
+    return tokens;
+  }
+
+  // How many of `tokens` `c` holds (crashed notifications, any count).
+  static int HeldBy(Computer& c, const std::vector<std::string>& tokens) {
+    std::map<std::string, int> got = CrashedNotificationsByWorker(c);
+    int n = 0;
+    for (const std::string& t : tokens) n += got[t] > 0 ? 1 : 0;
+    return n;
+  }
+
+  // Entries of messages:{to} sent as `from` whose payload contains `text`.
+  int EntriesFrom(const std::string& to, const std::string& from, const std::string& text) {
+    absl::StatusOr<RedisReply> r = redis_client_->Command({"XRANGE", MeshStreamKey(to), "-", "+"});
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return -1;
+    int n = 0;
+    for (const RedisReply& entry : r->elements()) {
+      const std::vector<RedisReply>& kv = entry.elements()[1].elements();
+      bool sender = false;
+      bool has_text = false;
+      for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+        if (kv[i].str() == "source_computer") sender = kv[i + 1].str() == from;
+        if (kv[i].str() == "payload") has_text = kv[i + 1].str().find(text) != std::string::npos;
+      }
+      n += sender && has_text ? 1 : 0;
+    }
+    return n;
+  }
+
   // Waits until B holds every token exactly once.
   void ExpectEachOnceOnB(const std::vector<std::string>& tokens) {
     EachOnce got = AwaitEachCrashedOnce(*b_, tokens, kHop);
@@ -161,8 +243,10 @@ class IdentityE2ETest : public ::testing::Test {
 
   RedisServer redis_;
   std::unique_ptr<RedisClient> redis_client_;
+  testing::TempDir files_;
   std::unique_ptr<Computer> a_;
   std::unique_ptr<Computer> b_;
+  std::unique_ptr<Computer> m_;  // a third computer, when a test needs one
 };
 
 TEST_F(IdentityE2ETest, ForgedSourceComputerIsRefused) {
@@ -408,6 +492,167 @@ TEST_F(IdentityE2ETest, UnsignedPythonPeerIsFlagged) {
   }
   EXPECT_TRUE(WaitFor([&] { return Rejections()["unauthenticated"] >= 1; }, kHop));
   EXPECT_EQ(CrashedNotificationsByWorker(*b_)["claims-A"], 0);
+}
+
+// doc/security.md §6.2–6.3: with --trusted_keys, a name not in the file is
+// recorded and shown with the key it offers, but is neither a cluster peer
+// nor a trusted sender until a person trusts it; a listed name is trusted.
+TEST_F(IdentityE2ETest, TrustedKeysHoldANameNotInTheFile) {
+  // A first, so B's file can list A's real fingerprint.
+  a_ = std::make_unique<Computer>(Options("A", {}));
+  LaunchReady(*a_);
+  if (HasFatalFailure()) return;
+  const std::string a_fp = FingerprintOf(*a_);
+  ASSERT_FALSE(a_fp.empty());
+  const std::string file = WriteTrustedKeys(absl::StrCat("# A only\nA ", a_fp, "\n"));
+  b_ = std::make_unique<Computer>(Options("B", {"--trusted_keys=" + file}));
+  // M: a real computer of cluster x (signed heartbeats), not in B's file.
+  m_ = std::make_unique<Computer>(Options("M", {}));
+  LaunchReady(*b_);
+  LaunchReady(*m_);
+  if (HasFatalFailure()) return;
+  const std::string m_fp = FingerprintOf(*m_);
+  ASSERT_FALSE(m_fp.empty());
+
+  // A: pinned by the file.
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "A", "verified") == "true"; }, kHop));
+  EXPECT_EQ(Peer(*b_, "A", "fingerprint"), a_fp);
+  EXPECT_EQ(Peer(*b_, "A", "key_source"), "provisioned");
+  EXPECT_EQ(Peer(*b_, "A", "cluster_peer"), "true");
+  // M: recorded and shown with the key it offers; not trusted.
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "M", "pending_fingerprint") == m_fp; }, kHop));
+  EXPECT_EQ(Peer(*b_, "M", "state"), "live");
+  EXPECT_EQ(Peer(*b_, "M", "cluster"), "x");
+  EXPECT_EQ(Peer(*b_, "M", "verified"), "false");
+  EXPECT_EQ(Peer(*b_, "M", "fingerprint"), "null");
+  EXPECT_EQ(Peer(*b_, "M", "cluster_peer"), "false");
+  absl::StatusOr<testing::CommandResult> table = b_->Telec({"peers"});
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_NE(table->out.find(absl::StrCat("offers ", m_fp)), std::string::npos) << table->out;
+  // Without B's file, A and M pin B's key by first use: both send B their
+  // cluster events, and A sends its own to M.
+  ASSERT_TRUE(WaitFor([&] { return Peer(*a_, "B", "verified") == "true"; }, kHop));
+  ASSERT_TRUE(WaitFor([&] { return Peer(*m_, "B", "verified") == "true"; }, kHop));
+
+  const std::vector<std::string> from_a = EmitCluster(*a_, "from-A", 3);
+  const std::vector<std::string> m_held = EmitCluster(*m_, "from-M-held", 3);
+  const std::vector<std::string> b_held = EmitCluster(*b_, "from-B-held", 3);
+  ExpectEachOnceOnB(from_a);
+  EachOnce to_a = AwaitEachCrashedOnce(*a_, b_held, kHop);
+  EXPECT_EQ(to_a.missing, 0) << "B's cluster events did not all reach A";
+  // M's messages: refused, naming the file.
+  EXPECT_TRUE(WaitFor([&] { return RejectionsFrom("M")["unauthenticated"].first >= 3; }, kHop))
+      << RejectionsFrom("M").size();
+  const std::string detail = RejectionsFrom("M")["unauthenticated"].second;
+  EXPECT_NE(detail.find("not in --trusted_keys"), std::string::npos) << detail;
+  EXPECT_NE(detail.find(m_fp), std::string::npos) << detail;
+  EXPECT_EQ(HeldBy(*b_, m_held), 0);
+
+  // A person trusts M's key: the two-step command, then accepted.
+  absl::StatusOr<testing::CommandResult> ask = b_->Telec({"peers", "trust", "M"});
+  ASSERT_TRUE(ask.ok()) << ask.status();
+  EXPECT_NE(ask->exit_code, 0);
+  EXPECT_NE(ask->err.find(m_fp), std::string::npos) << ask->err;
+  EXPECT_EQ(Peer(*b_, "M", "verified"), "false");
+  absl::StatusOr<testing::CommandResult> trust =
+      b_->Telec({"peers", "trust", "M", "--fingerprint=" + m_fp});
+  ASSERT_TRUE(trust.ok()) << trust.status();
+  ASSERT_EQ(trust->exit_code, 0) << trust->err;
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "M", "verified") == "true"; }, kHop));
+  EXPECT_EQ(Peer(*b_, "M", "fingerprint"), m_fp);
+  EXPECT_EQ(Peer(*b_, "M", "key_source"), "provisioned");
+  EXPECT_EQ(Peer(*b_, "M", "pending_fingerprint"), "null");
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "M", "cluster_peer") == "true"; }, kHop));
+
+  const std::vector<std::string> m_trusted = EmitCluster(*m_, "from-M-trusted", 3);
+  const std::vector<std::string> b_trusted = EmitCluster(*b_, "from-B-trusted", 3);
+  ExpectEachOnceOnB(m_trusted);
+  EachOnce to_m = AwaitEachCrashedOnce(*m_, b_trusted, kHop);
+  EXPECT_EQ(to_m.missing, 0) << "B's cluster events did not reach M once trusted";
+  EXPECT_TRUE(to_m.doubled.empty()) << absl::StrJoin(to_m.doubled, ", ");
+  // B's outbox to M keeps order, so what B sent M while M was held would
+  // have arrived before these: it was never sent.
+  EXPECT_EQ(HeldBy(*m_, b_held), 0);
+  EXPECT_EQ(EntriesFrom("M", "B", "from-B-held"), 0) << "B sent M cluster events while M was held";
+  EXPECT_GT(EntriesFrom("M", "B", "from-B-trusted"), 0);  // the same count sees them
+  // Refused means gone: M's held events never appear at B.
+  EXPECT_EQ(HeldBy(*b_, m_held), 0);
+}
+
+// doc/security.md §6.2: a name --trusted_keys lists is pinned before its
+// first heartbeat, so a heartbeat claiming it with another key is refused
+// even on first sight (without the file it would be pinned by first use).
+TEST_F(IdentityE2ETest, TrustedKeysWinOverFirstUse) {
+  // A ran once (its fingerprint is known) and is stopped before B starts.
+  a_ = std::make_unique<Computer>(Options("A", {}));
+  LaunchReady(*a_);
+  if (HasFatalFailure()) return;
+  const std::string a_fp = FingerprintOf(*a_);
+  ASSERT_FALSE(a_fp.empty());
+  EXPECT_EQ(a_->Stop(), "");
+  // An impostor heartbeats as A with its own key, claiming cluster x, from
+  // before B starts (rewritten so its last_seen stays fresh).
+  std::unique_ptr<IdentityKey> impostor = IdentityKey::Generate();
+  const std::string impostor_fp = impostor->fingerprint().ToString();
+  auto forge = [&] {
+    Heartbeat hb{"A", FormatTimestampStream(Timestamp::NowUtc()), "x"};
+    absl::Status s = redis_client_->SetEx(HeartbeatKey("A"), EncodeSignedHeartbeat(hb, *impostor),
+                                          absl::Seconds(3));
+    EXPECT_TRUE(s.ok()) << s;
+  };
+  forge();
+  b_ = std::make_unique<Computer>(
+      Options("B", {"--trusted_keys=" + WriteTrustedKeys(absl::StrCat("A ", a_fp, "\n"))}));
+  ASSERT_TRUE(b_->Launch().ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        forge();
+        return b_->AwaitReady(absl::Milliseconds(500)).ok();
+      },
+      kReady))
+      << b_->LogTails();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        forge();
+        return Peer(*b_, "A", "state") == "key_changed";
+      },
+      kHop))
+      << "A: " << Peer(*b_, "A", "state");
+  EXPECT_EQ(Peer(*b_, "A", "pending_fingerprint"), impostor_fp);
+  EXPECT_EQ(Peer(*b_, "A", "verified"), "false");
+  EXPECT_EQ(Peer(*b_, "A", "cluster_peer"), "false");
+  EXPECT_NE(Peer(*b_, "A", "fingerprint"), impostor_fp);
+  EXPECT_TRUE(
+      WaitFor([&] { return Notifications(*b_, "mesh.peer.key_changed").size() == 1; }, kHop));
+  // The file decides, not a person's trust of the offered key.
+  absl::StatusOr<testing::CommandResult> trust =
+      b_->Telec({"peers", "trust", "A", "--fingerprint=" + impostor_fp});
+  ASSERT_TRUE(trust.ok()) << trust.status();
+  EXPECT_NE(trust->exit_code, 0);
+  EXPECT_NE(trust->err.find("--trusted_keys"), std::string::npos) << trust->err;
+  EXPECT_EQ(Peer(*b_, "A", "verified"), "false");
+
+  // The real A comes back: a key_changed record waits for a person, so A's
+  // events are refused until `telec peers forget A`; then A's heartbeat,
+  // with the file's key, pins it.
+  ASSERT_TRUE(a_->Launch().ok());
+  absl::Status ready = a_->AwaitReady(kReady);
+  ASSERT_TRUE(ready.ok()) << ready;
+  ASSERT_TRUE(WaitFor([&] { return Peer(*a_, "B", "verified") == "true"; }, kHop));
+  const std::vector<std::string> held = EmitCluster(*a_, "while-held", 2);
+  EXPECT_TRUE(WaitFor([&] { return RejectionsFrom("A")["key_changed"].first >= 2; }, kHop));
+  EXPECT_EQ(Peer(*b_, "A", "state"), "key_changed");
+  absl::StatusOr<testing::CommandResult> forget = b_->Telec({"peers", "forget", "A"});
+  ASSERT_TRUE(forget.ok()) << forget.status();
+  ASSERT_EQ(forget->exit_code, 0) << forget->err;
+  ASSERT_TRUE(WaitFor([&] { return Peer(*b_, "A", "verified") == "true"; }, kHop));
+  EXPECT_EQ(Peer(*b_, "A", "fingerprint"), a_fp);
+  EXPECT_EQ(Peer(*b_, "A", "key_source"), "provisioned");
+  EXPECT_EQ(Peer(*b_, "A", "cluster_peer"), "true");
+  const std::vector<std::string> after = EmitCluster(*a_, "after-forget", 3);
+  ExpectEachOnceOnB(after);
+  EXPECT_EQ(HeldBy(*b_, held), 0);
+  EXPECT_EQ(Notifications(*b_, "mesh.peer.key_changed").size(), 1u);
 }
 
 }  // namespace

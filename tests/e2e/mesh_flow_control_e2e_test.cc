@@ -56,7 +56,7 @@ int64_t Received(const Computer& c, const std::string& prefix) {
 int64_t MeshInputsFromA(const Computer& c) {
   auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
   if (!db.ok()) return -1;
-  auto s = (*db)->Prepare("SELECT COUNT(*) FROM processed_inputs WHERE input_key LIKE 'mesh:A/%'");
+  auto s = (*db)->Prepare("SELECT COUNT(*) FROM seen_ids WHERE id LIKE 'mesh:A/%'");
   if (!s.ok()) return -1;
   auto row = s->Step();
   if (!row.ok() || !*row) return -1;
@@ -94,39 +94,64 @@ int64_t BInboxUnfinished(RedisClient& redis) {
   return group->lag.value_or(0) + group->pending;
 }
 
-TEST(MeshFlowControlE2ETest, AFullPeerHoldsBackOnlyItselfAndReceivesEverythingOnceAfter) {
-  RedisServer redis;
-  std::unique_ptr<RedisClient> client = redis.Client();
+// Computers `names` on `redis` with inbox window `window`
+// (--stream_maxlen), launched and ready; the first one's egress also gets
+// `first_egress_flags`.
+absl::StatusOr<std::vector<std::unique_ptr<Computer>>> StartMesh(
+    const RedisServer& redis, const std::vector<std::string>& names, int64_t window,
+    const std::vector<std::string>& first_egress_flags = {}) {
   const std::vector<std::string> flags = {
       "--heartbeat_interval_s=1", "--heartbeat_ttl_s=5", "--peer_refresh_ms=100",
-      "--trust_mode=mesh",        "--log_level=info",    absl::StrCat("--stream_maxlen=", kMaxlen),
+      "--trust_mode=mesh",        "--log_level=info",    absl::StrCat("--stream_maxlen=", window),
   };
   std::vector<std::unique_ptr<Computer>> computers;
-  for (const char* name : {"A", "B", "C"}) {
+  for (const std::string& name : names) {
     ComputerOptions o;
     o.name = name;
     o.redis_url = redis.url();
     o.extra_flags = flags;
+    if (computers.empty()) o.service_flags["egress"] = first_egress_flags;
     computers.push_back(std::make_unique<Computer>(std::move(o)));
   }
+  for (auto& computer : computers) {
+    if (absl::Status s = computer->Launch(); !s.ok()) return s;
+  }
+  for (auto& computer : computers) {
+    if (absl::Status s = computer->AwaitReady(absl::Seconds(60)); !s.ok()) return s;
+  }
+  return computers;
+}
+
+// Whether every one of `peers` is a destination of A (its heartbeat was
+// seen): a probe event A produces reaches each.
+bool AwaitDestinationsOfA(RedisClient& redis, const std::vector<const Computer*>& peers) {
+  return WaitFor(
+      [&] {
+        Produce(redis, absl::StrCat("probe-", absl::ToUnixMicros(absl::Now()), "-"), 1);
+        return WaitFor(
+            [&] {
+              for (const Computer* peer : peers) {
+                if (Received(*peer, "probe-") <= 0) return false;
+              }
+              return true;
+            },
+            absl::Seconds(2));
+      },
+      absl::Seconds(60));
+}
+
+TEST(MeshFlowControlE2ETest, AFullPeerHoldsBackOnlyItselfAndReceivesEverythingOnceAfter) {
+  RedisServer redis;
+  std::unique_ptr<RedisClient> client = redis.Client();
+  auto started = StartMesh(redis, {"A", "B", "C"}, kMaxlen);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::vector<std::unique_ptr<Computer>>& computers = *started;
   Computer& a = *computers[0];
   Computer& b = *computers[1];
   Computer& c = *computers[2];
-  for (auto& computer : computers) ASSERT_TRUE(computer->Launch().ok());
-  for (auto& computer : computers) {
-    absl::Status ready = computer->AwaitReady(absl::Seconds(60));
-    ASSERT_TRUE(ready.ok()) << ready;
-  }
 
   // Both peers are destinations of A (their heartbeats were seen).
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        Produce(*client, absl::StrCat("probe-", absl::ToUnixMicros(absl::Now()), "-"), 1);
-        return WaitFor([&] { return Received(b, "probe-") > 0 && Received(c, "probe-") > 0; },
-                       absl::Seconds(2));
-      },
-      absl::Seconds(60)))
-      << a.LogTails();
+  ASSERT_TRUE(AwaitDestinationsOfA(*client, {&b, &c})) << a.LogTails();
 
   // Baseline: both peers up.
   absl::Time start = absl::Now();
@@ -227,9 +252,6 @@ int64_t DropNotifications(const Computer& c, const std::string& peer) {
 // and B: a healthy peer's backlog is the back-pressure's business, tested
 // above.)
 TEST(MeshFlowControlE2ETest, DropsForAFullPeerRaiseOneNotificationPerEpisode) {
-  // Above what a healthy peer can hold: back-pressure keeps a draining
-  // peer under half the bound plus one input batch (1,024 events), so C
-  // never reaches it; B, which does not drain, passes it by far.
   // B stops reading: it fills its inbox window (--stream_maxlen), then A's
   // bound, by far.
   constexpr int64_t kOutboxMax = 3000;
@@ -237,33 +259,12 @@ TEST(MeshFlowControlE2ETest, DropsForAFullPeerRaiseOneNotificationPerEpisode) {
   constexpr int kBurst = 8000;
   RedisServer redis;
   std::unique_ptr<RedisClient> client = redis.Client();
-  const std::vector<std::string> flags = {
-      "--heartbeat_interval_s=1", "--heartbeat_ttl_s=5", "--peer_refresh_ms=100",
-      "--trust_mode=mesh",        "--log_level=info",    absl::StrCat("--stream_maxlen=", kWindow),
-  };
-  std::vector<std::unique_ptr<Computer>> computers;
-  for (const char* name : {"A", "B"}) {
-    ComputerOptions o;
-    o.name = name;
-    o.redis_url = redis.url();
-    o.extra_flags = flags;
-    if (o.name == "A") o.service_flags["egress"] = {absl::StrCat("--outbox_max=", kOutboxMax)};
-    computers.push_back(std::make_unique<Computer>(std::move(o)));
-  }
+  auto started = StartMesh(redis, {"A", "B"}, kWindow, {absl::StrCat("--outbox_max=", kOutboxMax)});
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::vector<std::unique_ptr<Computer>>& computers = *started;
   Computer& a = *computers[0];
   Computer& b = *computers[1];
-  for (auto& computer : computers) ASSERT_TRUE(computer->Launch().ok());
-  for (auto& computer : computers) {
-    absl::Status ready = computer->AwaitReady(absl::Seconds(60));
-    ASSERT_TRUE(ready.ok()) << ready;
-  }
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        Produce(*client, absl::StrCat("probe-", absl::ToUnixMicros(absl::Now()), "-"), 1);
-        return WaitFor([&] { return Received(b, "probe-") > 0; }, absl::Seconds(2));
-      },
-      absl::Seconds(60)))
-      << a.LogTails();
+  ASSERT_TRUE(AwaitDestinationsOfA(*client, {&b})) << a.LogTails();
   EXPECT_EQ(DropNotifications(a, "B"), 0);
 
   // B stops draining: its inbox fills to the flow-control limit, then A's

@@ -5,8 +5,11 @@
 // name, a signer's fingerprint is its key's and its signature verifies over
 // HeartbeatSignedBytes; re-encoding it (with its own signature, or signed
 // anew by a fixed key) decodes to the same heartbeat and signer; a signed
-// heartbeat with one signed byte changed no longer verifies. Any violation
-// aborts.
+// heartbeat with one signed byte changed no longer verifies. Membership's
+// HeartbeatDecodeCache (one per process, 8 keys, so it fills and forgets
+// across inputs) answers exactly as DecodeSignedHeartbeat for every value,
+// and refuses the altered one after alpha's valid one was cached under the
+// same key. Any violation aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +19,7 @@
 
 #include "common/base/utf8.h"
 #include "common/mesh/heartbeat.h"
+#include "common/mesh/heartbeat_decode_cache.h"
 #include "tests/fuzz/fuzz_keys.h"
 
 namespace {
@@ -43,6 +47,25 @@ void CheckSame(const CheckedHeartbeat& a, const absl::StatusOr<CheckedHeartbeat>
   }
 }
 
+HeartbeatDecodeCache& Cache() {
+  static HeartbeatDecodeCache* cache = new HeartbeatDecodeCache(8);
+  return *cache;
+}
+
+// The cache's answer for (key, value) is DecodeSignedHeartbeat's, `direct`.
+void CheckCacheAgrees(std::string_view key, std::string_view value,
+                      const absl::StatusOr<CheckedHeartbeat>& direct) {
+  absl::StatusOr<CheckedHeartbeat> cached = Cache().Decode(key, value);
+  if (!direct.ok()) {
+    if (cached.status() != direct.status()) {
+      Fail("cache disagrees on a refusal",
+           cached.status().ToString() + " vs " + direct.status().ToString());
+    }
+    return;
+  }
+  CheckSame(*direct, cached, "cache disagrees", std::string(value));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -51,7 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view key = input.substr(0, newline);
   const std::string_view value =
       newline == std::string_view::npos ? std::string_view() : input.substr(newline + 1);
+  if (size % 4 == 0) Cache().EndRead();
   absl::StatusOr<CheckedHeartbeat> checked = DecodeSignedHeartbeat(key, value);
+  CheckCacheAgrees(key, value, checked);
+  CheckCacheAgrees(key, value, checked);  // now from the cache (when it kept it)
   if (!checked.ok()) {
     const std::string message(checked.status().message());
     if (!message.starts_with("heartbeat: ")) Fail("refusal does not name the heartbeat", message);
@@ -102,5 +128,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                    signed_again->signer->signature);
   absl::StatusOr<CheckedHeartbeat> refused = DecodeSignedHeartbeat(own_key, forged);
   if (refused.ok()) Fail("altered last_seen still verifies", forged);
+  // The same through the cache, alpha's valid value cached first.
+  CheckCacheAgrees(own_key, by_alpha, signed_again);
+  CheckCacheAgrees(own_key, forged, refused);
   return 0;
 }

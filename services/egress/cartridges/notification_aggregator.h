@@ -5,7 +5,7 @@
 // (issue 18 "Floods aggregate"; doc/events-db.md "Aggregated notifications").
 //
 // Exactness: Count() runs inside the pipeline worker's batch transaction,
-// after the input's processed_inputs row was inserted in that same
+// after the input's key was recorded in seen_ids in that same
 // transaction (`submit:rejected:{entry id}` for ingress, `local:...` for the
 // local stream), so an input counted once is never counted again — a
 // redelivered entry after a SIGKILL is a duplicate input and never reaches

@@ -52,7 +52,6 @@ PipelineWorker::~PipelineWorker() {
 
 absl::Status PipelineWorker::Start() {
   RecountOutbox();
-  next_prune_ = absl::Now();
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -262,13 +261,12 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
       absl::Status s = db_->CountOutboxAttempt(OutboxKind::kPush, reports.attempted_push);
       if (!s.ok()) return s;
     }
-    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
     for (size_t b = 0; b < batches.size(); ++b) {
       outcomes[b].reserve(batches[b].events.size());
       for (InputEvent& in : batches[b].events) {
         InputOutcome out;
         if (in.record_input) {
-          absl::StatusOr<bool> fresh = db_->MarkInputProcessed(in.input_key, now_ms);
+          absl::StatusOr<bool> fresh = db_->MarkInputProcessed(in.input_key);
           if (!fresh.ok()) return fresh.status();
           if (!*fresh) {
             out.status = InputOutcome::Status::kDuplicate;
@@ -377,37 +375,12 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
 }
 
 void PipelineWorker::MaybePrune() {
-  const absl::Time now = absl::Now();
-  if (!pruning_) {
-    if (now < next_prune_) return;
-    pruning_ = true;
-    prune_before_ms_ = absl::ToUnixMillis(now - options_.processed_inputs_ttl);
-    pruned_in_pass_ = 0;
-  }
   // One small transaction per round: a large backlog of old inputs is
-  // deleted between batches instead of stalling the pipeline.
-  absl::StatusOr<int64_t> n = [&]() -> absl::StatusOr<int64_t> {
-    TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_->database()));
-    TM_ASSIGN_OR_RETURN(int64_t deleted,
-                        db_->PruneProcessedInputs(prune_before_ms_, options_.prune_chunk));
-    TM_RETURN_IF_ERROR(txn.Commit());
-    return deleted;
-  }();
-  if (n.ok()) {
-    pruned_in_pass_ += *n;
-    absl::MutexLock lock(&mu_);
-    stats_.inputs_pruned += *n;
-  } else {
-    LOG(WARNING) << "pruning processed inputs: " << n.status().message() << " (retried in "
-                 << absl::FormatDuration(options_.prune_interval) << ")";
-  }
-  if (!n.ok() || *n < options_.prune_chunk) {
-    pruning_ = false;
-    next_prune_ = now + options_.prune_interval;
-    if (pruned_in_pass_ > 0) {
-      LOG(INFO) << "pruned " << pruned_in_pass_ << " processed input(s) older than the TTL";
-    }
-  }
+  // forgotten between batches instead of stalling the pipeline.
+  SeenIds& seen = db_->seen_inputs();
+  pruning_ = seen.RunIfDue(options_.clock->Now());
+  absl::MutexLock lock(&mu_);
+  stats_.inputs_pruned = seen.pruned();
 }
 
 }  // namespace teleclaude::mesh

@@ -3,7 +3,7 @@
 // local stream reader and from Submit/Emit RPCs, tasks (RPCs that read or
 // change notifications), and outbox rows the senders finished. The worker
 // takes everything queued (up to max_batch_events) and processes it in ONE
-// transaction: processed-input check, the chain (dedup, projection, outbox
+// transaction: seen-input check (SeenIds), the chain (dedup, projection, outbox
 // rows), push outbox deletions, and the mesh outbox's own work (it is a
 // RoundParticipant of the transaction: common/delivery/outbox.h records its
 // sender's progress per peer and applies its per-peer bound there); then
@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/base/clock.h"
 #include "common/delivery/backoff.h"
 #include "common/delivery/outbox.h"
 #include "common/delivery/waker.h"
@@ -82,12 +83,9 @@ class PipelineWorker : public Waker {
   struct Options {
     std::string computer_name;  // source of cartridge.invoked watch events
     int max_batch_events = 1024;
-    absl::Duration processed_inputs_ttl = absl::Hours(24 * 7);
-    // Every prune_interval the worker deletes processed_inputs older than
-    // processed_inputs_ttl, prune_chunk rows per round between batches
-    // until none is left (any backlog, at any input rate).
-    absl::Duration prune_interval = absl::Minutes(10);
-    int prune_chunk = 5000;
+    // `now` of the chores (the seen-inputs pruning); the same clock as
+    // events.db's SeenIds::Options.
+    const Clock* clock = Clock::Real();
     // WAL checkpoints (events.db is opened without SQLite's auto-checkpoint,
     // which runs inside the COMMIT that passes 1000 pages): after a round,
     // once the WAL holds checkpoint_idle_pages — or, while a backlog of at
@@ -165,7 +163,7 @@ class PipelineWorker : public Waker {
     // sender (a round ends at each sender report or wake-up).
     int64_t input_holds = 0;
     int64_t checkpoints = 0;    // WAL checkpoints run (here, by the checkpointer, backstops)
-    int64_t inputs_pruned = 0;  // processed_inputs rows deleted (TTL)
+    int64_t inputs_pruned = 0;  // input keys forgotten (SeenIds' ttl)
   };
   Stats stats() const;
 
@@ -182,7 +180,9 @@ class PipelineWorker : public Waker {
     bool empty() const { return done_push.empty() && attempted_push.empty(); }
   };
   void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
-  // One chunk of a pruning pass, when one is due or running.
+  // One chunk of the seen-inputs pruning pass (events.db's SeenIds, a
+  // WriterChore: its ttl, interval and chunk come from EventsDb::Open),
+  // when one is due or running.
   void MaybePrune();
   // A checkpoint when the WAL is over the threshold for `events_waiting`.
   void MaybeCheckpoint(size_t events_waiting);
@@ -211,12 +211,9 @@ class PipelineWorker : public Waker {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
-  // Pruning (worker thread only): when the next pass starts, and while a
-  // pass runs, its cut-off and rows so far.
-  absl::Time next_prune_ = absl::InfinitePast();
+  // Pruning (worker thread only): a pass is running (the next chunk is due
+  // at once).
   bool pruning_ = false;
-  int64_t prune_before_ms_ = 0;
-  int64_t pruned_in_pass_ = 0;
   // Disk full (worker thread only): the pause before the next transaction
   // and the next one's length.
   absl::Duration pause_ = absl::ZeroDuration();

@@ -14,8 +14,7 @@ namespace teleclaude::mesh {
 namespace {
 
 // Schema: doc/events-db.md. The notifications table and its indexes are
-// TeleClaude's (teleclaude/events/db.py); processed_inputs and outbox are
-// ours.
+// TeleClaude's (teleclaude/events/db.py); the others are ours.
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, R"sql(
@@ -113,6 +112,17 @@ INSERT INTO outbox_mesh_cursors (destination, next_seq)
     GROUP BY name;
 DROP TABLE mesh_outbox;
 )sql")},
+      // processed_inputs becomes the delivery core's SeenIds table
+      // (common/delivery/seen_ids.h). Every input key is carried over as it
+      // is (its local:/mesh:/submit: prefix already says its kind) with its
+      // time (processed_at was Unix ms already), so an input redelivered
+      // right after the upgrade still has no second effect and keys expire
+      // by when they were first seen, not by the upgrade.
+      {4, Cat(SeenIds::Schema(), R"sql(
+INSERT OR IGNORE INTO seen_ids (id, seen_ms)
+    SELECT input_key, processed_at FROM processed_inputs;
+DROP TABLE processed_inputs;
+)sql")},
   };
   return *migrations;
 }
@@ -169,31 +179,13 @@ std::string IdList(const std::vector<int64_t>& ids) {
 
 std::string EventsDb::NowIso() { return FormatTimestampStream(Timestamp::NowUtc()); }
 
-absl::StatusOr<std::unique_ptr<EventsDb>> EventsDb::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<EventsDb>> EventsDb::Open(const std::string& path,
+                                                         SeenIds::Options seen_inputs) {
   // The pipeline worker checkpoints (PipelineWorker::MaybeCheckpoint).
   TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
                       Database::Open(path, DatabaseOptions{.auto_checkpoint = false}));
   TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
-  return std::unique_ptr<EventsDb>(new EventsDb(std::move(db)));
-}
-
-absl::StatusOr<bool> EventsDb::MarkInputProcessed(std::string_view input_key, int64_t now_ms) {
-  TM_ASSIGN_OR_RETURN(
-      Statement * s, db_->Cached("INSERT OR IGNORE INTO processed_inputs (input_key, processed_at) "
-                                 "VALUES (?, ?)"));
-  s->Bind(1, input_key).Bind(2, now_ms);
-  TM_RETURN_IF_ERROR(s->Run());
-  return db_->Changes() > 0;
-}
-
-absl::StatusOr<int64_t> EventsDb::PruneProcessedInputs(int64_t before_ms, int limit) {
-  TM_ASSIGN_OR_RETURN(
-      Statement * s,
-      db_->Cached("DELETE FROM processed_inputs WHERE input_key IN (SELECT input_key FROM "
-                  "processed_inputs WHERE processed_at < ? LIMIT ?)"));
-  s->Bind(1, before_ms).Bind(2, limit);
-  TM_RETURN_IF_ERROR(s->Run());
-  return db_->Changes();
+  return std::unique_ptr<EventsDb>(new EventsDb(std::move(db), seen_inputs));
 }
 
 absl::StatusOr<bool> EventsDb::IdempotencyKeyExists(std::string_view key) {

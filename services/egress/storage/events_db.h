@@ -1,7 +1,8 @@
 // events.db: egress's SQLite database (doc/events-db.md). The notification
 // projection with TeleClaude's columns and statuses (teleclaude/events/db.py),
-// the processed inputs (a redelivered input has no second effect) and the
-// persistent outbox of installer pushes. The mesh outbox lives in the same
+// the input keys already seen (the delivery core's SeenIds ledger,
+// common/delivery/seen_ids.h: a redelivered input has no second effect) and
+// the persistent outbox of installer pushes. The mesh outbox lives in the same
 // database but belongs to the delivery core (common/delivery/outbox.h,
 // tables outbox_mesh*; migration 3 moved v2's mesh_outbox there); the push
 // outbox will follow it.
@@ -22,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/delivery/outbox_kind.h"
+#include "common/delivery/seen_ids.h"
 #include "common/envelope/envelope.h"
 #include "common/sqlite/database.h"
 
@@ -103,18 +105,24 @@ class EventsDb {
  public:
   // Opens (creating and migrating) the database at `path`, without SQLite's
   // auto-checkpoint: the owner checkpoints (database()->Checkpoint()).
-  static absl::StatusOr<std::unique_ptr<EventsDb>> Open(const std::string& path);
+  // `seen_inputs`: how long input keys are remembered (default 7 days) and
+  // how they are pruned.
+  static absl::StatusOr<std::unique_ptr<EventsDb>> Open(const std::string& path,
+                                                        SeenIds::Options seen_inputs = {});
 
   Database* database() { return db_.get(); }
 
-  // --- processed inputs ---------------------------------------------------
-  // Records `input_key` as processed at `now_ms` (Unix ms). Returns true when
-  // it is new, false when it was already recorded (the input had its
-  // effect). REQUIRES: inside the batch transaction.
-  absl::StatusOr<bool> MarkInputProcessed(std::string_view input_key, int64_t now_ms);
-  // Deletes at most `limit` entries processed before `before_ms`; returns the
-  // number deleted.
-  absl::StatusOr<int64_t> PruneProcessedInputs(int64_t before_ms, int limit);
+  // --- seen inputs (doc/events-db.md "seen_ids") --------------------------
+  // Records `input_key` (`local:..`, `mesh:..`, `submit:..`; doc/wire.md) as
+  // seen now. Returns true when it is new, false when it was already
+  // recorded (the input had its effect). REQUIRES: inside the batch
+  // transaction.
+  absl::StatusOr<bool> MarkInputProcessed(std::string_view input_key) {
+    return seen_inputs_.MarkSeen(input_key);
+  }
+  // The ledger; a WriterChore the pipeline worker runs between rounds to
+  // forget keys older than its ttl.
+  SeenIds& seen_inputs() { return seen_inputs_; }
 
   // --- notifications (db.py) ---------------------------------------------
   absl::StatusOr<bool> IdempotencyKeyExists(std::string_view key);
@@ -168,9 +176,11 @@ class EventsDb {
   static std::string NowIso();
 
  private:
-  explicit EventsDb(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  EventsDb(std::unique_ptr<Database> db, SeenIds::Options seen_inputs)
+      : db_(std::move(db)), seen_inputs_(db_.get(), seen_inputs) {}
 
   std::unique_ptr<Database> db_;
+  SeenIds seen_inputs_;
 };
 
 }  // namespace teleclaude::mesh

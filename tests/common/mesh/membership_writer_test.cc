@@ -222,6 +222,39 @@ TEST_F(MembershipWriterTest, ForgetPublishesAtOnceAndANewHeartbeatBringsItBack) 
   EXPECT_EQ(writer->Forget("nobody").status().code(), absl::StatusCode::kNotFound);
 }
 
+// doc/security.md §10.1: an unchanged heartbeat is verified once; a value
+// altered under the same key after a valid one was read is verified — and
+// refused — every read.
+TEST_F(MembershipWriterTest, AnUnchangedHeartbeatIsVerifiedOnceATamperedOneAlways) {
+  auto writer = Writer();
+  Beat("alpha", "alpha", "x");
+  ASSERT_TRUE(writer->RefreshNow().ok());
+  ASSERT_TRUE(writer->RefreshNow().ok());
+  ASSERT_TRUE(writer->RefreshNow().ok());
+  EXPECT_EQ(writer->counters().heartbeats_decoded, 1);
+  EXPECT_EQ(writer->counters().heartbeats_ignored, 0);
+  EXPECT_TRUE(writer->Snapshot()->Find("alpha")->verified);
+  // The same bytes with another cluster: alpha's signature no longer covers
+  // them.
+  absl::StatusOr<std::optional<std::string>> value = client_->Get(HeartbeatKey("alpha"));
+  ASSERT_TRUE(value.ok() && value->has_value());
+  std::string tampered = **value;
+  const std::string from = "\"cluster\": \"x\"";
+  ASSERT_NE(tampered.find(from), std::string::npos);
+  tampered.replace(tampered.find(from), from.size(), "\"cluster\": \"y\"");
+  ASSERT_TRUE(client_->SetEx(HeartbeatKey("alpha"), tampered, absl::Seconds(60)).ok());
+  ASSERT_TRUE(writer->RefreshNow().ok());
+  ASSERT_TRUE(writer->RefreshNow().ok());
+  EXPECT_EQ(writer->counters().heartbeats_decoded, 2);
+  EXPECT_EQ(writer->counters().heartbeats_ignored, 2);
+  EXPECT_EQ(Records(*writer->Snapshot()), "alpha:away:x");
+  // alpha's next genuine heartbeat is decoded and accepted.
+  Beat("alpha", "alpha", "x");
+  ASSERT_TRUE(writer->RefreshNow().ok());
+  EXPECT_EQ(writer->counters().heartbeats_decoded, 3);
+  EXPECT_EQ(Records(*writer->Snapshot()), "alpha:live:x");
+}
+
 TEST_F(MembershipWriterTest, TheBackgroundThreadKeepsTheSnapshotCurrent) {
   MembershipWriter::Options o;
   o.redis = redis_.ClientOptions();

@@ -611,6 +611,95 @@ TEST_F(EgressIntegrationTest, SigkillMidBatchThenRestartHasExactlyOneEffectPerEv
             << " events (re-sends after the kill carry the same id)\n";
 }
 
+// Inputs that had their effect before a SIGKILL and come again afterwards —
+// a retried Submit with the same message id, and local stream entries Redis
+// hands out a second time (the group's position set back to 0, as when
+// Redis restarts from an older snapshot) — are recognised by the input keys
+// in events.db's seen_ids: no second notification, only duplicates counted.
+TEST_F(EgressIntegrationTest, RedeliveredInputsAfterSigkillHaveNoSecondEffect) {
+  constexpr int kEvents = 20;
+  StartEgress();
+  const std::string stream = "teleclaude:events:alpha";
+  std::vector<std::vector<std::string>> commands;
+  for (int i = 0; i < kEvents; ++i) {
+    EventEnvelope e;
+    e.event = "system.sandbox-container.unhealthy";  // a notification each
+    e.source = "producer";
+    e.level = Level::kOperational;
+    e.visibility = Visibility::kLocal;
+    e.payload_json = Cat("{\"n\":", i, "}");
+    commands.push_back(RedisClient::XAddArgv(stream, EncodeEnvelopeStream(e), 0));
+  }
+  auto added = client_->Pipeline(commands);
+  ASSERT_TRUE(added.ok()) << added.status();
+  const std::string last_id = added->back().str();
+  // Every entry delivered to the group (up to last_id) and acknowledged.
+  auto group_done = [&] {
+    auto info = client_->XInfoGroup(stream, "egress");
+    return info.ok() && info->pending == 0 && info->last_delivered_id == last_id;
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = StatsOr();
+        return s.ok() && s->inputs_processed() == kEvents;
+      },
+      absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto info = client_->XInfoGroup(stream, "egress");
+        return info.ok() && info->pending == 0;
+      },
+      absl::Seconds(10)));
+  auto submit = [&](v1::SubmitResponse* response) {
+    grpc::ClientContext ctx;
+    v1::SubmitRequest request;
+    auto* e = request.add_events();
+    e->set_envelope_json(R"({"event":"system.sandbox-container.unhealthy","source":"a","level":2,)"
+                         R"("payload":{"n":"submitted"}})");
+    e->set_message_id("m-once");
+    return stub_->Submit(&ctx, request, response);
+  };
+  v1::SubmitResponse first;
+  ASSERT_TRUE(submit(&first).ok());
+  ASSERT_EQ(first.outcomes(0).status(), v1::OUTCOME_PROCESSED);
+
+  egress_->Kill();
+  ASSERT_TRUE(egress_->Wait(absl::Seconds(5)).ok());
+  auto setid = client_->Command({"XGROUP", "SETID", stream, "egress", "0"});
+  ASSERT_TRUE(setid.ok()) << setid.status();
+  StartEgress();
+  v1::SubmitResponse again;
+  ASSERT_TRUE(submit(&again).ok());
+  EXPECT_EQ(again.outcomes(0).status(), v1::OUTCOME_DUPLICATE);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = StatsOr();
+        return s.ok() && s->inputs_duplicate() >= kEvents + 1;
+      },
+      absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor(group_done, absl::Seconds(10)));
+  auto s = StatsOr();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->inputs_duplicate(), kEvents + 1);
+  EXPECT_EQ(s->inputs_processed(), 0);
+
+  auto db = Database::Open(data_.File("events.db"));
+  ASSERT_TRUE(db.ok());
+  auto count = (*db)->Prepare(
+      "SELECT COUNT(*), COUNT(DISTINCT payload) FROM notifications WHERE event_type = "
+      "'system.sandbox-container.unhealthy'");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(*count->Step());
+  EXPECT_EQ(count->ColumnInt64(0), kEvents + 1);
+  EXPECT_EQ(count->ColumnInt64(1), kEvents + 1);
+  auto keys = (*db)->Prepare(
+      "SELECT COUNT(*) FROM seen_ids WHERE id LIKE 'local:teleclaude:events:alpha:%' OR "
+      "id = 'submit:m-once'");
+  ASSERT_TRUE(keys.ok());
+  ASSERT_TRUE(*keys->Step());
+  EXPECT_EQ(keys->ColumnInt64(0), kEvents + 1);
+}
+
 // events.db written by release 1 holds undelivered mesh rows (one per event
 // and peer): the upgraded egress delivers every one, in order, with the
 // message id release 1 gave it.

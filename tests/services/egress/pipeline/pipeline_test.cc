@@ -27,6 +27,7 @@
 #include "services/egress/pipeline/pipeline_runner.h"
 #include "services/egress/pipeline/pipeline_worker.h"
 #include "services/egress/storage/events_db.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -93,7 +94,8 @@ class StageCartridge : public Cartridge {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = EventsDb::Open(dir_.File("events.db"));
+    // Input keys are stamped by clock_ (pruned in chunks of 100).
+    auto db = EventsDb::Open(dir_.File("events.db"), {.prune_chunk = 100, .clock = &clock_});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     // Membership as ingress writes it and egress reads it: beta (c1), gamma
@@ -234,6 +236,8 @@ class PipelineTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  // Starts at the real time, so workers on the real clock prune nothing.
+  testing::ManualClock clock_{absl::Now()};
   EventCatalog catalog_ = BuildDefaultCatalog();
   std::unique_ptr<EventsDb> db_;
   std::unique_ptr<MembershipReader> membership_;
@@ -621,37 +625,37 @@ TEST_F(PipelineTest, WorkerDefersCheckpointsWhileABacklogWaits) {
   EXPECT_EQ(worker.stats().checkpoints, 1);
 }
 
-// Inputs older than the TTL are pruned in chunks, one per round, until none
-// is left — however many there are — and fresh ones stay.
+// Input keys older than the TTL (7 days) are pruned in chunks, one per
+// round, until none is left — however many there are — and fresh ones stay.
 TEST_F(PipelineTest, WorkerPrunesEveryExpiredInputInChunks) {
-  {
+  auto mark = [&](const std::string& prefix, int n) {
     auto txn = Transaction::Begin(db_->database());
     ASSERT_TRUE(txn.ok());
-    for (int i = 0; i < 2500; ++i) {
-      ASSERT_TRUE(db_->MarkInputProcessed("old:" + std::to_string(i), /*now_ms=*/1).ok());
-    }
-    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-    for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(db_->MarkInputProcessed("fresh:" + std::to_string(i), now_ms).ok());
+    for (int i = 0; i < n; ++i) {
+      auto fresh = db_->MarkInputProcessed(prefix + std::to_string(i));
+      ASSERT_TRUE(fresh.ok()) << fresh.status();
+      ASSERT_TRUE(*fresh);
     }
     ASSERT_TRUE(txn->Commit().ok());
-  }
+  };
+  mark("local:old:", 2500);
+  clock_.Advance(absl::Hours(24 * 7) + absl::Minutes(1));
+  mark("local:fresh:", 10);
   PipelineWorker::Options options;
   options.computer_name = "alpha";
-  options.prune_chunk = 100;  // 25 chunks
-  options.processed_inputs_ttl = absl::Hours(1);
+  options.clock = &clock_;
   PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
                         nullptr, {});
   ASSERT_TRUE(worker.Start().ok());
   ASSERT_TRUE(
       testing::WaitFor([&] { return worker.stats().inputs_pruned == 2500; }, absl::Seconds(10)));
   worker.Stop();
-  EXPECT_EQ(worker.stats().inputs_pruned, 2500);
+  EXPECT_EQ(worker.stats().inputs_pruned, 2500);  // 25 chunks of 100
   // The fresh inputs are still known: a redelivery of one has no effect.
-  auto again = db_->MarkInputProcessed("fresh:3", absl::ToUnixMillis(absl::Now()));
+  auto again = db_->MarkInputProcessed("local:fresh:3");
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);
-  auto gone = db_->MarkInputProcessed("old:3", absl::ToUnixMillis(absl::Now()));
+  auto gone = db_->MarkInputProcessed("local:old:3");
   ASSERT_TRUE(gone.ok());
   EXPECT_TRUE(*gone);
 }

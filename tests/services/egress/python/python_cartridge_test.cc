@@ -136,6 +136,32 @@ class PythonCartridgeTest : public ::testing::Test {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
+  // A pipeline of the Python cartridges `names` (in order) of `runtime`,
+  // suspending after `failure_threshold` consecutive failures; each
+  // suspension is appended to `suspended` as "name: reason".
+  static std::unique_ptr<PipelineRunner> Pipeline(PythonRuntime& runtime,
+                                                  const std::vector<std::string>& names,
+                                                  int failure_threshold,
+                                                  std::vector<std::string>* suspended) {
+    std::vector<ActiveCartridge> active;
+    for (const std::string& name : names) {
+      CartridgeSpec spec;
+      spec.name = name;
+      spec.runtime = "python";
+      active.push_back({spec, Load(runtime, name)});
+    }
+    PipelineRunner::Options options;
+    options.computer_name = "lab";
+    options.failure_threshold = failure_threshold;
+    auto pipeline = std::make_unique<PipelineRunner>(
+        options, std::vector<std::unique_ptr<Cartridge>>{},
+        [suspended](const CartridgeSpec& s, const std::string& reason) {
+          suspended->push_back(s.name + ": " + reason);
+        });
+    pipeline->SetActive(std::move(active));
+    return pipeline;
+  }
+
   testing::TempDir dir_;
   std::string socket_;
   std::unique_ptr<testing::ChildProcess> runner_;
@@ -238,21 +264,9 @@ TEST_F(PythonCartridgeTest, SlowRunnerFailsWithinTheBudgetAndRepeatsSuspend) {
   StartRunner();
   const absl::Duration budget = absl::Milliseconds(200);
   auto runtime = Runtime(budget);
-  std::vector<ActiveCartridge> active;
-  for (const char* name : {"sleeper", "tagger"}) {
-    CartridgeSpec spec;
-    spec.name = name;
-    spec.runtime = "python";
-    active.push_back({spec, Load(*runtime, name)});
-  }
   std::vector<std::string> suspended;
-  PipelineRunner::Options options;
-  options.computer_name = "lab";
-  options.failure_threshold = 3;
-  PipelineRunner pipeline(options, {}, [&](const CartridgeSpec& s, const std::string& reason) {
-    suspended.push_back(s.name + ": " + reason);
-  });
-  pipeline.SetActive(std::move(active));
+  std::unique_ptr<PipelineRunner> owned = Pipeline(*runtime, {"sleeper", "tagger"}, 3, &suspended);
+  PipelineRunner& pipeline = *owned;
   for (int i = 0; i < 4; ++i) {
     std::vector<RunResult> results;
     std::vector<Invocation> invocations;
@@ -301,21 +315,9 @@ TEST_F(PythonCartridgeTest, CartridgeThatStallsTheRunnerIsSuspendedOthersAreOnly
   StartRunner();
   const absl::Duration budget = absl::Milliseconds(200);
   auto runtime = Runtime(budget);
-  std::vector<ActiveCartridge> active;
-  for (const char* name : {"blocker", "tagger"}) {
-    CartridgeSpec spec;
-    spec.name = name;
-    spec.runtime = "python";
-    active.push_back({spec, Load(*runtime, name)});
-  }
   std::vector<std::string> suspended;
-  PipelineRunner::Options options;
-  options.computer_name = "lab";
-  options.failure_threshold = 2;
-  PipelineRunner pipeline(options, {}, [&](const CartridgeSpec& s, const std::string& reason) {
-    suspended.push_back(s.name + ": " + reason);
-  });
-  pipeline.SetActive(std::move(active));
+  std::unique_ptr<PipelineRunner> owned = Pipeline(*runtime, {"blocker", "tagger"}, 2, &suspended);
+  PipelineRunner& pipeline = *owned;
   int n = 0;
   absl::Duration took;
   auto run = [&] {

@@ -1,7 +1,7 @@
 // The outboxes of events.db on real SQLite files: push rows (one delivery
-// each) and sender progress; and the upgrades of databases written by
-// releases 1 and 2 that still hold undelivered mesh messages into the
-// delivery core's per-peer outbox (common/delivery/outbox.h; doc/events-db.md).
+// each) and sender progress; the seen input keys (SeenIds); and the upgrades of databases written
+// by releases 1 and 2 that still hold undelivered mesh messages into the delivery core's per-peer
+// outbox (common/delivery/outbox.h; doc/events-db.md).
 #include "services/egress/storage/events_db.h"
 
 #include <map>
@@ -11,11 +11,16 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/base/strings.h"
 #include "common/delivery/outbox.h"
 #include "common/sqlite/database.h"
+#include "common/sqlite/transaction.h"
 #include "gtest/gtest.h"
 #include "tests/services/egress/storage/events_db_v1.h"
+#include "tests/services/egress/storage/events_db_v3.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace teleclaude::mesh {
@@ -134,7 +139,7 @@ TEST(EventsDbUpgradeTest, UpgradesAVersion1DatabaseKeepingEveryUndeliveredMessag
   }
   auto db = EventsDb::Open(dir.File("events.db"));
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(*(*db)->database()->UserVersion(), 3);
+  EXPECT_EQ(*(*db)->database()->UserVersion(), 4);
   EXPECT_EQ(MeshPending((*db)->database()),
             "1 beta alpha/local:s:1-0/beta {\"n\":1}\n"
             "4 beta alpha/local:s:2-0/beta {\"n\":2}\n"
@@ -179,7 +184,7 @@ TEST(EventsDbUpgradeTest, UpgradesAVersion2DatabaseHonouringAPartlyFinishedRow) 
   }
   auto db = EventsDb::Open(dir.File("events.db"));
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(*(*db)->database()->UserVersion(), 3);
+  EXPECT_EQ(*(*db)->database()->UserVersion(), 4);
   EXPECT_EQ(MeshPending((*db)->database()),
             "8 beta alpha/k2/beta b2\n"
             "7 delta alpha/k1/delta b1\n"
@@ -190,6 +195,134 @@ TEST(EventsDbUpgradeTest, UpgradesAVersion2DatabaseHonouringAPartlyFinishedRow) 
   ASSERT_TRUE(outbox.ok()) << outbox.status();
   EXPECT_EQ(Depths(**outbox),
             (std::map<std::string, int64_t>{{"beta", 1}, {"delta", 1}, {"gamma", 1}}));
+}
+
+// Every table of the database that is not SQLite's own, in name order.
+std::string Tables(Database* db) {
+  auto s = db->Prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+      "ORDER BY name");
+  EXPECT_TRUE(s.ok()) << s.status();
+  std::string out;
+  while (s.ok() && *s->Step()) CatTo(out, s->ColumnText(0), " ");
+  return out;
+}
+
+// A database written by release 3 (processed_inputs, keys stamped in Unix
+// ms): migration 4 carries every input key into seen_ids as it is, with its
+// time, and drops processed_inputs. A redelivered input is still recognised
+// right after the upgrade; keys expire by when they were first seen.
+TEST(EventsDbUpgradeTest, MigrationFourCarriesProcessedInputsIntoSeenIdsWithTheirTimes) {
+  TempDir dir;
+  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now()));
+  const int64_t hour_ago = absl::ToUnixMillis(now - absl::Hours(1));
+  const int64_t long_ago = absl::ToUnixMillis(now - absl::Hours(24 * 8));  // beyond 7 days
+  {
+    auto v3 = Database::Open(dir.File("events.db"));
+    ASSERT_TRUE(v3.ok()) << v3.status();
+    ASSERT_TRUE((*v3)->Exec(testing::kEventsDbV1Schema).ok());
+    ASSERT_TRUE((*v3)->Exec(testing::kEventsDbV3Additions).ok());
+    ASSERT_TRUE((*v3)
+                    ->Exec(Cat("INSERT INTO processed_inputs (input_key, processed_at) VALUES "
+                               "('local:teleclaude:events:alpha:1712-0', ",
+                               hour_ago,
+                               "),"
+                               "('mesh:beta/local:teleclaude:events:beta:1700-3/alpha', ",
+                               hour_ago,
+                               "),"
+                               "('submit:installer:i1:o7', ",
+                               hour_ago,
+                               "),"
+                               "('submit:rejected:1712-9', ",
+                               long_ago, ")"))
+                    .ok());
+  }
+  testing::ManualClock clock(now);
+  auto db = EventsDb::Open(dir.File("events.db"), {.clock = &clock});
+  ASSERT_TRUE(db.ok()) << db.status();
+  Database* sql = (*db)->database();
+  EXPECT_EQ(*sql->UserVersion(), 4);
+  EXPECT_EQ(Tables(sql),
+            "notifications outbox outbox_mesh outbox_mesh_audiences outbox_mesh_cursors "
+            "seen_ids ");
+
+  // The whole ledger, times relative to the upgrade.
+  auto ledger = [&]() {
+    std::string out;
+    auto s = sql->Prepare("SELECT id, seen_ms FROM seen_ids ORDER BY id");
+    EXPECT_TRUE(s.ok()) << s.status();
+    while (s.ok() && *s->Step()) {
+      const int64_t ms = s->ColumnInt64(1);
+      CatTo(out, s->ColumnText(0), "@",
+            ms == hour_ago                  ? "hour_ago"
+            : ms == long_ago                ? "long_ago"
+            : ms == absl::ToUnixMillis(now) ? "now"
+                                            : Cat("?", ms),
+            "\n");
+    }
+    return out;
+  };
+  EXPECT_EQ(ledger(),
+            "local:teleclaude:events:alpha:1712-0@hour_ago\n"
+            "mesh:beta/local:teleclaude:events:beta:1700-3/alpha@hour_ago\n"
+            "submit:installer:i1:o7@hour_ago\n"
+            "submit:rejected:1712-9@long_ago\n");
+
+  // Redelivered inputs have no second effect; a new key is new.
+  {
+    auto txn = Transaction::Begin(sql);
+    ASSERT_TRUE(txn.ok());
+    for (const char* key :
+         {"local:teleclaude:events:alpha:1712-0",
+          "mesh:beta/local:teleclaude:events:beta:1700-3/alpha", "submit:installer:i1:o7"}) {
+      auto fresh = (*db)->MarkInputProcessed(key);
+      ASSERT_TRUE(fresh.ok()) << fresh.status();
+      EXPECT_FALSE(*fresh) << key;
+    }
+    auto fresh = (*db)->MarkInputProcessed("local:teleclaude:events:alpha:1712-1");
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    EXPECT_TRUE(*fresh);
+    // The kinds never collide: the same entry id as a mesh key is new.
+    fresh = (*db)->MarkInputProcessed("mesh:teleclaude:events:alpha:1712-0");
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    EXPECT_TRUE(*fresh);
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+
+  // Pruning forgets what was first seen more than 7 days ago, and only that.
+  EXPECT_FALSE((*db)->seen_inputs().RunIfDue(clock.Now()));
+  EXPECT_EQ((*db)->seen_inputs().pruned(), 1);
+  EXPECT_EQ(ledger(),
+            "local:teleclaude:events:alpha:1712-0@hour_ago\n"
+            "local:teleclaude:events:alpha:1712-1@now\n"
+            "mesh:beta/local:teleclaude:events:beta:1700-3/alpha@hour_ago\n"
+            "mesh:teleclaude:events:alpha:1712-0@now\n"
+            "submit:installer:i1:o7@hour_ago\n");
+}
+
+// A database written by release 1 reaches the current version in one open
+// and keeps its input keys too.
+TEST(EventsDbUpgradeTest, UpgradesAVersion1DatabaseKeepingItsInputKeys) {
+  TempDir dir;
+  const int64_t at = absl::ToUnixMillis(absl::Now()) - 5000;
+  {
+    auto v1 = Database::Open(dir.File("events.db"));
+    ASSERT_TRUE(v1.ok()) << v1.status();
+    ASSERT_TRUE((*v1)->Exec(testing::kEventsDbV1Schema).ok());
+    ASSERT_TRUE((*v1)
+                    ->Exec(Cat("INSERT INTO processed_inputs (input_key, processed_at) VALUES "
+                               "('local:s:1-0', ",
+                               at, ")"))
+                    .ok());
+  }
+  auto db = EventsDb::Open(dir.File("events.db"));
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto seen = (*db)->seen_inputs().Contains("local:s:1-0");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_TRUE(*seen);
+  auto fresh = (*db)->MarkInputProcessed("local:s:1-0");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_FALSE(*fresh);
 }
 
 }  // namespace
