@@ -1,6 +1,7 @@
 #include "common/delivery/single_writer.h"
 
-#include "common/delivery/backoff.h"
+#include "absl/strings/cord.h"
+#include "common/base/strings.h"
 #include "common/sqlite/statement.h"
 #include "common/sqlite/transaction.h"
 
@@ -92,6 +93,17 @@ bool SingleWriter::AnyParticipantWork() const {
 
 absl::Status SingleWriter::Transact(absl::FunctionRef<absl::Status()> body) {
   CHECK(OnWriterThread()) << options_.name << ": Transact() off the writer thread";
+  if (options_.clock->Now() < transact_paused_until_) {
+    // The disk was full a moment ago: do not spin on it (the caller retries).
+    absl::Status paused(
+        disk_full_error_.code(),
+        ToAbsl(Cat(options_.name, ": the disk is full; writes are paused until ",
+                   absl::FormatTime("%H:%M:%E3S", transact_paused_until_, absl::UTCTimeZone()),
+                   " UTC: ", disk_full_error_.message())));
+    disk_full_error_.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) { paused.SetPayload(url, payload); });
+    return paused;
+  }
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
     if (!txn.ok()) return txn.status();
@@ -108,11 +120,45 @@ absl::Status SingleWriter::Transact(absl::FunctionRef<absl::Status()> body) {
     return txn->Commit();
   }();
   if (status.ok()) {
+    if (options_.write_health != nullptr) options_.write_health->Committed();
+    failure_backoff_.Reset();
+    transact_paused_until_ = absl::InfinitePast();
     for (RoundParticipant* p : participants_) p->Committed();
   } else {
     for (RoundParticipant* p : participants_) p->RolledBack();
+    if (AfterFailure(status)) {
+      disk_full_error_ = status;
+      transact_paused_until_ = options_.clock->Now() + failure_backoff_.Next();
+    }
   }
   return status;
+}
+
+bool SingleWriter::AfterFailure(const absl::Status& status) {
+  const bool full =
+      options_.write_health != nullptr ? options_.write_health->Failed(status) : IsDiskFull(status);
+  if (!full) return false;
+  // Give the WAL's space back before the retry: nothing of the failed
+  // transaction is left, TRUNCATE copies what was committed and cuts the WAL
+  // file.
+  absl::StatusOr<int> copied = db_->Checkpoint(CheckpointMode::kTruncate);
+  if (!copied.ok()) {
+    LOG_EVERY_N(WARNING, 20) << options_.name
+                             << ": disk full; TRUNCATE checkpoint: " << copied.status().message();
+  }
+  return true;
+}
+
+void SingleWriter::ProbeWhileDiskFull() {
+  if (options_.write_health == nullptr || !options_.write_health->disk_full()) return;
+  if (options_.clock->Now() < transact_paused_until_) return;
+  absl::Status probe = Transact([this]() -> absl::Status {
+    absl::StatusOr<int> version = db_->UserVersion();
+    if (!version.ok()) return version.status();
+    return db_->Exec(Cat("PRAGMA user_version = ", *version));
+  });
+  if (probe.ok())
+    LOG(INFO) << options_.name << ": a test write committed; the disk has space again";
 }
 
 bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
@@ -141,21 +187,13 @@ bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
                << " job(s) failed and was rolled back: " << status.message();
     for (RoundParticipant* p : participants_) p->RolledBack();
     for (std::unique_ptr<WriterJob>& job : jobs) job->Finish(status);
-    if (options_.write_health != nullptr ? options_.write_health->Failed(status)
-                                         : IsDiskFull(status)) {
-      // Give the WAL's space back before the retry: nothing of the round is
-      // left, TRUNCATE copies what was committed and cuts the WAL file.
-      absl::StatusOr<int> copied = db_->Checkpoint(CheckpointMode::kTruncate);
-      if (!copied.ok()) {
-        LOG_EVERY_N(WARNING, 20) << options_.name << ": disk full; TRUNCATE checkpoint: "
-                                 << copied.status().message();
-      }
-    }
+    AfterFailure(status);
     absl::MutexLock lock(&mu_);
     ++stats_.round_failures;
     return false;
   }
   if (options_.write_health != nullptr) options_.write_health->Committed();
+  transact_paused_until_ = absl::InfinitePast();
   if (options_.checkpointer != nullptr) options_.checkpointer->Committed(db_);
   for (std::unique_ptr<WriterJob>& job : jobs) job->Finish(status);
   for (RoundParticipant* p : participants_) p->Committed();
@@ -192,7 +230,6 @@ void SingleWriter::Loop() {
   thread_id_.store(std::this_thread::get_id());
   bool held = false;        // the last look held inputs back
   bool chores_busy = true;  // a chore wants to go on at once (and: look at start)
-  Backoff failure_backoff(absl::Milliseconds(50), absl::Seconds(5));
   while (true) {
     std::vector<std::unique_ptr<WriterJob>> jobs;
     std::vector<std::function<void(bool)>> tasks;
@@ -236,17 +273,18 @@ void SingleWriter::Loop() {
     for (auto& task : tasks) task(false);
     if (!jobs.empty() || AnyParticipantWork()) {
       if (RunRound(std::move(jobs))) {
-        failure_backoff.Reset();
+        failure_backoff_.Reset();
       } else {
         // The database refuses (disk full, I/O error): do not spin on it.
         absl::MutexLock lock(&mu_);
         auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
-        mu_.AwaitWithTimeout(absl::Condition(&stopping), failure_backoff.Next());
+        mu_.AwaitWithTimeout(absl::Condition(&stopping), failure_backoff_.Next());
       }
     }
     if (exit) return;
     chores_busy = RunChores();
     MaybeCheckpoint();
+    ProbeWhileDiskFull();
   }
 }
 

@@ -18,7 +18,15 @@
 //  - participants' own work (RoundParticipant::HasWork, e.g. an outbox
 //    sender's progress): a round without jobs.
 // A round that fails because the disk is full (SQLITE_FULL) is followed by a
-// TRUNCATE checkpoint (the WAL's space is given back) before the pause.
+// TRUNCATE checkpoint (the WAL's space is given back) before the pause. A
+// Transact that fails so does the same, and later Transacts fail fast with
+// that error (nothing is tried, nothing written) until the pause — the same
+// 50 ms doubling to 5 s, shared with the rounds — is over; any commit ends
+// it. Readers in tasks are never held back by it. While write_health says
+// the disk is full and nothing else writes, the writer tries a write of its
+// own after each pause (it rewrites PRAGMA user_version with its value, in a
+// Transact): the condition ends once space is back, even on a database that
+// is rarely written.
 // Between rounds: chores (WriterChore: pruning) and checkpoints. The owner
 // opens its database without SQLite's auto-checkpoint (which runs inside the
 // COMMIT that takes the WAL past 1000 pages, before that round's work is
@@ -51,6 +59,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
+#include "common/delivery/backoff.h"
 #include "common/delivery/input_gate.h"
 #include "common/delivery/round_participant.h"
 #include "common/delivery/waker.h"
@@ -129,7 +138,12 @@ class SingleWriter : public Waker {
 
   // Runs `body` in one transaction together with the participants' work
   // (as a round does): commits when body returns OK, rolls back otherwise
-  // and returns its status. REQUIRES: on the writer thread (in a task).
+  // and returns its status. Commits and failures are reported to
+  // Options::write_health as a round's are; after a disk-full failure (and
+  // until its pause is over) it returns at once, without running `body`, an
+  // error IsDiskFull recognises: UNAVAILABLE "<name>: the disk is full;
+  // writes are paused until <time>: <the last error>". REQUIRES: on the
+  // writer thread (in a task).
   absl::Status Transact(absl::FunctionRef<absl::Status()> body);
 
   // Something changed that a participant's HasWork or the gate depend on.
@@ -148,6 +162,13 @@ class SingleWriter : public Waker {
   // False when it failed (rolled back).
   bool RunRound(std::vector<std::unique_ptr<WriterJob>> jobs);
   void MaybeCheckpoint();
+  // After a failed transaction: tells write_health; on a full disk gives the
+  // WAL's space back (TRUNCATE checkpoint). True when the disk is full.
+  bool AfterFailure(const absl::Status& status);
+  // While write_health reports a full disk and the pause is over: a write
+  // that changes nothing (see the class comment), to find out whether space
+  // is back.
+  void ProbeWhileDiskFull();
   // After a task or a round: chores due now; true when one wants to go on.
   bool RunChores();
 
@@ -157,6 +178,11 @@ class SingleWriter : public Waker {
   std::vector<WriterChore*> chores_;
   InputGate* gate_ = nullptr;
   std::atomic<std::thread::id> thread_id_{};
+  // Writer thread only: the pause after failures (rounds and Transact), and
+  // for Transact the time before which it fails fast with disk_full_error_.
+  Backoff failure_backoff_{absl::Milliseconds(50), absl::Seconds(5)};
+  absl::Time transact_paused_until_ = absl::InfinitePast();
+  absl::Status disk_full_error_;
 
   mutable absl::Mutex mu_;
   std::deque<std::unique_ptr<WriterJob>> jobs_ ABSL_GUARDED_BY(mu_);

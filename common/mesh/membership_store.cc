@@ -208,10 +208,50 @@ bool ApplySighting(const HeartbeatSighting& s, absl::Time now, MemberRecord& r) 
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<MembershipStore>> MembershipStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<MembershipStore>> MembershipStore::Open(const std::string& path,
+                                                                       WriteHealth* write_health) {
   TM_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   TM_RETURN_IF_ERROR(db->Migrate(Migrations()));
-  return std::unique_ptr<MembershipStore>(new MembershipStore(std::move(db), path));
+  return std::unique_ptr<MembershipStore>(new MembershipStore(std::move(db), path, write_health));
+}
+
+absl::Status MembershipStore::Commit(Transaction& txn) {
+  TM_RETURN_IF_ERROR(txn.Commit());
+  if (write_health_ != nullptr) write_health_->Committed();
+  return absl::OkStatus();
+}
+
+void MembershipStore::AfterWrite(const absl::Status& status) {
+  if (status.ok()) return;
+  if (!(write_health_ != nullptr ? write_health_->Failed(status) : IsDiskFull(status))) return;
+  // The transaction is rolled back: give the WAL's space back before the
+  // next try (TRUNCATE copies what was committed and cuts the WAL file).
+  absl::StatusOr<int> copied = db_->Checkpoint(CheckpointMode::kTruncate);
+  if (!copied.ok()) {
+    LOG_EVERY_T(WARNING, 60) << "membership: disk full; TRUNCATE checkpoint of " << path_ << ": "
+                             << copied.status().message();
+  }
+}
+
+absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeats(
+    const std::vector<HeartbeatSighting>& seen, absl::Time now, const Policy& policy) {
+  absl::StatusOr<RecordResult> result = RecordHeartbeatsTxn(seen, now, policy);
+  AfterWrite(result.status());
+  return result;
+}
+
+absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl::Time now) {
+  absl::StatusOr<MemberRecord> result = ForgetTxn(name, now);
+  AfterWrite(result.status());
+  return result;
+}
+
+absl::StatusOr<MemberRecord> MembershipStore::TrustKey(std::string_view name,
+                                                       const std::optional<Fingerprint>& expected,
+                                                       const Policy& policy, absl::Time now) {
+  absl::StatusOr<MemberRecord> result = TrustKeyTxn(name, expected, policy, now);
+  AfterWrite(result.status());
+  return result;
 }
 
 absl::StatusOr<std::unique_ptr<MembershipStore>> MembershipStore::OpenReadOnly(
@@ -298,7 +338,7 @@ absl::Status MembershipStore::Delete(std::string_view name) {
   return stmt->Run();
 }
 
-absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeats(
+absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeatsTxn(
     const std::vector<HeartbeatSighting>& seen, absl::Time now, const Policy& policy) {
   TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
   TM_ASSIGN_OR_RETURN(std::vector<MemberRecord> loaded, LoadAll());
@@ -385,7 +425,7 @@ absl::StatusOr<MembershipStore::RecordResult> MembershipStore::RecordHeartbeats(
     records.erase(name);
   }
   for (const std::string& name : changed) TM_RETURN_IF_ERROR(Put(records.at(name)));
-  if (!changed.empty() || !pruned.empty()) TM_RETURN_IF_ERROR(txn.Commit());
+  if (!changed.empty() || !pruned.empty()) TM_RETURN_IF_ERROR(Commit(txn));
   result.records.reserve(records.size());
   for (auto& [name, r] : records) result.records.push_back(std::move(r));
   return result;
@@ -406,7 +446,7 @@ absl::StatusOr<absl::StatusOr<MemberRecord>> MembershipStore::Find(std::string_v
   return record;
 }
 
-absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl::Time now) {
+absl::StatusOr<MemberRecord> MembershipStore::ForgetTxn(std::string_view name, absl::Time now) {
   TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
   TM_ASSIGN_OR_RETURN(absl::StatusOr<MemberRecord> before, Find(name));
   MemberRecord record;
@@ -425,14 +465,14 @@ absl::StatusOr<MemberRecord> MembershipStore::Forget(std::string_view name, absl
   record.forgotten_by = ForgottenBy::kPerson;
   ClearIdentity(record);
   TM_RETURN_IF_ERROR(Put(record));
-  TM_RETURN_IF_ERROR(txn.Commit());
+  TM_RETURN_IF_ERROR(Commit(txn));
   if (!before.ok()) return record;
   return *std::move(before);
 }
 
-absl::StatusOr<MemberRecord> MembershipStore::TrustKey(std::string_view name,
-                                                       const std::optional<Fingerprint>& expected,
-                                                       const Policy& policy, absl::Time now) {
+absl::StatusOr<MemberRecord> MembershipStore::TrustKeyTxn(
+    std::string_view name, const std::optional<Fingerprint>& expected, const Policy& policy,
+    absl::Time now) {
   TM_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get()));
   TM_ASSIGN_OR_RETURN(absl::StatusOr<MemberRecord> read, Find(name));
   TM_RETURN_IF_ERROR(read.status());
@@ -468,7 +508,7 @@ absl::StatusOr<MemberRecord> MembershipStore::TrustKey(std::string_view name,
     r.heartbeat_last_seen.clear();
   }
   TM_RETURN_IF_ERROR(Put(r));
-  TM_RETURN_IF_ERROR(txn.Commit());
+  TM_RETURN_IF_ERROR(Commit(txn));
   return r;
 }
 

@@ -21,6 +21,8 @@
 #include "absl/time/time.h"
 #include "common/mesh/membership_record.h"
 #include "common/sqlite/database.h"
+#include "common/sqlite/transaction.h"
+#include "common/sqlite/write_health.h"
 
 namespace teleclaude::mesh {
 
@@ -96,8 +98,13 @@ class MembershipStore {
 
   // Opens for writing, creating the file and applying the migrations. Errors
   // from SQLite carry the path (UNAVAILABLE, FAILED_PRECONDITION for a
-  // database of a newer schema).
-  static absl::StatusOr<std::unique_ptr<MembershipStore>> Open(const std::string& path);
+  // database of a newer schema). `write_health` (optional, not owned, must
+  // outlive the store) is told of every commit and every failed write
+  // (RecordHeartbeats, Forget, TrustKey); after one that failed because the
+  // disk is full (IsDiskFull) the WAL is checkpointed with TRUNCATE, so its
+  // space is given back before the next try (doc/membership.md "Disk full").
+  static absl::StatusOr<std::unique_ptr<MembershipStore>> Open(const std::string& path,
+                                                               WriteHealth* write_health = nullptr);
   // Opens an existing file read-only. NOT_FOUND when there is no file (the
   // writer has not created it yet); UNAVAILABLE when its schema is not yet
   // kSchemaVersion (being created, or written by an older writer);
@@ -166,8 +173,22 @@ class MembershipStore {
   int64_t skipped_rows() const { return skipped_rows_; }
 
  private:
-  MembershipStore(std::unique_ptr<Database> db, std::string path)
-      : path_(std::move(path)), db_(std::move(db)) {}
+  MembershipStore(std::unique_ptr<Database> db, std::string path,
+                  WriteHealth* write_health = nullptr)
+      : path_(std::move(path)), db_(std::move(db)), write_health_(write_health) {}
+  // The write paths: RecordHeartbeats, Forget and TrustKey without the
+  // reporting (their transaction is over when they return).
+  absl::StatusOr<RecordResult> RecordHeartbeatsTxn(const std::vector<HeartbeatSighting>& seen,
+                                                   absl::Time now, const Policy& policy);
+  absl::StatusOr<MemberRecord> ForgetTxn(std::string_view name, absl::Time now);
+  absl::StatusOr<MemberRecord> TrustKeyTxn(std::string_view name,
+                                           const std::optional<Fingerprint>& expected,
+                                           const Policy& policy, absl::Time now);
+  // Commits `txn` and tells write_health_ when it did.
+  absl::Status Commit(Transaction& txn);
+  // After a write path returned `status`: a failure goes to write_health_;
+  // a full disk gets a TRUNCATE checkpoint.
+  void AfterWrite(const absl::Status& status);
   // Writes every column of `record` (INSERT OR REPLACE).
   absl::Status Put(const MemberRecord& record);
   absl::Status Delete(std::string_view name);
@@ -178,6 +199,7 @@ class MembershipStore {
 
   const std::string path_;
   std::unique_ptr<Database> db_;
+  WriteHealth* const write_health_;  // may be null
   int64_t skipped_rows_ = 0;
 };
 

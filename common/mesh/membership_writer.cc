@@ -1,13 +1,16 @@
 #include "common/mesh/membership_writer.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "common/base/show_bytes.h"
 #include "common/base/status_macros.h"
 #include "common/base/strings.h"
+#include "common/delivery/backoff.h"
 #include "common/mesh/heartbeat.h"
 #include "common/mesh/time_window.h"
+#include "common/sqlite/statement.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
@@ -74,17 +77,20 @@ void LogKeyEvent(const KeyEvent& e) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MembershipWriter>> MembershipWriter::Open(Options options) {
+  auto write_health = std::make_unique<WriteHealth>("membership.db");
   TM_ASSIGN_OR_RETURN(std::unique_ptr<MembershipStore> store,
-                      MembershipStore::Open(options.db_path));
+                      MembershipStore::Open(options.db_path, write_health.get()));
   TM_ASSIGN_OR_RETURN(std::vector<MemberRecord> records, store->LoadAll());
   std::unique_ptr<MembershipWriter> writer(
-      new MembershipWriter(std::move(options), std::move(store)));
+      new MembershipWriter(std::move(options), std::move(write_health), std::move(store)));
   writer->Publish(std::move(records), absl::Now());
   return writer;
 }
 
-MembershipWriter::MembershipWriter(Options options, std::unique_ptr<MembershipStore> store)
+MembershipWriter::MembershipWriter(Options options, std::unique_ptr<WriteHealth> write_health,
+                                   std::unique_ptr<MembershipStore> store)
     : options_(std::move(options)),
+      write_health_(std::move(write_health)),
       redis_(std::make_unique<RedisClient>(options_.redis)),
       store_(std::move(store)),
       snapshot_(std::make_shared<const MembershipSnapshot>()) {}
@@ -228,15 +234,27 @@ absl::StatusOr<MemberRecord> MembershipWriter::Forget(std::string_view name) {
 }
 
 void MembershipWriter::Run() {
+  // A full disk: the store has truncated the WAL; wait longer each time so
+  // the disk is not spun on (the peers stay as recorded meanwhile).
+  Backoff disk_full(options_.refresh, std::max(options_.refresh, absl::Seconds(5)));
+  absl::Duration wait = options_.refresh;
   do {
     absl::Status s = RefreshNow();
-    if (!s.ok()) {
+    wait = options_.refresh;
+    if (IsDiskFull(s)) {
+      wait = disk_full.Next();
+      LOG_EVERY_T(WARNING, 60) << "membership: cannot record the heartbeats: " << s.message()
+                               << " (keeping the peers as recorded; next try in " << wait
+                               << ", backing off to 5s while the disk stays full)";
+    } else if (!s.ok()) {
+      disk_full.Reset();
       LOG_EVERY_T(WARNING, 60) << "membership: cannot read heartbeats: " << s.message()
                                << " (keeping what is recorded)";
-    } else if (options_.listener != nullptr) {
-      options_.listener->OnSnapshot(*Snapshot());
+    } else {
+      disk_full.Reset();
+      if (options_.listener != nullptr) options_.listener->OnSnapshot(*Snapshot());
     }
-  } while (!stop_.WaitForNotificationWithTimeout(options_.refresh));
+  } while (!stop_.WaitForNotificationWithTimeout(wait));
 }
 
 }  // namespace teleclaude::mesh

@@ -26,6 +26,7 @@
 #include "common/mesh/membership_store.h"
 #include "common/mesh/membership_view.h"
 #include "common/redis/redis_client.h"
+#include "common/sqlite/write_health.h"
 
 namespace teleclaude::mesh {
 
@@ -96,6 +97,13 @@ class MembershipWriter : public MembershipView {
   // name.
   absl::StatusOr<MemberRecord> Forget(std::string_view name);
 
+  // What the writer last saw of membership.db's commits (disk full since
+  // ...) for a WriteHealthProbe; lives as long as the writer. While the disk
+  // is full the background refresh keeps the last snapshot (the peers as
+  // recorded) and retries with backoff — from the refresh interval, doubling
+  // to 5 s (at least the interval) — until a commit (doc/membership.md).
+  const WriteHealth* write_health() const { return write_health_.get(); }
+
   // True once a read of the heartbeats has completed (ingress reads its
   // inbox only then: the trust gate has seen who is there).
   bool has_read_heartbeats() const { return read_once_.load(); }
@@ -107,12 +115,15 @@ class MembershipWriter : public MembershipView {
   std::shared_ptr<const MembershipSnapshot> Refresh() override;
 
  private:
-  MembershipWriter(Options options, std::unique_ptr<MembershipStore> store);
+  MembershipWriter(Options options, std::unique_ptr<WriteHealth> write_health,
+                   std::unique_ptr<MembershipStore> store);
   void Run();
   MembershipSnapshot::Self SelfView() const;
   void Publish(std::vector<MemberRecord> records, absl::Time now);
 
   const Options options_;
+  // Told by the store of its commits and failures; outlives store_.
+  const std::unique_ptr<WriteHealth> write_health_;
   // Serialises RefreshNow / Forget: the Redis client and the store are used
   // by one caller at a time.
   absl::Mutex work_mu_;

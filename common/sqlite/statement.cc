@@ -53,6 +53,10 @@ bool IsDiskFull(const absl::Status& status) {
   return rc.has_value() && (*rc & 0xff) == SQLITE_FULL;
 }
 
+absl::Status DiskFullStatus(std::string message) {
+  return SqliteStatus(SQLITE_FULL, std::move(message));
+}
+
 bool IsConstraintViolation(const absl::Status& status) {
   std::optional<int> rc = SqliteResultCode(status);
   return rc.has_value() && (*rc & 0xff) == SQLITE_CONSTRAINT;

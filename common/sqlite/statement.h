@@ -94,6 +94,12 @@ bool IsConstraintViolation(const absl::Status& status);
 // to UNAVAILABLE: free space and retry).
 bool IsDiskFull(const absl::Status& status);
 
+// UNAVAILABLE `message`, recognised by IsDiskFull: for a file the owner of a
+// database writes beside it (e.g. the installer's cartridge files) that
+// failed with ENOSPC or EDQUOT — the same condition, handled and reported
+// as the database's (common/sqlite/write_health.h).
+absl::Status DiskFullStatus(std::string message);
+
 }  // namespace teleclaude::mesh
 
 #endif  // TELECLAUDE_MESH_COMMON_SQLITE_STATEMENT_H_

@@ -144,6 +144,12 @@ absl::StatusOr<std::unique_ptr<IngressProcess>> IngressProcess::Start(const Conf
     health.Add(std::make_unique<WriteHealthProbe>("ingress.db writes", db_path,
                                                   p->quarantine_->write_health()),
                absl::ZeroDuration());
+    // membership.db's writes (MembershipWriter): failing while the disk is
+    // full; the peers stay as recorded meanwhile.
+    health.Add(std::make_unique<WriteHealthProbe>("membership.db writes",
+                                                  config.membership_db_path().string(),
+                                                  p->membership_->write_health()),
+               absl::ZeroDuration());
     health.Add(std::make_unique<PeerServiceProbe>("egress", config.egress_addr),
                config.dependency_grace);
     p->telemetry_->AddMetrics(std::make_shared<IngressMetrics>(p->service_.get()));

@@ -16,6 +16,7 @@
 #include "common/base/strings.h"
 #include "common/base/unique_fd.h"
 #include "common/cartridge/runtime.h"
+#include "common/sqlite/statement.h"
 #include "services/installer/cartridge_payload.h"
 
 namespace teleclaude::mesh {
@@ -24,7 +25,10 @@ namespace {
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 absl::Status IoError(const std::filesystem::path& path, std::string_view op, int err) {
-  return absl::InternalError(absl::StrCat(path.string(), ": ", ToAbsl(op), ": ", ErrnoText(err)));
+  std::string message = absl::StrCat(path.string(), ": ", ToAbsl(op), ": ", ErrnoText(err));
+  // A full disk is installer.db's condition too: retried, never final.
+  if (err == ENOSPC || err == EDQUOT) return DiskFullStatus(std::move(message));
+  return absl::InternalError(message);
 }
 
 bool IsInside(const std::filesystem::path& child, const std::filesystem::path& parent) {

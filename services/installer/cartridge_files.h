@@ -36,7 +36,9 @@ class CartridgeFiles {
   // Atomically writes `source` as the file of cartridge `name` in `place`
   // (replacing an older one). INVALID_ARGUMENT for a bad name or unknown
   // runtime; FAILED_PRECONDITION when the directory escapes the data dir;
-  // INTERNAL "<path>: <errno text>" on I/O errors (nothing is left behind).
+  // INTERNAL "<path>: <errno text>" on I/O errors (nothing is left behind);
+  // for a full disk (ENOSPC, EDQUOT) UNAVAILABLE, recognised by IsDiskFull
+  // (common/sqlite/statement.h): the installer retries, never gives up.
   absl::Status Write(Place place, std::string_view name, std::string_view runtime,
                      std::string_view source);
 

@@ -14,6 +14,7 @@
 #include "common/json/json_text.h"
 #include "common/json/reader.h"
 #include "common/json/writer.h"
+#include "common/sqlite/statement.h"
 #include "glog/logging.h"
 #include "services/installer/notification_json.h"
 
@@ -166,8 +167,11 @@ CartridgeInstaller::CartridgeInstaller(InstallerOptions options, std::unique_ptr
       db_(std::move(db)),
       files_(std::move(files)),
       // SQLite's own auto-checkpoint stays on for installer.db (a few writes
-      // a minute): the writer never checkpoints.
-      writer_({.name = "the installer", .checkpoint_idle_pages = 0}, db_->database()) {}
+      // a minute): the writer never checkpoints, but for a TRUNCATE one after
+      // a commit failed on a full disk (write_health_ reports it).
+      write_health_("installer.db"),
+      writer_({.name = "installer.db", .checkpoint_idle_pages = 0, .write_health = &write_health_},
+              db_->database()) {}
 
 absl::Status CartridgeInstaller::Start() {
   message_id_prefix_ = Cat("installer:", db_->instance_id(), ":o");
@@ -289,7 +293,7 @@ absl::Status CartridgeInstaller::OnNotification(const v1::OnNotificationRequest&
 }
 
 absl::Status CartridgeInstaller::ApplyPushes(const std::vector<GateDecision>& decisions) {
-  return writer_.Transact([&]() -> absl::Status {
+  return Transact([&]() -> absl::Status {
     const std::string now = NowText();
     for (const GateDecision& d : decisions) {
       if (!d.push_id.empty()) {
@@ -387,6 +391,9 @@ absl::Status CartridgeInstaller::ApplyGate(const GateDecision& d) {
   const CartridgeFiles::Place place =
       install ? CartridgeFiles::Place::kActive : CartridgeFiles::Place::kIncoming;
   absl::Status written = files_.Write(place, c.name, c.runtime, c.source);
+  // A full disk is not the cartridge's fault: the whole batch rolls back and
+  // egress sends the push again (the file is written again then).
+  if (IsDiskFull(written)) return written;
   if (!written.ok()) {
     LOG(ERROR) << "cannot store cartridge " << c.name << ": " << written;
     return EnqueueSubmit(
@@ -468,8 +475,7 @@ absl::Status CartridgeInstaller::InstallActive(CartridgeRecord& rec, std::string
     TM_RETURN_IF_ERROR(db_->Update(rec));
   }
   if (was_pending) {
-    absl::Status removed = files_.Remove(CartridgeFiles::Place::kIncoming, c.name, c.runtime);
-    if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+    RemoveAfterCommit(CartridgeFiles::Place::kIncoming, c);
   }
   TM_RETURN_IF_ERROR(Audit(rec, "activated", actor, reason));
   LOG(INFO) << "cartridge " << c.name << " " << c.version << " is active (" << actor << ")";
@@ -491,8 +497,7 @@ absl::Status CartridgeInstaller::RejectRecord(CartridgeRecord& rec, std::string_
   rec.reason = std::string(reason);
   rec.updated_at = rec.decided_at;
   TM_RETURN_IF_ERROR(db_->Update(rec));
-  absl::Status removed = files_.Remove(CartridgeFiles::Place::kIncoming, c.name, c.runtime);
-  if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+  RemoveAfterCommit(CartridgeFiles::Place::kIncoming, c);
   TM_RETURN_IF_ERROR(Audit(rec, "rejected", actor, reason));
   LOG(INFO) << "cartridge " << c.name << " " << c.version << " rejected (" << actor << ")";
   if (resolve_notification) {
@@ -532,6 +537,7 @@ absl::Status CartridgeInstaller::ApplyResolution(const GateDecision& d) {
   if (*decision == InstallDecision::kApprove) {
     absl::Status written = files_.Write(CartridgeFiles::Place::kActive, rec->cartridge.name,
                                         rec->cartridge.runtime, rec->cartridge.source);
+    if (IsDiskFull(written)) return written;  // rolled back, pushed again
     if (!written.ok()) {
       LOG(ERROR) << "cannot activate cartridge " << rec->cartridge.name << ": " << written;
       return Audit(*rec, "activation_failed", actor, ToStd(written.message()));
@@ -581,7 +587,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
     const RegistryStatus was = target->status;
     TM_RETURN_IF_ERROR(files_.Write(CartridgeFiles::Place::kActive, target->cartridge.name,
                                     target->cartridge.runtime, target->cartridge.source));
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    absl::Status done = Transact([&]() -> absl::Status {
       TM_RETURN_IF_ERROR(InstallActive(*target, actor,
                                        was == RegistryStatus::kPending ? "activated by a human"
                                        : was == RegistryStatus::kSuspended
@@ -592,7 +598,15 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
         TM_RETURN_IF_ERROR(EnqueueResolve(*target, Resolution("approve", actor)));
       }
       return absl::OkStatus();
-    }));
+    });
+    if (!done.ok()) {
+      // Not active after all (e.g. the disk is full): no active file either
+      // (none was there: pending, suspended and inactive versions have none).
+      absl::Status removed = files_.Remove(CartridgeFiles::Place::kActive, target->cartridge.name,
+                                           target->cartridge.runtime);
+      if (!removed.ok()) LOG(WARNING) << "cartridge " << key << ": " << removed;
+      return done;
+    }
     return ToProto(*target, /*with_audit=*/false);
   });
   if (!out.ok()) return out;
@@ -636,7 +650,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Deactivate(std::string_view na
           "cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
           best.cartridge.version, "); only an active or suspended cartridge can be turned off"));
     }
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
       const RegistryStatus was = target->status;
       target->status = RegistryStatus::kInactive;
       target->activation_order = 0;
@@ -676,7 +690,7 @@ absl::StatusOr<v1::RemoveResponse> CartridgeInstaller::Remove(std::string_view n
     for (const CartridgeRecord& r : rows) {
       TM_ASSIGN_OR_RETURN(*response.add_removed(), ToProto(r, /*with_audit=*/false));
     }
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
       for (const CartridgeRecord& r : rows) {
         TM_RETURN_IF_ERROR(
             Audit(r, "removed", actor, Cat(why, " (was ", RegistryStatusName(r.status), ")")));
@@ -732,7 +746,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Reject(std::string_view name,
           Cat("cartridge ", key, " is ", RegistryStatusName(best.status), " (version ",
               best.cartridge.version, "); only a pending cartridge can be rejected"));
     }
-    TM_RETURN_IF_ERROR(writer_.Transact(
+    TM_RETURN_IF_ERROR(Transact(
         [&] { return RejectRecord(*pending, actor, why, /*resolve_notification=*/true); }));
     return ToProto(*pending, /*with_audit=*/false);
   });
@@ -783,7 +797,7 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::ReportCartridgeFailure(
     }
     const std::string reason =
         request.reason().empty() ? std::string("reported by egress") : request.reason();
-    TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+    TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
       target->status = new_status;
       target->activation_order = 0;
       target->reason = reason;
@@ -1008,7 +1022,7 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
   absl::StatusOr<v1::RecordInvocationsResponse> out =
       writer_.Run([&]() -> absl::StatusOr<v1::RecordInvocationsResponse> {
         v1::RecordInvocationsResponse response;
-        TM_RETURN_IF_ERROR(writer_.Transact([&]() -> absl::Status {
+        TM_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
           TM_ASSIGN_OR_RETURN(bool fresh, db_->MarkBatchApplied(request.batch_id()));
           if (!fresh) {
             response.set_already_applied(true);
@@ -1047,6 +1061,26 @@ absl::StatusOr<v1::RecordInvocationsResponse> CartridgeInstaller::RecordInvocati
         return response;
       });
   return out;
+}
+
+// -------------------------------------------------------- transactions
+
+absl::Status CartridgeInstaller::Transact(absl::FunctionRef<absl::Status()> body) {
+  removals_after_commit_.clear();
+  absl::Status status = writer_.Transact(body);
+  std::vector<std::pair<CartridgeFiles::Place, CartridgeCandidate>> removals;
+  removals.swap(removals_after_commit_);
+  if (!status.ok()) return status;  // the files stay, as the rows do
+  for (const auto& [place, c] : removals) {
+    absl::Status removed = files_.Remove(place, c.name, c.runtime);
+    if (!removed.ok()) LOG(WARNING) << "cartridge " << c.name << ": " << removed;
+  }
+  return status;
+}
+
+void CartridgeInstaller::RemoveAfterCommit(CartridgeFiles::Place place,
+                                           const CartridgeCandidate& c) {
+  removals_after_commit_.emplace_back(place, c);
 }
 
 // ------------------------------------------------------------- outbox
@@ -1115,7 +1149,7 @@ absl::StatusOr<int64_t> CartridgeInstaller::PendingNotificationOf(std::string_vi
 
 absl::Status CartridgeInstaller::Link(const std::vector<NotificationLink>& links) {
   return writer_.Run([&]() -> absl::Status {
-    return writer_.Transact([&]() -> absl::Status {
+    return Transact([&]() -> absl::Status {
       for (const NotificationLink& link : links) {
         TM_ASSIGN_OR_RETURN(auto rec, db_->Find(link.cartridge_name, link.cartridge_sha256));
         if (!rec.has_value()) continue;

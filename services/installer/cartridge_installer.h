@@ -5,7 +5,10 @@
 //
 // Threads: one writer (SingleWriter, common/delivery/single_writer.h) owns
 // installer.db and the cartridge files; every public method hands its work
-// to it and waits. Between tasks it prunes expired seen ids (SeenIds).
+// to it and waits. Between tasks it prunes expired seen ids (SeenIds). A
+// full disk (installer.db or a cartridge file) fails the whole transaction:
+// nothing is acknowledged, the WAL is truncated, writes pause with backoff
+// and write_health() reports it until a commit (doc/installer-db.md).
 // What egress must be told is appended to an Outbox (common/delivery/
 // outbox.h, destination "egress") in the transaction of the change it
 // reports; an OutboxSender thread delivers it through EgressTransport
@@ -26,8 +29,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/cartridge/sovereignty.h"
@@ -38,6 +43,7 @@
 #include "common/delivery/seen_ids.h"
 #include "common/delivery/single_writer.h"
 #include "common/identity/identity_key.h"
+#include "common/sqlite/write_health.h"
 #include "services/installer/cartridge_files.h"
 #include "services/installer/cartridge_signatures.h"
 #include "services/installer/egress_client.h"
@@ -188,6 +194,10 @@ class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
   // by the bound); any thread.
   OutboxTotals OutboxFigures() const;
 
+  // What the writer last saw of installer.db's commits (disk full since ...)
+  // for a WriteHealthProbe; lives as long as the installer.
+  const WriteHealth* write_health() const { return &write_health_; }
+
   // NotificationLinks (the sender's thread; each a task on the writer).
   absl::StatusOr<int64_t> PendingNotificationOf(std::string_view name,
                                                 std::string_view sha256) override;
@@ -204,6 +214,11 @@ class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
   absl::Status Start();
 
   // --- writer-only (run inside writer_ tasks) ---
+  // writer_.Transact, then (only when it committed) deletes the files
+  // RemoveAfterCommit named during `body`: a transaction that fails (a full
+  // disk) leaves the files as it leaves the rows.
+  absl::Status Transact(absl::FunctionRef<absl::Status()> body);
+  void RemoveAfterCommit(CartridgeFiles::Place place, const CartridgeCandidate& c);
   absl::Status ApplyPushes(const std::vector<GateDecision>& decisions);
   absl::Status ApplyGate(const GateDecision& d);
   absl::Status ApplyResolution(const GateDecision& d);
@@ -232,6 +247,10 @@ class CartridgeInstaller : public NotificationLinks, public OutboxObserver {
   // Used on the writer thread (writer_) only.
   std::unique_ptr<InstallerDb> db_;
   CartridgeFiles files_;
+  // Files to delete once the running Transact commits (writer thread only).
+  std::vector<std::pair<CartridgeFiles::Place, CartridgeCandidate>> removals_after_commit_;
+  // Told of every commit and failure by writer_.
+  WriteHealth write_health_;
   // After db_ (uses it; stopped and destroyed first).
   SingleWriter writer_;
   // Set by Start(); the sender is stopped before the writer.

@@ -14,6 +14,7 @@
 #include "common/grpc/peer_service_probe.h"
 #include "common/grpc/service_telemetry.h"
 #include "common/grpc/shutdown_signal.h"
+#include "common/grpc/write_health_probe.h"
 #include "common/identity/identity_key.h"
 #include "common/identity/local_tokens.h"
 #include "glog/logging.h"
@@ -112,6 +113,13 @@ int Run(int argc, char** argv) {
       ->health()
       .Add(std::make_unique<DatabaseProbe>(DatabaseProbe::Options{
                .name = "installer.db", .path = config.installer_db_path().string()}),
+           absl::ZeroDuration());
+  // The writer's own view: its commits fail because the disk is full.
+  (*telemetry)
+      ->health()
+      .Add(std::make_unique<WriteHealthProbe>("installer.db writes",
+                                              config.installer_db_path().string(),
+                                              (*installer)->write_health()),
            absl::ZeroDuration());
   (*telemetry)
       ->health()

@@ -3,9 +3,10 @@
 // sending while the disk fills — events the trust gate holds back
 // (quarantined into ingress.db) and events it passes to egress — and then:
 // nothing is acknowledged on the mesh stream before its effect is committed,
-// `telec status` names ingress.db's writes as failing for a full disk, and
-// after a little space is freed every event is where it belongs exactly once
-// and the condition is cleared.
+// `telec status` names ingress.db's writes — and membership.db's, where the
+// peers' heartbeats are recorded — as failing for a full disk, and after a
+// little space is freed every event is where it belongs exactly once and both
+// conditions are cleared.
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -256,13 +257,19 @@ TEST_F(IngressDiskFullE2ETest,
   ASSERT_TRUE(WaitFor(
       [&] {
         status = Status();
+        // membership.db (the peers' heartbeats, recorded every second) is on
+        // the same disk: its writes fail too, and the peers stay recorded.
         return absl::StrContains(status, "ingress.db writes") &&
-               absl::StrContains(status, "ingress.db: disk full");
+               absl::StrContains(status, "ingress.db: disk full") &&
+               absl::StrContains(status, "membership.db writes") &&
+               absl::StrContains(status, "membership.db: disk full");
       },
       absl::Seconds(60), absl::Milliseconds(500)))
       << status << "\n"
       << computer_->LogTails();
   std::cerr << "telec status while full:\n" << status << "\n";
+  // Meanwhile the peers stay as recorded (live; egress reads membership.db).
+  EXPECT_TRUE(absl::StrContains(status, "2 live, 0 away")) << status;
   // Nothing is acknowledged whose row is not committed: one row (held or
   // accepted) per entry acknowledged since the disk filled.
   for (int i = 0; i < 5; ++i) {

@@ -2,7 +2,9 @@
 // failing job rolls its whole round back and every job of it hears the
 // error; the gate holds input jobs while tasks go on; Transact includes the
 // participants; the WAL is checkpointed once past the threshold; after
-// Stop, work fails fast.
+// Stop, work fails fast; a Transact on a full disk (a real tmpfs) is
+// reported, pauses further writes with backoff, and the writer's own test
+// write ends the condition once space is back.
 #include "common/delivery/single_writer.h"
 
 #include <atomic>
@@ -11,10 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "common/base/status_macros.h"
+#include "common/sqlite/statement.h"
+#include "common/sqlite/write_health.h"
 #include "gtest/gtest.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tmpfs_mount.h"
 #include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh {
@@ -203,6 +210,93 @@ TEST_F(SingleWriterTest, AfterStopWorkFailsFast) {
   EXPECT_EQ(outcomes(), (std::vector<std::string>{"before:ok", "after:w.db is shutting down"}));
   EXPECT_TRUE(stopped);
   EXPECT_EQ(run.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(SingleWriterDiskFullTest, TransactOnAFullDiskIsReportedPausedAndRecovers) {
+  TempDir dir;
+  auto tmpfs = testing::TmpfsMount::Mount(dir.File("small"), 4 << 20);
+  if (!tmpfs.ok()) GTEST_SKIP() << "NOT RUN: " << tmpfs.status().message();
+  auto db = Database::Open(dir.File("small/f.db"), DatabaseOptions{.auto_checkpoint = false});
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (v TEXT)").ok());
+  ASSERT_TRUE((*db)->Checkpoint(CheckpointMode::kTruncate).ok());
+  testing::ManualClock clock;
+  WriteHealth health("f.db", &clock);
+  SingleWriter::Options options{"f.db"};
+  options.checkpoint_idle_pages = 0;
+  options.write_health = &health;
+  options.clock = &clock;
+  options.idle_wake = absl::Hours(1);  // the loop turns only for the test's tasks
+  SingleWriter writer(options, db->get());
+  writer.Start();
+  int bodies = 0;  // times a Transact ran its body
+  auto insert = [&]() -> absl::Status {
+    return writer.Run([&]() -> absl::Status {
+      return writer.Transact([&]() -> absl::Status {
+        ++bodies;
+        TM_ASSIGN_OR_RETURN(Statement * s, (*db)->Cached("INSERT INTO t (v) VALUES (?)"));
+        return s->Bind(1, std::string(4000, 'v')).Run();
+      });
+    });
+  };
+  ASSERT_TRUE((*tmpfs)->Fill().ok());
+  int64_t committed = 0;
+  absl::Status failure;
+  for (int i = 0; i < 10000 && failure.ok(); ++i) {
+    failure = insert();
+    if (failure.ok()) ++committed;
+  }
+  ASSERT_FALSE(failure.ok()) << "the full file system took 40 MB";
+  EXPECT_TRUE(IsDiskFull(failure)) << failure;
+  EXPECT_TRUE(health.disk_full());
+  EXPECT_TRUE(absl::StrContains(health.Check().message(), "f.db: disk full since"))
+      << health.Check();
+
+  // Within the pause nothing is tried: the same condition, at once.
+  const int tried = bodies;
+  absl::Status paused = insert();
+  EXPECT_EQ(bodies, tried);
+  EXPECT_TRUE(IsDiskFull(paused)) << paused;
+  EXPECT_TRUE(absl::StrContains(paused.message(), "f.db: the disk is full; writes are paused"))
+      << paused;
+  clock.Advance(absl::Milliseconds(60));  // past the first pause (50 ms)
+  EXPECT_FALSE(insert().ok());            // tried again: still full
+  EXPECT_EQ(bodies, tried + 1);
+  clock.Advance(absl::Milliseconds(60));  // the second pause is 100 ms
+  EXPECT_FALSE(insert().ok());
+  EXPECT_EQ(bodies, tried + 1);
+
+  // After the pause the writer tries a test write of its own: still full.
+  EXPECT_TRUE(absl::StrContains(health.Check().message(), "(2 failed transactions"))
+      << health.Check();
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(writer.Run([] { return absl::OkStatus(); }).ok());  // a turn of the loop
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::StrContains(health.Check().message(), "(3 failed transactions"); },
+              absl::Seconds(5)))
+      << health.Check();
+  EXPECT_EQ(bodies, tried + 1);
+
+  // Space back: after the pause the writer's own test write (no task of
+  // the test writes) commits and ends the condition.
+  EXPECT_GE((*tmpfs)->Free(1 << 20), 1 << 20);
+  EXPECT_TRUE(health.disk_full());
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(writer.Run([] { return absl::OkStatus(); }).ok());  // a turn of the loop
+  ASSERT_TRUE(WaitFor([&] { return !health.disk_full(); }, absl::Seconds(5))) << health.Check();
+  absl::Status recovered = insert();
+  ASSERT_TRUE(recovered.ok()) << recovered;
+  ++committed;
+  EXPECT_TRUE(insert().ok());  // no pause after a commit
+  ++committed;
+  auto count = writer.Run([&]() -> absl::StatusOr<int64_t> {
+    TM_ASSIGN_OR_RETURN(Statement s, (*db)->Prepare("SELECT COUNT(*) FROM t"));
+    TM_RETURN_IF_ERROR(s.Step().status());
+    return s.ColumnInt64(0);
+  });
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, committed);  // every committed row, nothing of a failed one
+  writer.Stop();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // membership.db on a real SQLite file, with the clock passed in: the schema
 // and its migration, every state rule of doc/membership.md (new, live, away,
-// stopping, retention, forget, coming back, pruning) and the read-only open.
+// stopping, retention, forget, coming back, pruning) and the read-only open;
+// on a full disk (a real tmpfs) the write is reported and the records stay
+// as committed until space is back.
 #include "common/mesh/membership_store.h"
 
 #include <map>
@@ -11,9 +13,12 @@
 #include "common/base/strings.h"
 #include "common/identity/identity_key.h"
 #include "common/sqlite/database.h"
+#include "common/sqlite/statement.h"
+#include "common/sqlite/write_health.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tmpfs_mount.h"
 
 namespace teleclaude::mesh {
 namespace {
@@ -324,6 +329,53 @@ TEST_F(MembershipStoreTest, ReadOnlyOpenOfAFileNotYetMigratedIsUnavailable) {
   { ASSERT_TRUE(Database::Open(path).ok()); }  // created, user_version 0
   auto reader = MembershipStore::OpenReadOnly(path);
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kUnavailable) << reader.status();
+}
+
+TEST(MembershipStoreDiskFullTest, AFullDiskIsReportedAndTheRecordsStayAsCommitted) {
+  testing::TempDir dir;
+  auto tmpfs = testing::TmpfsMount::Mount(dir.File("small"), 4 << 20);
+  if (!tmpfs.ok()) GTEST_SKIP() << "NOT RUN: " << tmpfs.status().message();
+  WriteHealth health("membership.db");
+  auto store = MembershipStore::Open(dir.File("small/membership.db"), &health);
+  ASSERT_TRUE(store.ok()) << store.status();
+  MembershipStore::Policy policy;
+  // Each read sees a new heartbeat of pa (a new, long `last_seen` text):
+  // every call writes.
+  auto record = [&](int i) {
+    std::vector<HeartbeatSighting> seen;
+    seen.emplace_back("pa", "home", Cat(i, "-", std::string(3000, 'h')));
+    return (*store)->RecordHeartbeats(seen, kT0 + absl::Seconds(i), policy);
+  };
+  ASSERT_TRUE(record(0).ok());
+  ASSERT_TRUE((*tmpfs)->Fill().ok());
+  int last_committed = 0;
+  absl::Status failure;
+  for (int i = 1; i < 20000 && failure.ok(); ++i) {
+    auto result = record(i);
+    failure = result.status();
+    if (result.ok()) last_committed = i;
+  }
+  ASSERT_FALSE(failure.ok()) << "the full file system took 60 MB";
+  EXPECT_TRUE(IsDiskFull(failure)) << failure;
+  EXPECT_TRUE(health.disk_full());
+  EXPECT_THAT(std::string(health.Check().message()), HasSubstr("membership.db: disk full since"));
+  // The peers as recorded: the last committed heartbeat of pa.
+  auto records = (*store)->LoadAll();
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].heartbeat_last_seen.substr(0, Cat(last_committed, "-").size()),
+            Cat(last_committed, "-"));
+  EXPECT_EQ((*records)[0].state, MemberState::kLive);
+
+  // Space back: the next read is recorded and the condition is over.
+  EXPECT_GE((*tmpfs)->Free(1 << 20), 1 << 20);
+  auto recovered = record(last_committed + 100);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_FALSE(health.disk_full());
+  records = (*store)->LoadAll();
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ((*records)[0].heartbeat_last_seen.substr(0, Cat(last_committed + 100, "-").size()),
+            Cat(last_committed + 100, "-"));
 }
 
 }  // namespace
