@@ -623,6 +623,16 @@ absl::StatusOr<v1::Cartridge> CartridgeInstaller::Activate(std::string_view name
                                              " cannot run: ", failed->second,
                                              "; it is now failed (publish a fixed version)"));
   }
+  // The reload queued with the activation (the outbox) may have reached
+  // egress first: egress then already reported the failure, the version is
+  // failed, and this reload no longer lists it. Same answer.
+  absl::StatusOr<v1::Cartridge> now = GetCartridge(out->name());
+  if (now.ok() && now->version() == out->version() &&
+      now->status() == v1::CARTRIDGE_STATUS_FAILED) {
+    return absl::FailedPreconditionError(Cat("cartridge ", out->name(), " ", out->version(),
+                                             " cannot run: ", now->reason(),
+                                             "; it is now failed (publish a fixed version)"));
+  }
   return out;
 }
 
