@@ -15,8 +15,8 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/child_process.h"
-#include "tests/support/sandbox_runner_command.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/sandbox_runner_command.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
