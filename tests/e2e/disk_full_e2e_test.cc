@@ -15,6 +15,7 @@
 #include "common/redis/redis_client.h"
 #include "common/sqlite/database.h"
 #include "gtest/gtest.h"
+#include "tests/e2e/disk_full_computer.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/tmpfs_mount.h"
@@ -29,29 +30,13 @@ using ::teleclaude::mesh::testing::WaitFor;
 
 constexpr char kType[] = "system.sandbox-container.unhealthy";  // creates a row, no dedup key
 
-class DiskFullE2ETest : public ::testing::Test {
+class DiskFullE2ETest : public DiskFullComputerTest {
  protected:
   void SetUp() override {
     ComputerOptions o;
     o.name = "tiny";
-    o.redis_url = redis_.url();
     o.extra_flags = {"--peer_refresh_ms=100"};
-    computer_ = std::make_unique<Computer>(std::move(o));
-    auto mounted = TmpfsMount::Mount(computer_->data_dir(), 32 << 20);
-    if (!mounted.ok()) {
-      // Loud, and not a pass: ctest reports it as skipped with this reason.
-      GTEST_SKIP() << "NOT RUN: " << mounted.status().message();
-    }
-    tmpfs_ = *std::move(mounted);
-    client_ = redis_.Client();
-    ASSERT_TRUE(computer_->Launch().ok());
-    absl::Status ready = computer_->AwaitReady(absl::Seconds(60));
-    ASSERT_TRUE(ready.ok()) << ready;
-  }
-
-  void TearDown() override {
-    if (computer_ != nullptr) computer_->Stop();
-    tmpfs_.reset();
+    LaunchOnTmpfs(std::move(o));
   }
 
   // Events [from, to) on the local stream, each with a distinct payload
@@ -95,16 +80,6 @@ class DiskFullE2ETest : public ::testing::Test {
     if (!info.ok()) return -1;
     return produced - info->pending - info->lag.value_or(0);
   }
-
-  std::string Status() {
-    auto r = computer_->Telec({"status"});
-    return r.ok() ? absl::StrCat(r->out, r->err) : std::string(r.status().message());
-  }
-
-  RedisServer redis_;
-  std::unique_ptr<Computer> computer_;
-  std::unique_ptr<TmpfsMount> tmpfs_;
-  std::unique_ptr<RedisClient> client_;
 };
 
 TEST_F(DiskFullE2ETest, FullDiskIsReportedNothingIsAckedEarlyAndFreeingSpaceRecoversExactly) {

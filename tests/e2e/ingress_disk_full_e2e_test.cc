@@ -27,6 +27,7 @@
 #include "common/sqlite/database.h"
 #include "common/sqlite/statement.h"
 #include "gtest/gtest.h"
+#include "tests/e2e/disk_full_computer.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/pair_keys.h"
 #include "tests/support/redis_server.h"
@@ -56,26 +57,16 @@ struct Peer {
   std::optional<PairKeys> keys;  // keys->send authenticates what the peer sends to kMe
 };
 
-class IngressDiskFullE2ETest : public ::testing::Test {
+class IngressDiskFullE2ETest : public DiskFullComputerTest {
  protected:
   void SetUp() override {
     ComputerOptions o;
     o.name = kMe;
     o.cluster = kCluster;
-    o.redis_url = redis_.url();
     o.extra_flags = {"--peer_refresh_ms=100"};
     o.service_flags["ingress"] = {"--trust_strictness=strict"};
-    computer_ = std::make_unique<Computer>(std::move(o));
-    auto mounted = TmpfsMount::Mount(computer_->data_dir(), 32 << 20);
-    if (!mounted.ok()) {
-      // Loud, and not a pass: ctest reports it as skipped with this reason.
-      GTEST_SKIP() << "NOT RUN: " << mounted.status().message();
-    }
-    tmpfs_ = *std::move(mounted);
-    client_ = redis_.Client();
-    ASSERT_TRUE(computer_->Launch().ok());
-    absl::Status ready = computer_->AwaitReady(absl::Seconds(60));
-    ASSERT_TRUE(ready.ok()) << ready;
+    LaunchOnTmpfs(std::move(o));
+    if (IsSkipped() || HasFatalFailure()) return;
 
     // Two C++ peers of the cluster: signed heartbeats (kept fresh by a
     // thread) and messages authenticated with the pair key of each peer's
@@ -105,8 +96,7 @@ class IngressDiskFullE2ETest : public ::testing::Test {
   void TearDown() override {
     stop_beating_.store(true);
     if (beating_.joinable()) beating_.join();
-    if (computer_ != nullptr) computer_->Stop();
-    tmpfs_.reset();
+    DiskFullComputerTest::TearDown();
   }
 
   void Beat() {
@@ -187,34 +177,7 @@ class IngressDiskFullE2ETest : public ::testing::Test {
     return sent - info->pending - info->lag.value_or(0);
   }
 
-  std::string Status() {
-    auto r = computer_->Telec({"status"});
-    return r.ok() ? absl::StrCat(r->out, r->err) : std::string(r.status().message());
-  }
-  // `telec status` ran and found every service serving: no probe fails
-  // (neither a writer's "disk full" nor too little free space).
-  bool AllServing() {
-    auto r = computer_->Telec({"status"});
-    return r.ok() && r->exit_code == 0;
-  }
-
-  // "name bytes" of each file in the data dir, and the space left.
-  std::string Files() {
-    std::string out;
-    std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(computer_->data_dir(), ec)) {
-      if (absl::StartsWith(f.path().filename().string(), "fill-")) continue;
-      absl::StrAppend(&out, f.path().filename().string(), " ", f.file_size(ec), "\n");
-    }
-    absl::StrAppend(&out, tmpfs_->FreeBytes(), " bytes free\n");
-    return out;
-  }
-
-  RedisServer redis_;
   TempDir peers_dir_;
-  std::unique_ptr<Computer> computer_;
-  std::unique_ptr<TmpfsMount> tmpfs_;
-  std::unique_ptr<RedisClient> client_;
   std::vector<Peer> peers_;
   std::atomic<bool> stop_beating_{false};
   std::thread beating_;

@@ -28,6 +28,7 @@
 #include "common/sqlite/database.h"
 #include "common/sqlite/statement.h"
 #include "gtest/gtest.h"
+#include "tests/e2e/disk_full_computer.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/tmpfs_mount.h"
@@ -42,32 +43,18 @@ using ::teleclaude::mesh::testing::WaitFor;
 
 constexpr int kCartridges = 40;
 
-class InstallerDiskFullE2ETest : public ::testing::Test {
+class InstallerDiskFullE2ETest : public DiskFullComputerTest {
  protected:
   void SetUp() override {
     ComputerOptions o;
     o.name = "tiny";
-    o.redis_url = redis_.url();
     o.extra_flags = {"--peer_refresh_ms=100"};
-    computer_ = std::make_unique<Computer>(std::move(o));
-    auto mounted = TmpfsMount::Mount(computer_->data_dir(), 32 << 20);
-    if (!mounted.ok()) {
-      // Loud, and not a pass: ctest reports it as skipped with this reason.
-      GTEST_SKIP() << "NOT RUN: " << mounted.status().message();
-    }
-    tmpfs_ = *std::move(mounted);
-    client_ = redis_.Client();
-    ASSERT_TRUE(computer_->Launch().ok());
-    absl::Status ready = computer_->AwaitReady(absl::Seconds(60));
-    ASSERT_TRUE(ready.ok()) << ready;
+    LaunchOnTmpfs(std::move(o));
   }
 
   void TearDown() override {
-    if (computer_ != nullptr) {
-      (void)computer_->Signal(Service::kInstaller, SIGCONT);
-      computer_->Stop();
-    }
-    tmpfs_.reset();
+    if (computer_ != nullptr) (void)computer_->Signal(Service::kInstaller, SIGCONT);
+    DiskFullComputerTest::TearDown();
   }
 
   // cartridge.published events for cartridges c0..c{n-1} (or `name` alone)
@@ -139,31 +126,6 @@ class InstallerDiskFullE2ETest : public ::testing::Test {
     if (!row.ok()) return "?";
     return *row ? s->ColumnText(0) : "";
   }
-
-  std::string Status() {
-    auto r = computer_->Telec({"status"});
-    return r.ok() ? absl::StrCat(r->out, r->err) : std::string(r.status().message());
-  }
-  bool AllServing() {
-    auto r = computer_->Telec({"status"});
-    return r.ok() && r->exit_code == 0;
-  }
-  std::string Files() {
-    std::string out;
-    std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(computer_->data_dir(), ec)) {
-      if (absl::StartsWith(f.path().filename().string(), "fill-")) continue;
-      absl::StrAppend(&out, f.path().filename().string(), " ",
-                      f.is_regular_file(ec) ? static_cast<int64_t>(f.file_size(ec)) : -1, "\n");
-    }
-    absl::StrAppend(&out, tmpfs_->FreeBytes(), " bytes free\n");
-    return out;
-  }
-
-  RedisServer redis_;
-  std::unique_ptr<Computer> computer_;
-  std::unique_ptr<TmpfsMount> tmpfs_;
-  std::unique_ptr<RedisClient> client_;
 };
 
 TEST_F(InstallerDiskFullE2ETest, FullDiskIsReportedNothingIsAppliedEarlyAndFreeingSpaceRecovers) {
