@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/redis/redis_client.h"
+#include "common/sqlite/database.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/redis_server.h"
@@ -72,6 +73,20 @@ class DiskFullComputerTest : public ::testing::Test {
     }
     absl::StrAppend(&out, tmpfs_->FreeBytes(), " bytes free\n");
     return out;
+  }
+
+  // {rows, distinct values} of `sql` ("SELECT COUNT(*), COUNT(DISTINCT x)
+  // FROM ...") on a read-only connection to data_dir/`db`; {-1, -1} when it
+  // cannot be read.
+  std::pair<int64_t, int64_t> Count(const std::string& db, const std::string& sql) {
+    auto opened = Database::Open(absl::StrCat(computer_->data_dir(), "/", db),
+                                 DatabaseOptions{.read_only = true});
+    if (!opened.ok()) return {-1, -1};
+    auto s = (*opened)->Prepare(sql);
+    if (!s.ok()) return {-1, -1};
+    auto row = s->Step();
+    if (!row.ok() || !*row) return {-1, -1};
+    return {s->ColumnInt64(0), s->ColumnInt64(1)};
   }
 
   testing::RedisServer redis_;

@@ -138,19 +138,6 @@ class IngressDiskFullE2ETest : public DiskFullComputerTest {
     ASSERT_TRUE(done.ok()) << done.status();
   }
 
-  // {rows, distinct values} of `sql_count_distinct` ("COUNT(*), COUNT(DISTINCT
-  // x) FROM ...") on a read-only connection to data_dir/`db`; {-1, -1} when
-  // it cannot be read.
-  std::pair<int64_t, int64_t> Count(const std::string& db, const std::string& sql) {
-    auto opened = Database::Open(absl::StrCat(computer_->data_dir(), "/", db),
-                                 DatabaseOptions{.read_only = true});
-    if (!opened.ok()) return {-1, -1};
-    auto s = (*opened)->Prepare(sql);
-    if (!s.ok()) return {-1, -1};
-    auto row = s->Step();
-    if (!row.ok() || !*row) return {-1, -1};
-    return {s->ColumnInt64(0), s->ColumnInt64(1)};
-  }
   // Held events in quarantined_events whose tag starts with `prefix` (""
   // = those of Send without one): {rows, distinct tags}.
   std::pair<int64_t, int64_t> Held(const std::string& prefix = "") {

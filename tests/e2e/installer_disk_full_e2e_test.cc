@@ -84,19 +84,6 @@ class InstallerDiskFullE2ETest : public DiskFullComputerTest {
     ASSERT_TRUE(done.ok()) << done.status();
   }
 
-  // {rows, distinct values} of `sql` ("SELECT COUNT(*), COUNT(DISTINCT x)
-  // FROM ...") on a read-only connection to data_dir/`db`; {-1, -1} when it
-  // cannot be read.
-  std::pair<int64_t, int64_t> Count(const std::string& db, const std::string& sql) {
-    auto opened = Database::Open(absl::StrCat(computer_->data_dir(), "/", db),
-                                 DatabaseOptions{.read_only = true});
-    if (!opened.ok()) return {-1, -1};
-    auto s = (*opened)->Prepare(sql);
-    if (!s.ok()) return {-1, -1};
-    auto row = s->Step();
-    if (!row.ok() || !*row) return {-1, -1};
-    return {s->ColumnInt64(0), s->ColumnInt64(1)};
-  }
   // Egress's cartridge notifications of `type`: {rows, distinct names}.
   std::pair<int64_t, int64_t> Notifications(const std::string& type) {
     return Count("events.db", absl::StrCat("SELECT COUNT(*), COUNT(DISTINCT json_extract(payload, "
