@@ -13,6 +13,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,7 @@
 #include "tests/e2e/e2e_computer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/tmpfs_mount.h"
+#include "tests/support/wait_for.h"
 
 namespace teleclaude::mesh::e2e {
 
@@ -54,6 +56,20 @@ class DiskFullComputerTest : public ::testing::Test {
   std::string Status() {
     auto r = computer_->Telec({"status"});
     return r.ok() ? absl::StrCat(r->out, r->err) : std::string(r.status().message());
+  }
+  // Waits until `telec status` prints every one of `parts`; `*status` is
+  // the last output read.
+  bool AwaitStatusWith(const std::vector<std::string>& parts, absl::Duration timeout,
+                       std::string* status) {
+    return testing::WaitFor(
+        [&] {
+          *status = Status();
+          for (const std::string& part : parts) {
+            if (!absl::StrContains(*status, part)) return false;
+          }
+          return true;
+        },
+        timeout, absl::Milliseconds(300));
   }
   // `telec status` ran and found every service serving: no probe fails
   // (neither a writer's "disk full" nor too little free space).

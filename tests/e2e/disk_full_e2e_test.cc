@@ -93,13 +93,7 @@ TEST_F(DiskFullE2ETest, FullDiskIsReportedNothingIsAckedEarlyAndFreeingSpaceReco
   std::cerr << "filled " << *filled << " bytes; " << tmpfs_->FreeBytes() << " left\n";
   Produce(300, 3300);
   std::string status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        status = Status();
-        return absl::StrContains(status, "events.db writes") &&
-               absl::StrContains(status, "disk full");
-      },
-      absl::Seconds(60), absl::Milliseconds(500)))
+  ASSERT_TRUE(AwaitStatusWith({"events.db writes", "disk full"}, absl::Seconds(60), &status))
       << status << "\n"
       << computer_->LogTails();
   std::cerr << "telec status while full:\n" << status << "\n";

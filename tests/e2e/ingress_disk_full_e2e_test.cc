@@ -204,17 +204,11 @@ TEST_F(IngressDiskFullE2ETest,
   Send(200, 1200);  // 1,000 held, 1,000 accepted
   sent += 2000;
   std::string status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        status = Status();
-        // membership.db (the peers' heartbeats, recorded every second) is on
-        // the same disk: its writes fail too, and the peers stay recorded.
-        return absl::StrContains(status, "ingress.db writes") &&
-               absl::StrContains(status, "ingress.db: disk full") &&
-               absl::StrContains(status, "membership.db writes") &&
-               absl::StrContains(status, "membership.db: disk full");
-      },
-      absl::Seconds(60), absl::Milliseconds(500)))
+  // membership.db (the peers' heartbeats, recorded every second) is on the
+  // same disk: its writes fail too, and the peers stay recorded.
+  ASSERT_TRUE(AwaitStatusWith({"ingress.db writes", "ingress.db: disk full", "membership.db writes",
+                               "membership.db: disk full"},
+                              absl::Seconds(60), &status))
       << status << "\n"
       << computer_->LogTails();
   std::cerr << "telec status while full:\n" << status << "\n";

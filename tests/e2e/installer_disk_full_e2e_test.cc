@@ -136,12 +136,8 @@ TEST_F(InstallerDiskFullE2ETest, FullDiskIsReportedNothingIsAppliedEarlyAndFreei
   EXPECT_EQ(StatusOf("pre"), "pending");
   EXPECT_TRUE(std::filesystem::exists(pre_file));
   std::string status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        status = Status();
-        return absl::StrContains(status, "installer.db writes: installer.db: disk full");
-      },
-      absl::Seconds(20), absl::Milliseconds(300)))
+  ASSERT_TRUE(
+      AwaitStatusWith({"installer.db writes: installer.db: disk full"}, absl::Seconds(20), &status))
       << status << "\n"
       << computer_->LogTails();
   tmpfs_->Free(64 << 20);
@@ -163,13 +159,8 @@ TEST_F(InstallerDiskFullE2ETest, FullDiskIsReportedNothingIsAppliedEarlyAndFreei
   std::cerr << "filled " << *filled << " bytes; " << tmpfs_->FreeBytes() << " left\n";
   ASSERT_TRUE(computer_->Signal(Service::kInstaller, SIGCONT).ok());
 
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        status = Status();
-        return absl::StrContains(status, "installer.db writes") &&
-               absl::StrContains(status, "installer.db: disk full");
-      },
-      absl::Seconds(30), absl::Milliseconds(300)))
+  ASSERT_TRUE(AwaitStatusWith({"installer.db writes", "installer.db: disk full"}, absl::Seconds(30),
+                              &status))
       << status << "\n"
       << Files() << computer_->LogTails();
   std::cerr << "telec status while full:\n" << status << "\n";

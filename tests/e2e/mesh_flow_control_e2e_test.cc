@@ -37,19 +37,33 @@ using ::teleclaude::mesh::testing::WaitFor;
 constexpr int64_t kMaxlen = 100;  // --stream_maxlen: B is "full" at about this many
 constexpr int kEvents = 2000;
 
-// Notifications in `c`'s events.db whose worker_name starts with `prefix`
-// (-1 when the database cannot be read yet).
-int64_t Received(const Computer& c, const std::string& prefix) {
+// Notifications in `c`'s events.db that match `where` (SQL, with one `?`
+// bound to `arg`); -1 when the database cannot be read yet.
+int64_t CountNotifications(const Computer& c, const std::string& where, const std::string& arg) {
   auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
   if (!db.ok()) return -1;
-  auto s = (*db)->Prepare(
-      "SELECT COUNT(*) FROM notifications WHERE event_type = 'system.worker.crashed' AND "
-      "json_extract(payload, '$.worker_name') LIKE ?");
+  auto s = (*db)->Prepare(absl::StrCat("SELECT COUNT(*) FROM notifications WHERE ", where));
   if (!s.ok()) return -1;
-  s->Bind(1, absl::StrCat(prefix, "%"));
+  s->Bind(1, arg);
   auto row = s->Step();
   if (!row.ok() || !*row) return -1;
   return s->ColumnInt64(0);
+}
+
+// Notifications in `c`'s events.db whose worker_name starts with `prefix`.
+int64_t Received(const Computer& c, const std::string& prefix) {
+  return CountNotifications(c,
+                            "event_type = 'system.worker.crashed' AND "
+                            "json_extract(payload, '$.worker_name') LIKE ?",
+                            absl::StrCat(prefix, "%"));
+}
+
+// mesh.peer.deliveries_dropped notifications in `c`'s events.db whose
+// payload names `peer`.
+int64_t DropNotifications(const Computer& c, const std::string& peer) {
+  return CountNotifications(
+      c, "event_type = 'mesh.peer.deliveries_dropped' AND json_extract(payload, '$.peer') = ?",
+      peer);
 }
 
 // Mesh input keys from A recorded by `c` (one per message id it acted on).
@@ -222,27 +236,6 @@ TEST(MeshFlowControlE2ETest, AFullPeerHoldsBackOnlyItselfAndReceivesEverythingOn
   ::testing::Test::RecordProperty("c_events_per_s_b_up", std::to_string(rate(base_c)));
   ::testing::Test::RecordProperty("c_events_per_s_b_stopped", std::to_string(rate(held_c)));
   for (auto& computer : computers) computer->Stop();
-}
-
-}  // namespace
-}  // namespace teleclaude::mesh::e2e
-
-namespace teleclaude::mesh::e2e {
-namespace {
-
-// mesh.peer.deliveries_dropped rows in `c`'s events.db whose payload names
-// `peer` (-1 when the database cannot be read yet).
-int64_t DropNotifications(const Computer& c, const std::string& peer) {
-  auto db = Database::Open(absl::StrCat(c.data_dir(), "/events.db"));
-  if (!db.ok()) return -1;
-  auto s = (*db)->Prepare(
-      "SELECT COUNT(*) FROM notifications WHERE event_type = 'mesh.peer.deliveries_dropped' AND "
-      "json_extract(payload, '$.peer') = ?");
-  if (!s.ok()) return -1;
-  s->Bind(1, peer);
-  auto row = s->Step();
-  if (!row.ok() || !*row) return -1;
-  return s->ColumnInt64(0);
 }
 
 // Issue 16 "never silently": when the per-peer bound (--outbox_max) forces
