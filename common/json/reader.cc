@@ -85,6 +85,13 @@ absl::Status CheckTextSize(std::string_view text, std::string_view what) {
       Cat(what, ": ", text.size(), " bytes of JSON; at most ", kMaxTextBytes));
 }
 
+absl::Status CheckNoNulByte(std::string_view text, std::string_view what) {
+  const void* nul = std::memchr(text.data(), '\0', text.size());
+  if (nul == nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(Cat(what, ": not valid JSON: a NUL byte at offset ",
+                                        static_cast<const char*>(nul) - text.data()));
+}
+
 absl::Status ParseError(std::string_view what, int code, size_t offset,
                         const std::string* handler_error) {
   std::string reason;

@@ -169,6 +169,13 @@ absl::Status ValidateJsonText(std::string_view text, std::string_view what);
 // INVALID_ARGUMENT "<what>: N bytes of JSON; at most kMaxTextBytes", or OK.
 absl::Status CheckTextSize(std::string_view text, std::string_view what);
 
+// INVALID_ARGUMENT "<what>: not valid JSON: a NUL byte at offset N", or OK.
+// A raw NUL is never valid JSON (outside strings it is no token; inside one it
+// is an unescaped control character), but RapidJSON's streams read it as the
+// end of the input, so "1\0<anything>" would parse as 1. Every reader checks
+// this first.
+absl::Status CheckNoNulByte(std::string_view text, std::string_view what);
+
 // A per-thread copy of the input for in-situ parsing (RapidJSON decodes
 // strings in place and scans them with SIMD), with zero padding so that
 // aligned 16-byte loads never leave the allocation.
@@ -185,18 +192,14 @@ template <typename Handler, typename Reset>
 absl::Status ParseJson(std::string_view text, Handler& handler, std::string_view what,
                        const std::string* handler_error, Reset reset) {
   if (absl::Status size = CheckTextSize(text, what); !size.ok()) return size;
+  if (absl::Status nul = CheckNoNulByte(text, what); !nul.ok()) return nul;
   thread_local rapidjson::Reader reader;
   rapidjson::ParseResult result;
   bool too_deep = false;
   {
     DepthLimit<Handler> limited(handler);
-    if (std::memchr(text.data(), '\0', text.size()) == nullptr) {
-      rapidjson::InsituStringStream stream(InsituBuffer(text));
-      result = reader.Parse<kReaderFlags | rapidjson::kParseInsituFlag>(stream, limited);
-    } else {  // an embedded NUL would end an in-situ parse early
-      rapidjson::MemoryStream stream(text.data(), text.size());
-      result = reader.Parse<kReaderFlags>(stream, limited);
-    }
+    rapidjson::InsituStringStream stream(InsituBuffer(text));
+    result = reader.Parse<kReaderFlags | rapidjson::kParseInsituFlag>(stream, limited);
     too_deep = limited.exceeded();
   }
   if (result) return absl::OkStatus();
@@ -218,6 +221,7 @@ absl::Status ParseJson(std::string_view text, Handler& handler, std::string_view
 template <unsigned Flags>
 absl::Status ParseDocument(std::string_view text, std::string_view what, rapidjson::Document* doc) {
   if (absl::Status size = CheckTextSize(text, what); !size.ok()) return size;
+  if (absl::Status nul = CheckNoNulByte(text, what); !nul.ok()) return nul;
   rapidjson::ParseResult result;
   bool too_deep = false;
   // Populate hands the document to the generator as the SAX handler, so the

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/base/strings.h"
 #include "common/base/utf8.h"
+#include "common/json/reader.h"
 #include "lauxlib.h"
 #include "lua.h"
 #include "rapidjson/error/en.h"
@@ -205,6 +206,7 @@ bool LuaJsonCodec::IsNull(lua_State* state, int index) {
 }
 
 absl::Status LuaJsonCodec::Push(std::string_view json_text, std::string_view path) {
+  if (absl::Status nul = json::CheckNoNulByte(json_text, path); !nul.ok()) return nul;
   luaL_checkstack(state_, 4, "JSON value");
   if (!anchored_) {
     lua_newtable(state_);

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/base/show_bytes.h"
 #include "common/base/utf8.h"
+#include "common/json/reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -103,6 +105,25 @@ TEST(JsonTextTest, CanonicalizeErrorsNamePosition) {
   auto o = CanonicalizeObject("[1]", "payload");
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.status().message(), "payload: expected a JSON object, got array");
+}
+
+// RapidJSON's streams read a NUL byte as the end of the input; a raw NUL is
+// never valid JSON, so every reader refuses it where it stands (the fuzzer
+// found "4.0\0[[[..." passing the installer's check as 4.0).
+TEST(JsonTextTest, NulBytesAreRefusedNotTakenAsTheEnd) {
+  using namespace std::string_literals;
+  for (const std::string& text : {"4.0\0[[[["s, "{\"a\":1}\0garbage"s, "\"a\0b\""s, "\0"s}) {
+    absl::Status st = ValidateJsonText(text, "payload");
+    ASSERT_FALSE(st.ok()) << ShowBytes(text);
+    EXPECT_THAT(std::string(st.message()),
+                ::testing::StartsWith("payload: not valid JSON: a NUL byte at offset "));
+    EXPECT_FALSE(Canonicalize(text).ok()) << ShowBytes(text);
+    rapidjson::Document doc;
+    EXPECT_FALSE(ParseDocument(text, "payload", &doc).ok()) << ShowBytes(text);
+  }
+  EXPECT_EQ(ValidateJsonText("4.0\0"s, "x").message(),
+            "x: not valid JSON: a NUL byte at offset 3");
+  EXPECT_TRUE(ValidateJsonText("\"a\\u0000b\"", "x").ok());  // the escape is fine
 }
 
 TEST(JsonTextTest, DeepNestingIsRejectedNotCrashing) {

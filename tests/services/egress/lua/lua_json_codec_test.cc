@@ -119,6 +119,9 @@ TEST_F(LuaJsonCodecTest, SharedTablesAreFineButTheirExpansionIsBounded) {
 
 TEST_F(LuaJsonCodecTest, BadTextIsAnError) {
   EXPECT_THAT(RoundTrip("{\"a\":").status().message(), HasSubstr("value: not valid JSON for Lua"));
+  // A NUL byte is not the end of the text (RapidJSON's stream would say so).
+  EXPECT_THAT(RoundTrip(std::string("[1]\0[", 5)).status().message(),
+              HasSubstr("value: not valid JSON: a NUL byte at offset 3"));
 }
 
 }  // namespace
