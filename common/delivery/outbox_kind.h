@@ -1,9 +1,8 @@
-// What a row of a service's own outbox table asks the receiver to do: the
-// one definition for egress's `outbox` (pushes to the installer,
-// doc/events-db.md "outbox") and the installer's `outbox` (messages to
-// egress, doc/installer.md "Outbox"). The names are what the `kind` column
-// stores. (The delivery core's Outbox (outbox.h) has no kinds: each outbox
-// is its own set of tables.)
+// What a message of the installer's outbox asks egress to do (the `kind`
+// member of its body, doc/installer-db.md "outbox_egress"), and "push", the
+// name of egress's installer pushes (their own outbox, outbox_push*, with no
+// kind column): kept so that a body naming it is refused by name. The names
+// are what the bodies store.
 #ifndef TELECLAUDE_MESH_COMMON_DELIVERY_OUTBOX_KIND_H_
 #define TELECLAUDE_MESH_COMMON_DELIVERY_OUTBOX_KIND_H_
 

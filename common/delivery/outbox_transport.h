@@ -39,6 +39,25 @@ struct OutboxSendResult {
   absl::Status error;
 };
 
+// Whether `status`, the answer of a service to a message, means that sending
+// the same message again cannot help (the transport refuses it for good:
+// counted, logged, never retried) rather than "not now" (UNAVAILABLE,
+// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, ...: retried with backoff).
+inline bool IsPermanentError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kPermissionDenied:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Called on the sender's thread only.
 class OutboxTransport {
  public:

@@ -84,10 +84,12 @@ absl::Status Egress::Init() {
     // Stable across a crash-replay of the same input.
     push.set_push_id(Cat(options_.config.computer_name, "/", info.context->input_key, "/push/",
                          info.notification_id));
-    TM_RETURN_IF_ERROR(QueueInstallerPush(db_.get(), push));
-    ++push_rows_added_;
-    return absl::OkStatus();
+    return QueueInstallerPush(push_outbox_.get(), push);
   };
+  // The installer pushes: one destination, no bound (a push is never
+  // dropped; the installer's handled ids drop a copy sent again).
+  TM_ASSIGN_OR_RETURN(push_outbox_, Outbox::Open(db_->database(), {.name = "push"},
+                                                 /*writer=*/nullptr, /*observer=*/nullptr));
   aggregator_ =
       std::make_unique<NotificationAggregator>(NotificationAggregator::Options{}, db_.get());
   system.push_back(std::make_unique<NotificationProjector>(
@@ -121,11 +123,9 @@ absl::Status Egress::Init() {
   worker_options.computer_name = config.computer_name;
   worker_options.checkpointer = checkpointer_.get();
   worker_options.write_health = &write_health_;
-  PipelineWorker::Hooks hooks;
-  hooks.wake_push_sender = [this] { push_sender_->Wake(); };
-  hooks.take_push_rows_added = [this] { return std::exchange(push_rows_added_, 0); };
   worker_ = std::make_unique<PipelineWorker>(worker_options, db_.get(), runner_.get(), publisher_,
-                                             mesh_outbox_.get(), tracker_.get(), &hub_, hooks);
+                                             mesh_outbox_.get(), push_outbox_.get(), tracker_.get(),
+                                             &hub_);
   drop_notifier_->SetWorker(worker_.get());
 
   // Mesh sender: each peer on its own cursor; pipelined XADDs (DESIGN §3.3)
@@ -149,22 +149,14 @@ absl::Status Egress::Init() {
   mesh_options.max_deliveries = 2048;
   mesh_sender_ = std::make_unique<OutboxSender>(mesh_options, mesh_outbox_.get(), mesh_send_.get());
 
-  PushSender::Options push_options;
-  push_options.name = "push";
+  // Push sender: Installer.OnNotification, up to 256 pushes per call,
+  // retried with backoff while the installer is away (installer_transport.h).
+  push_send_ = std::make_unique<InstallerTransport>(installer_.get());
+  OutboxSender::Options push_options;
   push_options.db_path = db_path;
-  push_options.kind = OutboxKind::kPush;
-  push_options.batch_limit = 256;
-  push_sender_ = std::make_unique<PushSender>(
-      push_options,
-      [this](const std::vector<OutboxRow>& rows) -> absl::StatusOr<std::vector<absl::Status>> {
-        TM_ASSIGN_OR_RETURN(v1::OnNotificationRequest request, PushRequestFromRows(rows));
-        TM_RETURN_IF_ERROR(installer_->OnNotification(request));
-        return std::vector<absl::Status>(rows.size());
-      },
-      [this](OutboxKind kind, OutboxProgress progress) { worker_->OutboxDone(kind, progress); },
-      [this](OutboxKind kind, std::vector<int64_t> ids) {
-        worker_->OutboxAttempted(kind, std::move(ids));
-      });
+  push_options.max_deliveries = 256;
+  push_options.max_rows = 256;
+  push_sender_ = std::make_unique<OutboxSender>(push_options, push_outbox_.get(), push_send_.get());
 
   CartridgeManager::Options manager_options;
   manager_options.warn_after = config.dependency_grace;
@@ -188,10 +180,7 @@ absl::Status Egress::Init() {
   deps.membership = membership_.get();
   deps.hub = &hub_;
   deps.cartridges = manager_.get();
-  deps.wake_push_sender = [this] {
-    ++push_rows_added_;  // a resolve queued a push (worker thread)
-    push_sender_->Wake();
-  };
+  deps.push_outbox = push_outbox_.get();
   deps.fill_stats = [this](v1::StatsResponse* response) {
     for (const auto& [peer, n] : mesh_send_->Forwarded()) {
       (*response->mutable_forwarded_per_peer())[peer] = n;

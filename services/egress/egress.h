@@ -31,9 +31,9 @@
 #include "services/egress/delivery/drop_episode_notifier.h"
 #include "services/egress/delivery/forgotten_peer_sweeper.h"
 #include "services/egress/delivery/installer_client.h"
+#include "services/egress/delivery/installer_transport.h"
 #include "services/egress/delivery/local_stream_reader.h"
 #include "services/egress/delivery/mesh_sender.h"
-#include "services/egress/delivery/push_sender.h"
 #include "services/egress/pipeline/invocation_tracker.h"
 #include "services/egress/pipeline/pipeline_runner.h"
 #include "services/egress/pipeline/pipeline_worker.h"
@@ -94,17 +94,18 @@ class Egress {
   std::unique_ptr<InstallerClient> installer_;
   std::unique_ptr<InvocationTracker> tracker_;
   WatchHub hub_;
-  int64_t push_rows_added_ = 0;  // worker thread only
   MeshPublisher* publisher_ = nullptr;
   // Before runner_ and worker_, which point to it: destroyed after them.
   std::unique_ptr<DropEpisodeNotifier> drop_notifier_;       // one notification per drop episode
   std::unique_ptr<Outbox> mesh_outbox_;                      // progress per peer (common/delivery)
+  std::unique_ptr<Outbox> push_outbox_;                      // installer pushes (common/delivery)
   std::unique_ptr<ForgottenPeerSweeper> forgotten_sweeper_;  // membership -> mesh outbox
   std::unique_ptr<PipelineRunner> runner_;
   std::unique_ptr<PipelineWorker> worker_;
   std::unique_ptr<MeshSender> mesh_send_;  // the mesh outbox's transport (XADD)
   std::unique_ptr<OutboxSender> mesh_sender_;
-  std::unique_ptr<PushSender> push_sender_;
+  std::unique_ptr<InstallerTransport> push_send_;  // the push outbox's transport (OnNotification)
+  std::unique_ptr<OutboxSender> push_sender_;
   std::unique_ptr<CartridgeManager> manager_;
   std::unique_ptr<LocalStreamReader> reader_;
   std::unique_ptr<PipelineService> service_;

@@ -11,22 +11,6 @@
 namespace teleclaude::mesh {
 namespace {
 
-// Codes after which retrying the same egress call cannot help.
-bool IsPermanent(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kUnimplemented:
-    case absl::StatusCode::kPermissionDenied:
-      return true;
-    default:
-      return false;
-  }
-}
-
 absl::StatusOr<std::string> StringMember(const rapidjson::Document& doc, const char* key) {
   auto it = doc.FindMember(key);
   if (it == doc.MemberEnd()) return std::string();
@@ -130,7 +114,7 @@ OutboxSendResult EgressTransport::Send(const std::vector<OutboxDelivery>& delive
       }
       case OutboxKind::kResolve: {
         absl::Status s = SendResolve(*decoded[i]);
-        if (!s.ok() && !IsPermanent(s)) {
+        if (!s.ok() && !IsPermanentError(s)) {
           result.error = s;
           return result;
         }
@@ -139,7 +123,7 @@ OutboxSendResult EgressTransport::Send(const std::vector<OutboxDelivery>& delive
       }
       case OutboxKind::kReload: {
         absl::Status s = SendReload();
-        if (!s.ok() && !IsPermanent(s)) {
+        if (!s.ok() && !IsPermanentError(s)) {
           result.error = s;
           return result;
         }
@@ -165,7 +149,7 @@ absl::StatusOr<std::vector<absl::Status>> EgressTransport::SendSubmits(
         {Cat(deliveries[k].message_id, deliveries[k].seq), messages[k - i].envelope_json});
   }
   absl::StatusOr<std::vector<EgressClient::Outcome>> outcomes = egress_->Submit(events);
-  if (!outcomes.ok() && !IsPermanent(outcomes.status())) return outcomes.status();
+  if (!outcomes.ok() && !IsPermanentError(outcomes.status())) return outcomes.status();
   if (!outcomes.ok()) {
     LOG(ERROR) << "outbox: egress refused " << events.size()
                << " events permanently, dropping them: " << outcomes.status();
@@ -207,7 +191,7 @@ absl::Status EgressTransport::SendResolve(const EgressMessage& m) {
   if (id == 0 && !m.cartridge_name.empty()) {
     absl::StatusOr<std::optional<int64_t>> found = egress_->FindCartridgeNotification(
         "cartridge.install_pending", m.cartridge_name, m.cartridge_sha256);
-    if (!found.ok() && !IsPermanent(found.status())) return found.status();
+    if (!found.ok() && !IsPermanentError(found.status())) return found.status();
     if (found.ok() && found->has_value()) id = **found;
   }
   if (id == 0) {
@@ -216,7 +200,7 @@ absl::Status EgressTransport::SendResolve(const EgressMessage& m) {
     return absl::OkStatus();
   }
   absl::Status resolved = egress_->Resolve(id, m.resolution_json);
-  if (!resolved.ok() && IsPermanent(resolved)) {
+  if (!resolved.ok() && IsPermanentError(resolved)) {
     LOG(WARNING) << "outbox: resolving notification " << id << ": " << resolved;
   }
   return resolved;
@@ -225,7 +209,7 @@ absl::Status EgressTransport::SendResolve(const EgressMessage& m) {
 absl::Status EgressTransport::SendReload() {
   absl::StatusOr<v1::ReloadCartridgesResponse> reloaded = egress_->Reload();
   if (!reloaded.ok()) {
-    if (IsPermanent(reloaded.status())) {
+    if (IsPermanentError(reloaded.status())) {
       LOG(ERROR) << "outbox: egress cannot reload cartridges: " << reloaded.status();
     }
     return reloaded.status();

@@ -509,16 +509,15 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
       reactor->Finish(ShuttingDown());
       return;
     }
-    bool pushed = false;
-    absl::StatusOr<std::optional<NotificationRow>> row =
-        [&]() -> absl::StatusOr<std::optional<NotificationRow>> {
-      absl::StatusOr<Transaction> txn = Transaction::Begin(deps_.db->database());
-      if (!txn.ok()) return txn.status();
+    // One transaction with the push outbox: the resolution and its push
+    // for the installer commit together (the worker wakes the push sender).
+    std::optional<NotificationRow> row;
+    absl::Status status = deps_.worker->Transact([&]() -> absl::Status {
       // Refused before anything changes: a resolution that would be
       // silently ignored, or one that would overwrite an earlier one.
       absl::StatusOr<std::optional<NotificationRow>> before = deps_.db->GetNotification(id);
       if (!before.ok()) return before.status();
-      if (!before->has_value()) return std::optional<NotificationRow>();
+      if (!before->has_value()) return absl::OkStatus();  // NOT_FOUND
       if ((*before)->agent_status == "resolved" && !force) {
         return absl::FailedPreconditionError(
             Cat("notification ", id, " (", (*before)->event_type, ") was resolved already",
@@ -532,7 +531,7 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
       }
       absl::StatusOr<bool> found = deps_.db->ResolveNotification(id, resolution);
       if (!found.ok()) return found.status();
-      if (!*found) return std::optional<NotificationRow>();
+      if (!*found) return absl::OkStatus();
       absl::StatusOr<std::optional<NotificationRow>> r = deps_.db->GetNotification(id);
       if (!r.ok()) return r.status();
       if (r->has_value() && IsInstallerPushType((*r)->event_type)) {
@@ -548,18 +547,16 @@ grpc::ServerUnaryReactor* PipelineService::ResolveNotification(
         push.set_resolution_json(resolution);
         push.set_push_id(
             Cat("resolve:", deps_.computer_name, ":", id, ":", absl::ToUnixMicros(absl::Now())));
-        absl::Status s = QueueInstallerPush(deps_.db, push);
+        absl::Status s = QueueInstallerPush(deps_.push_outbox, push);
         if (!s.ok()) return s;
-        pushed = true;
       }
-      absl::Status s = txn->Commit();
-      if (!s.ok()) return s;
-      return r;
-    }();
-    if (pushed && row.ok() && row->has_value() && deps_.wake_push_sender) {
-      deps_.wake_push_sender();
-    }
-    FinishWithRow(reactor, row, id, *deps_.catalog, response);
+      row = *std::move(r);
+      return absl::OkStatus();
+    });
+    FinishWithRow(reactor,
+                  status.ok() ? absl::StatusOr<std::optional<NotificationRow>>(std::move(row))
+                              : absl::StatusOr<std::optional<NotificationRow>>(status),
+                  id, *deps_.catalog, response);
   });
   return reactor;
 }

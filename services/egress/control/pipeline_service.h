@@ -36,8 +36,9 @@ class PipelineService final : public v1::Pipeline::CallbackService {
     CartridgeManager* cartridges = nullptr;
     // Extra figures for Stats (called on the worker thread).
     std::function<void(v1::StatsResponse*)> fill_stats;
-    // Wakes the push sender after a resolve queued a push.
-    std::function<void()> wake_push_sender;
+    // Where a resolve of a cartridge.* notification queues its push for
+    // the installer (used on the worker thread only).
+    Outbox* push_outbox = nullptr;
   };
 
   explicit PipelineService(Deps deps);

@@ -14,25 +14,21 @@ bool IsInstallerPushType(std::string_view event_type) {
   return event_type.substr(0, 10) == "cartridge.";
 }
 
-absl::Status QueueInstallerPush(EventsDb* db, const v1::NotificationPush& push) {
+absl::Status QueueInstallerPush(Outbox* outbox, const v1::NotificationPush& push) {
   std::string bytes;
   push.SerializeToString(&bytes);
-  // Base64 keeps the TEXT column valid UTF-8.
-  std::string body = absl::Base64Escape(bytes);
-  TM_ASSIGN_OR_RETURN(int64_t id, db->AddPushOutbox("installer", push.push_id(), body));
-  (void)id;
-  return absl::OkStatus();
+  return outbox->Append({kInstallerDestination}, push.push_id(), absl::Base64Escape(bytes))
+      .status();
 }
 
-absl::StatusOr<v1::OnNotificationRequest> PushRequestFromRows(const std::vector<OutboxRow>& rows) {
-  v1::OnNotificationRequest request;
-  for (const OutboxRow& row : rows) {
-    std::string bytes;
-    if (!absl::Base64Unescape(row.body, &bytes) || !request.add_pushes()->ParseFromString(bytes)) {
-      return absl::InternalError(Cat("outbox row ", row.id, ": push body does not decode"));
-    }
+absl::StatusOr<v1::NotificationPush> DecodeInstallerPush(std::string_view body) {
+  std::string bytes;
+  v1::NotificationPush push;
+  if (!absl::Base64Unescape(absl::string_view(body.data(), body.size()), &bytes) ||
+      !push.ParseFromString(bytes)) {
+    return absl::DataLossError("installer push: the stored body does not decode");
   }
-  return request;
+  return push;
 }
 
 EventEnvelope EnvelopeFromNotification(const NotificationRow& row) {

@@ -31,27 +31,28 @@ std::shared_ptr<const v1::WatchedEvent> ToWatched(const RunResult& r, const std:
 }  // namespace
 
 PipelineWorker::PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner,
-                               MeshPublisher* publisher, Outbox* mesh_outbox,
-                               InvocationTracker* tracker, WatchHub* hub, Hooks hooks)
+                               MeshPublisher* publisher, Outbox* mesh_outbox, Outbox* push_outbox,
+                               InvocationTracker* tracker, WatchHub* hub)
     : options_(std::move(options)),
       db_(db),
       runner_(runner),
       publisher_(publisher),
       mesh_outbox_(mesh_outbox),
+      push_outbox_(push_outbox),
       tracker_(tracker),
-      hub_(hub),
-      hooks_(std::move(hooks)) {
-  CHECK(mesh_outbox_ != nullptr);
+      hub_(hub) {
+  CHECK(mesh_outbox_ != nullptr && push_outbox_ != nullptr);
   mesh_outbox_->AttachWriter(this);
+  push_outbox_->AttachWriter(this);
 }
 
 PipelineWorker::~PipelineWorker() {
   Stop();
   mesh_outbox_->AttachWriter(nullptr);
+  push_outbox_->AttachWriter(nullptr);
 }
 
 absl::Status PipelineWorker::Start() {
-  RecountOutbox();
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -86,16 +87,28 @@ void PipelineWorker::Post(std::function<void(bool stopped)> task) {
   task(true);
 }
 
-void PipelineWorker::OutboxDone(OutboxKind kind, OutboxProgress progress) {
-  (void)kind;  // push
-  absl::MutexLock lock(&mu_);
-  reports_.done_push.Merge(progress);
+bool PipelineWorker::OutboxWork() const {
+  return mesh_outbox_->HasWork() || push_outbox_->HasWork();
 }
 
-void PipelineWorker::OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids) {
-  (void)kind;  // push
-  absl::MutexLock lock(&mu_);
-  reports_.attempted_push.insert(reports_.attempted_push.end(), ids.begin(), ids.end());
+absl::Status PipelineWorker::Transact(absl::FunctionRef<absl::Status()> body) {
+  absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
+  if (!txn.ok()) return txn.status();
+  absl::Status status = [&]() -> absl::Status {
+    for (Outbox* o : {mesh_outbox_, push_outbox_}) TM_RETURN_IF_ERROR(o->BeforeJobs());
+    TM_RETURN_IF_ERROR(body());
+    for (Outbox* o : {mesh_outbox_, push_outbox_}) TM_RETURN_IF_ERROR(o->AfterJobs());
+    return txn->Commit();
+  }();
+  if (!status.ok()) {
+    for (Outbox* o : {mesh_outbox_, push_outbox_}) o->RolledBack();
+    AfterFailure(status);
+    return status;
+  }
+  if (options_.write_health != nullptr) options_.write_health->Committed();
+  if (options_.checkpointer != nullptr) options_.checkpointer->Committed(db_->database());
+  for (Outbox* o : {mesh_outbox_, push_outbox_}) o->Committed();
+  return absl::OkStatus();
 }
 
 void PipelineWorker::Wake() {
@@ -106,6 +119,7 @@ void PipelineWorker::Wake() {
 
 PipelineWorker::Stats PipelineWorker::stats() const {
   const OutboxTotals mesh = mesh_outbox_->Totals();
+  const OutboxTotals push = push_outbox_->Totals();
   int64_t background_checkpoints = 0;
   if (options_.checkpointer != nullptr) {
     const WalCheckpointer::Stats c = options_.checkpointer->stats();
@@ -115,14 +129,9 @@ PipelineWorker::Stats PipelineWorker::stats() const {
   Stats s = stats_;
   s.checkpoints += background_checkpoints;
   s.mesh_outbox_depth = mesh.depth;
+  s.push_outbox_depth = push.depth;
   s.outbox_dropped = mesh.dropped + mesh.forgotten;
   return s;
-}
-
-void PipelineWorker::RecountOutbox() {
-  absl::StatusOr<int64_t> push = db_->CountOutbox(OutboxKind::kPush);
-  absl::MutexLock lock(&mu_);
-  if (push.ok()) stats_.push_outbox_depth = *push;
 }
 
 bool PipelineWorker::HoldInputs(int64_t extra) const {
@@ -134,7 +143,6 @@ void PipelineWorker::Run() {
   while (true) {
     std::vector<PendingBatch> batches;
     std::vector<std::function<void(bool)>> tasks;
-    OutboxReports reports;
     bool exit = false;
     if (pause_ > absl::ZeroDuration()) {
       // The disk was full: give it time before the next transaction (Stop
@@ -147,8 +155,7 @@ void PipelineWorker::Run() {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || (!batches_.empty() && !HoldInputs(0)) || !tasks_.empty() ||
-               !reports_.empty() || mesh_outbox_->HasWork();
+        return stop_ || (!batches_.empty() && !HoldInputs(0)) || !tasks_.empty() || OutboxWork();
       };
       // While holding, the sender's reports wake the worker (Wake); the
       // timeout is a fallback.
@@ -179,7 +186,6 @@ void PipelineWorker::Run() {
         batches.push_back(std::move(batches_.front()));
         batches_.pop_front();
       }
-      reports = std::exchange(reports_, OutboxReports{});
       if (stop_ && batches_.empty() && tasks_.empty()) {
         // Nothing more can be queued after this: late callers fail fast.
         stopped_ = true;
@@ -187,8 +193,8 @@ void PipelineWorker::Run() {
       }
     }
     for (auto& task : tasks) task(false);
-    if (!batches.empty() || !reports.empty() || mesh_outbox_->HasWork()) {
-      ProcessBatches(std::move(batches), std::move(reports));
+    if (!batches.empty() || OutboxWork()) {
+      ProcessBatches(std::move(batches));
     }
     if (exit) return;
     MaybePrune();
@@ -233,34 +239,19 @@ void PipelineWorker::MaybeCheckpoint(size_t events_waiting) {
   ++stats_.checkpoints;
 }
 
-void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports) {
+void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches) {
   std::vector<RunResult> results;       // for watchers
   std::vector<Invocation> invocations;  // for the tracker
   std::vector<std::vector<InputOutcome>> outcomes(batches.size());
   int64_t processed = 0, duplicate = 0;
-  int64_t mesh_added = 0, push_added = 0;
-  int64_t push_deleted = 0;
-  int64_t push_depth;
-  {
-    absl::MutexLock lock(&mu_);
-    push_depth = stats_.push_outbox_depth;
-  }
+  int64_t mesh_added = 0;
 
-  bool began = false;  // the mesh outbox took part (BeforeJobs ran)
+  bool began = false;  // the outboxes took part (BeforeJobs ran)
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<Transaction> txn = Transaction::Begin(db_->database());
     if (!txn.ok()) return txn.status();
     began = true;
-    TM_RETURN_IF_ERROR(mesh_outbox_->BeforeJobs());
-    if (!reports.done_push.empty()) {
-      absl::StatusOr<int64_t> n = db_->FinishOutbox(OutboxKind::kPush, reports.done_push);
-      if (!n.ok()) return n.status();
-      push_deleted = *n;
-    }
-    if (!reports.attempted_push.empty()) {
-      absl::Status s = db_->CountOutboxAttempt(OutboxKind::kPush, reports.attempted_push);
-      if (!s.ok()) return s;
-    }
+    for (Outbox* o : {mesh_outbox_, push_outbox_}) TM_RETURN_IF_ERROR(o->BeforeJobs());
     for (size_t b = 0; b < batches.size(); ++b) {
       outcomes[b].reserve(batches[b].events.size());
       for (InputEvent& in : batches[b].events) {
@@ -296,11 +287,9 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
     if (processed > 0) {
       mesh_fanout_ = std::max(static_cast<double>(mesh_added) / processed, mesh_fanout_ * 0.9);
     }
-    push_added = hooks_.take_push_rows_added ? hooks_.take_push_rows_added() : 0;
-    // The mesh outbox records its sender's progress and applies its
-    // per-peer bound (dropping a peer's oldest, counted) in this
-    // transaction.
-    TM_RETURN_IF_ERROR(mesh_outbox_->AfterJobs());
+    // The outboxes record their senders' progress and apply their bounds
+    // (the mesh's drops a peer's oldest, counted) in this transaction.
+    for (Outbox* o : {mesh_outbox_, push_outbox_}) TM_RETURN_IF_ERROR(o->AfterJobs());
     return txn->Commit();
   }();
 
@@ -309,17 +298,15 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
     // not XACK; RPC callers get the error).
     LOG(ERROR) << "events.db batch of " << batches.size()
                << " input batch(es) failed: " << status.message();
-    if (began) mesh_outbox_->RolledBack();
-    // The publisher's and push counters were taken above (or are reset now).
+    if (began) {
+      for (Outbox* o : {mesh_outbox_, push_outbox_}) o->RolledBack();
+    }
+    // The publisher's counter was taken above (or is reset now).
     if (publisher_ != nullptr) publisher_->TakeDeliveriesAdded();
-    if (hooks_.take_push_rows_added) hooks_.take_push_rows_added();
     {
       absl::MutexLock lock(&mu_);
       ++stats_.batch_failures;
-      // Re-queue the sender reports: those rows still exist.
-      reports_.done_push.Merge(reports.done_push);
     }
-    RecountOutbox();
     for (PendingBatch& b : batches) b.done(status);
     AfterFailure(status);
     return;
@@ -329,18 +316,16 @@ void PipelineWorker::ProcessBatches(std::vector<PendingBatch> batches, OutboxRep
   if (options_.checkpointer != nullptr) {
     options_.checkpointer->Committed(db_->database());
   }
-  // Wakes the mesh sender when rows were appended or moved.
-  mesh_outbox_->Committed();
+  // Wakes the senders when messages were appended or moved.
+  for (Outbox* o : {mesh_outbox_, push_outbox_}) o->Committed();
 
   {
     absl::MutexLock lock(&mu_);
     stats_.inputs_processed += processed;
     stats_.inputs_duplicate += duplicate;
     stats_.batches += 1;
-    stats_.push_outbox_depth = push_depth + push_added - push_deleted;
   }
   for (size_t b = 0; b < batches.size(); ++b) batches[b].done(std::move(outcomes[b]));
-  if (push_added > 0 && hooks_.wake_push_sender) hooks_.wake_push_sender();
   if (tracker_ != nullptr) tracker_->Add(invocations);
 
   if (hub_ != nullptr && hub_->HasSubscribers() && !results.empty()) {

@@ -1,17 +1,17 @@
 // The pipeline worker: the one thread that owns events.db and runs the chain
 // (DESIGN §4, doc/events-db.md). Work arrives in a queue — batches from the
-// local stream reader and from Submit/Emit RPCs, tasks (RPCs that read or
-// change notifications), and outbox rows the senders finished. The worker
-// takes everything queued (up to max_batch_events) and processes it in ONE
-// transaction: seen-input check (SeenIds), the chain (dedup, projection, outbox
-// rows), push outbox deletions, and the mesh outbox's own work (it is a
-// RoundParticipant of the transaction: common/delivery/outbox.h records its
-// sender's progress per peer and applies its per-peer bound there); then
-// commits, then completes the batches (RPC replies, stream XACKs), then wakes
-// the senders, hands the invocations to the tracker and feeds the watchers.
-// An idle worker starts a batch as soon as something arrives (no waiting for
-// a full batch). The worker is the mesh outbox's writer (Waker): the outbox
-// wakes it when its sender reported progress.
+// local stream reader and from Submit/Emit RPCs, and tasks (RPCs that read or
+// change notifications). The worker takes everything queued (up to
+// max_batch_events) and processes it in ONE transaction: seen-input check
+// (SeenIds), the chain (dedup, projection, outbox messages), and the two
+// outboxes' own work (each is a RoundParticipant of the transaction:
+// common/delivery/outbox.h records its sender's progress per destination and
+// applies its bound there); then commits, then completes the batches (RPC
+// replies, stream XACKs), then wakes the senders, hands the invocations to
+// the tracker and feeds the watchers. An idle worker starts a batch as soon
+// as something arrives (no waiting for a full batch). The worker is the
+// outboxes' writer (Waker): an outbox wakes it when its sender reported
+// progress.
 //
 // Back-pressure from the mesh outbox (Outbox::ShouldHoldInputs): while a
 // peer the sender is draining (its sends go out whole: not held by flow
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -116,19 +117,14 @@ class PipelineWorker : public Waker {
     // often even without a report.
     absl::Duration hold_recheck = absl::Milliseconds(200);
   };
-  // Hooks run on the worker thread.
-  struct Hooks {
-    std::function<void()> wake_push_sender;
-    // Push rows written during the batch (the push callback counts them).
-    std::function<int64_t()> take_push_rows_added;
-  };
-
   // None owned; all must outlive the worker. `publisher` is the runner's
   // mesh-publisher (for the fan-out estimate); `mesh_outbox` is the outbox it
-  // appends to, opened on db->database() (the worker attaches itself as its
-  // writer).
+  // appends to and `push_outbox` the installer pushes' (installer_push.h),
+  // both opened on db->database() (the worker attaches itself as their
+  // writer and runs their round work in every transaction).
   PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner, MeshPublisher* publisher,
-                 Outbox* mesh_outbox, InvocationTracker* tracker, WatchHub* hub, Hooks hooks);
+                 Outbox* mesh_outbox, Outbox* push_outbox, InvocationTracker* tracker,
+                 WatchHub* hub);
   ~PipelineWorker() override;  // Stop()
 
   // Counts the outbox and starts the thread.
@@ -142,11 +138,13 @@ class PipelineWorker : public Waker {
   // its own transaction, and the runner). After Stop() the task runs with
   // `stopped` = true on the caller's thread instead and must not touch the db.
   void Post(std::function<void(bool stopped)> task);
-  // Push sender reports (applied in the next transaction).
-  void OutboxDone(OutboxKind kind, OutboxProgress progress);
-  void OutboxAttempted(OutboxKind kind, std::vector<int64_t> ids);
-  // Waker: the mesh outbox has work (its sender reported) or held inputs
-  // may go now.
+  // Runs `body` in one transaction together with the outboxes' round work
+  // (a task that appends a push: ResolveNotification): commits when it
+  // returns OK (then wakes the senders), rolls back otherwise and returns
+  // its status. REQUIRES: on the worker thread (in a Post task).
+  absl::Status Transact(absl::FunctionRef<absl::Status()> body);
+  // Waker: an outbox has work (its sender reported) or held inputs may go
+  // now.
   void Wake() override;
 
   struct Stats {
@@ -173,13 +171,9 @@ class PipelineWorker : public Waker {
     BatchDoneFn done;
   };
   void Run();
-  // Push sender reports taken from the queue for one transaction.
-  struct OutboxReports {
-    OutboxProgress done_push;
-    std::vector<int64_t> attempted_push;
-    bool empty() const { return done_push.empty() && attempted_push.empty(); }
-  };
-  void ProcessBatches(std::vector<PendingBatch> batches, OutboxReports reports);
+  void ProcessBatches(std::vector<PendingBatch> batches);
+  // Whether an outbox has round work of its own (its sender reported).
+  bool OutboxWork() const;
   // One chunk of the seen-inputs pruning pass (events.db's SeenIds, a
   // WriterChore: its ttl, interval and chunk come from EventsDb::Open),
   // when one is due or running.
@@ -192,21 +186,19 @@ class PipelineWorker : public Waker {
   // True when input batches wait for the mesh sender (back-pressure), with
   // `extra` more messages per peer (Outbox::ShouldHoldInputs).
   bool HoldInputs(int64_t extra) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RecountOutbox();
 
   const Options options_;
   EventsDb* const db_;
   PipelineRunner* const runner_;
   MeshPublisher* const publisher_;
   Outbox* const mesh_outbox_;
+  Outbox* const push_outbox_;
   InvocationTracker* const tracker_;
   WatchHub* const hub_;
-  const Hooks hooks_;
 
   mutable absl::Mutex mu_;
   std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void(bool)>> tasks_ ABSL_GUARDED_BY(mu_);
-  OutboxReports reports_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
   Stats stats_ ABSL_GUARDED_BY(mu_);

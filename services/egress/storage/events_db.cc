@@ -123,6 +123,23 @@ INSERT OR IGNORE INTO seen_ids (id, seen_ms)
     SELECT input_key, processed_at FROM processed_inputs;
 DROP TABLE processed_inputs;
 )sql")},
+      // Installer pushes move to the delivery core's outbox "push" (tables
+      // outbox_push*): every row still in `outbox` waits for its one
+      // destination (finished rows were deleted), so each becomes a message
+      // with its id as seq, its push_id and its body (base64, as the new
+      // rows are written) — in order, none lost, none sent twice.
+      {5, Cat(Outbox::Schema("push"), R"sql(
+INSERT INTO outbox_push_audiences (destinations)
+    SELECT DISTINCT destination FROM outbox WHERE kind = 'push';
+INSERT INTO outbox_push (seq, audience, message_id, body, created_ms)
+    SELECT o.id, a.id, o.message_id, o.body,
+           COALESCE(CAST(ROUND((julianday(o.created_at) - 2440587.5) * 86400000) AS INTEGER), 0)
+    FROM outbox o
+    JOIN outbox_push_audiences a ON a.destinations = o.destination
+    WHERE o.kind = 'push'
+    ORDER BY o.id;
+DROP TABLE outbox;
+)sql")},
   };
   return *migrations;
 }
@@ -164,15 +181,6 @@ std::string StoredJson(std::string_view canonical) {
   out.reserve(canonical.size());
   json::AppendMeshJson(canonical, &out);
   return out;
-}
-
-std::string IdList(const std::vector<int64_t>& ids) {
-  std::string list;
-  for (int64_t id : ids) {
-    if (!list.empty()) list += ',';
-    list += std::to_string(id);
-  }
-  return list;
 }
 
 }  // namespace
@@ -351,90 +359,6 @@ absl::StatusOr<int64_t> EventsDb::CountNotifications() {
   int64_t n = row ? s->ColumnInt64(0) : 0;
   s->Reset();
   return n;
-}
-
-void OutboxProgress::Merge(const OutboxProgress& other) {
-  through_id = std::max(through_id, other.through_id);
-  if (std::make_pair(other.partial_id, other.partial_done) >
-      std::make_pair(partial_id, partial_done)) {
-    partial_id = other.partial_id;
-    partial_done = other.partial_done;
-  }
-  Normalize();
-}
-
-void OutboxProgress::Normalize() {
-  if (partial_id <= through_id) partial_id = partial_done = 0;
-}
-
-absl::StatusOr<int64_t> EventsDb::AddPushOutbox(std::string_view destination,
-                                                std::string_view message_id,
-                                                std::string_view body) {
-  TM_ASSIGN_OR_RETURN(Statement * s,
-                      db_->Cached("INSERT INTO outbox (kind, destination, message_id, body, "
-                                  "created_at) VALUES (?, ?, ?, ?, ?)"));
-  s->Bind(1, OutboxKindName(OutboxKind::kPush))
-      .Bind(2, destination)
-      .Bind(3, message_id)
-      .Bind(4, body)
-      .Bind(5, NowIso());
-  TM_RETURN_IF_ERROR(s->Run());
-  return db_->LastInsertRowId();
-}
-
-absl::StatusOr<int64_t> EventsDb::FinishOutbox(OutboxKind kind, const OutboxProgress& progress) {
-  (void)kind;  // push: one delivery per row
-  if (progress.through_id <= 0) return 0;
-  TM_ASSIGN_OR_RETURN(Statement * del,
-                      db_->Cached("DELETE FROM outbox WHERE kind = 'push' AND id <= ?"));
-  del->Bind(1, progress.through_id);
-  TM_RETURN_IF_ERROR(del->Run());
-  return db_->Changes();
-}
-
-absl::Status EventsDb::CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids) {
-  (void)kind;
-  // Chunks keep each statement small; ids are integers (no injection).
-  for (size_t start = 0; start < ids.size(); start += 500) {
-    std::vector<int64_t> chunk(ids.begin() + start,
-                               ids.begin() + std::min(ids.size(), start + 500));
-    TM_RETURN_IF_ERROR(db_->Exec(
-        Cat("UPDATE outbox SET attempts = attempts + 1 WHERE id IN (", IdList(chunk), ")")));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> EventsDb::CountOutbox(OutboxKind kind) {
-  (void)kind;
-  TM_ASSIGN_OR_RETURN(Statement * s,
-                      db_->Cached("SELECT COUNT(*) FROM outbox WHERE kind = 'push'"));
-  TM_ASSIGN_OR_RETURN(bool row, s->Step());
-  int64_t n = row ? s->ColumnInt64(0) : 0;
-  s->Reset();
-  return n;
-}
-
-absl::StatusOr<std::vector<OutboxRow>> EventsDb::ReadOutbox(Database* db, OutboxKind kind,
-                                                            int64_t after_id, int limit) {
-  std::vector<OutboxRow> rows;
-  TM_ASSIGN_OR_RETURN(Statement * s,
-                      db->Cached("SELECT id, destination, message_id, body, attempts FROM outbox "
-                                 "WHERE kind = 'push' AND id > ? ORDER BY id LIMIT ?"));
-  s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-  while (true) {
-    TM_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    OutboxRow r;
-    r.id = s->ColumnInt64(0);
-    r.kind = kind;
-    r.destinations.push_back(s->ColumnText(1));
-    r.message_id = s->ColumnText(2);
-    r.body = s->ColumnText(3);
-    r.attempts = s->ColumnInt64(4);
-    rows.push_back(std::move(r));
-  }
-  s->Reset();
-  return rows;
 }
 
 }  // namespace teleclaude::mesh

@@ -1,14 +1,14 @@
 // events.db: egress's SQLite database (doc/events-db.md). The notification
 // projection with TeleClaude's columns and statuses (teleclaude/events/db.py),
-// the input keys already seen (the delivery core's SeenIds ledger,
-// common/delivery/seen_ids.h: a redelivered input has no second effect) and
-// the persistent outbox of installer pushes. The mesh outbox lives in the same
-// database but belongs to the delivery core (common/delivery/outbox.h,
-// tables outbox_mesh*; migration 3 moved v2's mesh_outbox there); the push
-// outbox will follow it.
+// and the input keys already seen (the delivery core's SeenIds ledger,
+// common/delivery/seen_ids.h: a redelivered input has no second effect). The
+// two outboxes live in the same database but belong to the delivery core
+// (common/delivery/outbox.h): "mesh" (tables outbox_mesh*; migration 3 moved
+// v2's mesh_outbox there) and "push", the installer pushes (outbox_push*;
+// migration 5 moved the rows of the old `outbox` table there).
 //
 // One writer: the pipeline worker owns the EventsDb and calls every method.
-// Senders read the outbox through their own connection (ReadOutbox()).
+// Senders read the outboxes through their own connections.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_STORAGE_EVENTS_DB_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_STORAGE_EVENTS_DB_H_
 
@@ -22,7 +22,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/delivery/outbox_kind.h"
 #include "common/delivery/seen_ids.h"
 #include "common/envelope/envelope.h"
 #include "common/sqlite/database.h"
@@ -65,39 +64,6 @@ struct NotificationFilter {
   std::optional<std::string> event_type_prefix;
   int limit = 50;
   int offset = 0;
-};
-
-// One row of the push outbox (doc/events-db.md "outbox"): one push to one
-// destination ("installer"). Value type.
-struct OutboxRow {
-  int64_t id = 0;
-  OutboxKind kind = OutboxKind::kPush;
-  std::vector<std::string> destinations;  // {"installer"}
-  // destinations[0, done) are finished (the sender's bookkeeping).
-  int64_t done = 0;
-  std::string message_id;  // the push_id
-  std::string body;        // a serialized NotificationPush (base64)
-  int64_t attempts = 0;
-
-  // Deliveries still to make.
-  int64_t pending() const { return static_cast<int64_t>(destinations.size()) - done; }
-};
-
-// How far a sender got through the rows of one kind, which it takes in id
-// order: every row with id <= through_id is finished, and when partial_id >
-// through_id, that row's first partial_done destinations are finished too.
-// Value type.
-struct OutboxProgress {
-  int64_t through_id = 0;
-  int64_t partial_id = 0;
-  int64_t partial_done = 0;
-
-  bool empty() const { return through_id == 0 && partial_id == 0; }
-  // Combines two reports of one sender (either order): the furthest wins.
-  void Merge(const OutboxProgress& other);
-  // Forgets a partial row at or below through_id (finished anyway).
-  void Normalize();
-  bool operator==(const OutboxProgress&) const = default;
 };
 
 // Thread-compatible: used by one thread (the pipeline worker).
@@ -152,25 +118,6 @@ class EventsDb {
   // Newest first (created_at DESC, id DESC).
   absl::StatusOr<std::vector<NotificationRow>> ListNotifications(const NotificationFilter& filter);
   absl::StatusOr<int64_t> CountNotifications();
-
-  // --- push outbox ---------------------------------------------------------
-  // One delivery per row.
-  //
-  // Appends a push row; returns its id (ids only grow).
-  absl::StatusOr<int64_t> AddPushOutbox(std::string_view destination, std::string_view message_id,
-                                        std::string_view body);
-  // Applies a sender's progress: deletes the rows finished. Returns how many
-  // left the outbox.
-  absl::StatusOr<int64_t> FinishOutbox(OutboxKind kind, const OutboxProgress& progress);
-  // attempts += 1 for the rows `ids` of `kind`.
-  absl::Status CountOutboxAttempt(OutboxKind kind, const std::vector<int64_t>& ids);
-  // Deliveries of `kind` not yet finished.
-  absl::StatusOr<int64_t> CountOutbox(OutboxKind kind);
-
-  // Rows of `kind` with id > after_id, oldest first, at most `limit`. Works on
-  // any connection to events.db (senders use their own, read-only use).
-  static absl::StatusOr<std::vector<OutboxRow>> ReadOutbox(Database* db, OutboxKind kind,
-                                                           int64_t after_id, int limit);
 
   // The time text TeleClaude writes (datetime.now(UTC).isoformat()).
   static std::string NowIso();

@@ -65,11 +65,13 @@ TEST(LocalStreamReaderTest, StrandedPendingEntriesAfterARedisCrashAreProcessedWi
   outbox_options.name = "mesh";
   auto outbox = Outbox::Open((*db)->database(), outbox_options, nullptr, nullptr);
   ASSERT_TRUE(outbox.ok()) << outbox.status();
+  auto push_outbox = Outbox::Open((*db)->database(), {.name = "push"}, nullptr, nullptr);
+  ASSERT_TRUE(push_outbox.ok()) << push_outbox.status();
   PipelineRunner runner(PipelineRunner::Options{}, {});
   PipelineWorker::Options worker_options;
   worker_options.computer_name = "alpha";
-  PipelineWorker worker(worker_options, db->get(), &runner, nullptr, outbox->get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker(worker_options, db->get(), &runner, nullptr, outbox->get(),
+                        push_outbox->get(), nullptr, nullptr);
   ASSERT_TRUE(worker.Start().ok());
 
   LocalStreamReader::Options options;

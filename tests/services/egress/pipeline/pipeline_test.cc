@@ -118,6 +118,9 @@ class PipelineTest : public ::testing::Test {
     auto outbox = Outbox::Open(db_->database(), outbox_options, nullptr, nullptr);
     ASSERT_TRUE(outbox.ok()) << outbox.status();
     outbox_ = std::move(*outbox);
+    auto push = Outbox::Open(db_->database(), {.name = "push"}, nullptr, nullptr);
+    ASSERT_TRUE(push.ok()) << push.status();
+    push_outbox_ = std::move(*push);
     std::vector<std::unique_ptr<Cartridge>> system;
     system.push_back(std::make_unique<DedupCartridge>(&catalog_, db_.get()));
     system.push_back(std::make_unique<NotificationProjector>(
@@ -242,6 +245,7 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<EventsDb> db_;
   std::unique_ptr<MembershipReader> membership_;
   std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<Outbox> push_outbox_;  // the installer pushes' (no sender here)
   MeshPublisher* publisher_ = nullptr;
   std::unique_ptr<PipelineRunner> runner_;
   std::vector<Invocation> invocations_;
@@ -454,8 +458,8 @@ TEST_F(PipelineTest, MeshPublisherKeepsRoutingToAwayPeersButNotToForgottenOnes) 
 }
 
 TEST_F(PipelineTest, WorkerRecordsInputsSoARedeliveryHasNoSecondEffect) {
-  PipelineWorker worker({"alpha"}, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker({"alpha"}, db_.get(), runner_.get(), publisher_, outbox_.get(),
+                        push_outbox_.get(), nullptr, nullptr);
   ASSERT_TRUE(worker.Start().ok());
   auto submit = [&](std::string key) {
     absl::Notification done;
@@ -490,8 +494,8 @@ TEST_F(PipelineTest, WorkerBoundsTheMeshOutboxPerPeerDroppingItsOldestCounted) {
   Build(/*bound=*/2);
   PipelineWorker::Options options;
   options.computer_name = "alpha";
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(),
+                        push_outbox_.get(), nullptr, nullptr);
   ASSERT_TRUE(worker.Start().ok());
   for (int i = 0; i < 4; ++i) {
     absl::Notification done;
@@ -525,8 +529,8 @@ TEST_F(PipelineTest, WorkerHoldsInputsWhileTheMeshSenderDrainsAHalfFullPeer) {
   PipelineWorker::Options options;
   options.computer_name = "alpha";
   options.hold_recheck = absl::Hours(1);  // only the outbox's reports wake it
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(),
+                        push_outbox_.get(), nullptr, nullptr);
   ASSERT_TRUE(worker.Start().ok());
   std::atomic<int> done{0};
   auto submit = [&](int i) {
@@ -577,8 +581,8 @@ TEST_F(PipelineTest, WorkerCheckpointsTheWalPastItsThreshold) {
   options.computer_name = "alpha";
   options.checkpoint_idle_pages = 20;
   options.checkpoint_busy_pages = 40;
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(),
+                        push_outbox_.get(), nullptr, nullptr);
   ASSERT_TRUE(worker.Start().ok());
   int max_frames = 0;
   for (int round = 0; round < 40; ++round) {
@@ -610,8 +614,8 @@ TEST_F(PipelineTest, WorkerDefersCheckpointsWhileABacklogWaits) {
   options.checkpoint_idle_pages = 20;
   options.checkpoint_busy_pages = 1'000'000;
   options.checkpoint_backlog_events = 20;
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(),
+                        push_outbox_.get(), nullptr, nullptr);
   std::atomic<int> done{0};
   for (int round = 0; round < 40; ++round) {
     std::vector<InputEvent> events = PublicEvents(round * 20, 20);
@@ -644,8 +648,8 @@ TEST_F(PipelineTest, WorkerPrunesEveryExpiredInputInChunks) {
   PipelineWorker::Options options;
   options.computer_name = "alpha";
   options.clock = &clock_;
-  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(), nullptr,
-                        nullptr, {});
+  PipelineWorker worker(options, db_.get(), runner_.get(), publisher_, outbox_.get(),
+                        push_outbox_.get(), nullptr, nullptr);
   ASSERT_TRUE(worker.Start().ok());
   ASSERT_TRUE(
       testing::WaitFor([&] { return worker.stats().inputs_pruned == 2500; }, absl::Seconds(10)));

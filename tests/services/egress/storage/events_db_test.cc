@@ -1,7 +1,7 @@
-// The outboxes of events.db on real SQLite files: push rows (one delivery
-// each) and sender progress; the seen input keys (SeenIds); and the upgrades of databases written
-// by releases 1 and 2 that still hold undelivered mesh messages into the delivery core's per-peer
-// outbox (common/delivery/outbox.h; doc/events-db.md).
+// events.db on real SQLite files: the seen input keys (SeenIds); and the
+// upgrades of databases written by releases 1 to 4 that still hold
+// undelivered mesh messages and installer pushes into the delivery core's
+// outboxes (common/delivery/outbox.h; doc/events-db.md).
 #include "services/egress/storage/events_db.h"
 
 #include <map>
@@ -27,65 +27,6 @@ namespace teleclaude::mesh {
 namespace {
 
 using testing::TempDir;
-
-class EventsDbTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto db = EventsDb::Open(dir_.File("events.db"));
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-  }
-
-  std::vector<OutboxRow> Rows() {
-    auto rows = EventsDb::ReadOutbox(db_->database(), OutboxKind::kPush, 0, 1000);
-    EXPECT_TRUE(rows.ok()) << rows.status();
-    return rows.ok() ? *rows : std::vector<OutboxRow>{};
-  }
-
-  // Every pending push: "message id <- body".
-  std::string Pending() {
-    std::string out;
-    for (const OutboxRow& r : Rows()) CatTo(out, r.message_id, " <- ", r.body, "\n");
-    return out;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<EventsDb> db_;
-};
-
-TEST_F(EventsDbTest, PushRowsAreOneDeliveryEach) {
-  auto p1 = db_->AddPushOutbox("installer", "alpha/k1/push/1", "body-1");
-  auto p2 = db_->AddPushOutbox("installer", "alpha/k2/push/2", "body-2");
-  ASSERT_TRUE(p1.ok() && p2.ok());
-  EXPECT_EQ(Pending(),
-            "alpha/k1/push/1 <- body-1\n"
-            "alpha/k2/push/2 <- body-2\n");
-  EXPECT_EQ(*db_->CountOutbox(OutboxKind::kPush), 2);
-  ASSERT_TRUE(db_->CountOutboxAttempt(OutboxKind::kPush, {*p1}).ok());
-  EXPECT_EQ(Rows()[0].attempts, 1);
-  auto n = db_->FinishOutbox(OutboxKind::kPush, OutboxProgress{*p1, 0, 0});
-  ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 1);
-  EXPECT_EQ(Pending(), "alpha/k2/push/2 <- body-2\n");
-  // Reading after an id, with a limit.
-  auto after = EventsDb::ReadOutbox(db_->database(), OutboxKind::kPush, 0, 1);
-  ASSERT_TRUE(after.ok());
-  ASSERT_EQ(after->size(), 1u);
-  EXPECT_EQ(after->front().id, *p2);
-}
-
-TEST(OutboxProgressTest, MergeKeepsTheFurthestReport) {
-  OutboxProgress p{5, 7, 2};
-  p.Merge(OutboxProgress{4, 5, 1});  // older
-  EXPECT_EQ((std::vector<int64_t>{p.through_id, p.partial_id, p.partial_done}),
-            (std::vector<int64_t>{5, 7, 2}));
-  p.Merge(OutboxProgress{5, 7, 3});  // further into row 7
-  EXPECT_EQ((std::vector<int64_t>{p.through_id, p.partial_id, p.partial_done}),
-            (std::vector<int64_t>{5, 7, 3}));
-  p.Merge(OutboxProgress{7, 0, 0});  // row 7 finished
-  EXPECT_EQ((std::vector<int64_t>{p.through_id, p.partial_id, p.partial_done}),
-            (std::vector<int64_t>{7, 0, 0}));
-}
 
 // The mesh messages still waiting in a database, as the delivery core's
 // outbox sees them: "seq destination message-id body", by destination then
@@ -113,6 +54,20 @@ std::string MeshPending(Database* db) {
   return out;
 }
 
+// The installer pushes waiting: "seq destination message-id body" by seq.
+std::string PushPending(Database* db) {
+  auto s = db->Prepare(
+      "SELECT o.seq, a.destinations, o.message_id, o.body FROM outbox_push o JOIN "
+      "outbox_push_audiences a ON a.id = o.audience ORDER BY o.seq");
+  EXPECT_TRUE(s.ok()) << s.status();
+  std::string out;
+  while (s.ok() && *s->Step()) {
+    CatTo(out, s->ColumnInt64(0), " ", s->ColumnText(1), " ", s->ColumnText(2), " ",
+          s->ColumnText(3), "\n");
+  }
+  return out;
+}
+
 std::map<std::string, int64_t> Depths(const Outbox& outbox) {
   std::map<std::string, int64_t> out;
   for (const DestinationStats& d : outbox.Stats()) out[d.destination] = d.depth;
@@ -121,7 +76,7 @@ std::map<std::string, int64_t> Depths(const Outbox& outbox) {
 
 // A database written by release 1 (one outbox row per event and peer) with
 // undelivered rows: after the upgrades every message is still there, in
-// order per peer, with its message id and body; push rows are untouched.
+// order per peer, with its message id and body; so is the push.
 TEST(EventsDbUpgradeTest, UpgradesAVersion1DatabaseKeepingEveryUndeliveredMessage) {
   TempDir dir;
   {
@@ -139,7 +94,7 @@ TEST(EventsDbUpgradeTest, UpgradesAVersion1DatabaseKeepingEveryUndeliveredMessag
   }
   auto db = EventsDb::Open(dir.File("events.db"));
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(*(*db)->database()->UserVersion(), 4);
+  EXPECT_EQ(*(*db)->database()->UserVersion(), 5);
   EXPECT_EQ(MeshPending((*db)->database()),
             "1 beta alpha/local:s:1-0/beta {\"n\":1}\n"
             "4 beta alpha/local:s:2-0/beta {\"n\":2}\n"
@@ -149,12 +104,7 @@ TEST(EventsDbUpgradeTest, UpgradesAVersion1DatabaseKeepingEveryUndeliveredMessag
   auto outbox = Outbox::Open((*db)->database(), options, nullptr, nullptr);
   ASSERT_TRUE(outbox.ok()) << outbox.status();
   EXPECT_EQ(Depths(**outbox), (std::map<std::string, int64_t>{{"beta", 2}, {"gamma", 1}}));
-  auto push = EventsDb::ReadOutbox((*db)->database(), OutboxKind::kPush, 0, 100);
-  ASSERT_TRUE(push.ok());
-  ASSERT_EQ(push->size(), 1u);
-  EXPECT_EQ(push->front().id, 3);
-  EXPECT_EQ(push->front().message_id, "alpha/local:s:1-0/push/4");
-  EXPECT_EQ(push->front().attempts, 2);
+  EXPECT_EQ(PushPending((*db)->database()), "3 installer alpha/local:s:1-0/push/4 cHVzaA==\n");
   // New messages come after the old ones.
   EXPECT_GT((*outbox)->View()->end, 4);
 }
@@ -184,7 +134,7 @@ TEST(EventsDbUpgradeTest, UpgradesAVersion2DatabaseHonouringAPartlyFinishedRow) 
   }
   auto db = EventsDb::Open(dir.File("events.db"));
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(*(*db)->database()->UserVersion(), 4);
+  EXPECT_EQ(*(*db)->database()->UserVersion(), 5);
   EXPECT_EQ(MeshPending((*db)->database()),
             "8 beta alpha/k2/beta b2\n"
             "7 delta alpha/k1/delta b1\n"
@@ -241,10 +191,10 @@ TEST(EventsDbUpgradeTest, MigrationFourCarriesProcessedInputsIntoSeenIdsWithThei
   auto db = EventsDb::Open(dir.File("events.db"), {.clock = &clock});
   ASSERT_TRUE(db.ok()) << db.status();
   Database* sql = (*db)->database();
-  EXPECT_EQ(*sql->UserVersion(), 4);
+  EXPECT_EQ(*sql->UserVersion(), 5);
   EXPECT_EQ(Tables(sql),
-            "notifications outbox outbox_mesh outbox_mesh_audiences outbox_mesh_cursors "
-            "seen_ids ");
+            "notifications outbox_mesh outbox_mesh_audiences outbox_mesh_cursors outbox_push "
+            "outbox_push_audiences outbox_push_cursors seen_ids ");
 
   // The whole ledger, times relative to the upgrade.
   auto ledger = [&]() {
@@ -298,6 +248,51 @@ TEST(EventsDbUpgradeTest, MigrationFourCarriesProcessedInputsIntoSeenIdsWithThei
             "mesh:beta/local:teleclaude:events:beta:1700-3/alpha@hour_ago\n"
             "mesh:teleclaude:events:alpha:1712-0@now\n"
             "submit:installer:i1:o7@hour_ago\n");
+}
+
+// Release 4 kept installer pushes in `outbox` (one row per push, deleted
+// when delivered): each waiting row becomes a message of the outbox "push"
+// with its id as seq, in order, and new pushes come after them.
+TEST(EventsDbUpgradeTest, MigrationFiveCarriesWaitingPushesIntoThePushOutbox) {
+  TempDir dir;
+  {
+    auto v3 = Database::Open(dir.File("events.db"));
+    ASSERT_TRUE(v3.ok()) << v3.status();
+    ASSERT_TRUE((*v3)->Exec(testing::kEventsDbV1Schema).ok());
+    ASSERT_TRUE((*v3)->Exec(testing::kEventsDbV3Additions).ok());
+    ASSERT_TRUE((*v3)
+                    ->Exec("INSERT INTO outbox (id, kind, destination, message_id, body, attempts, "
+                           "created_at) VALUES "
+                           "(7, 'push', 'installer', 'alpha/local:s:1-0/push/4', 'cHVzaDE=', 0, "
+                           "'2026-12-01T10:00:00.000000+00:00'),"
+                           "(9, 'push', 'installer', 'resolve:alpha:4:1712', 'cHVzaDI=', 5, "
+                           "'2026-12-01T10:00:01.000000+00:00'),"
+                           "(12, 'push', 'installer', 'alpha/local:s:3-0/push/6', 'cHVzaDM=', 0, "
+                           "'not a time')")
+                    .ok());
+  }
+  auto db = EventsDb::Open(dir.File("events.db"));
+  ASSERT_TRUE(db.ok()) << db.status();
+  Database* sql = (*db)->database();
+  EXPECT_EQ(*sql->UserVersion(), 5);
+  EXPECT_EQ(PushPending(sql),
+            "7 installer alpha/local:s:1-0/push/4 cHVzaDE=\n"
+            "9 installer resolve:alpha:4:1712 cHVzaDI=\n"
+            "12 installer alpha/local:s:3-0/push/6 cHVzaDM=\n");
+  auto created = sql->Prepare("SELECT created_ms FROM outbox_push ORDER BY seq");
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::vector<int64_t> ms;
+  while (*created->Step()) ms.push_back(created->ColumnInt64(0));
+  EXPECT_EQ(
+      ms, (std::vector<int64_t>{absl::ToUnixMillis(absl::FromCivil(
+                                    absl::CivilSecond(2026, 12, 1, 10, 0, 0), absl::UTCTimeZone())),
+                                absl::ToUnixMillis(absl::FromCivil(
+                                    absl::CivilSecond(2026, 12, 1, 10, 0, 1), absl::UTCTimeZone())),
+                                0}));
+  auto outbox = Outbox::Open(sql, {.name = "push"}, nullptr, nullptr);
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  EXPECT_EQ(Depths(**outbox), (std::map<std::string, int64_t>{{"installer", 3}}));
+  EXPECT_EQ((*outbox)->View()->end, 13);
 }
 
 // A database written by release 1 reaches the current version in one open
