@@ -54,8 +54,8 @@ OutboxSendResult InstallerTransport::Send(const std::vector<OutboxDelivery>& del
       return result;
     }
     if (!s.ok()) {
-      LOG(ERROR) << "installer refused push " << pushes[i]->push_id() << " for good; dropped: "
-                 << s;
+      LOG(ERROR) << "installer refused push " << pushes[i]->push_id()
+                 << " for good; dropped: " << s;
     }
     result.statuses.push_back(std::move(s));
   }

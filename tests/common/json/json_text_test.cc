@@ -121,8 +121,7 @@ TEST(JsonTextTest, NulBytesAreRefusedNotTakenAsTheEnd) {
     rapidjson::Document doc;
     EXPECT_FALSE(ParseDocument(text, "payload", &doc).ok()) << ShowBytes(text);
   }
-  EXPECT_EQ(ValidateJsonText("4.0\0"s, "x").message(),
-            "x: not valid JSON: a NUL byte at offset 3");
+  EXPECT_EQ(ValidateJsonText("4.0\0"s, "x").message(), "x: not valid JSON: a NUL byte at offset 3");
   EXPECT_TRUE(ValidateJsonText("\"a\\u0000b\"", "x").ok());  // the escape is fine
 }
 

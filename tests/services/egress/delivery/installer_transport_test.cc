@@ -140,8 +140,7 @@ TEST_F(InstallerTransportTest, TheInstallerAwaySettlesNothing) {
 
 TEST_F(InstallerTransportTest, ABatchRefusedForGoodIsSentPushByPushDroppingOnlyTheBadOne) {
   StartInstaller();
-  EXPECT_EQ(Send({"p1", "bad2", "p3"}),
-            (std::vector<std::string>{"OK", "INVALID_ARGUMENT", "OK"}));
+  EXPECT_EQ(Send({"p1", "bad2", "p3"}), (std::vector<std::string>{"OK", "INVALID_ARGUMENT", "OK"}));
   EXPECT_EQ(installer_.calls(), (std::vector<std::vector<std::string>>{
                                     {"p1", "bad2", "p3"}, {"p1"}, {"bad2"}, {"p3"}}));
   EXPECT_EQ(installer_.applied(), (std::vector<std::string>{"p1", "p3"}));
