@@ -58,7 +58,7 @@ bool SeenIds::RunIfDue(absl::Time now) {
   }();
   if (n.ok()) {
     pruned_in_pass_ += *n;
-    pruned_ += *n;
+    pruned_.fetch_add(*n, std::memory_order_relaxed);
   } else {
     LOG(WARNING) << "pruning seen ids: " << n.status().message() << " (retried in "
                  << absl::FormatDuration(options_.prune_every) << ")";

@@ -16,6 +16,7 @@
 #ifndef TELECLAUDE_MESH_COMMON_DELIVERY_SEEN_IDS_H_
 #define TELECLAUDE_MESH_COMMON_DELIVERY_SEEN_IDS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,8 +59,8 @@ class SeenIds : public WriterChore {
   // WriterChore: a pruning step when a pass is due or running.
   bool RunIfDue(absl::Time now) override;
 
-  // Ids deleted by pruning since construction.
-  int64_t pruned() const { return pruned_; }
+  // Ids deleted by pruning since construction. Any thread.
+  int64_t pruned() const { return pruned_.load(std::memory_order_relaxed); }
 
  private:
   Database* const db_;
@@ -69,7 +70,7 @@ class SeenIds : public WriterChore {
   bool pruning_ = false;
   int64_t pass_cut_ms_ = 0;
   int64_t pruned_in_pass_ = 0;
-  int64_t pruned_ = 0;
+  std::atomic<int64_t> pruned_{0};
 };
 
 }  // namespace teleclaude::mesh

@@ -1,46 +1,46 @@
-// The pipeline worker: the one thread that owns events.db and runs the chain
-// (DESIGN §4, doc/events-db.md). Work arrives in a queue — batches from the
-// local stream reader and from Submit/Emit RPCs, and tasks (RPCs that read or
-// change notifications). The worker takes everything queued (up to
-// max_batch_events) and processes it in ONE transaction: seen-input check
-// (SeenIds), the chain (dedup, projection, outbox messages), and the two
-// outboxes' own work (each is a RoundParticipant of the transaction:
-// common/delivery/outbox.h records its sender's progress per destination and
-// applies its bound there); then commits, then completes the batches (RPC
-// replies, stream XACKs), then wakes the senders, hands the invocations to
-// the tracker and feeds the watchers. An idle worker starts a batch as soon
-// as something arrives (no waiting for a full batch). The worker is the
-// outboxes' writer (Waker): an outbox wakes it when its sender reported
-// progress.
+// The pipeline worker: the one writer of events.db, running the chain (DESIGN
+// §4, doc/events-db.md) on the delivery core's SingleWriter
+// (common/delivery/single_writer.h). Work arrives as input batches — from the
+// local stream reader and from Submit/Emit RPCs, each one WriterJob — and
+// tasks (RPCs that read or change notifications, Post). The writer takes
+// everything queued (up to max_batch_events) and applies it in ONE
+// transaction: per event the seen-input check (SeenIds), then the chain
+// (dedup, projection, outbox messages); the two outboxes take part in the
+// same transaction (RoundParticipants: common/delivery/outbox.h records each
+// sender's progress per destination and applies the mesh outbox's per-peer
+// bound there); then COMMIT, then the batches are completed (RPC replies,
+// stream XACKs), the senders woken, the invocations handed to the tracker and
+// the watchers fed. An idle worker starts a round as soon as something
+// arrives. Between rounds: the seen-input pruning (a WriterChore) and WAL
+// checkpoints. A failed round has no effect at all (the stream keeps its
+// entries, RPC callers get the error); on a full disk the WAL is truncated and
+// writes pause with backoff (SingleWriter).
 //
-// Back-pressure from the mesh outbox (Outbox::ShouldHoldInputs): while a
-// peer the sender is draining (its sends go out whole: not held by flow
-// control, not failing) holds at least half of the per-peer bound, the
-// worker takes no new input batches — they wait where they came from (the
-// local stream keeps its entries until they are acknowledged), so a fan-out
-// burst goes out at the sender's pace instead of overflowing the bound. A
-// peer that is full, failing or dead does not hold inputs back: its bound
-// drops its oldest messages, counted per peer.
+// Back-pressure from the mesh outbox (the worker is the writer's InputGate,
+// asking Outbox::ShouldHoldInputs): while a peer the sender is draining (its
+// sends go out whole: not held by flow control, not failing) holds at least
+// half of the per-peer bound, the worker takes no new input batches — they
+// wait where they came from (the local stream keeps its entries until they
+// are acknowledged), so a fan-out burst goes out at the sender's pace instead
+// of overflowing the bound. A peer that is full, failing or dead does not
+// hold inputs back: its bound drops its oldest messages, counted per peer.
 #ifndef TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_
 #define TELECLAUDE_MESH_SERVICES_EGRESS_PIPELINE_PIPELINE_WORKER_H_
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
-#include "common/delivery/backoff.h"
+#include "common/delivery/input_gate.h"
 #include "common/delivery/outbox.h"
-#include "common/delivery/waker.h"
+#include "common/delivery/round_participant.h"
+#include "common/delivery/single_writer.h"
 #include "common/sqlite/wal_checkpointer.h"
 #include "common/sqlite/write_health.h"
 #include "services/egress/cartridges/mesh_publisher.h"
@@ -78,8 +78,9 @@ struct InputOutcome {
 // order) or failed (nothing of it committed). Must not block.
 using BatchDoneFn = std::function<void(absl::StatusOr<std::vector<InputOutcome>> outcomes)>;
 
-// Thread-safe (every public method may be called from any thread).
-class PipelineWorker : public Waker {
+// Thread-safe (every public method may be called from any thread, except
+// Transact).
+class PipelineWorker : private InputGate, private RoundParticipant {
  public:
   struct Options {
     std::string computer_name;  // source of cartridge.invoked watch events
@@ -104,61 +105,57 @@ class PipelineWorker : public Waker {
     // thread and never stall this one (the checkpoint_* fields above are
     // then unused). Not owned.
     WalCheckpointer* checkpointer = nullptr;
-    // When set, told of every commit and every failed batch (disk full ->
+    // When set, told of every commit and every failed round (disk full ->
     // health and `telec status`). Not owned.
     WriteHealth* write_health = nullptr;
-    // A batch that failed because the disk is full: the worker checkpoints
-    // the WAL with TRUNCATE (giving its space back), then pauses this long —
-    // doubling up to disk_full_backoff_max while it keeps failing — before
-    // its next transaction. Nothing of a failed batch is acknowledged.
-    absl::Duration disk_full_backoff_min = absl::Milliseconds(50);
-    absl::Duration disk_full_backoff_max = absl::Seconds(5);
     // While holding inputs for the mesh sender, re-ask the outbox this
     // often even without a report.
     absl::Duration hold_recheck = absl::Milliseconds(200);
   };
+
   // None owned; all must outlive the worker. `publisher` is the runner's
   // mesh-publisher (for the fan-out estimate); `mesh_outbox` is the outbox it
   // appends to and `push_outbox` the installer pushes' (installer_push.h),
-  // both opened on db->database() (the worker attaches itself as their
-  // writer and runs their round work in every transaction).
+  // both opened on db->database() (the worker's writer becomes their writer
+  // and runs their round work in every transaction). `tracker` and `hub` may
+  // be null.
   PipelineWorker(Options options, EventsDb* db, PipelineRunner* runner, MeshPublisher* publisher,
                  Outbox* mesh_outbox, Outbox* push_outbox, InvocationTracker* tracker,
                  WatchHub* hub);
   ~PipelineWorker() override;  // Stop()
+  PipelineWorker(const PipelineWorker&) = delete;
+  PipelineWorker& operator=(const PipelineWorker&) = delete;
 
-  // Counts the outbox and starts the thread.
+  // Starts the writer's thread.
   absl::Status Start();
   // Processes everything already queued, then ends the thread. Work
   // submitted afterwards fails with UNAVAILABLE. Idempotent.
   void Stop();
 
   void Submit(std::vector<InputEvent> events, BatchDoneFn done);
-  // Runs `task` on the worker thread between batches (it may use the db, in
-  // its own transaction, and the runner). After Stop() the task runs with
-  // `stopped` = true on the caller's thread instead and must not touch the db.
+  // Runs `task` on the worker thread between rounds (it may use the db —
+  // writes through Transact — and the runner). After Stop() the task runs
+  // with `stopped` = true on the caller's thread instead and must not touch
+  // the db.
   void Post(std::function<void(bool stopped)> task);
   // Runs `body` in one transaction together with the outboxes' round work
   // (a task that appends a push: ResolveNotification): commits when it
   // returns OK (then wakes the senders), rolls back otherwise and returns
-  // its status. REQUIRES: on the worker thread (in a Post task).
+  // its status (SingleWriter::Transact, with its disk-full pause).
+  // REQUIRES: on the worker thread (in a Post task).
   absl::Status Transact(absl::FunctionRef<absl::Status()> body);
-  // Waker: an outbox has work (its sender reported) or held inputs may go
-  // now.
-  void Wake() override;
 
   struct Stats {
     int64_t inputs_processed = 0;
     int64_t inputs_duplicate = 0;
-    int64_t batches = 0;
-    int64_t batch_failures = 0;
+    int64_t batches = 0;         // rounds committed
+    int64_t batch_failures = 0;  // rounds rolled back
     // Deliveries waiting in the outboxes (mesh: summed over the peers; per
     // peer: Outbox::Stats).
     int64_t mesh_outbox_depth = 0;
     int64_t push_outbox_depth = 0;
     int64_t outbox_dropped = 0;  // mesh deliveries dropped by the per-peer bound
-    // Rounds in which the worker held input batches back for the mesh
-    // sender (a round ends at each sender report or wake-up).
+    // Times the worker held queued input batches back for the mesh sender.
     int64_t input_holds = 0;
     int64_t checkpoints = 0;    // WAL checkpoints run (here, by the checkpointer, backstops)
     int64_t inputs_pruned = 0;  // input keys forgotten (SeenIds' ttl)
@@ -166,26 +163,15 @@ class PipelineWorker : public Waker {
   Stats stats() const;
 
  private:
-  struct PendingBatch {
-    std::vector<InputEvent> events;
-    BatchDoneFn done;
-  };
-  void Run();
-  void ProcessBatches(std::vector<PendingBatch> batches);
-  // Whether an outbox has round work of its own (its sender reported).
-  bool OutboxWork() const;
-  // One chunk of the seen-inputs pruning pass (events.db's SeenIds, a
-  // WriterChore: its ttl, interval and chunk come from EventsDb::Open),
-  // when one is due or running.
-  void MaybePrune();
-  // A checkpoint when the WAL is over the threshold for `events_waiting`.
-  void MaybeCheckpoint(size_t events_waiting);
-  // After a failed batch: on a full disk, TRUNCATE checkpoint and set the
-  // pause before the next transaction.
-  void AfterFailure(const absl::Status& status);
-  // True when input batches wait for the mesh sender (back-pressure), with
-  // `extra` more messages per peer (Outbox::ShouldHoldInputs).
-  bool HoldInputs(int64_t extra) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  class BatchJob;
+
+  // InputGate (SingleWriter's lock held; any thread).
+  bool Admit(size_t taken) override;
+  // RoundParticipant, after the outboxes: the round's fan-out, and after the
+  // commit its invocations and watched events.
+  absl::Status AfterJobs() override;
+  void Committed() override;
+  void RolledBack() override;
 
   const Options options_;
   EventsDb* const db_;
@@ -195,23 +181,18 @@ class PipelineWorker : public Waker {
   Outbox* const push_outbox_;
   InvocationTracker* const tracker_;
   WatchHub* const hub_;
+  SingleWriter writer_;
 
-  mutable absl::Mutex mu_;
-  std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::function<void(bool)>> tasks_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the thread has ended
-  Stats stats_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-  // Pruning (worker thread only): a pass is running (the next chunk is due
-  // at once).
-  bool pruning_ = false;
-  // Disk full (worker thread only): the pause before the next transaction
-  // and the next one's length.
-  absl::Duration pause_ = absl::ZeroDuration();
-  Backoff disk_full_backoff_{options_.disk_full_backoff_min, options_.disk_full_backoff_max};
-  // Mesh deliveries per input event of the last batch (worker thread only).
-  double mesh_fanout_ = 0;
+  // The round in progress (writer thread only): what its jobs ran, handed on
+  // after the commit.
+  std::vector<RunResult> round_results_;
+  std::vector<Invocation> round_invocations_;
+  int64_t round_processed_ = 0;
+  int64_t round_duplicate_ = 0;
+  // Mesh deliveries per input event, slow to forget (read by Admit).
+  std::atomic<double> mesh_fanout_{0};
+  std::atomic<int64_t> inputs_processed_{0};
+  std::atomic<int64_t> inputs_duplicate_{0};
 };
 
 }  // namespace teleclaude::mesh
