@@ -91,6 +91,22 @@ bool SingleWriter::AnyParticipantWork() const {
   return false;
 }
 
+absl::Status SingleWriter::InTransaction(absl::FunctionRef<absl::Status()> body) {
+  absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.status();
+  for (RoundParticipant* p : participants_) {
+    absl::Status s = p->BeforeJobs();
+    if (!s.ok()) return s;
+  }
+  absl::Status s = body();
+  if (!s.ok()) return s;
+  for (RoundParticipant* p : participants_) {
+    s = p->AfterJobs();
+    if (!s.ok()) return s;
+  }
+  return txn->Commit();
+}
+
 absl::Status SingleWriter::Transact(absl::FunctionRef<absl::Status()> body) {
   CHECK(OnWriterThread()) << options_.name << ": Transact() off the writer thread";
   if (options_.clock->Now() < transact_paused_until_) {
@@ -104,21 +120,7 @@ absl::Status SingleWriter::Transact(absl::FunctionRef<absl::Status()> body) {
         [&](absl::string_view url, const absl::Cord& payload) { paused.SetPayload(url, payload); });
     return paused;
   }
-  absl::Status status = [&]() -> absl::Status {
-    absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
-    if (!txn.ok()) return txn.status();
-    for (RoundParticipant* p : participants_) {
-      absl::Status s = p->BeforeJobs();
-      if (!s.ok()) return s;
-    }
-    absl::Status s = body();
-    if (!s.ok()) return s;
-    for (RoundParticipant* p : participants_) {
-      s = p->AfterJobs();
-      if (!s.ok()) return s;
-    }
-    return txn->Commit();
-  }();
+  absl::Status status = InTransaction(body);
   if (status.ok()) {
     if (options_.write_health != nullptr) options_.write_health->Committed();
     failure_backoff_.Reset();
@@ -165,23 +167,13 @@ bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
   // Participants are told after the jobs when the round commits (their
   // bookkeeping may wake other threads; the jobs' callers wait), before them
   // when it fails (their state is back to what was committed).
-  absl::Status status = [&]() -> absl::Status {
-    absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
-    if (!txn.ok()) return txn.status();
-    for (RoundParticipant* p : participants_) {
-      absl::Status s = p->BeforeJobs();
-      if (!s.ok()) return s;
-    }
+  absl::Status status = InTransaction([&]() -> absl::Status {
     for (std::unique_ptr<WriterJob>& job : jobs) {
       absl::Status s = job->Apply();
       if (!s.ok()) return s;
     }
-    for (RoundParticipant* p : participants_) {
-      absl::Status s = p->AfterJobs();
-      if (!s.ok()) return s;
-    }
-    return txn->Commit();
-  }();
+    return absl::OkStatus();
+  });
   if (!status.ok()) {
     LOG(ERROR) << options_.name << ": a round of " << jobs.size()
                << " job(s) failed and was rolled back: " << status.message();

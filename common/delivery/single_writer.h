@@ -158,6 +158,10 @@ class SingleWriter : public Waker {
  private:
   void Loop();
   bool AnyParticipantWork() const;
+  // BEGIN, the participants' BeforeJobs, `body`, their AfterJobs, COMMIT;
+  // the first error stops it (the transaction rolls back). The caller tells
+  // the participants and write_health.
+  absl::Status InTransaction(absl::FunctionRef<absl::Status()> body);
   // One round: `jobs` (maybe none) in one transaction with the participants.
   // False when it failed (rolled back).
   bool RunRound(std::vector<std::unique_ptr<WriterJob>> jobs);
