@@ -16,6 +16,9 @@ BUILD_PACKAGES=(
   # (libprometheus-cpp-*1.0, libcivetweb1) reach deploy/Dockerfile's runtime
   # stage through its ldd check
   prometheus-cpp-dev
+  # jemalloc: the three services' malloc (CMakeLists.txt TM_JEMALLOC; the
+  # runtime library libjemalloc2 reaches the image through its ldd check)
+  libjemalloc-dev
 )
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"
