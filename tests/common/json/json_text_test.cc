@@ -123,6 +123,10 @@ TEST(JsonTextTest, NulBytesAreRefusedNotTakenAsTheEnd) {
   }
   EXPECT_EQ(ValidateJsonText("4.0\0"s, "x").message(), "x: not valid JSON: a NUL byte at offset 3");
   EXPECT_TRUE(ValidateJsonText("\"a\\u0000b\"", "x").ok());  // the escape is fine
+  // An empty view (null data) is no JSON either (and never reaches memchr).
+  EXPECT_FALSE(ValidateJsonText(std::string_view(), "x").ok());
+  rapidjson::Document empty;
+  EXPECT_FALSE(ParseDocument(std::string_view(), "x", &empty).ok());
 }
 
 TEST(JsonTextTest, DeepNestingIsRejectedNotCrashing) {
