@@ -3,8 +3,6 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "common/base/status_macros.h"
-#include "common/base/strings.h"
 #include "common/envelope/timestamp_codec.h"
 #include "common/json/json_text.h"
 

@@ -9,7 +9,6 @@
 #define TELECLAUDE_MESH_SERVICES_EGRESS_DELIVERY_INSTALLER_PUSH_H_
 
 #include <string_view>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

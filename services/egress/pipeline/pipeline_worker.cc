@@ -3,14 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/time/clock.h"
-#include "common/base/status_macros.h"
-#include "common/base/strings.h"
 #include "common/envelope/proto_codec.h"
-#include "common/json/json_text.h"
 #include "common/json/writer.h"
-#include "common/sqlite/statement.h"
-#include "common/sqlite/transaction.h"
 #include "glog/logging.h"
 
 namespace teleclaude::mesh {
