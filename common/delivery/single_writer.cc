@@ -109,6 +109,7 @@ absl::Status SingleWriter::InTransaction(absl::FunctionRef<absl::Status()> body)
 
 absl::Status SingleWriter::Transact(absl::FunctionRef<absl::Status()> body) {
   CHECK(OnWriterThread()) << options_.name << ": Transact() off the writer thread";
+  wrote_this_turn_ = true;
   if (options_.clock->Now() < transact_paused_until_) {
     // The disk was full a moment ago: do not spin on it (the caller retries).
     absl::Status paused(
@@ -164,6 +165,7 @@ void SingleWriter::ProbeWhileDiskFull() {
 }
 
 bool SingleWriter::RunRound(std::vector<std::unique_ptr<WriterJob>> jobs) {
+  wrote_this_turn_ = true;
   // Participants are told after the jobs when the round commits (their
   // bookkeeping may wake other threads; the jobs' callers wait), before them
   // when it fails (their state is back to what was committed).
@@ -262,6 +264,7 @@ void SingleWriter::Loop() {
         exit = true;
       }
     }
+    wrote_this_turn_ = false;
     for (auto& task : tasks) task(false);
     if (!jobs.empty() || AnyParticipantWork()) {
       if (RunRound(std::move(jobs))) {
@@ -276,7 +279,9 @@ void SingleWriter::Loop() {
     if (exit) return;
     chores_busy = RunChores();
     MaybeCheckpoint();
-    ProbeWhileDiskFull();
+    // A turn that wrote (or asked to, within a pause) has tried the disk
+    // already; the probe is for a writer nothing else writes through.
+    if (!wrote_this_turn_) ProbeWhileDiskFull();
   }
 }
 
