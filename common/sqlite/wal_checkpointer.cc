@@ -47,7 +47,11 @@ void WalCheckpointer::Committed(Database* writer) {
   }
   absl::MutexLock lock(&mu_);
   wal_frames_ = wal_frames;
-  if (wal_frames >= options_.pages) due_ = true;
+  if (wal_frames < attempted_at_) attempted_at_ = 0;  // the WAL restarted
+  const int retry = options_.retry_pages > 0 ? options_.retry_pages : options_.pages / 2;
+  if (wal_frames >= options_.pages && (attempted_at_ == 0 || wal_frames >= attempted_at_ + retry)) {
+    due_ = true;
+  }
 }
 
 WalCheckpointer::Stats WalCheckpointer::stats() const {
@@ -63,8 +67,9 @@ void WalCheckpointer::Run() {
       mu_.Await(absl::Condition(&ready));
       if (stop_) return;
       // A checkpoint that could not copy everything (the writer appended
-      // meanwhile) is run again after the writer's next commit.
+      // meanwhile) is run again once the WAL has grown by retry_pages.
       due_ = false;
+      attempted_at_ = wal_frames_;
     }
     const absl::Time start = absl::Now();
     absl::StatusOr<int> copied = db_->Checkpoint(CheckpointMode::kPassive);
@@ -76,8 +81,8 @@ void WalCheckpointer::Run() {
     }
     if (!copied.ok()) {
       ++stats_.failures;
-      // Harmless for the data (the WAL keeps it); tried again after the
-      // writer's next commit.
+      // Harmless for the data (the WAL keeps it); tried again once the WAL
+      // has grown by retry_pages.
       LOG_EVERY_N(WARNING, 100) << options_.name << ": " << copied.status().message();
       continue;
     }

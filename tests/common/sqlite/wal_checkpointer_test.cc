@@ -68,6 +68,73 @@ TEST(WalCheckpointerTest, CheckpointsOnItsOwnThreadAndTheWalStaysBounded) {
   EXPECT_EQ(count->ColumnInt64(0), rows);
 }
 
+// A checkpoint that cannot copy everything (here a reader's snapshot holds
+// it back, as the writer's commits do in a steady stream) is tried again
+// once the WAL has grown by retry_pages, not after every commit: each try
+// costs two fsyncs.
+TEST(WalCheckpointerTest, AnUnfinishedCheckpointIsRetriedAfterRetryPagesNotEachCommit) {
+  testing::TempDir dir;
+  const std::string path = dir.File("w.db");
+  auto db = Database::Open(path, DatabaseOptions{.auto_checkpoint = false});
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)").ok());
+  auto reader = Database::Open(path, DatabaseOptions{.auto_checkpoint = false});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE((*reader)->Exec("BEGIN").ok());
+  ASSERT_TRUE((*reader)->Exec("SELECT COUNT(*) FROM t").ok());  // its snapshot
+  auto checkpointer = WalCheckpointer::Start(
+      {.name = "w.db", .path = path, .pages = 32, .retry_pages = 64, .backstop_pages = 100000});
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+
+  const std::string value(3000, 'v');  // about one page per commit
+  auto commit_one = [&] {
+    auto insert = (*db)->Cached("INSERT INTO t (v) VALUES (?)");
+    ASSERT_TRUE(insert.ok());
+    (*insert)->Bind(1, value);
+    ASSERT_TRUE((*insert)->Run().ok());
+  };
+  // Slow commits (the thread keeps up with each), 300 pages in all: the
+  // first try at 32 pages, then one per 64 more — at most 5, where a try
+  // after each commit would be ~270.
+  while ((*db)->wal_frames() < 300) {
+    commit_one();
+    (*checkpointer)->Committed(db->get());
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  // (Fewer when the thread was late: a try counts from where it started.)
+  ASSERT_TRUE(testing::WaitFor([&] { return (*checkpointer)->stats().checkpoints >= 2; },
+                               absl::Seconds(10)))
+      << (*checkpointer)->stats().checkpoints;
+  EXPECT_LE((*checkpointer)->stats().checkpoints, 5);
+
+  // The reader lets go: the next try copies everything, the writer's next
+  // transaction restarts the WAL, and tries start at `pages` again.
+  ASSERT_TRUE((*reader)->Exec("COMMIT").ok());
+  const int64_t before = (*checkpointer)->stats().checkpoints;
+  while ((*checkpointer)->stats().checkpoints == before) {
+    commit_one();
+    (*checkpointer)->Committed(db->get());
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        commit_one();
+        (*checkpointer)->Committed(db->get());
+        return (*db)->wal_frames() < 32;
+      },
+      absl::Seconds(10)))
+      << "the WAL did not restart: " << (*db)->wal_frames() << " pages";
+  const int64_t restarted = (*checkpointer)->stats().checkpoints;
+  while ((*db)->wal_frames() < 40) {
+    commit_one();
+    (*checkpointer)->Committed(db->get());
+  }
+  EXPECT_TRUE(testing::WaitFor([&] { return (*checkpointer)->stats().checkpoints > restarted; },
+                               absl::Seconds(10)));
+  (*checkpointer)->Stop();
+  EXPECT_EQ((*checkpointer)->stats().failures, 0);
+}
+
 TEST(WalCheckpointerTest, NothingToDoBelowTheThresholdAndStopIsPrompt) {
   testing::TempDir dir;
   const std::string path = dir.File("w.db");
