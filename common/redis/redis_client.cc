@@ -282,6 +282,7 @@ absl::Status RedisClient::Connect() {
   if (read_buf_ == nullptr) read_buf_ = std::make_unique<char[]>(kReadBufferSize);
   conn_ = *std::move(conn);
   got_reply_ = false;
+  kept_block_ = absl::ZeroDuration();
   absl::Status s = SetSocketTimeout(options_.command_timeout);
   std::vector<std::vector<std::string>> setup;
   if (!ep.password.empty()) {
@@ -323,6 +324,13 @@ absl::Status RedisClient::SetSocketTimeout(absl::Duration timeout) {
     return IoError("set socket timeout", ToStd(s.message()));
   }
   return absl::OkStatus();
+}
+
+absl::Status RedisClient::UseTimeout(absl::Duration block) {
+  constexpr absl::Duration kMaxKeptBlock = absl::Seconds(1);
+  if (block > kMaxKeptBlock) return SetSocketTimeout(options_.command_timeout + block);
+  kept_block_ = std::max(kept_block_, block);
+  return SetSocketTimeout(options_.command_timeout + kept_block_);
 }
 
 absl::Status RedisClient::AppendCommand(const std::vector<std::string>& argv) {
@@ -414,6 +422,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     }
   }
   TM_RETURN_IF_ERROR(EnsureConnected());
+  TM_RETURN_IF_ERROR(UseTimeout(absl::ZeroDuration()));
   for (const auto& argv : commands) TM_RETURN_IF_ERROR(AppendCommand(argv));
   replies.reserve(commands.size());
   for (const auto& argv : commands) {
@@ -518,12 +527,9 @@ absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
   argv.emplace_back(key);
   argv.emplace_back(start_id);
   TM_RETURN_IF_ERROR(EnsureConnected());
-  if (block.has_value()) {
-    TM_RETURN_IF_ERROR(SetSocketTimeout(options_.command_timeout + *block));
-  }
+  TM_RETURN_IF_ERROR(UseTimeout(block.value_or(absl::ZeroDuration())));
   std::vector<StreamEntry> entries;
   absl::StatusOr<RedisReply> root = ReadStreamEntries(argv, &entries);
-  if (block.has_value()) SetSocketTimeout(options_.command_timeout).IgnoreError();
   if (!root.ok()) return root.status();
   if (root->is_error()) return ReplyError(Describe(argv), *root);
   return entries;

@@ -30,6 +30,10 @@ namespace teleclaude::mesh {
 struct RedisClientOptions {
   RedisEndpoint endpoint;  // rediss:// endpoints carry their TLS options
   absl::Duration connect_timeout = absl::Seconds(2);
+  // How long one read or write of a command may wait. After a blocking read
+  // (XREADGROUP BLOCK) a connection keeps that read's longer timeout for its
+  // commands too — at most 1 s more —, so a reader that reads and
+  // acknowledges in turn makes no setsockopt calls between them.
   absl::Duration command_timeout = absl::Seconds(5);
   absl::Duration reconnect_backoff_min = absl::Milliseconds(50);
   absl::Duration reconnect_backoff_max = absl::Seconds(2);
@@ -113,8 +117,9 @@ class RedisClient {
   // XREADGROUP GROUP group consumer COUNT count [BLOCK ms] STREAMS key start_id.
   // start_id ">" = new entries, "0" = this consumer's pending ones. A timed-out
   // block returns no entries. Entries deleted while pending come back with no
-  // fields. The socket timeout is extended by `block` for this call. A block
-  // of zero blocks 1 ms (never forever). A missing group: see
+  // fields. A block
+  // of zero blocks 1 ms (never forever). The socket timeout is
+  // command_timeout + block (see RedisClientOptions). A missing group: see
   // IsRedisNoGroupError().
   absl::StatusOr<std::vector<StreamEntry>> XReadGroup(std::string_view group,
                                                       std::string_view consumer,
@@ -169,6 +174,12 @@ class RedisClient {
   // protocol failures as IoError.
   absl::StatusOr<void*> NextReply(absl::FunctionRef<std::string()> what);
   absl::Status SetSocketTimeout(absl::Duration timeout);
+  // Sets the socket's timeout for an operation that may wait `block` for
+  // its reply on top of command_timeout (0 for a plain command): up to
+  // kMaxKeptBlock, the longest block used on this connection is kept for
+  // every operation (the setsockopt calls of switching back and forth cost
+  // as much as the read); a longer block is set for that read alone.
+  absl::Status UseTimeout(absl::Duration block);
   // Sends an XREADGROUP and reads its entries straight into `entries` (see
   // StreamEntryBuilder in the .cc). Returns the reply's root when it is not
   // the entry list: an error reply, nil; I/O failures as UNAVAILABLE.
@@ -183,6 +194,7 @@ class RedisClient {
   redisReader* reader_ = nullptr;          // owned; exists with conn_
   std::string out_;                        // formatted commands not yet sent
   bool got_reply_ = false;                 // any bytes received on conn_ yet
+  absl::Duration kept_block_;              // see UseTimeout; per connection
   std::unique_ptr<char[]> read_buf_;       // kReadBufferSize bytes, made once
   absl::Time next_attempt_ = absl::InfinitePast();
   absl::Duration backoff_ = absl::ZeroDuration();

@@ -278,7 +278,10 @@ absl::Status RedisConnection::Handshake(const RedisEndpoint& endpoint, const Red
 }
 
 absl::Status RedisConnection::SetTimeout(absl::Duration timeout) {
-  return SetTimeouts(socket_.fd, timeout);
+  if (timeout == timeout_) return absl::OkStatus();
+  absl::Status s = SetTimeouts(socket_.fd, timeout);
+  if (s.ok()) timeout_ = timeout;
+  return s;
 }
 
 absl::Status RedisConnection::SocketError(int err) {

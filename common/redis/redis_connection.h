@@ -44,6 +44,7 @@ class RedisConnection {
   bool is_tls() const { return ssl_ != nullptr; }
 
   // The longest one read or write may wait (at least 1 ms: never forever).
+  // The same timeout as the last one costs no system call.
   absl::Status SetTimeout(absl::Duration timeout);
   // Sends all of `data` (partial writes are continued).
   absl::Status Write(std::string_view data);
@@ -68,6 +69,8 @@ class RedisConnection {
   absl::Status SocketError(int err);
 
   SocketState socket_;
+  // What SetTimeout last set on the socket (none yet: InfiniteDuration).
+  absl::Duration timeout_ = absl::InfiniteDuration();
   SSL* ssl_ = nullptr;  // owned; null for plain TCP and Unix sockets
   bool broken_ = false;
 };
