@@ -94,6 +94,9 @@ ABSL_FLAG(int, service_peer_refresh_ms, 200, "--peer_refresh_ms given to the ser
 ABSL_FLAG(bool, redis_tls, false,
           "serve Redis over TLS only (redis-server --tls-port, a test CA) and give the clients and "
           "services rediss:// with --redis_tls_ca: the cost of TLS (doc/tls.md)");
+ABSL_FLAG(std::string, perf_call_graph, "fp",
+          "--perf_record's call graphs: fp (frame pointers, cheap; chains stop in code built "
+          "without them, e.g. libsqlite3) or dwarf (whole chains, large files)");
 ABSL_FLAG(std::string, perf_record, "",
           "mesh_hop: perf record the services and Redis during the timed window into this file "
           "(then: perf script -i FILE -F comm,pid,tid,ip,sym,dso | tests/bench/perf_split.py "
@@ -611,7 +614,7 @@ void PrintCommandStats(const std::string& prefix, const std::string& unit,
 }
 
 // perf record (--perf_record=FILE) of the given processes for the length of
-// one measurement window; flat profile with call graphs from frame pointers
+// one measurement window; flat profile with call graphs (--perf_call_graph)
 // where there are any. Not thread-safe.
 class PerfRecorder {
  public:
@@ -626,7 +629,11 @@ class PerfRecorder {
       named.push_back(absl::StrCat(name, "=", pid));
     }
     testing::ChildOptions o;
-    o.args = {"perf", "record", "-F", "999", "-g", "-o", out, "-p", absl::StrJoin(pids, ",")};
+    o.args = {"perf",         "record",
+              "-F",           "999",
+              "--call-graph", absl::GetFlag(FLAGS_perf_call_graph),
+              "-o",           out,
+              "-p",           absl::StrJoin(pids, ",")};
     auto child = testing::ChildProcess::Start(std::move(o));
     if (!child.ok()) {
       Note(absl::StrCat("perf record did not start: ", child.status().message()));
@@ -1094,6 +1101,10 @@ void Latency() {
   // The disk beside it: a small write + fsync in B's data dir every 50 ms
   // for the whole window, so that a slow disk shows as such.
   FsyncProbe fsyncs(absl::StrCat(m.b.data_dir(), "/bench-fsync-probe"), absl::Milliseconds(50));
+  // What the paced events cost: at 1,000 events/s most rounds carry one
+  // event, so this is the per-round cost (mesh_hop's batches share it).
+  CpuWindow cpu({{"a", &m.a}, {"b", &m.b}}, &redis);
+  cpu.Start();
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < total; ++i) {
     std::this_thread::sleep_until(t0 + i * interval);
@@ -1108,6 +1119,7 @@ void Latency() {
   }
   auto sent_for = Seconds(Clock::now() - t0);
   testing::WaitFor([&] { return watch.timed_events() >= total; }, absl::Seconds(10));
+  cpu.Stop();
   watch.Stop();
   fsyncs.Stop();
   std::vector<int64_t> l = watch.latencies_ns();
@@ -1128,6 +1140,7 @@ void Latency() {
   Figure("mesh_latency_events_sent", static_cast<double>(total));
   Figure("mesh_latency_send_rate_per_s", total / sent_for);
   Figure("mesh_latency_watch_dropped", static_cast<double>(watch.dropped()));
+  cpu.Print("mesh_latency", total);
   PrintRss({&m.a, &m.b});
 }
 
