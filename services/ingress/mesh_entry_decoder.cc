@@ -164,11 +164,16 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   // is scoped here, so one peer can never suppress another peer's events
   // through egress' de-dup. Either way the id is a function of what the peer
   // sent, so a re-sent copy gets the same id.
+  // The limit holds for the id as used (scoped), so that the event sent on
+  // with it is read back with the same id.
   const std::string& given = message.message_id.value_or("");
-  const bool usable = !given.empty() && given.size() <= kMaxMessageIdBytes && IsValidUtf8(given);
+  const bool scoped =
+      given.rfind(Cat(source, "/"), 0) == 0 || given.rfind(Cat(source, ":"), 0) == 0;
+  const size_t used_size = scoped ? given.size() : source.size() + 1 + given.size();
+  const bool usable = !given.empty() && used_size <= kMaxMessageIdBytes && IsValidUtf8(given);
   if (!usable) {
     event.message_id = Cat(source, ":", entry.id);
-  } else if (given.rfind(Cat(source, "/"), 0) == 0 || given.rfind(Cat(source, ":"), 0) == 0) {
+  } else if (scoped) {
     event.message_id = given;
   } else {
     event.message_id = Cat(source, ":", given);

@@ -26,7 +26,9 @@ inline constexpr std::string_view kReasonQuarantined = "quarantined";
 
 // How many bytes of the offending input a rejection carries.
 inline constexpr size_t kRawLimit = 256;
-// Longer `message_id` fields are not used (the entry id stands in).
+// A `message_id` longer than this once scoped to its sender ("{source}:" +
+// it, unless it starts with that or "{source}/") is not used (the entry id
+// stands in).
 inline constexpr size_t kMaxMessageIdBytes = 1024;
 
 // Why an entry was refused, and what of it is known. Every string is valid

@@ -102,7 +102,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (EncodeEnvelopeJson(d2.event.envelope) != text || d2.event.message_id != event.message_id ||
       d2.event.source_computer != event.source_computer) {
-    Fail("re-sent event decodes differently", text);
+    Fail("re-sent event decodes differently",
+         text + "\nagain: " + EncodeEnvelopeJson(d2.event.envelope) + "\nids: " + event.message_id +
+             " / " + d2.event.message_id + "\nsources: " + event.source_computer + " / " +
+             d2.event.source_computer);
   }
   return 0;
 }

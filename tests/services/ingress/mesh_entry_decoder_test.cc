@@ -60,6 +60,12 @@ TEST(MeshEntryDecoderTest, MessageIdIsTheSendersWhenScopedAndScopedOtherwise) {
             "alpha/local:teleclaude:events:alpha:1712-0/beta");  // egress' form
   EXPECT_EQ(id("bravo/x/beta"), "alpha:bravo/x/beta");           // another peer's id: scoped
   EXPECT_EQ(id(std::string(2000, 'a')), "alpha:1700000000000-0");
+  // The limit is the scoped id's: the id it is sent on with reads back the same.
+  const std::string longest = std::string(kMaxMessageIdBytes - 6, 'a');  // "alpha:" + it
+  EXPECT_EQ(id(longest), "alpha:" + longest);
+  EXPECT_EQ(id(id(longest)), "alpha:" + longest);
+  EXPECT_EQ(id(longest + "a"), "alpha:1700000000000-0");
+  EXPECT_EQ(id("alpha:" + longest), "alpha:" + longest);
   EXPECT_EQ(id("42"), "alpha:42");
   EXPECT_EQ(id("rejected:1-0"), "alpha:rejected:1-0");  // never collides with ingress' own ids
   EXPECT_EQ(id(""), "alpha:1700000000000-0");
