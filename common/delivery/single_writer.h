@@ -24,14 +24,16 @@
 // 50 ms doubling to 5 s, shared with the rounds — is over; any commit ends
 // it. Readers in tasks are never held back by it. While write_health says
 // the disk is full and nothing else writes, the writer tries a write of its
-// own after each pause, in a turn of its loop that wrote nothing else (it rewrites PRAGMA
-// user_version with its value, in a Transact): the condition ends once space is back, even on a
-// database that is rarely written. Between rounds: chores (WriterChore: pruning) and checkpoints.
-// The owner opens its database without SQLite's auto-checkpoint (which runs inside the COMMIT that
-// takes the WAL past 1000 pages, before that round's work is acknowledged); the writer checkpoints
-// (PASSIVE) after a round once the WAL holds checkpoint_idle_pages — or checkpoint_busy_pages while
-// input of at least checkpoint_backlog_weight waits: a checkpoint costs two fsyncs whatever its
-// size (doc/events-db.md "Checkpoints").
+// own after each pause, in a turn of its loop that wrote nothing else (it
+// rewrites PRAGMA user_version with its value, in a Transact): the condition
+// ends once space is back, even on a database that is rarely written.
+// Between rounds: chores (WriterChore: pruning) and checkpoints. The owner
+// opens its database without SQLite's auto-checkpoint (which runs inside the
+// COMMIT that takes the WAL past 1000 pages, before that round's work is
+// acknowledged); the writer checkpoints (PASSIVE) after a round once the WAL
+// holds checkpoint_idle_pages — or checkpoint_busy_pages while input of at
+// least checkpoint_backlog_weight waits: a checkpoint costs two fsyncs
+// whatever its size (doc/events-db.md "Checkpoints").
 //
 // Thread-safe: every public method may be called from any thread, except
 // Transact (writer thread only) and the Add*/Set* calls (before Start).

@@ -117,10 +117,9 @@ class RedisClient {
   // XREADGROUP GROUP group consumer COUNT count [BLOCK ms] STREAMS key start_id.
   // start_id ">" = new entries, "0" = this consumer's pending ones. A timed-out
   // block returns no entries. Entries deleted while pending come back with no
-  // fields. A block
-  // of zero blocks 1 ms (never forever). The socket timeout is
-  // command_timeout + block (see RedisClientOptions). A missing group: see
-  // IsRedisNoGroupError().
+  // fields. A block of zero blocks 1 ms (never forever). The socket timeout
+  // is command_timeout + block (see RedisClientOptions). A missing group:
+  // see IsRedisNoGroupError().
   absl::StatusOr<std::vector<StreamEntry>> XReadGroup(std::string_view group,
                                                       std::string_view consumer,
                                                       std::string_view key,

@@ -83,8 +83,8 @@ class WalCheckpointer {
 
   mutable absl::Mutex mu_;
   int wal_frames_ ABSL_GUARDED_BY(mu_) = 0;
-  // The WAL's pages when the last checkpoint started (0 after one that
-  // copied everything): the next is due `retry_pages` beyond.
+  // The WAL's pages when the last checkpoint started (0 once the WAL has
+  // restarted): the next is due `retry_pages` beyond.
   int attempted_at_ ABSL_GUARDED_BY(mu_) = 0;
   bool due_ ABSL_GUARDED_BY(mu_) = false;  // a commit reached `pages` since the last checkpoint
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -163,9 +163,8 @@ DecodedEntry MeshEntryDecoder::Decode(const StreamEntry& entry) const {
   // as egress writes it, doc/wire.md §7, or "{source}:..."); an unscoped one
   // is scoped here, so one peer can never suppress another peer's events
   // through egress' de-dup. Either way the id is a function of what the peer
-  // sent, so a re-sent copy gets the same id.
-  // The limit holds for the id as used (scoped), so that the event sent on
-  // with it is read back with the same id.
+  // sent, so a re-sent copy gets the same id; the limit holds for the id as
+  // used (scoped), so that the event sent on with it reads back the same.
   const std::string& given = message.message_id.value_or("");
   const bool scoped =
       given.rfind(Cat(source, "/"), 0) == 0 || given.rfind(Cat(source, ":"), 0) == 0;
