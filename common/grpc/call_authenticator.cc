@@ -12,9 +12,6 @@
 namespace teleclaude::mesh {
 namespace {
 
-// The auth context property that carries the caller's role to handlers.
-constexpr char kRoleProperty[] = "teleclaude.caller_role";
-
 using Access = CallAuthenticator::Access;
 
 // Every RPC of this computer's services and who may call it. A method not
@@ -59,12 +56,11 @@ struct ProcessorState {
 
 // grpc_auth_metadata_processor.process: runs for every call on the port,
 // in the call's path before any handler.
-void ProcessCall(void* state, grpc_auth_context* context, const grpc_metadata* md, size_t num_md,
-                 grpc_process_auth_metadata_done_cb done, void* user_data) {
+void ProcessCall(void* state, grpc_auth_context* /*context*/, const grpc_metadata* md,
+                 size_t num_md, grpc_process_auth_metadata_done_cb done, void* user_data) {
   const CallAuthenticator& authenticator = *static_cast<ProcessorState*>(state)->authenticator;
   std::string_view method;
   std::optional<std::string_view> authorization;
-  const grpc_metadata* authorization_md = nullptr;
   bool repeated = false;
   for (size_t i = 0; i < num_md; ++i) {
     std::string_view key = SliceView(md[i].key);
@@ -73,7 +69,6 @@ void ProcessCall(void* state, grpc_auth_context* context, const grpc_metadata* m
     } else if (key == kAuthMetadataKey) {
       repeated = authorization.has_value();
       authorization = SliceView(md[i].value);
-      authorization_md = &md[i];
     }
   }
   CallAuthenticator::Decision decision;
@@ -89,11 +84,9 @@ void ProcessCall(void* state, grpc_auth_context* context, const grpc_metadata* m
          decision.status.error_message().c_str());
     return;
   }
-  grpc_auth_context_add_cstring_property(context, kRoleProperty,
-                                         std::string(CallerRoleName(decision.role)).c_str());
-  // Consumed: handlers never see the token.
-  done(user_data, authorization_md, authorization_md != nullptr ? 1 : 0, nullptr, 0, GRPC_STATUS_OK,
-       nullptr);
+  // Nothing is recorded in the auth context: gRPC passes the connection's,
+  // which every call on the connection shares (CallAuthenticator::RoleOf).
+  done(user_data, nullptr, 0, nullptr, 0, GRPC_STATUS_OK, nullptr);
 }
 
 void DestroyState(void* state) { delete static_cast<ProcessorState*>(state); }
@@ -180,6 +173,18 @@ std::string_view CallAuthenticator::TokenOf(CallerRole role) const {
                                       : std::string_view(owner_token_);
 }
 
+CallerRole CallAuthenticator::TokenRole(std::string_view authorization) const {
+  if (!authorization.starts_with(kBearerPrefix)) return CallerRole::kNone;
+  std::string_view token = authorization.substr(kBearerPrefix.size());
+  const CallerRole claimed = token.starts_with(kServiceTokenPrefix) ? CallerRole::kService
+                             : token.starts_with(kOwnerTokenPrefix) ? CallerRole::kOwner
+                                                                    : CallerRole::kNone;
+  if (claimed == CallerRole::kNone || !ConstantTimeEqual(token, TokenOf(claimed))) {
+    return CallerRole::kNone;
+  }
+  return claimed;
+}
+
 CallAuthenticator::Decision CallAuthenticator::Check(
     std::string_view method, std::optional<std::string_view> authorization) const {
   Decision decision;
@@ -194,17 +199,13 @@ CallAuthenticator::Decision CallAuthenticator::Check(
             owner_token_hint_, "; telec reads it from there or from --auth_token_file)"));
     return decision;
   }
-  std::string_view token = *authorization;
-  if (!token.starts_with(kBearerPrefix)) {
+  if (!authorization->starts_with(kBearerPrefix)) {
     decision.status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                    "the \"authorization\" metadata must be \"Bearer <token>\"");
     return decision;
   }
-  token.remove_prefix(kBearerPrefix.size());
-  CallerRole claimed = token.starts_with(kServiceTokenPrefix) ? CallerRole::kService
-                       : token.starts_with(kOwnerTokenPrefix) ? CallerRole::kOwner
-                                                              : CallerRole::kNone;
-  if (claimed == CallerRole::kNone || !ConstantTimeEqual(token, TokenOf(claimed))) {
+  const CallerRole claimed = TokenRole(*authorization);
+  if (claimed == CallerRole::kNone) {
     decision.status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                    Cat("the token sent is not this computer's (the owner token "
                                        "is in ",
@@ -231,15 +232,14 @@ std::shared_ptr<grpc::ServerCredentials> CallAuthenticator::ServerCredentials(
   return std::make_shared<AuthenticatedInsecureCredentials>(std::move(self));
 }
 
-CallerRole CallAuthenticator::RoleOf(const grpc::ServerContextBase& context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth == nullptr) return CallerRole::kNone;
-  for (const grpc::string_ref& value : auth->FindPropertyValues(kRoleProperty)) {
-    std::string_view v(value.data(), value.size());
-    if (v == "service") return CallerRole::kService;
-    if (v == "owner") return CallerRole::kOwner;
+CallerRole CallAuthenticator::RoleOf(const grpc::ServerContextBase& context) const {
+  std::optional<std::string_view> authorization;
+  for (const auto& [key, value] : context.client_metadata()) {
+    if (std::string_view(key.data(), key.size()) != kAuthMetadataKey) continue;
+    if (authorization.has_value()) return CallerRole::kNone;  // refused before any handler
+    authorization = std::string_view(value.data(), value.size());
   }
-  return CallerRole::kNone;
+  return authorization.has_value() ? TokenRole(*authorization) : CallerRole::kNone;
 }
 
 }  // namespace teleclaude::mesh

@@ -30,8 +30,9 @@
 // its C++ InsecureServerCredentials refuse a processor; the C core accepts
 // one on insecure credentials). Refusals: UNAUTHENTICATED without a token or
 // with one that is not this computer's, PERMISSION_DENIED with the owner's
-// token on a service-only method. The token is removed from the metadata the
-// handlers see.
+// token on a service-only method. The token stays in the call's metadata,
+// where RoleOf finds it: the processor has no per-call place to put the role
+// (the auth context it is given is the connection's, shared by every call).
 //
 // Thread-safe: immutable after construction.
 #ifndef TELECLAUDE_MESH_COMMON_GRPC_CALL_AUTHENTICATOR_H_
@@ -82,18 +83,23 @@ class CallAuthenticator {
   Decision Check(std::string_view method, std::optional<std::string_view> authorization) const;
 
   // Insecure (plaintext) server credentials whose every call passes Check()
-  // first; the role is recorded in the call's auth context for RoleOf().
+  // first.
   // Keeps `self` alive as long as the credentials (and the server) live.
   static std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
       std::shared_ptr<const CallAuthenticator> self);
 
-  // The role Check() gave the call of `context` (kNone on a server without
-  // an authenticator).
-  static CallerRole RoleOf(const grpc::ServerContextBase& context);
+  // The role of the call of `context`: its "authorization" metadata checked
+  // again against this computer's tokens (kNone without one, or with one
+  // that is not this computer's). The call's own token, never the
+  // connection's: one connection may carry calls of both roles.
+  CallerRole RoleOf(const grpc::ServerContextBase& context) const;
 
  private:
   // The expected token of `role`.
   std::string_view TokenOf(CallerRole role) const;
+  // The role "Bearer <token>" proves; kNone when the token is not one of
+  // this computer's.
+  CallerRole TokenRole(std::string_view authorization) const;
 
   // Not const: wiped by the destructor.
   std::string service_token_;

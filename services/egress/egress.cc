@@ -179,6 +179,7 @@ absl::Status Egress::Init() {
   deps.worker = worker_.get();
   deps.membership = membership_.get();
   deps.hub = &hub_;
+  deps.authenticator = tokens.Authenticator();
   deps.cartridges = manager_.get();
   deps.push_outbox = push_outbox_.get();
   deps.fill_stats = [this](v1::StatsResponse* response) {
@@ -211,7 +212,7 @@ absl::Status Egress::Init() {
   server_options.flag_name = "egress_addr";
   server_options.program = "telec-egress";
   server_options.max_message_bytes = static_cast<int>(config.max_message_bytes);
-  server_options.authenticator = tokens.Authenticator();
+  server_options.authenticator = deps.authenticator;
   // Health: Redis, events.db, and the installer (pushes and the cartridge
   // set wait for it) after --dependency_grace_s.
   TM_ASSIGN_OR_RETURN(telemetry_, ServiceTelemetry::Create({"telec-egress", config.metrics_addr}));

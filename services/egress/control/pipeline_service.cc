@@ -251,7 +251,9 @@ grpc::ServerUnaryReactor* PipelineService::Submit(grpc::CallbackServerContext* c
   // An event "from the mesh" skips ingress's trust gate: only this
   // computer's own services (ingress) may say so (doc/security.md "Local RPC
   // authentication").
-  if (CallAuthenticator::RoleOf(*context) != CallerRole::kService) {
+  const CallerRole role =
+      deps_.authenticator != nullptr ? deps_.authenticator->RoleOf(*context) : CallerRole::kNone;
+  if (role != CallerRole::kService) {
     for (const v1::SubmittedEvent& se : request->events()) {
       if (se.origin() != v1::ORIGIN_LOCAL) {
         reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,

@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "common/catalog/event_catalog.h"
+#include "common/grpc/call_authenticator.h"
 #include "common/mesh/membership_view.h"
 #include "services/egress/control/cartridge_manager.h"
 #include "services/egress/pipeline/pipeline_runner.h"
@@ -33,6 +35,9 @@ class PipelineService final : public v1::Pipeline::CallbackService {
     PipelineWorker* worker = nullptr;
     const MembershipView* membership = nullptr;
     WatchHub* hub = nullptr;
+    // The gRPC server's; Submit asks it the caller's role (ORIGIN_MESH is
+    // the services'). Without one nobody is a service.
+    std::shared_ptr<const CallAuthenticator> authenticator;
     CartridgeManager* cartridges = nullptr;
     // Extra figures for Stats (called on the worker thread).
     std::function<void(v1::StatsResponse*)> fill_stats;

@@ -2,8 +2,10 @@
 
 #include <grpcpp/client_context.h>
 
+#include <iterator>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "common/grpc/channel.h"
 #include "common/grpc/grpc_server.h"
@@ -21,28 +23,32 @@ using ::testing::HasSubstr;
 const std::string kService = "teleclaude-service-" + std::string(64, 'a');
 const std::string kOwner = "teleclaude-owner-" + std::string(64, 'b');
 
-// Answers Stats with the caller's role (as computer_name), so a test sees
+// Answers Stats with the caller's role (as computer_name) and the number of
+// properties in the call's auth context (as local_stream_lag), so a test sees
 // what the handler saw.
 class RoleEcho final : public v1::Pipeline::Service {
  public:
+  explicit RoleEcho(std::shared_ptr<const CallAuthenticator> authenticator)
+      : authenticator_(std::move(authenticator)) {}
+
   grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest*,
                      v1::StatsResponse* response) override {
-    response->set_computer_name(std::string(CallerRoleName(CallAuthenticator::RoleOf(*context))));
-    std::string seen;
-    for (const auto& [key, value] : context->client_metadata()) {
-      if (key == "authorization") seen = std::string(value.data(), value.size());
-    }
-    response->set_cluster(seen);  // the token must not reach the handler
+    response->set_computer_name(std::string(CallerRoleName(authenticator_->RoleOf(*context))));
+    std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+    response->set_local_stream_lag(auth == nullptr ? -1
+                                                   : std::distance(auth->begin(), auth->end()));
     return grpc::Status::OK;
   }
+
+ private:
+  const std::shared_ptr<const CallAuthenticator> authenticator_;
 };
 
 class CallAuthenticatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     GrpcServerOptions options;
-    options.authenticator =
-        std::make_shared<const CallAuthenticator>(kService, kOwner, "/data/owner.token");
+    options.authenticator = authenticator_;
     auto server = GrpcServer::Start("127.0.0.1:0", {&pipeline_, &installer_}, options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -65,16 +71,17 @@ class CallAuthenticatorTest : public ::testing::Test {
     return v1::Installer::NewStub(Channel(token))->RecordInvocations(&context, {}, &response);
   }
 
-  RoleEcho pipeline_;
+  const std::shared_ptr<const CallAuthenticator> authenticator_ =
+      std::make_shared<const CallAuthenticator>(kService, kOwner, "/data/owner.token");
+  RoleEcho pipeline_{authenticator_};
   v1::Installer::Service installer_;  // every method UNIMPLEMENTED once past the check
   std::unique_ptr<GrpcServer> server_;
 };
 
-TEST_F(CallAuthenticatorTest, HandlerSeesTheRoleAndNeverTheToken) {
+TEST_F(CallAuthenticatorTest, HandlerSeesTheRole) {
   v1::StatsResponse response;
   ASSERT_TRUE(Stats(kOwner, &response).ok());
   EXPECT_EQ(response.computer_name(), "owner");
-  EXPECT_EQ(response.cluster(), "");
   ASSERT_TRUE(Stats(kService, &response).ok());
   EXPECT_EQ(response.computer_name(), "service");
 }
@@ -166,6 +173,69 @@ TEST(CallAuthenticatorPolicyTest, UnclassifiedMethodNeedsTheOwnerToken) {
   EXPECT_EQ(
       auth.Check("/teleclaude.mesh.v1.Installer/Reject", "Bearer " + kService).status.error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace teleclaude::mesh
+
+namespace teleclaude::mesh {
+namespace {
+
+// The role is the call's, not the connection's: gRPC gives the processor
+// the connection's auth context, shared by every call on it. Calls on one
+// connection (one channel, the token sent per call) with the owner's and the
+// services' token each see their own role, and the connection's auth context
+// does not grow with the calls it carries (it grew by one property per call,
+// and the first call's role was every later call's).
+TEST_F(CallAuthenticatorTest, RoleIsPerCallOnOneConnection) {
+  auto stub = v1::Pipeline::NewStub(MakeChannel(server_->target()));
+  auto stats = [&](const std::string& token, v1::StatsResponse* response) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    return stub->Stats(&context, {}, response);
+  };
+  v1::StatsResponse first;
+  ASSERT_TRUE(stats(kService, &first).ok());
+  EXPECT_EQ(first.computer_name(), "service");
+  for (int i = 0; i < 50; ++i) {
+    v1::StatsResponse owner, service;
+    ASSERT_TRUE(stats(kOwner, &owner).ok());
+    ASSERT_TRUE(stats(kService, &service).ok());
+    EXPECT_EQ(owner.computer_name(), "owner") << i;
+    EXPECT_EQ(service.computer_name(), "service") << i;
+    EXPECT_EQ(service.local_stream_lag(), first.local_stream_lag()) << i;
+  }
+  // A refused call in between changes nothing either.
+  v1::StatsResponse refused;
+  EXPECT_EQ(stats("teleclaude-owner-" + std::string(64, 'c'), &refused).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::StatsResponse owner;
+  ASSERT_TRUE(stats(kOwner, &owner).ok());
+  EXPECT_EQ(owner.computer_name(), "owner");
+}
+
+// RoleOf checks the token itself: a server without the authenticator's
+// processor (plain insecure credentials) gives no role for a token that is
+// not this computer's, whatever its prefix.
+TEST(CallAuthenticatorRoleTest, RoleOfChecksTheWholeToken) {
+  auto authenticator = std::make_shared<const CallAuthenticator>(kService, kOwner, "x");
+  RoleEcho echo(authenticator);
+  auto server = GrpcServer::Start("127.0.0.1:0", {&echo}, GrpcServerOptions{});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::Pipeline::NewStub(MakeChannel((*server)->target()));
+  auto role = [&](const std::string& authorization) {
+    grpc::ClientContext context;
+    if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+    v1::StatsResponse response;
+    grpc::Status status = stub->Stats(&context, {}, &response);
+    return status.ok() ? response.computer_name() : status.error_message();
+  };
+  EXPECT_EQ(role("Bearer " + kService), "service");
+  EXPECT_EQ(role("Bearer " + kOwner), "owner");
+  EXPECT_EQ(role(""), "none");
+  EXPECT_EQ(role("Bearer teleclaude-service-" + std::string(64, 'b')), "none");
+  EXPECT_EQ(role("Bearer " + kService + "0"), "none");
+  EXPECT_EQ(role(kService), "none");  // no "Bearer "
 }
 
 }  // namespace
