@@ -142,19 +142,22 @@ bool ConsumerGroupReader::FlushAcks(RedisClient& redis) {
     ids.swap(acks_);
   }
   if (ids.empty()) return true;
-  absl::StatusOr<int64_t> acked = redis.XAck(options_.stream, options_.group, ids);
-  if (acked.ok()) {
+  const absl::Status status = redis.XAck(options_.stream, options_.group, ids).status();
+  return AfterAck(status, std::move(ids));
+}
+
+bool ConsumerGroupReader::AfterAck(const absl::Status& status, std::vector<std::string> ids) {
+  if (status.ok()) {
     entries_acked_.fetch_add(static_cast<int64_t>(ids.size()));
     return true;
   }
-  if (IsRedisNoGroupError(acked.status())) {
+  if (IsRedisNoGroupError(status)) {
     // The group is gone (Redis lost it): nothing is pending any more.
-    LOG(WARNING) << options_.stream << ": XACK: " << acked.status().message() << "; dropping "
-                 << ids.size() << " acknowledgement(s)";
+    LOG(WARNING) << options_.stream << ": XACK: " << status.message() << "; dropping " << ids.size()
+                 << " acknowledgement(s)";
     return true;
   }
-  LOG_EVERY_N(WARNING, 20) << options_.stream << ": XACK: " << acked.status().message()
-                           << " (retrying)";
+  LOG_EVERY_N(WARNING, 20) << options_.stream << ": XACK: " << status.message() << " (retrying)";
   absl::MutexLock lock(&mu_);
   acks_.insert(acks_.begin(), std::make_move_iterator(ids.begin()),
                std::make_move_iterator(ids.end()));
@@ -233,10 +236,8 @@ void ConsumerGroupReader::Run() {
   // incomplete; real time, as every backoff); InfiniteFuture when none is.
   absl::Time reread_at = absl::InfiniteFuture();
   while (!stopping()) {
-    if (!FlushAcks(redis)) {
-      Sleep(redis_backoff_.Next());
-      continue;
-    }
+    // Acknowledgements go out with the next read of new entries (one round
+    // trip), or on their own before any other command.
     {
       absl::MutexLock lock(&mu_);
       if (reread_) {
@@ -260,7 +261,10 @@ void ConsumerGroupReader::Run() {
     if (read_pending) {
       // Only with nothing in flight: XREADGROUP 0 returns those entries too.
       if (!WaitInFlightBelow(1)) break;
-      if (!FlushAcks(redis)) continue;
+      if (!FlushAcks(redis)) {
+        Sleep(redis_backoff_.Next());
+        continue;
+      }
       absl::StatusOr<std::vector<StreamEntry>> entries =
           redis.XReadGroup(options_.group, options_.consumer, options_.stream, pending_from,
                            options_.count, std::nullopt);
@@ -291,7 +295,10 @@ void ConsumerGroupReader::Run() {
       // With nothing in flight, an own pending entry that is claimed is one
       // that no batch holds: stranded.
       if (!WaitInFlightBelow(1)) break;
-      if (!FlushAcks(redis)) continue;
+      if (!FlushAcks(redis)) {
+        Sleep(redis_backoff_.Next());
+        continue;
+      }
       ClaimIdle(redis);
       continue;
     }
@@ -302,20 +309,30 @@ void ConsumerGroupReader::Run() {
     }
     if (hold) {
       // New entries fail to commit: read nothing new until the pass.
+      if (!FlushAcks(redis)) {
+        Sleep(redis_backoff_.Next());
+        continue;
+      }
       const absl::Duration until_pass =
           reread_at == absl::InfiniteFuture() ? options_.busy_block : reread_at - absl::Now();
       if (!Sleep(std::clamp(until_pass, absl::Milliseconds(1), options_.block))) break;
       continue;
     }
     if (!WaitInFlightBelow(options_.max_batches_in_flight)) break;
+    // Batches in flight settle while the read blocks: it blocks at most
+    // busy_block so their acknowledgements go out promptly.
     bool busy;
+    std::vector<std::string> acks;
     {
       absl::MutexLock lock(&mu_);
-      busy = !in_flight_.empty() || !acks_.empty();
+      busy = !in_flight_.empty();
+      acks.swap(acks_);
     }
-    absl::StatusOr<std::vector<StreamEntry>> entries =
-        redis.XReadGroup(options_.group, options_.consumer, options_.stream, ">", options_.count,
-                         busy ? options_.busy_block : options_.block);
+    absl::Status acked;
+    absl::StatusOr<std::vector<StreamEntry>> entries = redis.XAckThenReadGroup(
+        options_.group, options_.consumer, options_.stream, acks, ">", options_.count,
+        busy ? options_.busy_block : options_.block, &acked);
+    if (!acks.empty()) AfterAck(acked, std::move(acks));
     if (!entries.ok()) {
       OnReadError(redis, entries.status());
       // Redis may have delivered entries whose reply never arrived: they are

@@ -17,7 +17,8 @@
 //     reader adds no latency; while batches are in flight or acknowledgements
 //     wait it blocks at most busy_block so acks go out promptly;
 //  5. acknowledges (XACK) what the owner settled as committed, before its
-//     next read.
+//     next read: in the same round trip as the next read of new entries
+//     (RedisClient::XAckThenReadGroup), on its own before any other command.
 // At most max_batches_in_flight batches are handed over and not yet settled.
 //
 // Failures:
@@ -139,6 +140,9 @@ class ConsumerGroupReader {
   void Hand(StreamBatch::Origin origin, std::vector<StreamEntry> entries);
   // XACKs the settled entries; false on an I/O error (they are kept).
   bool FlushAcks(RedisClient& redis);
+  // Books the outcome of XACKing `ids` (taken from acks_): counted when
+  // done, dropped on NOGROUP, put back otherwise; false when put back.
+  bool AfterAck(const absl::Status& status, std::vector<std::string> ids);
   void ClaimIdle(RedisClient& redis);
   // After a failed read: NOGROUP re-creates the group; any other error
   // waits a backoff. Either way the own pending entries are read again.

@@ -501,7 +501,6 @@ std::vector<StreamEntry> RedisClient::ParseEntries(RedisReply&& reply) {
 
 absl::StatusOr<RedisReply> RedisClient::ReadStreamEntries(const std::vector<std::string>& argv,
                                                           std::vector<StreamEntry>* entries) {
-  TM_RETURN_IF_ERROR(AppendCommand(argv));
   StreamEntryBuilder builder(entries);
   reader_->fn = &kStreamEntryFunctions;
   reader_->privdata = &builder;
@@ -517,6 +516,15 @@ absl::StatusOr<RedisReply> RedisClient::ReadStreamEntries(const std::vector<std:
 absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
     std::string_view group, std::string_view consumer, std::string_view key,
     std::string_view start_id, int count, std::optional<absl::Duration> block) {
+  absl::Status no_acks;
+  return XAckThenReadGroup(group, consumer, key, {}, start_id, count, block, &no_acks);
+}
+
+absl::StatusOr<std::vector<StreamEntry>> RedisClient::XAckThenReadGroup(
+    std::string_view group, std::string_view consumer, std::string_view key,
+    const std::vector<std::string>& acks, std::string_view start_id, int count,
+    std::optional<absl::Duration> block, absl::Status* ack_status) {
+  *ack_status = absl::OkStatus();
   std::vector<std::string> argv = {"XREADGROUP",          "GROUP", std::string(group),
                                    std::string(consumer), "COUNT", std::to_string(count)};
   if (block.has_value()) {
@@ -526,11 +534,28 @@ absl::StatusOr<std::vector<StreamEntry>> RedisClient::XReadGroup(
   argv.emplace_back("STREAMS");
   argv.emplace_back(key);
   argv.emplace_back(start_id);
-  TM_RETURN_IF_ERROR(EnsureConnected());
-  TM_RETURN_IF_ERROR(UseTimeout(block.value_or(absl::ZeroDuration())));
+  auto failed = [&](absl::Status status) {
+    if (!acks.empty()) *ack_status = status;
+    return status;
+  };
+  if (absl::Status s = EnsureConnected(); !s.ok()) return failed(s);
+  if (absl::Status s = UseTimeout(block.value_or(absl::ZeroDuration())); !s.ok()) return failed(s);
+  std::vector<std::string> xack;
+  if (!acks.empty()) {
+    xack = {"XACK", std::string(key), std::string(group)};
+    xack.insert(xack.end(), acks.begin(), acks.end());
+    if (absl::Status s = AppendCommand(xack); !s.ok()) return failed(s);
+  }
+  if (absl::Status s = AppendCommand(argv); !s.ok()) return failed(s);
+  if (!acks.empty()) {
+    // Sends both; the read's reply stays in the reader for ReadStreamEntries.
+    absl::StatusOr<RedisReply> acked = ReadReply([&] { return Describe(xack); });
+    if (!acked.ok()) return failed(acked.status());
+    if (acked->is_error()) *ack_status = ReplyError(Describe(xack), *acked);
+  }
   std::vector<StreamEntry> entries;
   absl::StatusOr<RedisReply> root = ReadStreamEntries(argv, &entries);
-  if (!root.ok()) return root.status();
+  if (!root.ok()) return root.status();  // the XACK's reply, if any, came first
   if (root->is_error()) return ReplyError(Describe(argv), *root);
   return entries;
 }

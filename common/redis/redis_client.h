@@ -128,6 +128,17 @@ class RedisClient {
   // XACK; returns how many were acknowledged.
   absl::StatusOr<int64_t> XAck(std::string_view key, std::string_view group,
                                const std::vector<std::string>& ids);
+  // XACK key group `acks`, then the XREADGROUP above, in one round trip (one
+  // write; the two replies read in order): a reader that acknowledges what
+  // it committed before its next read pays one round trip, not two. No
+  // XACK is sent when `acks` is empty. `*ack_status`: the XACK's outcome (an
+  // error reply such as NOGROUP as FAILED_PRECONDITION); the return: the
+  // read's. An I/O failure is both (whether the XACK was applied is unknown;
+  // XACK is idempotent).
+  absl::StatusOr<std::vector<StreamEntry>> XAckThenReadGroup(
+      std::string_view group, std::string_view consumer, std::string_view key,
+      const std::vector<std::string>& acks, std::string_view start_id, int count,
+      std::optional<absl::Duration> block, absl::Status* ack_status);
   // XAUTOCLAIM key group consumer min_idle start COUNT count.
   absl::StatusOr<XAutoClaimResult> XAutoClaim(std::string_view key, std::string_view group,
                                               std::string_view consumer, absl::Duration min_idle,
@@ -179,8 +190,9 @@ class RedisClient {
   // every operation (the setsockopt calls of switching back and forth cost
   // as much as the read); a longer block is set for that read alone.
   absl::Status UseTimeout(absl::Duration block);
-  // Sends an XREADGROUP and reads its entries straight into `entries` (see
-  // StreamEntryBuilder in the .cc). Returns the reply's root when it is not
+  // Reads the reply of the XREADGROUP `argv` (appended to the output buffer
+  // by the caller; sent by this read when still there) straight into
+  // `entries` (see StreamEntryBuilder in the .cc). Returns the reply's root when it is not
   // the entry list: an error reply, nil; I/O failures as UNAVAILABLE.
   // REQUIRES: connected.
   absl::StatusOr<RedisReply> ReadStreamEntries(const std::vector<std::string>& argv,

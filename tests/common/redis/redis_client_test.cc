@@ -288,6 +288,52 @@ TEST_P(RedisClientTransportTest, AuthenticatesAndReportsAWrongPassword) {
   EXPECT_EQ(std::string(s.message()).find("wrong"), std::string::npos) << "no password in errors";
 }
 
+// A reader acknowledges what it committed and reads on in one round trip:
+// the XACK's outcome and the read's come back apart, in order, over plain
+// and TLS connections; without acknowledgements it is a plain XREADGROUP.
+TEST_P(RedisClientTransportTest, AcknowledgesAndReadsInOneRoundTrip) {
+  RedisServer server(ServerOptions());
+  auto client = server.Client();
+  ASSERT_TRUE(client->XGroupCreate("s", "g", "0", /*mkstream=*/true).ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(*client->XAdd("s", {{"k", std::to_string(i)}}, 0));
+  absl::Status acked = absl::UnknownError("unset");
+  auto first = client->XAckThenReadGroup("g", "c", "s", {}, ">", 2, std::nullopt, &acked);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(acked.ok()) << acked;
+  ASSERT_EQ(first->size(), 2u);
+  auto pending = [&] { return client->XInfoGroup("s", "g")->pending; };
+  EXPECT_EQ(pending(), 2);
+  // Acknowledge both, read the third (and block for nothing after it).
+  auto second = client->XAckThenReadGroup("g", "c", "s", {ids[0], ids[1]}, ">", 10,
+                                          absl::Milliseconds(20), &acked);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(acked.ok()) << acked;
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].id, ids[2]);
+  EXPECT_EQ((*second)[0].fields, (std::vector<std::pair<std::string, std::string>>{{"k", "2"}}));
+  EXPECT_EQ(pending(), 1);
+  auto third =
+      client->XAckThenReadGroup("g", "c", "s", {ids[2]}, ">", 10, absl::Milliseconds(20), &acked);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_TRUE(acked.ok()) << acked;
+  EXPECT_TRUE(third->empty());
+  EXPECT_EQ(pending(), 0);
+  // The group gone: the read says NOGROUP (XACK answers 0 for a missing
+  // group), and the connection goes on.
+  ASSERT_TRUE(client->Command({"XGROUP", "DESTROY", "s", "g"}).ok());
+  auto gone = client->XAckThenReadGroup("g", "c", "s", {ids[0]}, ">", 10, std::nullopt, &acked);
+  EXPECT_TRUE(IsRedisNoGroupError(gone.status())) << gone.status();
+  EXPECT_TRUE(acked.ok()) << acked;
+  // An error reply to the XACK is its own: a key that is not a stream.
+  ASSERT_TRUE(client->Command({"SET", "str", "x"}).ok());
+  auto wrong = client->XAckThenReadGroup("g", "c", "str", {ids[0]}, ">", 10, std::nullopt, &acked);
+  EXPECT_FALSE(wrong.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(acked)) << acked;
+  EXPECT_NE(std::string(acked.message()).find("XACK str"), std::string::npos) << acked;
+  EXPECT_TRUE(client->Ping().ok());
+}
+
 TEST(RedisClientTest, KeysScanMGetSetExDel) {
   RedisServer server;
   auto client = server.Client();
