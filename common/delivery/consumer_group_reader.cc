@@ -146,6 +146,12 @@ bool ConsumerGroupReader::FlushAcks(RedisClient& redis) {
   return AfterAck(status, std::move(ids));
 }
 
+bool ConsumerGroupReader::FlushAcksOrWait(RedisClient& redis) {
+  if (FlushAcks(redis)) return true;
+  Sleep(redis_backoff_.Next());
+  return false;
+}
+
 bool ConsumerGroupReader::AfterAck(const absl::Status& status, std::vector<std::string> ids) {
   if (status.ok()) {
     entries_acked_.fetch_add(static_cast<int64_t>(ids.size()));
@@ -261,10 +267,7 @@ void ConsumerGroupReader::Run() {
     if (read_pending) {
       // Only with nothing in flight: XREADGROUP 0 returns those entries too.
       if (!WaitInFlightBelow(1)) break;
-      if (!FlushAcks(redis)) {
-        Sleep(redis_backoff_.Next());
-        continue;
-      }
+      if (!FlushAcksOrWait(redis)) continue;
       absl::StatusOr<std::vector<StreamEntry>> entries =
           redis.XReadGroup(options_.group, options_.consumer, options_.stream, pending_from,
                            options_.count, std::nullopt);
@@ -295,10 +298,7 @@ void ConsumerGroupReader::Run() {
       // With nothing in flight, an own pending entry that is claimed is one
       // that no batch holds: stranded.
       if (!WaitInFlightBelow(1)) break;
-      if (!FlushAcks(redis)) {
-        Sleep(redis_backoff_.Next());
-        continue;
-      }
+      if (!FlushAcksOrWait(redis)) continue;
       ClaimIdle(redis);
       continue;
     }
@@ -309,10 +309,7 @@ void ConsumerGroupReader::Run() {
     }
     if (hold) {
       // New entries fail to commit: read nothing new until the pass.
-      if (!FlushAcks(redis)) {
-        Sleep(redis_backoff_.Next());
-        continue;
-      }
+      if (!FlushAcksOrWait(redis)) continue;
       const absl::Duration until_pass =
           reread_at == absl::InfiniteFuture() ? options_.busy_block : reread_at - absl::Now();
       if (!Sleep(std::clamp(until_pass, absl::Milliseconds(1), options_.block))) break;

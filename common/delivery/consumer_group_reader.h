@@ -140,6 +140,8 @@ class ConsumerGroupReader {
   void Hand(StreamBatch::Origin origin, std::vector<StreamEntry> entries);
   // XACKs the settled entries; false on an I/O error (they are kept).
   bool FlushAcks(RedisClient& redis);
+  // FlushAcks; after an I/O error, waits a backoff before returning false.
+  bool FlushAcksOrWait(RedisClient& redis);
   // Books the outcome of XACKing `ids` (taken from acks_): counted when
   // done, dropped on NOGROUP, put back otherwise; false when put back.
   bool AfterAck(const absl::Status& status, std::vector<std::string> ids);

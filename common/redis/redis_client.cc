@@ -542,8 +542,7 @@ absl::StatusOr<std::vector<StreamEntry>> RedisClient::XAckThenReadGroup(
   if (absl::Status s = UseTimeout(block.value_or(absl::ZeroDuration())); !s.ok()) return failed(s);
   std::vector<std::string> xack;
   if (!acks.empty()) {
-    xack = {"XACK", std::string(key), std::string(group)};
-    xack.insert(xack.end(), acks.begin(), acks.end());
+    xack = XAckArgv(key, group, acks);
     if (absl::Status s = AppendCommand(xack); !s.ok()) return failed(s);
   }
   if (absl::Status s = AppendCommand(argv); !s.ok()) return failed(s);
@@ -560,12 +559,17 @@ absl::StatusOr<std::vector<StreamEntry>> RedisClient::XAckThenReadGroup(
   return entries;
 }
 
+std::vector<std::string> RedisClient::XAckArgv(std::string_view key, std::string_view group,
+                                               const std::vector<std::string>& ids) {
+  std::vector<std::string> argv = {"XACK", std::string(key), std::string(group)};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  return argv;
+}
+
 absl::StatusOr<int64_t> RedisClient::XAck(std::string_view key, std::string_view group,
                                           const std::vector<std::string>& ids) {
   if (ids.empty()) return 0;
-  std::vector<std::string> argv = {"XACK", std::string(key), std::string(group)};
-  argv.insert(argv.end(), ids.begin(), ids.end());
-  TM_ASSIGN_OR_RETURN(RedisReply reply, Command(argv));
+  TM_ASSIGN_OR_RETURN(RedisReply reply, Command(XAckArgv(key, group, ids)));
   return reply.integer();
 }
 

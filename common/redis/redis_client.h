@@ -125,16 +125,19 @@ class RedisClient {
                                                       std::string_view key,
                                                       std::string_view start_id, int count,
                                                       std::optional<absl::Duration> block);
-  // XACK; returns how many were acknowledged.
+  // XACK; returns how many were acknowledged (0 for a missing group).
   absl::StatusOr<int64_t> XAck(std::string_view key, std::string_view group,
                                const std::vector<std::string>& ids);
+  // The argv of that XACK.
+  static std::vector<std::string> XAckArgv(std::string_view key, std::string_view group,
+                                           const std::vector<std::string>& ids);
   // XACK key group `acks`, then the XREADGROUP above, in one round trip (one
   // write; the two replies read in order): a reader that acknowledges what
   // it committed before its next read pays one round trip, not two. No
   // XACK is sent when `acks` is empty. `*ack_status`: the XACK's outcome (an
-  // error reply such as NOGROUP as FAILED_PRECONDITION); the return: the
-  // read's. An I/O failure is both (whether the XACK was applied is unknown;
-  // XACK is idempotent).
+  // error reply such as WRONGTYPE as FAILED_PRECONDITION; a missing group is
+  // not one for XACK); the return: the read's. An I/O failure is both (whether the XACK was applied
+  // is unknown; XACK is idempotent).
   absl::StatusOr<std::vector<StreamEntry>> XAckThenReadGroup(
       std::string_view group, std::string_view consumer, std::string_view key,
       const std::vector<std::string>& acks, std::string_view start_id, int count,
@@ -192,8 +195,9 @@ class RedisClient {
   absl::Status UseTimeout(absl::Duration block);
   // Reads the reply of the XREADGROUP `argv` (appended to the output buffer
   // by the caller; sent by this read when still there) straight into
-  // `entries` (see StreamEntryBuilder in the .cc). Returns the reply's root when it is not
-  // the entry list: an error reply, nil; I/O failures as UNAVAILABLE.
+  // `entries` (see StreamEntryBuilder in the .cc). Returns the reply's root
+  // when it is not the entry list: an error reply, nil; I/O failures as
+  // UNAVAILABLE.
   // REQUIRES: connected.
   absl::StatusOr<RedisReply> ReadStreamEntries(const std::vector<std::string>& argv,
                                                std::vector<StreamEntry>* entries);
